@@ -1,0 +1,74 @@
+//! What every actor of a node shares: ports, limits, the route table and the link registry.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use ractor::ActorRef;
+use switchyard_iso20022::Limits;
+
+use super::link::LinkMsg;
+use super::status::StatusWriter;
+use crate::payment::PaymentLimits;
+use crate::ports::{Clock, JournalPort};
+use crate::route::RouteTable;
+
+/// Limits the actors enforce; all from config.
+#[derive(Debug, Clone)]
+pub struct NodeLimits {
+    pub iso: Limits,
+    pub payment: PaymentLimits,
+    /// Per-tenant bound on admitted, not yet final payments.
+    pub tenant_max_in_flight: usize,
+    /// Per-link bound on submissions awaiting a clearing answer.
+    pub link_window: usize,
+}
+
+/// Shared by all actors of one node.
+pub struct NodeContext {
+    pub journal: Arc<dyn JournalPort>,
+    pub clock: Arc<dyn Clock>,
+    pub limits: NodeLimits,
+    /// Swapped whole on reload; readers clone the `Arc` and never hold the lock across work.
+    pub routes: RwLock<Arc<RouteTable>>,
+    /// Clearing links by name; filled once the node has spawned them.
+    pub links: RwLock<HashMap<String, ActorRef<LinkMsg>>>,
+    pub status: StatusWriter,
+}
+
+impl std::fmt::Debug for NodeContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeContext").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+impl NodeContext {
+    #[must_use]
+    pub fn new(
+        journal: Arc<dyn JournalPort>,
+        clock: Arc<dyn Clock>,
+        limits: NodeLimits,
+        routes: RouteTable,
+    ) -> Arc<Self> {
+        let status = StatusWriter::new(Arc::clone(&clock));
+        Arc::new(Self {
+            journal,
+            clock,
+            limits,
+            routes: RwLock::new(Arc::new(routes)),
+            links: RwLock::new(HashMap::new()),
+            status,
+        })
+    }
+
+    /// The current route table.
+    #[must_use]
+    pub fn routes(&self) -> Arc<RouteTable> {
+        Arc::clone(&self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// The actor of a named link.
+    #[must_use]
+    pub fn link(&self, name: &str) -> Option<ActorRef<LinkMsg>> {
+        self.links.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(name).cloned()
+    }
+}

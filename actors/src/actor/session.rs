@@ -1,0 +1,151 @@
+//! `SessionActor`: one participant connection after sign-on.
+//!
+//! Owns: the connection's write side (an [`Outbound`] port) and nothing else. It parses and
+//! validates each submission and hands valid ones to its tenant. Mailbox bound: the credit window
+//! (each inbound message carries a credit permit taken by the socket reader before reading).
+//! Waits on: nothing (parsing is CPU only). Failure policy: a malformed message is answered
+//! with a pacs.002 RJCT carrying the reason code; the actor never fails on input.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use switchyard_iso20022::{read_pacs008, ReasonCode, TxStatus};
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::context::NodeContext;
+use super::status::StatusSubject;
+use super::tenant::{Submission, TenantMsg};
+use crate::domain::{Fingerprint, TenantId};
+use crate::ports::{Outbound, WireKind, WireMsg};
+use crate::record::{JournalRecord, RefusedSubmission};
+
+/// The session actor (stateless apart from its arguments).
+#[derive(Debug, Default)]
+pub struct SessionActor;
+
+/// Startup arguments.
+pub struct SessionArgs {
+    pub tenant: TenantId,
+    pub tenant_ref: ActorRef<TenantMsg>,
+    pub outbound: Arc<dyn Outbound>,
+    pub ctx: Arc<NodeContext>,
+}
+
+impl std::fmt::Debug for SessionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionArgs").field("tenant", &self.tenant).finish_non_exhaustive()
+    }
+}
+
+/// Messages from the connection's reader.
+#[derive(Debug)]
+pub enum SessionMsg {
+    /// A submission frame, with the credit it consumed.
+    Submit { correlation: u64, payload: Bytes, credit: OwnedSemaphorePermit },
+}
+
+impl Actor for SessionActor {
+    type Msg = SessionMsg;
+    type State = SessionArgs;
+    type Arguments = SessionArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<SessionMsg>,
+        args: SessionArgs,
+    ) -> Result<SessionArgs, ActorProcessingErr> {
+        Ok(args)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<SessionMsg>,
+        message: SessionMsg,
+        state: &mut SessionArgs,
+    ) -> Result<(), ActorProcessingErr> {
+        let SessionMsg::Submit { correlation, payload, credit } = message;
+        submit(state, correlation, payload, credit);
+        Ok(())
+    }
+}
+
+fn submit(state: &SessionArgs, correlation: u64, payload: Bytes, credit: OwnedSemaphorePermit) {
+    let refusal = Refusal { tenant: &state.tenant, outbound: &state.outbound, ctx: &state.ctx, correlation };
+    let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
+        Ok(message) => message,
+        Err(e) => {
+            let detail = format!("{} {}", e.path, e.detail);
+            return refusal.refuse(None, None, e.code, &detail, credit);
+        }
+    };
+    let msg_id = message.msg_id.clone();
+    let [tx] = message.txs.as_slice() else {
+        let detail = "this switch takes exactly one transaction per message";
+        return refusal.refuse(Some(&msg_id), None, ReasonCode::NARR, detail, credit);
+    };
+    let Some(uetr) = tx.uetr.as_ref().map(|u| u.as_str().to_owned()) else {
+        let detail = "CdtTrfTxInf/PmtId/UETR is required";
+        return refusal.refuse(Some(&msg_id), None, ReasonCode::FF01, detail, credit);
+    };
+    let fingerprint = Fingerprint::of_transaction(tx);
+    let submission = Submission {
+        outbound: Arc::clone(&state.outbound),
+        correlation,
+        credit,
+        uetr,
+        fingerprint,
+        message,
+        raw: payload,
+    };
+    if let Err(e) = state.tenant_ref.cast(TenantMsg::Submit(Box::new(submission))) {
+        tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; submission dropped with its connection");
+    }
+}
+
+/// Answers a submission with RJCT after journaling the refusal.
+pub(crate) struct Refusal<'a> {
+    pub tenant: &'a TenantId,
+    pub outbound: &'a Arc<dyn Outbound>,
+    pub ctx: &'a Arc<NodeContext>,
+    pub correlation: u64,
+}
+
+impl Refusal<'_> {
+    /// Journals the refusal; once durable, sends the pacs.002 RJCT and returns the credit.
+    pub(crate) fn refuse(
+        &self,
+        msg_id: Option<&str>,
+        uetr: Option<&str>,
+        code: ReasonCode,
+        detail: &str,
+        credit: OwnedSemaphorePermit,
+    ) {
+        tracing::info!(tenant = %self.tenant, uetr, reason = code.as_str(), detail, "submission refused");
+        let record = JournalRecord::Refused(RefusedSubmission {
+            tenant: self.tenant.to_string(),
+            msg_id: msg_id.map(str::to_owned),
+            uetr: uetr.map(str::to_owned),
+            reason: code.as_str().to_owned(),
+            detail: detail.to_owned(),
+            at_ms: self.ctx.clock.now_ms(),
+        });
+        let subject = StatusSubject {
+            orgnl_msg_id: msg_id.unwrap_or("NOTPROVIDED"),
+            orgnl_end_to_end_id: None,
+            orgnl_uetr: uetr,
+        };
+        let payload = self.ctx.status.pacs002(subject, TxStatus::RJCT, Some(code), Some(detail));
+        let outbound = Arc::clone(self.outbound);
+        let correlation = self.correlation;
+        // The answer waits for the refusal record (audit); if the journal cannot take it, the
+        // answer goes anyway: a refusal acknowledges nothing, so invariant 1 is not at stake.
+        self.ctx.journal.append(
+            &record,
+            Box::new(move |_| {
+                let _ = outbound.send(WireMsg { kind: WireKind::Status, correlation, payload });
+                drop(credit);
+            }),
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Writes the pacs.002 status reports the switch sends, with unique message ids.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use switchyard_iso20022::{write_pacs002, ReasonCode, StatusReport, TxStatus, TxStatusInfo, Uetr};
+
+use crate::ports::Clock;
+
+/// Builds pacs.002 messages. Message ids are `SY` + the node's start time + a counter, so they
+/// are unique across restarts without coordination and fit Max35Text.
+pub struct StatusWriter {
+    clock: Arc<dyn Clock>,
+    prefix: String,
+    next: AtomicU64,
+}
+
+impl std::fmt::Debug for StatusWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusWriter").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+/// What a status is about: the original message and transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusSubject<'a> {
+    pub orgnl_msg_id: &'a str,
+    pub orgnl_end_to_end_id: Option<&'a str>,
+    pub orgnl_uetr: Option<&'a str>,
+}
+
+impl StatusWriter {
+    #[must_use]
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let prefix = format!("SY{:X}", clock.now_ms());
+        Self { clock, prefix, next: AtomicU64::new(1) }
+    }
+
+    /// A pacs.002 with one transaction status.
+    #[must_use]
+    pub fn pacs002(
+        &self,
+        subject: StatusSubject<'_>,
+        status: TxStatus,
+        reason: Option<ReasonCode>,
+        detail: Option<&str>,
+    ) -> Bytes {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let report = StatusReport {
+            msg_id: format!("{}-{n}", self.prefix),
+            cre_dt_tm: self.clock.timestamp(),
+            orgnl_msg_id: subject.orgnl_msg_id.to_owned(),
+            orgnl_msg_nm_id: "pacs.008.001.08".to_owned(),
+            txs: vec![TxStatusInfo {
+                orgnl_instr_id: None,
+                orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
+                orgnl_tx_id: None,
+                orgnl_uetr: subject.orgnl_uetr.and_then(Uetr::parse),
+                tx_sts: status,
+                reason,
+                addtl_inf: detail.map(|d| d.chars().take(105).collect()),
+                ..TxStatusInfo::new(status)
+            }],
+            ..StatusReport::default()
+        };
+        Bytes::from(write_pacs002(&report))
+    }
+}

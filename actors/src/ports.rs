@@ -1,0 +1,67 @@
+//! Ports: the only ways actors reach the world. Adapters implement them; tests can too.
+
+use bytes::Bytes;
+
+use crate::record::JournalRecord;
+
+/// Called once the record is durable (its batch fdatasync'ed), with its sequence number.
+pub type DurableCallback = Box<dyn FnOnce(Result<u64, JournalFailure>) + Send + 'static>;
+
+/// Why the journal could not take or keep a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalFailure {
+    /// The journal's bounded queue is full: the caller must push back, not drop.
+    #[error("journal queue full")]
+    Full,
+    /// The journal is shut down.
+    #[error("journal closed")]
+    Closed,
+    /// A write or sync failed; nothing in the batch is acknowledged.
+    #[error("journal i/o: {0}")]
+    Io(String),
+}
+
+/// The write-ahead journal as the actors see it.
+pub trait JournalPort: Send + Sync + 'static {
+    /// Queues `record`. `done` runs exactly once: with the sequence number after the record is
+    /// durable, or with the failure (e.g. `Full` when the queue is at its bound, synchronously,
+    /// before `append` returns). Never blocks.
+    fn append(&self, record: &JournalRecord, done: DurableCallback);
+}
+
+/// What a frame on a connection means, in the actors' terms (wire kinds map 1:1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireKind {
+    Submit,
+    Status,
+    Deliver,
+    Error,
+}
+
+/// One message for a peer: kind, correlation id, payload (ISO 20022 XML or control text).
+#[derive(Debug, Clone)]
+pub struct WireMsg {
+    pub kind: WireKind,
+    pub correlation: u64,
+    pub payload: Bytes,
+}
+
+/// The peer has gone (connection closed); the message was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("peer connection closed")]
+pub struct PeerGone;
+
+/// The write side of one connection. Implementations queue into a bounded writer; the bound is
+/// sized so that a peer honouring its credit window can never fill it (docs/PROTOCOL.md).
+pub trait Outbound: Send + Sync + 'static {
+    fn send(&self, msg: WireMsg) -> Result<(), PeerGone>;
+}
+
+/// Wall-clock time for the actor shells. Pure machines never call it; they get `now_ms`.
+pub trait Clock: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    /// ISO 8601 UTC timestamp for message headers (CreDtTm).
+    fn timestamp(&self) -> String;
+}

@@ -1,0 +1,83 @@
+//! `JournalRecord`: what Switchyard makes durable. The journal is the source of truth; every
+//! other piece of state (idempotency, listings, the sled projection) is rebuilt from these.
+//!
+//! Records are versioned by their journal record type (see [`JournalRecord::record_type`]);
+//! adding a variant adds a type; changing a variant's fields means a new type, never an edit.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Fingerprint, Outcome};
+
+/// One durable fact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JournalRecord {
+    /// A payment was accepted; written before the participant hears ACTC (invariant 1).
+    Accepted(AcceptedPayment),
+    /// A submission was refused before acceptance (parse, validation, duplicate, over budget).
+    Refused(RefusedSubmission),
+    /// A payment reached an outcome; written before the participant hears it.
+    Outcome(PaymentOutcome),
+}
+
+impl JournalRecord {
+    /// Stable on-disk type tags (docs/STORAGE.md).
+    pub const TYPE_ACCEPTED: u16 = 1;
+    pub const TYPE_REFUSED: u16 = 2;
+    pub const TYPE_OUTCOME: u16 = 3;
+
+    #[must_use]
+    pub fn record_type(&self) -> u16 {
+        match self {
+            Self::Accepted(_) => Self::TYPE_ACCEPTED,
+            Self::Refused(_) => Self::TYPE_REFUSED,
+            Self::Outcome(_) => Self::TYPE_OUTCOME,
+        }
+    }
+
+    /// The (tenant, UETR) the record is about, if any.
+    #[must_use]
+    pub fn payment_key(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Accepted(a) => Some((&a.tenant, &a.uetr)),
+            Self::Outcome(o) => Some((&o.tenant, &o.uetr)),
+            Self::Refused(r) => r.uetr.as_deref().map(|u| (r.tenant.as_str(), u)),
+        }
+    }
+}
+
+/// Everything needed to carry an accepted payment to its end after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptedPayment {
+    pub tenant: String,
+    pub uetr: String,
+    pub msg_id: String,
+    pub end_to_end_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub debtor_agent: String,
+    pub creditor_agent: String,
+    pub fingerprint: Fingerprint,
+    /// The message exactly as the participant sent it.
+    pub message: Vec<u8>,
+    pub accepted_at_ms: u64,
+}
+
+/// A submission that was answered with a rejection before it became a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedSubmission {
+    pub tenant: String,
+    pub msg_id: Option<String>,
+    pub uetr: Option<String>,
+    pub reason: String,
+    pub detail: String,
+    pub at_ms: u64,
+}
+
+/// The outcome of a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentOutcome {
+    pub tenant: String,
+    pub uetr: String,
+    pub outcome: Outcome,
+    pub at_ms: u64,
+}

@@ -1,0 +1,13 @@
+//! `switchyard-clearing`: the clearing side of the switch.
+//!
+//! - [`dialer`]: keeps a clearing link's connection up (TLS, sign-on, reconnect forever with
+//!   capped exponential backoff and jitter) and feeds the link actor.
+//! - [`sim`]: the clearing-house simulator, a product feature: it speaks the same protocol as a
+//!   clearing house, answers pacs.008 with pacs.002, counts submissions per UETR (the oracle for
+//!   at-most-once submission) and injects latency, rejects and drops.
+//!
+//! Scheme profiles and transformers (SAMOS, BankservAfrica, RTC, PayShap, SWIFT) arrive with
+//! issue 7, one module each.
+
+pub mod dialer;
+pub mod sim;

@@ -1,0 +1,271 @@
+//! The clearing-house simulator: a product feature, not a mock.
+//!
+//! It accepts mutually authenticated TLS connections, speaks the Switchyard frame protocol, and
+//! answers each pacs.008 submission with a pacs.002: ACSC, or RJCT with a configured probability.
+//! It records every submission per UETR — the independent oracle for "at most one submission per
+//! payment" (invariant 4) — and answers a repeated UETR with its first verdict (a clearing house
+//! dedups). Faults: latency, reject rate, drop rate (no answer at all).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use rand::Rng;
+use rustls::ServerConfig;
+use switchyard_iso20022::{
+    read_pacs008, write_pacs002, Limits, ReasonCode, StatusReport, TxStatus, TxStatusInfo,
+};
+use switchyard_wire::conn::split;
+use switchyard_wire::{Frame, FrameCodec, FrameKind};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Fault injection and limits. Rates are parts per million: integers, so runs are reproducible
+/// from config and no float enters the decision.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Fixed answer latency.
+    pub latency: Duration,
+    /// Probability (ppm) that a new submission is rejected.
+    pub reject_ppm: u32,
+    /// Probability (ppm) that a submission gets no answer at all.
+    pub drop_ppm: u32,
+    /// Reason code of injected rejections.
+    pub reject_reason: ReasonCode,
+    pub max_frame_bytes: usize,
+    pub max_connections: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            reject_ppm: 0,
+            drop_ppm: 0,
+            reject_reason: ReasonCode::AM02,
+            max_frame_bytes: 1 << 20,
+            max_connections: 64,
+        }
+    }
+}
+
+/// What the simulator saw. Shared with whoever started it (the demo report reads it).
+#[derive(Debug, Default)]
+pub struct SimStats {
+    submissions: Mutex<HashMap<String, (u32, TxStatus)>>,
+    pub received: AtomicU64,
+    pub settled: AtomicU64,
+    pub rejected: AtomicU64,
+    pub dropped: AtomicU64,
+    pub unreadable: AtomicU64,
+    /// Sessions signed on since start.
+    pub sign_ons: AtomicU64,
+}
+
+impl SimStats {
+    /// The largest number of submissions any one UETR received.
+    #[must_use]
+    pub fn max_submissions_per_uetr(&self) -> u32 {
+        self.lock().values().map(|(n, _)| *n).max().unwrap_or(0)
+    }
+
+    /// Distinct UETRs submitted.
+    #[must_use]
+    pub fn distinct_uetrs(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Submissions recorded for one UETR.
+    #[must_use]
+    pub fn submissions_of(&self, uetr: &str) -> u32 {
+        self.lock().get(uetr).map_or(0, |(n, _)| *n)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, TxStatus)>> {
+        self.submissions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A running simulator.
+#[derive(Debug)]
+pub struct SimHandle {
+    pub addr: SocketAddr,
+    pub stats: Arc<SimStats>,
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl SimHandle {
+    /// Stops accepting and closes every connection.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `addr` and serves until stopped.
+pub async fn start(
+    addr: SocketAddr,
+    tls: Arc<ServerConfig>,
+    config: SimConfig,
+) -> std::io::Result<SimHandle> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let stats = Arc::new(SimStats::default());
+    let shutdown = CancellationToken::new();
+    let task =
+        tokio::spawn(accept_loop(listener, tls, Arc::new(config), Arc::clone(&stats), shutdown.clone()));
+    Ok(SimHandle { addr, stats, shutdown, task })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    config: Arc<SimConfig>,
+    stats: Arc<SimStats>,
+    shutdown: CancellationToken,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    loop {
+        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((tcp, peer)) = accepted else { continue };
+        let (tls, config, stats, shutdown) =
+            (Arc::clone(&tls), Arc::clone(&config), Arc::clone(&stats), shutdown.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                result = serve(tcp, tls, config, stats) => if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "simulator connection ended");
+                },
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn serve(
+    tcp: TcpStream,
+    tls: Arc<ServerConfig>,
+    config: Arc<SimConfig>,
+    stats: Arc<SimStats>,
+) -> Result<(), String> {
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    let stream = tokio_rustls::TlsAcceptor::from(tls).accept(tcp).await.map_err(|e| format!("tls: {e}"))?;
+    let (mut reader, tx, _writer) = split(stream, FrameCodec::new(config.max_frame_bytes), 4096);
+    let limits = Limits::default();
+    let mut next_msg = 0u64;
+    while let Some(frame) = reader.next().await {
+        let frame = frame.map_err(|e| e.to_string())?;
+        match frame.kind {
+            FrameKind::SignOn => {
+                stats.sign_ons.fetch_add(1, Ordering::Relaxed);
+                send(&tx, Frame::control(FrameKind::SignOnOk, frame.correlation, &[("session", "sim")]))
+                    .await;
+            }
+            FrameKind::Heartbeat => {
+                send(&tx, Frame::new(FrameKind::HeartbeatAck, frame.correlation, Bytes::new())).await
+            }
+            FrameKind::SignOff => {
+                send(&tx, Frame::new(FrameKind::SignOffOk, frame.correlation, Bytes::new())).await;
+                return Ok(());
+            }
+            FrameKind::Submit => {
+                next_msg += 1;
+                if let Some((delay, answer)) = decide(&config, &stats, &limits, &frame, next_msg) {
+                    reply_later(&tx, delay, answer);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn send(tx: &mpsc::Sender<Frame>, frame: Frame) {
+    let _ = tx.send(frame).await;
+}
+
+fn reply_later(tx: &mpsc::Sender<Frame>, delay: Duration, frame: Frame) {
+    if delay.is_zero() {
+        let _ = tx.try_send(frame);
+        return;
+    }
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let _ = tx.send(frame).await;
+    });
+}
+
+/// Records the submission and decides the answer (`None`: dropped).
+fn decide(
+    config: &SimConfig,
+    stats: &SimStats,
+    limits: &Limits,
+    frame: &Frame,
+    n: u64,
+) -> Option<(Duration, Frame)> {
+    stats.received.fetch_add(1, Ordering::Relaxed);
+    let msg = match read_pacs008(&frame.payload, limits) {
+        Ok(msg) => msg,
+        Err(e) => {
+            stats.unreadable.fetch_add(1, Ordering::Relaxed);
+            let detail = e.to_string();
+            return Some((
+                Duration::ZERO,
+                Frame::control(
+                    FrameKind::Error,
+                    frame.correlation,
+                    &[("code", e.code.as_str()), ("detail", &detail)],
+                ),
+            ));
+        }
+    };
+    let tx = msg.txs.first()?;
+    let uetr = tx.uetr.as_ref().map_or_else(String::new, |u| u.as_str().to_owned());
+    let mut rng = rand::thread_rng();
+    let status = {
+        let mut seen = stats.lock();
+        let entry = seen.entry(uetr).or_insert_with(|| {
+            let rejected = rng.gen_range(0..1_000_000) < config.reject_ppm;
+            (0, if rejected { TxStatus::RJCT } else { TxStatus::ACSC })
+        });
+        entry.0 += 1;
+        entry.1
+    };
+    if rng.gen_range(0..1_000_000) < config.drop_ppm {
+        stats.dropped.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
+    let counter = if status == TxStatus::RJCT { &stats.rejected } else { &stats.settled };
+    counter.fetch_add(1, Ordering::Relaxed);
+    let report = StatusReport {
+        msg_id: format!("SIM-{n}"),
+        cre_dt_tm: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+        orgnl_msg_id: msg.msg_id.clone(),
+        orgnl_msg_nm_id: "pacs.008.001.08".to_owned(),
+        grp_sts: None,
+        txs: vec![TxStatusInfo {
+            orgnl_instr_id: tx.instr_id.clone(),
+            orgnl_end_to_end_id: Some(tx.end_to_end_id.clone()),
+            orgnl_tx_id: tx.tx_id.clone(),
+            orgnl_uetr: tx.uetr.clone(),
+            tx_sts: status,
+            reason: (status == TxStatus::RJCT).then_some(config.reject_reason),
+            addtl_inf: None,
+            ..TxStatusInfo::new(status)
+        }],
+        ..StatusReport::default()
+    };
+    Some((config.latency, Frame::new(FrameKind::Status, frame.correlation, write_pacs002(&report))))
+}

@@ -1,0 +1,14 @@
+//! `switchyard-bench`: measuring Switchyard as a participant bank would see it.
+//!
+//! - [`client`]: a participant: TLS 1.3 with a client certificate, sign-on, submissions within
+//!   the credit window, statuses back.
+//! - [`loadgen`]: open-loop load. Each message has an intended send time on a constant-rate
+//!   schedule; latency is measured from that intended time, so a stalled switch cannot hide its
+//!   queueing behind a slowed-down generator (coordinated omission).
+//! - [`report`]: percentiles from HDR histograms, printed as a table.
+//! - [`messages`]: pacs.008 messages with fresh identifiers.
+
+pub mod client;
+pub mod loadgen;
+pub mod messages;
+pub mod report;

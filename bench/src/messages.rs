@@ -1,0 +1,41 @@
+//! pacs.008 messages for load: one template, fresh MsgId and UETR per message.
+
+use switchyard_iso20022::{write_pacs008, Pacs008, Uetr};
+
+/// Makes messages from a template read once.
+#[derive(Debug, Clone)]
+pub struct MessageFactory {
+    template: Pacs008,
+    prefix: String,
+}
+
+impl MessageFactory {
+    /// `template` must hold exactly one transaction; `prefix` makes MsgIds unique per sender.
+    #[must_use]
+    pub fn new(template: Pacs008, prefix: &str) -> Self {
+        Self { template, prefix: prefix.to_owned() }
+    }
+
+    /// The `n`th message and its UETR.
+    #[must_use]
+    pub fn make(&self, n: u64) -> (Vec<u8>, String) {
+        let mut msg = self.template.clone();
+        let uetr_text = uuid::Uuid::new_v4().to_string();
+        let uetr = Uetr::parse(&uetr_text);
+        msg.msg_id = format!("{}-{n}", self.prefix);
+        if let Some(hdr) = msg.app_hdr.as_mut() {
+            hdr.biz_msg_idr.clone_from(&msg.msg_id);
+        }
+        if let Some(tx) = msg.txs.first_mut() {
+            tx.uetr = uetr;
+            tx.end_to_end_id = format!("E2E-{n}");
+            if tx.instr_id.is_some() {
+                tx.instr_id = Some(format!("I{n}"));
+            }
+            if tx.tx_id.is_some() {
+                tx.tx_id = Some(format!("T{n}"));
+            }
+        }
+        (write_pacs008(&msg), uetr_text)
+    }
+}

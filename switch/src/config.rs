@@ -1,0 +1,104 @@
+//! The validated, typed node configuration: every limit computed and every certificate loaded
+//! before a socket is bound. (The TOML front end that produces it is `config/`'s job, issue 8;
+//! the demo and tests build it in code.)
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+use switchyard_actors::payment::PaymentLimits;
+use switchyard_actors::route::RouteTable;
+use switchyard_journal::SyncMode;
+use switchyard_wire::tls::Identity;
+
+/// A participant bank: its tenant name and the certificate name that authenticates it.
+#[derive(Debug, Clone)]
+pub struct TenantConfig {
+    pub name: String,
+    /// The peer name (certificate CN) mapped to this tenant.
+    pub certificate_name: String,
+}
+
+/// A clearing link the node dials.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    pub name: String,
+    pub addr: SocketAddr,
+    /// The name the clearing house's server certificate must carry.
+    pub server_name: String,
+    /// What the switch presents to the clearing house.
+    pub client_identity: Identity,
+    /// The CA that issued the clearing house's certificate.
+    pub server_ca: Vec<CertificateDer<'static>>,
+}
+
+/// Every bound the node enforces.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Submissions one session may have in flight (sent at sign-on).
+    pub credit_window: usize,
+    pub max_frame_bytes: usize,
+    pub max_connections: usize,
+    pub handshake_timeout: Duration,
+    /// A session with no frame for this long is closed.
+    pub idle_timeout: Duration,
+    pub tenant_max_in_flight: usize,
+    pub link_window: usize,
+    pub link_heartbeat: Duration,
+    pub payment: PaymentLimits,
+    pub iso: switchyard_iso20022::Limits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            credit_window: 1024,
+            max_frame_bytes: 1 << 20,
+            max_connections: 1024,
+            handshake_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
+            tenant_max_in_flight: 16_384,
+            link_window: 8192,
+            link_heartbeat: Duration::from_secs(5),
+            payment: PaymentLimits::default(),
+            iso: switchyard_iso20022::Limits::default(),
+        }
+    }
+}
+
+/// Journal tuning.
+#[derive(Debug, Clone, Copy)]
+pub struct JournalTuning {
+    pub segment_bytes: u64,
+    pub max_batch_records: usize,
+    pub queue_capacity: usize,
+    pub sync: SyncMode,
+}
+
+impl Default for JournalTuning {
+    fn default() -> Self {
+        Self {
+            segment_bytes: 64 << 20,
+            max_batch_records: 4096,
+            queue_capacity: 65_536,
+            sync: SyncMode::Fdatasync,
+        }
+    }
+}
+
+/// The whole node.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub data_dir: PathBuf,
+    /// Where participants connect (TLS 1.3, mTLS).
+    pub listen: SocketAddr,
+    pub server_identity: Identity,
+    /// The CA that issues participant certificates.
+    pub participant_ca: Vec<CertificateDer<'static>>,
+    pub tenants: Vec<TenantConfig>,
+    pub links: Vec<LinkConfig>,
+    pub routes: RouteTable,
+    pub limits: Limits,
+    pub journal: JournalTuning,
+}

@@ -1,0 +1,40 @@
+//! The journal as the actors' [`JournalPort`]: records are encoded with the journal's codec (the
+//! project's one bincode module) and their completion is mapped to the port's contract
+//! (`done` runs exactly once, also when the journal refuses the record).
+
+use std::sync::{Arc, Mutex};
+
+use switchyard_actors::ports::{DurableCallback, JournalFailure, JournalPort};
+use switchyard_actors::JournalRecord;
+use switchyard_journal::{codec, Journal, JournalError};
+
+/// Adapts a [`Journal`] handle.
+#[derive(Debug, Clone)]
+pub struct JournalAdapter(pub Journal);
+
+fn failure(e: &JournalError) -> JournalFailure {
+    match e {
+        JournalError::Full => JournalFailure::Full,
+        JournalError::Closed => JournalFailure::Closed,
+        other => JournalFailure::Io(other.to_string()),
+    }
+}
+
+impl JournalPort for JournalAdapter {
+    fn append(&self, record: &JournalRecord, done: DurableCallback) {
+        let payload = codec::encode(record);
+        // The journal drops `done` uncalled when it refuses a record; keep a way to call it.
+        let slot = Arc::new(Mutex::new(Some(done)));
+        let in_writer = Arc::clone(&slot);
+        let completion = Box::new(move |result: Result<u64, JournalError>| {
+            if let Some(done) = in_writer.lock().ok().and_then(|mut s| s.take()) {
+                done(result.map_err(|e| failure(&e)));
+            }
+        });
+        if let Err(e) = self.0.append(record.record_type(), payload, completion) {
+            if let Some(done) = slot.lock().ok().and_then(|mut s| s.take()) {
+                done(Err(failure(&e)));
+            }
+        }
+    }
+}

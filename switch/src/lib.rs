@@ -1,0 +1,14 @@
+//! `switchyard`: the composition root. It reads config, files, env and argv (the only crate that
+//! does), opens the journal, replays it, starts the actors, binds the listeners and wires each
+//! connection to its actors. Everything it starts, it can stop.
+
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod journal_port;
+pub mod listener;
+pub mod node;
+pub mod replay;
+
+pub use config::NodeConfig;
+pub use node::Node;

@@ -1,0 +1,147 @@
+//! `Node`: one running switch. Start order: journal (recovery) → replay → actors → clearing
+//! dialers → participant listener. Stop order is the reverse, ending with a journal flush.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use ractor::{Actor, ActorRef};
+use rustls::pki_types::ServerName;
+use switchyard_actors::actor::{NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs};
+use switchyard_actors::TenantId;
+use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
+use switchyard_journal::{Journal, JournalConfig, Recovery};
+use switchyard_wire::tls;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::SystemClock;
+use crate::config::NodeConfig;
+use crate::journal_port::JournalAdapter;
+use crate::listener::{self, ListenerArgs};
+use crate::replay::replay;
+
+/// A running node.
+#[derive(Debug)]
+pub struct Node {
+    /// Where participants connect.
+    pub addr: SocketAddr,
+    pub recovery: Recovery,
+    /// Journal records replayed at start.
+    pub replayed: u64,
+    journal: Journal,
+    root: ActorRef<NodeMsg>,
+    root_task: JoinHandle<()>,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Node {
+    /// Opens the journal, replays it, starts the actors and binds the listener.
+    pub async fn start(config: NodeConfig) -> anyhow::Result<Self> {
+        let journal_dir = config.data_dir.join("journal");
+        let mut jc = JournalConfig::new(&journal_dir);
+        jc.segment_bytes = config.journal.segment_bytes;
+        jc.max_batch_records = config.journal.max_batch_records;
+        jc.queue_capacity = config.journal.queue_capacity;
+        jc.sync = config.journal.sync;
+        let (journal, recovery) =
+            Journal::open(jc).with_context(|| format!("opening journal in {}", journal_dir.display()))?;
+        let mut replayed = replay(&journal_dir)?;
+        let limits = NodeLimits {
+            iso: config.limits.iso.clone(),
+            payment: config.limits.payment,
+            tenant_max_in_flight: config.limits.tenant_max_in_flight,
+            link_window: config.limits.link_window,
+        };
+        let ctx = NodeContext::new(
+            Arc::new(JournalAdapter(journal.clone())),
+            Arc::new(SystemClock),
+            limits,
+            config.routes.clone(),
+        );
+        let tenants = config
+            .tenants
+            .iter()
+            .map(|t| {
+                let state = replayed.tenants.remove(&t.name).unwrap_or_default();
+                TenantArgs {
+                    tenant: TenantId::new(&t.name),
+                    ctx: Arc::clone(&ctx),
+                    recovered: state.open,
+                    history: state.history,
+                }
+            })
+            .collect();
+        let links = config.links.iter().map(|l| l.name.clone()).collect();
+        let (root, root_task) =
+            Actor::spawn(None, NodeActor, NodeArgs { ctx: Arc::clone(&ctx), links, tenants })
+                .await
+                .context("starting the actor tree")?;
+        let refs: NodeRefs = ractor::call!(root, NodeMsg::Refs).context("asking the node for its actors")?;
+        let shutdown = CancellationToken::new();
+        let mut tasks = start_dialers(&config, &refs, &shutdown)?;
+        let by_certificate: HashMap<String, (TenantId, _)> = config
+            .tenants
+            .iter()
+            .filter_map(|t| {
+                let id = TenantId::new(&t.name);
+                refs.tenants.get(&id).map(|r| (t.certificate_name.clone(), (id, r.clone())))
+            })
+            .collect();
+        let server_tls = tls::server_config(&config.server_identity, &config.participant_ca)?;
+        let tcp = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let addr = tcp.local_addr()?;
+        let args = ListenerArgs {
+            tls: server_tls,
+            tenants: Arc::new(by_certificate),
+            limits: config.limits.clone(),
+            ctx,
+        };
+        tasks.push(tokio::spawn(listener::serve(tcp, args, shutdown.clone())));
+        tracing::info!(%addr, records = replayed.records, "node ready");
+        Ok(Self { addr, recovery, replayed: replayed.records, journal, root, root_task, shutdown, tasks })
+    }
+
+    /// Stops accepting, closes connections, stops the actors and flushes the journal.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.root.stop(None);
+        let _ = self.root_task.await;
+        self.journal.shutdown().context("flushing the journal")?;
+        Ok(())
+    }
+}
+
+fn start_dialers(
+    config: &NodeConfig,
+    refs: &NodeRefs,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let mut tasks = Vec::new();
+    for link in &config.links {
+        let actor = refs.links.get(&link.name).context("link actor missing")?.clone();
+        let server_name = ServerName::try_from(link.server_name.clone())
+            .with_context(|| format!("links.{}.server_name: not a DNS name or IP address", link.name))?;
+        let args = DialerArgs {
+            name: link.name.clone(),
+            addr: link.addr,
+            server_name,
+            tls: tls::client_config(&link.server_ca, Some(&link.client_identity))?,
+            link: actor,
+            max_frame_bytes: config.limits.max_frame_bytes,
+            out_capacity: config.limits.link_window + 64,
+            connect_timeout: config.limits.handshake_timeout,
+            heartbeat: config.limits.link_heartbeat,
+            backoff: Backoff { base_ms: 50, max_ms: 5_000 },
+        };
+        tasks.push(dialer::spawn(args, shutdown.clone()));
+    }
+    Ok(tasks)
+}
