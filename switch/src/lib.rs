@@ -4,11 +4,13 @@
 
 pub mod clock;
 pub mod config;
+pub mod config_file;
 pub mod demo;
 pub mod journal_port;
 pub mod listener;
 pub mod node;
 pub mod replay;
+pub mod sim_config;
 
 pub use config::NodeConfig;
 pub use node::Node;

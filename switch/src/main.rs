@@ -40,6 +40,21 @@ enum Command {
         #[arg(long, default_value_t = 0.0)]
         clearing_drop_rate: f64,
     },
+    /// Run a node from a configuration file until SIGTERM or SIGINT.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run the clearing-house simulator from its configuration file until SIGTERM or SIGINT.
+    ClearingSim {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Validate a configuration file (keys, bounds, references, certificates); exit 0 if valid.
+    CheckConfig {
+        /// The TOML file.
+        file: PathBuf,
+    },
     /// Generate a development CA with server and client certificates.
     DevCerts {
         /// Output directory.
@@ -99,6 +114,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let result = runtime.block_on(demo::run(settings))?;
             Ok(if result.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        Command::Run { config } => {
+            let config = switchyard::config_file::load(&config)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(run_node(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ClearingSim { config } => {
+            let setup = switchyard::sim_config::load(&config)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(run_sim(setup))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { file } => match switchyard::config_file::load(&file) {
+            Ok(config) => {
+                println!(
+                    "{}: valid ({} tenants, {} links, {} routes, listen {})",
+                    file.display(),
+                    config.tenants.len(),
+                    config.links.len(),
+                    config.routes.routes.len(),
+                    config.listen
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{}: invalid: {e}", file.display());
+                Ok(ExitCode::FAILURE)
+            }
+        },
         Command::DevCerts { out, clients } => {
             let mut names: Vec<&str> = clients.iter().map(String::as_str).collect();
             names.push("switchyard");
@@ -113,4 +159,43 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn run_node(config: switchyard::NodeConfig) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let node = switchyard::Node::start(config).await?;
+    eprintln!(
+        "switchyard: listening on {} (journal recovered: {} records)",
+        node.addr, node.recovery.records
+    );
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    eprintln!("switchyard: stopping");
+    node.stop().await
+}
+
+async fn run_sim(setup: switchyard::sim_config::SimSetup) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let sim = switchyard_clearing::sim::start(setup.listen, setup.tls, setup.config).await?;
+    eprintln!("clearing-sim: listening on {}", sim.addr);
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    let s = &sim.stats;
+    eprintln!(
+        "clearing-sim: stopping; received {} settled {} rejected {} dropped {} max submissions per UETR {}",
+        s.received.load(Ordering::Relaxed),
+        s.settled.load(Ordering::Relaxed),
+        s.rejected.load(Ordering::Relaxed),
+        s.dropped.load(Ordering::Relaxed),
+        s.max_submissions_per_uetr()
+    );
+    sim.stop().await;
+    Ok(())
 }

@@ -1,0 +1,315 @@
+//! The TOML configuration file, in two phases (ripgrep's lowargs → hiargs shape):
+//! 1. [`RawConfig`]: plain serde structs with `deny_unknown_fields`, so a misspelt key is an
+//!    error naming the key and line, never a silently ignored setting.
+//! 2. [`RawConfig::validate`]: checks every bound, resolves every reference (routes → links) and
+//!    loads every certificate, producing a [`NodeConfig`] before any socket is bound. Every error
+//!    names the key, the value and the reason.
+//!
+//! `config/switchyard.toml` documents every key with its default and bound.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use switchyard_actors::route::{Route, RouteMatch, RouteTable};
+use switchyard_wire::tls::{load_ca, Identity};
+
+use crate::config::{JournalTuning, Limits, LinkConfig, NodeConfig, TenantConfig};
+
+/// A configuration problem: the key, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+fn err(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.into(), reason: reason.into() }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub node: RawNode,
+    pub tls: RawTls,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub journal: RawJournal,
+    #[serde(default)]
+    pub tenants: Vec<RawTenant>,
+    #[serde(default)]
+    pub links: Vec<RawLink>,
+    #[serde(default)]
+    pub routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    pub data_dir: PathBuf,
+    pub listen: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
+    pub participant_ca: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimits {
+    pub credit_window: u64,
+    pub max_frame_bytes: u64,
+    pub max_connections: u64,
+    pub handshake_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub tenant_max_in_flight: u64,
+    pub link_window: u64,
+    pub link_heartbeat_ms: u64,
+    pub clearing_timeout_ms: u64,
+    pub max_message_bytes: u64,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        let d = Limits::default();
+        let ms = |t: Duration| u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
+        Self {
+            credit_window: d.credit_window as u64,
+            max_frame_bytes: d.max_frame_bytes as u64,
+            max_connections: d.max_connections as u64,
+            handshake_timeout_ms: ms(d.handshake_timeout),
+            idle_timeout_ms: ms(d.idle_timeout),
+            tenant_max_in_flight: d.tenant_max_in_flight as u64,
+            link_window: d.link_window as u64,
+            link_heartbeat_ms: ms(d.link_heartbeat),
+            clearing_timeout_ms: d.payment.clearing_timeout_ms,
+            max_message_bytes: d.iso.max_message_bytes as u64,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawJournal {
+    pub segment_bytes: u64,
+    pub max_batch_records: u64,
+    pub queue_capacity: u64,
+}
+
+impl Default for RawJournal {
+    fn default() -> Self {
+        let d = JournalTuning::default();
+        Self {
+            segment_bytes: d.segment_bytes,
+            max_batch_records: d.max_batch_records as u64,
+            queue_capacity: d.queue_capacity as u64,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenant {
+    pub name: String,
+    pub certificate_name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub name: String,
+    pub address: String,
+    pub server_name: String,
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
+    pub server_ca: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub link: String,
+    pub currency: Option<String>,
+    pub creditor_agent_prefix: Option<String>,
+    pub tenant: Option<String>,
+}
+
+/// Reads and validates a configuration file. Relative paths in it are relative to the file.
+pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| err(path.display().to_string(), e.to_string()))?;
+    let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+        let key = path.display().to_string();
+        err(key, e.to_string().trim_end().replace('\n', " | "))
+    })?;
+    raw.validate(path.parent().unwrap_or(Path::new(".")))
+}
+
+fn bounded(key: &str, value: u64, min: u64, max: u64) -> Result<usize, ConfigError> {
+    if value < min || value > max {
+        return Err(err(key, format!("{value} is outside {min}..={max}")));
+    }
+    usize::try_from(value).map_err(|_| err(key, format!("{value} does not fit this platform")))
+}
+
+fn millis(key: &str, value: u64, min: u64, max: u64) -> Result<Duration, ConfigError> {
+    bounded(key, value, min, max).map(|_| Duration::from_millis(value))
+}
+
+fn address(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|e| err(key, format!("{value:?} is not an IP:port address ({e})")))
+}
+
+impl RawConfig {
+    /// Phase 2: bounds, references and certificates.
+    pub fn validate(self, base: &Path) -> Result<NodeConfig, ConfigError> {
+        let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        let listen = address("node.listen", &self.node.listen)?;
+        let server_identity =
+            Identity::load(&resolve(&self.tls.certificate), &resolve(&self.tls.private_key))
+                .map_err(|e| err("tls.certificate / tls.private_key", e.to_string()))?;
+        let participant_ca = load_ca(&resolve(&self.tls.participant_ca))
+            .map_err(|e| err("tls.participant_ca", e.to_string()))?;
+        let limits = self.limits.validate()?;
+        let journal = self.journal.validate()?;
+        let tenants = validate_tenants(self.tenants)?;
+        let links = self
+            .links
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| l.validate(i, &resolve))
+            .collect::<Result<Vec<_>, _>>()?;
+        let routes = validate_routes(self.routes, &links, &tenants)?;
+        Ok(NodeConfig {
+            data_dir: resolve(&self.node.data_dir),
+            listen,
+            server_identity,
+            participant_ca,
+            tenants,
+            links,
+            routes,
+            limits,
+            journal,
+        })
+    }
+}
+
+impl RawLimits {
+    fn validate(self) -> Result<Limits, ConfigError> {
+        let mut limits = Limits::default();
+        limits.credit_window = bounded("limits.credit_window", self.credit_window, 1, 65_536)?;
+        limits.max_frame_bytes = bounded("limits.max_frame_bytes", self.max_frame_bytes, 4096, 16 << 20)?;
+        limits.max_connections = bounded("limits.max_connections", self.max_connections, 1, 100_000)?;
+        limits.handshake_timeout =
+            millis("limits.handshake_timeout_ms", self.handshake_timeout_ms, 100, 60_000)?;
+        limits.idle_timeout = millis("limits.idle_timeout_ms", self.idle_timeout_ms, 1_000, 3_600_000)?;
+        limits.tenant_max_in_flight =
+            bounded("limits.tenant_max_in_flight", self.tenant_max_in_flight, 1, 10_000_000)?;
+        limits.link_window = bounded("limits.link_window", self.link_window, 1, 1_000_000)?;
+        limits.link_heartbeat = millis("limits.link_heartbeat_ms", self.link_heartbeat_ms, 100, 600_000)?;
+        limits.payment.clearing_timeout_ms =
+            millis("limits.clearing_timeout_ms", self.clearing_timeout_ms, 10, 3_600_000)?
+                .as_millis()
+                .try_into()
+                .unwrap_or(u64::MAX);
+        let max_message = bounded("limits.max_message_bytes", self.max_message_bytes, 1024, 16 << 20)?;
+        if max_message > limits.max_frame_bytes {
+            return Err(err(
+                "limits.max_message_bytes",
+                format!("{max_message} exceeds limits.max_frame_bytes ({})", limits.max_frame_bytes),
+            ));
+        }
+        limits.iso.max_message_bytes = max_message;
+        Ok(limits)
+    }
+}
+
+impl RawJournal {
+    fn validate(self) -> Result<JournalTuning, ConfigError> {
+        let mut j = JournalTuning::default();
+        j.segment_bytes = bounded("journal.segment_bytes", self.segment_bytes, 1 << 20, 1 << 30)? as u64;
+        j.max_batch_records = bounded("journal.max_batch_records", self.max_batch_records, 1, 1 << 20)?;
+        j.queue_capacity = bounded("journal.queue_capacity", self.queue_capacity, 16, 1 << 24)?;
+        Ok(j)
+    }
+}
+
+fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigError> {
+    let mut names = HashSet::new();
+    let mut certs = HashSet::new();
+    let mut out = Vec::new();
+    for (i, t) in raw.into_iter().enumerate() {
+        if t.name.is_empty() || !t.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return Err(err(
+                format!("tenants[{i}].name"),
+                format!("{:?} must be non-empty ASCII letters, digits, '-', '_' or '.'", t.name),
+            ));
+        }
+        if !names.insert(t.name.clone()) {
+            return Err(err(format!("tenants[{i}].name"), format!("{:?} is defined twice", t.name)));
+        }
+        if !certs.insert(t.certificate_name.clone()) {
+            return Err(err(
+                format!("tenants[{i}].certificate_name"),
+                format!("{:?} already maps to another tenant", t.certificate_name),
+            ));
+        }
+        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name });
+    }
+    Ok(out)
+}
+
+impl RawLink {
+    fn validate(self, i: usize, resolve: &impl Fn(&Path) -> PathBuf) -> Result<LinkConfig, ConfigError> {
+        let key = |k: &str| format!("links[{i}].{k}");
+        let addr = address(&key("address"), &self.address)?;
+        rustls::pki_types::ServerName::try_from(self.server_name.clone()).map_err(|_| {
+            err(key("server_name"), format!("{:?} is not a DNS name or IP address", self.server_name))
+        })?;
+        let client_identity = Identity::load(&resolve(&self.certificate), &resolve(&self.private_key))
+            .map_err(|e| err(key("certificate"), e.to_string()))?;
+        let server_ca =
+            load_ca(&resolve(&self.server_ca)).map_err(|e| err(key("server_ca"), e.to_string()))?;
+        Ok(LinkConfig { name: self.name, addr, server_name: self.server_name, client_identity, server_ca })
+    }
+}
+
+fn validate_routes(
+    raw: Vec<RawRoute>,
+    links: &[LinkConfig],
+    tenants: &[TenantConfig],
+) -> Result<RouteTable, ConfigError> {
+    let mut routes = Vec::new();
+    for (i, r) in raw.into_iter().enumerate() {
+        if !links.iter().any(|l| l.name == r.link) {
+            return Err(err(format!("routes[{i}].link"), format!("{:?} is not a configured link", r.link)));
+        }
+        if let Some(ccy) = &r.currency {
+            if switchyard_iso20022::Currency::parse(ccy).is_none() {
+                return Err(err(
+                    format!("routes[{i}].currency"),
+                    format!("{ccy:?} is not an active ISO 4217 currency"),
+                ));
+            }
+        }
+        if let Some(t) = &r.tenant {
+            if !tenants.iter().any(|c| &c.name == t) {
+                return Err(err(format!("routes[{i}].tenant"), format!("{t:?} is not a configured tenant")));
+            }
+        }
+        let matches = RouteMatch {
+            currency: r.currency,
+            creditor_agent_prefix: r.creditor_agent_prefix,
+            tenant: r.tenant,
+        };
+        routes.push(Route { matches, link: r.link });
+    }
+    Ok(RouteTable { routes })
+}

@@ -1,0 +1,69 @@
+//! The simulator's TOML file (`config/clearing-sim.toml`), parsed and validated like the node's.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use switchyard_clearing::sim::SimConfig;
+use switchyard_wire::tls::{self, load_ca, Identity};
+
+use crate::config_file::ConfigError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSim {
+    listen: String,
+    certificate: PathBuf,
+    private_key: PathBuf,
+    client_ca: PathBuf,
+    #[serde(default)]
+    latency_ms: u64,
+    #[serde(default)]
+    reject_ppm: u32,
+    #[serde(default)]
+    drop_ppm: u32,
+}
+
+/// A validated simulator configuration.
+#[derive(Debug)]
+pub struct SimSetup {
+    pub listen: SocketAddr,
+    pub tls: Arc<rustls::ServerConfig>,
+    pub config: SimConfig,
+}
+
+fn err(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.to_owned(), reason: reason.into() }
+}
+
+/// Reads and validates the simulator's file.
+pub fn load(path: &Path) -> Result<SimSetup, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| err(&path.display().to_string(), e.to_string()))?;
+    let raw: RawSim = toml::from_str(&text)
+        .map_err(|e| err(&path.display().to_string(), e.to_string().replace('\n', " | ")))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    let listen =
+        raw.listen.parse().map_err(|e| err("listen", format!("{:?} is not IP:port ({e})", raw.listen)))?;
+    let identity = Identity::load(&resolve(&raw.certificate), &resolve(&raw.private_key))
+        .map_err(|e| err("certificate", e.to_string()))?;
+    let ca = load_ca(&resolve(&raw.client_ca)).map_err(|e| err("client_ca", e.to_string()))?;
+    let tls = tls::server_config(&identity, &ca).map_err(|e| err("certificate", e.to_string()))?;
+    for (key, value) in [("reject_ppm", raw.reject_ppm), ("drop_ppm", raw.drop_ppm)] {
+        if value > 1_000_000 {
+            return Err(err(key, format!("{value} is outside 0..=1000000")));
+        }
+    }
+    if raw.latency_ms > 60_000 {
+        return Err(err("latency_ms", format!("{} is outside 0..=60000", raw.latency_ms)));
+    }
+    let config = SimConfig {
+        latency: Duration::from_millis(raw.latency_ms),
+        reject_ppm: raw.reject_ppm,
+        drop_ppm: raw.drop_ppm,
+        ..SimConfig::default()
+    };
+    Ok(SimSetup { listen, tls, config })
+}

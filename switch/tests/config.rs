@@ -1,0 +1,72 @@
+//! The shipped example configuration is valid, and broken variants are refused with the key named.
+
+use std::path::Path;
+use std::process::Command;
+
+use switchyard_wire::devcerts::DevCerts;
+
+const EXAMPLE: &str = include_str!("../../config/switchyard.toml");
+
+/// A temp dir holding the example config (possibly edited) and development certificates.
+fn setup(edit: impl FnOnce(String) -> String) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    DevCerts::generate(&["switchyard-node", "clearing-sim"], &["bank-a", "bank-b", "switchyard"])
+        .unwrap()
+        .write_to(&dir.path().join("tls"))
+        .unwrap();
+    let file = dir.path().join("switchyard.toml");
+    std::fs::write(&file, edit(EXAMPLE.to_owned())).unwrap();
+    (dir, file)
+}
+
+fn check(file: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard")).arg("check-config").arg(file).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_shipped_example_is_valid() {
+    let (_dir, file) = setup(|s| s);
+    let config = switchyard::config_file::load(&file).unwrap();
+    assert_eq!(config.tenants.len(), 2);
+    assert_eq!(config.links[0].name, "sim");
+    assert_eq!(config.limits.credit_window, 1024);
+    let (ok, text) = check(&file);
+    assert!(ok, "{text}");
+    assert!(text.contains("valid (2 tenants, 1 links, 1 routes"), "{text}");
+}
+
+#[test]
+fn broken_variants_name_the_key() {
+    let cases: Vec<(&str, Box<dyn Fn(String) -> String>)> = vec![
+        ("credit_windw", Box::new(|s: String| s.replace("credit_window = 1024", "credit_windw = 1024"))),
+        (
+            "limits.credit_window",
+            Box::new(|s: String| s.replace("credit_window = 1024", "credit_window = 0")),
+        ),
+        ("node.listen", Box::new(|s: String| s.replace("127.0.0.1:7443", "localhost"))),
+        (
+            "routes[0].link",
+            Box::new(|s: String| s.replace("[[routes]]\nlink = \"sim\"", "[[routes]]\nlink = \"samos\"")),
+        ),
+        (
+            "tls.participant_ca",
+            Box::new(|s: String| {
+                s.replace("participant_ca = \"tls/ca.pem\"", "participant_ca = \"tls/missing.pem\"")
+            }),
+        ),
+        ("tenants[1].name", Box::new(|s: String| s.replace("name = \"bank-b\"", "name = \"bank-a\""))),
+        (
+            "limits.max_message_bytes",
+            Box::new(|s: String| s.replace("max_message_bytes = 1048576", "max_message_bytes = 2000000")),
+        ),
+        ("links[0].certificate", Box::new(|s: String| s.replace("tls/switchyard.pem", "tls/nope.pem"))),
+    ];
+    for (key, edit) in cases {
+        let (_dir, file) = setup(edit);
+        let (ok, text) = check(&file);
+        assert!(!ok, "{key}: a broken config must be refused");
+        assert!(text.contains(key), "error for {key} must name it: {text}");
+    }
+}
