@@ -14,6 +14,7 @@
 
 pub mod actor;
 pub mod admission;
+pub mod breaker;
 pub mod domain;
 pub mod payment;
 pub mod ports;

@@ -1,29 +1,39 @@
 //! The payment state machine: from durable acceptance to an outcome, with no I/O.
 //!
-//! `PaymentMachine::step(event, now_ms)` returns the effects the actor must apply. The machine
-//! never submits twice without knowing the first submission failed before reaching the clearing
-//! house (`LinkUnavailable` means the link refused it locally): a clearing timeout is an unknown
-//! outcome and ends in `InDoubt`, to be resolved by a status inquiry, never by a resend
-//! (invariant 4).
+//! `PaymentMachine::step(event, now_ms)` returns the effects the actor must apply. The rule that
+//! shapes it (invariant 4): a submission whose fate is unknown is never sent again. After a
+//! clearing deadline, or after a restart, the machine asks the clearing house (pacs.028 status
+//! inquiry). Only an explicit "not found" answer — the clearing house never received it — makes a
+//! new submission safe. A link that refuses a submission locally (not connected, window full,
+//! breaker open) never sent it, so that is retried with capped exponential backoff, moving
+//! through the alternate routes.
 
 use crate::domain::Outcome;
 
 /// Limits that bound a payment's life; all from config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentLimits {
-    /// How long to wait for the clearing house's answer to one submission.
+    /// How long to wait for the clearing house's answer to one submission or inquiry.
     pub clearing_timeout_ms: u64,
-    /// First retry delay when no link could take the submission; doubles per attempt.
+    /// First retry delay after a local refusal; doubles per attempt.
     pub retry_base_ms: u64,
     /// Cap on the retry delay.
     pub retry_max_ms: u64,
-    /// Submission attempts (all refused locally) before the payment is dead-lettered.
+    /// Submission attempts (refused locally or not found) before the payment is dead-lettered.
     pub max_attempts: u32,
+    /// Unanswered status inquiries before the payment is reported in doubt (PDNG).
+    pub max_inquiries: u32,
 }
 
 impl Default for PaymentLimits {
     fn default() -> Self {
-        Self { clearing_timeout_ms: 10_000, retry_base_ms: 50, retry_max_ms: 2_000, max_attempts: 20 }
+        Self {
+            clearing_timeout_ms: 10_000,
+            retry_base_ms: 50,
+            retry_max_ms: 2_000,
+            max_attempts: 20,
+            max_inquiries: 5,
+        }
     }
 }
 
@@ -34,10 +44,12 @@ pub enum Phase {
     Accepted,
     /// Offered to a link (attempt n, 1-based); waiting for the link to take it.
     Routing { attempt: u32 },
-    /// Waiting to retry after a local refusal.
+    /// Waiting to retry submission after a local refusal.
     Backoff { attempt: u32 },
-    /// Sent to the clearing house; waiting for its pacs.002 until `deadline_ms`.
-    AwaitingClearing { attempt: u32, deadline_ms: u64 },
+    /// Sent to the clearing house; waiting for its pacs.002.
+    AwaitingClearing { attempt: u32 },
+    /// Fate unknown; status inquiry `n` (1-based) is outstanding or being routed.
+    Inquiring { attempt: u32, inquiry: u32, sent: bool },
     /// Outcome known; its journal record is being synced.
     Finalizing(Outcome),
     /// Outcome durable and reported. Terminal.
@@ -49,37 +61,42 @@ pub enum Phase {
 pub enum PaymentEvent {
     /// The actor started for a freshly accepted payment.
     Started,
-    /// The actor started during recovery: the payment may already be at the clearing house,
-    /// so it must not be submitted again before a status inquiry resolves it.
+    /// The actor started during recovery: the payment may already be at the clearing house.
     Recovered,
-    /// A link took the submission and wrote it to the clearing house.
+    /// The link wrote the submission (or inquiry) to the clearing house.
     Sent,
-    /// No link could take the submission (none routed, disconnected, window full, breaker open).
+    /// No link could take it (no route, disconnected, window full, breaker open).
     LinkUnavailable(String),
     /// A backoff timer fired.
     RetryDue,
-    /// The clearing house answered: settled, or rejected with a reason code.
+    /// The clearing house answered (to the submission or an inquiry): settled or rejected.
     ClearingAnswered(Outcome),
-    /// A clearing deadline timer fired for the given attempt.
-    DeadlineReached { attempt: u32 },
+    /// The clearing house answered an inquiry: it never received the payment.
+    NotFound,
+    /// The deadline timer armed for `(attempt, inquiry)` fired; inquiry 0 is the submission.
+    DeadlineReached { attempt: u32, inquiry: u32 },
     /// The outcome record is durable.
     OutcomeDurable,
-    /// The journal could not take the outcome record (full, i/o): write it again.
+    /// The journal could not take the outcome record: write it again.
     OutcomeNotDurable,
 }
 
 /// What the actor must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentEffect {
-    /// Ask the router/link to submit (attempt n).
+    /// Route and submit (attempt n).
     Submit { attempt: u32 },
+    /// Send status inquiry n (pacs.028) to the link the payment was routed to.
+    Inquire { inquiry: u32 },
     /// Fire `RetryDue` after the delay.
     ScheduleRetry { after_ms: u64 },
-    /// Fire `DeadlineReached { attempt }` after the delay.
-    ScheduleDeadline { attempt: u32, after_ms: u64 },
+    /// Fire `DeadlineReached { attempt, inquiry }` after the delay.
+    ScheduleDeadline { attempt: u32, inquiry: u32, after_ms: u64 },
+    /// Tell the link its window slot and breaker: the clearing house did not answer in time.
+    ReportTimeout,
     /// Append the outcome to the journal; answer `OutcomeDurable` when synced.
     JournalOutcome(Outcome),
-    /// Tell the participant (pacs.002) and the tenant; then the actor may stop.
+    /// Tell the participant (pacs.002), the tenant and the link; then the actor stops.
     Report(Outcome),
 }
 
@@ -88,12 +105,14 @@ pub enum PaymentEffect {
 pub struct PaymentMachine {
     pub phase: Phase,
     pub limits: PaymentLimits,
+    /// Status inquiries sent; > 0 means the outcome was resolved by inquiry.
+    pub inquiries_sent: u32,
 }
 
 impl PaymentMachine {
     #[must_use]
     pub fn new(limits: PaymentLimits) -> Self {
-        Self { phase: Phase::Accepted, limits }
+        Self { phase: Phase::Accepted, limits, inquiries_sent: 0 }
     }
 
     /// Capped exponential backoff for attempt `n` (1-based). Jitter, if any, is added by the
@@ -104,46 +123,56 @@ impl PaymentMachine {
         self.limits.retry_base_ms.saturating_mul(1 << shift).min(self.limits.retry_max_ms)
     }
 
-    /// Applies one event; events that do not fit the phase are ignored (late timers, duplicate
-    /// answers) and produce no effect.
-    pub fn step(&mut self, event: PaymentEvent, now_ms: u64) -> Vec<PaymentEffect> {
+    /// Terminal: nothing more will happen.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done(_))
+    }
+
+    /// Applies one event. Events that do not fit the phase (late timers, duplicate answers) are
+    /// ignored and produce no effect.
+    pub fn step(&mut self, event: PaymentEvent, _now_ms: u64) -> Vec<PaymentEffect> {
         use PaymentEvent as E;
-        match (&self.phase, event) {
-            (Phase::Accepted, E::Started) | (Phase::Backoff { .. }, E::RetryDue) => {
-                let attempt = match self.phase {
-                    Phase::Backoff { attempt } => attempt + 1,
-                    _ => 1,
-                };
-                self.phase = Phase::Routing { attempt };
-                vec![PaymentEffect::Submit { attempt }]
+        match (self.phase.clone(), event) {
+            (Phase::Accepted, E::Started) => self.submit(1),
+            (Phase::Accepted, E::Recovered) => self.inquire(0, 1),
+            (Phase::Backoff { attempt }, E::RetryDue) => self.submit(attempt + 1),
+            (Phase::Routing { attempt }, E::Sent) => {
+                self.phase = Phase::AwaitingClearing { attempt };
+                vec![self.deadline(attempt, 0)]
             }
-            (Phase::Accepted, E::Recovered) => self.finalize(Outcome::InDoubt),
-            (&Phase::Routing { attempt }, E::Sent) => {
-                let after_ms = self.limits.clearing_timeout_ms;
-                self.phase = Phase::AwaitingClearing { attempt, deadline_ms: now_ms + after_ms };
-                vec![PaymentEffect::ScheduleDeadline { attempt, after_ms }]
+            (Phase::Routing { attempt }, E::LinkUnavailable(why)) => self.refused(attempt, why),
+            (Phase::Inquiring { attempt, inquiry, sent: false }, E::Sent) => {
+                self.phase = Phase::Inquiring { attempt, inquiry, sent: true };
+                self.inquiries_sent += 1;
+                vec![self.deadline(attempt, inquiry)]
             }
-            (&Phase::Routing { attempt }, E::LinkUnavailable(why)) => {
-                if attempt >= self.limits.max_attempts {
-                    self.finalize(Outcome::DeadLettered(why))
-                } else {
-                    self.phase = Phase::Backoff { attempt };
-                    vec![PaymentEffect::ScheduleRetry { after_ms: self.backoff_ms(attempt) }]
-                }
+            (Phase::Inquiring { attempt, inquiry, sent: false }, E::LinkUnavailable(_)) => {
+                // The inquiry did not go out; ask again later (counts against the inquiry budget).
+                self.next_inquiry(attempt, inquiry)
             }
-            (Phase::AwaitingClearing { .. } | Phase::Routing { .. }, E::ClearingAnswered(outcome)) => {
+            (Phase::Inquiring { attempt, inquiry, sent: false }, E::RetryDue) => {
+                self.phase = Phase::Inquiring { attempt, inquiry, sent: false };
+                vec![PaymentEffect::Inquire { inquiry }]
+            }
+            (Phase::AwaitingClearing { .. } | Phase::Inquiring { .. }, E::ClearingAnswered(outcome)) => {
                 self.finalize(outcome)
             }
-            (&Phase::AwaitingClearing { attempt, .. }, E::DeadlineReached { attempt: fired })
-                if fired == attempt =>
+            (Phase::Inquiring { attempt, sent: true, .. }, E::NotFound) => self.submit(attempt + 1),
+            (Phase::AwaitingClearing { attempt }, E::DeadlineReached { attempt: a, inquiry: 0 })
+                if a == attempt =>
             {
-                self.finalize(Outcome::InDoubt)
+                let mut effects = vec![PaymentEffect::ReportTimeout];
+                effects.extend(self.inquire(attempt, 1));
+                effects
             }
-            (Phase::Finalizing(outcome), E::OutcomeNotDurable) => {
-                vec![PaymentEffect::JournalOutcome(outcome.clone())]
+            (Phase::Inquiring { attempt, inquiry, sent: true }, E::DeadlineReached { attempt: a, inquiry: i })
+                if a == attempt && i == inquiry =>
+            {
+                self.next_inquiry(attempt, inquiry)
             }
+            (Phase::Finalizing(outcome), E::OutcomeNotDurable) => vec![PaymentEffect::JournalOutcome(outcome)],
             (Phase::Finalizing(outcome), E::OutcomeDurable) => {
-                let outcome = outcome.clone();
                 self.phase = Phase::Done(outcome.clone());
                 vec![PaymentEffect::Report(outcome)]
             }
@@ -151,93 +180,44 @@ impl PaymentMachine {
         }
     }
 
+    fn submit(&mut self, attempt: u32) -> Vec<PaymentEffect> {
+        if attempt > self.limits.max_attempts {
+            return self.finalize(Outcome::DeadLettered(format!("no clearing link took it in {} attempts", self.limits.max_attempts)));
+        }
+        self.phase = Phase::Routing { attempt };
+        vec![PaymentEffect::Submit { attempt }]
+    }
+
+    fn refused(&mut self, attempt: u32, why: String) -> Vec<PaymentEffect> {
+        if attempt >= self.limits.max_attempts {
+            return self.finalize(Outcome::DeadLettered(why));
+        }
+        self.phase = Phase::Backoff { attempt };
+        vec![PaymentEffect::ScheduleRetry { after_ms: self.backoff_ms(attempt) }]
+    }
+
+    fn inquire(&mut self, attempt: u32, inquiry: u32) -> Vec<PaymentEffect> {
+        self.phase = Phase::Inquiring { attempt, inquiry, sent: false };
+        vec![PaymentEffect::Inquire { inquiry }]
+    }
+
+    fn next_inquiry(&mut self, attempt: u32, inquiry: u32) -> Vec<PaymentEffect> {
+        if inquiry >= self.limits.max_inquiries {
+            return self.finalize(Outcome::InDoubt);
+        }
+        self.phase = Phase::Inquiring { attempt, inquiry: inquiry + 1, sent: false };
+        vec![PaymentEffect::ScheduleRetry { after_ms: self.backoff_ms(inquiry) }]
+    }
+
+    fn deadline(&self, attempt: u32, inquiry: u32) -> PaymentEffect {
+        PaymentEffect::ScheduleDeadline { attempt, inquiry, after_ms: self.limits.clearing_timeout_ms }
+    }
+
     fn finalize(&mut self, outcome: Outcome) -> Vec<PaymentEffect> {
         self.phase = Phase::Finalizing(outcome.clone());
         vec![PaymentEffect::JournalOutcome(outcome)]
     }
-
-    /// Terminal: nothing more will happen.
-    #[must_use]
-    pub fn is_done(&self) -> bool {
-        matches!(self.phase, Phase::Done(_))
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn machine() -> PaymentMachine {
-        PaymentMachine::new(PaymentLimits { max_attempts: 3, ..PaymentLimits::default() })
-    }
-
-    #[test]
-    fn happy_path_settles_after_the_outcome_is_durable() {
-        let mut m = machine();
-        assert_eq!(m.step(PaymentEvent::Started, 0), vec![PaymentEffect::Submit { attempt: 1 }]);
-        assert_eq!(
-            m.step(PaymentEvent::Sent, 5),
-            vec![PaymentEffect::ScheduleDeadline { attempt: 1, after_ms: 10_000 }]
-        );
-        assert_eq!(
-            m.step(PaymentEvent::ClearingAnswered(Outcome::Settled), 7),
-            vec![PaymentEffect::JournalOutcome(Outcome::Settled)]
-        );
-        assert!(!m.is_done(), "not reported before durable");
-        assert_eq!(m.step(PaymentEvent::OutcomeDurable, 8), vec![PaymentEffect::Report(Outcome::Settled)]);
-        assert!(m.is_done());
-    }
-
-    #[test]
-    fn a_timeout_is_in_doubt_never_a_resend() {
-        let mut m = machine();
-        m.step(PaymentEvent::Started, 0);
-        m.step(PaymentEvent::Sent, 0);
-        let effects = m.step(PaymentEvent::DeadlineReached { attempt: 1 }, 10_000);
-        assert_eq!(effects, vec![PaymentEffect::JournalOutcome(Outcome::InDoubt)]);
-        assert!(!effects.iter().any(|e| matches!(e, PaymentEffect::Submit { .. })));
-    }
-
-    #[test]
-    fn recovery_never_resubmits() {
-        let mut m = machine();
-        assert_eq!(m.step(PaymentEvent::Recovered, 0), vec![PaymentEffect::JournalOutcome(Outcome::InDoubt)]);
-    }
-
-    #[test]
-    fn local_refusals_back_off_then_dead_letter() {
-        let mut m = machine();
-        m.step(PaymentEvent::Started, 0);
-        let e = m.step(PaymentEvent::LinkUnavailable("down".into()), 0);
-        assert_eq!(e, vec![PaymentEffect::ScheduleRetry { after_ms: 50 }]);
-        assert_eq!(m.step(PaymentEvent::RetryDue, 50), vec![PaymentEffect::Submit { attempt: 2 }]);
-        assert_eq!(
-            m.step(PaymentEvent::LinkUnavailable("down".into()), 50),
-            vec![PaymentEffect::ScheduleRetry { after_ms: 100 }]
-        );
-        m.step(PaymentEvent::RetryDue, 150);
-        assert_eq!(
-            m.step(PaymentEvent::LinkUnavailable("down".into()), 150),
-            vec![PaymentEffect::JournalOutcome(Outcome::DeadLettered("down".into()))]
-        );
-    }
-
-    #[test]
-    fn stale_timers_and_duplicate_answers_are_ignored() {
-        let mut m = machine();
-        m.step(PaymentEvent::Started, 0);
-        m.step(PaymentEvent::Sent, 0);
-        assert!(m.step(PaymentEvent::DeadlineReached { attempt: 7 }, 1).is_empty());
-        m.step(PaymentEvent::ClearingAnswered(Outcome::Settled), 2);
-        assert!(m.step(PaymentEvent::ClearingAnswered(Outcome::Rejected("AM04".into())), 3).is_empty());
-        assert!(m.step(PaymentEvent::DeadlineReached { attempt: 1 }, 10_000).is_empty());
-    }
-
-    #[test]
-    fn backoff_is_capped() {
-        let m = machine();
-        assert_eq!(m.backoff_ms(1), 50);
-        assert_eq!(m.backoff_ms(3), 200);
-        assert_eq!(m.backoff_ms(30), 2_000);
-    }
-}
+mod tests;

@@ -79,5 +79,7 @@ pub struct PaymentOutcome {
     pub tenant: String,
     pub uetr: String,
     pub outcome: Outcome,
+    /// Status inquiries it took to learn the outcome (0: the clearing house answered in time).
+    pub inquiries: u32,
     pub at_ms: u64,
 }

@@ -46,6 +46,18 @@ impl RouteTable {
     pub fn select(&self, q: &RouteQuery<'_>) -> Option<&str> {
         self.routes.iter().find(|r| r.matches.accepts(q)).map(|r| r.link.as_str())
     }
+
+    /// Every matching link in priority order, without repeats: the primary and its alternates.
+    #[must_use]
+    pub fn candidates(&self, q: &RouteQuery<'_>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for route in self.routes.iter().filter(|r| r.matches.accepts(q)) {
+            if !out.contains(&route.link) {
+                out.push(route.link.clone());
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +79,6 @@ mod tests {
         assert_eq!(table.select(&q("USD")), Some("swift"));
         assert_eq!(table.select(&q("ZAR")), Some("rtc"));
         assert_eq!(RouteTable::default().select(&q("ZAR")), None);
+        assert_eq!(table.candidates(&q("USD")), vec!["swift".to_owned(), "rtc".to_owned()]);
     }
 }

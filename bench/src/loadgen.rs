@@ -62,8 +62,19 @@ pub struct LoadReport {
     pub final_us: Histogram<u64>,
     /// From the first intended send to the last status received.
     pub elapsed: Duration,
+    /// From the first intended send to the last ACTC received: the span acknowledged
+    /// throughput is measured over.
+    pub ack_elapsed: Duration,
     /// UETRs that were acknowledged (for durability checks).
     pub acknowledged_uetrs: Vec<String>,
+}
+
+impl LoadReport {
+    /// Acknowledged payments per second over the acknowledgement span.
+    #[must_use]
+    pub fn ack_throughput(&self) -> f64 {
+        self.acknowledged as f64 / self.ack_elapsed.as_secs_f64().max(0.001)
+    }
 }
 
 impl LoadReport {
@@ -81,6 +92,7 @@ impl LoadReport {
             ack_us: hist(),
             final_us: hist(),
             elapsed: Duration::ZERO,
+            ack_elapsed: Duration::ZERO,
             acknowledged_uetrs: Vec::new(),
         }
     }
@@ -97,6 +109,7 @@ impl LoadReport {
         let _ = self.ack_us.add(&other.ack_us);
         let _ = self.final_us.add(&other.final_us);
         self.elapsed = self.elapsed.max(other.elapsed);
+        self.ack_elapsed = self.ack_elapsed.max(other.ack_elapsed);
         self.acknowledged_uetrs.extend(other.acknowledged_uetrs);
     }
 }
@@ -228,6 +241,7 @@ where
                     entry.acked = true;
                     report.acknowledged += 1;
                     let _ = report.ack_us.record(micros);
+                    report.ack_elapsed = now.saturating_duration_since(start);
                     continue;
                 }
                 TxStatus::RCVD => continue,

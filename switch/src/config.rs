@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
+use switchyard_actors::breaker::BreakerLimits;
 use switchyard_actors::payment::PaymentLimits;
 use switchyard_actors::route::RouteTable;
 use switchyard_journal::SyncMode;
@@ -46,6 +47,7 @@ pub struct Limits {
     pub tenant_max_in_flight: usize,
     pub link_window: usize,
     pub link_heartbeat: Duration,
+    pub breaker: BreakerLimits,
     pub payment: PaymentLimits,
     pub iso: switchyard_iso20022::Limits,
 }
@@ -61,6 +63,7 @@ impl Default for Limits {
             tenant_max_in_flight: 16_384,
             link_window: 8192,
             link_heartbeat: Duration::from_secs(5),
+            breaker: BreakerLimits::default(),
             payment: PaymentLimits::default(),
             iso: switchyard_iso20022::Limits::default(),
         }

@@ -39,6 +39,8 @@ pub struct DemoSettings {
     pub clearing_reject_ppm: u32,
     /// Parts per million of submissions the simulator never answers.
     pub clearing_drop_ppm: u32,
+    /// Parts per million of submissions the simulator loses before recording them.
+    pub clearing_lose_ppm: u32,
     /// How long a payment waits for the clearing house before it is in doubt.
     pub clearing_timeout: Duration,
 }
@@ -53,18 +55,69 @@ impl Default for DemoSettings {
             clearing_latency: Duration::ZERO,
             clearing_reject_ppm: 0,
             clearing_drop_ppm: 0,
-            clearing_timeout: Duration::from_secs(2),
+            clearing_lose_ppm: 0,
+            clearing_timeout: Duration::from_secs(1),
         }
     }
+}
+
+/// What the switch's journal says happened (the switch's own view, next to the participants').
+#[derive(Debug, Default)]
+pub struct JournalTally {
+    pub records: u64,
+    pub accepted: u64,
+    pub settled: u64,
+    pub rejected: u64,
+    pub dead_lettered: u64,
+    pub in_doubt: u64,
+    /// Outcomes learnt by status inquiry after a timeout or restart.
+    pub resolved_by_inquiry: u64,
+}
+
+impl JournalTally {
+    /// Reads every record of the journal in `dir`.
+    pub fn read(dir: &std::path::Path) -> anyhow::Result<Self> {
+        use switchyard_actors::{JournalRecord, Outcome};
+        let mut t = Self::default();
+        for record in switchyard_journal::read_all(dir)? {
+            t.records += 1;
+            match switchyard_journal::codec::decode::<JournalRecord>(&record?.payload)? {
+                JournalRecord::Accepted(_) => t.accepted += 1,
+                JournalRecord::Outcome(o) => {
+                    match o.outcome {
+                        Outcome::Settled => t.settled += 1,
+                        Outcome::Rejected(_) => t.rejected += 1,
+                        Outcome::DeadLettered(_) => t.dead_lettered += 1,
+                        Outcome::InDoubt => t.in_doubt += 1,
+                    }
+                    if o.inquiries > 0 && o.outcome.is_final() {
+                        t.resolved_by_inquiry += 1;
+                    }
+                }
+                JournalRecord::Refused(_) => {}
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// What the simulator counted.
+#[derive(Debug, Default)]
+pub struct ClearingTally {
+    pub received: u64,
+    pub dropped: u64,
+    pub lost: u64,
+    pub inquiries: u64,
+    pub not_found: u64,
+    pub max_submissions_per_uetr: u32,
 }
 
 /// What the demo measured.
 #[derive(Debug)]
 pub struct DemoResult {
     pub load: LoadReport,
-    pub max_submissions_per_uetr: u32,
-    pub clearing_received: u64,
-    pub journal_records: u64,
+    pub clearing: ClearingTally,
+    pub journal: JournalTally,
     pub elapsed: Duration,
 }
 
@@ -72,7 +125,7 @@ impl DemoResult {
     /// Nothing stuck, nothing lost, nothing submitted twice.
     #[must_use]
     pub fn passed(&self) -> bool {
-        self.load.stuck == 0 && self.load.unanswered == 0 && self.max_submissions_per_uetr <= 1
+        self.load.stuck == 0 && self.load.unanswered == 0 && self.clearing.max_submissions_per_uetr <= 1
     }
 }
 
@@ -94,6 +147,7 @@ pub async fn run(settings: DemoSettings) -> anyhow::Result<DemoResult> {
         latency: settings.clearing_latency,
         reject_ppm: settings.clearing_reject_ppm,
         drop_ppm: settings.clearing_drop_ppm,
+        lose_ppm: settings.clearing_lose_ppm,
         ..SimConfig::default()
     };
     let sim_tls = tls::server_config(&certs.identity("clearing-sim")?, &ca)?;
@@ -134,22 +188,24 @@ pub async fn run(settings: DemoSettings) -> anyhow::Result<DemoResult> {
         participants,
         rate_per_s: settings.rate_per_s,
         duration: settings.duration,
-        drain: settings.clearing_timeout + Duration::from_secs(5),
+        // Long enough for every status inquiry a payment may make (limits.payment.max_inquiries).
+        drain: settings.clearing_timeout * 8 + Duration::from_secs(5),
         template,
     };
     let load = loadgen::run(spec).await?;
-    let max_submissions_per_uetr = sim.stats.max_submissions_per_uetr();
-    let clearing_received = sim.stats.received.load(Ordering::Relaxed);
+    let s = &sim.stats;
+    let clearing = ClearingTally {
+        received: s.received.load(Ordering::Relaxed),
+        dropped: s.dropped.load(Ordering::Relaxed),
+        lost: s.lost.load(Ordering::Relaxed),
+        inquiries: s.inquiries.load(Ordering::Relaxed),
+        not_found: s.not_found.load(Ordering::Relaxed),
+        max_submissions_per_uetr: s.max_submissions_per_uetr(),
+    };
     node.stop().await?;
     sim.stop().await;
-    let journal_records = switchyard_journal::read_all(&data_dir.join("journal"))?.count() as u64;
-    let result = DemoResult {
-        load,
-        max_submissions_per_uetr,
-        clearing_received,
-        journal_records,
-        elapsed: started.elapsed(),
-    };
+    let journal = JournalTally::read(&data_dir.join("journal"))?;
+    let result = DemoResult { load, clearing, journal, elapsed: started.elapsed() };
     print_report(&settings, &result);
     Ok(result)
 }
@@ -205,36 +261,38 @@ pub fn node_config(
 }
 
 fn print_report(settings: &DemoSettings, r: &DemoResult) {
-    let l = &r.load;
-    let secs = l.elapsed.as_secs_f64().max(0.001);
+    let (l, j, c) = (&r.load, &r.journal, &r.clearing);
     println!();
     println!("== Switchyard demo report ==");
-    println!("submitted        {:>10}", l.submitted);
-    println!("acknowledged     {:>10}   (pacs.002 ACTC, after fdatasync)", l.acknowledged);
-    println!("settled          {:>10}   (pacs.002 ACSC)", l.settled);
-    println!("rejected         {:>10}   (after ACTC, by the clearing house)", l.rejected);
-    println!("refused          {:>10}   (before ACTC: validation, duplicate, busy)", l.refused);
+    println!("participants' ledger (independent of the switch):");
+    println!("  submitted        {:>10}", l.submitted);
+    println!("  acknowledged     {:>10}   pacs.002 ACTC, sent only after fdatasync", l.acknowledged);
+    println!("  settled          {:>10}   pacs.002 ACSC", l.settled);
+    println!("  rejected         {:>10}   RJCT after ACTC (clearing house, or dead-lettered)", l.rejected);
+    println!("  refused          {:>10}   RJCT before ACTC (validation, duplicate, busy)", l.refused);
+    println!("  in doubt         {:>10}   PDNG: outcome still unknown after every status inquiry", l.in_doubt);
+    println!("  stuck            {:>10}   acknowledged, no outcome by the end of the drain", l.stuck);
+    println!("  lost             {:>10}   sent, never answered at all", l.unanswered);
+    println!("switch journal:");
     println!(
-        "in doubt         {:>10}   (clearing timeout; resolved by pacs.028 in a later release)",
-        l.in_doubt
+        "  {} records: {} accepted, {} settled, {} rejected, {} dead-lettered, {} in doubt; {} resolved by status inquiry",
+        j.records, j.accepted, j.settled, j.rejected, j.dead_lettered, j.in_doubt, j.resolved_by_inquiry
     );
-    println!("stuck            {:>10}", l.stuck);
-    println!("lost             {:>10}   (sent, never answered)", l.unanswered);
+    println!("clearing simulator:");
     println!(
-        "clearing submissions: {} received, max per UETR {}",
-        r.clearing_received, r.max_submissions_per_uetr
+        "  {} submissions ({} answers dropped, {} lost), {} status inquiries ({} not found); max submissions per UETR: {}",
+        c.received, c.dropped, c.lost, c.inquiries, c.not_found, c.max_submissions_per_uetr
     );
-    println!("journal records  {:>10}", r.journal_records);
     println!(
-        "throughput       {:>10.0} payments/s acknowledged (target {} /s, {} s)",
-        l.acknowledged as f64 / secs,
+        "throughput         {:>8.0} payments/s acknowledged (target {} /s for {} s)",
+        l.ack_throughput(),
         settings.rate_per_s,
         settings.duration.as_secs()
     );
     println!();
     println!("{}", latency_header());
     println!("{}", latency_row("ACK (→ACTC)", &l.ack_us));
-    println!("{}", latency_row("final (→ACSC)", &l.final_us));
+    println!("{}", latency_row("final (→outcome)", &l.final_us));
     println!();
     println!("result: {}", if r.passed() { "PASS (nothing stuck, lost or submitted twice)" } else { "FAIL" });
 }

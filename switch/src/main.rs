@@ -36,9 +36,15 @@ enum Command {
         /// Fraction of payments the simulator rejects (0.0 to 1.0).
         #[arg(long, default_value_t = 0.0)]
         clearing_reject_rate: f64,
-        /// Fraction of submissions the simulator never answers (0.0 to 1.0).
+        /// Fraction of submissions the simulator processes but never answers (0.0 to 1.0).
         #[arg(long, default_value_t = 0.0)]
         clearing_drop_rate: f64,
+        /// Fraction of submissions the simulator loses before recording them (0.0 to 1.0).
+        #[arg(long, default_value_t = 0.0)]
+        clearing_lose_rate: f64,
+        /// How long a payment waits for the clearing house before asking (pacs.028), in ms.
+        #[arg(long, default_value_t = 1000)]
+        clearing_timeout_ms: u64,
     },
     /// Run a node from a configuration file until SIGTERM or SIGINT.
     Run {
@@ -99,6 +105,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clearing_latency_ms,
             clearing_reject_rate,
             clearing_drop_rate,
+            clearing_lose_rate,
+            clearing_timeout_ms,
         } => {
             let settings = DemoSettings {
                 data,
@@ -108,7 +116,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 clearing_latency: Duration::from_millis(clearing_latency_ms),
                 clearing_reject_ppm: ppm(clearing_reject_rate, "clearing-reject-rate")?,
                 clearing_drop_ppm: ppm(clearing_drop_rate, "clearing-drop-rate")?,
-                ..DemoSettings::default()
+                clearing_lose_ppm: ppm(clearing_lose_rate, "clearing-lose-rate")?,
+                clearing_timeout: Duration::from_millis(clearing_timeout_ms.max(10)),
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let result = runtime.block_on(demo::run(settings))?;

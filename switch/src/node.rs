@@ -54,6 +54,7 @@ impl Node {
             payment: config.limits.payment,
             tenant_max_in_flight: config.limits.tenant_max_in_flight,
             link_window: config.limits.link_window,
+            breaker: config.limits.breaker,
         };
         let ctx = NodeContext::new(
             Arc::new(JournalAdapter(journal.clone())),

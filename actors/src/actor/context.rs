@@ -19,8 +19,10 @@ pub struct NodeLimits {
     pub payment: PaymentLimits,
     /// Per-tenant bound on admitted, not yet final payments.
     pub tenant_max_in_flight: usize,
-    /// Per-link bound on submissions awaiting a clearing answer.
+    /// Per-link bound on payments awaiting a clearing answer.
     pub link_window: usize,
+    /// Circuit breaker thresholds for every link.
+    pub breaker: crate::breaker::BreakerLimits,
 }
 
 /// Shared by all actors of one node.

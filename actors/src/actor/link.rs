@@ -1,25 +1,32 @@
 //! `LinkActor`: one clearing link (a persistent connection to a clearing house).
 //!
-//! Owns: the connection's write side while connected, the correlation of submissions to payment
-//! actors, and the in-flight window. The connection itself (dialling, TLS, reconnecting forever
-//! with capped backoff and jitter) is the clearing adapter's job; it tells this actor
-//! `Connected`, `Reply` and `Disconnected`. Mailbox bound: the link window of submissions plus
-//! one reply each. Failure policy: when the connection drops, submissions already written stay
-//! pending — their outcome is unknown and their payments' deadlines resolve them (never a blind
-//! resend, invariant 4). Unmatched replies are logged and counted, never dropped silently.
+//! Owns: the connection's write side while connected, the window of payments with an outcome
+//! pending at this clearing house (keyed by UETR), and the circuit breaker. The connection itself
+//! (dialling, TLS, reconnecting forever with capped backoff and jitter) is the clearing adapter's
+//! job; it tells this actor `Connected`, `Reply` and `Disconnected`. Mailbox bound: the link
+//! window of submissions plus one reply and one release each. Failure policy: when the
+//! connection drops, submissions already written stay outstanding — their outcome is unknown and
+//! their payments resolve them by status inquiry (never a blind resend, invariant 4). Replies
+//! are matched by UETR, so a late reply still reaches its payment; a reply for no known payment
+//! is logged and counted, never dropped silently.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_pacs002, TxStatus};
+use switchyard_iso20022::{read_pacs002, StatusReport, TxStatus};
 
 use super::context::NodeContext;
 use super::payment::PaymentMsg;
+use crate::breaker::{Breaker, BreakerLimits};
 use crate::domain::Outcome;
 use crate::payment::PaymentEvent;
 use crate::ports::{Outbound, WireKind, WireMsg};
+
+/// The proprietary reason a clearing house puts on the answer to a status inquiry about a
+/// payment it never received (docs/PROTOCOL.md).
+pub const NOT_FOUND_REASON: &str = "NOTFOUND";
 
 /// The link actor.
 #[derive(Debug, Default)]
@@ -30,24 +37,40 @@ pub struct LinkActor;
 pub struct LinkArgs {
     pub name: String,
     pub ctx: Arc<NodeContext>,
+    pub breaker: BreakerLimits,
+}
+
+/// What a submission is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitKind {
+    /// The payment itself (counts against the window).
+    Payment,
+    /// A status inquiry about a payment already outstanding (or recovered).
+    Inquiry,
 }
 
 /// Link messages.
 pub enum LinkMsg {
-    /// A payment asks to be submitted.
-    Submit { uetr: String, payload: Bytes, reply: ActorRef<PaymentMsg> },
+    /// A payment asks to submit itself or an inquiry.
+    Submit { kind: SubmitKind, uetr: String, payload: Bytes, reply: ActorRef<PaymentMsg> },
+    /// The payment's deadline passed without an answer (a breaker failure).
+    Timeout { uetr: String },
+    /// The payment reached its outcome: free its window slot.
+    Release { uetr: String },
     /// The adapter established (or re-established) the connection.
     Connected(Arc<dyn Outbound>),
     /// The connection is gone.
     Disconnected(String),
-    /// A frame from the clearing house answering `correlation`.
+    /// A Status frame from the clearing house.
     Reply { correlation: u64, payload: Bytes },
 }
 
 impl std::fmt::Debug for LinkMsg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Submit { uetr, .. } => write!(f, "Submit({uetr})"),
+            Self::Submit { kind, uetr, .. } => write!(f, "Submit({kind:?}, {uetr})"),
+            Self::Timeout { uetr } => write!(f, "Timeout({uetr})"),
+            Self::Release { uetr } => write!(f, "Release({uetr})"),
             Self::Connected(_) => f.write_str("Connected"),
             Self::Disconnected(why) => write!(f, "Disconnected({why})"),
             Self::Reply { correlation, .. } => write!(f, "Reply({correlation})"),
@@ -60,7 +83,9 @@ pub struct LinkState {
     name: String,
     ctx: Arc<NodeContext>,
     conn: Option<Arc<dyn Outbound>>,
-    pending: HashMap<u64, (String, ActorRef<PaymentMsg>)>,
+    /// Payments whose outcome is pending at this clearing house.
+    outstanding: HashMap<String, ActorRef<PaymentMsg>>,
+    breaker: Breaker,
     next_correlation: u64,
     unmatched_replies: u64,
 }
@@ -69,7 +94,8 @@ impl std::fmt::Debug for LinkState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkState")
             .field("name", &self.name)
-            .field("pending", &self.pending.len())
+            .field("outstanding", &self.outstanding.len())
+            .field("breaker", &self.breaker.state)
             .finish_non_exhaustive()
     }
 }
@@ -79,29 +105,29 @@ impl Actor for LinkActor {
     type State = LinkState;
     type Arguments = LinkArgs;
 
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<LinkMsg>,
-        args: LinkArgs,
-    ) -> Result<LinkState, ActorProcessingErr> {
+    async fn pre_start(&self, _myself: ActorRef<LinkMsg>, args: LinkArgs) -> Result<LinkState, ActorProcessingErr> {
         Ok(LinkState {
             name: args.name,
             ctx: args.ctx,
             conn: None,
-            pending: HashMap::new(),
+            outstanding: HashMap::new(),
+            breaker: Breaker::new(args.breaker),
             next_correlation: 1,
             unmatched_replies: 0,
         })
     }
 
-    async fn handle(
-        &self,
-        _myself: ActorRef<LinkMsg>,
-        message: LinkMsg,
-        state: &mut LinkState,
-    ) -> Result<(), ActorProcessingErr> {
+    async fn handle(&self, _myself: ActorRef<LinkMsg>, message: LinkMsg, state: &mut LinkState) -> Result<(), ActorProcessingErr> {
+        let now = state.ctx.clock.now_ms();
         match message {
-            LinkMsg::Submit { uetr, payload, reply } => submit(state, uetr, payload, &reply),
+            LinkMsg::Submit { kind, uetr, payload, reply } => submit(state, kind, uetr, payload, &reply, now),
+            LinkMsg::Timeout { uetr } => {
+                state.breaker.failure(now);
+                tracing::debug!(link = %state.name, %uetr, breaker = ?state.breaker.state, "clearing timeout");
+            }
+            LinkMsg::Release { uetr } => {
+                state.outstanding.remove(&uetr);
+            }
             LinkMsg::Connected(conn) => {
                 tracing::info!(link = %state.name, "clearing link connected");
                 state.conn = Some(conn);
@@ -111,8 +137,9 @@ impl Actor for LinkActor {
                 state.conn = None;
             }
             LinkMsg::Disconnected(why) => {
-                tracing::warn!(link = %state.name, %why, pending = state.pending.len(), "clearing link disconnected");
+                tracing::warn!(link = %state.name, %why, outstanding = state.outstanding.len(), "clearing link disconnected");
                 state.conn = None;
+                state.breaker.failure(now);
             }
             LinkMsg::Reply { correlation, payload } => answer(state, correlation, &payload),
         }
@@ -120,15 +147,20 @@ impl Actor for LinkActor {
     }
 }
 
-fn submit(state: &mut LinkState, uetr: String, payload: Bytes, reply: &ActorRef<PaymentMsg>) {
+fn submit(state: &mut LinkState, kind: SubmitKind, uetr: String, payload: Bytes, reply: &ActorRef<PaymentMsg>, now: u64) {
     let refuse = |why: String| {
         let _ = reply.cast(PaymentMsg::Event(PaymentEvent::LinkUnavailable(why)));
     };
     let Some(conn) = state.conn.as_ref() else {
         return refuse(format!("link {} is not connected", state.name));
     };
-    if state.pending.len() >= state.ctx.limits.link_window {
-        return refuse(format!("link {} window of {} is full", state.name, state.ctx.limits.link_window));
+    let window = state.ctx.limits.link_window;
+    if kind == SubmitKind::Payment && !state.outstanding.contains_key(&uetr) && state.outstanding.len() >= window {
+        return refuse(format!("link {} window of {window} is full", state.name));
+    }
+    // Inquiries are how an open breaker learns the clearing house is back; they always go.
+    if kind == SubmitKind::Payment && !state.breaker.admit(now) {
+        return refuse(format!("link {} circuit breaker is open", state.name));
     }
     let correlation = state.next_correlation;
     state.next_correlation += 1;
@@ -136,8 +168,24 @@ fn submit(state: &mut LinkState, uetr: String, payload: Bytes, reply: &ActorRef<
         state.conn = None;
         return refuse(format!("link {} connection closed", state.name));
     }
-    state.pending.insert(correlation, (uetr, reply.clone()));
+    state.outstanding.insert(uetr, reply.clone());
     let _ = reply.cast(PaymentMsg::Event(PaymentEvent::Sent));
+}
+
+/// What a clearing house's pacs.002 means for the payment.
+fn event_of(report: &StatusReport) -> Option<(String, PaymentEvent)> {
+    let tx = report.txs.first()?;
+    let uetr = tx.orgnl_uetr.as_ref()?.as_str().to_owned();
+    let event = match tx.tx_sts {
+        TxStatus::ACSC | TxStatus::ACCC => PaymentEvent::ClearingAnswered(Outcome::Settled),
+        TxStatus::RJCT if tx.reason_prtry.as_deref() == Some(NOT_FOUND_REASON) => PaymentEvent::NotFound,
+        TxStatus::RJCT => {
+            let code = tx.reason.map(|r| r.as_str().to_owned()).or_else(|| tx.reason_other_cd.clone());
+            PaymentEvent::ClearingAnswered(Outcome::Rejected(code.unwrap_or_else(|| "NARR".to_owned())))
+        }
+        _ => return None,
+    };
+    Some((uetr, event))
 }
 
 fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
@@ -148,32 +196,22 @@ fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
             return;
         }
     };
-    let Some(tx) = report.txs.first() else {
-        tracing::error!(link = %state.name, correlation, "status without a transaction");
+    state.breaker.success();
+    let Some((uetr, event)) = event_of(&report) else {
+        tracing::debug!(link = %state.name, correlation, "intermediate or unattributable status");
         return;
     };
-    let outcome = match tx.tx_sts {
-        TxStatus::ACSC | TxStatus::ACCC => Outcome::Settled,
-        TxStatus::RJCT => Outcome::Rejected(
-            tx.reason
-                .map(|r| r.as_str().to_owned())
-                .or_else(|| tx.reason_other_cd.clone())
-                .unwrap_or_else(|| "NARR".to_owned()),
-        ),
-        other => {
-            tracing::debug!(link = %state.name, correlation, status = other.as_str(), "intermediate status");
-            return;
-        }
-    };
-    match state.pending.remove(&correlation) {
-        Some((uetr, payment)) => {
-            if payment.cast(PaymentMsg::Event(PaymentEvent::ClearingAnswered(outcome))).is_err() {
+    let final_answer = matches!(event, PaymentEvent::ClearingAnswered(_));
+    let payment = if final_answer { state.outstanding.remove(&uetr) } else { state.outstanding.get(&uetr).cloned() };
+    match payment {
+        Some(payment) => {
+            if payment.cast(PaymentMsg::Event(event)).is_err() {
                 tracing::warn!(link = %state.name, %uetr, "answer for a payment that already ended");
             }
         }
         None => {
             state.unmatched_replies += 1;
-            tracing::warn!(link = %state.name, correlation, unmatched = state.unmatched_replies, "unmatched clearing reply");
+            tracing::warn!(link = %state.name, %uetr, correlation, unmatched = state.unmatched_replies, "clearing reply for no outstanding payment");
         }
     }
 }

@@ -21,7 +21,7 @@ mod status;
 mod tenant;
 
 pub use context::{NodeContext, NodeLimits};
-pub use link::{LinkActor, LinkArgs, LinkMsg};
+pub use link::{LinkActor, LinkArgs, LinkMsg, SubmitKind, NOT_FOUND_REASON};
 pub use node::{NodeActor, NodeArgs, NodeMsg, NodeRefs};
 pub use payment::{PaymentActor, PaymentArgs, PaymentMsg};
 pub use session::{SessionActor, SessionArgs, SessionMsg};

@@ -106,7 +106,7 @@ async fn spawn_link(
     ctx: &Arc<NodeContext>,
     name: &str,
 ) -> Result<ActorRef<LinkMsg>, ActorProcessingErr> {
-    let args = LinkArgs { name: name.to_owned(), ctx: Arc::clone(ctx) };
+    let args = LinkArgs { name: name.to_owned(), ctx: Arc::clone(ctx), breaker: ctx.limits.breaker };
     let (link, _) = Actor::spawn_linked(None, LinkActor, args, node.get_cell()).await?;
     ctx.links
         .write()

@@ -4,7 +4,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use switchyard_iso20022::{write_pacs002, ReasonCode, StatusReport, TxStatus, TxStatusInfo, Uetr};
+use switchyard_iso20022::{
+    write_pacs002, write_pacs028, ReasonCode, StatusReport, OriginalRef, Pacs028, StatusRequestTx, TxStatus, TxStatusInfo,
+    Uetr,
+};
 
 use crate::ports::Clock;
 
@@ -37,6 +40,37 @@ impl StatusWriter {
         Self { clock, prefix, next: AtomicU64::new(1) }
     }
 
+    fn next_msg_id(&self) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n}", self.prefix)
+    }
+
+    /// A pacs.028 status request about one payment.
+    #[must_use]
+    pub fn pacs028(&self, subject: StatusSubject<'_>) -> Bytes {
+        let request = Pacs028 {
+            app_hdr: None,
+            msg_id: self.next_msg_id(),
+            cre_dt_tm: self.clock.timestamp(),
+            orgnl_grp: None,
+            txs: vec![StatusRequestTx {
+                sts_req_id: None,
+                original: OriginalRef {
+                    orgnl_msg_id: Some(subject.orgnl_msg_id.to_owned()),
+                    orgnl_msg_nm_id: Some("pacs.008.001.08".to_owned()),
+                    orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
+                    orgnl_uetr: subject.orgnl_uetr.and_then(Uetr::parse),
+                    ..OriginalRef::default()
+                },
+                instg_agt: None,
+                instg_agt_mmb: None,
+                instd_agt: None,
+                instd_agt_mmb: None,
+            }],
+        };
+        Bytes::from(write_pacs028(&request))
+    }
+
     /// A pacs.002 with one transaction status.
     #[must_use]
     pub fn pacs002(
@@ -46,9 +80,8 @@ impl StatusWriter {
         reason: Option<ReasonCode>,
         detail: Option<&str>,
     ) -> Bytes {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
         let report = StatusReport {
-            msg_id: format!("{}-{n}", self.prefix),
+            msg_id: self.next_msg_id(),
             cre_dt_tm: self.clock.timestamp(),
             orgnl_msg_id: subject.orgnl_msg_id.to_owned(),
             orgnl_msg_nm_id: "pacs.008.001.08".to_owned(),

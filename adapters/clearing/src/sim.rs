@@ -17,7 +17,7 @@ use futures::StreamExt;
 use rand::Rng;
 use rustls::ServerConfig;
 use switchyard_iso20022::{
-    read_pacs008, write_pacs002, Limits, ReasonCode, StatusReport, TxStatus, TxStatusInfo,
+    read_pacs008, read_pacs028, write_pacs002, Limits, Pacs008, ReasonCode, StatusReport, TxStatus, TxStatusInfo, Uetr,
 };
 use switchyard_wire::conn::split;
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
@@ -34,8 +34,12 @@ pub struct SimConfig {
     pub latency: Duration,
     /// Probability (ppm) that a new submission is rejected.
     pub reject_ppm: u32,
-    /// Probability (ppm) that a submission gets no answer at all.
+    /// Probability (ppm) that a submission is processed but its answer is never sent (the
+    /// switch must learn the outcome by status inquiry).
     pub drop_ppm: u32,
+    /// Probability (ppm) that a submission is lost before the clearing house records it (a
+    /// status inquiry answers "not found" and the switch may safely submit again).
+    pub lose_ppm: u32,
     /// Reason code of injected rejections.
     pub reject_reason: ReasonCode,
     pub max_frame_bytes: usize,
@@ -48,6 +52,7 @@ impl Default for SimConfig {
             latency: Duration::ZERO,
             reject_ppm: 0,
             drop_ppm: 0,
+            lose_ppm: 0,
             reject_reason: ReasonCode::AM02,
             max_frame_bytes: 1 << 20,
             max_connections: 64,
@@ -55,14 +60,47 @@ impl Default for SimConfig {
     }
 }
 
+/// What the simulator keeps per UETR: the count, the verdict, and the identifiers it echoes.
+#[derive(Debug, Clone)]
+struct Recorded {
+    submissions: u32,
+    status: TxStatus,
+    msg_id: String,
+    instr_id: Option<String>,
+    end_to_end_id: String,
+    tx_id: Option<String>,
+    uetr: Option<Uetr>,
+}
+
+impl Recorded {
+    fn of(msg: &Pacs008, status: TxStatus) -> Self {
+        let tx = msg.txs.first();
+        Self {
+            submissions: 0,
+            status,
+            msg_id: msg.msg_id.clone(),
+            instr_id: tx.and_then(|t| t.instr_id.clone()),
+            end_to_end_id: tx.map(|t| t.end_to_end_id.clone()).unwrap_or_default(),
+            tx_id: tx.and_then(|t| t.tx_id.clone()),
+            uetr: tx.and_then(|t| t.uetr.clone()),
+        }
+    }
+}
+
 /// What the simulator saw. Shared with whoever started it (the demo report reads it).
 #[derive(Debug, Default)]
 pub struct SimStats {
-    submissions: Mutex<HashMap<String, (u32, TxStatus)>>,
+    /// Per UETR: what the clearing house recorded.
+    submissions: Mutex<HashMap<String, Recorded>>,
     pub received: AtomicU64,
     pub settled: AtomicU64,
     pub rejected: AtomicU64,
     pub dropped: AtomicU64,
+    pub lost: AtomicU64,
+    /// Status inquiries (pacs.028) answered.
+    pub inquiries: AtomicU64,
+    /// Inquiries about a payment the simulator never recorded.
+    pub not_found: AtomicU64,
     pub unreadable: AtomicU64,
     /// Sessions signed on since start.
     pub sign_ons: AtomicU64,
@@ -72,7 +110,7 @@ impl SimStats {
     /// The largest number of submissions any one UETR received.
     #[must_use]
     pub fn max_submissions_per_uetr(&self) -> u32 {
-        self.lock().values().map(|(n, _)| *n).max().unwrap_or(0)
+        self.lock().values().map(|r| r.submissions).max().unwrap_or(0)
     }
 
     /// Distinct UETRs submitted.
@@ -84,10 +122,10 @@ impl SimStats {
     /// Submissions recorded for one UETR.
     #[must_use]
     pub fn submissions_of(&self, uetr: &str) -> u32 {
-        self.lock().get(uetr).map_or(0, |(n, _)| *n)
+        self.lock().get(uetr).map_or(0, |r| r.submissions)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, TxStatus)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Recorded>> {
         self.submissions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -207,65 +245,105 @@ fn reply_later(tx: &mpsc::Sender<Frame>, delay: Duration, frame: Frame) {
     });
 }
 
-/// Records the submission and decides the answer (`None`: dropped).
-fn decide(
-    config: &SimConfig,
-    stats: &SimStats,
-    limits: &Limits,
-    frame: &Frame,
-    n: u64,
-) -> Option<(Duration, Frame)> {
+/// The proprietary reason on the answer to an inquiry about an unknown payment
+/// (docs/PROTOCOL.md; the switch's link actor matches it).
+pub const NOT_FOUND_REASON: &str = "NOTFOUND";
+
+/// Records a submission or answers an inquiry (`None`: no answer is sent).
+fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(Duration, Frame)> {
+    let head = &frame.payload[..frame.payload.len().min(1024)];
+    if head.windows(8).any(|w| w == b"pacs.028") {
+        return inquiry(stats, limits, frame, n);
+    }
     stats.received.fetch_add(1, Ordering::Relaxed);
     let msg = match read_pacs008(&frame.payload, limits) {
         Ok(msg) => msg,
-        Err(e) => {
-            stats.unreadable.fetch_add(1, Ordering::Relaxed);
-            let detail = e.to_string();
-            return Some((
-                Duration::ZERO,
-                Frame::control(
-                    FrameKind::Error,
-                    frame.correlation,
-                    &[("code", e.code.as_str()), ("detail", &detail)],
-                ),
-            ));
-        }
+        Err(e) => return Some((Duration::ZERO, unreadable(stats, frame, &e))),
     };
     let tx = msg.txs.first()?;
     let uetr = tx.uetr.as_ref().map_or_else(String::new, |u| u.as_str().to_owned());
     let mut rng = rand::thread_rng();
+    if rng.gen_range(0..1_000_000) < config.lose_ppm {
+        stats.lost.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
     let status = {
         let mut seen = stats.lock();
         let entry = seen.entry(uetr).or_insert_with(|| {
             let rejected = rng.gen_range(0..1_000_000) < config.reject_ppm;
-            (0, if rejected { TxStatus::RJCT } else { TxStatus::ACSC })
+            Recorded::of(&msg, if rejected { TxStatus::RJCT } else { TxStatus::ACSC })
         });
-        entry.0 += 1;
-        entry.1
+        entry.submissions += 1;
+        entry.clone()
     };
     if rng.gen_range(0..1_000_000) < config.drop_ppm {
         stats.dropped.fetch_add(1, Ordering::Relaxed);
         return None;
     }
-    let counter = if status == TxStatus::RJCT { &stats.rejected } else { &stats.settled };
+    let counter = if status.status == TxStatus::RJCT { &stats.rejected } else { &stats.settled };
     counter.fetch_add(1, Ordering::Relaxed);
+    Some((config.latency, Frame::new(FrameKind::Status, frame.correlation, status_report(&status, config.reject_reason, n))))
+}
+
+fn unreadable(stats: &SimStats, frame: &Frame, e: &switchyard_iso20022::ValidationError) -> Frame {
+    stats.unreadable.fetch_add(1, Ordering::Relaxed);
+    let detail = e.to_string();
+    Frame::control(FrameKind::Error, frame.correlation, &[("code", e.code.as_str()), ("detail", &detail)])
+}
+
+/// Answers a pacs.028 from the simulator's own record (never from the switch's view).
+fn inquiry(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(Duration, Frame)> {
+    let request = match read_pacs028(&frame.payload, limits) {
+        Ok(r) => r,
+        Err(e) => return Some((Duration::ZERO, unreadable(stats, frame, &e))),
+    };
+    stats.inquiries.fetch_add(1, Ordering::Relaxed);
+    let asked = &request.txs.first()?.original;
+    let uetr = asked.orgnl_uetr.as_ref()?;
+    let known = stats.lock().get(uetr.as_str()).cloned();
+    let payload = match known {
+        Some(recorded) => status_report(&recorded, ReasonCode::AM02, n),
+        None => {
+            stats.not_found.fetch_add(1, Ordering::Relaxed);
+            let report = StatusReport {
+                msg_id: format!("SIM-{n}"),
+                cre_dt_tm: now(),
+                orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".to_owned()),
+                orgnl_msg_nm_id: asked.orgnl_msg_nm_id.clone().unwrap_or_else(|| "pacs.008.001.08".to_owned()),
+                txs: vec![TxStatusInfo {
+                    orgnl_end_to_end_id: asked.orgnl_end_to_end_id.clone(),
+                    orgnl_uetr: Some(uetr.clone()),
+                    reason_prtry: Some(NOT_FOUND_REASON.to_owned()),
+                    addtl_inf: Some("no payment with this UETR was received".to_owned()),
+                    ..TxStatusInfo::new(TxStatus::RJCT)
+                }],
+                ..StatusReport::default()
+            };
+            write_pacs002(&report)
+        }
+    };
+    Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+fn status_report(r: &Recorded, reject_reason: ReasonCode, n: u64) -> Vec<u8> {
     let report = StatusReport {
         msg_id: format!("SIM-{n}"),
-        cre_dt_tm: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
-        orgnl_msg_id: msg.msg_id.clone(),
+        cre_dt_tm: now(),
+        orgnl_msg_id: r.msg_id.clone(),
         orgnl_msg_nm_id: "pacs.008.001.08".to_owned(),
-        grp_sts: None,
         txs: vec![TxStatusInfo {
-            orgnl_instr_id: tx.instr_id.clone(),
-            orgnl_end_to_end_id: Some(tx.end_to_end_id.clone()),
-            orgnl_tx_id: tx.tx_id.clone(),
-            orgnl_uetr: tx.uetr.clone(),
-            tx_sts: status,
-            reason: (status == TxStatus::RJCT).then_some(config.reject_reason),
-            addtl_inf: None,
-            ..TxStatusInfo::new(status)
+            orgnl_instr_id: r.instr_id.clone(),
+            orgnl_end_to_end_id: Some(r.end_to_end_id.clone()),
+            orgnl_tx_id: r.tx_id.clone(),
+            orgnl_uetr: r.uetr.clone(),
+            reason: (r.status == TxStatus::RJCT).then_some(reject_reason),
+            ..TxStatusInfo::new(r.status)
         }],
         ..StatusReport::default()
     };
-    Some((config.latency, Frame::new(FrameKind::Status, frame.correlation, write_pacs002(&report))))
+    write_pacs002(&report)
 }
