@@ -21,10 +21,16 @@ impl Default for BreakerLimits {
 /// The breaker's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BreakerState {
-    Closed { consecutive_failures: u32 },
-    Open { until_ms: u64 },
+    Closed {
+        consecutive_failures: u32,
+    },
+    Open {
+        until_ms: u64,
+    },
     /// A probe is outstanding (`true`) or may be sent (`false`).
-    HalfOpen { probing: bool },
+    HalfOpen {
+        probing: bool,
+    },
 }
 
 impl BreakerState {
@@ -77,7 +83,9 @@ impl Breaker {
     pub fn failure(&mut self, now_ms: u64) {
         let open = BreakerState::Open { until_ms: now_ms.saturating_add(self.limits.open_ms) };
         self.state = match self.state {
-            BreakerState::Closed { consecutive_failures } if consecutive_failures + 1 < self.limits.failure_threshold => {
+            BreakerState::Closed { consecutive_failures }
+                if consecutive_failures + 1 < self.limits.failure_threshold =>
+            {
                 BreakerState::Closed { consecutive_failures: consecutive_failures + 1 }
             }
             BreakerState::Open { until_ms } => BreakerState::Open { until_ms },

@@ -18,6 +18,7 @@ pub mod breaker;
 pub mod domain;
 pub mod payment;
 pub mod ports;
+pub mod rate;
 pub mod record;
 pub mod route;
 

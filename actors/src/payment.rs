@@ -166,12 +166,13 @@ impl PaymentMachine {
                 effects.extend(self.inquire(attempt, 1));
                 effects
             }
-            (Phase::Inquiring { attempt, inquiry, sent: true }, E::DeadlineReached { attempt: a, inquiry: i })
-                if a == attempt && i == inquiry =>
-            {
-                self.next_inquiry(attempt, inquiry)
+            (
+                Phase::Inquiring { attempt, inquiry, sent: true },
+                E::DeadlineReached { attempt: a, inquiry: i },
+            ) if a == attempt && i == inquiry => self.next_inquiry(attempt, inquiry),
+            (Phase::Finalizing(outcome), E::OutcomeNotDurable) => {
+                vec![PaymentEffect::JournalOutcome(outcome)]
             }
-            (Phase::Finalizing(outcome), E::OutcomeNotDurable) => vec![PaymentEffect::JournalOutcome(outcome)],
             (Phase::Finalizing(outcome), E::OutcomeDurable) => {
                 self.phase = Phase::Done(outcome.clone());
                 vec![PaymentEffect::Report(outcome)]
@@ -182,7 +183,10 @@ impl PaymentMachine {
 
     fn submit(&mut self, attempt: u32) -> Vec<PaymentEffect> {
         if attempt > self.limits.max_attempts {
-            return self.finalize(Outcome::DeadLettered(format!("no clearing link took it in {} attempts", self.limits.max_attempts)));
+            return self.finalize(Outcome::DeadLettered(format!(
+                "no clearing link took it in {} attempts",
+                self.limits.max_attempts
+            )));
         }
         self.phase = Phase::Routing { attempt };
         vec![PaymentEffect::Submit { attempt }]

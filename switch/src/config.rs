@@ -9,6 +9,7 @@ use std::time::Duration;
 use rustls::pki_types::CertificateDer;
 use switchyard_actors::breaker::BreakerLimits;
 use switchyard_actors::payment::PaymentLimits;
+use switchyard_actors::rate::RateSpec;
 use switchyard_actors::route::RouteTable;
 use switchyard_journal::SyncMode;
 use switchyard_wire::tls::Identity;
@@ -19,6 +20,8 @@ pub struct TenantConfig {
     pub name: String,
     /// The peer name (certificate CN) mapped to this tenant.
     pub certificate_name: String,
+    /// Submissions per second and burst (default 100/s, burst 200).
+    pub rate: RateSpec,
 }
 
 /// A clearing link the node dials.

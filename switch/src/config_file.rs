@@ -12,7 +12,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::num::NonZeroU32;
+
 use serde::Deserialize;
+use switchyard_actors::rate::RateSpec;
 use switchyard_actors::route::{Route, RouteMatch, RouteTable};
 use switchyard_wire::tls::{load_ca, Identity};
 
@@ -120,6 +123,8 @@ impl Default for RawJournal {
 pub struct RawTenant {
     pub name: String,
     pub certificate_name: String,
+    pub rate_per_s: Option<u32>,
+    pub burst: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,7 +266,18 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
                 format!("{:?} already maps to another tenant", t.certificate_name),
             ));
         }
-        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name });
+        let default = RateSpec::default();
+        let nonzero = |key: &str, v: Option<u32>, d: NonZeroU32| match v {
+            None => Ok(d),
+            Some(v) => NonZeroU32::new(v)
+                .filter(|v| v.get() <= 1_000_000)
+                .ok_or_else(|| err(format!("tenants[{i}].{key}"), format!("{v} is outside 1..=1000000"))),
+        };
+        let rate = RateSpec {
+            per_second: nonzero("rate_per_s", t.rate_per_s, default.per_second)?,
+            burst: nonzero("burst", t.burst, default.burst)?,
+        };
+        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name, rate });
     }
     Ok(out)
 }

@@ -10,8 +10,11 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use std::num::NonZeroU32;
+
 use anyhow::Context;
 use rustls::pki_types::ServerName;
+use switchyard_actors::rate::RateSpec;
 use switchyard_actors::route::{Route, RouteMatch, RouteTable};
 use switchyard_bench::client::ClientSpec;
 use switchyard_bench::loadgen::{self, LoadReport, LoadSpec, ParticipantSpec};
@@ -231,11 +234,15 @@ pub fn node_config(
     sim_addr: SocketAddr,
 ) -> anyhow::Result<NodeConfig> {
     let ca = certs.ca()?;
+    // The demo's participants are well-behaved: give each tenant twice its share of the load.
+    let share = settings.rate_per_s.div_ceil(settings.participants.max(1) as u64).saturating_mul(2).max(100);
+    let per_second = NonZeroU32::new(u32::try_from(share).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN);
+    let rate = RateSpec { per_second, burst: per_second };
     let tenants = certs
         .issued
         .iter()
         .filter(|c| c.name.starts_with("bank-"))
-        .map(|c| TenantConfig { name: c.name.clone(), certificate_name: c.name.clone() })
+        .map(|c| TenantConfig { name: c.name.clone(), certificate_name: c.name.clone(), rate })
         .collect();
     let link = LinkConfig {
         name: "sim".into(),
@@ -270,7 +277,10 @@ fn print_report(settings: &DemoSettings, r: &DemoResult) {
     println!("  settled          {:>10}   pacs.002 ACSC", l.settled);
     println!("  rejected         {:>10}   RJCT after ACTC (clearing house, or dead-lettered)", l.rejected);
     println!("  refused          {:>10}   RJCT before ACTC (validation, duplicate, busy)", l.refused);
-    println!("  in doubt         {:>10}   PDNG: outcome still unknown after every status inquiry", l.in_doubt);
+    println!(
+        "  in doubt         {:>10}   PDNG: outcome still unknown after every status inquiry",
+        l.in_doubt
+    );
     println!("  stuck            {:>10}   acknowledged, no outcome by the end of the drain", l.stuck);
     println!("  lost             {:>10}   sent, never answered at all", l.unanswered);
     println!("switch journal:");

@@ -15,6 +15,7 @@ use futures::StreamExt;
 use ractor::{Actor, ActorRef};
 use rustls::ServerConfig;
 use switchyard_actors::actor::{NodeContext, SessionActor, SessionArgs, SessionMsg, TenantMsg};
+use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_wire::conn::{split, FrameOutbound, FrameReader};
 use switchyard_wire::identity::chain_peer_name;
@@ -26,8 +27,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
 
+/// A tenant as the listener needs it: id, actor, shared rate limit.
+#[derive(Debug, Clone)]
+pub struct TenantEntry {
+    pub id: TenantId,
+    pub actor: ActorRef<TenantMsg>,
+    pub rate: Arc<RateLimit>,
+}
+
 /// Tenants by certificate name.
-pub type TenantDirectory = HashMap<String, (TenantId, ActorRef<TenantMsg>)>;
+pub type TenantDirectory = HashMap<String, TenantEntry>;
 
 /// What the accept loop needs.
 #[derive(Debug, Clone)]
@@ -82,7 +91,7 @@ async fn connection(
         chain_peer_name(tls.get_ref().1.peer_certificates()).ok_or("client certificate without a name")?;
     let window = args.limits.credit_window;
     let (mut reader, tx, writer) = split(tls, FrameCodec::new(args.limits.max_frame_bytes), 2 * window + 64);
-    let Some((tenant, tenant_ref)) = args.tenants.get(&name).cloned() else {
+    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate }) = args.tenants.get(&name).cloned() else {
         let detail = format!("certificate {name} is not mapped to a tenant");
         let _ = tx.send(Frame::control(FrameKind::Error, 0, &[("code", "AG01"), ("detail", &detail)])).await;
         return Err(detail);
@@ -92,6 +101,7 @@ async fn connection(
     let outbound = Arc::new(FrameOutbound(tx.clone()));
     let session_args = SessionArgs {
         tenant: tenant.clone(),
+        rate,
         tenant_ref: tenant_ref.clone(),
         outbound,
         ctx: Arc::clone(&args.ctx),

@@ -9,6 +9,7 @@ use anyhow::Context;
 use ractor::{Actor, ActorRef};
 use rustls::pki_types::ServerName;
 use switchyard_actors::actor::{NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs};
+use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
 use switchyard_journal::{Journal, JournalConfig, Recovery};
@@ -19,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::SystemClock;
 use crate::config::NodeConfig;
 use crate::journal_port::JournalAdapter;
-use crate::listener::{self, ListenerArgs};
+use crate::listener::{self, ListenerArgs, TenantEntry};
 use crate::replay::replay;
 
 /// A running node.
@@ -83,12 +84,14 @@ impl Node {
         let refs: NodeRefs = ractor::call!(root, NodeMsg::Refs).context("asking the node for its actors")?;
         let shutdown = CancellationToken::new();
         let mut tasks = start_dialers(&config, &refs, &shutdown)?;
-        let by_certificate: HashMap<String, (TenantId, _)> = config
+        let by_certificate: HashMap<String, TenantEntry> = config
             .tenants
             .iter()
             .filter_map(|t| {
                 let id = TenantId::new(&t.name);
-                refs.tenants.get(&id).map(|r| (t.certificate_name.clone(), (id, r.clone())))
+                let actor = refs.tenants.get(&id)?.clone();
+                let entry = TenantEntry { id, actor, rate: Arc::new(RateLimit::new(t.rate)) };
+                Some((t.certificate_name.clone(), entry))
             })
             .collect();
         let server_tls = tls::server_config(&config.server_identity, &config.participant_ca)?;

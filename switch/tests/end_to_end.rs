@@ -1,104 +1,18 @@
 //! Black-box tests of the walking skeleton: a real node on port 0, real TLS 1.3 with client
 //! certificates, the real clearing simulator, a real journal on disk.
 
+mod common;
+
 use std::collections::HashMap;
-use std::time::Duration;
 
+use common::{client, fixture, journal_records, start_node, submit_all, TIMEOUT};
 use futures::StreamExt;
-use rustls::pki_types::ServerName;
-use switchyard::demo::{node_config, DemoSettings, TEMPLATE};
-use switchyard::node::Node;
+use switchyard::demo::TEMPLATE;
 use switchyard_actors::{JournalRecord, Outcome};
-use switchyard_bench::client::{ClientSpec, Participant};
+use switchyard_bench::client::Participant;
 use switchyard_bench::messages::MessageFactory;
-use switchyard_clearing::sim::{self, SimConfig, SimHandle};
 use switchyard_iso20022::{read_pacs002, read_pacs008, Limits, TxStatus};
-use switchyard_journal::{codec, read_all};
-use switchyard_wire::devcerts::DevCerts;
-use switchyard_wire::tls;
 use switchyard_wire::{Frame, FrameKind};
-
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-struct Fixture {
-    certs: DevCerts,
-    sim: SimHandle,
-    dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let certs = DevCerts::generate(&["switchyard-node", "clearing-sim"], &["bank-a", "bank-z", "switchyard"])
-        .unwrap();
-    let ca = certs.ca().unwrap();
-    let sim_tls = tls::server_config(&certs.identity("clearing-sim").unwrap(), &ca).unwrap();
-    let sim = sim::start("127.0.0.1:0".parse().unwrap(), sim_tls, SimConfig::default()).await.unwrap();
-    Fixture { certs, sim, dir: tempfile::tempdir().unwrap() }
-}
-
-async fn start_node(f: &Fixture, credit_window: usize) -> Node {
-    let mut config =
-        node_config(&DemoSettings::default(), &f.certs, f.dir.path().to_path_buf(), f.sim.addr).unwrap();
-    // bank-z has a certificate from the right CA but is not a tenant.
-    config.tenants.retain(|t| t.name == "bank-a");
-    config.limits.credit_window = credit_window;
-    Node::start(config).await.unwrap()
-}
-
-fn client(f: &Fixture, node: &Node, identity: Option<&str>) -> ClientSpec {
-    let ca = f.certs.ca().unwrap();
-    let id = identity.map(|name| f.certs.identity(name).unwrap());
-    ClientSpec {
-        addr: node.addr,
-        server_name: ServerName::try_from("switchyard-node").unwrap(),
-        tls: tls::client_config(&ca, id.as_ref()).unwrap(),
-        max_frame_bytes: 1 << 20,
-        timeout: Duration::from_secs(5),
-    }
-}
-
-fn journal_records(f: &Fixture) -> Vec<JournalRecord> {
-    read_all(&f.dir.path().join("journal"))
-        .unwrap()
-        .map(|r| codec::decode(&r.unwrap().payload).unwrap())
-        .collect()
-}
-
-/// Submits `count` payments within the credit window; returns, per UETR, the statuses in the
-/// order they arrived.
-async fn submit_all(
-    p: &mut Participant,
-    factory: &MessageFactory,
-    count: u64,
-) -> HashMap<String, Vec<TxStatus>> {
-    let mut uetr_of = HashMap::new();
-    let mut statuses: HashMap<String, Vec<TxStatus>> = HashMap::new();
-    let mut sent = 0u64;
-    let mut finished = 0u64;
-    let mut in_flight = 0usize;
-    let limits = Limits::default();
-    while finished < count {
-        while sent < count && in_flight < p.credit_window {
-            let (xml, uetr) = factory.make(sent);
-            sent += 1;
-            uetr_of.insert(sent, uetr);
-            p.tx.send(Frame::new(FrameKind::Submit, sent, xml)).await.unwrap();
-            in_flight += 1;
-        }
-        let frame =
-            tokio::time::timeout(TIMEOUT, p.reader.next()).await.expect("status in time").unwrap().unwrap();
-        assert_eq!(frame.kind, FrameKind::Status, "{}", String::from_utf8_lossy(&frame.payload));
-        let report = read_pacs002(&frame.payload, &limits).expect("the switch writes valid pacs.002");
-        let status = report.txs[0].tx_sts;
-        let uetr = &uetr_of[&frame.correlation];
-        assert_eq!(report.txs[0].orgnl_uetr.as_ref().map(|u| u.as_str()), Some(uetr.as_str()));
-        statuses.entry(uetr.clone()).or_default().push(status);
-        if status != TxStatus::ACTC {
-            finished += 1;
-            in_flight -= 1;
-        }
-    }
-    statuses
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_payments_are_acknowledged_settled_and_survive_a_restart() {

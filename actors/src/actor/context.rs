@@ -35,6 +35,14 @@ pub struct NodeContext {
     /// Clearing links by name; filled once the node has spawned them.
     pub links: RwLock<HashMap<String, ActorRef<LinkMsg>>>,
     pub status: StatusWriter,
+    pub counters: Counters,
+}
+
+/// Node-wide event counters (exported as metrics by the composition root).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Submissions refused because the tenant was over its rate limit.
+    pub rate_limited: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for NodeContext {
@@ -59,6 +67,7 @@ impl NodeContext {
             routes: RwLock::new(Arc::new(routes)),
             links: RwLock::new(HashMap::new()),
             status,
+            counters: Counters::default(),
         })
     }
 

@@ -105,7 +105,11 @@ impl Actor for LinkActor {
     type State = LinkState;
     type Arguments = LinkArgs;
 
-    async fn pre_start(&self, _myself: ActorRef<LinkMsg>, args: LinkArgs) -> Result<LinkState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<LinkMsg>,
+        args: LinkArgs,
+    ) -> Result<LinkState, ActorProcessingErr> {
         Ok(LinkState {
             name: args.name,
             ctx: args.ctx,
@@ -117,7 +121,12 @@ impl Actor for LinkActor {
         })
     }
 
-    async fn handle(&self, _myself: ActorRef<LinkMsg>, message: LinkMsg, state: &mut LinkState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _myself: ActorRef<LinkMsg>,
+        message: LinkMsg,
+        state: &mut LinkState,
+    ) -> Result<(), ActorProcessingErr> {
         let now = state.ctx.clock.now_ms();
         match message {
             LinkMsg::Submit { kind, uetr, payload, reply } => submit(state, kind, uetr, payload, &reply, now),
@@ -147,7 +156,14 @@ impl Actor for LinkActor {
     }
 }
 
-fn submit(state: &mut LinkState, kind: SubmitKind, uetr: String, payload: Bytes, reply: &ActorRef<PaymentMsg>, now: u64) {
+fn submit(
+    state: &mut LinkState,
+    kind: SubmitKind,
+    uetr: String,
+    payload: Bytes,
+    reply: &ActorRef<PaymentMsg>,
+    now: u64,
+) {
     let refuse = |why: String| {
         let _ = reply.cast(PaymentMsg::Event(PaymentEvent::LinkUnavailable(why)));
     };
@@ -155,7 +171,10 @@ fn submit(state: &mut LinkState, kind: SubmitKind, uetr: String, payload: Bytes,
         return refuse(format!("link {} is not connected", state.name));
     };
     let window = state.ctx.limits.link_window;
-    if kind == SubmitKind::Payment && !state.outstanding.contains_key(&uetr) && state.outstanding.len() >= window {
+    if kind == SubmitKind::Payment
+        && !state.outstanding.contains_key(&uetr)
+        && state.outstanding.len() >= window
+    {
         return refuse(format!("link {} window of {window} is full", state.name));
     }
     // Inquiries are how an open breaker learns the clearing house is back; they always go.
@@ -202,7 +221,8 @@ fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
         return;
     };
     let final_answer = matches!(event, PaymentEvent::ClearingAnswered(_));
-    let payment = if final_answer { state.outstanding.remove(&uetr) } else { state.outstanding.get(&uetr).cloned() };
+    let payment =
+        if final_answer { state.outstanding.remove(&uetr) } else { state.outstanding.get(&uetr).cloned() };
     match payment {
         Some(payment) => {
             if payment.cast(PaymentMsg::Event(event)).is_err() {

@@ -20,7 +20,7 @@ mod session;
 mod status;
 mod tenant;
 
-pub use context::{NodeContext, NodeLimits};
+pub use context::{Counters, NodeContext, NodeLimits};
 pub use link::{LinkActor, LinkArgs, LinkMsg, SubmitKind, NOT_FOUND_REASON};
 pub use node::{NodeActor, NodeArgs, NodeMsg, NodeRefs};
 pub use payment::{PaymentActor, PaymentArgs, PaymentMsg};

@@ -83,7 +83,11 @@ impl Actor for PaymentActor {
     type State = PaymentState;
     type Arguments = PaymentArgs;
 
-    async fn pre_start(&self, _myself: ActorRef<PaymentMsg>, args: PaymentArgs) -> Result<PaymentState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<PaymentMsg>,
+        args: PaymentArgs,
+    ) -> Result<PaymentState, ActorProcessingErr> {
         let unasked = if args.reply.is_none() { candidates(&args) } else { Vec::new() };
         Ok(PaymentState {
             machine: PaymentMachine::new(args.ctx.limits.payment),
@@ -94,13 +98,22 @@ impl Actor for PaymentActor {
         })
     }
 
-    async fn post_start(&self, myself: ActorRef<PaymentMsg>, state: &mut PaymentState) -> Result<(), ActorProcessingErr> {
+    async fn post_start(
+        &self,
+        myself: ActorRef<PaymentMsg>,
+        state: &mut PaymentState,
+    ) -> Result<(), ActorProcessingErr> {
         let first = if state.args.reply.is_some() { PaymentEvent::Started } else { PaymentEvent::Recovered };
         apply(&myself, state, first);
         Ok(())
     }
 
-    async fn handle(&self, myself: ActorRef<PaymentMsg>, message: PaymentMsg, state: &mut PaymentState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<PaymentMsg>,
+        message: PaymentMsg,
+        state: &mut PaymentState,
+    ) -> Result<(), ActorProcessingErr> {
         let PaymentMsg::Event(event) = message;
         let event = match event {
             PaymentEvent::NotFound => match not_found(state) {
@@ -133,7 +146,8 @@ fn not_found(state: &mut PaymentState) -> Option<PaymentEvent> {
 
 fn current_attempt(state: &PaymentState) -> u32 {
     match state.machine.phase {
-        crate::payment::Phase::Inquiring { attempt, .. } | crate::payment::Phase::AwaitingClearing { attempt } => attempt,
+        crate::payment::Phase::Inquiring { attempt, .. }
+        | crate::payment::Phase::AwaitingClearing { attempt } => attempt,
         _ => 0,
     }
 }
@@ -162,7 +176,9 @@ fn apply(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, event: Payment
             PaymentEffect::Submit { attempt } => submit(myself, state, attempt),
             PaymentEffect::Inquire { inquiry } => inquire(myself, state, inquiry),
             PaymentEffect::ScheduleRetry { after_ms } => {
-                myself.send_after(Duration::from_millis(after_ms), || PaymentMsg::Event(PaymentEvent::RetryDue));
+                myself.send_after(Duration::from_millis(after_ms), || {
+                    PaymentMsg::Event(PaymentEvent::RetryDue)
+                });
             }
             PaymentEffect::ScheduleDeadline { attempt, inquiry, after_ms } => {
                 myself.send_after(Duration::from_millis(after_ms), move || {
@@ -222,7 +238,12 @@ fn inquire(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, inquiry: u32
     tracing::info!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, inquiry, link = %name, "status inquiry (pacs.028)");
     state.inquiring_at = Some(name);
     let payload = state.args.ctx.status.pacs028(subject(&state.args.record));
-    let msg = LinkMsg::Submit { kind: SubmitKind::Inquiry, uetr: state.args.record.uetr.clone(), payload, reply: myself.clone() };
+    let msg = LinkMsg::Submit {
+        kind: SubmitKind::Inquiry,
+        uetr: state.args.record.uetr.clone(),
+        payload,
+        reply: myself.clone(),
+    };
     if link.cast(msg).is_err() {
         unavailable(myself, "link actor stopped");
     }
@@ -246,7 +267,9 @@ fn journal_outcome(myself: &ActorRef<PaymentMsg>, state: &PaymentState, outcome:
                 Err(failure) => {
                     // Not durable: write it again shortly; nothing is reported until it is.
                     tracing::warn!(%failure, "outcome not journaled; retrying");
-                    me.send_after(Duration::from_millis(10), || PaymentMsg::Event(PaymentEvent::OutcomeNotDurable));
+                    me.send_after(Duration::from_millis(10), || {
+                        PaymentMsg::Event(PaymentEvent::OutcomeNotDurable)
+                    });
                     return;
                 }
             };
@@ -266,7 +289,8 @@ fn report(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, outcome: &Out
         };
         let reason = outcome.reason().or_else(|| (!outcome.is_final()).then_some(ReasonCode::NARR));
         let payload = args.ctx.status.pacs002(subject(&args.record), outcome.tx_status(), reason, detail);
-        let _ = reply.outbound.send(WireMsg { kind: WireKind::Status, correlation: reply.correlation, payload });
+        let _ =
+            reply.outbound.send(WireMsg { kind: WireKind::Status, correlation: reply.correlation, payload });
         drop(reply.credit);
     }
     // Free the window slot wherever the payment (or an inquiry about it) went.
@@ -277,6 +301,8 @@ fn report(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, outcome: &Out
     for link in links.iter().filter_map(|l| args.ctx.link(l)) {
         let _ = link.cast(LinkMsg::Release { uetr: args.record.uetr.clone() });
     }
-    let _ = args.tenant_ref.cast(TenantMsg::Finished { uetr: args.record.uetr.clone(), outcome: outcome.clone() });
+    let _ = args
+        .tenant_ref
+        .cast(TenantMsg::Finished { uetr: args.record.uetr.clone(), outcome: outcome.clone() });
     myself.stop(None);
 }

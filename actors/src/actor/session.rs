@@ -18,6 +18,7 @@ use super::status::StatusSubject;
 use super::tenant::{Submission, TenantMsg};
 use crate::domain::{Fingerprint, TenantId};
 use crate::ports::{Outbound, WireKind, WireMsg};
+use crate::rate::RateLimit;
 use crate::record::{JournalRecord, RefusedSubmission};
 
 /// The session actor (stateless apart from its arguments).
@@ -27,6 +28,8 @@ pub struct SessionActor;
 /// Startup arguments.
 pub struct SessionArgs {
     pub tenant: TenantId,
+    /// The tenant's rate limit, shared by all its sessions.
+    pub rate: Arc<RateLimit>,
     pub tenant_ref: ActorRef<TenantMsg>,
     pub outbound: Arc<dyn Outbound>,
     pub ctx: Arc<NodeContext>,
@@ -72,6 +75,17 @@ impl Actor for SessionActor {
 
 fn submit(state: &SessionArgs, correlation: u64, payload: Bytes, credit: OwnedSemaphorePermit) {
     let refusal = Refusal { tenant: &state.tenant, outbound: &state.outbound, ctx: &state.ctx, correlation };
+    if !state.rate.try_take() {
+        // Over the rate: refused before parsing, and not journaled, so an abusive tenant
+        // cannot load the journal or other tenants' actors (it is counted instead).
+        state.ctx.counters.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let spec = state.rate.spec();
+        let detail = format!(
+            "busy: over the tenant rate limit of {}/s (burst {}); slow down",
+            spec.per_second, spec.burst
+        );
+        return refusal.answer(None, None, ReasonCode::NARR, &detail, credit);
+    }
     let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
         Ok(message) => message,
         Err(e) => {
@@ -112,6 +126,30 @@ pub(crate) struct Refusal<'a> {
 }
 
 impl Refusal<'_> {
+    fn status(&self, msg_id: Option<&str>, uetr: Option<&str>, code: ReasonCode, detail: &str) -> Bytes {
+        let subject = StatusSubject {
+            orgnl_msg_id: msg_id.unwrap_or("NOTPROVIDED"),
+            orgnl_end_to_end_id: None,
+            orgnl_uetr: uetr,
+        };
+        self.ctx.status.pacs002(subject, TxStatus::RJCT, Some(code), Some(detail))
+    }
+
+    /// Answers RJCT at once, without a journal record (rate-limit refusals).
+    pub(crate) fn answer(
+        &self,
+        msg_id: Option<&str>,
+        uetr: Option<&str>,
+        code: ReasonCode,
+        detail: &str,
+        credit: OwnedSemaphorePermit,
+    ) {
+        let payload = self.status(msg_id, uetr, code, detail);
+        let _ =
+            self.outbound.send(WireMsg { kind: WireKind::Status, correlation: self.correlation, payload });
+        drop(credit);
+    }
+
     /// Journals the refusal; once durable, sends the pacs.002 RJCT and returns the credit.
     pub(crate) fn refuse(
         &self,
@@ -130,12 +168,7 @@ impl Refusal<'_> {
             detail: detail.to_owned(),
             at_ms: self.ctx.clock.now_ms(),
         });
-        let subject = StatusSubject {
-            orgnl_msg_id: msg_id.unwrap_or("NOTPROVIDED"),
-            orgnl_end_to_end_id: None,
-            orgnl_uetr: uetr,
-        };
-        let payload = self.ctx.status.pacs002(subject, TxStatus::RJCT, Some(code), Some(detail));
+        let payload = self.status(msg_id, uetr, code, detail);
         let outbound = Arc::clone(self.outbound);
         let correlation = self.correlation;
         // The answer waits for the refusal record (audit); if the journal cannot take it, the

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use switchyard_iso20022::{
-    write_pacs002, write_pacs028, ReasonCode, StatusReport, OriginalRef, Pacs028, StatusRequestTx, TxStatus, TxStatusInfo,
-    Uetr,
+    write_pacs002, write_pacs028, OriginalRef, Pacs028, ReasonCode, StatusReport, StatusRequestTx, TxStatus,
+    TxStatusInfo, Uetr,
 };
 
 use crate::ports::Clock;

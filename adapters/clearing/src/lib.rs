@@ -10,4 +10,5 @@
 //! issue 7, one module each.
 
 pub mod dialer;
+pub mod schemes;
 pub mod sim;

@@ -17,7 +17,8 @@ use futures::StreamExt;
 use rand::Rng;
 use rustls::ServerConfig;
 use switchyard_iso20022::{
-    read_pacs008, read_pacs028, write_pacs002, Limits, Pacs008, ReasonCode, StatusReport, TxStatus, TxStatusInfo, Uetr,
+    read_pacs008, read_pacs028, write_pacs002, Limits, Pacs008, ReasonCode, StatusReport, TxStatus,
+    TxStatusInfo, Uetr,
 };
 use switchyard_wire::conn::split;
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
@@ -136,10 +137,20 @@ pub struct SimHandle {
     pub addr: SocketAddr,
     pub stats: Arc<SimStats>,
     shutdown: CancellationToken,
+    connections: Arc<Mutex<CancellationToken>>,
     task: JoinHandle<()>,
 }
 
 impl SimHandle {
+    /// Closes every open connection (a network failure or a clearing-house restart) while
+    /// keeping the record of what was received, as a real clearing house would. New connections
+    /// are accepted as before.
+    pub fn disconnect_all(&self) {
+        let mut current = self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        current.cancel();
+        *current = self.shutdown.child_token();
+    }
+
     /// Stops accepting and closes every connection.
     pub async fn stop(self) {
         self.shutdown.cancel();
@@ -157,9 +168,16 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let stats = Arc::new(SimStats::default());
     let shutdown = CancellationToken::new();
-    let task =
-        tokio::spawn(accept_loop(listener, tls, Arc::new(config), Arc::clone(&stats), shutdown.clone()));
-    Ok(SimHandle { addr, stats, shutdown, task })
+    let connections = Arc::new(Mutex::new(shutdown.child_token()));
+    let task = tokio::spawn(accept_loop(
+        listener,
+        tls,
+        Arc::new(config),
+        Arc::clone(&stats),
+        shutdown.clone(),
+        Arc::clone(&connections),
+    ));
+    Ok(SimHandle { addr, stats, shutdown, connections, task })
 }
 
 async fn accept_loop(
@@ -168,6 +186,7 @@ async fn accept_loop(
     config: Arc<SimConfig>,
     stats: Arc<SimStats>,
     shutdown: CancellationToken,
+    connections: Arc<Mutex<CancellationToken>>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
     loop {
@@ -177,11 +196,11 @@ async fn accept_loop(
             accepted = listener.accept() => accepted,
         };
         let Ok((tcp, peer)) = accepted else { continue };
-        let (tls, config, stats, shutdown) =
-            (Arc::clone(&tls), Arc::clone(&config), Arc::clone(&stats), shutdown.clone());
+        let closed = connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let (tls, config, stats) = (Arc::clone(&tls), Arc::clone(&config), Arc::clone(&stats));
         tokio::spawn(async move {
             tokio::select! {
-                () = shutdown.cancelled() => {}
+                () = closed.cancelled() => {}
                 result = serve(tcp, tls, config, stats) => if let Err(e) = result {
                     tracing::debug!(%peer, error = %e, "simulator connection ended");
                 },
@@ -199,7 +218,10 @@ async fn serve(
 ) -> Result<(), String> {
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let stream = tokio_rustls::TlsAcceptor::from(tls).accept(tcp).await.map_err(|e| format!("tls: {e}"))?;
-    let (mut reader, tx, _writer) = split(stream, FrameCodec::new(config.max_frame_bytes), 4096);
+    let (mut reader, tx, writer) = split(stream, FrameCodec::new(config.max_frame_bytes), 4096);
+    // When this connection ends (or is cut), its writer goes too: answers not yet written are
+    // lost with the connection, as on a real network.
+    let _writer = tokio_util::task::AbortOnDropHandle::new(writer);
     let limits = Limits::default();
     let mut next_msg = 0u64;
     while let Some(frame) = reader.next().await {
@@ -250,7 +272,13 @@ fn reply_later(tx: &mpsc::Sender<Frame>, delay: Duration, frame: Frame) {
 pub const NOT_FOUND_REASON: &str = "NOTFOUND";
 
 /// Records a submission or answers an inquiry (`None`: no answer is sent).
-fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(Duration, Frame)> {
+fn decide(
+    config: &SimConfig,
+    stats: &SimStats,
+    limits: &Limits,
+    frame: &Frame,
+    n: u64,
+) -> Option<(Duration, Frame)> {
     let head = &frame.payload[..frame.payload.len().min(1024)];
     if head.windows(8).any(|w| w == b"pacs.028") {
         return inquiry(stats, limits, frame, n);
@@ -282,7 +310,10 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
     }
     let counter = if status.status == TxStatus::RJCT { &stats.rejected } else { &stats.settled };
     counter.fetch_add(1, Ordering::Relaxed);
-    Some((config.latency, Frame::new(FrameKind::Status, frame.correlation, status_report(&status, config.reject_reason, n))))
+    Some((
+        config.latency,
+        Frame::new(FrameKind::Status, frame.correlation, status_report(&status, config.reject_reason, n)),
+    ))
 }
 
 fn unreadable(stats: &SimStats, frame: &Frame, e: &switchyard_iso20022::ValidationError) -> Frame {
@@ -309,7 +340,10 @@ fn inquiry(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(
                 msg_id: format!("SIM-{n}"),
                 cre_dt_tm: now(),
                 orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".to_owned()),
-                orgnl_msg_nm_id: asked.orgnl_msg_nm_id.clone().unwrap_or_else(|| "pacs.008.001.08".to_owned()),
+                orgnl_msg_nm_id: asked
+                    .orgnl_msg_nm_id
+                    .clone()
+                    .unwrap_or_else(|| "pacs.008.001.08".to_owned()),
                 txs: vec![TxStatusInfo {
                     orgnl_end_to_end_id: asked.orgnl_end_to_end_id.clone(),
                     orgnl_uetr: Some(uetr.clone()),
