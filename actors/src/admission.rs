@@ -86,7 +86,9 @@ impl Admission {
 
     /// The acceptance record is durable.
     pub fn accepted(&mut self, uetr: &str) {
-        if let Some(entry) = self.by_uetr.get_mut(uetr) {
+        // Only Pending moves to Accepted: a late or repeated call never regresses an outcome
+        // (found by the property test in tests/properties.rs).
+        if let Some(entry) = self.by_uetr.get_mut(uetr).filter(|e| e.known == Known::Pending) {
             entry.known = Known::Accepted;
         }
     }

@@ -1,0 +1,202 @@
+//! Deterministic tests of the real actors with tokio's paused clock: the journal and the
+//! connections are in-memory implementations of the ports, the clearing house is the test.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use ractor::{Actor, ActorRef};
+use switchyard_actors::actor::{
+    LinkMsg, NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, SessionActor, SessionArgs, SessionMsg,
+    TenantArgs, NOT_FOUND_REASON,
+};
+use switchyard_actors::payment::PaymentLimits;
+use switchyard_actors::ports::{Clock, DurableCallback, JournalPort, Outbound, PeerGone, WireKind, WireMsg};
+use switchyard_actors::rate::{RateLimit, RateSpec};
+use switchyard_actors::route::{Route, RouteMatch, RouteTable};
+use switchyard_actors::{JournalRecord, TenantId};
+use switchyard_iso20022::{
+    read_pacs002, read_pacs008, write_pacs002, Limits, StatusReport, TxStatus, TxStatusInfo,
+};
+
+/// Durable at once, and remembers every record.
+#[derive(Default)]
+struct MemoryJournal {
+    records: Mutex<Vec<JournalRecord>>,
+}
+
+impl JournalPort for MemoryJournal {
+    fn append(&self, record: &JournalRecord, done: DurableCallback) {
+        let mut records = self.records.lock().unwrap();
+        records.push(record.clone());
+        done(Ok(records.len() as u64));
+    }
+}
+
+/// Reads tokio's (paused) clock.
+struct TokioClock(tokio::time::Instant);
+
+impl Clock for TokioClock {
+    fn now_ms(&self) -> u64 {
+        self.0.elapsed().as_millis() as u64
+    }
+    fn timestamp(&self) -> String {
+        "2026-11-23T08:00:00.000Z".into()
+    }
+}
+
+/// Captures what an actor sends on a connection.
+#[derive(Default)]
+struct Capture(Mutex<Vec<WireMsg>>);
+
+impl Outbound for Capture {
+    fn send(&self, msg: WireMsg) -> Result<(), PeerGone> {
+        self.0.lock().unwrap().push(msg);
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn take(&self) -> Vec<WireMsg> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+const TEMPLATE: &[u8] = include_bytes!("../../bench/templates/pacs008.xml");
+
+fn answer(uetr: &str, status: TxStatus, prtry: Option<&str>) -> Bytes {
+    let report = StatusReport {
+        msg_id: "CH-1".into(),
+        cre_dt_tm: "2026-11-23T08:00:00.000Z".into(),
+        orgnl_msg_id: "X".into(),
+        orgnl_msg_nm_id: "pacs.008.001.08".into(),
+        txs: vec![TxStatusInfo {
+            orgnl_uetr: switchyard_iso20022::Uetr::parse(uetr),
+            reason_prtry: prtry.map(str::to_owned),
+            ..TxStatusInfo::new(status)
+        }],
+        ..StatusReport::default()
+    };
+    Bytes::from(write_pacs002(&report))
+}
+
+async fn settle(steps: usize) {
+    for _ in 0..steps {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_inquiry_not_found_resubmit_settle() {
+    let journal = Arc::new(MemoryJournal::default());
+    let limits = NodeLimits {
+        iso: Limits::default(),
+        payment: PaymentLimits { clearing_timeout_ms: 1_000, ..PaymentLimits::default() },
+        tenant_max_in_flight: 10,
+        link_window: 10,
+        breaker: Default::default(),
+    };
+    let routes = RouteTable { routes: vec![Route { matches: RouteMatch::default(), link: "ch".into() }] };
+    let ctx =
+        NodeContext::new(journal.clone(), Arc::new(TokioClock(tokio::time::Instant::now())), limits, routes);
+    let tenant = TenantId::new("bank-a");
+    let tenant_args =
+        TenantArgs { tenant: tenant.clone(), ctx: ctx.clone(), recovered: vec![], history: vec![] };
+    let (node, _) = Actor::spawn(
+        None,
+        NodeActor,
+        NodeArgs { ctx: ctx.clone(), links: vec!["ch".into()], tenants: vec![tenant_args] },
+    )
+    .await
+    .unwrap();
+    let refs = ractor::call!(node, NodeMsg::Refs).unwrap();
+    let link: ActorRef<LinkMsg> = refs.links["ch"].clone();
+    let clearing = Arc::new(Capture::default());
+    link.cast(LinkMsg::Connected(clearing.clone())).unwrap();
+
+    let participant = Arc::new(Capture::default());
+    let session_args = SessionArgs {
+        tenant: tenant.clone(),
+        rate: Arc::new(RateLimit::new(RateSpec::default())),
+        tenant_ref: refs.tenants[&tenant].clone(),
+        outbound: participant.clone(),
+        ctx: ctx.clone(),
+    };
+    let (session, _) = Actor::spawn(None, SessionActor, session_args).await.unwrap();
+    let credits = Arc::new(tokio::sync::Semaphore::new(1));
+    let credit = credits.clone().try_acquire_owned().unwrap();
+    let uetr = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].uetr.clone().unwrap();
+    session
+        .cast(SessionMsg::Submit { correlation: 7, payload: Bytes::from_static(TEMPLATE), credit })
+        .unwrap();
+    settle(50).await;
+
+    // ACTC first, then the submission reaches the clearing house.
+    let acks = participant.take();
+    assert_eq!(acks.len(), 1);
+    assert_eq!(read_pacs002(&acks[0].payload, &Limits::default()).unwrap().txs[0].tx_sts, TxStatus::ACTC);
+    let sent = clearing.take();
+    assert_eq!(sent.len(), 1, "one submission");
+    assert!(read_pacs008(&sent[0].payload, &Limits::default()).is_ok());
+
+    // No answer: just before the deadline nothing happens; after it, a pacs.028, not a resend.
+    tokio::time::advance(Duration::from_millis(999)).await;
+    settle(50).await;
+    assert!(clearing.take().is_empty());
+    tokio::time::advance(Duration::from_millis(2)).await;
+    settle(50).await;
+    let inquiry = clearing.take();
+    assert_eq!(inquiry.len(), 1);
+    let text = String::from_utf8_lossy(&inquiry[0].payload).to_string();
+    assert!(text.contains("pacs.028") && text.contains(uetr.as_str()), "{text}");
+    assert_eq!(credits.available_permits(), 0, "the credit is held until the outcome");
+
+    // The clearing house never got it: now, and only now, it is submitted again.
+    link.cast(LinkMsg::Reply {
+        correlation: 2,
+        payload: answer(uetr.as_str(), TxStatus::RJCT, Some(NOT_FOUND_REASON)),
+    })
+    .unwrap();
+    settle(50).await;
+    let resent = clearing.take();
+    assert_eq!(resent.len(), 1);
+    assert!(read_pacs008(&resent[0].payload, &Limits::default()).is_ok());
+
+    link.cast(LinkMsg::Reply { correlation: 3, payload: answer(uetr.as_str(), TxStatus::ACSC, None) })
+        .unwrap();
+    settle(50).await;
+    let finals = participant.take();
+    assert_eq!(finals.len(), 1);
+    assert_eq!(finals[0].correlation, 7);
+    assert_eq!(finals[0].kind, WireKind::Status);
+    assert_eq!(read_pacs002(&finals[0].payload, &Limits::default()).unwrap().txs[0].tx_sts, TxStatus::ACSC);
+    assert_eq!(credits.available_permits(), 1, "the credit is returned with the outcome");
+    let outcomes: Vec<_> = journal
+        .records
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|r| match r {
+            JournalRecord::Outcome(o) => Some(o.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].inquiries, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn breaker_reopens_for_probes_exactly_after_open_ms() {
+    use switchyard_actors::breaker::{Breaker, BreakerLimits, BreakerState};
+    // The breaker is pure; here we check its timing with the paused clock's milliseconds.
+    let start = tokio::time::Instant::now();
+    let mut b = Breaker::new(BreakerLimits { failure_threshold: 2, open_ms: 500 });
+    let now = || start.elapsed().as_millis() as u64;
+    b.failure(now());
+    b.failure(now());
+    assert!(matches!(b.state, BreakerState::Open { .. }));
+    tokio::time::advance(Duration::from_millis(499)).await;
+    assert!(!b.admit(now()));
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert!(b.admit(now()), "half-open probe after open_ms");
+}
