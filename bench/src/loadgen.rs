@@ -162,7 +162,7 @@ async fn drive(
     let credits = Arc::new(Semaphore::new(credit_window));
     let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
     let receiver = receive(reader, Arc::clone(&pending), Arc::clone(&credits), start);
-    let interval_ns = if rate == 0 { 0 } else { 1_000_000_000 / rate };
+    let interval_ns = 1_000_000_000u64.checked_div(rate).unwrap_or(0);
     for i in 0..count {
         let due = start + Duration::from_nanos(i * interval_ns);
         tokio::time::sleep_until(due).await;

@@ -99,6 +99,8 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// Where participants connect (TLS 1.3, mTLS).
     pub listen: SocketAddr,
+    /// Where participants connect over QUIC (same certificates, same frames); off when `None`.
+    pub listen_quic: Option<SocketAddr>,
     pub server_identity: Identity,
     /// The CA that issues participant certificates.
     pub participant_ca: Vec<CertificateDer<'static>>,

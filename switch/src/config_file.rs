@@ -15,8 +15,10 @@ use std::time::Duration;
 use std::num::NonZeroU32;
 
 use serde::Deserialize;
+use switchyard_actors::payment::PaymentLimits;
 use switchyard_actors::rate::RateSpec;
 use switchyard_actors::route::{Route, RouteMatch, RouteTable};
+use switchyard_iso20022::Limits as IsoLimits;
 use switchyard_wire::tls::{load_ca, Identity};
 
 use crate::config::{JournalTuning, Limits, LinkConfig, NodeConfig, TenantConfig};
@@ -55,6 +57,7 @@ pub struct RawConfig {
 pub struct RawNode {
     pub data_dir: PathBuf,
     pub listen: String,
+    pub listen_quic: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +180,8 @@ impl RawConfig {
     pub fn validate(self, base: &Path) -> Result<NodeConfig, ConfigError> {
         let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
         let listen = address("node.listen", &self.node.listen)?;
+        let listen_quic =
+            self.node.listen_quic.as_deref().map(|a| address("node.listen_quic", a)).transpose()?;
         let server_identity =
             Identity::load(&resolve(&self.tls.certificate), &resolve(&self.tls.private_key))
                 .map_err(|e| err("tls.certificate / tls.private_key", e.to_string()))?;
@@ -195,6 +200,7 @@ impl RawConfig {
         Ok(NodeConfig {
             data_dir: resolve(&self.node.data_dir),
             listen,
+            listen_quic,
             server_identity,
             participant_ca,
             tenants,
@@ -208,41 +214,46 @@ impl RawConfig {
 
 impl RawLimits {
     fn validate(self) -> Result<Limits, ConfigError> {
-        let mut limits = Limits::default();
-        limits.credit_window = bounded("limits.credit_window", self.credit_window, 1, 65_536)?;
-        limits.max_frame_bytes = bounded("limits.max_frame_bytes", self.max_frame_bytes, 4096, 16 << 20)?;
-        limits.max_connections = bounded("limits.max_connections", self.max_connections, 1, 100_000)?;
-        limits.handshake_timeout =
-            millis("limits.handshake_timeout_ms", self.handshake_timeout_ms, 100, 60_000)?;
-        limits.idle_timeout = millis("limits.idle_timeout_ms", self.idle_timeout_ms, 1_000, 3_600_000)?;
-        limits.tenant_max_in_flight =
-            bounded("limits.tenant_max_in_flight", self.tenant_max_in_flight, 1, 10_000_000)?;
-        limits.link_window = bounded("limits.link_window", self.link_window, 1, 1_000_000)?;
-        limits.link_heartbeat = millis("limits.link_heartbeat_ms", self.link_heartbeat_ms, 100, 600_000)?;
-        limits.payment.clearing_timeout_ms =
-            millis("limits.clearing_timeout_ms", self.clearing_timeout_ms, 10, 3_600_000)?
-                .as_millis()
-                .try_into()
-                .unwrap_or(u64::MAX);
+        let defaults = Limits::default();
+        let max_frame_bytes = bounded("limits.max_frame_bytes", self.max_frame_bytes, 4096, 16 << 20)?;
         let max_message = bounded("limits.max_message_bytes", self.max_message_bytes, 1024, 16 << 20)?;
-        if max_message > limits.max_frame_bytes {
-            return Err(err(
-                "limits.max_message_bytes",
-                format!("{max_message} exceeds limits.max_frame_bytes ({})", limits.max_frame_bytes),
-            ));
+        if max_message > max_frame_bytes {
+            let reason = format!("{max_message} exceeds limits.max_frame_bytes ({max_frame_bytes})");
+            return Err(err("limits.max_message_bytes", reason));
         }
-        limits.iso.max_message_bytes = max_message;
-        Ok(limits)
+        let clearing_timeout = millis("limits.clearing_timeout_ms", self.clearing_timeout_ms, 10, 3_600_000)?;
+        Ok(Limits {
+            credit_window: bounded("limits.credit_window", self.credit_window, 1, 65_536)?,
+            max_frame_bytes,
+            max_connections: bounded("limits.max_connections", self.max_connections, 1, 100_000)?,
+            handshake_timeout: millis("limits.handshake_timeout_ms", self.handshake_timeout_ms, 100, 60_000)?,
+            idle_timeout: millis("limits.idle_timeout_ms", self.idle_timeout_ms, 1_000, 3_600_000)?,
+            tenant_max_in_flight: bounded(
+                "limits.tenant_max_in_flight",
+                self.tenant_max_in_flight,
+                1,
+                10_000_000,
+            )?,
+            link_window: bounded("limits.link_window", self.link_window, 1, 1_000_000)?,
+            link_heartbeat: millis("limits.link_heartbeat_ms", self.link_heartbeat_ms, 100, 600_000)?,
+            payment: PaymentLimits {
+                clearing_timeout_ms: u64::try_from(clearing_timeout.as_millis()).unwrap_or(u64::MAX),
+                ..defaults.payment
+            },
+            iso: IsoLimits { max_message_bytes: max_message, ..defaults.iso },
+            ..defaults
+        })
     }
 }
 
 impl RawJournal {
     fn validate(self) -> Result<JournalTuning, ConfigError> {
-        let mut j = JournalTuning::default();
-        j.segment_bytes = bounded("journal.segment_bytes", self.segment_bytes, 1 << 20, 1 << 30)? as u64;
-        j.max_batch_records = bounded("journal.max_batch_records", self.max_batch_records, 1, 1 << 20)?;
-        j.queue_capacity = bounded("journal.queue_capacity", self.queue_capacity, 16, 1 << 24)?;
-        Ok(j)
+        Ok(JournalTuning {
+            segment_bytes: bounded("journal.segment_bytes", self.segment_bytes, 1 << 20, 1 << 30)? as u64,
+            max_batch_records: bounded("journal.max_batch_records", self.max_batch_records, 1, 1 << 20)?,
+            queue_capacity: bounded("journal.queue_capacity", self.queue_capacity, 16, 1 << 24)?,
+            ..JournalTuning::default()
+        })
     }
 }
 

@@ -13,10 +13,9 @@ use std::time::{Duration, Instant};
 use std::num::NonZeroU32;
 
 use anyhow::Context;
-use rustls::pki_types::ServerName;
 use switchyard_actors::rate::RateSpec;
 use switchyard_actors::route::{Route, RouteMatch, RouteTable};
-use switchyard_bench::client::ClientSpec;
+use switchyard_bench::client::{ClientSpec, Transport};
 use switchyard_bench::loadgen::{self, LoadReport, LoadSpec, ParticipantSpec};
 use switchyard_bench::report::{latency_header, latency_row};
 use switchyard_clearing::sim::{self, SimConfig, SimStats};
@@ -44,6 +43,8 @@ pub struct DemoSettings {
     pub clearing_drop_ppm: u32,
     /// Parts per million of submissions the simulator loses before recording them.
     pub clearing_lose_ppm: u32,
+    /// How participants connect.
+    pub transport: Transport,
     /// How long a payment waits for the clearing house before it is in doubt.
     pub clearing_timeout: Duration,
 }
@@ -60,6 +61,7 @@ impl Default for DemoSettings {
             clearing_drop_ppm: 0,
             clearing_lose_ppm: 0,
             clearing_timeout: Duration::from_secs(1),
+            transport: Transport::Tls,
         }
     }
 }
@@ -165,10 +167,14 @@ pub async fn run(settings: DemoSettings) -> anyhow::Result<DemoResult> {
         sim.addr
     );
     println!(
-        "load: {} payments/s for {} s from {} participants over TLS 1.3 (mTLS), open loop",
+        "load: {} payments/s for {} s from {} participants over {} (mutual TLS 1.3), open loop",
         settings.rate_per_s,
         settings.duration.as_secs(),
-        names.len()
+        names.len(),
+        match settings.transport {
+            Transport::Tls => "TLS/TCP",
+            Transport::Quic => "QUIC",
+        }
     );
     wait_for_link(&sim.stats).await;
 
@@ -178,9 +184,14 @@ pub async fn run(settings: DemoSettings) -> anyhow::Result<DemoResult> {
         .iter()
         .map(|name| {
             let client = ClientSpec {
-                addr: node.addr,
-                server_name: ServerName::try_from("switchyard-node").expect("static name"),
-                tls: tls::client_config(&ca, Some(&certs.identity(name)?))?,
+                addr: match settings.transport {
+                    Transport::Tls => node.addr,
+                    Transport::Quic => node.quic_addr.context("QUIC listener not started")?,
+                },
+                transport: settings.transport,
+                server_name: "switchyard-node".to_owned(),
+                ca: ca.clone(),
+                identity: Some(certs.identity(name)?),
                 max_frame_bytes: 1 << 20,
                 timeout: Duration::from_secs(5),
             };
@@ -257,6 +268,7 @@ pub fn node_config(
     Ok(NodeConfig {
         data_dir,
         listen: loopback(),
+        listen_quic: (settings.transport == Transport::Quic).then(loopback),
         server_identity: certs.identity("switchyard-node")?,
         participant_ca: ca,
         tenants,

@@ -17,12 +17,12 @@ use rustls::ServerConfig;
 use switchyard_actors::actor::{NodeContext, SessionActor, SessionArgs, SessionMsg, TenantMsg};
 use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
-use switchyard_wire::conn::{split, FrameOutbound, FrameReader};
+use switchyard_wire::conn::{split, BoxStream, FrameOutbound, FrameReader};
 use switchyard_wire::identity::chain_peer_name;
+use switchyard_wire::quic;
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
-use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
@@ -49,8 +49,8 @@ pub struct ListenerArgs {
 
 static SESSIONS: AtomicU64 = AtomicU64::new(1);
 
-/// Accepts until `shutdown`.
-pub async fn serve(tcp: TcpListener, args: ListenerArgs, shutdown: CancellationToken) {
+/// Accepts TLS connections until `shutdown`.
+pub async fn serve_tls(tcp: TcpListener, args: ListenerArgs, shutdown: CancellationToken) {
     let slots = Arc::new(Semaphore::new(args.limits.max_connections));
     loop {
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
@@ -67,20 +67,53 @@ pub async fn serve(tcp: TcpListener, args: ListenerArgs, shutdown: CancellationT
         };
         let (args, shutdown) = (args.clone(), shutdown.clone());
         tokio::spawn(async move {
-            if let Err(why) = connection(stream, peer, &args, &shutdown).await {
-                tracing::warn!(%peer, reason = %why, "participant connection refused or ended");
+            let result = match tls_handshake(stream, &args).await {
+                Ok((stream, name)) => session(stream, name, peer, &args, &shutdown).await,
+                Err(why) => Err(why),
+            };
+            if let Err(why) = result {
+                tracing::warn!(%peer, transport = "tls", reason = %why, "participant connection refused or ended");
             }
             drop(slot);
         });
     }
 }
 
-async fn connection(
-    tcp: TcpStream,
-    peer: SocketAddr,
-    args: &ListenerArgs,
-    shutdown: &CancellationToken,
-) -> Result<(), String> {
+/// Accepts QUIC connections until `shutdown`; each handshake runs in its own task.
+pub async fn serve_quic(endpoint: quinn::Endpoint, args: ListenerArgs, shutdown: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(args.limits.max_connections));
+    loop {
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
+        let incoming = tokio::select! {
+            () = shutdown.cancelled() => break,
+            incoming = endpoint.accept() => match incoming { Some(i) => i, None => break },
+        };
+        let peer = incoming.remote_address();
+        let (args, shutdown) = (args.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let established =
+                tokio::time::timeout(args.limits.handshake_timeout, quic::establish(incoming)).await;
+            let result = match established {
+                Err(_) => Err("QUIC handshake timed out".to_owned()),
+                Ok(Err(e)) => Err(format!("QUIC handshake failed: {e}")),
+                Ok(Ok((stream, name))) => {
+                    let name = name.ok_or_else(|| "client certificate without a name".to_owned());
+                    match name {
+                        Ok(name) => session(Box::new(stream), name, peer, &args, &shutdown).await,
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            if let Err(why) = result {
+                tracing::warn!(%peer, transport = "quic", reason = %why, "participant connection refused or ended");
+            }
+            drop(slot);
+        });
+    }
+    endpoint.close(0u32.into(), b"shutdown");
+}
+
+async fn tls_handshake(tcp: TcpStream, args: &ListenerArgs) -> Result<(BoxStream, String), String> {
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&args.tls));
     let tls = tokio::time::timeout(args.limits.handshake_timeout, acceptor.accept(tcp))
@@ -89,8 +122,20 @@ async fn connection(
         .map_err(|e| format!("TLS handshake failed: {e}"))?;
     let name =
         chain_peer_name(tls.get_ref().1.peer_certificates()).ok_or("client certificate without a name")?;
+    Ok((Box::new(tls), name))
+}
+
+/// One participant session on any transport, after the handshake named the peer.
+async fn session(
+    stream: BoxStream,
+    name: String,
+    peer: SocketAddr,
+    args: &ListenerArgs,
+    shutdown: &CancellationToken,
+) -> Result<(), String> {
     let window = args.limits.credit_window;
-    let (mut reader, tx, writer) = split(tls, FrameCodec::new(args.limits.max_frame_bytes), 2 * window + 64);
+    let (mut reader, tx, writer) =
+        split(stream, FrameCodec::new(args.limits.max_frame_bytes), 2 * window + 64);
     let Some(TenantEntry { id: tenant, actor: tenant_ref, rate }) = args.tenants.get(&name).cloned() else {
         let detail = format!("certificate {name} is not mapped to a tenant");
         let _ = tx.send(Frame::control(FrameKind::Error, 0, &[("code", "AG01"), ("detail", &detail)])).await;
@@ -122,7 +167,7 @@ async fn connection(
 }
 
 async fn sign_on(
-    reader: &mut FrameReader<TlsStream<TcpStream>>,
+    reader: &mut FrameReader<BoxStream>,
     tx: &mpsc::Sender<Frame>,
     window: usize,
     args: &ListenerArgs,
@@ -158,7 +203,7 @@ async fn sign_on(
 }
 
 async fn read_loop(
-    reader: &mut FrameReader<TlsStream<TcpStream>>,
+    reader: &mut FrameReader<BoxStream>,
     tx: &mpsc::Sender<Frame>,
     session: &ActorRef<SessionMsg>,
     args: &ListenerArgs,

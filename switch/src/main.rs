@@ -42,6 +42,9 @@ enum Command {
         /// Fraction of submissions the simulator loses before recording them (0.0 to 1.0).
         #[arg(long, default_value_t = 0.0)]
         clearing_lose_rate: f64,
+        /// Participant transport: tls (TLS 1.3 over TCP) or quic.
+        #[arg(long, default_value = "tls")]
+        transport: switchyard_bench::client::Transport,
         /// How long a payment waits for the clearing house before asking (pacs.028), in ms.
         #[arg(long, default_value_t = 1000)]
         clearing_timeout_ms: u64,
@@ -107,6 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clearing_drop_rate,
             clearing_lose_rate,
             clearing_timeout_ms,
+            transport,
         } => {
             let settings = DemoSettings {
                 data,
@@ -118,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 clearing_drop_ppm: ppm(clearing_drop_rate, "clearing-drop-rate")?,
                 clearing_lose_ppm: ppm(clearing_lose_rate, "clearing-lose-rate")?,
                 clearing_timeout: Duration::from_millis(clearing_timeout_ms.max(10)),
+                transport,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let result = runtime.block_on(demo::run(settings))?;

@@ -13,6 +13,7 @@ use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
 use switchyard_journal::{Journal, JournalConfig, Recovery};
+use switchyard_wire::quic::{self, QuicLimits};
 use switchyard_wire::tls;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +29,8 @@ use crate::replay::replay;
 pub struct Node {
     /// Where participants connect.
     pub addr: SocketAddr,
+    /// Where participants connect over QUIC, when enabled.
+    pub quic_addr: Option<SocketAddr>,
     pub recovery: Recovery,
     /// Journal records replayed at start.
     pub replayed: u64,
@@ -51,7 +54,7 @@ impl Node {
             Journal::open(jc).with_context(|| format!("opening journal in {}", journal_dir.display()))?;
         let mut replayed = replay(&journal_dir)?;
         let limits = NodeLimits {
-            iso: config.limits.iso.clone(),
+            iso: config.limits.iso,
             payment: config.limits.payment,
             tenant_max_in_flight: config.limits.tenant_max_in_flight,
             link_window: config.limits.link_window,
@@ -105,9 +108,34 @@ impl Node {
             limits: config.limits.clone(),
             ctx,
         };
-        tasks.push(tokio::spawn(listener::serve(tcp, args, shutdown.clone())));
-        tracing::info!(%addr, records = replayed.records, "node ready");
-        Ok(Self { addr, recovery, replayed: replayed.records, journal, root, root_task, shutdown, tasks })
+        let quic_addr = match config.listen_quic {
+            Some(at) => {
+                let endpoint = quic::server_endpoint(
+                    at,
+                    &config.server_identity,
+                    &config.participant_ca,
+                    QuicLimits::default(),
+                )
+                .with_context(|| format!("binding QUIC {at}"))?;
+                let bound = endpoint.local_addr()?;
+                tasks.push(tokio::spawn(listener::serve_quic(endpoint, args.clone(), shutdown.clone())));
+                Some(bound)
+            }
+            None => None,
+        };
+        tasks.push(tokio::spawn(listener::serve_tls(tcp, args, shutdown.clone())));
+        tracing::info!(%addr, ?quic_addr, records = replayed.records, "node ready");
+        Ok(Self {
+            addr,
+            quic_addr,
+            recovery,
+            replayed: replayed.records,
+            journal,
+            root,
+            root_task,
+            shutdown,
+            tasks,
+        })
     }
 
     /// Stops accepting, closes connections, stops the actors and flushes the journal.

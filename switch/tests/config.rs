@@ -37,9 +37,12 @@ fn the_shipped_example_is_valid() {
     assert!(text.contains("valid (2 tenants, 1 links, 1 routes"), "{text}");
 }
 
+/// An edit that breaks the example config.
+type Edit = Box<dyn Fn(String) -> String>;
+
 #[test]
 fn broken_variants_name_the_key() {
-    let cases: Vec<(&str, Box<dyn Fn(String) -> String>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         ("credit_windw", Box::new(|s: String| s.replace("credit_window = 1024", "credit_windw = 1024"))),
         (
             "limits.credit_window",

@@ -40,7 +40,7 @@ async fn thousand_payments_are_acknowledged_settled_and_survive_a_restart() {
     for record in &records {
         match record {
             JournalRecord::Accepted(a) => {
-                assert!(accepted.insert(a.uetr.clone(), a.tenant.clone()).is_none())
+                assert!(accepted.insert(a.uetr.clone(), a.tenant.clone()).is_none());
             }
             JournalRecord::Outcome(o) => {
                 assert_eq!(o.outcome, Outcome::Settled);

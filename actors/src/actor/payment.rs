@@ -136,9 +136,8 @@ fn not_found(state: &mut PaymentState) -> Option<PaymentEvent> {
         Some(PaymentEvent::NotFound)
     } else {
         // Ask the next candidate as if this inquiry had not been answered.
-        let inquiry = match state.machine.phase {
-            crate::payment::Phase::Inquiring { inquiry, .. } => inquiry,
-            _ => return None,
+        let crate::payment::Phase::Inquiring { inquiry, .. } = state.machine.phase else {
+            return None;
         };
         Some(PaymentEvent::DeadlineReached { attempt: current_attempt(state), inquiry })
     }

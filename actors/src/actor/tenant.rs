@@ -154,7 +154,7 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
     };
     match state.admission.admit(&sub.uetr, &msg_id, sub.fingerprint) {
         Decision::Admit => {}
-        Decision::Resend(known) => return answer_resend(state, sub, &known),
+        Decision::Resend(known) => return answer_resend(state, &sub, &known),
         Decision::Conflict { key } => {
             let detail = format!("{key} already used by a different payment");
             return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::DUPL, &detail, sub.credit);
@@ -195,7 +195,7 @@ fn accepted_record(state: &TenantState, sub: &Submission) -> AcceptedPayment {
     }
 }
 
-fn answer_resend(state: &TenantState, sub: Submission, known: &Known) {
+fn answer_resend(state: &TenantState, sub: &Submission, known: &Known) {
     let (status, reason) = match known {
         Known::Pending => (TxStatus::RCVD, None),
         Known::Accepted => (TxStatus::ACTC, None),

@@ -233,7 +233,7 @@ async fn serve(
                     .await;
             }
             FrameKind::Heartbeat => {
-                send(&tx, Frame::new(FrameKind::HeartbeatAck, frame.correlation, Bytes::new())).await
+                send(&tx, Frame::new(FrameKind::HeartbeatAck, frame.correlation, Bytes::new())).await;
             }
             FrameKind::SignOff => {
                 send(&tx, Frame::new(FrameKind::SignOffOk, frame.correlation, Bytes::new())).await;

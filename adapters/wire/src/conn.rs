@@ -16,6 +16,14 @@ use switchyard_actors::ports::{Outbound, PeerGone, WireKind, WireMsg};
 
 use crate::frame::{Frame, FrameKind};
 
+/// Any byte stream a session can run on: TLS over TCP, or a QUIC stream.
+pub trait ByteStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> ByteStream for T {}
+
+/// A session's stream with its transport erased, so one code path serves TLS and QUIC.
+pub type BoxStream = Box<dyn ByteStream>;
+
 /// The reading side of a framed connection.
 pub type FrameReader<S> = FramedRead<ReadHalf<S>, FrameCodec>;
 

@@ -15,6 +15,7 @@ pub mod conn;
 pub mod devcerts;
 pub mod frame;
 pub mod identity;
+pub mod quic;
 pub mod tls;
 
 pub use codec::{FrameCodec, FrameError};

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
-use rustls::pki_types::ServerName;
 use switchyard::config::NodeConfig;
 use switchyard::demo::{node_config, DemoSettings};
 use switchyard::node::Node;
 use switchyard_actors::JournalRecord;
-use switchyard_bench::client::{ClientSpec, Participant};
+use switchyard_bench::client::{ClientSpec, Participant, Transport};
 use switchyard_bench::messages::MessageFactory;
 use switchyard_clearing::sim::{self, SimConfig, SimHandle};
 use switchyard_iso20022::{read_pacs002, Limits, TxStatus};
@@ -58,12 +57,12 @@ pub async fn start_node_with(f: &Fixture, edit: impl FnOnce(&mut NodeConfig)) ->
 }
 
 pub fn client(f: &Fixture, node: &Node, identity: Option<&str>) -> ClientSpec {
-    let ca = f.certs.ca().unwrap();
-    let id = identity.map(|name| f.certs.identity(name).unwrap());
     ClientSpec {
         addr: node.addr,
-        server_name: ServerName::try_from("switchyard-node").unwrap(),
-        tls: tls::client_config(&ca, id.as_ref()).unwrap(),
+        transport: Transport::Tls,
+        server_name: "switchyard-node".to_owned(),
+        ca: f.certs.ca().unwrap(),
+        identity: identity.map(|name| f.certs.identity(name).unwrap()),
         max_frame_bytes: 1 << 20,
         timeout: Duration::from_secs(5),
     }
