@@ -59,6 +59,17 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Validate ISO 20022 messages: one line per file; exit 0 only if all are valid.
+    Validate {
+        /// Message files (bare Document, with AppHdr, or in an envelope).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Journal maintenance.
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
     /// Validate a configuration file (keys, bounds, references, certificates); exit 0 if valid.
     CheckConfig {
         /// The TOML file.
@@ -72,6 +83,16 @@ enum Command {
         /// Client certificate names (participants); the switch's own client name is added.
         #[arg(long, value_delimiter = ',', default_value = "bank-a,bank-b")]
         clients: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JournalCommand {
+    /// Check every segment and record (CRC, sequence, framing); report counts and the first problem.
+    Verify {
+        /// The node's data directory (the journal is in DIR/journal).
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -142,6 +163,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(run_sim(setup))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Validate { files } => Ok(switchyard::cli::validate(&files)),
+        Command::Journal { command: JournalCommand::Verify { data } } => Ok(switchyard::cli::journal_verify(&data)),
         Command::CheckConfig { file } => match switchyard::config_file::load(&file) {
             Ok(config) => {
                 println!(
