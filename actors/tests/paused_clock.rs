@@ -127,7 +127,12 @@ async fn timeout_inquiry_not_found_resubmit_settle() {
     let credit = credits.clone().try_acquire_owned().unwrap();
     let uetr = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].uetr.clone().unwrap();
     session
-        .cast(SessionMsg::Submit { correlation: 7, payload: Bytes::from_static(TEMPLATE), credit })
+        .cast(SessionMsg::Submit {
+            correlation: 7,
+            payload: Bytes::from_static(TEMPLATE),
+            credit,
+            received: std::time::Instant::now(),
+        })
         .unwrap();
     settle(50).await;
 

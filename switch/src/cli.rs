@@ -54,7 +54,12 @@ pub fn journal_verify(data: &Path) -> ExitCode {
     }
     match &report.problem {
         None => {
-            println!("journal {}: ok, {} records, last seq {}", dir.display(), report.records, report.last_seq);
+            println!(
+                "journal {}: ok, {} records, last seq {}",
+                dir.display(),
+                report.records,
+                report.last_seq
+            );
             ExitCode::SUCCESS
         }
         Some(p) => {

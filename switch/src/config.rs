@@ -101,6 +101,8 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     /// Where participants connect over QUIC (same certificates, same frames); off when `None`.
     pub listen_quic: Option<SocketAddr>,
+    /// The admin HTTP listener (health, metrics, operator API); off when `None`.
+    pub admin_listen: Option<SocketAddr>,
     pub server_identity: Identity,
     /// The CA that issues participant certificates.
     pub participant_ca: Vec<CertificateDer<'static>>,

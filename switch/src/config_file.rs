@@ -41,6 +41,8 @@ pub struct RawConfig {
     pub node: RawNode,
     pub tls: RawTls,
     #[serde(default)]
+    pub admin: Option<RawAdmin>,
+    #[serde(default)]
     pub limits: RawLimits,
     #[serde(default)]
     pub journal: RawJournal,
@@ -58,6 +60,12 @@ pub struct RawNode {
     pub data_dir: PathBuf,
     pub listen: String,
     pub listen_quic: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    pub listen: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,6 +209,7 @@ impl RawConfig {
             data_dir: resolve(&self.node.data_dir),
             listen,
             listen_quic,
+            admin_listen: self.admin.map(|a| address("admin.listen", &a.listen)).transpose()?,
             server_identity,
             participant_ca,
             tenants,

@@ -269,6 +269,7 @@ pub fn node_config(
         data_dir,
         listen: loopback(),
         listen_quic: (settings.transport == Transport::Quic).then(loopback),
+        admin_listen: None,
         server_identity: certs.identity("switchyard-node")?,
         participant_ca: ca,
         tenants,

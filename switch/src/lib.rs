@@ -2,6 +2,7 @@
 //! does), opens the journal, replays it, starts the actors, binds the listeners and wires each
 //! connection to its actors. Everything it starts, it can stop.
 
+pub mod admin;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -231,8 +231,12 @@ async fn read_loop(
         };
         match frame.kind {
             FrameKind::Submit => {
-                let msg =
-                    SessionMsg::Submit { correlation: frame.correlation, payload: frame.payload, credit };
+                let msg = SessionMsg::Submit {
+                    correlation: frame.correlation,
+                    payload: frame.payload,
+                    credit,
+                    received: std::time::Instant::now(),
+                };
                 session.cast(msg).map_err(|e| format!("session actor: {e}"))?;
             }
             FrameKind::Heartbeat => {

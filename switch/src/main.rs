@@ -164,7 +164,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { files } => Ok(switchyard::cli::validate(&files)),
-        Command::Journal { command: JournalCommand::Verify { data } } => Ok(switchyard::cli::journal_verify(&data)),
+        Command::Journal { command: JournalCommand::Verify { data } } => {
+            Ok(switchyard::cli::journal_verify(&data))
+        }
         Command::CheckConfig { file } => match switchyard::config_file::load(&file) {
             Ok(config) => {
                 println!(

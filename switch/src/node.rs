@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -18,6 +19,7 @@ use switchyard_wire::tls;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::admin::{self, AdminState};
 use crate::clock::SystemClock;
 use crate::config::NodeConfig;
 use crate::journal_port::JournalAdapter;
@@ -31,6 +33,8 @@ pub struct Node {
     pub addr: SocketAddr,
     /// Where participants connect over QUIC, when enabled.
     pub quic_addr: Option<SocketAddr>,
+    /// The admin HTTP listener, when enabled.
+    pub admin_addr: Option<SocketAddr>,
     pub recovery: Recovery,
     /// Journal records replayed at start.
     pub replayed: u64,
@@ -44,6 +48,7 @@ pub struct Node {
 impl Node {
     /// Opens the journal, replays it, starts the actors and binds the listener.
     pub async fn start(config: NodeConfig) -> anyhow::Result<Self> {
+        admin::install_recorder();
         let journal_dir = config.data_dir.join("journal");
         let mut jc = JournalConfig::new(&journal_dir);
         jc.segment_bytes = config.journal.segment_bytes;
@@ -124,10 +129,30 @@ impl Node {
             None => None,
         };
         tasks.push(tokio::spawn(listener::serve_tls(tcp, args, shutdown.clone())));
+        let ready = Arc::new(AtomicBool::new(false));
+        let admin_addr = match config.admin_listen {
+            Some(at) => {
+                let state = AdminState {
+                    ready: Arc::clone(&ready),
+                    journal: journal.clone(),
+                    limits: config.limits.clone(),
+                    journal_tuning: config.journal,
+                };
+                let (bound, task) = admin::start(at, state, shutdown.clone())
+                    .await
+                    .with_context(|| format!("binding admin listener {at}"))?;
+                tasks.push(task);
+                Some(bound)
+            }
+            None => None,
+        };
+        // Journal recovered, actors and listeners up: ready.
+        ready.store(true, Ordering::Release);
         tracing::info!(%addr, ?quic_addr, records = replayed.records, "node ready");
         Ok(Self {
             addr,
             quic_addr,
+            admin_addr,
             recovery,
             replayed: replayed.records,
             journal,

@@ -88,6 +88,10 @@ pub struct LinkState {
     breaker: Breaker,
     next_correlation: u64,
     unmatched_replies: u64,
+    /// Messages handled (drives gauge refreshes).
+    messages: u64,
+    /// Breaker gauge and connection state last exported.
+    published: (u8, bool),
 }
 
 impl std::fmt::Debug for LinkState {
@@ -118,6 +122,8 @@ impl Actor for LinkActor {
             breaker: Breaker::new(args.breaker),
             next_correlation: 1,
             unmatched_replies: 0,
+            messages: 0,
+            published: (u8::MAX, false),
         })
     }
 
@@ -152,8 +158,33 @@ impl Actor for LinkActor {
             }
             LinkMsg::Reply { correlation, payload } => answer(state, correlation, &payload),
         }
+        state.messages += 1;
+        // Gauges are cheap but not free: refresh them on every 64th message and on changes of
+        // connection or breaker state.
+        let breaker = state.breaker.state.gauge();
+        if state.messages % 64 == 0
+            || breaker != state.published.0
+            || state.conn.is_some() != state.published.1
+        {
+            publish(state);
+            state.published = (breaker, state.conn.is_some());
+        }
         Ok(())
     }
+}
+
+/// Exports the link's gauges: its window use, breaker and connection.
+fn publish(state: &LinkState) {
+    let link = state.name.clone();
+    metrics::gauge!(crate::metrics::LINK_OUTSTANDING, "link" => link.clone())
+        .set(state.outstanding.len() as f64);
+    metrics::gauge!(crate::metrics::BREAKER, "link" => link.clone())
+        .set(f64::from(state.breaker.state.gauge()));
+    metrics::gauge!(crate::metrics::LINK_UP, "link" => link).set(if state.conn.is_some() {
+        1.0
+    } else {
+        0.0
+    });
 }
 
 fn submit(
@@ -231,6 +262,7 @@ fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
         }
         None => {
             state.unmatched_replies += 1;
+            metrics::counter!(crate::metrics::UNMATCHED, "link" => state.name.clone()).increment(1);
             tracing::warn!(link = %state.name, %uetr, correlation, unmatched = state.unmatched_replies, "clearing reply for no outstanding payment");
         }
     }

@@ -38,6 +38,8 @@ pub struct Reply {
     pub outbound: Arc<dyn Outbound>,
     pub correlation: u64,
     pub credit: OwnedSemaphorePermit,
+    /// When the submission's frame was read (node-internal final latency).
+    pub received: std::time::Instant,
 }
 
 impl std::fmt::Debug for Reply {
@@ -235,6 +237,7 @@ fn inquire(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, inquiry: u32
         return unavailable(myself, &format!("link {name} is not running"));
     };
     tracing::info!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, inquiry, link = %name, "status inquiry (pacs.028)");
+    metrics::counter!(crate::metrics::INQUIRIES, "link" => name.clone()).increment(1);
     state.inquiring_at = Some(name);
     let payload = state.args.ctx.status.pacs028(subject(&state.args.record));
     let msg = LinkMsg::Submit {
@@ -280,6 +283,13 @@ fn journal_outcome(myself: &ActorRef<PaymentMsg>, state: &PaymentState, outcome:
 fn report(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, outcome: &Outcome) {
     let args = &mut state.args;
     tracing::debug!(tenant = %args.tenant, uetr = %args.record.uetr, ?outcome, "payment outcome");
+    let label = match outcome {
+        Outcome::Settled => "settled",
+        Outcome::Rejected(_) => "rejected",
+        Outcome::DeadLettered(_) => "dead_lettered",
+        Outcome::InDoubt => "in_doubt",
+    };
+    crate::metrics::outcome(args.tenant.as_str(), label, args.reply.as_ref().map(|r| r.received.elapsed()));
     if let Some(reply) = args.reply.take() {
         let detail = match outcome {
             Outcome::DeadLettered(why) => Some(why.as_str()),

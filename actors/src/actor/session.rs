@@ -7,6 +7,7 @@
 //! with a pacs.002 RJCT carrying the reason code; the actor never fails on input.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -17,6 +18,7 @@ use super::context::NodeContext;
 use super::status::StatusSubject;
 use super::tenant::{Submission, TenantMsg};
 use crate::domain::{Fingerprint, TenantId};
+use crate::metrics;
 use crate::ports::{Outbound, WireKind, WireMsg};
 use crate::rate::RateLimit;
 use crate::record::{JournalRecord, RefusedSubmission};
@@ -45,7 +47,7 @@ impl std::fmt::Debug for SessionArgs {
 #[derive(Debug)]
 pub enum SessionMsg {
     /// A submission frame, with the credit it consumed.
-    Submit { correlation: u64, payload: Bytes, credit: OwnedSemaphorePermit },
+    Submit { correlation: u64, payload: Bytes, credit: OwnedSemaphorePermit, received: Instant },
 }
 
 impl Actor for SessionActor {
@@ -67,13 +69,19 @@ impl Actor for SessionActor {
         message: SessionMsg,
         state: &mut SessionArgs,
     ) -> Result<(), ActorProcessingErr> {
-        let SessionMsg::Submit { correlation, payload, credit } = message;
-        submit(state, correlation, payload, credit);
+        let SessionMsg::Submit { correlation, payload, credit, received } = message;
+        submit(state, correlation, payload, credit, received);
         Ok(())
     }
 }
 
-fn submit(state: &SessionArgs, correlation: u64, payload: Bytes, credit: OwnedSemaphorePermit) {
+fn submit(
+    state: &SessionArgs,
+    correlation: u64,
+    payload: Bytes,
+    credit: OwnedSemaphorePermit,
+    received: Instant,
+) {
     let refusal = Refusal { tenant: &state.tenant, outbound: &state.outbound, ctx: &state.ctx, correlation };
     if !state.rate.try_take() {
         // Over the rate: refused before parsing, and not journaled, so an abusive tenant
@@ -84,12 +92,14 @@ fn submit(state: &SessionArgs, correlation: u64, payload: Bytes, credit: OwnedSe
             "busy: over the tenant rate limit of {}/s (burst {}); slow down",
             spec.per_second, spec.burst
         );
+        metrics::submission(state.tenant.as_str(), "rate_limited");
         return refusal.answer(None, None, ReasonCode::NARR, &detail, credit);
     }
     let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
         Ok(message) => message,
         Err(e) => {
             let detail = format!("{} {}", e.path, e.detail);
+            metrics::submission(state.tenant.as_str(), "invalid");
             return refusal.refuse(None, None, e.code, &detail, credit);
         }
     };
@@ -111,6 +121,7 @@ fn submit(state: &SessionArgs, correlation: u64, payload: Bytes, credit: OwnedSe
         fingerprint,
         message,
         raw: payload,
+        received,
     };
     if let Err(e) = state.tenant_ref.cast(TenantMsg::Submit(Box::new(submission))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; submission dropped with its connection");

@@ -8,6 +8,7 @@
 //! recovery (the payment is in doubt until then, never silently dropped).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
@@ -20,6 +21,7 @@ use super::session::Refusal;
 use super::status::StatusSubject;
 use crate::admission::{Admission, Decision, Known};
 use crate::domain::{Fingerprint, Outcome, TenantId};
+use crate::metrics;
 use crate::ports::{JournalFailure, Outbound, WireKind, WireMsg};
 use crate::record::{AcceptedPayment, JournalRecord};
 
@@ -57,6 +59,8 @@ pub struct Submission {
     pub fingerprint: Fingerprint,
     pub message: Pacs008,
     pub raw: Bytes,
+    /// When the socket reader took the frame (node-internal latency metrics).
+    pub received: Instant,
 }
 
 impl std::fmt::Debug for Submission {
@@ -125,7 +129,10 @@ impl Actor for TenantActor {
             TenantMsg::Durable { submission, record, result } => {
                 durable(&myself, state, *submission, *record, result).await?;
             }
-            TenantMsg::Finished { uetr, outcome } => state.admission.finished(&uetr, outcome),
+            TenantMsg::Finished { uetr, outcome } => {
+                state.admission.finished(&uetr, outcome);
+                in_flight_gauge(state);
+            }
         }
         Ok(())
     }
@@ -154,12 +161,17 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
     };
     match state.admission.admit(&sub.uetr, &msg_id, sub.fingerprint) {
         Decision::Admit => {}
-        Decision::Resend(known) => return answer_resend(state, &sub, &known),
+        Decision::Resend(known) => {
+            metrics::submission(state.tenant.as_str(), "resend");
+            return answer_resend(state, &sub, &known);
+        }
         Decision::Conflict { key } => {
+            metrics::submission(state.tenant.as_str(), "duplicate");
             let detail = format!("{key} already used by a different payment");
             return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::DUPL, &detail, sub.credit);
         }
         Decision::OverBudget { in_flight, limit } => {
+            metrics::submission(state.tenant.as_str(), "busy");
             let detail =
                 format!("busy: tenant has {in_flight} payments in flight (limit {limit}); retry later");
             return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::NARR, &detail, sub.credit);
@@ -231,6 +243,9 @@ async fn durable(
         return Ok(());
     }
     state.admission.accepted(&sub.uetr);
+    metrics::submission(state.tenant.as_str(), "accepted");
+    metrics::ack(state.tenant.as_str(), sub.received.elapsed());
+    in_flight_gauge(state);
     let tx = &sub.message.txs[0];
     let subject = StatusSubject {
         orgnl_msg_id: &sub.message.msg_id,
@@ -240,8 +255,18 @@ async fn durable(
     // Invariant 1: this ACTC is sent only here, after the acceptance record is durable.
     let payload = state.ctx.status.pacs002(subject, TxStatus::ACTC, None, None);
     let _ = sub.outbound.send(WireMsg { kind: WireKind::Status, correlation: sub.correlation, payload });
-    let reply = Reply { outbound: sub.outbound, correlation: sub.correlation, credit: sub.credit };
+    let reply = Reply {
+        outbound: sub.outbound,
+        correlation: sub.correlation,
+        credit: sub.credit,
+        received: sub.received,
+    };
     spawn_payment(myself, state, record, sub.raw, Some(reply)).await
+}
+
+fn in_flight_gauge(state: &TenantState) {
+    ::metrics::gauge!(metrics::IN_FLIGHT, "tenant" => state.tenant.to_string())
+        .set(state.admission.in_flight() as f64);
 }
 
 async fn resume(

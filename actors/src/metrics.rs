@@ -1,0 +1,45 @@
+//! Metric names and the helpers that record them (the `metrics` facade; the composition root
+//! installs the Prometheus exporter). One place for names so dashboards and docs/OPERATIONS.md
+//! stay in step with the code. Every label set carries the tenant or the link (invariant 5).
+
+use std::time::Duration;
+
+/// Submissions by tenant and result (`accepted`, `resend`, `duplicate`, `busy`, `rate_limited`,
+/// `invalid`).
+pub const SUBMISSIONS: &str = "switchyard_submissions_total";
+/// Payment outcomes by tenant and outcome (`settled`, `rejected`, `dead_lettered`, `in_doubt`).
+pub const OUTCOMES: &str = "switchyard_payment_outcomes_total";
+/// Status inquiries (pacs.028) sent, by link.
+pub const INQUIRIES: &str = "switchyard_status_inquiries_total";
+/// Submission → ACTC inside the node (from the frame read to the status queued), seconds.
+pub const ACK_LATENCY: &str = "switchyard_ack_latency_seconds";
+/// Submission → outcome inside the node, seconds.
+pub const FINAL_LATENCY: &str = "switchyard_final_latency_seconds";
+/// Payments admitted and not final, by tenant.
+pub const IN_FLIGHT: &str = "switchyard_tenant_in_flight";
+/// Payments awaiting a clearing answer, by link.
+pub const LINK_OUTSTANDING: &str = "switchyard_link_outstanding";
+/// Breaker state by link: 0 closed, 1 half-open, 2 open.
+pub const BREAKER: &str = "switchyard_link_breaker_state";
+/// Link connected (1) or not (0).
+pub const LINK_UP: &str = "switchyard_link_connected";
+/// Clearing replies that matched no outstanding payment, by link.
+pub const UNMATCHED: &str = "switchyard_link_unmatched_replies_total";
+
+/// Counts one submission result.
+pub fn submission(tenant: &str, result: &'static str) {
+    metrics::counter!(SUBMISSIONS, "tenant" => tenant.to_owned(), "result" => result).increment(1);
+}
+
+/// Counts one outcome and records the node-internal final latency.
+pub fn outcome(tenant: &str, outcome: &'static str, elapsed: Option<Duration>) {
+    metrics::counter!(OUTCOMES, "tenant" => tenant.to_owned(), "outcome" => outcome).increment(1);
+    if let Some(d) = elapsed {
+        metrics::histogram!(FINAL_LATENCY, "tenant" => tenant.to_owned()).record(d.as_secs_f64());
+    }
+}
+
+/// Records the node-internal ACK latency.
+pub fn ack(tenant: &str, elapsed: Duration) {
+    metrics::histogram!(ACK_LATENCY, "tenant" => tenant.to_owned()).record(elapsed.as_secs_f64());
+}

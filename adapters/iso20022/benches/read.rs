@@ -1,0 +1,173 @@
+//! Read + full validation throughput of `read_pacs008`, against two baselines measured in the
+//! same run over the same bytes: quick-xml's raw event reader (one pass, no validation) and
+//! quick-xml + serde-derive deserialising the same fields our model holds (no validation).
+//!
+//! Run: `CARGO_TARGET_DIR=/tmp/target-iso cargo bench -p switchyard-iso20022 --bench read`
+
+// The baseline structs exist to be deserialized; their fields are never read back.
+#![allow(dead_code)]
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use serde::Deserialize;
+use switchyard_iso20022::{read_pacs008, Limits};
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/iso20022/samples/valid/");
+const SAMPLES: &[(&str, &str)] = &[
+    ("mt103_4.9KB", "pacs.008.001.08__mt103-to-mx__p.2.1.2_A_B.xml"),
+    ("cbpr_max_40KB", "pacs.008.001.08__cbprplus2025__max.xml"),
+];
+
+// --- the serde-derive baseline: the same fields as `Pacs008`/`CreditTransferTx` ---------
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    #[serde(rename = "AppHdr")]
+    _app_hdr: Option<AppHdr>,
+    #[serde(rename = "Document")]
+    document: Document,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AppHdr {
+    fr: Option<Party>,
+    to: Option<Party>,
+    biz_msg_idr: String,
+    msg_def_idr: String,
+    biz_svc: Option<String>,
+    cre_dt: String,
+    pssbl_dplct: Option<String>,
+}
+#[derive(Debug, Deserialize)]
+struct Party {
+    #[serde(rename = "FIId")]
+    fi_id: Option<Agent>,
+}
+#[derive(Debug, Deserialize)]
+struct Document {
+    #[serde(rename = "FIToFICstmrCdtTrf")]
+    body: Body,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Body {
+    grp_hdr: GrpHdr,
+    cdt_trf_tx_inf: Vec<Tx>,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GrpHdr {
+    msg_id: String,
+    cre_dt_tm: String,
+    nb_of_txs: String,
+    sttlm_inf: SttlmInf,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SttlmInf {
+    sttlm_mtd: String,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Amount {
+    #[serde(rename = "@Ccy")]
+    ccy: String,
+    #[serde(rename = "$text")]
+    value: String,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FinInstnId {
+    #[serde(rename = "BICFI")]
+    bicfi: Option<String>,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Agent {
+    fin_instn_id: FinInstnId,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Named {
+    nm: Option<String>,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PmtId {
+    instr_id: Option<String>,
+    end_to_end_id: String,
+    tx_id: Option<String>,
+    #[serde(rename = "UETR")]
+    uetr: Option<String>,
+}
+#[derive(Debug, Deserialize)]
+struct AcctId {
+    #[serde(rename = "IBAN")]
+    iban: Option<String>,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Acct {
+    id: AcctId,
+}
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Tx {
+    pmt_id: PmtId,
+    intr_bk_sttlm_amt: Amount,
+    intr_bk_sttlm_dt: Option<String>,
+    instd_amt: Option<Amount>,
+    chrg_br: Option<String>,
+    instg_agt: Option<Agent>,
+    instd_agt: Option<Agent>,
+    dbtr: Named,
+    dbtr_acct: Option<Acct>,
+    dbtr_agt: Agent,
+    cdtr_agt: Agent,
+    cdtr: Named,
+    cdtr_acct: Option<Acct>,
+}
+
+/// quick-xml's serde deserializer matches element names literally, so the baseline gets
+/// the same document with namespace prefixes removed (done once, outside the timing).
+fn strip_prefixes(xml: &str) -> String {
+    xml.replace("<head:", "<").replace("</head:", "</").replace("<pacs:", "<").replace("</pacs:", "</")
+}
+
+fn raw_events(bytes: &[u8]) -> usize {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    let mut n = 0usize;
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            Ok(_) => n += 1,
+        }
+        buf.clear();
+    }
+    n
+}
+
+fn bench(c: &mut Criterion) {
+    let limits = Limits::default();
+    for (label, file) in SAMPLES {
+        let Ok(bytes) = std::fs::read(format!("{SHARED}{file}")) else {
+            println!("NOTICE: sample {file} not found; skipping");
+            continue;
+        };
+        read_pacs008(&bytes, &limits).expect("sample must be valid");
+        let stripped = strip_prefixes(std::str::from_utf8(&bytes).expect("utf8"));
+        quick_xml::de::from_str::<Envelope>(&stripped).expect("serde baseline must parse");
+        let mut g = c.benchmark_group(*label);
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("switchyard_read_validate", |b| b.iter(|| read_pacs008(black_box(&bytes), &limits)));
+        g.bench_function("quick_xml_raw_events", |b| b.iter(|| raw_events(black_box(&bytes))));
+        g.bench_function("quick_xml_serde_same_fields", |b| {
+            b.iter(|| quick_xml::de::from_str::<Envelope>(black_box(&stripped)));
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

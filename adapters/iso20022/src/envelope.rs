@@ -1,0 +1,145 @@
+//! Finds the ISO parts of an input and validates each against its schema.
+//!
+//! Accepted shapes: a bare `Document`, a bare `AppHdr`, or any envelope element that holds
+//! an `AppHdr` and/or a `Document` somewhere below it — the SWIFT Translator `Envelope`
+//! (`urn:swift:xsd:envelope`), an un-namespaced `Envelope`, `Request`
+//! (SWIFTNetBusinessEnvelope), FedNow `FedNowIncoming`/`FedNowOutgoing`, or ours. ISO parts are
+//! recognised by local name plus an `urn:iso:std:iso:20022:tech:xsd:` namespace. For FedNow
+//! wrappers, the element directly around the parts must name the Document's message type.
+
+use std::borrow::Cow;
+
+use crate::error::ValidationError;
+use crate::limits::Limits;
+use crate::rule::Rule;
+use crate::schema::model::Schema;
+use crate::schema::registry::{msg_def_of_namespace, schema};
+use crate::schema::validate::Validator;
+use crate::xml::tree::{attributes, check_input, prefix, Tree, NONE};
+
+/// The namespace of the envelope element `write_*` functions put around AppHdr + Document.
+pub const ENVELOPE_NAMESPACE: &str = "urn:switchyard:xsd:envelope";
+
+/// FedNow wrapper elements and the message family each may carry.
+const FEDNOW_WRAPPERS: &[(&str, &str)] = &[
+    ("FedNowCustomerCreditTransfer", "pacs.008"),
+    ("FedNowPaymentStatus", "pacs.002"),
+    ("FedNowMessageReject", "admi.002"),
+    ("FedNowPaymentReturn", "pacs.004"),
+    ("FedNowReturnRequest", "camt.056"),
+    ("FedNowReturnRequestResponse", "camt.029"),
+    ("FedNowPaymentStatusRequest", "pacs.028"),
+    ("FedNowAccountBalanceReport", "camt.052"),
+    ("FedNowAccountActivityReport", "camt.052"),
+    ("FedNowAccountActivityTotalsReport", "camt.052"),
+];
+
+/// A parsed input whose ISO parts passed the schema layer.
+#[derive(Debug)]
+pub(crate) struct Parts<'a> {
+    pub(crate) tree: Tree<'a>,
+    pub(crate) app_hdr: Option<(u32, &'static Schema)>,
+    pub(crate) document: Option<(u32, &'static Schema)>,
+}
+
+impl Parts<'_> {
+    /// `pacs.008.001.08` for the Document, or the AppHdr's id for a bare header.
+    pub(crate) fn msg_def(&self) -> &'static str {
+        self.document.or(self.app_hdr).map_or("", |(_, s)| &s.msg_def)
+    }
+}
+
+/// Parses `input`, locates AppHdr/Document, and validates both against their schemas.
+pub(crate) fn parse_parts<'a>(input: &'a [u8], limits: &Limits) -> Result<Parts<'a>, ValidationError> {
+    let src = check_input(input, limits)?;
+    let tree = Tree::parse(src, limits)?;
+    let (hdr, doc) = locate(&tree)?;
+    let app_hdr = hdr.map(|n| part_schema(&tree, n, "head.001")).transpose()?;
+    let document = doc.map(|n| part_schema(&tree, n, "")).transpose()?;
+    if app_hdr.is_none() && document.is_none() {
+        return Err(Rule::UnknownMessage.at("/", "no ISO 20022 AppHdr or Document found"));
+    }
+    if let Some((n, s)) = document {
+        check_wrapper(&tree, n, s)?;
+        Validator::run(&tree, n, s)?;
+    }
+    if let Some((n, s)) = app_hdr {
+        Validator::run(&tree, n, s)?;
+    }
+    Ok(Parts { tree, app_hdr, document })
+}
+
+fn locate(tree: &Tree<'_>) -> Result<(Option<u32>, Option<u32>), ValidationError> {
+    let (mut hdr, mut doc) = (None, None);
+    for (i, n) in tree.nodes.iter().enumerate() {
+        let slot = match n.local {
+            "AppHdr" => &mut hdr,
+            "Document" => &mut doc,
+            _ => continue,
+        };
+        let i = u32::try_from(i).unwrap_or(NONE);
+        if inside_iso_part(tree, i)
+            || namespace_of(tree, i).is_none_or(|ns| msg_def_of_namespace(&ns).is_none())
+        {
+            continue;
+        }
+        if slot.replace(i).is_some() {
+            return Err(
+                Rule::EnvelopeMismatch.at(format!("/{}", n.local), "more than one ISO part of this kind")
+            );
+        }
+    }
+    Ok((hdr, doc))
+}
+
+/// Whether `node` lies inside another AppHdr/Document (e.g. an embedded copy in SplmtryData).
+fn inside_iso_part(tree: &Tree<'_>, node: u32) -> bool {
+    let mut at = tree.node(node).map_or(NONE, |n| n.parent);
+    while let Some(n) = tree.node(at) {
+        if n.local == "AppHdr" || n.local == "Document" {
+            return true;
+        }
+        at = n.parent;
+    }
+    false
+}
+
+/// Resolves the namespace of element `node` from the `xmlns` declarations in scope.
+pub(crate) fn namespace_of<'a>(tree: &Tree<'a>, node: u32) -> Option<Cow<'a, str>> {
+    let want = prefix(tree.node(node)?.qname);
+    let mut at = node;
+    while let Some(n) = tree.node(at) {
+        for (k, v) in attributes(n.attrs) {
+            let declared = if k == "xmlns" { Some("") } else { k.strip_prefix("xmlns:") };
+            if declared == Some(want) {
+                return Some(crate::xml::escape::decode(v));
+            }
+        }
+        at = n.parent;
+    }
+    None
+}
+
+fn part_schema(tree: &Tree<'_>, node: u32, family: &str) -> Result<(u32, &'static Schema), ValidationError> {
+    let local = tree.node(node).map_or("", |n| n.local);
+    let ns = namespace_of(tree, node).unwrap_or_default();
+    let id = msg_def_of_namespace(&ns).unwrap_or("");
+    match schema(id) {
+        Some(s) if id.starts_with(family) => Ok((node, s)),
+        _ => {
+            Err(Rule::UnknownMessage.at(format!("/{local}"), format!("unsupported message namespace '{ns}'")))
+        }
+    }
+}
+
+fn check_wrapper(tree: &Tree<'_>, doc: u32, s: &Schema) -> Result<(), ValidationError> {
+    let parent = tree.node(doc).map_or(NONE, |n| n.parent);
+    let Some(wrapper) = tree.node(parent).map(|n| n.local) else { return Ok(()) };
+    match FEDNOW_WRAPPERS.iter().find(|(w, _)| *w == wrapper) {
+        Some((_, family)) if !s.msg_def.starts_with(family) => Err(Rule::EnvelopeMismatch.at(
+            "/Document",
+            format!("wrapper <{wrapper}> carries {family}, but the Document is {}", s.msg_def),
+        )),
+        _ => Ok(()),
+    }
+}

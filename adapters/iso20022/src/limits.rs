@@ -1,0 +1,24 @@
+//! Hard limits applied to every input before and while it is parsed.
+//!
+//! The reader never allocates more than these bounds allow: the input size caps the node
+//! arena, depth caps the open-element stack, text length caps any decoded string, and the
+//! transaction count caps the typed model. Exceeding a limit is a validation failure (FF01).
+
+/// Limits for one message. `Limits::default()` suits interbank traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum size of the whole input in bytes (default 1 MiB).
+    pub max_message_bytes: usize,
+    /// Maximum element nesting depth, envelope included (default 48).
+    pub max_depth: usize,
+    /// Maximum length in bytes of one text node or attribute value (default 4096).
+    pub max_text_bytes: usize,
+    /// Maximum number of transactions (or entries/underlying items) in one message (default 1000).
+    pub max_transactions: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_message_bytes: 1 << 20, max_depth: 48, max_text_bytes: 4096, max_transactions: 1000 }
+    }
+}

@@ -1,0 +1,130 @@
+//! The head.001 Business Application Header (versions .01, .02, .04): typed model, reader
+//! and writer (head.001.001.02, the CBPR+/FedNow version, unless the model says otherwise).
+
+use crate::messages::fields::{agent, text_at, write_agent, ClearingMember};
+use crate::types::bic::Bic;
+use crate::xml::tree::Tree;
+use crate::xml::writer::XmlWriter;
+
+/// head.001 version.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HeadVersion {
+    /// head.001.001.01.
+    V01,
+    /// head.001.001.02 (what the writers produce).
+    #[default]
+    V02,
+    /// head.001.001.04.
+    V04,
+}
+
+impl HeadVersion {
+    /// `head.001.001.02` etc.
+    #[must_use]
+    pub fn msg_def(self) -> &'static str {
+        match self {
+            HeadVersion::V01 => "head.001.001.01",
+            HeadVersion::V02 => "head.001.001.02",
+            HeadVersion::V04 => "head.001.001.04",
+        }
+    }
+
+    pub(crate) fn of(msg_def: &str) -> HeadVersion {
+        match msg_def {
+            "head.001.001.01" => HeadVersion::V01,
+            "head.001.001.04" => HeadVersion::V04,
+            _ => HeadVersion::V02,
+        }
+    }
+}
+
+/// Business Application Header.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AppHdr {
+    /// `Fr/FIId/FinInstnId/BICFI`.
+    pub fr_bic: Option<Bic>,
+    /// `Fr/FIId/FinInstnId/ClrSysMmbId`.
+    pub fr_mmb: Option<ClearingMember>,
+    /// `To/FIId/FinInstnId/BICFI`.
+    pub to_bic: Option<Bic>,
+    /// `To/FIId/FinInstnId/ClrSysMmbId`.
+    pub to_mmb: Option<ClearingMember>,
+    /// `BizMsgIdr`.
+    pub biz_msg_idr: String,
+    /// `MsgDefIdr`, e.g. `pacs.008.001.08`.
+    pub msg_def_idr: String,
+    /// `BizSvc`, e.g. `swift.cbprplus.02`.
+    pub biz_svc: Option<String>,
+    /// `MktPrctc/Regy` and `MktPrctc/Id`.
+    pub mkt_prctc: Option<(String, String)>,
+    /// `CreDt` (ISO date-time text as given).
+    pub cre_dt: String,
+    /// `CpyDplct` (`CODU`, `COPY`, `DUPL`).
+    pub cpy_dplct: Option<String>,
+    /// `PssblDplct`.
+    pub pssbl_dplct: bool,
+    /// `Prty`.
+    pub prty: Option<String>,
+    /// The version read; the writer emits this version (head.001.001.02 by default).
+    pub version: HeadVersion,
+}
+
+pub(crate) fn read_app_hdr(tree: &Tree<'_>, node: u32, msg_def: &str) -> AppHdr {
+    let party = |name: &str| agent(tree, tree.descend(node, name).and_then(|p| tree.child(p, "FIId")));
+    let (fr_bic, fr_mmb) = party("Fr");
+    let (to_bic, to_mmb) = party("To");
+    let mkt_prctc = tree
+        .child(node, "MktPrctc")
+        .map(|m| (text_at(tree, m, "Regy").unwrap_or_default(), text_at(tree, m, "Id").unwrap_or_default()));
+    AppHdr {
+        fr_bic,
+        fr_mmb,
+        to_bic,
+        to_mmb,
+        biz_msg_idr: text_at(tree, node, "BizMsgIdr").unwrap_or_default(),
+        msg_def_idr: text_at(tree, node, "MsgDefIdr").unwrap_or_default(),
+        biz_svc: text_at(tree, node, "BizSvc"),
+        mkt_prctc,
+        cre_dt: text_at(tree, node, "CreDt").unwrap_or_default(),
+        cpy_dplct: text_at(tree, node, "CpyDplct"),
+        pssbl_dplct: text_at(tree, node, "PssblDplct").is_some_and(|t| t.trim() == "true" || t.trim() == "1"),
+        prty: text_at(tree, node, "Prty"),
+        version: HeadVersion::of(msg_def),
+    }
+}
+
+fn write_party(w: &mut XmlWriter, name: &str, bic: Option<&Bic>, mmb: Option<&ClearingMember>) {
+    w.open(name);
+    if bic.is_some() || mmb.is_some() {
+        write_agent(w, "FIId", bic, mmb);
+    } else {
+        w.open("OrgId");
+        w.close("OrgId");
+    }
+    w.close(name);
+}
+
+/// Writes the header in its version (`MktPrctc` does not exist in head.001.001.01).
+pub(crate) fn write_app_hdr(w: &mut XmlWriter, h: &AppHdr) {
+    let ns = format!("urn:iso:std:iso:20022:tech:xsd:{}", h.version.msg_def());
+    w.open_ns("AppHdr", &ns);
+    write_party(w, "Fr", h.fr_bic.as_ref(), h.fr_mmb.as_ref());
+    write_party(w, "To", h.to_bic.as_ref(), h.to_mmb.as_ref());
+    w.leaf("BizMsgIdr", &h.biz_msg_idr);
+    w.leaf("MsgDefIdr", &h.msg_def_idr);
+    w.opt("BizSvc", h.biz_svc.as_deref());
+    if let Some((regy, id)) = h.mkt_prctc.as_ref().filter(|_| h.version != HeadVersion::V01) {
+        w.open("MktPrctc");
+        w.leaf("Regy", regy);
+        w.leaf("Id", id);
+        w.close("MktPrctc");
+    }
+    w.leaf("CreDt", &h.cre_dt);
+    w.opt("CpyDplct", h.cpy_dplct.as_deref());
+    if h.pssbl_dplct {
+        w.leaf("PssblDplct", "true");
+    }
+    w.opt("Prty", h.prty.as_deref());
+    w.close("AppHdr");
+}

@@ -1,0 +1,93 @@
+//! CBPR+ (SWIFT cross-border payments and reporting) usage rules, applied when the AppHdr
+//! declares a `swift.cbprplus.*` business service: one transaction per payment message,
+//! settlement method INDA/INGA/COVE (never CLRG), date-times with a UTC offset, BizMsgIdr
+//! equal to GrpHdr/MsgId, and the CBPR+ reference character set with InstrId at most 16
+//! characters.
+
+use crate::error::ValidationError;
+use crate::rule::Rule;
+use crate::rules::profile::{ElementRef, MessageView, SchemeProfile};
+
+/// CBPR+ profile.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CbprPlusProfile;
+
+const PAYMENT_TXS: &[(&str, &str)] =
+    &[("pacs.008", "CdtTrfTxInf"), ("pacs.009", "CdtTrfTxInf"), ("pacs.004", "TxInf")];
+const REFERENCES: &[&str] = &["MsgId", "InstrId", "EndToEndId", "TxId", "BizMsgIdr"];
+
+impl CbprPlusProfile {
+    /// Whether `msg` declares CBPR+ in its AppHdr.
+    #[must_use]
+    pub fn applies(msg: &MessageView<'_, '_>) -> bool {
+        msg.app_hdr().and_then(|h| h.child("BizSvc")).is_some_and(|s| s.text().starts_with("swift.cbprplus"))
+    }
+}
+
+/// CBPR+: BizMsgIdr carries GrpHdr/MsgId, and header/group date-times carry a UTC offset.
+fn header_consistency(msg: &MessageView<'_, '_>) -> Result<(), ValidationError> {
+    let (Some(hdr), Some(doc)) = (msg.app_hdr(), msg.document()) else { return Ok(()) };
+    let grp = doc.children().next().and_then(|root| root.child("GrpHdr"));
+    if let (Some(biz), Some(msg_id)) = (hdr.child("BizMsgIdr"), grp.and_then(|g| g.child("MsgId"))) {
+        if biz.text() != msg_id.text() {
+            return Err(Rule::BahBizMsgIdrMismatch
+                .at(biz.path(), format!("BizMsgIdr '{}' but GrpHdr/MsgId '{}'", biz.text(), msg_id.text())));
+        }
+    }
+    let stamps = hdr.child("CreDt").into_iter().chain(grp.and_then(|g| g.child("CreDtTm")));
+    for el in stamps {
+        if !crate::schema::lexical::date_time_has_offset(&el.text()) {
+            return Err(Rule::ProfileDateTimeOffset.at(el.path(), "CBPR+ date-times carry a UTC offset"));
+        }
+    }
+    Ok(())
+}
+
+fn cbpr_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c)
+}
+
+fn reference(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
+    let text = el.text();
+    if !text.chars().all(cbpr_char) {
+        return Err(
+            Rule::ProfileReference.at(el.path(), format!("'{text}' uses characters outside the CBPR+ set"))
+        );
+    }
+    if el.name() == "InstrId" && text.chars().count() > 16 {
+        return Err(Rule::ProfileReference.at(el.path(), "CBPR+ InstrId is at most 16 characters"));
+    }
+    Ok(())
+}
+
+impl SchemeProfile for CbprPlusProfile {
+    fn name(&self) -> &str {
+        "cbpr+"
+    }
+
+    fn check(&self, msg: &MessageView<'_, '_>) -> Result<(), ValidationError> {
+        let Some(doc) = msg.document() else { return Ok(()) };
+        let family = msg.msg_def().get(..8).unwrap_or("");
+        let tx_name = PAYMENT_TXS.iter().find(|(f, _)| *f == family).map(|(_, t)| *t);
+        let mut txs = 0usize;
+        for el in doc.descendants() {
+            let name = el.name();
+            if Some(name) == tx_name {
+                txs += 1;
+            } else if name == "SttlmMtd" && el.text() == "CLRG" {
+                return Err(
+                    Rule::ProfileSettlementMethod.at(el.path(), "CBPR+ settles INDA/INGA/COVE, never CLRG")
+                );
+            } else if REFERENCES.contains(&name) && el.is_leaf() {
+                reference(&el)?;
+            }
+        }
+        header_consistency(msg)?;
+        if tx_name.is_some() && txs != 1 {
+            let tx = tx_name.unwrap_or("");
+            return Err(Rule::ProfileOneTransaction
+                .at(doc.path(), format!("CBPR+ allows exactly one {tx}, found {txs}")));
+        }
+        Ok(())
+    }
+}

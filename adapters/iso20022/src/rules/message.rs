@@ -1,0 +1,214 @@
+//! Message-level business rules on the validated tree: NbOfTxs / CtrlSum /
+//! TtlIntrBkSttlmAmt totals, zero settlement amounts, known status codes, RJCT reasons,
+//! return and cancellation reasons, and the original-group reference of status requests.
+
+use crate::error::ValidationError;
+use crate::rule::Rule;
+use crate::schema::lexical;
+use crate::xml::tree::Tree;
+
+/// `(message family, group container, transaction element, amount element in tx, total element)`.
+const TOTALS: &[(&str, &str, &str, &str, &str)] = &[
+    ("pacs.008", "FIToFICstmrCdtTrf", "CdtTrfTxInf", "IntrBkSttlmAmt", "TtlIntrBkSttlmAmt"),
+    ("pacs.009", "FICdtTrf", "CdtTrfTxInf", "IntrBkSttlmAmt", "TtlIntrBkSttlmAmt"),
+    ("pacs.004", "PmtRtr", "TxInf", "RtrdIntrBkSttlmAmt", "TtlRtrdIntrBkSttlmAmt"),
+];
+
+/// ExternalPaymentTransactionStatus1Code is an open external code list, so a code published
+/// after this crate (the CBPR+ samples use one) must pass; but every status code is four
+/// letters, while reason codes carry digits (`AB01`, `AC04`), so a digit means a reason code
+/// was put where a status belongs. Schemes pin their exact sets in profiles.
+fn is_status_shape(code: &str) -> bool {
+    code.len() == 4 && code.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+/// Runs every message-level rule that applies to `msg_def`.
+pub(crate) fn check(tree: &Tree<'_>, doc: u32, msg_def: &str) -> Result<(), ValidationError> {
+    let family = msg_def.get(..8).unwrap_or("");
+    let Some(root) = tree.children(doc).next() else { return Ok(()) };
+    if let Some(&(_, _, tx, amt, total)) = TOTALS.iter().find(|t| t.0 == family) {
+        group_totals(tree, root, tx, amt, total)?;
+        if family != "pacs.004" {
+            zero_amounts(tree, root, tx, amt)?;
+        }
+    }
+    match family {
+        "pain.001" => pain001_totals(tree, root)?,
+        "pacs.002" | "pain.002" => statuses(tree, root)?,
+        "pacs.004" => each_needs(tree, root, "TxInf", "RtrRsnInf/Rsn", Rule::ReturnReasonMissing)?,
+        "camt.056" => cancellation_reasons(tree, root)?,
+        "pacs.028" => original_group(tree, root)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn named<'t>(tree: &'t Tree<'_>, parent: u32, name: &'t str) -> impl Iterator<Item = u32> + 't {
+    tree.children(parent).filter(move |&c| tree.nodes[c as usize].local == name)
+}
+
+/// A decimal as an integer scaled by 10^17 (ISO decimals have at most 17 fraction digits
+/// and 18 total digits, so this is exact).
+fn scaled(text: &str) -> Option<i128> {
+    let d = lexical::decimal(text.trim())?;
+    let frac = d.frac.trim_end_matches('0');
+    if frac.len() > 17 || d.int.len() > 40 {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for b in d.int.bytes().chain(frac.bytes()) {
+        v = v.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+    }
+    let scale = 10i128.checked_pow(u32::try_from(17 - frac.len()).ok()?)?;
+    let v = v.checked_mul(scale)?;
+    Some(if d.negative { -v } else { v })
+}
+
+fn sum_of(tree: &Tree<'_>, txs: &[u32], path: &str) -> Option<i128> {
+    txs.iter().try_fold(0i128, |acc, &t| {
+        let v = tree.descend(t, path).map_or(Some(0), |n| scaled(&tree.text(n)))?;
+        acc.checked_add(v)
+    })
+}
+
+fn group_totals(tree: &Tree<'_>, root: u32, tx: &str, amt: &str, total: &str) -> Result<(), ValidationError> {
+    let Some(grp) = tree.child(root, "GrpHdr") else { return Ok(()) };
+    let txs: Vec<u32> = named(tree, root, tx).collect();
+    check_count_and_sum(tree, grp, &txs, amt)?;
+    if let Some(t) = tree.child(grp, total) {
+        let ccy = tree.attr(t, "Ccy");
+        let mixed = txs.iter().filter_map(|&x| tree.child(x, amt)).find(|&a| tree.attr(a, "Ccy") != ccy);
+        if let Some(a) = mixed {
+            return Err(
+                Rule::ControlSumMismatch.at(tree.path(a), format!("{amt} currency differs from {total}"))
+            );
+        }
+        if scaled(&tree.text(t)) != sum_of(tree, &txs, amt) {
+            return Err(
+                Rule::ControlSumMismatch.at(tree.path(t), format!("{total} differs from the sum of {amt}"))
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `NbOfTxs` and `CtrlSum` of `grp` against the transactions `txs`.
+fn check_count_and_sum(tree: &Tree<'_>, grp: u32, txs: &[u32], amt: &str) -> Result<(), ValidationError> {
+    if let Some(n) = tree.child(grp, "NbOfTxs") {
+        let declared = tree.text(n);
+        if declared.trim().parse::<usize>().ok() != Some(txs.len()) {
+            return Err(Rule::NbOfTxsMismatch
+                .at(tree.path(n), format!("NbOfTxs {declared} but {} transactions", txs.len())));
+        }
+    }
+    if let Some(c) = tree.child(grp, "CtrlSum") {
+        if scaled(&tree.text(c)) != sum_of(tree, txs, amt) {
+            return Err(
+                Rule::ControlSumMismatch.at(tree.path(c), format!("CtrlSum differs from the sum of {amt}"))
+            );
+        }
+    }
+    Ok(())
+}
+
+fn zero_amounts(tree: &Tree<'_>, root: u32, tx: &str, amt: &str) -> Result<(), ValidationError> {
+    for t in named(tree, root, tx) {
+        if let Some(a) = tree.child(t, amt) {
+            if lexical::decimal(tree.text(a).trim()).is_some_and(|d| d.is_zero()) {
+                return Err(Rule::AmountZero.at(tree.path(a), "settlement amount is zero"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn pain001_totals(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
+    let mut all = Vec::new();
+    for pmt in named(tree, root, "PmtInf") {
+        let txs: Vec<u32> = named(tree, pmt, "CdtTrfTxInf").collect();
+        check_count_and_sum(tree, pmt, &txs, "Amt/InstdAmt")?;
+        all.extend(txs);
+    }
+    match tree.child(root, "GrpHdr") {
+        Some(grp) => check_count_and_sum(tree, grp, &all, "Amt/InstdAmt"),
+        None => Ok(()),
+    }
+}
+
+fn statuses(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
+    for (i, n) in tree.nodes.iter().enumerate() {
+        let Ok(i) = u32::try_from(i) else { break };
+        let group = match n.local {
+            "TxSts" => false,
+            "GrpSts" | "PmtInfSts" => true,
+            _ => continue,
+        };
+        if !is_within(tree, i, root) {
+            continue;
+        }
+        let code = tree.text(i);
+        if !is_status_shape(&code) || (code == "PART" && !group) {
+            return Err(
+                Rule::StatusUnknown.at(tree.path(i), format!("'{code}' is not a payment status code"))
+            );
+        }
+        if code == "RJCT"
+            && tree.descend(n.parent, "StsRsnInf/Rsn").is_none()
+            && !has_rejected_children(tree, n.parent)
+        {
+            return Err(Rule::RejectWithoutReason.at(tree.path(i), "RJCT without StsRsnInf/Rsn"));
+        }
+    }
+    Ok(())
+}
+
+/// A rejected group whose transactions each carry their own reasons needs no group reason.
+fn has_rejected_children(tree: &Tree<'_>, parent: u32) -> bool {
+    let local = tree.node(parent).map_or("", |n| n.local);
+    if local == "TxInfAndSts" {
+        return false;
+    }
+    let container =
+        tree.node(parent).map_or(parent, |n| if local == "OrgnlGrpInfAndSts" { n.parent } else { parent });
+    let mut txs = named(tree, container, "TxInfAndSts").chain(named(tree, parent, "TxInfAndSts")).peekable();
+    txs.peek().is_some() && txs.all(|t| tree.descend(t, "StsRsnInf/Rsn").is_some())
+}
+
+pub(crate) fn is_within(tree: &Tree<'_>, node: u32, ancestor: u32) -> bool {
+    let mut at = node;
+    while let Some(n) = tree.node(at) {
+        if at == ancestor {
+            return true;
+        }
+        at = n.parent;
+    }
+    false
+}
+
+fn each_needs(tree: &Tree<'_>, root: u32, tx: &str, path: &str, rule: Rule) -> Result<(), ValidationError> {
+    for t in named(tree, root, tx) {
+        if tree.descend(t, path).is_none() {
+            return Err(rule.at(tree.path(t), format!("{path} is required")));
+        }
+    }
+    Ok(())
+}
+
+fn cancellation_reasons(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
+    for u in named(tree, root, "Undrlyg") {
+        if let Some(g) = tree.child(u, "OrgnlGrpInfAndCxl") {
+            if tree.child(u, "TxInf").is_none() && tree.descend(g, "CxlRsnInf/Rsn").is_none() {
+                return Err(Rule::CancellationReasonMissing.at(tree.path(g), "CxlRsnInf/Rsn is required"));
+            }
+        }
+        each_needs(tree, u, "TxInf", "CxlRsnInf/Rsn", Rule::CancellationReasonMissing)?;
+    }
+    Ok(())
+}
+
+fn original_group(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
+    if tree.child(root, "OrgnlGrpInf").is_some() {
+        return Ok(());
+    }
+    each_needs(tree, root, "TxInf", "OrgnlGrpInf", Rule::OriginalGroupMissing)
+}

@@ -1,0 +1,138 @@
+//! The in-memory form of one message schema: simple types with their facets, complex types
+//! as a sequence or choice of element particles (the only shapes ISO 20022 schemas use),
+//! simple content with attributes, and lax wildcards.
+//!
+//! Schemas are loaded once per process from the compact text the generator derives from the
+//! official XSDs (see `schema::load` and `schema::sourcegen`).
+
+use crate::schema::pattern::Pattern;
+
+/// XSD built-in base of a simple type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Base {
+    Str,
+    Decimal,
+    Date,
+    DateTime,
+    Time,
+    Bool,
+    GYear,
+    GYearMonth,
+    Base64,
+}
+
+impl Base {
+    pub(crate) fn parse(name: &str) -> Option<Base> {
+        Some(match name.strip_prefix("xs:").unwrap_or(name) {
+            "string" => Base::Str,
+            "decimal" => Base::Decimal,
+            "date" => Base::Date,
+            "dateTime" => Base::DateTime,
+            "time" => Base::Time,
+            "boolean" => Base::Bool,
+            "gYear" => Base::GYear,
+            "gYearMonth" => Base::GYearMonth,
+            "base64Binary" => Base::Base64,
+            _ => return None,
+        })
+    }
+}
+
+/// Business meaning attached to a simple type by name, so the business rules run in the same
+/// pass as the facets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Semantic {
+    Plain,
+    Iban,
+    Bic,
+    ActiveCurrency,
+}
+
+impl Semantic {
+    pub(crate) fn of(type_name: &str) -> Semantic {
+        match type_name {
+            "IBAN2007Identifier" => Semantic::Iban,
+            "BICFIDec2014Identifier"
+            | "AnyBICDec2014Identifier"
+            | "BICFIIdentifier"
+            | "AnyBICIdentifier"
+            | "BICIdentifier"
+            | "BICFIDec2014Identifier_v2" => Semantic::Bic,
+            "ActiveCurrencyCode" => Semantic::ActiveCurrency,
+            _ => Semantic::Plain,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SimpleType {
+    pub(crate) name: Box<str>,
+    pub(crate) base: Base,
+    pub(crate) min_len: Option<u32>,
+    pub(crate) max_len: Option<u32>,
+    pub(crate) pattern: Option<Pattern>,
+    pub(crate) enums: Vec<Box<str>>,
+    pub(crate) total_digits: Option<u32>,
+    pub(crate) fraction_digits: Option<u32>,
+    /// `minInclusive` (ISO uses only `0`, for amounts).
+    pub(crate) min_inclusive_zero: bool,
+    pub(crate) semantic: Semantic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeRef {
+    Simple(u32),
+    Complex(u32),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Particle {
+    pub(crate) name: Box<str>,
+    pub(crate) ty: TypeRef,
+    pub(crate) min: u32,
+    pub(crate) max: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AttrDecl {
+    pub(crate) name: Box<str>,
+    pub(crate) ty: u32,
+    pub(crate) required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Content {
+    Seq(Vec<Particle>),
+    Choice(Vec<Particle>),
+    Simple {
+        base: u32,
+        attrs: Vec<AttrDecl>,
+    },
+    /// `xs:any processContents="lax"`: any well-formed content.
+    Any,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ComplexType {
+    pub(crate) content: Content,
+}
+
+#[derive(Debug)]
+pub(crate) struct Schema {
+    /// `pacs.008.001.08`.
+    pub(crate) msg_def: Box<str>,
+    pub(crate) namespace: Box<str>,
+    pub(crate) root: Box<str>,
+    pub(crate) root_ty: TypeRef,
+    pub(crate) simple: Vec<SimpleType>,
+    pub(crate) complex: Vec<ComplexType>,
+}
+
+impl Schema {
+    pub(crate) fn simple(&self, i: u32) -> Option<&SimpleType> {
+        self.simple.get(i as usize)
+    }
+    pub(crate) fn complex(&self, i: u32) -> Option<&ComplexType> {
+        self.complex.get(i as usize)
+    }
+}

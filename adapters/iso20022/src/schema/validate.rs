@@ -1,0 +1,358 @@
+//! Validates one ISO part (a `Document` or an `AppHdr` element and its subtree) against its
+//! schema. Walks the tree once, depth-first; every failure carries the element path built
+//! from the walk (`[n]` on elements whose particle may repeat).
+
+use crate::error::ValidationError;
+use crate::rule::Rule;
+use crate::rules::values;
+use crate::schema::lexical;
+use crate::schema::model::{Base, Content, Particle, Schema, SimpleType, TypeRef};
+use crate::xml::tree::{attributes, local_name, prefix, Tree};
+
+/// Deepest recursion the walker allows regardless of `Limits::max_depth`.
+const MAX_WALK_DEPTH: usize = 256;
+
+pub(crate) struct Validator<'t, 'a> {
+    tree: &'t Tree<'a>,
+    schema: &'static Schema,
+    prefix: &'a str,
+    /// `(node, repeatable)` from the part's root down to the element being checked.
+    stack: Vec<(u32, bool)>,
+}
+
+impl<'t, 'a> Validator<'t, 'a> {
+    /// Checks the subtree at `root` against `schema`; the caller has matched the namespace.
+    pub(crate) fn run(tree: &'t Tree<'a>, root: u32, schema: &'static Schema) -> Result<(), ValidationError> {
+        let Some(node) = tree.node(root) else { return Err(Rule::XmlSyntax.at("/", "no root")) };
+        let mut v = Validator { tree, schema, prefix: prefix(node.qname), stack: Vec::with_capacity(32) };
+        if node.local != &*schema.root {
+            return Err(
+                Rule::WrongMessageType.at(format!("/{}", node.local), format!("expected <{}>", schema.root))
+            );
+        }
+        v.element(root, schema.root_ty, false)
+    }
+
+    fn path(&self) -> String {
+        let mut out = String::new();
+        for &(node, repeatable) in &self.stack {
+            let n = &self.tree.nodes[node as usize];
+            out.push('/');
+            out.push_str(n.local);
+            if repeatable {
+                let index = self
+                    .tree
+                    .children(n.parent)
+                    .filter(|&c| self.tree.nodes[c as usize].local == n.local)
+                    .position(|c| c == node)
+                    .map_or(1, |p| p + 1);
+                out.push_str(&format!("[{index}]"));
+            }
+        }
+        out
+    }
+
+    fn fail(&self, rule: Rule, detail: impl AsRef<str>) -> ValidationError {
+        rule.at(self.path(), detail)
+    }
+
+    fn element(&mut self, node: u32, ty: TypeRef, repeatable: bool) -> Result<(), ValidationError> {
+        if self.stack.len() >= MAX_WALK_DEPTH {
+            return Err(self.fail(Rule::LimitDepth, "schema walk too deep"));
+        }
+        self.stack.push((node, repeatable));
+        let result = self.element_body(node, ty);
+        self.stack.pop();
+        result
+    }
+
+    fn element_body(&mut self, node: u32, ty: TypeRef) -> Result<(), ValidationError> {
+        let n = self.tree.nodes[node as usize];
+        let same_ns =
+            || crate::envelope::namespace_of(self.tree, node).is_some_and(|ns| *ns == *self.schema.namespace);
+        if prefix(n.qname) != self.prefix && !same_ns() {
+            return Err(
+                self.fail(Rule::XsdNamespace, format!("<{}> is not in the message namespace", n.qname))
+            );
+        }
+        match ty {
+            TypeRef::Simple(s) => {
+                self.check_attributes(node, None)?;
+                self.no_children(node)?;
+                let st = self.schema.simple(s).ok_or_else(|| self.fail(Rule::XsdFacet, "dangling type"))?;
+                self.simple_value(node, st)
+            }
+            TypeRef::Complex(c) => {
+                let ct = self.schema.complex(c).ok_or_else(|| self.fail(Rule::XsdFacet, "dangling type"))?;
+                match &ct.content {
+                    Content::Seq(ps) => self.complex_children(node, ps, false),
+                    Content::Choice(ps) => self.complex_children(node, ps, true),
+                    Content::Simple { base, attrs } => self.simple_content(node, *base, attrs),
+                    Content::Any => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn no_children(&self, node: u32) -> Result<(), ValidationError> {
+        match self.tree.children(node).next() {
+            Some(c) => Err(self.fail(
+                Rule::XsdUnexpectedElement,
+                format!("<{}> not allowed in simple content", self.tree.nodes[c as usize].local),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Attributes allowed everywhere: namespace declarations (ours must keep our namespace)
+    /// and `xsi:*`; plus `decls` on simple content.
+    fn check_attributes(
+        &self,
+        node: u32,
+        decls: Option<&[crate::schema::model::AttrDecl]>,
+    ) -> Result<(), ValidationError> {
+        if self.tree.nodes[node as usize].attrs.is_empty() {
+            return Ok(());
+        }
+        let n = &self.tree.nodes[node as usize];
+        for (qname, value) in attributes(n.attrs) {
+            if qname == "xmlns" || qname.starts_with("xmlns:") {
+                let declared = qname.strip_prefix("xmlns:").unwrap_or("");
+                if declared == self.prefix && value != &*self.schema.namespace {
+                    return Err(self.fail(Rule::XsdNamespace, format!("namespace redeclared to '{value}'")));
+                }
+                continue;
+            }
+            if prefix(qname) == "xsi" {
+                continue;
+            }
+            let known = decls.is_some_and(|d| d.iter().any(|a| &*a.name == qname));
+            if !known {
+                return Err(self
+                    .fail(Rule::XsdAttribute, format!("attribute '{}' is not allowed", local_name(qname))));
+            }
+        }
+        Ok(())
+    }
+
+    fn complex_children(
+        &mut self,
+        node: u32,
+        particles: &[Particle],
+        choice: bool,
+    ) -> Result<(), ValidationError> {
+        self.check_attributes(node, None)?;
+        let n = self.tree.nodes[node as usize];
+        if n.text_split || !n.text.bytes().all(crate::xml::lexer::is_ws) {
+            return Err(self.fail(Rule::XsdText, "character data in element-only content"));
+        }
+        let (mut pi, mut count) = (0usize, 0u32);
+        let mut chosen = false;
+        for child in self.tree.children(node) {
+            let name = self.tree.nodes[child as usize].local;
+            loop {
+                let Some(p) = particles.get(pi) else {
+                    return Err(self.unexpected(child, particles, choice));
+                };
+                if count < p.max && same_name(&p.name, name) {
+                    count += 1;
+                    chosen = true;
+                    self.element(child, p.ty, p.max > 1)?;
+                    break;
+                }
+                if choice && chosen {
+                    return Err(self.unexpected(child, particles, choice));
+                }
+                if !choice && count < p.min {
+                    if particles[..pi].iter().any(|q| same_name(&q.name, name)) {
+                        return Err(self.unexpected(child, particles, choice));
+                    }
+                    return Err(self.missing(&p.name, Some(name)));
+                }
+                pi += 1;
+                count = 0;
+            }
+        }
+        self.check_end(particles, pi, count, choice, chosen)
+    }
+
+    fn check_end(
+        &self,
+        particles: &[Particle],
+        pi: usize,
+        count: u32,
+        choice: bool,
+        chosen: bool,
+    ) -> Result<(), ValidationError> {
+        if choice {
+            if !chosen && particles.iter().all(|p| p.min > 0) {
+                let names: Vec<&str> = particles.iter().map(|p| &*p.name).collect();
+                return Err(
+                    self.fail(Rule::XsdMissingElement, format!("one of {} is required", names.join("|")))
+                );
+            }
+            return Ok(());
+        }
+        if let Some(p) = particles.get(pi).filter(|p| count < p.min) {
+            return Err(self.missing(&p.name, None));
+        }
+        match particles.iter().skip(pi + 1).find(|p| p.min > 0) {
+            Some(p) => Err(self.missing(&p.name, None)),
+            None => Ok(()),
+        }
+    }
+
+    fn missing(&self, name: &str, before: Option<&str>) -> ValidationError {
+        let detail = match before {
+            Some(b) => format!("mandatory <{name}> missing before <{b}>"),
+            None => format!("mandatory <{name}> missing"),
+        };
+        self.fail(Rule::XsdMissingElement, detail)
+    }
+
+    fn unexpected(&mut self, child: u32, particles: &[Particle], choice: bool) -> ValidationError {
+        let name = self.tree.nodes[child as usize].local;
+        let known = particles.iter().find(|p| &*p.name == name);
+        self.stack.push((child, known.is_some_and(|p| p.max > 1)));
+        let e = match known {
+            Some(p) if choice => {
+                self.fail(Rule::XsdTooMany, format!("choice already made; <{}> not allowed", p.name))
+            }
+            Some(p) if p.max != u32::MAX && self.count_named(child) > p.max as usize => {
+                self.fail(Rule::XsdTooMany, format!("<{name}> occurs more than {} times", p.max))
+            }
+            Some(_) => self.fail(Rule::XsdUnexpectedElement, format!("<{name}> is out of order")),
+            None => self.fail(Rule::XsdUnexpectedElement, format!("<{name}> is not allowed here")),
+        };
+        self.stack.pop();
+        e
+    }
+
+    fn count_named(&self, child: u32) -> usize {
+        let n = &self.tree.nodes[child as usize];
+        self.tree.children(n.parent).filter(|&c| self.tree.nodes[c as usize].local == n.local).count()
+    }
+
+    fn simple_content(
+        &mut self,
+        node: u32,
+        base: u32,
+        attrs: &[crate::schema::model::AttrDecl],
+    ) -> Result<(), ValidationError> {
+        self.check_attributes(node, Some(attrs))?;
+        self.no_children(node)?;
+        let st = self.schema.simple(base).ok_or_else(|| self.fail(Rule::XsdFacet, "dangling type"))?;
+        self.simple_value(node, st)?;
+        let mut ccy = None;
+        for a in attrs {
+            let Some(value) = self.tree.attr(node, &a.name) else {
+                if a.required {
+                    return Err(
+                        self.fail(Rule::XsdAttribute, format!("required attribute '{}' missing", a.name))
+                    );
+                }
+                continue;
+            };
+            let at = self.schema.simple(a.ty).ok_or_else(|| self.fail(Rule::XsdFacet, "dangling type"))?;
+            check_facets(at, &value).map_err(|d| self.fail(Rule::XsdFacet, format!("@{}: {d}", a.name)))?;
+            if &*a.name == "Ccy" {
+                ccy = Some((value, at.semantic));
+            }
+        }
+        if let Some((ccy, semantic)) = ccy {
+            let text = self.tree.text(node);
+            values::amount(text.trim(), &ccy, semantic).map_err(|(rule, d)| self.fail(rule, d))?;
+        }
+        Ok(())
+    }
+
+    fn simple_value(&self, node: u32, st: &SimpleType) -> Result<(), ValidationError> {
+        let n = &self.tree.nodes[node as usize];
+        if n.text_split {
+            return Err(self.fail(Rule::XsdText, "simple content split by markup"));
+        }
+        let text = self.tree.text(node);
+        let value = if st.base == Base::Str {
+            &*text
+        } else {
+            text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+        };
+        check_facets(st, value).map_err(|d| self.fail(Rule::XsdFacet, d))?;
+        values::check(n.local, value, st.semantic, &self.stack, self.tree)
+            .map_err(|(rule, d)| self.fail(rule, d))
+    }
+}
+
+/// Name equality without a libc call for the short names ISO uses.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+fn shorten(value: &str) -> String {
+    let mut s: String = value.chars().take(40).collect();
+    if s.len() < value.len() {
+        s.push('…');
+    }
+    s
+}
+
+/// Checks every facet of `st` on `value` (whitespace already handled per base type).
+pub(crate) fn check_facets(st: &SimpleType, value: &str) -> Result<(), String> {
+    let lexical_ok = match st.base {
+        Base::Str => true,
+        Base::Decimal => return decimal_facets(st, value),
+        Base::Date => lexical::date(value),
+        Base::DateTime => lexical::date_time(value),
+        Base::Time => lexical::time(value),
+        Base::Bool => lexical::boolean(value),
+        Base::GYear => lexical::g_year(value),
+        Base::GYearMonth => lexical::g_year_month(value),
+        Base::Base64 => lexical::base64(value),
+    };
+    if !lexical_ok {
+        return Err(format!("'{}' is not a valid {:?} ({})", shorten(value), st.base, st.name));
+    }
+    if st.base == Base::Str {
+        let len = value.chars().count();
+        if st.min_len.is_some_and(|m| len < m as usize) || st.max_len.is_some_and(|m| len > m as usize) {
+            return Err(format!(
+                "length {len} outside {}..{} ({})",
+                st.min_len.unwrap_or(0),
+                st.max_len.map_or("∞".to_owned(), |m| m.to_string()),
+                st.name
+            ));
+        }
+    }
+    if !st.enums.is_empty() && !st.enums.iter().any(|e| &**e == value) {
+        return Err(format!("'{}' is not a code of {}", shorten(value), st.name));
+    }
+    if let Some(p) = &st.pattern {
+        if !p.is_match(value) {
+            return Err(format!("'{}' does not match {} ({})", shorten(value), p.source(), st.name));
+        }
+    }
+    Ok(())
+}
+
+fn decimal_facets(st: &SimpleType, value: &str) -> Result<(), String> {
+    let d = lexical::decimal(value)
+        .ok_or_else(|| format!("'{}' is not a decimal ({})", shorten(value), st.name))?;
+    if st.total_digits.is_some_and(|t| d.total_digits() > t as usize) {
+        return Err(format!("'{}' has more than {} digits", shorten(value), st.total_digits.unwrap_or(0)));
+    }
+    if st.fraction_digits.is_some_and(|f| d.fraction_digits() > f as usize) {
+        return Err(format!(
+            "'{}' has more than {} decimals",
+            shorten(value),
+            st.fraction_digits.unwrap_or(0)
+        ));
+    }
+    if st.min_inclusive_zero && d.negative && !d.is_zero() {
+        return Err(format!("'{}' is negative", shorten(value)));
+    }
+    if !st.enums.is_empty() && !st.enums.iter().any(|e| &**e == value) {
+        return Err(format!("'{}' is not allowed", shorten(value)));
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Entity decoding for the reader and text/attribute escaping for the writers.
+//!
+//! Only the five predefined entities and numeric character references exist in our input
+//! (DOCTYPEs are refused, so nothing else can be declared). Decoding allocates only when the
+//! text actually contains an `&`.
+
+use std::borrow::Cow;
+
+/// Decodes the body of one entity reference (`amp`, `#65`, `#x41`) to its character.
+pub(crate) fn decode_entity(name: &str) -> Option<char> {
+    match name {
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "amp" => Some('&'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let value = match num.strip_prefix('x') {
+                Some(hex) if !hex.is_empty() && hex.len() <= 6 => u32::from_str_radix(hex, 16).ok()?,
+                None if !num.is_empty() && num.len() <= 7 && num.bytes().all(|b| b.is_ascii_digit()) => {
+                    num.parse().ok()?
+                }
+                _ => return None,
+            };
+            let c = char::from_u32(value)?;
+            is_xml_char(c).then_some(c)
+        }
+    }
+}
+
+/// XML 1.0 `Char`: no NUL and no C0 controls other than tab, LF and CR.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Decodes entity references in already-validated character data (the lexer checked them).
+pub(crate) fn decode(raw: &str) -> Cow<'_, str> {
+    if !raw.as_bytes().contains(&b'&') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        match after.find(';') {
+            Some(end) => {
+                out.push(decode_entity(&after[..end]).unwrap_or('\u{fffd}'));
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Appends `text` escaped for element content or a double-quoted attribute value.
+pub(crate) fn escape_into(out: &mut Vec<u8>, text: &str) {
+    for &b in text.as_bytes() {
+        match b {
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'"' => out.extend_from_slice(b"&quot;"),
+            b'\r' => out.extend_from_slice(b"&#13;"),
+            b'\t' | b'\n' => out.push(b),
+            0..=0x1f => out.extend_from_slice("\u{fffd}".as_bytes()),
+            _ => out.push(b),
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Zero-copy XML tokenizer over a UTF-8 `&str`.
+//!
+//! It owns well-formedness at the token level: names, attribute syntax, entity references,
+//! comments, processing instructions, CDATA, the XML declaration (UTF-8 only) and the
+//! refusal of any DOCTYPE. Tokens borrow from the input; nothing is decoded here. Nesting and
+//! tag balance are the tree builder's job (`xml::tree`).
+
+use crate::error::ValidationError;
+use crate::limits::Limits;
+use crate::rule::Rule;
+
+/// One lexical token. Slices borrow from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Token<'a> {
+    /// `<qname attrs>` or `<qname attrs/>`; `attrs` is the validated raw attribute text.
+    Start { qname: &'a str, attrs: &'a str, empty: bool },
+    /// `</qname>`.
+    End { qname: &'a str },
+    /// Character data between tags (raw, entities not decoded) or a CDATA section;
+    /// `blank` when it is only XML whitespace, `plain` when it has no `&` (nothing to decode).
+    Text { raw: &'a str, cdata: bool, blank: bool, plain: bool },
+}
+
+pub(crate) struct Lexer<'a> {
+    src: &'a str,
+    pos: usize,
+    max_text: usize,
+}
+
+fn err(rule: Rule, detail: impl AsRef<str>) -> ValidationError {
+    rule.at("/", detail)
+}
+
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn is_name_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b == b':' || b >= 0x80
+}
+
+/// Name characters by byte (non-ASCII bytes are accepted; the input is valid UTF-8).
+static NAME_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'-' || b == b'.' || b >= 0x80;
+        i += 1;
+    }
+    t
+};
+
+fn is_name_char(b: u8) -> bool {
+    NAME_CHAR[usize::from(b)]
+}
+
+/// Length of the leading XML whitespace, eight spaces at a time where possible.
+fn skip_ws_len(bytes: &[u8]) -> usize {
+    const SPACES: u64 = u64::from_le_bytes(*b"        ");
+    // Indentation is a line break followed by spaces: step over the break first.
+    let mut n = match bytes {
+        [b'\r', b'\n', ..] => 2,
+        [b'\n', ..] => 1,
+        _ => 0,
+    };
+    for chunk in bytes.get(n..).unwrap_or(&[]).chunks_exact(8) {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        if word != SPACES {
+            break;
+        }
+        n += 8;
+    }
+    let rest = bytes.get(n..).unwrap_or(&[]);
+    n + rest.iter().position(|&b| !is_ws(b)).unwrap_or(rest.len())
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(src: &'a str, limits: &Limits) -> Self {
+        let pos = if src.starts_with('\u{feff}') { 3 } else { 0 };
+        Lexer { src, pos, max_text: limits.max_text_bytes }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.src.as_bytes()
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        self.bytes().get(self.pos..).unwrap_or(&[])
+    }
+
+    /// Position (byte offset) of the next token; used in error details.
+    pub(crate) fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Next token, or `None` at end of input.
+    pub(crate) fn next_token(&mut self) -> Result<Option<Token<'a>>, ValidationError> {
+        loop {
+            let rest = self.rest();
+            if rest.is_empty() {
+                return Ok(None);
+            }
+            if rest[0] != b'<' {
+                let tok = self.text()?;
+                // Indentation before a start tag, comment or PI is never element content:
+                // drop it here instead of handing it to the tree builder.
+                let before_end_tag = self.rest().get(1) == Some(&b'/');
+                if matches!(tok, Token::Text { blank: true, .. })
+                    && !before_end_tag
+                    && !self.rest().is_empty()
+                {
+                    continue;
+                }
+                return Ok(Some(tok));
+            }
+            match rest.get(1) {
+                Some(b'/') => return self.end_tag().map(Some),
+                Some(b'?') => self.processing_instruction()?,
+                Some(b'!') => {
+                    if let Some(tok) = self.bang()? {
+                        return Ok(Some(tok));
+                    }
+                }
+                _ => return self.start_tag().map(Some),
+            }
+        }
+    }
+
+    fn text(&mut self) -> Result<Token<'a>, ValidationError> {
+        let start = self.pos;
+        let rest = self.rest();
+        // Fast path: indentation between tags is whitespace up to the next '<'.
+        let ws = skip_ws_len(rest);
+        let (len, blank, special) = if rest.get(ws) == Some(&b'<') || ws == rest.len() {
+            (ws, true, false)
+        } else {
+            // Leaf values are short: a plain loop beats a memchr set-up here.
+            let mut special = false;
+            let mut len = rest.len();
+            for (i, &b) in rest.iter().enumerate().skip(ws) {
+                if b == b'<' {
+                    len = i;
+                    break;
+                }
+                special |= b == b'&' || b == b'>';
+            }
+            (len, false, special)
+        };
+        self.pos += len;
+        let raw = self.slice(start, self.pos);
+        if len > self.max_text {
+            return Err(err(Rule::LimitText, format!("text node of {len} bytes at offset {start}")));
+        }
+        if special {
+            check_char_data(raw, start)?;
+        }
+        Ok(Token::Text { raw, cdata: false, blank, plain: !special })
+    }
+
+    fn slice(&self, from: usize, to: usize) -> &'a str {
+        // Every boundary we cut at is an ASCII delimiter, hence a char boundary; `get`
+        // keeps this panic-free even if that reasoning were ever wrong.
+        self.src.get(from..to).unwrap_or("")
+    }
+
+    fn find(&self, from: usize, needle: &[u8]) -> Option<usize> {
+        let hay = self.bytes().get(from..)?;
+        let (&first, tail) = needle.split_first()?;
+        let mut at = 0;
+        while let Some(i) = hay.get(at..)?.iter().position(|&b| b == first) {
+            let cand = at + i;
+            if hay.get(cand + 1..cand + 1 + tail.len()) == Some(tail) {
+                return Some(from + cand);
+            }
+            at = cand + 1;
+        }
+        None
+    }
+
+    fn processing_instruction(&mut self) -> Result<(), ValidationError> {
+        let start = self.pos;
+        let end = self
+            .find(start + 2, b"?>")
+            .ok_or_else(|| err(Rule::XmlSyntax, "unterminated processing instruction"))?;
+        let body = self.slice(start + 2, end);
+        self.pos = end + 2;
+        let target = body.split(|c: char| c.is_ascii_whitespace()).next().unwrap_or("");
+        if target.eq_ignore_ascii_case("xml") {
+            if start != 0 && !(start == 3 && self.src.starts_with('\u{feff}')) {
+                return Err(err(Rule::XmlSyntax, "XML declaration not at the start of the input"));
+            }
+            check_declaration(body)?;
+        }
+        Ok(())
+    }
+
+    /// `<!--`, `<![CDATA[` or `<!DOCTYPE`. Returns a token only for CDATA.
+    fn bang(&mut self) -> Result<Option<Token<'a>>, ValidationError> {
+        let rest = self.rest();
+        if rest.starts_with(b"<!--") {
+            let end = self
+                .find(self.pos + 4, b"-->")
+                .ok_or_else(|| err(Rule::XmlSyntax, "unterminated comment"))?;
+            self.pos = end + 3;
+            return Ok(None);
+        }
+        if rest.starts_with(b"<![CDATA[") {
+            let start = self.pos + 9;
+            let end =
+                self.find(start, b"]]>").ok_or_else(|| err(Rule::XmlSyntax, "unterminated CDATA section"))?;
+            if end - start > self.max_text {
+                return Err(err(Rule::LimitText, "CDATA section too long"));
+            }
+            self.pos = end + 3;
+            return Ok(Some(Token::Text {
+                raw: self.slice(start, end),
+                cdata: true,
+                blank: false,
+                plain: true,
+            }));
+        }
+        if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"DOCTYPE") {
+            return Err(err(Rule::XmlDoctype, "DOCTYPE declarations are not accepted"));
+        }
+        Err(err(Rule::XmlSyntax, format!("unsupported markup declaration at offset {}", self.pos)))
+    }
+
+    fn name(&mut self) -> Result<&'a str, ValidationError> {
+        let start = self.pos;
+        let rest = self.rest();
+        match rest.first() {
+            Some(&b) if is_name_start(b) => {}
+            _ => return Err(err(Rule::XmlSyntax, format!("expected a name at offset {start}"))),
+        }
+        let len = rest.iter().position(|&b| !is_name_char(b)).unwrap_or(rest.len());
+        self.pos += len;
+        Ok(self.slice(start, self.pos))
+    }
+
+    fn skip_ws(&mut self) -> bool {
+        let n = skip_ws_len(self.rest());
+        self.pos += n;
+        n > 0
+    }
+
+    /// `</name S?>`: the name is taken up to `>` (one memchr) and only trimmed; the tree
+    /// builder compares it with the open element's validated name, so no per-byte name scan.
+    fn end_tag(&mut self) -> Result<Token<'a>, ValidationError> {
+        let start = self.pos + 2;
+        let tail = self.bytes().get(start..).unwrap_or(&[]);
+        let Some(len) = tail.iter().position(|&b| b == b'>') else {
+            return Err(err(Rule::XmlSyntax, "unterminated end tag"));
+        };
+        let mut name_len = len;
+        while name_len > 0 && is_ws(tail[name_len - 1]) {
+            name_len -= 1;
+        }
+        let qname = self.slice(start, start + name_len);
+        self.pos = start + len + 1;
+        Ok(Token::End { qname })
+    }
+
+    fn start_tag(&mut self) -> Result<Token<'a>, ValidationError> {
+        self.pos += 1;
+        let qname = self.name()?;
+        if self.bytes().get(self.pos) == Some(&b'>') {
+            // The common case: `<Name>` without attributes.
+            self.pos += 1;
+            return Ok(Token::Start { qname, attrs: "", empty: false });
+        }
+        let attrs_start = self.pos;
+        loop {
+            let had_ws = self.skip_ws();
+            match self.rest().first() {
+                Some(b'>') => {
+                    let attrs = self.slice(attrs_start, self.pos);
+                    self.pos += 1;
+                    return Ok(Token::Start { qname, attrs, empty: false });
+                }
+                Some(b'/') if self.rest().get(1) == Some(&b'>') => {
+                    let attrs = self.slice(attrs_start, self.pos);
+                    self.pos += 2;
+                    return Ok(Token::Start { qname, attrs, empty: true });
+                }
+                Some(_) if had_ws => self.attribute()?,
+                _ => return Err(err(Rule::XmlSyntax, format!("malformed start tag <{qname}"))),
+            }
+        }
+    }
+
+    fn attribute(&mut self) -> Result<(), ValidationError> {
+        self.name()?;
+        self.skip_ws();
+        if self.rest().first() != Some(&b'=') {
+            return Err(err(Rule::XmlSyntax, format!("attribute without '=' at offset {}", self.pos)));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        let quote = match self.rest().first() {
+            Some(&q) if q == b'"' || q == b'\'' => q,
+            _ => {
+                return Err(err(Rule::XmlSyntax, format!("unquoted attribute value at offset {}", self.pos)))
+            }
+        };
+        let start = self.pos + 1;
+        let rest = self.bytes().get(start..).unwrap_or(&[]);
+        let len = rest
+            .iter()
+            .position(|&b| b == quote || b == b'<')
+            .ok_or_else(|| err(Rule::XmlSyntax, "unterminated attribute value"))?;
+        if rest[len] != quote {
+            return Err(err(Rule::XmlSyntax, "'<' inside an attribute value"));
+        }
+        if len > self.max_text {
+            return Err(err(Rule::LimitText, "attribute value too long"));
+        }
+        check_char_data(self.slice(start, start + len), start)?;
+        self.pos = start + len + 1;
+        Ok(())
+    }
+}
+
+/// Character data may not contain `]]>` and every `&` must start a known entity reference.
+fn check_char_data(raw: &str, offset: usize) -> Result<(), ValidationError> {
+    if !raw.bytes().any(|b| b == b'&' || b == b'>') {
+        return Ok(());
+    }
+    if raw.contains("]]>") {
+        return Err(err(Rule::XmlSyntax, format!("']]>' in character data at offset {offset}")));
+    }
+    let mut rest = raw;
+    while let Some(i) = rest.find('&') {
+        let after = &rest[i + 1..];
+        let end = after.find(';').ok_or_else(|| {
+            err(Rule::XmlSyntax, format!("unterminated entity reference near offset {offset}"))
+        })?;
+        if crate::xml::escape::decode_entity(&after[..end]).is_none() {
+            let name: String = after.get(..end).unwrap_or("").chars().take(16).collect();
+            return Err(err(Rule::XmlSyntax, format!("unknown entity '&{name};'")));
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(())
+}
+
+/// `version="1.0" encoding="UTF-8" standalone="yes"`: only UTF-8 (any case) is accepted.
+fn check_declaration(body: &str) -> Result<(), ValidationError> {
+    let Some(i) = body.find("encoding") else { return Ok(()) };
+    let value = body[i + 8..]
+        .trim_start()
+        .strip_prefix('=')
+        .map(str::trim_start)
+        .and_then(|v| {
+            let (q, v) =
+                if let Some(v) = v.strip_prefix('"') { ('"', v) } else { ('\'', v.strip_prefix('\'')?) };
+            v.find(q).map(|e| &v[..e])
+        })
+        .ok_or_else(|| err(Rule::XmlSyntax, "malformed encoding in the XML declaration"))?;
+    if value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8") {
+        Ok(())
+    } else {
+        Err(err(
+            Rule::XmlEncoding,
+            format!("declared encoding '{}' is not UTF-8", value.chars().take(32).collect::<String>()),
+        ))
+    }
+}

@@ -1,0 +1,363 @@
+//! A flat, zero-copy element tree built from the lexer's tokens.
+//!
+//! One `Vec<Node>` arena per message: every node borrows its name, attributes and text from
+//! the input, and links to parent/first child/next sibling by index. The builder owns tag
+//! balance, depth, text-placement and the transaction-count limit; it rejects input that is
+//! not valid UTF-8, contains C0 controls, or exceeds `Limits::max_message_bytes`. The arena
+//! grows with the number of elements, which the size limit bounds.
+
+use std::borrow::Cow;
+
+use crate::error::ValidationError;
+use crate::limits::Limits;
+use crate::rule::Rule;
+use crate::xml::escape;
+use crate::xml::lexer::{is_ws, Lexer, Token};
+
+/// Index of "no node".
+pub(crate) const NONE: u32 = u32::MAX;
+
+fn is_transaction_element(local: &str) -> bool {
+    matches!(
+        local,
+        "CdtTrfTxInf"
+            | "TxInfAndSts"
+            | "TxInf"
+            | "Ntry"
+            | "TxDtls"
+            | "Undrlyg"
+            | "CxlDtls"
+            | "PmtInf"
+            | "OrgnlPmtInfAndSts"
+    )
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node<'a> {
+    pub(crate) qname: &'a str,
+    pub(crate) local: &'a str,
+    pub(crate) attrs: &'a str,
+    /// First character-data segment (raw); `""` when none.
+    pub(crate) text: &'a str,
+    /// The text needs no entity decoding (a CDATA section, or character data without `&`).
+    pub(crate) text_verbatim: bool,
+    /// More than one character-data segment, or non-whitespace text next to child elements.
+    pub(crate) text_split: bool,
+    pub(crate) parent: u32,
+    pub(crate) first_child: u32,
+    pub(crate) last_child: u32,
+    pub(crate) next_sibling: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct Tree<'a> {
+    pub(crate) nodes: Vec<Node<'a>>,
+}
+
+/// Branch-free (vectorisable) scan for C0 controls other than tab, LF and CR.
+fn has_control(input: &[u8]) -> bool {
+    input.chunks(64).any(|chunk| {
+        chunk.iter().fold(false, |acc, &b| acc | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')))
+    })
+}
+
+/// Decodes and checks the raw input: size, UTF-8, no C0 controls.
+pub(crate) fn check_input<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a str, ValidationError> {
+    if input.len() > limits.max_message_bytes {
+        return Err(
+            Rule::LimitSize.at("/", format!("{} bytes > limit {}", input.len(), limits.max_message_bytes))
+        );
+    }
+    if input.starts_with(&[0xfe, 0xff]) || input.starts_with(&[0xff, 0xfe]) || input.starts_with(&[0, b'<']) {
+        return Err(Rule::XmlEncoding.at("/", "UTF-16 input is not accepted"));
+    }
+    let text = std::str::from_utf8(input)
+        .map_err(|e| Rule::XmlEncoding.at("/", format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    if has_control(input) {
+        let i = input.iter().position(|&b| b < 0x20 && !is_ws(b)).unwrap_or(0);
+        let b = input.get(i).copied().unwrap_or(0);
+        return Err(Rule::XmlEncoding.at("/", format!("control character 0x{b:02x} at byte {i}")));
+    }
+    Ok(text)
+}
+
+impl<'a> Tree<'a> {
+    /// Parses `src` (already checked by [`check_input`]) into a tree.
+    pub(crate) fn parse(src: &'a str, limits: &Limits) -> Result<Tree<'a>, ValidationError> {
+        let mut b = Builder {
+            nodes: Vec::with_capacity((src.len() / 40).min(1 << 16)),
+            stack: Vec::with_capacity(limits.max_depth.min(64)),
+            limits,
+            transactions: 0,
+            root_closed: false,
+        };
+        let mut lexer = Lexer::new(src, limits);
+        while let Some(tok) = lexer.next_token()? {
+            b.push(tok, lexer.offset())?;
+        }
+        if !b.stack.is_empty() || b.nodes.is_empty() {
+            return Err(Rule::XmlSyntax.at("/", "unexpected end of input (unclosed element or no root)"));
+        }
+        Ok(Tree { nodes: b.nodes })
+    }
+
+    pub(crate) fn node(&self, i: u32) -> Option<&Node<'a>> {
+        self.nodes.get(i as usize)
+    }
+
+    /// Children of `i` in document order.
+    pub(crate) fn children(&self, i: u32) -> Children<'_, 'a> {
+        let next = self.node(i).map_or(NONE, |n| n.first_child);
+        Children { tree: self, next }
+    }
+
+    /// First child of `i` with local name `name`.
+    pub(crate) fn child(&self, i: u32, name: &str) -> Option<u32> {
+        self.children(i).find(|&c| self.nodes[c as usize].local == name)
+    }
+
+    /// Follows a `/`-separated chain of first-matching children.
+    pub(crate) fn descend(&self, i: u32, path: &str) -> Option<u32> {
+        let mut at = i;
+        let mut rest = path;
+        loop {
+            match rest.bytes().position(|b| b == b'/') {
+                Some(p) => {
+                    at = self.child(at, rest.get(..p)?)?;
+                    rest = rest.get(p + 1..)?;
+                }
+                None => return self.child(at, rest),
+            }
+        }
+    }
+
+    /// One past the last node of the subtree rooted at `i` (nodes are in document order).
+    pub(crate) fn subtree_end(&self, i: u32) -> usize {
+        let mut at = i;
+        while let Some(n) = self.node(at) {
+            if n.next_sibling != NONE {
+                return n.next_sibling as usize;
+            }
+            at = n.parent;
+        }
+        self.nodes.len()
+    }
+
+    /// Decoded text of `i` (entities resolved); borrowed unless it contained an `&`.
+    pub(crate) fn text(&self, i: u32) -> Cow<'a, str> {
+        match self.node(i) {
+            Some(n) if n.text_verbatim => Cow::Borrowed(n.text), // verbatim: CDATA or no '&'
+
+            Some(n) => escape::decode(n.text),
+            None => Cow::Borrowed(""),
+        }
+    }
+
+    /// Value of attribute `name` (matched on the local name), decoded.
+    pub(crate) fn attr(&self, i: u32, name: &str) -> Option<Cow<'a, str>> {
+        let n = self.node(i)?;
+        attributes(n.attrs).find(|(k, _)| local_name(k) == name).map(|(_, v)| escape::decode(v))
+    }
+
+    /// A readable path from the outermost ISO element (`Document`/`AppHdr`) down to `i`;
+    /// repeated siblings get a 1-based `[n]`.
+    pub(crate) fn path(&self, i: u32) -> String {
+        let mut parts = Vec::new();
+        let mut at = i;
+        while let Some(n) = self.node(at) {
+            let idx = self.sibling_index(at);
+            parts.push(match idx {
+                Some(k) => format!("{}[{k}]", n.local),
+                None => n.local.to_owned(),
+            });
+            if n.local == "Document" || n.local == "AppHdr" {
+                break;
+            }
+            at = n.parent;
+        }
+        parts.reverse();
+        format!("/{}", parts.join("/"))
+    }
+
+    fn sibling_index(&self, i: u32) -> Option<usize> {
+        let n = self.node(i)?;
+        let name = n.local;
+        let mut index = 0;
+        let mut total = 0;
+        for c in self.children(n.parent) {
+            if self.nodes[c as usize].local == name {
+                total += 1;
+                if c == i {
+                    index = total;
+                }
+            }
+        }
+        let repeatable = total > 1 || is_transaction_element(name);
+        (repeatable && index > 0).then_some(index)
+    }
+}
+
+pub(crate) struct Children<'t, 'a> {
+    tree: &'t Tree<'a>,
+    next: u32,
+}
+
+impl Iterator for Children<'_, '_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        let cur = self.next;
+        let n = self.tree.node(cur)?;
+        self.next = n.next_sibling;
+        Some(cur)
+    }
+}
+
+pub(crate) fn local_name(qname: &str) -> &str {
+    match qname.bytes().rposition(|b| b == b':') {
+        Some(i) => qname.get(i + 1..).unwrap_or(qname),
+        None => qname,
+    }
+}
+
+pub(crate) fn prefix(qname: &str) -> &str {
+    match qname.bytes().position(|b| b == b':') {
+        Some(i) => qname.get(..i).unwrap_or(""),
+        None => "",
+    }
+}
+
+/// Iterates `(qname, raw value)` over attribute text the lexer has already validated.
+pub(crate) fn attributes(raw: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = raw;
+    std::iter::from_fn(move || {
+        let trimmed = rest.trim_start();
+        let eq = trimmed.bytes().position(|b| b == b'=')?;
+        let name = trimmed.get(..eq)?.trim_end();
+        let after = trimmed.get(eq + 1..)?.trim_start();
+        let quote = *after.as_bytes().first()?;
+        let body = after.get(1..)?;
+        let end = body.bytes().position(|b| b == quote)?;
+        rest = body.get(end + 1..)?;
+        Some((name, body.get(..end)?))
+    })
+}
+
+struct Builder<'a, 'l> {
+    nodes: Vec<Node<'a>>,
+    stack: Vec<u32>,
+    limits: &'l Limits,
+    transactions: usize,
+    root_closed: bool,
+}
+
+impl<'a> Builder<'a, '_> {
+    fn push(&mut self, tok: Token<'a>, offset: usize) -> Result<(), ValidationError> {
+        match tok {
+            Token::Start { qname, attrs, empty } => self.start(qname, attrs, empty, offset),
+            Token::End { qname } => self.end(qname, offset),
+            Token::Text { raw, cdata, blank, plain } => self.text(raw, cdata || plain, blank, offset),
+        }
+    }
+
+    fn start(
+        &mut self,
+        qname: &'a str,
+        attrs: &'a str,
+        empty: bool,
+        offset: usize,
+    ) -> Result<(), ValidationError> {
+        if self.root_closed {
+            return Err(Rule::XmlSyntax.at("/", format!("second root element <{qname}> at offset {offset}")));
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Rule::LimitDepth.at("/", format!("depth > {} at <{qname}>", self.limits.max_depth)));
+        }
+        check_unique_attributes(attrs, qname)?;
+        let local = local_name(qname);
+        if is_transaction_element(local) {
+            self.transactions += 1;
+            if self.transactions > self.limits.max_transactions {
+                return Err(Rule::LimitTransactions
+                    .at("/", format!("more than {} transactions/entries", self.limits.max_transactions)));
+            }
+        }
+        let Ok(idx) = u32::try_from(self.nodes.len()) else {
+            return Err(Rule::LimitSize.at("/", "too many elements"));
+        };
+        let parent = self.stack.last().copied().unwrap_or(NONE);
+        self.nodes.push(Node {
+            qname,
+            local,
+            attrs,
+            text: "",
+            text_verbatim: false,
+            text_split: false,
+            parent,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+        });
+        if let Some(p) = self.nodes.get_mut(parent as usize) {
+            let prev = p.last_child;
+            p.last_child = idx;
+            if prev == NONE {
+                p.first_child = idx;
+            } else if let Some(s) = self.nodes.get_mut(prev as usize) {
+                s.next_sibling = idx;
+            }
+        }
+        if empty {
+            self.root_closed = parent == NONE;
+        } else {
+            self.stack.push(idx);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, qname: &str, offset: usize) -> Result<(), ValidationError> {
+        let open = self.stack.pop().and_then(|i| self.nodes.get(i as usize)).map(|n| n.qname);
+        match open {
+            Some(name) if name == qname => {
+                self.root_closed = self.stack.is_empty();
+                Ok(())
+            }
+            Some(name) => {
+                Err(Rule::XmlSyntax.at("/", format!("</{qname}> closes <{name}> at offset {offset}")))
+            }
+            None => Err(Rule::XmlSyntax.at("/", format!("stray </{qname}> at offset {offset}"))),
+        }
+    }
+
+    fn text(&mut self, raw: &'a str, cdata: bool, blank: bool, offset: usize) -> Result<(), ValidationError> {
+        let Some(&top) = self.stack.last() else {
+            if !blank {
+                return Err(
+                    Rule::XmlSyntax.at("/", format!("text outside the root element at offset {offset}"))
+                );
+            }
+            return Ok(());
+        };
+        let Some(node) = self.nodes.get_mut(top as usize) else { return Ok(()) };
+        if node.first_child != NONE {
+            node.text_split |= !blank;
+        } else if node.text.is_empty() && !node.text_verbatim {
+            node.text = raw;
+            node.text_verbatim = cdata;
+        } else if !blank || !node.text.bytes().all(is_ws) {
+            node.text_split = true;
+        }
+        Ok(())
+    }
+}
+
+fn check_unique_attributes(attrs: &str, qname: &str) -> Result<(), ValidationError> {
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    for (i, (name, _)) in attributes(attrs).enumerate() {
+        if attributes(attrs).take(i).any(|(earlier, _)| earlier == name) {
+            return Err(Rule::XmlSyntax.at("/", format!("duplicate attribute {name} on <{qname}>")));
+        }
+    }
+    Ok(())
+}

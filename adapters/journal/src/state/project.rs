@@ -1,0 +1,126 @@
+//! The projection: how one journal record changes the store's trees, inside a transaction.
+//!
+//! The rules, in one place:
+//! - `Accepted` stores the payment (without its bytes), its `by_time` row, its MsgId (the first
+//!   payment to use a MsgId keeps it: a lifetime index), its `open` row and its message bytes.
+//!   An `Accepted` for a UETR the tenant already has is a re-acceptance (a DLQ replay): the
+//!   payment is reopened with the new fields and keeps its history.
+//! - `Outcome` appends to the payment's history and sets its outcome. In doubt keeps it open;
+//!   dead-lettered closes it and lists it in the DLQ (its bytes stay, a replay needs them);
+//!   settled and rejected are terminal: closed, off the DLQ, bytes dropped. An outcome after a
+//!   terminal one is kept in the history only (the payment machine never does this; the
+//!   journal is still the truth, so it is not an error). An outcome for an unknown payment is
+//!   audited and logged.
+//! - `Refused` changes no payment; it is counted and audited.
+//!
+//! Every record appends exactly one audit entry. Nothing here reads a clock.
+
+use switchyard_actors::domain::Outcome;
+use switchyard_actors::record::{AcceptedPayment, JournalRecord, PaymentOutcome, RefusedSubmission};
+
+use crate::state::audit::{self, AuditChange, AuditHead};
+use crate::state::keys;
+use crate::state::stored::{self, DlqRecord, StoredPayment};
+use crate::state::trees::{TxResult, TxTrees};
+use crate::state::view::StateChange;
+
+/// Applies `record` (journal seq `seq`) and appends its audit entry after `head`.
+pub(crate) fn apply_record(t: &TxTrees<'_>, head: &mut AuditHead, seq: u64, record: &JournalRecord) -> TxResult<()> {
+    let (tenant, uetr, at_ms, change) = match record {
+        JournalRecord::Accepted(a) => (&a.tenant, Some(&a.uetr), a.accepted_at_ms, accept(t, seq, a)?),
+        JournalRecord::Outcome(o) => (&o.tenant, Some(&o.uetr), o.at_ms, outcome(t, seq, o)?),
+        JournalRecord::Refused(r) => (&r.tenant, r.uetr.as_ref(), r.at_ms, refused(t, r)?),
+    };
+    let change = AuditChange {
+        tenant: tenant.clone(),
+        uetr: uetr.cloned(),
+        at_ms,
+        change,
+        record_digest: audit::record_digest(record),
+    };
+    head.append(t, seq, change)
+}
+
+/// Removes a payment from the DLQ listing (its bytes stay while it is dead-lettered) and
+/// audits the purge at `applied_seq`. Returns whether it was listed.
+pub(crate) fn purge_dlq(t: &TxTrees<'_>, tenant: &str, uetr: &str, applied_seq: u64, now_ms: u64) -> TxResult<bool> {
+    if t.dlq.remove(keys::tenant_key(tenant, uetr)?)?.is_none() {
+        return Ok(false);
+    }
+    let mut head = AuditHead::load(t)?;
+    let change = AuditChange {
+        tenant: tenant.into(),
+        uetr: Some(uetr.into()),
+        at_ms: now_ms,
+        change: "dlq-purged".into(),
+        record_digest: [0; 32],
+    };
+    head.append(t, applied_seq, change)?;
+    head.save(t)?;
+    Ok(true)
+}
+
+fn accept(t: &TxTrees<'_>, seq: u64, a: &AcceptedPayment) -> TxResult<String> {
+    let key = keys::tenant_key(&a.tenant, &a.uetr)?;
+    let mut payment = StoredPayment::accepted(seq, a);
+    if let Some(old) = t.get::<StoredPayment>(t.payments, keys::PAYMENTS, &key)? {
+        tracing::info!(tenant = %a.tenant, uetr = %a.uetr, seq, "payment accepted again (replay): reopened");
+        t.by_time.remove(keys::time_key(&old.tenant, old.accepted_at_ms, old.accepted_seq)?)?;
+        payment.history = old.history;
+    }
+    payment.history.push(StateChange { seq, at_ms: a.accepted_at_ms, state: StateChange::ACCEPTED.into() });
+    t.payments.insert(key.clone(), stored::encode(&payment))?;
+    t.by_time.insert(keys::time_key(&a.tenant, a.accepted_at_ms, seq)?, a.uetr.as_bytes())?;
+    let msg_key = keys::tenant_key(&a.tenant, &a.msg_id)?;
+    if t.msg_ids.get(&msg_key)?.is_none() {
+        t.msg_ids.insert(msg_key, a.uetr.as_bytes())?;
+    }
+    t.open.insert(key.clone(), &seq.to_be_bytes()[..])?;
+    t.dlq.remove(key.clone())?;
+    t.messages.insert(key, a.message.as_slice())?;
+    Ok(StateChange::ACCEPTED.into())
+}
+
+fn outcome(t: &TxTrees<'_>, seq: u64, o: &PaymentOutcome) -> TxResult<String> {
+    let label = StateChange::outcome_label(&o.outcome);
+    let key = keys::tenant_key(&o.tenant, &o.uetr)?;
+    let Some(mut payment) = t.get::<StoredPayment>(t.payments, keys::PAYMENTS, &key)? else {
+        tracing::warn!(tenant = %o.tenant, uetr = %o.uetr, seq, "outcome for a payment the store never saw accepted");
+        return Ok(label);
+    };
+    payment.history.push(StateChange { seq, at_ms: o.at_ms, state: label.clone() });
+    if payment.is_terminal() {
+        tracing::warn!(tenant = %o.tenant, uetr = %o.uetr, seq, "outcome after a terminal outcome: history only");
+    } else {
+        payment.outcome = Some(o.outcome.clone());
+        place(t, &key, seq, &payment, o)?;
+    }
+    t.payments.insert(key, stored::encode(&payment))?;
+    Ok(label)
+}
+
+/// Moves the payment between the open set, the DLQ and closed, by its new outcome.
+fn place(t: &TxTrees<'_>, key: &[u8], seq: u64, payment: &StoredPayment, o: &PaymentOutcome) -> TxResult<()> {
+    match &o.outcome {
+        Outcome::InDoubt => {
+            t.open.insert(key, &payment.accepted_seq.to_be_bytes()[..])?;
+            t.dlq.remove(key)?;
+        }
+        Outcome::DeadLettered(reason) => {
+            t.open.remove(key)?;
+            t.dlq.insert(key, stored::encode(&DlqRecord { reason: reason.clone(), at_ms: o.at_ms, seq }))?;
+        }
+        Outcome::Settled | Outcome::Rejected(_) => {
+            t.open.remove(key)?;
+            t.dlq.remove(key)?;
+            t.messages.remove(key)?;
+        }
+    }
+    Ok(())
+}
+
+fn refused(t: &TxTrees<'_>, r: &RefusedSubmission) -> TxResult<String> {
+    let refused = t.meta_u64(keys::META_REFUSED)?;
+    t.put_meta_u64(keys::META_REFUSED, refused + 1)?;
+    Ok(format!("refused:{}", r.reason))
+}

@@ -1,0 +1,352 @@
+//! `StateStore`: the handle on the sled projection of the journal — applying records,
+//! catching up from the journal, and every query.
+//!
+//! Writes are serialized by one mutex (the projection is applied by one writer in journal
+//! order; a DLQ purge takes the same lock) and each write is one transaction over all trees
+//! (`trees`). Reads go straight to sled and see committed transactions only. The applied
+//! marker is cached in an atomic so `applied_seq` is free; it is only advanced after the
+//! transaction that wrote it committed.
+//!
+//! The store never backs an acknowledgement: sled 0.34's flush is sync_file_range, not fsync,
+//! so after a power cut it may lag the journal. `catch_up` closes the gap (docs/STORAGE.md).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sled::Tree;
+use switchyard_actors::record::{AcceptedPayment, JournalRecord};
+
+use crate::codec;
+use crate::format::RECORD_VERSION;
+use crate::reader::{read_from, Record};
+use crate::state::audit::{self, AuditReport};
+use crate::state::error::StateError;
+use crate::state::keys;
+use crate::state::project;
+use crate::state::stored::{self, DlqRecord, StoredPayment};
+use crate::state::trees::Trees;
+use crate::state::view::{DlqEntry, IdempotencyEntry, PaymentView, StateCounts};
+
+/// sled's data file inside the store directory (also the file its lock is taken on).
+pub(crate) const SLED_DATA_FILE: &str = "db";
+
+/// `catch_up` applies at most this many records per transaction...
+const CATCH_UP_RECORDS: usize = 256;
+/// ...and at most about this many payload bytes (bounds the transaction's memory).
+const CATCH_UP_BYTES: usize = 4 << 20;
+
+/// A handle on an open state store; clone it freely.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: sled::Db,
+    /// The store directory.
+    dir: PathBuf,
+    trees: Trees,
+    /// Cache of the `meta` applied marker; written only after its transaction committed.
+    applied: AtomicU64,
+    /// Serializes writers (apply, purge): the projection has one writer, in journal order.
+    write: Mutex<()>,
+}
+
+impl StateStore {
+    /// Opens (or creates) the store in `dir`. Fails with `Layout` if the store was written by
+    /// another layout version, and with `Locked` if the directory is open elsewhere.
+    pub fn open(dir: &Path) -> Result<StateStore, StateError> {
+        let db = sled::Config::new().path(dir).open().map_err(|e| open_error(dir, e))?;
+        let trees = Trees::open(&db)?;
+        check_layout(&trees)?;
+        let applied = AtomicU64::new(trees.meta_u64(keys::META_APPLIED)?);
+        tracing::debug!(applied = applied.load(Ordering::Relaxed), "state store open");
+        let inner = Inner { db, dir: dir.to_path_buf(), trees, applied, write: Mutex::new(()) };
+        Ok(StateStore { inner: Arc::new(inner) })
+    }
+
+    /// Highest journal seq applied (0: none).
+    pub fn applied_seq(&self) -> u64 {
+        self.inner.applied.load(Ordering::Acquire)
+    }
+
+    /// Applies journal record `seq`. A seq at or below `applied_seq` is a no-op (idempotent);
+    /// any other seq than `applied_seq + 1` is a `Gap`. Indexes, the audit chain and the
+    /// applied marker change in one transaction.
+    pub fn apply(&self, seq: u64, record: &JournalRecord) -> Result<(), StateError> {
+        self.apply_refs(&[(seq, record)]).map(drop)
+    }
+
+    /// Applies consecutive records in one transaction; skips those already applied. Returns
+    /// how many were applied. Faster than one `apply` per record when catching up.
+    pub fn apply_batch(&self, records: &[(u64, JournalRecord)]) -> Result<usize, StateError> {
+        let refs: Vec<(u64, &JournalRecord)> = records.iter().map(|(seq, r)| (*seq, r)).collect();
+        self.apply_refs(&refs)
+    }
+
+    fn apply_refs(&self, records: &[(u64, &JournalRecord)]) -> Result<usize, StateError> {
+        let _writer = self.inner.write.lock().expect("state store writer lock poisoned");
+        let applied = self.applied_seq();
+        let fresh: Vec<(u64, &JournalRecord)> = records.iter().copied().filter(|(seq, _)| *seq > applied).collect();
+        let Some(&(last, _)) = fresh.last() else { return Ok(0) };
+        check_contiguous(applied, &fresh)?;
+        self.inner.trees.transact(|t| {
+            let on_disk = t.meta_u64(keys::META_APPLIED)?;
+            if on_disk != applied {
+                let what = format!("applied marker is {on_disk}, the handle expected {applied}");
+                return Err(StateError::Inconsistent { what }.into());
+            }
+            let mut head = audit::AuditHead::load(t)?;
+            for &(seq, record) in &fresh {
+                project::apply_record(t, &mut head, seq, record)?;
+            }
+            head.save(t)?;
+            t.put_meta_u64(keys::META_APPLIED, last)
+        })?;
+        self.inner.applied.store(last, Ordering::Release);
+        Ok(fresh.len())
+    }
+
+    /// Applies every journal record after `applied_seq` from the journal in `journal_dir`, in
+    /// transactions of up to 256 records. Returns how many were applied. Safe next to a live
+    /// writer: the read stops at the batch being written. Fails with `Journal(Truncated)` if
+    /// retention removed records the store has not applied.
+    pub fn catch_up(&self, journal_dir: &Path) -> Result<u64, StateError> {
+        let mut batch = Vec::new();
+        let (mut bytes, mut total) = (0, 0);
+        for item in read_from(journal_dir, self.applied_seq() + 1)? {
+            let record = match item.map_err(StateError::from).and_then(|r| decode_record(&r)) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.apply_batch(&batch)?; // keep every valid record before the damage
+                    return Err(e);
+                }
+            };
+            bytes += record.1;
+            batch.push(record.0);
+            if batch.len() >= CATCH_UP_RECORDS || bytes >= CATCH_UP_BYTES {
+                total += self.apply_batch(&batch)? as u64;
+                batch.clear();
+                bytes = 0;
+            }
+        }
+        total += self.apply_batch(&batch)? as u64;
+        Ok(total)
+    }
+
+    /// Asks sled to write its buffers (sync_file_range: not a durability guarantee).
+    pub fn flush(&self) -> Result<(), StateError> {
+        self.inner.db.flush().map(drop).map_err(StateError::sled("flush"))
+    }
+
+    /// Flushes and then fsyncs sled's data file, and returns the applied seq that is now
+    /// durable: the safe argument for `Journal::truncate_before` (retention must never remove
+    /// records the store could lose in a power cut and need again).
+    pub fn checkpoint(&self) -> Result<u64, StateError> {
+        let applied = self.applied_seq();
+        self.flush()?;
+        let path = self.inner.dir.join(SLED_DATA_FILE);
+        let file = File::open(&path).map_err(|e| StateError::io("open", &path, e))?;
+        file.sync_all().map_err(|e| StateError::io("fsync", &path, e))?;
+        Ok(applied)
+    }
+
+    /// One tenant's payment; another tenant's UETR is simply not found.
+    pub fn payment(&self, tenant: &str, uetr: &str) -> Result<Option<PaymentView>, StateError> {
+        Ok(self.stored_payment(tenant, uetr)?.map(StoredPayment::view))
+    }
+
+    /// A tenant's payments accepted at or after `since_ms`, oldest first, at most `limit`.
+    pub fn list(&self, tenant: &str, since_ms: u64, limit: usize) -> Result<Vec<PaymentView>, StateError> {
+        let prefix = keys::tenant_prefix(tenant)?;
+        let start = keys::time_key(tenant, since_ms, 0)?;
+        let mut out = Vec::new();
+        for item in self.inner.trees.by_time.range(start..) {
+            let (key, uetr) = item.map_err(StateError::sled("scan by_time"))?;
+            if out.len() >= limit || !key.starts_with(&prefix) {
+                break;
+            }
+            let uetr = utf8(keys::BY_TIME, &uetr)?;
+            let payment = self.stored_payment(tenant, uetr)?.ok_or_else(|| missing("by_time", tenant, uetr))?;
+            out.push(payment.view());
+        }
+        Ok(out)
+    }
+
+    /// The idempotency entry of (tenant, UETR): fingerprint, MsgId and latest outcome.
+    pub fn idempotency(&self, tenant: &str, uetr: &str) -> Result<Option<IdempotencyEntry>, StateError> {
+        Ok(self.stored_payment(tenant, uetr)?.map(StoredPayment::idempotency))
+    }
+
+    /// The UETR of the first payment of `tenant` that used `msg_id`.
+    pub fn msg_id_owner(&self, tenant: &str, msg_id: &str) -> Result<Option<String>, StateError> {
+        let value = self.inner.trees.msg_ids.get(keys::tenant_key(tenant, msg_id)?).map_err(StateError::sled("get msg_id"))?;
+        value.map(|v| utf8(keys::MSG_IDS, &v).map(str::to_owned)).transpose()
+    }
+
+    /// Every payment `tenant` ever had, as idempotency needs it (rebuilds admission at start).
+    pub fn tenant_history(&self, tenant: &str) -> Result<Vec<IdempotencyEntry>, StateError> {
+        let prefix = keys::tenant_prefix(tenant)?;
+        let mut out = Vec::new();
+        for item in self.inner.trees.payments.scan_prefix(prefix) {
+            let (_, value) = item.map_err(StateError::sled("scan payments"))?;
+            out.push(stored::decode::<StoredPayment>(keys::PAYMENTS, &value)?.idempotency());
+        }
+        Ok(out)
+    }
+
+    /// The recovery set of `tenant`: accepted, no final outcome (none yet, or in doubt), with
+    /// the message bytes, in acceptance order.
+    pub fn open_payments(&self, tenant: &str) -> Result<Vec<AcceptedPayment>, StateError> {
+        let mut out = Vec::new();
+        for item in self.inner.trees.open.scan_prefix(keys::tenant_prefix(tenant)?) {
+            let (key, seq) = item.map_err(StateError::sled("scan open"))?;
+            let (_, uetr) = keys::split_tenant(&key).ok_or_else(|| bad_key(keys::OPEN))?;
+            let seq = keys::be_u64(&seq).ok_or_else(|| bad_key(keys::OPEN))?;
+            out.push((seq, self.accepted_payment(tenant, utf8(keys::OPEN, uetr)?)?));
+        }
+        out.sort_by_key(|(seq, _)| *seq);
+        Ok(out.into_iter().map(|(_, p)| p).collect())
+    }
+
+    /// Dead-lettered payments not purged: of one tenant, or of all (an operator's view).
+    pub fn dlq_list(&self, tenant: Option<&str>) -> Result<Vec<DlqEntry>, StateError> {
+        let rows = match tenant {
+            Some(t) => self.inner.trees.dlq.scan_prefix(keys::tenant_prefix(t)?),
+            None => self.inner.trees.dlq.iter(),
+        };
+        let mut out = Vec::new();
+        for item in rows {
+            let (key, value) = item.map_err(StateError::sled("scan dlq"))?;
+            let (tenant, uetr) = keys::split_tenant(&key).ok_or_else(|| bad_key(keys::DLQ))?;
+            let uetr = utf8(keys::DLQ, uetr)?;
+            let row: DlqRecord = stored::decode(keys::DLQ, &value)?;
+            let payment = self.accepted_payment(tenant, uetr)?;
+            out.push(DlqEntry {
+                tenant: tenant.into(),
+                uetr: uetr.into(),
+                reason: row.reason,
+                at_ms: row.at_ms,
+                seq: row.seq,
+                payment,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Purges one payment from the DLQ listing (audited as `dlq-purged`). Returns whether it
+    /// was listed. Not a journal record: a `reindex` lists it again (docs/STORAGE.md).
+    pub fn dlq_remove(&self, tenant: &str, uetr: &str) -> Result<bool, StateError> {
+        let _writer = self.inner.write.lock().expect("state store writer lock poisoned");
+        let (applied, now) = (self.applied_seq(), now_ms());
+        self.inner.trees.transact(|t| project::purge_dlq(t, tenant, uetr, applied, now))
+    }
+
+    /// Sizes of the store.
+    pub fn counts(&self) -> Result<StateCounts, StateError> {
+        let trees = &self.inner.trees;
+        Ok(StateCounts {
+            payments: len(&trees.payments),
+            open: len(&trees.open),
+            dlq: len(&trees.dlq),
+            audit_entries: audit::head(trees)?.entries,
+            refused: trees.meta_u64(keys::META_REFUSED)?,
+            applied_seq: self.applied_seq(),
+        })
+    }
+
+    /// Walks the whole audit chain and names the first broken link.
+    pub fn verify_audit(&self) -> Result<AuditReport, StateError> {
+        audit::verify(&self.inner.trees)
+    }
+
+    fn stored_payment(&self, tenant: &str, uetr: &str) -> Result<Option<StoredPayment>, StateError> {
+        let value = self.inner.trees.payments.get(keys::tenant_key(tenant, uetr)?).map_err(StateError::sled("get payment"))?;
+        value.map(|v| stored::decode(keys::PAYMENTS, &v)).transpose()
+    }
+
+    /// A payment with its message bytes; both must exist (the caller found it in an index).
+    fn accepted_payment(&self, tenant: &str, uetr: &str) -> Result<AcceptedPayment, StateError> {
+        let key = keys::tenant_key(tenant, uetr)?;
+        let message = self.inner.trees.messages.get(&key).map_err(StateError::sled("get message"))?;
+        let message = message.ok_or_else(|| missing("messages", tenant, uetr))?;
+        let payment = self.stored_payment(tenant, uetr)?.ok_or_else(|| missing("payments", tenant, uetr))?;
+        Ok(payment.into_accepted(message.to_vec()))
+    }
+}
+
+/// Decodes one journal record, checking its layout version and type tag against its payload.
+/// Returns the record and its payload size.
+fn decode_record(record: &Record) -> Result<((u64, JournalRecord), usize), StateError> {
+    let fail = |reason: String| StateError::Record { seq: record.seq, reason };
+    if record.version != RECORD_VERSION {
+        return Err(fail(format!("record layout version {} is not {RECORD_VERSION}", record.version)));
+    }
+    let decoded: JournalRecord = codec::decode(&record.payload).map_err(|e| fail(e.to_string()))?;
+    if decoded.record_type() != record.record_type {
+        let reason = format!("record type {} but the payload is type {}", record.record_type, decoded.record_type());
+        return Err(fail(reason));
+    }
+    Ok(((record.seq, decoded), record.payload.len()))
+}
+
+/// The records to apply must continue `applied` without a hole.
+fn check_contiguous(applied: u64, fresh: &[(u64, &JournalRecord)]) -> Result<(), StateError> {
+    match (applied + 1..).zip(fresh).find(|(expected, (seq, _))| seq != expected) {
+        Some((expected, &(got, _))) => Err(StateError::Gap { applied: expected - 1, got }),
+        None => Ok(()),
+    }
+}
+
+/// Stamps a new store with the layout version; refuses a store of another version.
+fn check_layout(trees: &Trees) -> Result<(), StateError> {
+    let found = trees.meta.get(keys::META_LAYOUT).map_err(StateError::sled("get layout"))?;
+    let found = match found {
+        Some(v) => v.as_ref().try_into().map(u32::from_be_bytes).unwrap_or(0),
+        None if trees.meta.is_empty() && trees.payments.is_empty() => {
+            let version = keys::LAYOUT_VERSION.to_be_bytes();
+            trees.meta.insert(keys::META_LAYOUT, &version[..]).map_err(StateError::sled("set layout"))?;
+            keys::LAYOUT_VERSION
+        }
+        None => 0,
+    };
+    if found == keys::LAYOUT_VERSION {
+        Ok(())
+    } else {
+        Err(StateError::Layout { found, expected: keys::LAYOUT_VERSION })
+    }
+}
+
+/// sled reports a held lock as an I/O error with this text; name it `Locked`.
+fn open_error(dir: &Path, source: sled::Error) -> StateError {
+    if source.to_string().contains("could not acquire lock") {
+        StateError::Locked { dir: dir.to_path_buf() }
+    } else {
+        StateError::Sled { op: "open", source }
+    }
+}
+
+fn len(tree: &Tree) -> u64 {
+    tree.len() as u64
+}
+
+fn utf8<'a>(tree: &'static str, bytes: &'a [u8]) -> Result<&'a str, StateError> {
+    std::str::from_utf8(bytes).map_err(|e| StateError::Decode { tree, reason: e.to_string() })
+}
+
+fn bad_key(tree: &'static str) -> StateError {
+    StateError::Decode { tree, reason: "key without a valid tenant prefix".into() }
+}
+
+fn missing(index: &str, tenant: &str, uetr: &str) -> StateError {
+    StateError::Inconsistent { what: format!("{index} row for tenant {tenant} UETR {uetr} has no matching payment data") }
+}
+
+fn now_ms() -> u64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}

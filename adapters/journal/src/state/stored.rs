@@ -1,0 +1,116 @@
+//! The values the state store keeps in sled, and their encoding.
+//!
+//! Values go through the journal's codec (the project's only bincode use), so the store's
+//! bytes follow the same frozen options as journal payloads. A value that does not decode is a
+//! `StateError::Decode` naming its tree, never a panic: sled files can be damaged or come from
+//! another version. These types are private; `view` holds what callers see.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use switchyard_actors::domain::{Fingerprint, Outcome};
+use switchyard_actors::record::AcceptedPayment;
+
+use crate::codec;
+use crate::state::error::StateError;
+use crate::state::view::{IdempotencyEntry, PaymentView, StateChange};
+
+/// A payment without its message bytes (those live in the `messages` tree while needed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredPayment {
+    pub tenant: String,
+    pub uetr: String,
+    pub msg_id: String,
+    pub end_to_end_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub debtor_agent: String,
+    pub creditor_agent: String,
+    pub fingerprint: Fingerprint,
+    pub accepted_at_ms: u64,
+    /// Journal seq of the (latest) acceptance: part of its `by_time` key.
+    pub accepted_seq: u64,
+    pub history: Vec<StateChange>,
+    pub outcome: Option<Outcome>,
+}
+
+impl StoredPayment {
+    /// The stored form of an acceptance at `seq`.
+    pub fn accepted(seq: u64, a: &AcceptedPayment) -> Self {
+        StoredPayment {
+            tenant: a.tenant.clone(),
+            uetr: a.uetr.clone(),
+            msg_id: a.msg_id.clone(),
+            end_to_end_id: a.end_to_end_id.clone(),
+            amount_minor: a.amount_minor,
+            currency: a.currency.clone(),
+            debtor_agent: a.debtor_agent.clone(),
+            creditor_agent: a.creditor_agent.clone(),
+            fingerprint: a.fingerprint,
+            accepted_at_ms: a.accepted_at_ms,
+            accepted_seq: seq,
+            history: Vec::new(),
+            outcome: None,
+        }
+    }
+
+    /// Settled and rejected are terminal: nothing reopens them and their bytes are dropped.
+    /// A dead-lettered payment can be replayed, so it is not terminal here.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.outcome, Some(Outcome::Settled | Outcome::Rejected(_)))
+    }
+
+    pub fn view(self) -> PaymentView {
+        PaymentView {
+            tenant: self.tenant,
+            uetr: self.uetr,
+            msg_id: self.msg_id,
+            end_to_end_id: self.end_to_end_id,
+            amount_minor: self.amount_minor,
+            currency: self.currency,
+            debtor_agent: self.debtor_agent,
+            creditor_agent: self.creditor_agent,
+            accepted_at_ms: self.accepted_at_ms,
+            history: self.history,
+            outcome: self.outcome,
+        }
+    }
+
+    pub fn idempotency(self) -> IdempotencyEntry {
+        IdempotencyEntry { uetr: self.uetr, msg_id: self.msg_id, fingerprint: self.fingerprint, outcome: self.outcome }
+    }
+
+    /// The acceptance again, with the message bytes from the `messages` tree.
+    pub fn into_accepted(self, message: Vec<u8>) -> AcceptedPayment {
+        AcceptedPayment {
+            tenant: self.tenant,
+            uetr: self.uetr,
+            msg_id: self.msg_id,
+            end_to_end_id: self.end_to_end_id,
+            amount_minor: self.amount_minor,
+            currency: self.currency,
+            debtor_agent: self.debtor_agent,
+            creditor_agent: self.creditor_agent,
+            fingerprint: self.fingerprint,
+            message,
+            accepted_at_ms: self.accepted_at_ms,
+        }
+    }
+}
+
+/// A DLQ row: why and when the payment was dead-lettered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DlqRecord {
+    pub reason: String,
+    pub at_ms: u64,
+    pub seq: u64,
+}
+
+/// Encodes a stored value. The types above always serialize, so a failure is a bug.
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    codec::encode(value)
+}
+
+/// Decodes a value read from `tree`.
+pub(crate) fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StateError> {
+    codec::decode(bytes).map_err(|e| StateError::Decode { tree, reason: e.to_string() })
+}

@@ -1,0 +1,90 @@
+//! Writer counters for metrics: updated by the writer thread with relaxed atomics after every
+//! batch, read by `Journal::stats` at any time without locking.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// A snapshot of the journal's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JournalStats {
+    /// Records made durable since open.
+    pub records: u64,
+    /// Batches written since open.
+    pub batches: u64,
+    /// Encoded bytes written since open.
+    pub bytes: u64,
+    /// Last durable sequence number (includes records recovered at open).
+    pub last_seq: u64,
+    /// Records in the most recent batch.
+    pub last_batch_records: u64,
+    /// fdatasync calls since open.
+    pub fsyncs: u64,
+    /// Total time spent in fdatasync, microseconds.
+    pub fsync_micros_total: u64,
+    /// Longest single fdatasync since open, microseconds.
+    pub fsync_micros_max: u64,
+    /// Longest segment rotation (seal, create or take the next segment) since open, microseconds.
+    pub rotate_micros_max: u64,
+    /// Records waiting in the append queue right now.
+    pub queue_len: u64,
+    /// Capacity of the append queue (the configured bound).
+    pub queue_capacity: u64,
+    /// Segment files created since open.
+    pub segments_created: u64,
+}
+
+/// The live counters shared between the writer and the handles.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    records: AtomicU64,
+    batches: AtomicU64,
+    bytes: AtomicU64,
+    last_seq: AtomicU64,
+    last_batch_records: AtomicU64,
+    fsyncs: AtomicU64,
+    fsync_micros_total: AtomicU64,
+    fsync_micros_max: AtomicU64,
+    rotate_micros_max: AtomicU64,
+    segments_created: AtomicU64,
+}
+
+impl Counters {
+    pub fn set_last_seq(&self, seq: u64) {
+        self.last_seq.store(seq, Relaxed);
+    }
+
+    pub fn batch_done(&self, records: u64, bytes: u64, last_seq: u64) {
+        self.records.fetch_add(records, Relaxed);
+        self.batches.fetch_add(1, Relaxed);
+        self.bytes.fetch_add(bytes, Relaxed);
+        self.last_batch_records.store(records, Relaxed);
+        self.last_seq.store(last_seq, Relaxed);
+    }
+
+    pub fn fsync_done(&self, micros: u64) {
+        self.fsyncs.fetch_add(1, Relaxed);
+        self.fsync_micros_total.fetch_add(micros, Relaxed);
+        self.fsync_micros_max.fetch_max(micros, Relaxed);
+    }
+
+    pub fn segment_created(&self, rotate_micros: u64) {
+        self.segments_created.fetch_add(1, Relaxed);
+        self.rotate_micros_max.fetch_max(rotate_micros, Relaxed);
+    }
+
+    pub fn snapshot(&self, queue_len: usize, queue_capacity: usize) -> JournalStats {
+        JournalStats {
+            records: self.records.load(Relaxed),
+            batches: self.batches.load(Relaxed),
+            bytes: self.bytes.load(Relaxed),
+            last_seq: self.last_seq.load(Relaxed),
+            last_batch_records: self.last_batch_records.load(Relaxed),
+            fsyncs: self.fsyncs.load(Relaxed),
+            fsync_micros_total: self.fsync_micros_total.load(Relaxed),
+            fsync_micros_max: self.fsync_micros_max.load(Relaxed),
+            rotate_micros_max: self.rotate_micros_max.load(Relaxed),
+            queue_len: queue_len as u64,
+            queue_capacity: queue_capacity as u64,
+            segments_created: self.segments_created.load(Relaxed),
+        }
+    }
+}
