@@ -2,7 +2,7 @@
 //! same run over the same bytes: quick-xml's raw event reader (one pass, no validation) and
 //! quick-xml + serde-derive deserialising the same fields our model holds (no validation).
 //!
-//! Run: `CARGO_TARGET_DIR=/tmp/target-iso cargo bench -p switchyard-iso20022 --bench read`
+//! Run: `cargo bench -p switchyard-iso20022 --bench read`
 
 // The baseline structs exist to be deserialized; their fields are never read back.
 #![allow(dead_code)]

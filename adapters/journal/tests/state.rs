@@ -78,6 +78,19 @@ fn workload(n: u64) -> Vec<JournalRecord> {
     out
 }
 
+/// Appends one record and waits until it is durable.
+trait AppendForTest {
+    fn append_blocking_for_test(&self, r: &JournalRecord);
+}
+
+impl AppendForTest for Journal {
+    fn append_blocking_for_test(&self, r: &JournalRecord) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.append(r.record_type(), codec::encode(r), Box::new(move |s| tx.send(s.is_ok()).unwrap())).unwrap();
+        assert!(rx.recv().unwrap());
+    }
+}
+
 fn apply_all(store: &StateStore, records: &[JournalRecord], first_seq: u64) {
     for (seq, r) in (first_seq..).zip(records) {
         store.apply(seq, r).unwrap();
@@ -273,6 +286,31 @@ fn catch_up_refuses_a_record_whose_type_disagrees() {
         other => panic!("expected a record error, got {other:?}"),
     }
     assert_eq!(store.applied_seq(), 1, "valid records before the bad one are applied");
+}
+
+#[test]
+fn checkpoint_is_a_safe_retention_point() {
+    let dir = TempDir::new().unwrap();
+    let journal_dir = dir.path().join("journal");
+    let records = workload(60);
+    let mut cfg = JournalConfig::new(&journal_dir);
+    cfg.segment_bytes = switchyard_journal::MIN_SEGMENT_BYTES;
+    let (journal, _) = Journal::open(cfg).unwrap();
+    for r in &records {
+        journal.append_blocking_for_test(r);
+    }
+    let store = open(&dir);
+    let half = records.len() / 2;
+    apply_all(&store, &records[..half], 1);
+    let durable = store.checkpoint().unwrap();
+    assert_eq!(durable, u64::try_from(half).unwrap());
+    assert!(journal.truncate_before(durable + 1).unwrap() > 0, "small segments: some are removed");
+    journal.shutdown().unwrap();
+
+    assert_eq!(store.catch_up(&journal_dir).unwrap(), u64::try_from(records.len() - half).unwrap());
+    let fresh = TempDir::new().unwrap();
+    let err = open(&fresh).catch_up(&journal_dir).unwrap_err();
+    assert!(matches!(err, StateError::Journal(switchyard_journal::JournalError::Truncated { .. })), "{err}");
 }
 
 #[test]
