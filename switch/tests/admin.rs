@@ -1,0 +1,50 @@
+//! The admin listener over real HTTP: health, readiness and Prometheus metrics that include
+//! every configured bound and the traffic the node just handled.
+
+mod common;
+
+use common::{fixture, run_participant, start_node_with};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).await.unwrap();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |c| c.admin_listen = Some("127.0.0.1:0".parse().unwrap())).await;
+    let admin = node.admin_addr.expect("admin listener");
+    assert_eq!(get(admin, "/livez").await.0, 200);
+    assert_eq!(get(admin, "/readyz").await, (200, "ready\n".to_owned()));
+
+    let statuses = run_participant(&f, &node, "bank-a", 20).await;
+    assert_eq!(statuses.len(), 20);
+    let (status, metrics) = get(admin, "/metrics").await;
+    assert_eq!(status, 200);
+    for expected in [
+        r#"switchyard_limit{name="credit_window"} 1024"#,
+        r#"switchyard_limit{name="journal_queue_capacity"} 65536"#,
+        r#"switchyard_submissions_total{tenant="bank-a",result="accepted"}"#,
+        r#"switchyard_payment_outcomes_total{tenant="bank-a",outcome="settled"}"#,
+        "switchyard_ack_latency_seconds",
+        "switchyard_journal_fsyncs",
+    ] {
+        assert!(metrics.contains(expected), "missing {expected} in:\n{metrics}");
+    }
+    let accepted = metrics
+        .lines()
+        .find(|l| l.starts_with(r#"switchyard_submissions_total{tenant="bank-a",result="accepted"}"#))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap();
+    assert!(accepted >= 20.0, "{accepted}");
+    node.stop().await.unwrap();
+}
