@@ -75,3 +75,104 @@ pub fn journal_verify(data: &Path) -> ExitCode {
         }
     }
 }
+
+fn open_state(data: &Path) -> Result<switchyard_journal::state::StateStore, ExitCode> {
+    switchyard_journal::state::StateStore::open(&data.join("state")).map_err(|e| {
+        println!("state store {}: {e}", data.join("state").display());
+        ExitCode::from(2)
+    })
+}
+
+/// `switchyard audit verify --data DIR`: walks the whole hash chain; names the first broken link.
+#[must_use]
+pub fn audit_verify(data: &Path) -> ExitCode {
+    let store = match open_state(data) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    match store.verify_audit() {
+        Ok(report) if report.ok => {
+            println!("audit chain: ok, {} entries, head {}", report.entries, report.head);
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            let b = report.first_broken.as_ref();
+            println!(
+                "audit chain: BROKEN at entry {} (journal seq {}): {}; expected {}, found {}",
+                b.map_or(0, |b| b.index),
+                b.and_then(|b| b.seq).map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                b.map_or("", |b| b.reason.as_str()),
+                b.map_or("", |b| b.expected.as_str()),
+                b.map_or("", |b| b.found.as_str()),
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            println!("audit chain: unreadable: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `switchyard reindex --data DIR`: rebuilds the state store from the journal.
+#[must_use]
+pub fn reindex(data: &Path) -> ExitCode {
+    match switchyard_journal::state::reindex(&data.join("state"), &data.join("journal")) {
+        Ok(r) => {
+            println!(
+                "reindexed {} journal records (to seq {}): {} payments, {} open, {} dead-lettered, {} audit entries, head {}",
+                r.records, r.applied_seq, r.payments, r.open, r.dlq, r.audit_entries, r.audit_head
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("reindex failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `switchyard payment show --data DIR --tenant T --uetr U`: one payment as JSON.
+#[must_use]
+pub fn payment_show(data: &Path, tenant: &str, uetr: &str) -> ExitCode {
+    let store = match open_state(data) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    match store.payment(tenant, uetr) {
+        Ok(Some(view)) => {
+            println!("{}", serde_json::to_string_pretty(&view).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("no payment {uetr} for tenant {tenant}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            println!("state store: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `switchyard dlq list --data DIR [--tenant T]`: one line per dead-lettered payment.
+#[must_use]
+pub fn dlq_list(data: &Path, tenant: Option<&str>) -> ExitCode {
+    let store = match open_state(data) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    match store.dlq_list(tenant) {
+        Ok(entries) => {
+            for e in &entries {
+                println!("{} {} seq {} at {} ms: {}", e.tenant, e.uetr, e.seq, e.at_ms, e.reason);
+            }
+            println!("{} dead-lettered payment(s)", entries.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("state store: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

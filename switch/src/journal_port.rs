@@ -4,13 +4,19 @@
 
 use std::sync::{Arc, Mutex};
 
+use crossbeam_channel::Sender;
+
 use switchyard_actors::ports::{DurableCallback, JournalFailure, JournalPort};
 use switchyard_actors::JournalRecord;
 use switchyard_journal::{codec, Journal, JournalError};
 
-/// Adapts a [`Journal`] handle.
+/// Adapts a [`Journal`] handle; durable records are also offered to the state projector.
 #[derive(Debug, Clone)]
-pub struct JournalAdapter(pub Journal);
+pub struct JournalAdapter {
+    pub journal: Journal,
+    /// The projector's input (bounded; a full channel is caught up from the journal later).
+    pub projector: Option<Sender<(u64, JournalRecord)>>,
+}
 
 fn failure(e: &JournalError) -> JournalFailure {
     match e {
@@ -26,12 +32,16 @@ impl JournalPort for JournalAdapter {
         // The journal drops `done` uncalled when it refuses a record; keep a way to call it.
         let slot = Arc::new(Mutex::new(Some(done)));
         let in_writer = Arc::clone(&slot);
+        let projected = self.projector.clone().map(|tx| (tx, record.clone()));
         let completion = Box::new(move |result: Result<u64, JournalError>| {
+            if let (Ok(seq), Some((tx, record))) = (&result, projected) {
+                let _ = tx.try_send((*seq, record));
+            }
             if let Some(done) = in_writer.lock().ok().and_then(|mut s| s.take()) {
                 done(result.map_err(|e| failure(&e)));
             }
         });
-        if let Err(e) = self.0.append(record.record_type(), payload, completion) {
+        if let Err(e) = self.journal.append(record.record_type(), payload, completion) {
             if let Some(done) = slot.lock().ok().and_then(|mut s| s.take()) {
                 done(Err(failure(&e)));
             }

@@ -11,7 +11,7 @@ pub mod demo;
 pub mod journal_port;
 pub mod listener;
 pub mod node;
-pub mod replay;
+pub mod projector;
 pub mod sim_config;
 
 pub use config::NodeConfig;

@@ -70,6 +70,27 @@ enum Command {
         #[command(subcommand)]
         command: JournalCommand,
     },
+    /// Audit chain maintenance.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Rebuild the state store (payments, idempotency, DLQ, audit chain) from the journal.
+    Reindex {
+        /// The node's data directory (the node must be stopped).
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Payments in the state store.
+    Payment {
+        #[command(subcommand)]
+        command: PaymentCommand,
+    },
+    /// The dead-letter queue.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
     /// Validate a configuration file (keys, bounds, references, certificates); exit 0 if valid.
     CheckConfig {
         /// The TOML file.
@@ -93,6 +114,39 @@ enum JournalCommand {
         /// The node's data directory (the journal is in DIR/journal).
         #[arg(long)]
         data: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the SHA-256 hash chain of every state change; name the first broken link.
+    Verify {
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PaymentCommand {
+    /// One payment of one tenant, with its state history, as JSON.
+    Show {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        uetr: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// Dead-lettered payments with their reasons.
+    List {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -166,6 +220,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate { files } => Ok(switchyard::cli::validate(&files)),
         Command::Journal { command: JournalCommand::Verify { data } } => {
             Ok(switchyard::cli::journal_verify(&data))
+        }
+        Command::Audit { command: AuditCommand::Verify { data } } => Ok(switchyard::cli::audit_verify(&data)),
+        Command::Reindex { data } => Ok(switchyard::cli::reindex(&data)),
+        Command::Payment { command: PaymentCommand::Show { data, tenant, uetr } } => {
+            Ok(switchyard::cli::payment_show(&data, &tenant, &uetr))
+        }
+        Command::Dlq { command: DlqCommand::List { data, tenant } } => {
+            Ok(switchyard::cli::dlq_list(&data, tenant.as_deref()))
         }
         Command::CheckConfig { file } => match switchyard::config_file::load(&file) {
             Ok(config) => {

@@ -1,4 +1,4 @@
-//! `Node`: one running switch. Start order: journal (recovery) → replay → actors → clearing
+//! `Node`: one running switch. Start order: journal (recovery) → state store catch-up → actors → clearing
 //! dialers → participant listener. Stop order is the reverse, ending with a journal flush.
 
 use std::collections::HashMap;
@@ -9,10 +9,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use ractor::{Actor, ActorRef};
 use rustls::pki_types::ServerName;
-use switchyard_actors::actor::{NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs};
+use switchyard_actors::actor::{
+    HistoryEntry, NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs,
+};
 use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
+use switchyard_journal::state::StateStore;
 use switchyard_journal::{Journal, JournalConfig, Recovery};
 use switchyard_wire::quic::{self, QuicLimits};
 use switchyard_wire::tls;
@@ -24,7 +27,7 @@ use crate::clock::SystemClock;
 use crate::config::NodeConfig;
 use crate::journal_port::JournalAdapter;
 use crate::listener::{self, ListenerArgs, TenantEntry};
-use crate::replay::replay;
+use crate::projector::Projector;
 
 /// A running node.
 #[derive(Debug)]
@@ -36,8 +39,11 @@ pub struct Node {
     /// The admin HTTP listener, when enabled.
     pub admin_addr: Option<SocketAddr>,
     pub recovery: Recovery,
-    /// Journal records replayed at start.
+    /// Journal records the state store caught up on at start.
     pub replayed: u64,
+    /// The queryable projection (payments, idempotency, DLQ, audit chain).
+    pub state: StateStore,
+    projector: Option<Projector>,
     journal: Journal,
     root: ActorRef<NodeMsg>,
     root_task: JoinHandle<()>,
@@ -57,7 +63,19 @@ impl Node {
         jc.sync = config.journal.sync;
         let (journal, recovery) =
             Journal::open(jc).with_context(|| format!("opening journal in {}", journal_dir.display()))?;
-        let mut replayed = replay(&journal_dir)?;
+        // The state store catches up with the journal before anything can be admitted.
+        let state_dir = config.data_dir.join("state");
+        let (state, replayed) = {
+            let (dir, journal_dir) = (state_dir.clone(), journal_dir.clone());
+            tokio::task::spawn_blocking(move || {
+                let store = StateStore::open(&dir)?;
+                let caught_up = store.catch_up(&journal_dir)?;
+                anyhow::Ok((store, caught_up))
+            })
+            .await?
+            .with_context(|| format!("state store in {}", state_dir.display()))?
+        };
+        let projector = Projector::start(state.clone(), journal_dir.clone(), config.journal.queue_capacity)?;
         let limits = NodeLimits {
             iso: config.limits.iso,
             payment: config.limits.payment,
@@ -66,7 +84,7 @@ impl Node {
             breaker: config.limits.breaker,
         };
         let ctx = NodeContext::new(
-            Arc::new(JournalAdapter(journal.clone())),
+            Arc::new(JournalAdapter { journal: journal.clone(), projector: Some(projector.sender()) }),
             Arc::new(SystemClock),
             limits,
             config.routes.clone(),
@@ -75,15 +93,25 @@ impl Node {
             .tenants
             .iter()
             .map(|t| {
-                let state = replayed.tenants.remove(&t.name).unwrap_or_default();
-                TenantArgs {
+                let history = state
+                    .tenant_history(&t.name)?
+                    .into_iter()
+                    .map(|e| HistoryEntry {
+                        uetr: e.uetr,
+                        msg_id: e.msg_id,
+                        fingerprint: e.fingerprint,
+                        outcome: e.outcome,
+                    })
+                    .collect();
+                let recovered = state.open_payments(&t.name)?;
+                anyhow::Ok(TenantArgs {
                     tenant: TenantId::new(&t.name),
                     ctx: Arc::clone(&ctx),
-                    recovered: state.open,
-                    history: state.history,
-                }
+                    recovered,
+                    history,
+                })
             })
-            .collect();
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let links = config.links.iter().map(|l| l.name.clone()).collect();
         let (root, root_task) =
             Actor::spawn(None, NodeActor, NodeArgs { ctx: Arc::clone(&ctx), links, tenants })
@@ -148,13 +176,15 @@ impl Node {
         };
         // Journal recovered, actors and listeners up: ready.
         ready.store(true, Ordering::Release);
-        tracing::info!(%addr, ?quic_addr, records = replayed.records, "node ready");
+        tracing::info!(%addr, ?quic_addr, replayed, "node ready");
         Ok(Self {
             addr,
             quic_addr,
             admin_addr,
             recovery,
-            replayed: replayed.records,
+            replayed,
+            state,
+            projector: Some(projector),
             journal,
             root,
             root_task,
@@ -172,6 +202,10 @@ impl Node {
         self.root.stop(None);
         let _ = self.root_task.await;
         self.journal.shutdown().context("flushing the journal")?;
+        if let Some(projector) = self.projector {
+            // Applies what is queued and catches up with the journal's last records.
+            tokio::task::spawn_blocking(move || projector.stop()).await?;
+        }
         Ok(())
     }
 }

@@ -7,7 +7,10 @@ const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/iso20022
 
 fn run(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
 }
 
 fn sample(kind: &str, name: &str) -> String {
@@ -24,12 +27,16 @@ fn validate_prints_one_line_per_file_and_fails_on_any_invalid() {
     let (ok, text) = run(&["validate", &valid, &invalid]);
     assert!(!ok, "one invalid file fails the run");
     assert_eq!(text.lines().count(), 2, "{text}");
-    assert!(text.contains(": invalid AM03 /Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt"), "{text}");
+    assert!(
+        text.contains(": invalid AM03 /Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt"),
+        "{text}"
+    );
 }
 
 fn journal_with_records(dir: &Path) -> PathBuf {
     let journal_dir = dir.join("journal");
-    let (journal, _) = switchyard_journal::Journal::open(switchyard_journal::JournalConfig::new(&journal_dir)).unwrap();
+    let (journal, _) =
+        switchyard_journal::Journal::open(switchyard_journal::JournalConfig::new(&journal_dir)).unwrap();
     for i in 0..50u32 {
         let (done, rx) = std::sync::mpsc::channel();
         journal
@@ -66,4 +73,30 @@ fn journal_verify_reports_counts_and_the_exact_place_of_a_flipped_byte() {
     let expected_offset = format!("offset {}", header + 9 * record);
     assert!(text.contains("CORRUPT") && text.contains(&expected_offset), "{text}");
     assert!(text.contains("9 valid records before it"), "{text}");
+}
+
+mod common;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_show_audit_verify_and_reindex_on_a_real_data_dir() {
+    let f = common::fixture().await;
+    let node = common::start_node(&f, 32).await;
+    let statuses = common::run_participant(&f, &node, "bank-a", 30).await;
+    node.stop().await.unwrap();
+    let data = f.dir.path().display().to_string();
+    let uetr = statuses.keys().next().unwrap().clone();
+
+    let (ok, text) = run(&["payment", "show", "--data", &data, "--tenant", "bank-a", "--uetr", &uetr]);
+    assert!(ok, "{text}");
+    assert!(text.contains(&uetr) && text.contains("Settled"), "{text}");
+    let (ok, text) = run(&["payment", "show", "--data", &data, "--tenant", "bank-b", "--uetr", &uetr]);
+    assert!(!ok && text.contains("no payment"), "another tenant's payment is not found: {text}");
+
+    let (ok, before) = run(&["audit", "verify", "--data", &data]);
+    assert!(ok && before.contains("ok, 60 entries"), "{before}");
+    let (ok, text) = run(&["reindex", "--data", &data]);
+    assert!(ok && text.contains("30 payments"), "{text}");
+    let (ok, after) = run(&["audit", "verify", "--data", &data]);
+    assert!(ok);
+    assert_eq!(before, after, "a rebuilt chain has the same head");
 }

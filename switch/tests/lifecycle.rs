@@ -55,9 +55,14 @@ async fn clearing_disconnects_mid_load_leave_nothing_stuck_or_duplicated() {
     })
     .await;
     let load = run_participant(&f, &node, "bank-a", 1_500);
+    // Cut every connection four times, each time in the middle of the load (by progress, not by
+    // wall-clock time, so a slow machine cannot make the cuts miss the traffic).
     let chaos = async {
-        for _ in 0..4 {
-            tokio::time::sleep(Duration::from_millis(150)).await;
+        for threshold in [200, 500, 800, 1_100] {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while f.sim.stats.received.load(Relaxed) < threshold && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
             f.sim.disconnect_all();
         }
     };

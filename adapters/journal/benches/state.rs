@@ -18,7 +18,10 @@ use switchyard_journal::{codec, Journal, JournalConfig};
 fn main() {
     let n: u64 = std::env::var("STATE_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let base = std::env::var_os("STATE_BENCH_DIR").map(std::path::PathBuf::from);
-    let tmp = tempfile::Builder::new().prefix("state-bench").tempdir_in(base.unwrap_or_else(std::env::temp_dir)).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("state-bench")
+        .tempdir_in(base.unwrap_or_else(std::env::temp_dir))
+        .unwrap();
     let records = workload(n);
     let size = codec::encode(&records[0]).len();
     println!("{} records, accepted record = {size} bytes encoded", records.len());

@@ -19,7 +19,8 @@
 //!
 //! Entry points: `Journal::open` → `Journal::append` / `append_durable` → `Journal::shutdown`;
 //! `read_from` for replay from an applied seq; `verify` for `switchyard journal verify`;
-//! `Journal::truncate_before` for retention.
+//! `Journal::truncate_before` for retention; `state::StateStore` (`apply`, `catch_up`, queries)
+//! and `state::reindex` for the sled projection.
 
 mod ack;
 pub mod codec;

@@ -201,7 +201,9 @@ fn next_valid_record(buf: &[u8], from: usize, expected: u64) -> Option<usize> {
     let limit = buf.len().saturating_sub(format::RECORD_HEADER_LEN);
     (from..limit).find(|&at| {
         let seq = u64::from_le_bytes(buf[at + 8..at + 16].try_into().unwrap_or([0; 8]));
-        seq > expected && seq < expected.saturating_add(1 << 24) && matches!(format::decode_slot(buf, at), Slot::Record(..))
+        seq > expected
+            && seq < expected.saturating_add(1 << 24)
+            && matches!(format::decode_slot(buf, at), Slot::Record(..))
     })
 }
 
@@ -224,7 +226,7 @@ pub fn scan_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{encode_record, RECORD_HEADER_LEN};
+    use crate::format::encode_record;
 
     fn segment(first_seq: u64, records: u64, window: u32) -> Vec<u8> {
         let header = SegmentHeader { first_seq, segment_bytes: 8192, torn_window: window };

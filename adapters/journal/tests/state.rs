@@ -33,7 +33,13 @@ fn accepted(tenant: &str, i: u64) -> AcceptedPayment {
 }
 
 fn outcome(tenant: &str, i: u64, outcome: Outcome) -> JournalRecord {
-    JournalRecord::Outcome(PaymentOutcome { tenant: tenant.into(), uetr: uetr(i), outcome, inquiries: 0, at_ms: 1_700_000_000_000 + i * 10 + 5 })
+    JournalRecord::Outcome(PaymentOutcome {
+        tenant: tenant.into(),
+        uetr: uetr(i),
+        outcome,
+        inquiries: 0,
+        at_ms: 1_700_000_000_000 + i * 10 + 5,
+    })
 }
 
 fn refused(tenant: &str, i: u64) -> JournalRecord {
@@ -79,16 +85,12 @@ fn workload(n: u64) -> Vec<JournalRecord> {
 }
 
 /// Appends one record and waits until it is durable.
-trait AppendForTest {
-    fn append_blocking_for_test(&self, r: &JournalRecord);
-}
-
-impl AppendForTest for Journal {
-    fn append_blocking_for_test(&self, r: &JournalRecord) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        self.append(r.record_type(), codec::encode(r), Box::new(move |s| tx.send(s.is_ok()).unwrap())).unwrap();
-        assert!(rx.recv().unwrap());
-    }
+fn append_and_wait(journal: &Journal, r: &JournalRecord) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    journal
+        .append(r.record_type(), codec::encode(r), Box::new(move |s| tx.send(s.is_ok()).unwrap()))
+        .unwrap();
+    assert!(rx.recv().unwrap());
 }
 
 fn apply_all(store: &StateStore, records: &[JournalRecord], first_seq: u64) {
@@ -105,7 +107,9 @@ fn write_journal(dir: &Path, records: &[JournalRecord]) {
     let (tx, rx) = std::sync::mpsc::channel();
     for r in records {
         let tx = tx.clone();
-        journal.append(r.record_type(), codec::encode(r), Box::new(move |s| tx.send(s.unwrap()).unwrap())).unwrap();
+        journal
+            .append(r.record_type(), codec::encode(r), Box::new(move |s| tx.send(s.unwrap()).unwrap()))
+            .unwrap();
     }
     drop(tx);
     assert_eq!(rx.iter().count(), records.len());
@@ -166,12 +170,18 @@ fn apply_and_query_every_index() {
     assert_eq!(store.applied_seq(), 3);
 
     let view = store.payment("bank-a", &a.uetr).unwrap().unwrap();
-    assert_eq!((view.msg_id.as_str(), view.amount_minor, view.currency.as_str()), (a.msg_id.as_str(), 1001, "ZAR"));
+    assert_eq!(
+        (view.msg_id.as_str(), view.amount_minor, view.currency.as_str()),
+        (a.msg_id.as_str(), 1001, "ZAR")
+    );
     assert_eq!(view.history.len(), 1);
     assert_eq!(view.history[0].state, "accepted");
     assert_eq!(view.outcome, None);
     let idem = store.idempotency("bank-a", &a.uetr).unwrap().unwrap();
-    assert_eq!((idem.fingerprint, idem.msg_id.as_str(), idem.outcome.clone()), (a.fingerprint, a.msg_id.as_str(), None));
+    assert_eq!(
+        (idem.fingerprint, idem.msg_id.as_str(), idem.outcome.clone()),
+        (a.fingerprint, a.msg_id.as_str(), None)
+    );
     assert_eq!(store.msg_id_owner("bank-a", &a.msg_id).unwrap(), Some(a.uetr.clone()));
     assert_eq!(store.msg_id_owner("bank-a", "MSG-unknown").unwrap(), None);
     assert_eq!(store.tenant_history("bank-a").unwrap().len(), 2);
@@ -188,9 +198,15 @@ fn apply_and_query_every_index() {
     assert_eq!(states, ["accepted", "rejected:AM04"]);
     assert_eq!(view.history[1].seq, 4);
     assert_eq!(view.outcome, Some(Outcome::Rejected("AM04".into())));
-    assert_eq!(store.idempotency("bank-a", &a.uetr).unwrap().unwrap().outcome, Some(Outcome::Rejected("AM04".into())));
+    assert_eq!(
+        store.idempotency("bank-a", &a.uetr).unwrap().unwrap().outcome,
+        Some(Outcome::Rejected("AM04".into()))
+    );
     let counts = store.counts().unwrap();
-    assert_eq!(counts, StateCounts { payments: 2, open: 1, dlq: 0, audit_entries: 4, refused: 1, applied_seq: 4 });
+    assert_eq!(
+        counts,
+        StateCounts { payments: 2, open: 1, dlq: 0, audit_entries: 4, refused: 1, applied_seq: 4 }
+    );
     assert!(store.verify_audit().unwrap().ok);
 }
 
@@ -278,7 +294,9 @@ fn catch_up_refuses_a_record_whose_type_disagrees() {
     let (journal, _) = Journal::open(JournalConfig::new(&journal_dir)).unwrap();
     let good = JournalRecord::Accepted(accepted("bank-a", 1));
     journal.append(good.record_type(), codec::encode(&good), Box::new(|s| assert!(s.is_ok()))).unwrap();
-    journal.append(JournalRecord::TYPE_REFUSED, codec::encode(&good), Box::new(|s| assert!(s.is_ok()))).unwrap();
+    journal
+        .append(JournalRecord::TYPE_REFUSED, codec::encode(&good), Box::new(|s| assert!(s.is_ok())))
+        .unwrap();
     journal.shutdown().unwrap();
     let store = open(&dir);
     match store.catch_up(&journal_dir) {
@@ -297,7 +315,7 @@ fn checkpoint_is_a_safe_retention_point() {
     cfg.segment_bytes = switchyard_journal::MIN_SEGMENT_BYTES;
     let (journal, _) = Journal::open(cfg).unwrap();
     for r in &records {
-        journal.append_blocking_for_test(r);
+        append_and_wait(&journal, r);
     }
     let store = open(&dir);
     let half = records.len() / 2;
@@ -371,7 +389,10 @@ fn verify_audit_names_a_tampered_entry() {
         let report = store.verify_audit().unwrap();
         assert!(report.ok && report.first_broken.is_none());
         assert_eq!(report.entries, u64::try_from(records.len()).unwrap());
-        records.iter().position(|r| matches!(r, JournalRecord::Outcome(o) if o.outcome == Outcome::Settled)).unwrap()
+        records
+            .iter()
+            .position(|r| matches!(r, JournalRecord::Outcome(o) if o.outcome == Outcome::Settled))
+            .unwrap()
     };
     let index = u64::try_from(seq_of_first_settled).unwrap();
     {
@@ -447,7 +468,8 @@ fn dlq_lists_and_purges() {
     store.apply(7, &JournalRecord::Accepted(accepted("bank-b", 2))).unwrap();
     assert!(store.dlq_list(Some("bank-b")).unwrap().is_empty());
     assert_eq!(store.open_payments("bank-b").unwrap(), vec![accepted("bank-b", 2)]);
-    let states: Vec<String> = store.payment("bank-b", &uetr(2)).unwrap().unwrap().history.into_iter().map(|c| c.state).collect();
+    let states: Vec<String> =
+        store.payment("bank-b", &uetr(2)).unwrap().unwrap().history.into_iter().map(|c| c.state).collect();
     assert_eq!(states, ["accepted", "dead-lettered:link down", "accepted"]);
     assert_eq!(store.list("bank-b", 0, 10).unwrap().len(), 2, "one listing row per payment");
 }
@@ -459,7 +481,8 @@ fn open_payments_shrink_as_outcomes_arrive() {
     for i in 1..=4 {
         store.apply(i, &JournalRecord::Accepted(accepted("bank-a", i))).unwrap();
     }
-    let open_uetrs = |s: &StateStore| s.open_payments("bank-a").unwrap().into_iter().map(|p| p.uetr).collect::<Vec<_>>();
+    let open_uetrs =
+        |s: &StateStore| s.open_payments("bank-a").unwrap().into_iter().map(|p| p.uetr).collect::<Vec<_>>();
     assert_eq!(open_uetrs(&store), (1..=4).map(uetr).collect::<Vec<_>>());
     store.apply(5, &outcome("bank-a", 2, Outcome::Settled)).unwrap();
     store.apply(6, &outcome("bank-a", 3, Outcome::InDoubt)).unwrap();

@@ -165,12 +165,27 @@ impl Walk {
     fn step(&mut self, key: &[u8], value: &[u8]) -> Option<BrokenLink> {
         let index = self.next;
         if keys::be_u64(key) != Some(index) {
-            let found = keys::be_u64(key).map_or_else(|| format!("key {}", hex(key)), |i| format!("entry {i}"));
-            return Some(broken(index, None, format!("entry {index}"), found, "entry missing from the chain"));
+            let found =
+                keys::be_u64(key).map_or_else(|| format!("key {}", hex(key)), |i| format!("entry {i}"));
+            return Some(broken(
+                index,
+                None,
+                format!("entry {index}"),
+                found,
+                "entry missing from the chain",
+            ));
         }
         let entry: AuditEntry = match stored::decode(keys::AUDIT, value) {
             Ok(e) => e,
-            Err(e) => return Some(broken(index, None, "a decodable entry".into(), "undecodable bytes".into(), &e.to_string())),
+            Err(e) => {
+                return Some(broken(
+                    index,
+                    None,
+                    "a decodable entry".into(),
+                    "undecodable bytes".into(),
+                    &e.to_string(),
+                ))
+            }
         };
         let expected = link_hash(&self.prev, entry.seq, &entry.change);
         if expected != entry.hash {

@@ -43,7 +43,8 @@ pub const META_REFUSED: &[u8] = b"refused";
 
 /// The key prefix shared by every row of `tenant`.
 pub fn tenant_prefix(tenant: &str) -> Result<Vec<u8>, StateError> {
-    let len = u16::try_from(tenant.len()).map_err(|_| StateError::KeyTooLong { what: "tenant", len: tenant.len() })?;
+    let len = u16::try_from(tenant.len())
+        .map_err(|_| StateError::KeyTooLong { what: "tenant", len: tenant.len() })?;
     let mut key = Vec::with_capacity(2 + tenant.len() + 40);
     key.extend_from_slice(&len.to_be_bytes());
     key.extend_from_slice(tenant.as_bytes());

@@ -25,7 +25,12 @@ use crate::state::trees::{TxResult, TxTrees};
 use crate::state::view::StateChange;
 
 /// Applies `record` (journal seq `seq`) and appends its audit entry after `head`.
-pub(crate) fn apply_record(t: &TxTrees<'_>, head: &mut AuditHead, seq: u64, record: &JournalRecord) -> TxResult<()> {
+pub(crate) fn apply_record(
+    t: &TxTrees<'_>,
+    head: &mut AuditHead,
+    seq: u64,
+    record: &JournalRecord,
+) -> TxResult<()> {
     let (tenant, uetr, at_ms, change) = match record {
         JournalRecord::Accepted(a) => (&a.tenant, Some(&a.uetr), a.accepted_at_ms, accept(t, seq, a)?),
         JournalRecord::Outcome(o) => (&o.tenant, Some(&o.uetr), o.at_ms, outcome(t, seq, o)?),
@@ -43,7 +48,13 @@ pub(crate) fn apply_record(t: &TxTrees<'_>, head: &mut AuditHead, seq: u64, reco
 
 /// Removes a payment from the DLQ listing (its bytes stay while it is dead-lettered) and
 /// audits the purge at `applied_seq`. Returns whether it was listed.
-pub(crate) fn purge_dlq(t: &TxTrees<'_>, tenant: &str, uetr: &str, applied_seq: u64, now_ms: u64) -> TxResult<bool> {
+pub(crate) fn purge_dlq(
+    t: &TxTrees<'_>,
+    tenant: &str,
+    uetr: &str,
+    applied_seq: u64,
+    now_ms: u64,
+) -> TxResult<bool> {
     if t.dlq.remove(keys::tenant_key(tenant, uetr)?)?.is_none() {
         return Ok(false);
     }

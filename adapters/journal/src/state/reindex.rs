@@ -9,12 +9,14 @@
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Instant;
 
 use rustix::fs::{flock, FlockOperation};
 use serde::{Deserialize, Serialize};
 
 use crate::state::error::StateError;
-use crate::state::store::{StateStore, SLED_DATA_FILE};
+use crate::state::store::{StateStore, LOCK_RELEASE_WAIT, LOCK_RETRY, SLED_DATA_FILE};
 
 /// What a rebuild produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +82,8 @@ fn swap_in(built: &Path, target: &Path) -> Result<(), StateError> {
     remove_dir_if_present(&old)
 }
 
-/// Takes sled's lock on an existing store so nobody opens it during the rebuild.
+/// Takes sled's lock on an existing store so nobody opens it during the rebuild (waiting
+/// briefly for a store that was just closed to let go of it).
 fn lock_existing(dir: &Path) -> Result<Option<File>, StateError> {
     let path = dir.join(SLED_DATA_FILE);
     let file = match File::open(&path) {
@@ -88,17 +91,25 @@ fn lock_existing(dir: &Path) -> Result<Option<File>, StateError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(StateError::io("open", &path, e)),
     };
-    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(Some(file)),
-        Err(rustix::io::Errno::WOULDBLOCK) => Err(StateError::Locked { dir: dir.to_path_buf() }),
-        Err(e) => Err(StateError::io("flock", &path, e.into())),
+    let deadline = Instant::now() + LOCK_RELEASE_WAIT;
+    loop {
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(Some(file)),
+            Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => thread::sleep(LOCK_RETRY),
+            Err(rustix::io::Errno::WOULDBLOCK) => return Err(StateError::Locked { dir: dir.to_path_buf() }),
+            Err(e) => return Err(StateError::io("flock", &path, e.into())),
+        }
     }
 }
 
 /// `<dir><suffix>` in the same parent directory (so renames stay on one file system).
 fn sibling(dir: &Path, suffix: &str) -> Result<PathBuf, StateError> {
     let mut name: OsString = dir.file_name().map(OsString::from).ok_or_else(|| {
-        StateError::io("reindex", dir, std::io::Error::new(std::io::ErrorKind::InvalidInput, "state dir has no name"))
+        StateError::io(
+            "reindex",
+            dir,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "state dir has no name"),
+        )
     })?;
     name.push(suffix);
     Ok(dir.with_file_name(name))

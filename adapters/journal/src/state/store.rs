@@ -7,6 +7,10 @@
 //! marker is cached in an atomic so `applied_seq` is free; it is only advanced after the
 //! transaction that wrote it committed.
 //!
+//! Every method blocks on disk I/O (each transaction ends with a write and a
+//! sync_file_range): call it from a dedicated thread or `spawn_blocking`, never on a tokio
+//! worker.
+//!
 //! The store never backs an acknowledgement: sled 0.34's flush is sync_file_range, not fsync,
 //! so after a power cut it may lag the journal. `catch_up` closes the gap (docs/STORAGE.md).
 
@@ -14,7 +18,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sled::Tree;
 use switchyard_actors::record::{AcceptedPayment, JournalRecord};
@@ -32,6 +37,12 @@ use crate::state::view::{DlqEntry, IdempotencyEntry, PaymentView, StateCounts};
 
 /// sled's data file inside the store directory (also the file its lock is taken on).
 pub(crate) const SLED_DATA_FILE: &str = "db";
+
+/// sled's lock is released when its background I/O threads let go of the file, which can be
+/// a moment after the last handle is dropped; opening waits this long for it...
+pub(crate) const LOCK_RELEASE_WAIT: Duration = Duration::from_secs(2);
+/// ...checking this often.
+pub(crate) const LOCK_RETRY: Duration = Duration::from_millis(10);
 
 /// `catch_up` applies at most this many records per transaction...
 const CATCH_UP_RECORDS: usize = 256;
@@ -60,7 +71,7 @@ impl StateStore {
     /// Opens (or creates) the store in `dir`. Fails with `Layout` if the store was written by
     /// another layout version, and with `Locked` if the directory is open elsewhere.
     pub fn open(dir: &Path) -> Result<StateStore, StateError> {
-        let db = sled::Config::new().path(dir).open().map_err(|e| open_error(dir, e))?;
+        let db = open_db(dir)?;
         let trees = Trees::open(&db)?;
         check_layout(&trees)?;
         let applied = AtomicU64::new(trees.meta_u64(keys::META_APPLIED)?);
@@ -91,7 +102,8 @@ impl StateStore {
     fn apply_refs(&self, records: &[(u64, &JournalRecord)]) -> Result<usize, StateError> {
         let _writer = self.inner.write.lock().expect("state store writer lock poisoned");
         let applied = self.applied_seq();
-        let fresh: Vec<(u64, &JournalRecord)> = records.iter().copied().filter(|(seq, _)| *seq > applied).collect();
+        let fresh: Vec<(u64, &JournalRecord)> =
+            records.iter().copied().filter(|(seq, _)| *seq > applied).collect();
         let Some(&(last, _)) = fresh.last() else { return Ok(0) };
         check_contiguous(applied, &fresh)?;
         self.inner.trees.transact(|t| {
@@ -171,7 +183,8 @@ impl StateStore {
                 break;
             }
             let uetr = utf8(keys::BY_TIME, &uetr)?;
-            let payment = self.stored_payment(tenant, uetr)?.ok_or_else(|| missing("by_time", tenant, uetr))?;
+            let payment =
+                self.stored_payment(tenant, uetr)?.ok_or_else(|| missing("by_time", tenant, uetr))?;
             out.push(payment.view());
         }
         Ok(out)
@@ -184,7 +197,12 @@ impl StateStore {
 
     /// The UETR of the first payment of `tenant` that used `msg_id`.
     pub fn msg_id_owner(&self, tenant: &str, msg_id: &str) -> Result<Option<String>, StateError> {
-        let value = self.inner.trees.msg_ids.get(keys::tenant_key(tenant, msg_id)?).map_err(StateError::sled("get msg_id"))?;
+        let value = self
+            .inner
+            .trees
+            .msg_ids
+            .get(keys::tenant_key(tenant, msg_id)?)
+            .map_err(StateError::sled("get msg_id"))?;
         value.map(|v| utf8(keys::MSG_IDS, &v).map(str::to_owned)).transpose()
     }
 
@@ -265,7 +283,12 @@ impl StateStore {
     }
 
     fn stored_payment(&self, tenant: &str, uetr: &str) -> Result<Option<StoredPayment>, StateError> {
-        let value = self.inner.trees.payments.get(keys::tenant_key(tenant, uetr)?).map_err(StateError::sled("get payment"))?;
+        let value = self
+            .inner
+            .trees
+            .payments
+            .get(keys::tenant_key(tenant, uetr)?)
+            .map_err(StateError::sled("get payment"))?;
         value.map(|v| stored::decode(keys::PAYMENTS, &v)).transpose()
     }
 
@@ -288,7 +311,8 @@ fn decode_record(record: &Record) -> Result<((u64, JournalRecord), usize), State
     }
     let decoded: JournalRecord = codec::decode(&record.payload).map_err(|e| fail(e.to_string()))?;
     if decoded.record_type() != record.record_type {
-        let reason = format!("record type {} but the payload is type {}", record.record_type, decoded.record_type());
+        let reason =
+            format!("record type {} but the payload is type {}", record.record_type, decoded.record_type());
         return Err(fail(reason));
     }
     Ok(((record.seq, decoded), record.payload.len()))
@@ -321,6 +345,17 @@ fn check_layout(trees: &Trees) -> Result<(), StateError> {
     }
 }
 
+/// Opens sled, waiting up to `LOCK_RELEASE_WAIT` for a lock that is being released.
+fn open_db(dir: &Path) -> Result<sled::Db, StateError> {
+    let deadline = Instant::now() + LOCK_RELEASE_WAIT;
+    loop {
+        match sled::Config::new().path(dir).open().map_err(|e| open_error(dir, e)) {
+            Err(StateError::Locked { .. }) if Instant::now() < deadline => thread::sleep(LOCK_RETRY),
+            result => return result,
+        }
+    }
+}
+
 /// sled reports a held lock as an I/O error with this text; name it `Locked`.
 fn open_error(dir: &Path, source: sled::Error) -> StateError {
     if source.to_string().contains("could not acquire lock") {
@@ -343,7 +378,9 @@ fn bad_key(tree: &'static str) -> StateError {
 }
 
 fn missing(index: &str, tenant: &str, uetr: &str) -> StateError {
-    StateError::Inconsistent { what: format!("{index} row for tenant {tenant} UETR {uetr} has no matching payment data") }
+    StateError::Inconsistent {
+        what: format!("{index} row for tenant {tenant} UETR {uetr} has no matching payment data"),
+    }
 }
 
 fn now_ms() -> u64 {

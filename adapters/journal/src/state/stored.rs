@@ -76,7 +76,12 @@ impl StoredPayment {
     }
 
     pub fn idempotency(self) -> IdempotencyEntry {
-        IdempotencyEntry { uetr: self.uetr, msg_id: self.msg_id, fingerprint: self.fingerprint, outcome: self.outcome }
+        IdempotencyEntry {
+            uetr: self.uetr,
+            msg_id: self.msg_id,
+            fingerprint: self.fingerprint,
+            outcome: self.outcome,
+        }
     }
 
     /// The acceptance again, with the message bytes from the `messages` tree.

@@ -95,7 +95,12 @@ impl Trees {
 
 impl TxTrees<'_> {
     /// Reads and decodes the value at `key` of `tree` (named `name` for errors).
-    pub fn get<T: DeserializeOwned>(&self, tree: &TransactionalTree, name: &'static str, key: &[u8]) -> TxResult<Option<T>> {
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        tree: &TransactionalTree,
+        name: &'static str,
+        key: &[u8],
+    ) -> TxResult<Option<T>> {
         match tree.get(key)? {
             Some(bytes) => Ok(Some(stored::decode(name, &bytes)?)),
             None => Ok(None),
@@ -118,5 +123,8 @@ impl TxTrees<'_> {
 }
 
 fn bad_meta(key: &[u8]) -> StateError {
-    StateError::Decode { tree: keys::META, reason: format!("{} is not 8 bytes", String::from_utf8_lossy(key)) }
+    StateError::Decode {
+        tree: keys::META,
+        reason: format!("{} is not 8 bytes", String::from_utf8_lossy(key)),
+    }
 }

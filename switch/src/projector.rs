@@ -1,0 +1,88 @@
+//! The projector: keeps the sled state store (payments, idempotency, DLQ, audit chain) in step
+//! with the journal, on its own thread, because every sled transaction blocks on disk.
+//!
+//! Durable records arrive through a bounded channel from the journal port's completions and are
+//! applied in batches. The store is a projection: it may lag, and it never backs an ACK. If the
+//! channel is full the record is not waited for — the projector notices the gap in sequence
+//! numbers and replays the missing records from the journal files (`catch_up`), so nothing is
+//! ever lost from the projection, only delayed.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use switchyard_actors::JournalRecord;
+use switchyard_journal::state::StateStore;
+
+/// Records applied per sled transaction, at most.
+const BATCH: usize = 256;
+
+/// The projector's handle: its input and its thread.
+#[derive(Debug)]
+pub struct Projector {
+    tx: Sender<(u64, JournalRecord)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Projector {
+    /// Starts the thread; `capacity` bounds the records waiting to be applied.
+    pub fn start(store: StateStore, journal_dir: PathBuf, capacity: usize) -> std::io::Result<Self> {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let thread = std::thread::Builder::new()
+            .name("state-projector".into())
+            .spawn(move || run(&store, &journal_dir, &rx))?;
+        Ok(Self { tx, thread: Some(thread) })
+    }
+
+    /// A sender for the journal port: `try_send` after each durable record.
+    #[must_use]
+    pub fn sender(&self) -> Sender<(u64, JournalRecord)> {
+        self.tx.clone()
+    }
+
+    /// Stops after applying everything sent so far (and catching up from the journal).
+    pub fn stop(mut self) {
+        let Some(thread) = self.thread.take() else { return };
+        drop(self.tx);
+        let _ = thread.join();
+    }
+}
+
+fn run(store: &StateStore, journal_dir: &Path, rx: &Receiver<(u64, JournalRecord)>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(first) => batch.push(first),
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        while batch.len() < BATCH {
+            let Ok(next) = rx.try_recv() else { break };
+            batch.push(next);
+        }
+        // The journal completes batches in sequence order; concurrent completions may still
+        // interleave across threads, so sort before applying.
+        batch.sort_by_key(|(seq, _)| *seq);
+        apply(store, journal_dir, &batch);
+        batch.clear();
+    }
+    if let Err(e) = store.catch_up(journal_dir).and_then(|_| store.flush()) {
+        tracing::error!(error = %e, "state store: final catch-up failed; run `switchyard reindex`");
+    }
+}
+
+fn apply(store: &StateStore, journal_dir: &Path, batch: &[(u64, JournalRecord)]) {
+    let applied = store.applied_seq();
+    let fresh: Vec<_> = batch.iter().filter(|(seq, _)| *seq > applied).cloned().collect();
+    if fresh.is_empty() {
+        return;
+    }
+    if let Err(e) = store.apply_batch(&fresh) {
+        // A gap (channel full, or records completed out of order): replay from the journal.
+        tracing::debug!(error = %e, "state store behind; catching up from the journal");
+        if let Err(e) = store.catch_up(journal_dir) {
+            tracing::error!(error = %e, "state store catch-up failed; run `switchyard reindex`");
+        }
+    }
+}
