@@ -26,6 +26,8 @@ use crate::messages::MessageFactory;
 pub struct ParticipantSpec {
     pub name: String,
     pub client: ClientSpec,
+    /// The BIC the participant instructs as (None: the template's).
+    pub bic: Option<switchyard_iso20022::Bic>,
 }
 
 /// What to run.
@@ -139,7 +141,10 @@ pub async fn run(spec: LoadSpec) -> anyhow::Result<LoadReport> {
     let mut tasks = Vec::new();
     for (i, (participant, conn)) in spec.participants.iter().zip(connections).enumerate() {
         let share = spec.rate_per_s / n + u64::from((i as u64) < spec.rate_per_s % n);
-        let factory = MessageFactory::new(spec.template.clone(), &participant.name);
+        let mut factory = MessageFactory::new(spec.template.clone(), &participant.name);
+        if let Some(bic) = &participant.bic {
+            factory = factory.sending_as(bic);
+        }
         let count = share * spec.duration.as_millis() as u64 / 1000;
         tasks.push(tokio::spawn(drive(conn, factory, share, count, start, spec.drain)));
     }

@@ -1,6 +1,6 @@
 //! pacs.008 messages for load: one template, fresh MsgId and UETR per message.
 
-use switchyard_iso20022::{write_pacs008, Pacs008, Uetr};
+use switchyard_iso20022::{write_pacs008, Bic, Pacs008, Uetr};
 
 /// Makes messages from a template read once.
 #[derive(Debug, Clone)]
@@ -14,6 +14,20 @@ impl MessageFactory {
     #[must_use]
     pub fn new(template: Pacs008, prefix: &str) -> Self {
         Self { template, prefix: prefix.to_owned() }
+    }
+
+    /// Messages that instruct as `bic`: InstgAgt, DbtrAgt and the AppHdr `Fr` (the switch
+    /// checks them against the sender's certificate).
+    #[must_use]
+    pub fn sending_as(mut self, bic: &Bic) -> Self {
+        for tx in &mut self.template.txs {
+            tx.instg_agt = Some(bic.clone());
+            tx.dbtr_agt = Some(bic.clone());
+        }
+        if let Some(hdr) = self.template.app_hdr.as_mut() {
+            hdr.fr_bic = Some(bic.clone());
+        }
+        self
     }
 
     /// The `n`th message and its UETR.

@@ -22,6 +22,8 @@ pub struct TenantConfig {
     pub certificate_name: String,
     /// Submissions per second and burst (default 100/s, burst 200).
     pub rate: RateSpec,
+    /// The BICs this tenant may instruct as (AppHdr Fr, InstgAgt, DbtrAgt); empty: unrestricted.
+    pub bics: Vec<switchyard_iso20022::Bic>,
 }
 
 /// A clearing link the node dials.

@@ -136,6 +136,8 @@ pub struct RawTenant {
     pub certificate_name: String,
     pub rate_per_s: Option<u32>,
     pub burst: Option<u32>,
+    #[serde(default)]
+    pub bics: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,7 +299,19 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
             per_second: nonzero("rate_per_s", t.rate_per_s, default.per_second)?,
             burst: nonzero("burst", t.burst, default.burst)?,
         };
-        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name, rate });
+        let bics = t
+            .bics
+            .iter()
+            .map(|b| {
+                switchyard_iso20022::Bic::parse(b).ok_or_else(|| {
+                    err(
+                        format!("tenants[{i}].bics"),
+                        format!("{b:?} is not a BIC (8 or 11 characters, ISO 9362)"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name, rate, bics });
     }
     Ok(out)
 }

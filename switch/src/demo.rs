@@ -195,7 +195,7 @@ pub async fn run(settings: DemoSettings) -> anyhow::Result<DemoResult> {
                 max_frame_bytes: 1 << 20,
                 timeout: Duration::from_secs(5),
             };
-            anyhow::Ok(ParticipantSpec { name: name.clone(), client })
+            anyhow::Ok(ParticipantSpec { name: name.clone(), client, bic: Some(demo_bic(name)) })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let spec = LoadSpec {
@@ -222,6 +222,14 @@ pub async fn run(settings: DemoSettings) -> anyhow::Result<DemoResult> {
     let result = DemoResult { load, clearing, journal, elapsed: started.elapsed() };
     print_report(&settings, &result);
     Ok(result)
+}
+
+/// The BIC a demo participant instructs as: `bank-a` → ZYAAZAJJ, `bank-b` → ZYABZAJJ, ...
+#[must_use]
+pub fn demo_bic(participant: &str) -> switchyard_iso20022::Bic {
+    let letter = participant.chars().last().filter(char::is_ascii_lowercase).unwrap_or('a');
+    let text = format!("ZYA{}ZAJJ", letter.to_ascii_uppercase());
+    switchyard_iso20022::Bic::parse(&text).expect("demo BICs are well-formed")
 }
 
 fn loopback() -> SocketAddr {
@@ -253,7 +261,12 @@ pub fn node_config(
         .issued
         .iter()
         .filter(|c| c.name.starts_with("bank-"))
-        .map(|c| TenantConfig { name: c.name.clone(), certificate_name: c.name.clone(), rate })
+        .map(|c| TenantConfig {
+            name: c.name.clone(),
+            certificate_name: c.name.clone(),
+            rate,
+            bics: vec![demo_bic(&c.name)],
+        })
         .collect();
     let link = LinkConfig {
         name: "sim".into(),

@@ -33,6 +33,7 @@ pub struct TenantEntry {
     pub id: TenantId,
     pub actor: ActorRef<TenantMsg>,
     pub rate: Arc<RateLimit>,
+    pub bics: Arc<[switchyard_iso20022::Bic]>,
 }
 
 /// Tenants by certificate name.
@@ -136,7 +137,8 @@ async fn session(
     let window = args.limits.credit_window;
     let (mut reader, tx, writer) =
         split(stream, FrameCodec::new(args.limits.max_frame_bytes), 2 * window + 64);
-    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate }) = args.tenants.get(&name).cloned() else {
+    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate, bics }) = args.tenants.get(&name).cloned()
+    else {
         let detail = format!("certificate {name} is not mapped to a tenant");
         let _ = tx.send(Frame::control(FrameKind::Error, 0, &[("code", "AG01"), ("detail", &detail)])).await;
         return Err(detail);
@@ -147,6 +149,7 @@ async fn session(
     let session_args = SessionArgs {
         tenant: tenant.clone(),
         rate,
+        bics,
         tenant_ref: tenant_ref.clone(),
         outbound,
         ctx: Arc::clone(&args.ctx),

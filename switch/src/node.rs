@@ -126,7 +126,12 @@ impl Node {
             .filter_map(|t| {
                 let id = TenantId::new(&t.name);
                 let actor = refs.tenants.get(&id)?.clone();
-                let entry = TenantEntry { id, actor, rate: Arc::new(RateLimit::new(t.rate)) };
+                let entry = TenantEntry {
+                    id,
+                    actor,
+                    rate: Arc::new(RateLimit::new(t.rate)),
+                    bics: t.bics.clone().into(),
+                };
                 Some((t.certificate_name.clone(), entry))
             })
             .collect();

@@ -65,6 +65,7 @@ fn broken_variants_name_the_key() {
             Box::new(|s: String| s.replace("max_message_bytes = 1048576", "max_message_bytes = 2000000")),
         ),
         ("links[0].certificate", Box::new(|s: String| s.replace("tls/switchyard.pem", "tls/nope.pem"))),
+        ("tenants[0].bics", Box::new(|s: String| s.replace(r#"bics = ["ZYAAZAJJ"]"#, r#"bics = ["ZYAA"]"#))),
     ];
     for (key, edit) in cases {
         let (_dir, file) = setup(edit);

@@ -97,3 +97,27 @@ async fn a_client_without_a_certificate_is_refused() {
     node.stop().await.unwrap();
     assert!(journal_records(&f).is_empty(), "nothing accepted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_certificate_cannot_send_another_tenants_payments() {
+    let f = fixture().await;
+    let node = start_node(&f, 16).await;
+    // bank-b signs on with its own, valid certificate but instructs as bank-a.
+    let mut p = Participant::connect(&client(&f, &node, Some("bank-b"))).await.unwrap();
+    let template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    let factory = MessageFactory::new(template, "SPOOF").sending_as(&switchyard::demo::demo_bic("bank-a"));
+    let (xml, uetr) = factory.make(1);
+    p.tx.send(Frame::new(FrameKind::Submit, 1, xml)).await.unwrap();
+    let frame = tokio::time::timeout(TIMEOUT, p.reader.next()).await.unwrap().unwrap().unwrap();
+    let report = read_pacs002(&frame.payload, &Limits::default()).unwrap();
+    assert_eq!(report.txs[0].tx_sts, TxStatus::RJCT);
+    assert_eq!(report.txs[0].reason.map(|r| r.as_str()), Some("AG01"));
+    let detail = report.txs[0].addtl_inf.clone().unwrap_or_default();
+    assert!(detail.contains("InstgAgt") && detail.contains("ZYAAZAJJ"), "{detail}");
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 0, "nothing reached the clearing house");
+    assert!(
+        !journal_records(&f).iter().any(|r| matches!(r, JournalRecord::Accepted(_))),
+        "nothing was accepted"
+    );
+}

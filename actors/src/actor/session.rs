@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_pacs008, ReasonCode, TxStatus};
+use switchyard_iso20022::{read_pacs008, Bic, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::context::NodeContext;
@@ -22,6 +22,7 @@ use crate::metrics;
 use crate::ports::{Outbound, WireKind, WireMsg};
 use crate::rate::RateLimit;
 use crate::record::{JournalRecord, RefusedSubmission};
+use crate::sender::check_sender;
 
 /// The session actor (stateless apart from its arguments).
 #[derive(Debug, Default)]
@@ -32,6 +33,8 @@ pub struct SessionArgs {
     pub tenant: TenantId,
     /// The tenant's rate limit, shared by all its sessions.
     pub rate: Arc<RateLimit>,
+    /// The BICs the tenant may instruct as (empty: unrestricted).
+    pub bics: Arc<[Bic]>,
     pub tenant_ref: ActorRef<TenantMsg>,
     pub outbound: Arc<dyn Outbound>,
     pub ctx: Arc<NodeContext>,
@@ -112,6 +115,12 @@ fn submit(
         let detail = "CdtTrfTxInf/PmtId/UETR is required";
         return refusal.refuse(Some(&msg_id), None, ReasonCode::FF01, detail, credit);
     };
+    if let Err(m) = check_sender(&state.bics, &message) {
+        metrics::submission(state.tenant.as_str(), "forbidden");
+        let detail =
+            format!("{} names {}, which is not an institution of tenant {}", m.path, m.claimed, state.tenant);
+        return refusal.refuse(Some(&msg_id), Some(&uetr), ReasonCode::AG01, &detail, credit);
+    }
     let fingerprint = Fingerprint::of_transaction(tx);
     let submission = Submission {
         outbound: Arc::clone(&state.outbound),

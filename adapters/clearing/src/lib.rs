@@ -6,8 +6,9 @@
 //!   clearing house, answers pacs.008 with pacs.002, counts submissions per UETR (the oracle for
 //!   at-most-once submission) and injects latency, rejects and drops.
 //!
-//! Scheme profiles and transformers (SAMOS, BankservAfrica, RTC, PayShap, SWIFT) arrive with
-//! issue 7, one module each.
+//! - [`schemes`]: the clearing-system profiles (SAMOS, BankservAfrica, RTC, PayShap, SWIFT CBPR+),
+//!   one module each in the same shape: profile, checks with one reason code each, transformer
+//!   to the scheme leg (docs/SCHEMES.md).
 
 pub mod dialer;
 pub mod schemes;

@@ -1,7 +1,8 @@
 //! `switchyard-wire`: how bytes move between Switchyard and its peers.
 //!
 //! This crate owns the frame format of docs/PROTOCOL.md ([`frame`], [`codec`]), the TLS 1.3
-//! configuration with mutual authentication for both sides of a connection ([`tls`]), the mapping
+//! configuration with mutual authentication for both sides of a connection ([`tls`]), QUIC
+//! endpoints carrying the same frames on one stream per session ([`quic`]), the mapping
 //! from a peer's certificate to an identity ([`identity`]), development certificates
 //! ([`devcerts`]), and the plumbing that turns a stream into a frame reader and a bounded frame
 //! writer ([`conn`]). It knows nothing of payments: payloads are opaque bytes here.

@@ -126,7 +126,7 @@ pub async fn run_participant(
     count: u64,
 ) -> HashMap<String, Vec<TxStatus>> {
     let template = switchyard_iso20022::read_pacs008(switchyard::demo::TEMPLATE, &Limits::default()).unwrap();
-    let factory = MessageFactory::new(template, name);
+    let factory = MessageFactory::new(template, name).sending_as(&switchyard::demo::demo_bic(name));
     let mut p = Participant::connect(&client(f, node, Some(name))).await.unwrap();
     submit_all(&mut p, &factory, count).await
 }
