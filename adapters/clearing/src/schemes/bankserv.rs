@@ -53,33 +53,7 @@ pub const PROFILE: Profile = Profile {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bankserv;
 
-impl ClearingScheme for Bankserv {
-    fn profile(&self) -> &Profile {
-        &PROFILE
-    }
-
-    fn check_facts(&self, facts: &PaymentFacts) -> Result<(), ValidationError> {
-        check_profile(&PROFILE, facts)
-    }
-
-    fn as_profile(&self) -> &dyn SchemeProfile {
-        self
-    }
-
-    fn transform(&self, canonical: &Pacs008, parties: &LegParties) -> Result<Vec<Pacs008>, ValidationError> {
-        standard_legs(self, canonical, parties)
-    }
-}
-
-impl SchemeProfile for Bankserv {
-    fn name(&self) -> &str {
-        PROFILE.scheme
-    }
-
-    fn check(&self, msg: &MessageView<'_, '_>) -> Result<(), ValidationError> {
-        check_view(self, msg)
-    }
-}
+profile_scheme!(Bankserv);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,45 @@
 //! checked against a time the caller passes ([`ClearingScheme::check_window`]).
 //! Sources and assumptions for every number are in docs/SCHEMES.md.
 
+/// The `ClearingScheme` and `SchemeProfile` impls of a scheme whose rules are all in its
+/// `PROFILE` (no scheme-specific checks) and whose legs are the standard ones. Expects
+/// `PROFILE` and the usual imports in the scheme's module.
+macro_rules! profile_scheme {
+    ($scheme:ident) => {
+        impl ClearingScheme for $scheme {
+            fn profile(&self) -> &Profile {
+                &PROFILE
+            }
+
+            fn check_facts(&self, facts: &PaymentFacts) -> Result<(), ValidationError> {
+                check_profile(&PROFILE, facts)
+            }
+
+            fn as_profile(&self) -> &dyn SchemeProfile {
+                self
+            }
+
+            fn transform(
+                &self,
+                canonical: &Pacs008,
+                parties: &LegParties,
+            ) -> Result<Vec<Pacs008>, ValidationError> {
+                standard_legs(self, canonical, parties)
+            }
+        }
+
+        impl SchemeProfile for $scheme {
+            fn name(&self) -> &str {
+                PROFILE.scheme
+            }
+
+            fn check(&self, msg: &MessageView<'_, '_>) -> Result<(), ValidationError> {
+                check_view(self, msg)
+            }
+        }
+    };
+}
+
 pub mod bankserv;
 mod checks;
 mod facts;

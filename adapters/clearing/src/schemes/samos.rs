@@ -48,33 +48,7 @@ pub const PROFILE: Profile = Profile {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Samos;
 
-impl ClearingScheme for Samos {
-    fn profile(&self) -> &Profile {
-        &PROFILE
-    }
-
-    fn check_facts(&self, facts: &PaymentFacts) -> Result<(), ValidationError> {
-        check_profile(&PROFILE, facts)
-    }
-
-    fn as_profile(&self) -> &dyn SchemeProfile {
-        self
-    }
-
-    fn transform(&self, canonical: &Pacs008, parties: &LegParties) -> Result<Vec<Pacs008>, ValidationError> {
-        standard_legs(self, canonical, parties)
-    }
-}
-
-impl SchemeProfile for Samos {
-    fn name(&self) -> &str {
-        PROFILE.scheme
-    }
-
-    fn check(&self, msg: &MessageView<'_, '_>) -> Result<(), ValidationError> {
-        check_view(self, msg)
-    }
-}
+profile_scheme!(Samos);
 
 #[cfg(test)]
 mod tests {
