@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc instead of the system allocator: the switch allocates per message (parsing, frames,
+/// statuses) and glibc malloc's slow paths measured ~24% of CPU at saturation (bench/RESULTS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use switchyard::demo::{self, DemoSettings};
 
 #[derive(Debug, Parser)]
