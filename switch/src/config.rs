@@ -52,6 +52,8 @@ pub struct Limits {
     pub tenant_max_in_flight: usize,
     pub link_window: usize,
     pub link_heartbeat: Duration,
+    /// On stop (SIGTERM): how long to wait for payments in flight to reach an outcome.
+    pub drain_timeout: Duration,
     pub breaker: BreakerLimits,
     pub payment: PaymentLimits,
     pub iso: switchyard_iso20022::Limits,
@@ -68,6 +70,7 @@ impl Default for Limits {
             tenant_max_in_flight: 16_384,
             link_window: 8192,
             link_heartbeat: Duration::from_secs(5),
+            drain_timeout: Duration::from_secs(30),
             breaker: BreakerLimits::default(),
             payment: PaymentLimits::default(),
             iso: switchyard_iso20022::Limits::default(),

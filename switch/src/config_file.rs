@@ -89,6 +89,7 @@ pub struct RawLimits {
     pub link_heartbeat_ms: u64,
     pub clearing_timeout_ms: u64,
     pub max_message_bytes: u64,
+    pub drain_timeout_ms: u64,
 }
 
 impl Default for RawLimits {
@@ -106,6 +107,7 @@ impl Default for RawLimits {
             link_heartbeat_ms: ms(d.link_heartbeat),
             clearing_timeout_ms: d.payment.clearing_timeout_ms,
             max_message_bytes: d.iso.max_message_bytes as u64,
+            drain_timeout_ms: ms(d.drain_timeout),
         }
     }
 }
@@ -247,6 +249,7 @@ impl RawLimits {
             )?,
             link_window: bounded("limits.link_window", self.link_window, 1, 1_000_000)?,
             link_heartbeat: millis("limits.link_heartbeat_ms", self.link_heartbeat_ms, 100, 600_000)?,
+            drain_timeout: millis("limits.drain_timeout_ms", self.drain_timeout_ms, 0, 3_600_000)?,
             payment: PaymentLimits {
                 clearing_timeout_ms: u64::try_from(clearing_timeout.as_millis()).unwrap_or(u64::MAX),
                 ..defaults.payment

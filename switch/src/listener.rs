@@ -205,6 +205,13 @@ async fn sign_on(
     Ok(session)
 }
 
+/// The node is draining: no more submissions are read; statuses of payments in flight still
+/// reach the participant on this connection's writer (payments hold its sender).
+async fn sign_off(tx: &mpsc::Sender<Frame>) -> Result<(), String> {
+    let _ = tx.send(Frame::new(FrameKind::SignOff, 0, bytes::Bytes::new())).await;
+    Ok(())
+}
+
 async fn read_loop(
     reader: &mut FrameReader<BoxStream>,
     tx: &mpsc::Sender<Frame>,
@@ -216,11 +223,11 @@ async fn read_loop(
     loop {
         // Take a credit before reading: with none left, the socket is not read (backpressure).
         let credit = tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
+            () = shutdown.cancelled() => return sign_off(tx).await,
             credit = Arc::clone(&credits).acquire_owned() => credit.map_err(|e| e.to_string())?,
         };
         let frame = tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
+            () = shutdown.cancelled() => return sign_off(tx).await,
             next = tokio::time::timeout(args.limits.idle_timeout, reader.next()) => match next {
                 Err(_) => return Err(format!("idle for {:?}", args.limits.idle_timeout)),
                 Ok(None) => return Ok(()),

@@ -209,10 +209,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if result.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Run { config } => {
+            let path = config.clone();
             let config = switchyard::config_file::load(&config)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(run_node(config))?;
+            runtime.block_on(run_node(config, path))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::ClearingSim { config } => {
@@ -267,20 +268,46 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn run_node(config: switchyard::NodeConfig) -> anyhow::Result<()> {
+async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Result<()> {
+    use sd_notify::NotifyState;
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
     let node = switchyard::Node::start(config).await?;
     eprintln!(
-        "switchyard: listening on {} (journal recovered: {} records)",
-        node.addr, node.recovery.records
+        "switchyard: listening on {} (journal recovered: {} records; state store caught up {})",
+        node.addr, node.recovery.records, node.replayed
     );
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+    // Readiness only now: the journal is recovered, the state store caught up, listeners bound.
+    let _ = sd_notify::notify(&[NotifyState::Ready]);
+    let watchdog = watchdog_interval();
+    let mut ping = tokio::time::interval(watchdog.unwrap_or(std::time::Duration::from_secs(3600)));
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = hup.recv() => match switchyard::config_file::load(&path) {
+                Ok(new) => {
+                    node.reload_routes(new.routes);
+                    eprintln!("switchyard: SIGHUP: routes reloaded from {}", path.display());
+                }
+                Err(e) => eprintln!("switchyard: SIGHUP: {} not reloaded: {e}", path.display()),
+            },
+            _ = ping.tick(), if watchdog.is_some() => {
+                let _ = sd_notify::notify(&[NotifyState::Watchdog]);
+            }
+        }
     }
-    eprintln!("switchyard: stopping");
-    node.stop().await
+    let _ = sd_notify::notify(&[NotifyState::Stopping]);
+    eprintln!("switchyard: draining ({} payments in flight)", node.in_flight());
+    let left = node.stop().await?;
+    eprintln!("switchyard: stopped; {left} payments left in flight (they resume on the next start)");
+    Ok(())
+}
+
+/// Half of systemd's WatchdogSec, when the service has one.
+fn watchdog_interval() -> Option<std::time::Duration> {
+    sd_notify::watchdog_enabled().map(|period| period / 2)
 }
 
 async fn run_sim(setup: switchyard::sim_config::SimSetup) -> anyhow::Result<()> {

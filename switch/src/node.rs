@@ -47,8 +47,13 @@ pub struct Node {
     journal: Journal,
     root: ActorRef<NodeMsg>,
     root_task: JoinHandle<()>,
+    /// Cancelled first on stop: listeners stop accepting, sessions stop reading and sign off.
+    intake: CancellationToken,
+    /// Cancelled once drained: clearing dialers and the admin listener.
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    ctx: Arc<NodeContext>,
+    drain_timeout: std::time::Duration,
 }
 
 impl Node {
@@ -89,6 +94,7 @@ impl Node {
             limits,
             config.routes.clone(),
         );
+        let ctx_for_drain = Arc::clone(&ctx);
         let tenants = config
             .tenants
             .iter()
@@ -119,6 +125,7 @@ impl Node {
                 .context("starting the actor tree")?;
         let refs: NodeRefs = ractor::call!(root, NodeMsg::Refs).context("asking the node for its actors")?;
         let shutdown = CancellationToken::new();
+        let intake = CancellationToken::new();
         let mut tasks = start_dialers(&config, &refs, &shutdown)?;
         let by_certificate: HashMap<String, TenantEntry> = config
             .tenants
@@ -156,12 +163,12 @@ impl Node {
                 )
                 .with_context(|| format!("binding QUIC {at}"))?;
                 let bound = endpoint.local_addr()?;
-                tasks.push(tokio::spawn(listener::serve_quic(endpoint, args.clone(), shutdown.clone())));
+                tasks.push(tokio::spawn(listener::serve_quic(endpoint, args.clone(), intake.clone())));
                 Some(bound)
             }
             None => None,
         };
-        tasks.push(tokio::spawn(listener::serve_tls(tcp, args, shutdown.clone())));
+        tasks.push(tokio::spawn(listener::serve_tls(tcp, args, intake.clone())));
         let ready = Arc::new(AtomicBool::new(false));
         let admin_addr = match config.admin_listen {
             Some(at) => {
@@ -193,13 +200,41 @@ impl Node {
             journal,
             root,
             root_task,
+            intake,
             shutdown,
             tasks,
+            ctx: Arc::clone(&ctx_for_drain),
+            drain_timeout: config.limits.drain_timeout,
         })
     }
 
-    /// Stops accepting, closes connections, stops the actors and flushes the journal.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    /// Swaps the route table (SIGHUP): payments already routed keep their link; new submissions
+    /// and retries use the new table. Connections and payments are untouched.
+    pub fn reload_routes(&self, routes: switchyard_actors::route::RouteTable) {
+        *self.ctx.routes.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(routes);
+    }
+
+    /// Payments admitted and not yet at an outcome (plus submissions being made durable).
+    #[must_use]
+    pub fn in_flight(&self) -> i64 {
+        self.ctx.counters.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Graceful stop (SIGTERM): stop accepting and reading, sign sessions off, wait up to the
+    /// drain deadline for payments in flight to reach an outcome (their statuses still reach the
+    /// participants), then stop links and actors and flush the journal and the state store.
+    /// Returns how many payments were still in flight at the deadline (0 when fully drained);
+    /// those are durable and resume, by status inquiry, on the next start.
+    pub async fn stop(self) -> anyhow::Result<i64> {
+        self.intake.cancel();
+        let deadline = tokio::time::Instant::now() + self.drain_timeout;
+        while self.in_flight() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let left = self.in_flight().max(0);
+        if left > 0 {
+            tracing::warn!(left, "drain deadline reached; payments in flight resume on the next start");
+        }
         self.shutdown.cancel();
         for task in self.tasks {
             let _ = task.await;
@@ -211,7 +246,7 @@ impl Node {
             // Applies what is queued and catches up with the journal's last records.
             tokio::task::spawn_blocking(move || projector.stop()).await?;
         }
-        Ok(())
+        Ok(left)
     }
 }
 

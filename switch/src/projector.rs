@@ -8,6 +8,8 @@
 //! ever lost from the projection, only delayed.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -22,6 +24,8 @@ const BATCH: usize = 256;
 #[derive(Debug)]
 pub struct Projector {
     tx: Sender<(u64, JournalRecord)>,
+    /// Set by `stop`: senders live on in shared contexts, so the channel alone never closes.
+    stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -29,10 +33,12 @@ impl Projector {
     /// Starts the thread; `capacity` bounds the records waiting to be applied.
     pub fn start(store: StateStore, journal_dir: PathBuf, capacity: usize) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("state-projector".into())
-            .spawn(move || run(&store, &journal_dir, &rx))?;
-        Ok(Self { tx, thread: Some(thread) })
+            .spawn(move || run(&store, &journal_dir, &rx, &stopping))?;
+        Ok(Self { tx, stop, thread: Some(thread) })
     }
 
     /// A sender for the journal port: `try_send` after each durable record.
@@ -44,16 +50,17 @@ impl Projector {
     /// Stops after applying everything sent so far (and catching up from the journal).
     pub fn stop(mut self) {
         let Some(thread) = self.thread.take() else { return };
-        drop(self.tx);
+        self.stop.store(true, Ordering::Release);
         let _ = thread.join();
     }
 }
 
-fn run(store: &StateStore, journal_dir: &Path, rx: &Receiver<(u64, JournalRecord)>) {
+fn run(store: &StateStore, journal_dir: &Path, rx: &Receiver<(u64, JournalRecord)>, stop: &AtomicBool) {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
-        match rx.recv_timeout(Duration::from_millis(200)) {
+        match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(first) => batch.push(first),
+            Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Acquire) => break,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break,
         }

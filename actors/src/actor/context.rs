@@ -43,6 +43,9 @@ pub struct NodeContext {
 pub struct Counters {
     /// Submissions refused because the tenant was over its rate limit.
     pub rate_limited: std::sync::atomic::AtomicU64,
+    /// Work in progress: submissions admitted (journal write pending) plus live payment actors.
+    /// A graceful stop waits for it to reach zero (or its deadline).
+    pub in_flight: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for NodeContext {

@@ -100,6 +100,16 @@ impl Actor for PaymentActor {
         })
     }
 
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<PaymentMsg>,
+        state: &mut PaymentState,
+    ) -> Result<(), ActorProcessingErr> {
+        // Counted in when admitted (or resumed) by the tenant; counted out here, whatever ended it.
+        state.args.ctx.counters.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
     async fn post_start(
         &self,
         myself: ActorRef<PaymentMsg>,

@@ -7,6 +7,7 @@
 //! that fails is logged and counted; its payment stays accepted in the journal and is resumed by
 //! recovery (the payment is in doubt until then, never silently dropped).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -160,7 +161,9 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
         correlation: sub.correlation,
     };
     match state.admission.admit(&sub.uetr, &msg_id, sub.fingerprint) {
-        Decision::Admit => {}
+        Decision::Admit => {
+            state.ctx.counters.in_flight.fetch_add(1, Ordering::Relaxed);
+        }
         Decision::Resend(known) => {
             metrics::submission(state.tenant.as_str(), "resend");
             return answer_resend(state, &sub, &known);
@@ -231,6 +234,7 @@ async fn durable(
     result: Result<u64, JournalFailure>,
 ) -> Result<(), ActorProcessingErr> {
     if let Err(failure) = result {
+        state.ctx.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
         state.admission.abandon(&sub.uetr, &sub.message.msg_id);
         let refusal = Refusal {
             tenant: &state.tenant,
@@ -275,6 +279,7 @@ async fn resume(
     accepted: AcceptedPayment,
 ) -> Result<(), ActorProcessingErr> {
     let raw = Bytes::from(accepted.message.clone());
+    state.ctx.counters.in_flight.fetch_add(1, Ordering::Relaxed);
     spawn_payment(myself, state, accepted, raw, None).await
 }
 

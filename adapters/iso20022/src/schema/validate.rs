@@ -7,7 +7,7 @@ use crate::rule::Rule;
 use crate::rules::values;
 use crate::schema::lexical;
 use crate::schema::model::{Base, Content, Particle, Schema, SimpleType, TypeRef};
-use crate::xml::tree::{attributes, local_name, prefix, Tree};
+use crate::xml::tree::{attributes, local_name, prefix, same_name, Tree};
 
 /// Deepest recursion the walker allows regardless of `Limits::max_depth`.
 const MAX_WALK_DEPTH: usize = 256;
@@ -67,10 +67,12 @@ impl<'t, 'a> Validator<'t, 'a> {
     }
 
     fn element_body(&mut self, node: u32, ty: TypeRef) -> Result<(), ValidationError> {
-        let n = self.tree.nodes[node as usize];
+        let n = &self.tree.nodes[node as usize];
         let same_ns =
             || crate::envelope::namespace_of(self.tree, node).is_some_and(|ns| *ns == *self.schema.namespace);
-        if prefix(n.qname) != self.prefix && !same_ns() {
+        // No ':' in the name when it equals its local part: the prefix is empty.
+        let own_prefix = if n.qname.len() == n.local.len() { "" } else { prefix(n.qname) };
+        if !same_name(own_prefix, self.prefix) && !same_ns() {
             return Err(
                 self.fail(Rule::XsdNamespace, format!("<{}> is not in the message namespace", n.qname))
             );
@@ -94,6 +96,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         }
     }
 
+    #[inline]
     fn no_children(&self, node: u32) -> Result<(), ValidationError> {
         match self.tree.children(node).next() {
             Some(c) => Err(self.fail(
@@ -106,6 +109,7 @@ impl<'t, 'a> Validator<'t, 'a> {
 
     /// Attributes allowed everywhere: namespace declarations (ours must keep our namespace)
     /// and `xsi:*`; plus `decls` on simple content.
+    #[inline]
     fn check_attributes(
         &self,
         node: u32,
@@ -114,6 +118,14 @@ impl<'t, 'a> Validator<'t, 'a> {
         if self.tree.nodes[node as usize].attrs.is_empty() {
             return Ok(());
         }
+        self.check_present_attributes(node, decls)
+    }
+
+    fn check_present_attributes(
+        &self,
+        node: u32,
+        decls: Option<&[crate::schema::model::AttrDecl]>,
+    ) -> Result<(), ValidationError> {
         let n = &self.tree.nodes[node as usize];
         for (qname, value) in attributes(n.attrs) {
             if qname == "xmlns" || qname.starts_with("xmlns:") {
@@ -142,7 +154,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         choice: bool,
     ) -> Result<(), ValidationError> {
         self.check_attributes(node, None)?;
-        let n = self.tree.nodes[node as usize];
+        let n = &self.tree.nodes[node as usize];
         if n.text_split || !n.text.bytes().all(crate::xml::lexer::is_ws) {
             return Err(self.fail(Rule::XsdText, "character data in element-only content"));
         }
@@ -283,12 +295,6 @@ impl<'t, 'a> Validator<'t, 'a> {
     }
 }
 
-/// Name equality without a libc call for the short names ISO uses.
-#[inline]
-fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
-}
-
 fn shorten(value: &str) -> String {
     let mut s: String = value.chars().take(40).collect();
     if s.len() < value.len() {
@@ -313,7 +319,7 @@ pub(crate) fn check_facets(st: &SimpleType, value: &str) -> Result<(), String> {
     if !lexical_ok {
         return Err(format!("'{}' is not a valid {:?} ({})", shorten(value), st.base, st.name));
     }
-    if st.base == Base::Str {
+    if st.base == Base::Str && !length_surely_ok(st, value) {
         let len = value.chars().count();
         if st.min_len.is_some_and(|m| len < m as usize) || st.max_len.is_some_and(|m| len > m as usize) {
             return Err(format!(
@@ -333,6 +339,15 @@ pub(crate) fn check_facets(st: &SimpleType, value: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether the length facets of `st` hold for `value` without counting its characters: a
+/// UTF-8 string of `n` bytes has between `ceil(n / 4)` and `n` characters.
+#[inline]
+fn length_surely_ok(st: &SimpleType, value: &str) -> bool {
+    let bytes = value.len();
+    st.max_len.is_none_or(|m| bytes <= m as usize)
+        && st.min_len.is_none_or(|m| bytes.div_ceil(4) >= m as usize)
 }
 
 fn decimal_facets(st: &SimpleType, value: &str) -> Result<(), String> {

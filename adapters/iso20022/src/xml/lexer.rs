@@ -65,16 +65,63 @@ fn skip_ws_len(bytes: &[u8]) -> usize {
         _ => 0,
     };
     for chunk in bytes.get(n..).unwrap_or(&[]).chunks_exact(8) {
-        let word = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
+        let word = word_at(chunk);
         if word != SPACES {
+            // Step over the spaces that start this word (little-endian: low bytes first).
+            n += ((word ^ SPACES).trailing_zeros() / 8) as usize;
             break;
         }
         n += 8;
     }
     let rest = bytes.get(n..).unwrap_or(&[]);
     n + rest.iter().position(|&b| !is_ws(b)).unwrap_or(rest.len())
+}
+
+/// The first eight bytes of `chunk` as a little-endian word (one load; `chunk` has eight).
+#[inline]
+fn word_at(chunk: &[u8]) -> u64 {
+    chunk.get(..8).and_then(|c| <[u8; 8]>::try_from(c).ok()).map_or(0, u64::from_le_bytes)
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in every byte of `word` equal to `byte`. Exact for the lowest match; a
+/// byte above a true match may be flagged falsely (borrow), which callers tolerate.
+#[inline]
+fn eq_mask(word: u64, byte: u8) -> u64 {
+    let x = word ^ (LO * u64::from(byte));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// Length of the character data at the start of `bytes` (up to the first `<` or the end),
+/// and whether it may contain `&` or `>` (never a false "no"; a rare false "yes" only costs
+/// the exact check). Eight bytes at a time.
+#[inline]
+fn char_data_len(bytes: &[u8]) -> (usize, bool) {
+    let mut special = 0u64;
+    let mut at = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = word_at(chunk);
+        let lt = eq_mask(word, b'<');
+        let sp = eq_mask(word, b'&') | eq_mask(word, b'>');
+        if lt != 0 {
+            // Bytes below the first '<' only.
+            let below = (lt & lt.wrapping_neg()) - 1;
+            special |= sp & below;
+            return (at + (lt.trailing_zeros() / 8) as usize, special != 0);
+        }
+        special |= sp;
+        at += 8;
+    }
+    let mut has = special != 0;
+    for (i, &b) in bytes.iter().enumerate().skip(at) {
+        if b == b'<' {
+            return (i, has);
+        }
+        has |= b == b'&' || b == b'>';
+    }
+    (bytes.len(), has)
 }
 
 impl<'a> Lexer<'a> {
@@ -97,6 +144,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Next token, or `None` at end of input.
+    #[inline(always)]
     pub(crate) fn next_token(&mut self) -> Result<Option<Token<'a>>, ValidationError> {
         loop {
             let rest = self.rest();
@@ -129,6 +177,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline]
     fn text(&mut self) -> Result<Token<'a>, ValidationError> {
         let start = self.pos;
         let rest = self.rest();
@@ -137,17 +186,9 @@ impl<'a> Lexer<'a> {
         let (len, blank, special) = if rest.get(ws) == Some(&b'<') || ws == rest.len() {
             (ws, true, false)
         } else {
-            // Leaf values are short: a plain loop beats a memchr set-up here.
-            let mut special = false;
-            let mut len = rest.len();
-            for (i, &b) in rest.iter().enumerate().skip(ws) {
-                if b == b'<' {
-                    len = i;
-                    break;
-                }
-                special |= b == b'&' || b == b'>';
-            }
-            (len, false, special)
+            // Leaf values are short: a word-at-a-time scan beats a memchr set-up here.
+            let (len, special) = char_data_len(rest.get(ws..).unwrap_or(&[]));
+            (ws + len, false, special)
         };
         self.pos += len;
         let raw = self.slice(start, self.pos);
@@ -160,6 +201,7 @@ impl<'a> Lexer<'a> {
         Ok(Token::Text { raw, cdata: false, blank, plain: !special })
     }
 
+    #[inline]
     fn slice(&self, from: usize, to: usize) -> &'a str {
         // Every boundary we cut at is an ASCII delimiter, hence a char boundary; `get`
         // keeps this panic-free even if that reasoning were ever wrong.
@@ -228,6 +270,7 @@ impl<'a> Lexer<'a> {
         Err(err(Rule::XmlSyntax, format!("unsupported markup declaration at offset {}", self.pos)))
     }
 
+    #[inline]
     fn name(&mut self) -> Result<&'a str, ValidationError> {
         let start = self.pos;
         let rest = self.rest();
@@ -248,6 +291,7 @@ impl<'a> Lexer<'a> {
 
     /// `</name S?>`: the name is taken up to `>` (one memchr) and only trimmed; the tree
     /// builder compares it with the open element's validated name, so no per-byte name scan.
+    #[inline]
     fn end_tag(&mut self) -> Result<Token<'a>, ValidationError> {
         let start = self.pos + 2;
         let tail = self.bytes().get(start..).unwrap_or(&[]);
@@ -263,6 +307,7 @@ impl<'a> Lexer<'a> {
         Ok(Token::End { qname })
     }
 
+    #[inline]
     fn start_tag(&mut self) -> Result<Token<'a>, ValidationError> {
         self.pos += 1;
         let qname = self.name()?;
@@ -366,5 +411,34 @@ fn check_declaration(body: &str) -> Result<(), ValidationError> {
             Rule::XmlEncoding,
             format!("declared encoding '{}' is not UTF-8", value.chars().take(32).collect::<String>()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::char_data_len;
+
+    /// The word-at-a-time scan agrees with a byte loop on `<` and never misses `&`/`>`.
+    #[test]
+    fn char_data_len_matches_byte_loop() {
+        let alphabet: &[u8] = b"a<&> \xc3\xa9";
+        for len in 0..20usize {
+            for seed in 0..400u32 {
+                let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(len as u32);
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        alphabet[(x as usize) % alphabet.len()]
+                    })
+                    .collect();
+                let want_len = bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len());
+                let want_special = bytes[..want_len].iter().any(|&b| b == b'&' || b == b'>');
+                let (got_len, got_special) = char_data_len(&bytes);
+                assert_eq!(got_len, want_len, "{bytes:?}");
+                assert!(got_special || !want_special, "{bytes:?}");
+            }
+        }
     }
 }

@@ -212,6 +212,12 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
+/// Name equality without a libc call for the short names ISO uses.
+#[inline]
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 pub(crate) fn local_name(qname: &str) -> &str {
     match qname.bytes().rposition(|b| b == b':') {
         Some(i) => qname.get(i + 1..).unwrap_or(qname),
