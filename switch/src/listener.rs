@@ -74,6 +74,7 @@ pub async fn serve_tls(tcp: TcpListener, args: ListenerArgs, shutdown: Cancellat
             };
             if let Err(why) = result {
                 tracing::warn!(%peer, transport = "tls", reason = %why, "participant connection refused or ended");
+                refused("tls", &why);
             }
             drop(slot);
         });
@@ -107,11 +108,26 @@ pub async fn serve_quic(endpoint: quinn::Endpoint, args: ListenerArgs, shutdown:
             };
             if let Err(why) = result {
                 tracing::warn!(%peer, transport = "quic", reason = %why, "participant connection refused or ended");
+                refused("quic", &why);
             }
             drop(slot);
         });
     }
     endpoint.close(0u32.into(), b"shutdown");
+}
+
+/// Counts a refused or failed connection by transport and a coarse reason (the log line has the
+/// detail): `handshake` (TLS/QUIC, certificate, version), `identity` (no tenant), `protocol`.
+fn refused(transport: &'static str, why: &str) {
+    let reason = if why.contains("handshake") || why.contains("certificate without a name") {
+        "handshake"
+    } else if why.contains("not mapped to a tenant") {
+        "identity"
+    } else {
+        "protocol"
+    };
+    metrics::counter!("switchyard_connections_refused_total", "transport" => transport, "reason" => reason)
+        .increment(1);
 }
 
 async fn tls_handshake(tcp: TcpStream, args: &ListenerArgs) -> Result<(BoxStream, String), String> {
