@@ -242,7 +242,7 @@ async fn serve(
             FrameKind::Submit => {
                 next_msg += 1;
                 if let Some((delay, answer)) = decide(&config, &stats, &limits, &frame, next_msg) {
-                    reply_later(&tx, delay, answer);
+                    reply(&tx, delay, answer).await;
                 }
             }
             _ => {}
@@ -255,9 +255,11 @@ async fn send(tx: &mpsc::Sender<Frame>, frame: Frame) {
     let _ = tx.send(frame).await;
 }
 
-fn reply_later(tx: &mpsc::Sender<Frame>, delay: Duration, frame: Frame) {
+/// Answers at once (waiting for room in the writer: backpressure on the reader, never a silent
+/// drop), or after `delay` from a task of its own so later submissions are not held up.
+async fn reply(tx: &mpsc::Sender<Frame>, delay: Duration, frame: Frame) {
     if delay.is_zero() {
-        let _ = tx.try_send(frame);
+        let _ = tx.send(frame).await;
         return;
     }
     let tx = tx.clone();
