@@ -108,6 +108,8 @@ pub struct NodeConfig {
     pub listen_quic: Option<SocketAddr>,
     /// The admin HTTP listener (health, metrics, operator API); off when `None`.
     pub admin_listen: Option<SocketAddr>,
+    /// HS256 key for the admin API's bearer tokens; without it `/v1` refuses every request.
+    pub admin_jwt: Option<crate::admin::JwtKey>,
     pub server_identity: Identity,
     /// The CA that issues participant certificates.
     pub participant_ca: Vec<CertificateDer<'static>>,

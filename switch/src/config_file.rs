@@ -66,6 +66,8 @@ pub struct RawNode {
 #[serde(deny_unknown_fields)]
 pub struct RawAdmin {
     pub listen: String,
+    /// A file holding the HS256 key (at least 32 bytes) for the `/v1` API's bearer tokens.
+    pub jwt_secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,6 +174,16 @@ pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
     raw.validate(path.parent().unwrap_or(Path::new(".")))
 }
 
+fn jwt_key(path: &Path) -> Result<crate::admin::JwtKey, ConfigError> {
+    let key = "admin.jwt_secret_file";
+    let bytes = std::fs::read(path).map_err(|e| err(key, format!("{}: {e}", path.display())))?;
+    let trimmed = bytes.trim_ascii();
+    if trimmed.len() < 32 {
+        return Err(err(key, format!("{}: the key must be at least 32 bytes", path.display())));
+    }
+    Ok(crate::admin::JwtKey(trimmed.into()))
+}
+
 fn bounded(key: &str, value: u64, min: u64, max: u64) -> Result<usize, ConfigError> {
     if value < min || value > max {
         return Err(err(key, format!("{value} is outside {min}..={max}")));
@@ -213,7 +225,13 @@ impl RawConfig {
             data_dir: resolve(&self.node.data_dir),
             listen,
             listen_quic,
-            admin_listen: self.admin.map(|a| address("admin.listen", &a.listen)).transpose()?,
+            admin_listen: self.admin.as_ref().map(|a| address("admin.listen", &a.listen)).transpose()?,
+            admin_jwt: self
+                .admin
+                .as_ref()
+                .and_then(|a| a.jwt_secret_file.as_ref())
+                .map(|f| jwt_key(&resolve(f)))
+                .transpose()?,
             server_identity,
             participant_ca,
             tenants,

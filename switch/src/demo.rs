@@ -283,6 +283,7 @@ pub fn node_config(
         listen: loopback(),
         listen_quic: (settings.transport == Transport::Quic).then(loopback),
         admin_listen: None,
+        admin_jwt: None,
         server_identity: certs.identity("switchyard-node")?,
         participant_ca: ca,
         tenants,

@@ -177,6 +177,8 @@ impl Node {
                     journal: journal.clone(),
                     limits: config.limits.clone(),
                     journal_tuning: config.journal,
+                    state: state.clone(),
+                    jwt: config.admin_jwt.clone(),
                 };
                 let (bound, task) = admin::start(at, state, shutdown.clone())
                     .await
