@@ -15,6 +15,10 @@ use switchyard::demo::{self, DemoSettings};
 #[derive(Debug, Parser)]
 #[command(name = "switchyard", version, about = "ISO 20022 payment message switch")]
 struct Cli {
+    /// Log format on stderr: `text` for people, `json` (one object per line) for log shippers.
+    /// The level filter comes from RUST_LOG (default `warn`).
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -163,13 +167,15 @@ fn ppm(rate: f64, flag: &str) -> anyhow::Result<u32> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr);
+    if cli.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

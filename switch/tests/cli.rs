@@ -100,3 +100,30 @@ async fn payment_show_audit_verify_and_reindex_on_a_real_data_dir() {
     assert!(ok);
     assert_eq!(before, after, "a rebuilt chain has the same head");
 }
+
+#[test]
+fn json_logs_of_a_full_flow_parse_and_never_show_names_or_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["--log-format", "json", "demo", "--duration", "1", "--rate", "50", "--data", &data])
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() > 50, "debug logs of 50 payments");
+    for line in &lines {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value.get("level").is_some() && value.get("fields").is_some(), "{line}");
+    }
+    assert!(
+        logs.contains("\"tenant\":\"bank-a\"") && logs.contains("\"uetr\""),
+        "payment lines carry tenant and UETR"
+    );
+    // The demo's pacs.008 names its debtor and creditor and their accounts: none may be logged.
+    for secret in ["Thandi", "Mokoena", "Pieter", "Merwe", "62001234567", "10987654321"] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+}
