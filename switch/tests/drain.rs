@@ -23,8 +23,12 @@ async fn stopping_under_load_delivers_every_acknowledged_outcome() {
     let template = read_pacs008(switchyard::demo::TEMPLATE, &Limits::default()).unwrap();
     let factory = MessageFactory::new(template, "DRAIN").sending_as(&switchyard::demo::demo_bic("bank-a"));
 
+    // The stop begins once 64 payments are acknowledged (by progress, not by wall-clock time, so
+    // a slow machine cannot make it start before the load does).
+    let (under_load, started) = tokio::sync::oneshot::channel::<()>();
+    let mut under_load = Some(under_load);
     let stopper = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(30), started).await;
         node.stop().await.unwrap()
     });
     let mut statuses: HashMap<u64, Vec<TxStatus>> = HashMap::new();
@@ -48,6 +52,12 @@ async fn stopping_under_load_delivers_every_acknowledged_outcome() {
             FrameKind::Status => {
                 let status = read_pacs002(&frame.payload, &Limits::default()).unwrap().txs[0].tx_sts;
                 statuses.entry(frame.correlation).or_default().push(status);
+                let acked = statuses.values().filter(|s| s.first() == Some(&TxStatus::ACTC)).count();
+                if acked >= 64 {
+                    if let Some(signal) = under_load.take() {
+                        let _ = signal.send(());
+                    }
+                }
                 if status != TxStatus::ACTC {
                     in_flight -= 1;
                 }

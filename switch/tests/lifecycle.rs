@@ -18,19 +18,19 @@ async fn a_noisy_tenant_is_refused_while_a_quiet_one_is_served() {
     let node = start_node_with(&f, |config| {
         config.limits.credit_window = 64;
         for t in &mut config.tenants {
-            let per_second = NonZeroU32::new(if t.name == "bank-a" { 20 } else { 1_000 }).unwrap();
+            let per_second = NonZeroU32::new(if t.name == "bank-a" { 5 } else { 1_000 }).unwrap();
             t.rate = RateSpec { per_second, burst: per_second };
         }
     })
     .await;
-    // bank-a sends 200 payments as fast as its window allows: ten times its 20/s.
+    // bank-a sends 200 payments as fast as its window allows: far above its 5/s (a slow machine that needs even 10 s for them still leaves >= 100 refused).
     let (noisy, quiet) =
         tokio::join!(run_participant(&f, &node, "bank-a", 200), run_participant(&f, &node, "bank-b", 100));
     let refused = noisy.values().filter(|s| s.as_slice() == [TxStatus::RJCT]).count();
     let settled = noisy.values().filter(|s| s.as_slice() == [TxStatus::ACTC, TxStatus::ACSC]).count();
     assert_eq!(refused + settled, 200, "every noisy submission answered: {noisy:?}");
     assert!(refused >= 100, "most of the noisy tenant's excess is refused explicitly ({refused})");
-    assert!(settled >= 20, "its burst is served ({settled})");
+    assert!(settled >= 5, "its burst is served ({settled})");
     assert!(
         quiet.values().all(|s| s.as_slice() == [TxStatus::ACTC, TxStatus::ACSC]),
         "the quiet tenant sees no rejection"
