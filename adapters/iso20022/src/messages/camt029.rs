@@ -49,8 +49,8 @@ pub fn read_camt029(input: &[u8], limits: &Limits) -> Result<Camt029, Validation
     let root = document_root(&parts, "camt.029", "RsltnOfInvstgtn")?;
     let tree = &parts.tree;
     let mut txs = Vec::new();
-    for d in tree.children(root).filter(|&c| tree.nodes[c as usize].local == "CxlDtls") {
-        for t in tree.children(d).filter(|&c| tree.nodes[c as usize].local == "TxInfAndSts") {
+    for d in tree.children_named(root, "CxlDtls") {
+        for t in tree.children_named(d, "TxInfAndSts") {
             txs.push(read_tx(tree, t));
         }
     }

@@ -46,8 +46,8 @@ pub fn read_camt056(input: &[u8], limits: &Limits) -> Result<Camt056, Validation
     let root = document_root(&parts, "camt.056", "FIToFIPmtCxlReq")?;
     let tree = &parts.tree;
     let mut txs = Vec::new();
-    for u in tree.children(root).filter(|&c| tree.nodes[c as usize].local == "Undrlyg") {
-        for t in tree.children(u).filter(|&c| tree.nodes[c as usize].local == "TxInf") {
+    for u in tree.children_named(root, "Undrlyg") {
+        for t in tree.children_named(u, "TxInf") {
             txs.push(read_tx(tree, t)?);
         }
     }

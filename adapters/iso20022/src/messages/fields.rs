@@ -26,10 +26,7 @@ pub(crate) fn text_at(tree: &Tree<'_>, node: u32, path: &str) -> Option<String> 
 
 /// All texts of children named `name` below `node`.
 pub(crate) fn texts_of(tree: &Tree<'_>, node: u32, name: &str) -> Vec<String> {
-    tree.children(node)
-        .filter(|&c| tree.nodes[c as usize].local == name)
-        .map(|c| tree.text(c).into_owned())
-        .collect()
+    tree.children_named(node, name).map(|c| tree.text(c).into_owned()).collect()
 }
 
 /// Reads `FinInstnId/BICFI` (or `BIC`) and `FinInstnId/ClrSysMmbId` of an agent element.

@@ -105,8 +105,7 @@ pub fn read_pacs002(input: &[u8], limits: &Limits) -> Result<StatusReport, Valid
         .ok_or_else(|| Rule::WrongMessageType.at("/Document", "no FIToFIPmtStsRpt"))?;
     let grp = tree.child(root, "GrpHdr").unwrap_or(root);
     let og = tree.child(root, "OrgnlGrpInfAndSts");
-    let tx_nodes: Vec<u32> =
-        tree.children(root).filter(|&c| tree.nodes[c as usize].local == "TxInfAndSts").collect();
+    let tx_nodes: Vec<u32> = tree.children_named(root, "TxInfAndSts").collect();
     let orig = og.or_else(|| tx_nodes.first().and_then(|&t| tree.child(t, "OrgnlGrpInf")));
     let grp_sts = og.and_then(|g| text_at(tree, g, "GrpSts")).and_then(|s| TxStatus::parse(&s));
     let (grp_reason, _, _, grp_addtl_inf) = reason(tree, og);

@@ -61,11 +61,7 @@ pub fn read_pacs004(input: &[u8], limits: &Limits) -> Result<Pacs004, Validation
     let root = document_root(&parts, "pacs.004", "PmtRtr")?;
     let tree = &parts.tree;
     let grp = tree.child(root, "GrpHdr").unwrap_or(root);
-    let txs = tree
-        .children(root)
-        .filter(|&c| tree.nodes[c as usize].local == "TxInf")
-        .map(|t| read_tx(tree, t))
-        .collect::<Result<Vec<_>, _>>()?;
+    let txs = tree.children_named(root, "TxInf").map(|t| read_tx(tree, t)).collect::<Result<Vec<_>, _>>()?;
     Ok(Pacs004 {
         app_hdr: parts.app_hdr.map(|(n, s)| read_app_hdr(tree, n, &s.msg_def)),
         msg_id: text_at(tree, grp, "MsgId").unwrap_or_default(),

@@ -173,11 +173,8 @@ fn read_model(parts: &Parts<'_>, doc: u32) -> Result<Pacs008, ValidationError> {
         .ok_or_else(|| Rule::WrongMessageType.at("/Document", "no FIToFICstmrCdtTrf"))?;
     let grp =
         tree.child(root, "GrpHdr").ok_or_else(|| Rule::XsdMissingElement.at("/Document", "no GrpHdr"))?;
-    let txs = tree
-        .children(root)
-        .filter(|&c| tree.nodes[c as usize].local == "CdtTrfTxInf")
-        .map(|c| read_tx(tree, c))
-        .collect::<Result<Vec<_>, _>>()?;
+    let txs =
+        tree.children_named(root, "CdtTrfTxInf").map(|c| read_tx(tree, c)).collect::<Result<Vec<_>, _>>()?;
     Ok(Pacs008 {
         app_hdr: parts.app_hdr.map(|(n, s)| read_app_hdr(tree, n, &s.msg_def)),
         msg_id: text_at(tree, grp, "MsgId").unwrap_or_default(),

@@ -62,11 +62,8 @@ pub fn read_pacs009(input: &[u8], limits: &Limits) -> Result<Pacs009, Validation
     let root = document_root(&parts, "pacs.009", "FICdtTrf")?;
     let tree = &parts.tree;
     let grp = tree.child(root, "GrpHdr").unwrap_or(root);
-    let txs = tree
-        .children(root)
-        .filter(|&c| tree.nodes[c as usize].local == "CdtTrfTxInf")
-        .map(|t| read_tx(tree, t))
-        .collect::<Result<Vec<_>, _>>()?;
+    let txs =
+        tree.children_named(root, "CdtTrfTxInf").map(|t| read_tx(tree, t)).collect::<Result<Vec<_>, _>>()?;
     Ok(Pacs009 {
         app_hdr: parts.app_hdr.map(|(n, s)| read_app_hdr(tree, n, &s.msg_def)),
         msg_id: text_at(tree, grp, "MsgId").unwrap_or_default(),

@@ -53,11 +53,7 @@ pub fn read_pacs028(input: &[u8], limits: &Limits) -> Result<Pacs028, Validation
         orgnl_cre_dt_tm: text_at(tree, g, "OrgnlCreDtTm"),
         ..OriginalRef::default()
     });
-    let txs = tree
-        .children(root)
-        .filter(|&c| tree.nodes[c as usize].local == "TxInf")
-        .map(|t| read_tx(tree, t))
-        .collect();
+    let txs = tree.children_named(root, "TxInf").map(|t| read_tx(tree, t)).collect();
     Ok(Pacs028 {
         app_hdr: parts.app_hdr.map(|(n, s)| read_app_hdr(tree, n, &s.msg_def)),
         msg_id: text_at(tree, grp, "MsgId").unwrap_or_default(),

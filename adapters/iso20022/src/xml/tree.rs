@@ -111,9 +111,14 @@ impl<'a> Tree<'a> {
         Children { tree: self, next }
     }
 
+    /// Children of `i` with local name `name`, in document order (repeated elements).
+    pub(crate) fn children_named<'t>(&'t self, i: u32, name: &'t str) -> impl Iterator<Item = u32> + 't {
+        self.children(i).filter(move |&c| self.nodes[c as usize].local == name)
+    }
+
     /// First child of `i` with local name `name`.
     pub(crate) fn child(&self, i: u32, name: &str) -> Option<u32> {
-        self.children(i).find(|&c| self.nodes[c as usize].local == name)
+        self.children_named(i, name).next()
     }
 
     /// Follows a `/`-separated chain of first-matching children.
