@@ -9,6 +9,7 @@
 //! - [`messages`]: pacs.008 messages with fresh identifiers.
 
 pub mod client;
+pub mod cmd;
 pub mod loadgen;
 pub mod messages;
 pub mod report;

@@ -1,0 +1,7 @@
+//! The subcommands of the `switchyard-bench` binary, one module each.
+
+pub mod crash;
+pub mod echo;
+pub mod load;
+pub mod peer;
+pub mod sweep;
