@@ -5,10 +5,12 @@
 //! fingerprint is a resend and gets the stored status; same key with another fingerprint is a
 //! conflicting duplicate (DUPL).
 //!
-//! Bound: the index is in memory and rebuilt from the journal on start; its size is the number
-//! of payments the tenant ever sent. Moving it to the sled projection is issue 5's work.
+//! Bound: memory holds only the payments that are not final yet, plus final ones until the
+//! state store has projected their outcome; older keys are answered from the store (the
+//! lifetime index), which the tenant actor looks up and passes in as [`Stored`] — so this
+//! machine stays pure, and memory and start-up time do not grow with the tenant's history.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::domain::{Fingerprint, Outcome};
 
@@ -27,6 +29,17 @@ pub enum Known {
 struct Entry {
     fingerprint: Fingerprint,
     known: Known,
+    msg_id: String,
+}
+
+/// What the durable index (the state store) knows of a submission's keys, for keys memory no
+/// longer holds. The caller looks it up only when [`Admission::needs_stored`] says so.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// The stored payment with this UETR: its fingerprint and where it is.
+    pub payment: Option<(Fingerprint, Known)>,
+    /// The UETR of the stored payment that used this MsgId, if any.
+    pub msg_id_owner: Option<String>,
 }
 
 /// The answer to a submission.
@@ -49,12 +62,33 @@ pub struct Admission {
     in_flight: usize,
     by_uetr: HashMap<String, Entry>,
     uetr_by_msg_id: HashMap<String, String>,
+    /// Final payments still in memory, oldest first, each with a journal sequence number at or
+    /// after its outcome record's: forgotten once the store has projected past it.
+    finals: VecDeque<(u64, String)>,
 }
 
 impl Admission {
     #[must_use]
     pub fn new(max_in_flight: usize) -> Self {
-        Self { max_in_flight, in_flight: 0, by_uetr: HashMap::new(), uetr_by_msg_id: HashMap::new() }
+        Self {
+            max_in_flight,
+            in_flight: 0,
+            by_uetr: HashMap::new(),
+            uetr_by_msg_id: HashMap::new(),
+            finals: VecDeque::new(),
+        }
+    }
+
+    /// Whether deciding on this UETR needs the stored view (memory does not hold it).
+    #[must_use]
+    pub fn needs_stored(&self, uetr: &str) -> bool {
+        !self.by_uetr.contains_key(uetr)
+    }
+
+    /// Payments held in memory (in flight, or final and not yet projected).
+    #[must_use]
+    pub fn held(&self) -> usize {
+        self.by_uetr.len()
     }
 
     /// Payments admitted and not yet final.
@@ -64,22 +98,26 @@ impl Admission {
     }
 
     /// Decides on a submission; on `Admit` the payment counts against the budget as `Pending`.
-    pub fn admit(&mut self, uetr: &str, msg_id: &str, fingerprint: Fingerprint) -> Decision {
-        if let Some(entry) = self.by_uetr.get(uetr) {
-            return if entry.fingerprint == fingerprint {
-                Decision::Resend(entry.known.clone())
+    /// `stored` is what the durable index knows (empty when memory holds the UETR).
+    pub fn admit(&mut self, uetr: &str, msg_id: &str, fingerprint: Fingerprint, stored: &Stored) -> Decision {
+        let known = self.by_uetr.get(uetr).map(|e| (e.fingerprint, &e.known));
+        if let Some((fp, known)) = known.or(stored.payment.as_ref().map(|(fp, k)| (*fp, k))) {
+            return if fp == fingerprint {
+                Decision::Resend(known.clone())
             } else {
                 Decision::Conflict { key: "UETR" }
             };
         }
-        if self.uetr_by_msg_id.contains_key(msg_id) {
+        let stored_owner = stored.msg_id_owner.as_deref().is_some_and(|owner| owner != uetr);
+        if self.uetr_by_msg_id.contains_key(msg_id) || stored_owner {
             return Decision::Conflict { key: "MsgId" };
         }
         if self.in_flight >= self.max_in_flight {
             return Decision::OverBudget { in_flight: self.in_flight, limit: self.max_in_flight };
         }
         self.in_flight += 1;
-        self.by_uetr.insert(uetr.to_owned(), Entry { fingerprint, known: Known::Pending });
+        self.by_uetr
+            .insert(uetr.to_owned(), Entry { fingerprint, known: Known::Pending, msg_id: msg_id.to_owned() });
         self.uetr_by_msg_id.insert(msg_id.to_owned(), uetr.to_owned());
         Decision::Admit
     }
@@ -101,21 +139,47 @@ impl Admission {
         self.uetr_by_msg_id.remove(msg_id);
     }
 
-    /// The outcome is durable. In-doubt payments keep their budget slot until resolved.
-    pub fn finished(&mut self, uetr: &str, outcome: Outcome) {
+    /// The outcome is durable, and the journal has made everything up to `durable_seq` (at
+    /// or after the outcome record) durable. In-doubt payments keep their budget slot until
+    /// resolved; final ones stay in memory until [`Admission::forget_projected`] passes
+    /// `durable_seq`.
+    pub fn finished(&mut self, uetr: &str, outcome: Outcome, durable_seq: u64) {
         if let Some(entry) = self.by_uetr.get_mut(uetr) {
             let was_counted = !matches!(entry.known, Known::Final(_));
-            if was_counted && outcome.is_final() {
+            let is_final = outcome.is_final();
+            if was_counted && is_final {
                 self.in_flight = self.in_flight.saturating_sub(1);
             }
             entry.known = Known::Final(outcome);
+            if was_counted && is_final {
+                self.finals.push_back((durable_seq, uetr.to_owned()));
+            }
         }
     }
 
-    /// Rebuilds state during recovery: a payment accepted earlier.
+    /// Drops final payments whose outcome the store has applied (`projected_seq`): the stored
+    /// view answers for them from now on. Returns how many were dropped.
+    pub fn forget_projected(&mut self, projected_seq: u64) -> usize {
+        let mut dropped = 0;
+        while let Some((_, uetr)) = self.finals.front().filter(|(seq, _)| *seq <= projected_seq) {
+            if let Some(entry) = self.by_uetr.remove(uetr) {
+                if self.uetr_by_msg_id.get(&entry.msg_id) == Some(uetr) {
+                    self.uetr_by_msg_id.remove(&entry.msg_id);
+                }
+            }
+            self.finals.pop_front();
+            dropped += 1;
+        }
+        dropped
+    }
+
+    /// Rebuilds state during recovery: a payment accepted earlier, without an outcome yet.
     pub fn restore_accepted(&mut self, uetr: &str, msg_id: &str, fingerprint: Fingerprint) {
         self.in_flight += 1;
-        self.by_uetr.insert(uetr.to_owned(), Entry { fingerprint, known: Known::Accepted });
+        self.by_uetr.insert(
+            uetr.to_owned(),
+            Entry { fingerprint, known: Known::Accepted, msg_id: msg_id.to_owned() },
+        );
         self.uetr_by_msg_id.insert(msg_id.to_owned(), uetr.to_owned());
     }
 
@@ -130,32 +194,63 @@ impl Admission {
 mod tests {
     use super::*;
 
+    impl Admission {
+        fn admit_mem(&mut self, uetr: &str, msg_id: &str, fp: Fingerprint) -> Decision {
+            self.admit(uetr, msg_id, fp, &Stored::default())
+        }
+    }
+
+    #[test]
+    fn projected_finals_leave_memory_and_the_store_answers() {
+        let mut a = Admission::new(10);
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Admit);
+        a.accepted("u1");
+        a.finished("u1", Outcome::Settled, 5);
+        assert_eq!(a.forget_projected(4), 0, "not projected yet: still answered from memory");
+        assert!(!a.needs_stored("u1"));
+        assert_eq!(a.forget_projected(5), 1);
+        assert!(a.needs_stored("u1"));
+        assert_eq!(a.held(), 0);
+        // The store's answers decide now.
+        let stored =
+            Stored { payment: Some((FP_A, Known::Final(Outcome::Settled))), msg_id_owner: Some("u1".into()) };
+        assert_eq!(a.admit("u1", "m1", FP_A, &stored), Decision::Resend(Known::Final(Outcome::Settled)));
+        assert_eq!(a.admit("u1", "m1", FP_B, &stored), Decision::Conflict { key: "UETR" });
+        let msg_only = Stored { payment: None, msg_id_owner: Some("u1".into()) };
+        assert_eq!(a.admit("u2", "m1", FP_A, &msg_only), Decision::Conflict { key: "MsgId" });
+        // In-doubt payments are not final: they stay in memory.
+        assert_eq!(a.admit_mem("u3", "m3", FP_A), Decision::Admit);
+        a.finished("u3", Outcome::InDoubt, 9);
+        assert_eq!(a.forget_projected(100), 0);
+        assert_eq!(a.in_flight(), 1);
+    }
+
     const FP_A: Fingerprint = Fingerprint([1; 16]);
     const FP_B: Fingerprint = Fingerprint([2; 16]);
 
     #[test]
     fn resend_conflict_and_budget() {
         let mut a = Admission::new(2);
-        assert_eq!(a.admit("u1", "m1", FP_A), Decision::Admit);
-        assert_eq!(a.admit("u1", "m9", FP_A), Decision::Resend(Known::Pending));
-        assert_eq!(a.admit("u1", "m1", FP_B), Decision::Conflict { key: "UETR" });
-        assert_eq!(a.admit("u2", "m1", FP_A), Decision::Conflict { key: "MsgId" });
-        assert_eq!(a.admit("u2", "m2", FP_A), Decision::Admit);
-        assert_eq!(a.admit("u3", "m3", FP_A), Decision::OverBudget { in_flight: 2, limit: 2 });
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Admit);
+        assert_eq!(a.admit_mem("u1", "m9", FP_A), Decision::Resend(Known::Pending));
+        assert_eq!(a.admit_mem("u1", "m1", FP_B), Decision::Conflict { key: "UETR" });
+        assert_eq!(a.admit_mem("u2", "m1", FP_A), Decision::Conflict { key: "MsgId" });
+        assert_eq!(a.admit_mem("u2", "m2", FP_A), Decision::Admit);
+        assert_eq!(a.admit_mem("u3", "m3", FP_A), Decision::OverBudget { in_flight: 2, limit: 2 });
         a.accepted("u1");
-        assert_eq!(a.admit("u1", "m1", FP_A), Decision::Resend(Known::Accepted));
-        a.finished("u1", Outcome::Settled);
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Resend(Known::Accepted));
+        a.finished("u1", Outcome::Settled, 7);
         assert_eq!(a.in_flight(), 1);
-        assert_eq!(a.admit("u3", "m3", FP_A), Decision::Admit);
-        assert_eq!(a.admit("u1", "m1", FP_A), Decision::Resend(Known::Final(Outcome::Settled)));
+        assert_eq!(a.admit_mem("u3", "m3", FP_A), Decision::Admit);
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Resend(Known::Final(Outcome::Settled)));
     }
 
     #[test]
     fn abandon_frees_the_slot_and_the_keys() {
         let mut a = Admission::new(1);
-        assert_eq!(a.admit("u1", "m1", FP_A), Decision::Admit);
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Admit);
         a.abandon("u1", "m1");
         assert_eq!(a.in_flight(), 0);
-        assert_eq!(a.admit("u1", "m1", FP_B), Decision::Admit);
+        assert_eq!(a.admit_mem("u1", "m1", FP_B), Decision::Admit);
     }
 }

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use crate::admission::Stored;
 use crate::record::JournalRecord;
 
 /// Called once the record is durable (its batch fdatasync'ed), with its sequence number.
@@ -28,6 +29,35 @@ pub trait JournalPort: Send + Sync + 'static {
     /// durable, or with the failure (e.g. `Full` when the queue is at its bound, synchronously,
     /// before `append` returns). Never blocks.
     fn append(&self, record: &JournalRecord, done: DurableCallback);
+}
+
+/// The durable idempotency index (the state store) for keys a tenant's memory let go of, and
+/// the two sequence numbers that say when letting go is safe.
+pub trait HistoryPort: Send + Sync + 'static {
+    /// What the store knows of this tenant's UETR and MsgId. An error means the store cannot
+    /// answer; the submission is then refused as busy rather than risk a duplicate.
+    fn stored(&self, tenant: &str, uetr: &str, msg_id: &str) -> Result<Stored, String>;
+    /// The last sequence number the journal has made durable.
+    fn durable_seq(&self) -> u64;
+    /// The last journal sequence number the store has applied.
+    fn projected_seq(&self) -> u64;
+}
+
+/// No store behind the tenants: nothing is ever forgotten (tests and tools).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoHistory;
+
+impl HistoryPort for NoHistory {
+    fn stored(&self, _: &str, _: &str, _: &str) -> Result<Stored, String> {
+        Ok(Stored::default())
+    }
+    /// Past every projected seq, so no final payment is ever dropped from memory.
+    fn durable_seq(&self) -> u64 {
+        u64::MAX
+    }
+    fn projected_seq(&self) -> u64 {
+        0
+    }
 }
 
 /// What a frame on a connection means, in the actors' terms (wire kinds map 1:1).

@@ -1,7 +1,7 @@
 //! Property tests of the pure machines against reference models and invariants.
 
 use proptest::prelude::*;
-use switchyard_actors::admission::{Admission, Decision, Known};
+use switchyard_actors::admission::{Admission, Decision, Known, Stored};
 use switchyard_actors::breaker::{Breaker, BreakerLimits, BreakerState};
 use switchyard_actors::payment::{PaymentEffect, PaymentEvent, PaymentLimits, PaymentMachine, Phase};
 use switchyard_actors::{Fingerprint, Outcome};
@@ -83,16 +83,33 @@ proptest! {
     }
 
     /// Admission against a reference model: a map of UETR → (MsgId, fingerprint, final?).
+    /// A simulated state store projects the model now and then (op 3); admission then forgets
+    /// projected final payments and must decide exactly as the all-in-memory model does,
+    /// asking the store for what it forgot.
     #[test]
-    fn admission_matches_its_model(ops in proptest::collection::vec((0u8..3, 0u8..6, 0u8..6, 0u8..2), 0..200)) {
+    fn admission_matches_its_model(ops in proptest::collection::vec((0u8..4, 0u8..6, 0u8..6, 0u8..2), 0..200)) {
         let limit = 4;
         let mut a = Admission::new(limit);
         let mut model: std::collections::HashMap<u8, (u8, u8, bool)> = Default::default();
+        let mut store: std::collections::HashMap<u8, (u8, u8, bool)> = Default::default();
+        let mut seq = 0u64;
         for (op, uetr, msg, fp) in ops {
             let (u, m, f) = (format!("u{uetr}"), format!("m{msg}"), Fingerprint([fp; 16]));
+            seq += 1;
             match op {
                 0 => {
-                    let got = a.admit(&u, &m, f);
+                    let stored = if a.needs_stored(&u) {
+                        Stored {
+                            payment: store.get(&uetr).map(|(_, sfp, done)| {
+                                let known = if *done { Known::Final(Outcome::Settled) } else { Known::Accepted };
+                                (Fingerprint([*sfp; 16]), known)
+                            }),
+                            msg_id_owner: store.iter().find(|(_, (mm, _, _))| *mm == msg).map(|(k, _)| format!("u{k}")),
+                        }
+                    } else {
+                        Stored::default()
+                    };
+                    let got = a.admit(&u, &m, f, &stored);
                     let in_flight = model.values().filter(|(_, _, done)| !done).count();
                     let want = match model.get(&uetr) {
                         Some((_, mfp, _)) if *mfp == fp => "resend",
@@ -113,13 +130,18 @@ proptest! {
                     }
                 }
                 1 => {
-                    a.finished(&u, Outcome::Settled);
-                    if let Some(entry) = model.get_mut(&uetr) {
+                    if let Some(entry) = model.get_mut(&uetr).filter(|e| !e.2) {
+                        a.finished(&u, Outcome::Settled, seq);
                         entry.2 = true;
                         prop_assert_eq!(a.lookup(&u), Some(&Known::Final(Outcome::Settled)));
                     }
                 }
-                _ => a.accepted(&u),
+                2 => a.accepted(&u),
+                _ => {
+                    store = model.clone();
+                    a.forget_projected(seq);
+                    prop_assert_eq!(a.held(), model.values().filter(|(_, _, done)| !done).count());
+                }
             }
             prop_assert_eq!(a.in_flight(), model.values().filter(|(_, _, done)| !done).count());
         }

@@ -85,6 +85,9 @@ pub struct JournalTuning {
     pub max_batch_records: usize,
     pub queue_capacity: usize,
     pub sync: SyncMode,
+    /// How often the state store is checkpointed and the journal segments it covers are
+    /// archived (`None`: never; every segment stays live and is scanned at start).
+    pub checkpoint_interval: Option<Duration>,
 }
 
 impl Default for JournalTuning {
@@ -94,6 +97,7 @@ impl Default for JournalTuning {
             max_batch_records: 4096,
             queue_capacity: 65_536,
             sync: SyncMode::Fdatasync,
+            checkpoint_interval: Some(Duration::from_secs(10)),
         }
     }
 }

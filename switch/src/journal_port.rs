@@ -6,8 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::Sender;
 
-use switchyard_actors::ports::{DurableCallback, JournalFailure, JournalPort};
+use switchyard_actors::admission::{Known, Stored};
+use switchyard_actors::ports::{DurableCallback, HistoryPort, JournalFailure, JournalPort};
 use switchyard_actors::JournalRecord;
+use switchyard_journal::state::StateStore;
 use switchyard_journal::{codec, Journal, JournalError};
 
 /// Adapts a [`Journal`] handle; durable records are also offered to the state projector.
@@ -46,5 +48,32 @@ impl JournalPort for JournalAdapter {
                 done(Err(failure(&e)));
             }
         }
+    }
+}
+
+/// The state store as the tenants' durable idempotency index ([`HistoryPort`]): keys a tenant
+/// let go of are answered from the projection, which is never behind what they let go of.
+#[derive(Debug, Clone)]
+pub struct StateHistory {
+    pub store: StateStore,
+    pub journal: Journal,
+}
+
+impl HistoryPort for StateHistory {
+    fn stored(&self, tenant: &str, uetr: &str, msg_id: &str) -> Result<Stored, String> {
+        let payment = self.store.idempotency(tenant, uetr).map_err(|e| e.to_string())?.map(|entry| {
+            let known = entry.outcome.map_or(Known::Accepted, Known::Final);
+            (entry.fingerprint, known)
+        });
+        let msg_id_owner = self.store.msg_id_owner(tenant, msg_id).map_err(|e| e.to_string())?;
+        Ok(Stored { payment, msg_id_owner })
+    }
+
+    fn durable_seq(&self) -> u64 {
+        self.journal.stats().last_seq
+    }
+
+    fn projected_seq(&self) -> u64 {
+        self.store.applied_seq()
     }
 }

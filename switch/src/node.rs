@@ -9,9 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use ractor::{Actor, ActorRef};
 use rustls::pki_types::ServerName;
-use switchyard_actors::actor::{
-    HistoryEntry, NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs,
-};
+use switchyard_actors::actor::{NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs};
 use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
@@ -25,9 +23,9 @@ use tokio_util::sync::CancellationToken;
 use crate::admin::{self, AdminState};
 use crate::clock::SystemClock;
 use crate::config::NodeConfig;
-use crate::journal_port::JournalAdapter;
+use crate::journal_port::{JournalAdapter, StateHistory};
 use crate::listener::{self, ListenerArgs, TenantEntry};
-use crate::projector::Projector;
+use crate::projector::{Projector, Retention};
 
 /// A running node.
 #[derive(Debug)]
@@ -80,7 +78,12 @@ impl Node {
             .await?
             .with_context(|| format!("state store in {}", state_dir.display()))?
         };
-        let projector = Projector::start(state.clone(), journal_dir.clone(), config.journal.queue_capacity)?;
+        let retention = config
+            .journal
+            .checkpoint_interval
+            .map(|interval| Retention { journal: journal.clone(), interval });
+        let projector =
+            Projector::start(state.clone(), journal_dir.clone(), config.journal.queue_capacity, retention)?;
         let limits = NodeLimits {
             iso: config.limits.iso,
             payment: config.limits.payment,
@@ -88,33 +91,26 @@ impl Node {
             link_window: config.limits.link_window,
             breaker: config.limits.breaker,
         };
-        let ctx = NodeContext::new(
+        let ctx = NodeContext::with_history(
             Arc::new(JournalAdapter { journal: journal.clone(), projector: Some(projector.sender()) }),
             Arc::new(SystemClock),
             limits,
             config.routes.clone(),
+            Arc::new(StateHistory { store: state.clone(), journal: journal.clone() }),
         );
         let ctx_for_drain = Arc::clone(&ctx);
         let tenants = config
             .tenants
             .iter()
             .map(|t| {
-                let history = state
-                    .tenant_history(&t.name)?
-                    .into_iter()
-                    .map(|e| HistoryEntry {
-                        uetr: e.uetr,
-                        msg_id: e.msg_id,
-                        fingerprint: e.fingerprint,
-                        outcome: e.outcome,
-                    })
-                    .collect();
+                // Past payments stay in the state store (the lifetime idempotency index): the
+                // tenant asks it on demand, so start-up does not load the tenant's history.
                 let recovered = state.open_payments(&t.name)?;
                 anyhow::Ok(TenantArgs {
                     tenant: TenantId::new(&t.name),
                     ctx: Arc::clone(&ctx),
                     recovered,
-                    history,
+                    history: Vec::new(),
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use switchyard_actors::JournalRecord;
 use switchyard_journal::state::StateStore;
+use switchyard_journal::Journal;
 
 /// Records applied per sled transaction, at most.
 const BATCH: usize = 256;
@@ -30,14 +31,21 @@ pub struct Projector {
 }
 
 impl Projector {
-    /// Starts the thread; `capacity` bounds the records waiting to be applied.
-    pub fn start(store: StateStore, journal_dir: PathBuf, capacity: usize) -> std::io::Result<Self> {
+    /// Starts the thread; `capacity` bounds the records waiting to be applied. With
+    /// `retention`, every `interval` the store is checkpointed (flushed and fsynced) and the
+    /// journal segments it fully covers are archived, so start-up recovery stays short.
+    pub fn start(
+        store: StateStore,
+        journal_dir: PathBuf,
+        capacity: usize,
+        retention: Option<Retention>,
+    ) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::bounded(capacity);
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("state-projector".into())
-            .spawn(move || run(&store, &journal_dir, &rx, &stopping))?;
+            .spawn(move || run(&store, &journal_dir, &rx, &stopping, retention.as_ref()))?;
         Ok(Self { tx, stop, thread: Some(thread) })
     }
 
@@ -55,9 +63,42 @@ impl Projector {
     }
 }
 
-fn run(store: &StateStore, journal_dir: &Path, rx: &Receiver<(u64, JournalRecord)>, stop: &AtomicBool) {
+/// The journal's retention, driven by the projector: archive what the store has checkpointed.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub journal: Journal,
+    pub interval: Duration,
+}
+
+impl Retention {
+    /// Checkpoints the store, then archives the journal segments it fully covers.
+    fn run(&self, store: &StateStore) {
+        let result = store
+            .checkpoint()
+            .map_err(|e| e.to_string())
+            .and_then(|durable| self.journal.archive_before(durable + 1).map_err(|e| e.to_string()));
+        match result {
+            Ok(0) => {}
+            Ok(moved) => tracing::debug!(segments = moved, "journal segments archived"),
+            Err(error) => tracing::warn!(%error, "state checkpoint or journal archiving failed; will retry"),
+        }
+    }
+}
+
+fn run(
+    store: &StateStore,
+    journal_dir: &Path,
+    rx: &Receiver<(u64, JournalRecord)>,
+    stop: &AtomicBool,
+    retention: Option<&Retention>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut last_checkpoint = Instant::now();
     loop {
+        if let Some(r) = retention.filter(|r| last_checkpoint.elapsed() >= r.interval) {
+            r.run(store);
+            last_checkpoint = Instant::now();
+        }
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(first) => batch.push(first),
             Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Acquire) => break,
@@ -76,6 +117,9 @@ fn run(store: &StateStore, journal_dir: &Path, rx: &Receiver<(u64, JournalRecord
     }
     if let Err(e) = store.catch_up(journal_dir).and_then(|_| store.flush()) {
         tracing::error!(error = %e, "state store: final catch-up failed; run `switchyard reindex`");
+    } else if let Some(r) = retention {
+        // A clean stop leaves only the live tail for the next start to scan.
+        r.run(store);
     }
 }
 

@@ -82,6 +82,29 @@ async fn thousand_payments_are_acknowledged_settled_and_survive_a_restart() {
     let report = read_pacs002(&frame.payload, &Limits::default()).unwrap();
     assert_eq!(report.txs[0].tx_sts, TxStatus::ACSC, "a resend after restart gets the stored final status");
     assert_eq!(f.sim.stats.submissions_of(uetr), 1, "and is not submitted again");
+    // The tenant held none of this history in memory: the state store answered, and it also
+    // catches conflicts — the same UETR with other content, and a stored payment's MsgId reused.
+    let mut conflicting = resend.clone();
+    conflicting.msg_id = "RESEND-2".into();
+    conflicting.txs[0].end_to_end_id = "OTHER-CONTENT".into();
+    let mut reused_msg_id = template.clone();
+    reused_msg_id.msg_id = original.msg_id.clone();
+    reused_msg_id.txs[0].uetr = switchyard_iso20022::Uetr::parse("6f1e2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b");
+    for (n, message) in [conflicting, reused_msg_id].iter().enumerate() {
+        let correlation = 2 + n as u64;
+        p.tx.send(Frame::new(FrameKind::Submit, correlation, switchyard_iso20022::write_pacs008(message)))
+            .await
+            .unwrap();
+        let frame = tokio::time::timeout(TIMEOUT, p.reader.next()).await.unwrap().unwrap().unwrap();
+        let report = read_pacs002(&frame.payload, &Limits::default()).unwrap();
+        assert_eq!(report.txs[0].tx_sts, TxStatus::RJCT, "conflict {n} refused");
+        assert_eq!(
+            report.txs[0].reason,
+            Some(switchyard_iso20022::ReasonCode::DUPL),
+            "conflict {n}: {:?}",
+            report.txs[0]
+        );
+    }
     node.stop().await.unwrap();
 }
 

@@ -9,7 +9,7 @@ use switchyard_iso20022::Limits;
 use super::link::LinkMsg;
 use super::status::StatusWriter;
 use crate::payment::PaymentLimits;
-use crate::ports::{Clock, JournalPort};
+use crate::ports::{Clock, HistoryPort, JournalPort, NoHistory};
 use crate::route::RouteTable;
 
 /// Limits the actors enforce; all from config.
@@ -36,6 +36,8 @@ pub struct NodeContext {
     pub links: RwLock<HashMap<String, ActorRef<LinkMsg>>>,
     pub status: StatusWriter,
     pub counters: Counters,
+    /// The durable idempotency index behind the tenants' memory ([`NoHistory`] by default).
+    pub history: Arc<dyn HistoryPort>,
 }
 
 /// Node-wide event counters (exported as metrics by the composition root).
@@ -62,6 +64,18 @@ impl NodeContext {
         limits: NodeLimits,
         routes: RouteTable,
     ) -> Arc<Self> {
+        Self::with_history(journal, clock, limits, routes, Arc::new(NoHistory))
+    }
+
+    /// As [`NodeContext::new`], with the state store answering for keys tenants let go of.
+    #[must_use]
+    pub fn with_history(
+        journal: Arc<dyn JournalPort>,
+        clock: Arc<dyn Clock>,
+        limits: NodeLimits,
+        routes: RouteTable,
+        history: Arc<dyn HistoryPort>,
+    ) -> Arc<Self> {
         let status = StatusWriter::new(Arc::clone(&clock));
         Arc::new(Self {
             journal,
@@ -71,6 +85,7 @@ impl NodeContext {
             links: RwLock::new(HashMap::new()),
             status,
             counters: Counters::default(),
+            history,
         })
     }
 

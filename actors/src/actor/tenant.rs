@@ -20,7 +20,7 @@ use super::context::NodeContext;
 use super::payment::{PaymentActor, PaymentArgs, Reply};
 use super::session::Refusal;
 use super::status::StatusSubject;
-use crate::admission::{Admission, Decision, Known};
+use crate::admission::{Admission, Decision, Known, Stored};
 use crate::domain::{Fingerprint, Outcome, TenantId};
 use crate::metrics;
 use crate::ports::{JournalFailure, Outbound, WireKind, WireMsg};
@@ -37,7 +37,8 @@ pub struct TenantArgs {
     pub ctx: Arc<NodeContext>,
     /// Payments accepted before a restart that have no outcome yet.
     pub recovered: Vec<AcceptedPayment>,
-    /// Every payment this tenant ever had, from the journal (idempotency keys and outcomes).
+    /// Payments to hold in memory from the start (idempotency keys and outcomes). The node
+    /// passes none: the state store answers for past payments through `NodeContext::history`.
     pub history: Vec<HistoryEntry>,
 }
 
@@ -109,7 +110,12 @@ impl Actor for TenantActor {
         for entry in args.history {
             admission.restore_accepted(&entry.uetr, &entry.msg_id, entry.fingerprint);
             if let Some(outcome) = entry.outcome {
-                admission.finished(&entry.uetr, outcome);
+                admission.finished(&entry.uetr, outcome, args.ctx.history.durable_seq());
+            }
+        }
+        for accepted in &args.recovered {
+            if admission.needs_stored(&accepted.uetr) {
+                admission.restore_accepted(&accepted.uetr, &accepted.msg_id, accepted.fingerprint);
             }
         }
         let state = TenantState { tenant: args.tenant, ctx: args.ctx, admission };
@@ -131,7 +137,9 @@ impl Actor for TenantActor {
                 durable(&myself, state, *submission, *record, result).await?;
             }
             TenantMsg::Finished { uetr, outcome } => {
-                state.admission.finished(&uetr, outcome);
+                // The outcome record is durable, so the journal's durable seq is at or past it.
+                state.admission.finished(&uetr, outcome, state.ctx.history.durable_seq());
+                state.admission.forget_projected(state.ctx.history.projected_seq());
                 in_flight_gauge(state);
             }
         }
@@ -160,7 +168,19 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
         ctx: &state.ctx,
         correlation: sub.correlation,
     };
-    match state.admission.admit(&sub.uetr, &msg_id, sub.fingerprint) {
+    let stored = if state.admission.needs_stored(&sub.uetr) {
+        match state.ctx.history.stored(state.tenant.as_str(), &sub.uetr, &msg_id) {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::error!(tenant = %state.tenant, %error, "idempotency index unreadable; refusing");
+                let detail = "busy: the idempotency index cannot be read; retry later";
+                return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::NARR, detail, sub.credit);
+            }
+        }
+    } else {
+        Stored::default()
+    };
+    match state.admission.admit(&sub.uetr, &msg_id, sub.fingerprint, &stored) {
         Decision::Admit => {
             state.ctx.counters.in_flight.fetch_add(1, Ordering::Relaxed);
         }

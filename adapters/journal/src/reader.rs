@@ -39,7 +39,8 @@ pub struct RecordIter {
     done: bool,
 }
 
-/// Reads every record still in `dir` (after retention, from the first retained one).
+/// Reads every record still in `dir`, archived ones first (after retention deleted some, from
+/// the first retained one).
 pub fn read_all(dir: &Path) -> Result<RecordIter, JournalError> {
     read_from(dir, 0)
 }
@@ -48,7 +49,7 @@ pub fn read_all(dir: &Path) -> Result<RecordIter, JournalError> {
 /// deleted some of them; returns an empty iterator when `from_seq` is past the end. `0` means
 /// "whatever is retained" and never fails with `Truncated` (that is `read_all`).
 pub fn read_from(dir: &Path, from_seq: u64) -> Result<RecordIter, JournalError> {
-    let mut files = segment::list_segments(dir)?;
+    let mut files = segment::list_all_segments(dir)?;
     if let Some(first) = files.first() {
         if from_seq > 0 && from_seq < first.first_seq {
             return Err(JournalError::Truncated { requested: from_seq, first_available: first.first_seq });

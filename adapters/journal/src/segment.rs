@@ -47,6 +47,21 @@ fn parse_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The subdirectory sealed segments move to when retention archives them: out of the way of
+/// start-up recovery (which scans only the live directory), still read by `read_from`,
+/// `verify` and `reindex`.
+pub const ARCHIVE_DIR: &str = "archive";
+
+/// Lists the archived and the live segments of `dir` together, in sequence order: the whole
+/// journal as far as it is retained.
+pub fn list_all_segments(dir: &Path) -> Result<Vec<SegmentFile>, JournalError> {
+    let archive = dir.join(ARCHIVE_DIR);
+    let mut segments = if archive.is_dir() { list_segments(&archive)? } else { Vec::new() };
+    segments.extend(list_segments(dir)?);
+    segments.sort_by_key(|s| s.first_seq);
+    Ok(segments)
+}
+
 /// Lists the segments of `dir`, sorted by first sequence number. Other files are ignored.
 pub fn list_segments(dir: &Path) -> Result<Vec<SegmentFile>, JournalError> {
     let entries = fs::read_dir(dir).map_err(|e| JournalError::io("read_dir", dir, e))?;

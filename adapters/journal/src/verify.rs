@@ -61,7 +61,7 @@ impl VerifyReport {
 /// Audits the journal in `dir` without modifying it.
 pub fn verify(dir: &Path) -> VerifyReport {
     let mut report = VerifyReport::default();
-    let files = match segment::list_segments(dir) {
+    let files = match segment::list_all_segments(dir) {
         Ok(f) => f,
         Err(e) => {
             report.problem = Some(Problem { segment: dir.to_path_buf(), offset: 0, reason: e.to_string() });
