@@ -3,7 +3,9 @@
 use proptest::prelude::*;
 use switchyard_actors::admission::{Admission, Decision, Known};
 use switchyard_actors::breaker::{Breaker, BreakerLimits, BreakerState};
-use switchyard_actors::payment::{PaymentEffect, PaymentEvent, PaymentLimits, PaymentMachine, Phase};
+use switchyard_actors::payment::{
+    CancelState, Jitter, PaymentEffect, PaymentEvent, PaymentLimits, PaymentMachine, Phase,
+};
 use switchyard_actors::{Fingerprint, Outcome};
 
 fn event() -> impl Strategy<Value = PaymentEvent> {
@@ -19,6 +21,9 @@ fn event() -> impl Strategy<Value = PaymentEvent> {
         (0u32..4, 0u32..4).prop_map(|(attempt, inquiry)| PaymentEvent::DeadlineReached { attempt, inquiry }),
         Just(PaymentEvent::OutcomeDurable),
         Just(PaymentEvent::OutcomeNotDurable),
+        Just(PaymentEvent::CancelRequested),
+        any::<bool>().prop_map(|cancelled| PaymentEvent::CancelAnswered { cancelled }),
+        Just(PaymentEvent::CancelUndeliverable("down".into())),
     ]
 }
 
@@ -36,13 +41,25 @@ proptest! {
         let mut maybe_at_clearing = first == PaymentEvent::Recovered;
         let mut journaled: Option<Outcome> = None;
         let mut reported = 0;
+        let (mut cancel_requests, mut cancel_answers) = (0u32, 0u32);
         for (now, ev) in std::iter::once(first).chain(events).enumerate() {
             let before = m.phase.clone();
             let done_before = m.is_done();
             let not_found = ev == PaymentEvent::NotFound;
+            let is_cancel_request = ev == PaymentEvent::CancelRequested;
+            cancel_requests += u32::from(is_cancel_request);
             let effects = m.step(ev, now as u64);
+            cancel_answers += effects.iter().filter(|e| matches!(e, PaymentEffect::AnswerCancel(_))).count() as u32;
+            // Every cancellation request gets exactly one answer: now, or later while one is pending.
+            let pending = u32::from(m.cancel != CancelState::None);
+            prop_assert_eq!(cancel_requests, cancel_answers + pending, "cancel answers after {:?}", before);
             if done_before {
-                prop_assert!(effects.is_empty(), "no effect after the outcome is reported");
+                let only_answers = effects.iter().all(|e| matches!(e, PaymentEffect::AnswerCancel(_)));
+                prop_assert!(only_answers && (effects.is_empty() || is_cancel_request),
+                    "no effect after the outcome is reported, except refusing a cancellation");
+            }
+            if matches!(journaled, Some(Outcome::Cancelled(_))) {
+                prop_assert!(!effects.iter().any(|e| matches!(e, PaymentEffect::Submit { .. })), "submitted after cancel");
             }
             if not_found && !effects.is_empty() {
                 maybe_at_clearing = false; // the clearing house said it never received it
@@ -50,6 +67,8 @@ proptest! {
             for e in &effects {
                 match e {
                     PaymentEffect::Submit { .. } => prop_assert!(!maybe_at_clearing, "resubmitted from {before:?}"),
+                    PaymentEffect::ForwardCancel => prop_assert!(maybe_at_clearing || matches!(m.phase, Phase::AwaitingClearing { .. }),
+                        "forwarded a cancellation for a payment that never left"),
                     PaymentEffect::JournalOutcome(o) => journaled = Some(o.clone()),
                     PaymentEffect::Report(o) => {
                         reported += 1;
@@ -80,6 +99,22 @@ proptest! {
             }
         }
         prop_assert!(reported <= 1, "reported {} times", reported);
+    }
+
+    /// Retry delays: never above the cap, never below (100 - jitter%) of the unjittered delay,
+    /// monotone in the attempt without jitter, and a pure function of (attempt, jitter).
+    #[test]
+    fn retry_delay_bounds(base in 1u64..1_000, max in 1u64..100_000, pct in 0u32..=100,
+                          attempt in 1u32..40, draw in 0u32..1_000_000) {
+        let limits = PaymentLimits { retry_base_ms: base, retry_max_ms: max, retry_jitter_pct: pct, ..PaymentLimits::default() };
+        let m = PaymentMachine::new(limits);
+        let full = m.backoff_ms(attempt);
+        let jittered = m.jittered_backoff_ms(attempt, Jitter(draw));
+        prop_assert!(full <= max.max(base.min(max)));
+        prop_assert!(jittered <= full);
+        prop_assert!(u128::from(jittered) * 100 >= u128::from(full) * u128::from(100 - pct));
+        prop_assert!(m.backoff_ms(attempt + 1) >= full);
+        prop_assert_eq!(jittered, m.jittered_backoff_ms(attempt, Jitter(draw)));
     }
 
     /// Admission against a reference model: a map of UETR → (MsgId, fingerprint, final?).

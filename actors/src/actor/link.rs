@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_pacs002, StatusReport, TxStatus};
+use switchyard_iso20022::{read_camt029, read_pacs002, StatusReport, TxStatus};
 
 use super::context::NodeContext;
 use super::payment::PaymentMsg;
@@ -47,6 +47,9 @@ pub enum SubmitKind {
     Payment,
     /// A status inquiry about a payment already outstanding (or recovered).
     Inquiry,
+    /// A participant's cancellation request (camt.056) for a payment at this clearing house.
+    /// Outside the window and the breaker; the answer (camt.029) is matched by UETR.
+    Cancel,
 }
 
 /// Link messages.
@@ -196,7 +199,12 @@ fn submit(
     now: u64,
 ) {
     let refuse = |why: String| {
-        let _ = reply.cast(PaymentMsg::Event(PaymentEvent::LinkUnavailable(why)));
+        let event = if kind == SubmitKind::Cancel {
+            PaymentEvent::CancelUndeliverable(why)
+        } else {
+            PaymentEvent::LinkUnavailable(why)
+        };
+        let _ = reply.cast(PaymentMsg::Event(event));
     };
     let Some(conn) = state.conn.as_ref() else {
         return refuse(format!("link {} is not connected", state.name));
@@ -218,6 +226,11 @@ fn submit(
         state.conn = None;
         return refuse(format!("link {} connection closed", state.name));
     }
+    if kind == SubmitKind::Cancel {
+        // The payment is (or was) outstanding here already; the camt.029 finds it by UETR.
+        state.outstanding.entry(uetr).or_insert_with(|| reply.clone());
+        return;
+    }
     state.outstanding.insert(uetr, reply.clone());
     let _ = reply.cast(PaymentMsg::Event(PaymentEvent::Sent));
 }
@@ -238,7 +251,39 @@ fn event_of(report: &StatusReport) -> Option<(String, PaymentEvent)> {
     Some((uetr, event))
 }
 
+/// A camt.029 (the answer to a forwarded camt.056): relayed to its payment, matched by UETR.
+fn cancellation_answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
+    let answer = match read_camt029(payload, &state.ctx.limits.iso) {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(link = %state.name, correlation, error = %e, "unreadable camt.029 from clearing house");
+            return;
+        }
+    };
+    state.breaker.success();
+    let tx = answer.txs.first();
+    let uetr = tx.and_then(|t| t.original.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned());
+    let cancelled = answer.sts_conf.as_deref() == Some("CNCL")
+        || tx.and_then(|t| t.tx_cxl_sts.as_deref()) == Some("ACCR");
+    match uetr.as_ref().and_then(|u| state.outstanding.get(u)) {
+        Some(payment) => {
+            let msg = PaymentMsg::CancelAnswer { cancelled, payload: Bytes::copy_from_slice(payload) };
+            if payment.cast(msg).is_err() {
+                tracing::warn!(link = %state.name, ?uetr, "cancellation answer for a payment that already ended");
+            }
+        }
+        None => {
+            state.unmatched_replies += 1;
+            metrics::counter!(crate::metrics::UNMATCHED, "link" => state.name.clone()).increment(1);
+            tracing::warn!(link = %state.name, ?uetr, correlation, "camt.029 for no outstanding payment");
+        }
+    }
+}
+
 fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
+    if crate::actor::message_family(payload) == Some("camt.029") {
+        return cancellation_answer(state, correlation, payload);
+    }
     let report = match read_pacs002(payload, &state.ctx.limits.iso) {
         Ok(report) => report,
         Err(e) => {

@@ -7,6 +7,7 @@
 //! that fails is logged and counted; its payment stays accepted in the journal and is resumed by
 //! recovery (the payment is in doubt until then, never silently dropped).
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,8 +17,9 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use switchyard_iso20022::{Pacs008, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::case::{CancelRequest, InquiryRequest};
 use super::context::NodeContext;
-use super::payment::{PaymentActor, PaymentArgs, Reply};
+use super::payment::{PaymentActor, PaymentArgs, PaymentMsg, Reply};
 use super::session::Refusal;
 use super::status::StatusSubject;
 use crate::admission::{Admission, Decision, Known};
@@ -85,6 +87,10 @@ pub enum TenantMsg {
         uetr: String,
         outcome: Outcome,
     },
+    /// A status inquiry (pacs.028) from one of the tenant's sessions.
+    Inquiry(Box<InquiryRequest>),
+    /// A cancellation request (camt.056) from one of the tenant's sessions.
+    Cancel(Box<CancelRequest>),
 }
 
 /// Tenant state.
@@ -93,6 +99,8 @@ pub struct TenantState {
     tenant: TenantId,
     ctx: Arc<NodeContext>,
     admission: Admission,
+    /// Live payment actors by UETR (requests about a payment in progress go to its actor).
+    live: HashMap<String, ActorRef<PaymentMsg>>,
 }
 
 impl Actor for TenantActor {
@@ -112,9 +120,9 @@ impl Actor for TenantActor {
                 admission.finished(&entry.uetr, outcome);
             }
         }
-        let state = TenantState { tenant: args.tenant, ctx: args.ctx, admission };
+        let mut state = TenantState { tenant: args.tenant, ctx: args.ctx, admission, live: HashMap::new() };
         for accepted in args.recovered {
-            resume(&myself, &state, accepted).await?;
+            resume(&myself, &mut state, accepted).await?;
         }
         Ok(state)
     }
@@ -131,9 +139,16 @@ impl Actor for TenantActor {
                 durable(&myself, state, *submission, *record, result).await?;
             }
             TenantMsg::Finished { uetr, outcome } => {
+                // Requests forwarded before this point are in the payment's mailbox ahead of
+                // Stop, so it answers them (from its final phase) before it stops.
+                if let Some(payment) = state.live.remove(&uetr) {
+                    let _ = payment.cast(PaymentMsg::Stop);
+                }
                 state.admission.finished(&uetr, outcome);
                 in_flight_gauge(state);
             }
+            TenantMsg::Inquiry(request) => inquiry(state, *request),
+            TenantMsg::Cancel(request) => cancel(state, *request),
         }
         Ok(())
     }
@@ -145,6 +160,7 @@ impl Actor for TenantActor {
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
         if let SupervisionEvent::ActorFailed(cell, error) = event {
+            state.live.retain(|_, payment| payment.get_id() != cell.get_id());
             tracing::error!(tenant = %state.tenant, actor = ?cell.get_id(), %error,
                 "payment actor failed; its payment stays accepted and is resumed on recovery");
         }
@@ -268,6 +284,73 @@ async fn durable(
     spawn_payment(myself, state, record, sub.raw, Some(reply)).await
 }
 
+/// Answers a status inquiry from the tenant's own state (rebuilt from the journal and state
+/// store at start): a live payment answers for itself; a finished one with its durable outcome.
+fn inquiry(state: &TenantState, request: InquiryRequest) {
+    if let Some(payment) = state.live.get(&request.uetr) {
+        if let Err(ractor::MessagingErr::SendErr(PaymentMsg::Inquiry(request))) =
+            payment.cast(PaymentMsg::Inquiry(Box::new(request)))
+        {
+            // The actor ended before our Finished: answer from what we know.
+            answer_known(state, *request);
+        }
+        return;
+    }
+    answer_known(state, request);
+}
+
+fn answer_known(state: &TenantState, request: InquiryRequest) {
+    let ctx = &state.ctx;
+    match state.admission.lookup(&request.uetr) {
+        None => request.not_found(ctx),
+        Some(Known::Pending) => request.answer(ctx, TxStatus::RCVD, None, "received; not yet accepted"),
+        Some(Known::Accepted) => request.answer(ctx, TxStatus::ACTC, None, "accepted; outcome pending"),
+        Some(Known::Final(outcome)) => {
+            let detail = format!("{}{}", outcome.label(), outcome_detail(outcome));
+            request.answer(ctx, outcome.tx_status(), outcome.reason(), &detail);
+        }
+    }
+}
+
+fn outcome_detail(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Rejected(code) => format!(": {code}"),
+        Outcome::DeadLettered(why) | Outcome::Cancelled(why) => format!(": {why}"),
+        Outcome::Returned(code) => format!(" (pacs.004, reason {code})"),
+        Outcome::Settled | Outcome::InDoubt => String::new(),
+    }
+}
+
+/// A cancellation request: a live payment decides for itself (payment machine); a finished or
+/// unknown one is answered here.
+fn cancel(state: &TenantState, request: CancelRequest) {
+    if let Some(payment) = state.live.get(&request.uetr) {
+        if let Err(ractor::MessagingErr::SendErr(PaymentMsg::Cancel(request))) =
+            payment.cast(PaymentMsg::Cancel(Box::new(request)))
+        {
+            answer_cancel_known(state, *request);
+        }
+        return;
+    }
+    answer_cancel_known(state, request);
+}
+
+fn answer_cancel_known(state: &TenantState, request: CancelRequest) {
+    let ctx = &state.ctx;
+    match state.admission.lookup(&request.uetr) {
+        None => request.refused(ctx, "NOOR", "no payment of this tenant has this UETR"),
+        Some(Known::Final(Outcome::Cancelled(_))) => request.cancelled(ctx, "already cancelled"),
+        Some(Known::Final(Outcome::Returned(_))) => request.refused(ctx, "ARDT", "already returned"),
+        Some(Known::Final(outcome)) => {
+            let detail = format!("the payment already has its outcome: {}", outcome.label());
+            request.refused(ctx, "AGNT", &detail);
+        }
+        Some(Known::Pending | Known::Accepted) => {
+            request.refused(ctx, "ARPL", "the payment is being accepted; retry the request");
+        }
+    }
+}
+
 fn in_flight_gauge(state: &TenantState) {
     ::metrics::gauge!(metrics::IN_FLIGHT, "tenant" => state.tenant.to_string())
         .set(state.admission.in_flight() as f64);
@@ -275,7 +358,7 @@ fn in_flight_gauge(state: &TenantState) {
 
 async fn resume(
     myself: &ActorRef<TenantMsg>,
-    state: &TenantState,
+    state: &mut TenantState,
     accepted: AcceptedPayment,
 ) -> Result<(), ActorProcessingErr> {
     let raw = Bytes::from(accepted.message.clone());
@@ -285,7 +368,7 @@ async fn resume(
 
 async fn spawn_payment(
     myself: &ActorRef<TenantMsg>,
-    state: &TenantState,
+    state: &mut TenantState,
     record: AcceptedPayment,
     raw: Bytes,
     reply: Option<Reply>,
@@ -298,6 +381,8 @@ async fn spawn_payment(
         reply,
         ctx: Arc::clone(&state.ctx),
     };
-    Actor::spawn_linked(None, PaymentActor, args, myself.get_cell()).await?;
+    let uetr = args.record.uetr.clone();
+    let (payment, _) = Actor::spawn_linked(None, PaymentActor, args, myself.get_cell()).await?;
+    state.live.insert(uetr, payment);
     Ok(())
 }

@@ -105,6 +105,8 @@ pub struct SimStats {
     pub unreadable: AtomicU64,
     /// Sessions signed on since start.
     pub sign_ons: AtomicU64,
+    /// Cancellation requests (camt.056) answered (camt.029).
+    pub cancellations: AtomicU64,
 }
 
 impl SimStats {
@@ -285,6 +287,9 @@ fn decide(
     if head.windows(8).any(|w| w == b"pacs.028") {
         return inquiry(stats, limits, frame, n);
     }
+    if head.windows(8).any(|w| w == b"camt.056") {
+        return cancellation(stats, limits, frame, n);
+    }
     stats.received.fetch_add(1, Ordering::Relaxed);
     let msg = match read_pacs008(&frame.payload, limits) {
         Ok(msg) => msg,
@@ -358,6 +363,47 @@ fn inquiry(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(
             write_pacs002(&report)
         }
     };
+    Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
+}
+
+/// Answers a camt.056 with a camt.029 from the simulator's own record. The simulator decides a
+/// payment's verdict when it receives it, so a cancellation always comes too late: RJCR with
+/// `AGNT` for a payment it has (settled or rejected) and `NOOR` for one it never received.
+fn cancellation(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(Duration, Frame)> {
+    let request = match switchyard_iso20022::read_camt056(&frame.payload, limits) {
+        Ok(r) => r,
+        Err(e) => return Some((Duration::ZERO, unreadable(stats, frame, &e))),
+    };
+    stats.cancellations.fetch_add(1, Ordering::Relaxed);
+    let asked = request.txs.first()?.original.clone();
+    let known = asked.orgnl_uetr.as_ref().and_then(|u| stats.lock().get(u.as_str()).map(|r| r.status));
+    let (reason, detail) = match known {
+        Some(TxStatus::RJCT) => ("AGNT", "already rejected by the clearing house"),
+        Some(_) => ("AGNT", "already settled by the clearing house"),
+        None => ("NOOR", "no payment with this UETR was received"),
+    };
+    let answer = switchyard_iso20022::Camt029 {
+        app_hdr: None,
+        assignment: switchyard_iso20022::Assignment {
+            id: format!("SIM-{n}"),
+            assgnr: switchyard_iso20022::PartyRef { name: Some("CLEARING-SIM".into()), ..Default::default() },
+            assgne: request.assignment.assgnr.clone(),
+            cre_dt_tm: now(),
+        },
+        sts_conf: Some("RJCR".into()),
+        sts_assgnmt_cxl_conf: None,
+        txs: vec![switchyard_iso20022::CancellationStatusTx {
+            cxl_sts_id: None,
+            original: asked,
+            tx_cxl_sts: Some("RJCR".into()),
+            reason: switchyard_iso20022::Reason {
+                cd: Some(reason.into()),
+                prtry: None,
+                addtl_inf: Some(detail.into()),
+            },
+        }],
+    };
+    let payload = switchyard_iso20022::write_camt029(&answer);
     Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
 }
 
