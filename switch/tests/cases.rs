@@ -243,3 +243,39 @@ async fn a_cancellation_at_the_clearing_house_is_forwarded_and_its_answer_relaye
     node.stop().await.unwrap();
     assert_eq!(f.sim.stats.submissions_of(&uetr), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_from_the_clearing_house_is_journaled_and_delivered_to_the_debtor_side_tenant() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 11).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+    // Not a settled payment of the clearing house: refused by the simulator itself.
+    let template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    let amount = template.txs[0].amount.clone();
+    assert!(f.sim.send_return("0b7e1a52-6c8e-4f0a-9a4e-2f1c3d5e7a90", amount.clone(), "AC04").await.is_err());
+    f.sim.send_return(&uetr, amount.clone(), "AC04").await.unwrap();
+    let frame = tokio::time::timeout(TIMEOUT, a.p.reader.next()).await.expect("return in time").unwrap().unwrap();
+    assert_eq!(frame.kind, FrameKind::Deliver);
+    let ret = switchyard_iso20022::read_pacs004(&frame.payload, &Limits::default()).expect("a valid pacs.004");
+    assert_eq!(ret.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    assert_eq!(ret.txs[0].reason.cd.as_deref(), Some("AC04"));
+    // The payment's state says returned; a cancellation is refused as already returned.
+    let report = a.inquire(&uetr).await;
+    assert!(report.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"), "{report:?}");
+    assert_eq!(conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await), ("RJCR", Some("ARDT"), Some("SWITCHYARD")));
+    // A repeated return changes nothing and is not delivered twice.
+    f.sim.send_return(&uetr, amount, "AC04").await.unwrap();
+    let answer = a.inquire(&uetr).await; // the next frame is this answer, not a second pacs.004
+    assert!(answer.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"));
+    drop(a);
+    node.stop().await.unwrap();
+    let returns: Vec<_> = journal_records(&f)
+        .into_iter()
+        .filter(|r| matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && o.outcome == Outcome::Returned("AC04".into())))
+        .collect();
+    assert_eq!(returns.len(), 1, "journaled once");
+    let tally = switchyard::demo::JournalTally::read(&f.dir.path().join("journal")).unwrap();
+    assert_eq!(tally.returned, 1);
+}

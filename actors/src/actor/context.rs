@@ -7,6 +7,7 @@ use ractor::ActorRef;
 use switchyard_iso20022::Limits;
 
 use super::link::LinkMsg;
+use super::tenant::TenantMsg;
 use super::status::StatusWriter;
 use crate::payment::PaymentLimits;
 use crate::ports::{Clock, JournalPort};
@@ -34,6 +35,9 @@ pub struct NodeContext {
     pub routes: RwLock<Arc<RouteTable>>,
     /// Clearing links by name; filled once the node has spawned them.
     pub links: RwLock<HashMap<String, ActorRef<LinkMsg>>>,
+    /// Tenant actors by name; filled once the node has spawned them (messages from a clearing
+    /// house that are not replies — returns — are offered to the tenant that owns the UETR).
+    pub tenants: RwLock<HashMap<String, ActorRef<TenantMsg>>>,
     pub status: StatusWriter,
     pub counters: Counters,
 }
@@ -41,6 +45,8 @@ pub struct NodeContext {
 /// Node-wide event counters (exported as metrics by the composition root).
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Returns (pacs.004) from a clearing house that no tenant could apply.
+    pub unmatched_returns: std::sync::atomic::AtomicU64,
     /// Submissions refused because the tenant was over its rate limit.
     pub rate_limited: std::sync::atomic::AtomicU64,
     /// Work in progress: submissions admitted (journal write pending) plus live payment actors.
@@ -69,6 +75,7 @@ impl NodeContext {
             limits,
             routes: RwLock::new(Arc::new(routes)),
             links: RwLock::new(HashMap::new()),
+            tenants: RwLock::new(HashMap::new()),
             status,
             counters: Counters::default(),
         })
@@ -78,6 +85,12 @@ impl NodeContext {
     #[must_use]
     pub fn routes(&self) -> Arc<RouteTable> {
         Arc::clone(&self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Every tenant actor.
+    #[must_use]
+    pub fn tenant_refs(&self) -> Vec<ActorRef<TenantMsg>> {
+        self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).values().cloned().collect()
     }
 
     /// The actor of a named link.

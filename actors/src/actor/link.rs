@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_camt029, read_pacs002, StatusReport, TxStatus};
+use switchyard_iso20022::{read_camt029, read_pacs002, read_pacs004, StatusReport, TxStatus};
 
 use super::context::NodeContext;
 use super::payment::PaymentMsg;
@@ -280,9 +280,39 @@ fn cancellation_answer(state: &mut LinkState, correlation: u64, payload: &[u8]) 
     }
 }
 
+/// A pacs.004 (a return of a settled payment): offered to every tenant; the one that owns the
+/// UETR applies it (the link does not know tenants; UETRs are keyed per tenant).
+fn payment_return(state: &mut LinkState, correlation: u64, payload: &[u8]) {
+    let ret = match read_pacs004(payload, &state.ctx.limits.iso) {
+        Ok(ret) => ret,
+        Err(e) => {
+            tracing::error!(link = %state.name, correlation, error = %e, "unreadable pacs.004 from clearing house");
+            return;
+        }
+    };
+    for tx in &ret.txs {
+        let Some(uetr) = tx.original.orgnl_uetr.as_ref() else {
+            tracing::warn!(link = %state.name, correlation, "pacs.004 without OrgnlUETR; not applied");
+            state.ctx.counters.unmatched_returns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            continue;
+        };
+        let inbound = Arc::new(super::tenant::InboundReturn {
+            uetr: uetr.as_str().to_owned(),
+            reason: tx.reason.cd.clone().or_else(|| tx.reason.prtry.clone()).unwrap_or_else(|| "NARR".into()),
+            payload: Bytes::copy_from_slice(payload),
+            link: state.name.clone(),
+        });
+        for tenant in state.ctx.tenant_refs() {
+            let _ = tenant.cast(super::tenant::TenantMsg::Returned(Arc::clone(&inbound)));
+        }
+    }
+}
+
 fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
-    if crate::actor::message_family(payload) == Some("camt.029") {
-        return cancellation_answer(state, correlation, payload);
+    match crate::actor::message_family(payload) {
+        Some("camt.029") => return cancellation_answer(state, correlation, payload),
+        Some("pacs.004") => return payment_return(state, correlation, payload),
+        _ => {}
     }
     let report = match read_pacs002(payload, &state.ctx.limits.iso) {
         Ok(report) => report,

@@ -61,10 +61,22 @@ impl Actor for SessionActor {
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<SessionMsg>,
+        myself: ActorRef<SessionMsg>,
         args: SessionArgs,
     ) -> Result<SessionArgs, ActorProcessingErr> {
+        // The tenant delivers messages addressed to the participant (returns) on its sessions.
+        let attach = TenantMsg::Attach { session: myself.get_id(), outbound: super::tenant::SessionOutbound(Arc::clone(&args.outbound)) };
+        let _ = args.tenant_ref.cast(attach);
         Ok(args)
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<SessionMsg>,
+        state: &mut SessionArgs,
+    ) -> Result<(), ActorProcessingErr> {
+        let _ = state.tenant_ref.cast(TenantMsg::Detach { session: myself.get_id() });
+        Ok(())
     }
 
     async fn handle(

@@ -26,7 +26,7 @@ use crate::admission::{Admission, Decision, Known};
 use crate::domain::{Fingerprint, Outcome, TenantId};
 use crate::metrics;
 use crate::ports::{JournalFailure, Outbound, WireKind, WireMsg};
-use crate::record::{AcceptedPayment, JournalRecord};
+use crate::record::{AcceptedPayment, JournalRecord, PaymentOutcome};
 
 /// The tenant actor.
 #[derive(Debug, Default)]
@@ -91,7 +91,42 @@ pub enum TenantMsg {
     Inquiry(Box<InquiryRequest>),
     /// A cancellation request (camt.056) from one of the tenant's sessions.
     Cancel(Box<CancelRequest>),
+    /// A session signed on: messages for the participant may be delivered on it.
+    Attach { session: ractor::ActorId, outbound: SessionOutbound },
+    /// A session ended.
+    Detach { session: ractor::ActorId },
+    /// A clearing house returned a payment (pacs.004); applied by the tenant that owns the UETR.
+    Returned(Arc<InboundReturn>),
+    /// The `Returned` outcome record's journal write finished.
+    ReturnDurable { inbound: Arc<InboundReturn>, result: Result<u64, JournalFailure> },
 }
+
+/// The write side of one of the tenant's sessions.
+#[derive(Clone)]
+pub struct SessionOutbound(pub Arc<dyn Outbound>);
+
+impl std::fmt::Debug for SessionOutbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionOutbound")
+    }
+}
+
+/// A pacs.004 from a clearing house, offered to every tenant; only the owner of the UETR with a
+/// settled payment applies it.
+#[derive(Debug)]
+pub struct InboundReturn {
+    pub uetr: String,
+    /// The return reason code (`RtrRsnInf/Rsn/Cd`, or `NARR`).
+    pub reason: String,
+    /// The pacs.004 as the clearing house sent it (delivered to the participant unchanged).
+    pub payload: Bytes,
+    pub link: String,
+}
+
+/// Bound on returns kept for a tenant with no session connected (they are durable in the
+/// journal either way; beyond the bound the oldest is logged as undelivered and dropped from
+/// memory).
+pub const MAX_UNDELIVERED: usize = 10_000;
 
 /// Tenant state.
 #[derive(Debug)]
@@ -101,6 +136,10 @@ pub struct TenantState {
     admission: Admission,
     /// Live payment actors by UETR (requests about a payment in progress go to its actor).
     live: HashMap<String, ActorRef<PaymentMsg>>,
+    /// The tenant's connected sessions, in sign-on order.
+    sessions: Vec<(ractor::ActorId, SessionOutbound)>,
+    /// Messages for the participant waiting for a session (bounded by [`MAX_UNDELIVERED`]).
+    undelivered: std::collections::VecDeque<Bytes>,
 }
 
 impl Actor for TenantActor {
@@ -120,7 +159,11 @@ impl Actor for TenantActor {
                 admission.finished(&entry.uetr, outcome);
             }
         }
-        let mut state = TenantState { tenant: args.tenant, ctx: args.ctx, admission, live: HashMap::new() };
+        let mut state = TenantState { tenant: args.tenant, ctx: args.ctx, admission,
+            live: HashMap::new(),
+            sessions: Vec::new(),
+            undelivered: std::collections::VecDeque::new(),
+        };
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
         }
@@ -149,6 +192,18 @@ impl Actor for TenantActor {
             }
             TenantMsg::Inquiry(request) => inquiry(state, *request),
             TenantMsg::Cancel(request) => cancel(state, *request),
+            TenantMsg::Attach { session, outbound } => {
+                state.sessions.push((session, outbound));
+                while let Some(payload) = state.undelivered.pop_front() {
+                    if let Err(payload) = deliver(state, payload) {
+                        state.undelivered.push_front(payload);
+                        break;
+                    }
+                }
+            }
+            TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
+            TenantMsg::Returned(inbound) => returned(&myself, state, inbound),
+            TenantMsg::ReturnDurable { inbound, result } => return_durable(&myself, state, inbound, result),
         }
         Ok(())
     }
@@ -349,6 +404,73 @@ fn answer_cancel_known(state: &TenantState, request: CancelRequest) {
             request.refused(ctx, "ARPL", "the payment is being accepted; retry the request");
         }
     }
+}
+
+/// A clearing house's pacs.004: if this tenant has the payment settled, journal `Returned`.
+fn returned(myself: &ActorRef<TenantMsg>, state: &TenantState, inbound: Arc<InboundReturn>) {
+    match state.admission.lookup(&inbound.uetr) {
+        Some(Known::Final(Outcome::Settled)) => {}
+        None => return, // another tenant's payment
+        Some(Known::Final(Outcome::Returned(_))) => {
+            tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, "repeated return ignored");
+            return;
+        }
+        Some(other) => {
+            tracing::warn!(tenant = %state.tenant, uetr = %inbound.uetr, link = %inbound.link, state = ?other,
+                "return for a payment that is not settled; not applied");
+            return;
+        }
+    }
+    let record = JournalRecord::Outcome(PaymentOutcome {
+        tenant: state.tenant.to_string(),
+        uetr: inbound.uetr.clone(),
+        outcome: Outcome::Returned(inbound.reason.clone()),
+        inquiries: 0,
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let me = myself.clone();
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            let _ = me.cast(TenantMsg::ReturnDurable { inbound, result });
+        }),
+    );
+}
+
+fn return_durable(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    inbound: Arc<InboundReturn>,
+    result: Result<u64, JournalFailure>,
+) {
+    if let Err(failure) = result {
+        // Not durable: try again shortly; nothing is delivered until it is.
+        tracing::warn!(tenant = %state.tenant, uetr = %inbound.uetr, %failure, "return not journaled; retrying");
+        myself.send_after(std::time::Duration::from_millis(10), move || TenantMsg::Returned(inbound));
+        return;
+    }
+    state.admission.finished(&inbound.uetr, Outcome::Returned(inbound.reason.clone()));
+    metrics::outcome(state.tenant.as_str(), "returned", None);
+    tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, reason = %inbound.reason, "payment returned (pacs.004)");
+    if let Err(payload) = deliver(state, inbound.payload.clone()) {
+        if state.undelivered.len() >= MAX_UNDELIVERED {
+            tracing::error!(tenant = %state.tenant, "undelivered messages at their bound; the oldest stays in the journal only");
+            state.undelivered.pop_front();
+        }
+        state.undelivered.push_back(payload);
+    }
+}
+
+/// Delivers a message to the participant on its first session that takes it.
+fn deliver(state: &mut TenantState, payload: Bytes) -> Result<(), Bytes> {
+    while let Some((_, outbound)) = state.sessions.first() {
+        let msg = WireMsg { kind: WireKind::Deliver, correlation: 0, payload: payload.clone() };
+        if outbound.0.send(msg).is_ok() {
+            return Ok(());
+        }
+        state.sessions.remove(0);
+    }
+    Err(payload)
 }
 
 fn in_flight_gauge(state: &TenantState) {

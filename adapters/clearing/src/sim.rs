@@ -107,6 +107,10 @@ pub struct SimStats {
     pub sign_ons: AtomicU64,
     /// Cancellation requests (camt.056) answered (camt.029).
     pub cancellations: AtomicU64,
+    /// Returns (pacs.004) the simulator originated.
+    pub returns: AtomicU64,
+    /// Writers of the open connections, for messages the simulator originates (returns).
+    writers: Mutex<Vec<mpsc::Sender<Frame>>>,
 }
 
 impl SimStats {
@@ -151,6 +155,60 @@ impl SimHandle {
         let mut current = self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         current.cancel();
         *current = self.shutdown.child_token();
+    }
+
+    /// Returns a payment the simulator settled (pacs.004 with reason `reason`, e.g. `AC04`),
+    /// as a clearing house does when the creditor's bank sends the funds back. Sent on the first
+    /// open connection. Errors: the UETR was never settled here, or no connection is open.
+    pub async fn send_return(&self, uetr: &str, amount: switchyard_iso20022::Money, reason: &str) -> Result<(), String> {
+        let recorded = self.stats.lock().get(uetr).cloned().ok_or_else(|| format!("{uetr} was never received"))?;
+        if recorded.status != TxStatus::ACSC {
+            return Err(format!("{uetr} was not settled"));
+        }
+        let n = self.stats.returns.fetch_add(1, Ordering::Relaxed) + 1;
+        let ret = switchyard_iso20022::Pacs004 {
+            app_hdr: None,
+            msg_id: format!("SIM-RTR-{n}"),
+            cre_dt_tm: now(),
+            nb_of_txs: 1,
+            ttl_rtrd_intr_bk_sttlm_amt: None,
+            intr_bk_sttlm_dt: Some(now()[..10].to_owned()),
+            sttlm_mtd: "CLRG".to_owned(),
+            clr_sys: None,
+            txs: vec![switchyard_iso20022::ReturnTx {
+                rtr_id: Some(format!("SIM-RTR-{n}")),
+                original: switchyard_iso20022::OriginalRef {
+                    orgnl_msg_id: Some(recorded.msg_id.clone()),
+                    orgnl_msg_nm_id: Some("pacs.008.001.08".to_owned()),
+                    orgnl_instr_id: recorded.instr_id.clone(),
+                    orgnl_end_to_end_id: Some(recorded.end_to_end_id.clone()),
+                    orgnl_tx_id: recorded.tx_id.clone(),
+                    orgnl_uetr: recorded.uetr.clone(),
+                    ..Default::default()
+                },
+                orgnl_intr_bk_sttlm_amt: None,
+                amount,
+                intr_bk_sttlm_dt: None,
+                chrg_br: None,
+                instg_agt: None,
+                instg_agt_mmb: None,
+                instd_agt: None,
+                instd_agt_mmb: None,
+                reason: switchyard_iso20022::Reason { cd: Some(reason.to_owned()), prtry: None, addtl_inf: None },
+            }],
+        };
+        let payload = Bytes::from(switchyard_iso20022::write_pacs004(&ret));
+        let writers: Vec<_> = {
+            let mut writers = self.stats.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            writers.retain(|w| !w.is_closed());
+            writers.clone()
+        };
+        for writer in writers {
+            if writer.send(Frame::new(FrameKind::Deliver, 0, payload.clone())).await.is_ok() {
+                return Ok(());
+            }
+        }
+        Err("no open connection".to_owned())
     }
 
     /// Stops accepting and closes every connection.
@@ -221,6 +279,7 @@ async fn serve(
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let stream = tokio_rustls::TlsAcceptor::from(tls).accept(tcp).await.map_err(|e| format!("tls: {e}"))?;
     let (mut reader, tx, writer) = split(stream, FrameCodec::new(config.max_frame_bytes), 4096);
+    stats.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tx.clone());
     // When this connection ends (or is cut), its writer goes too: answers not yet written are
     // lost with the connection, as on a real network.
     let _writer = tokio_util::task::AbortOnDropHandle::new(writer);
