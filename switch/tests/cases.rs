@@ -279,3 +279,95 @@ async fn a_return_from_the_clearing_house_is_journaled_and_delivered_to_the_debt
     let tally = switchyard::demo::JournalTally::read(&f.dir.path().join("journal")).unwrap();
     assert_eq!(tally.returned, 1);
 }
+
+fn creditor_status(uetr: &str, status: TxStatus, reason: Option<switchyard_iso20022::ReasonCode>) -> Vec<u8> {
+    switchyard_iso20022::write_pacs002(&StatusReport {
+        msg_id: format!("CRED-{}", &uetr[..8]),
+        cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        orgnl_msg_id: "ORIGINAL".into(),
+        orgnl_msg_nm_id: "pacs.008.001.08".into(),
+        txs: vec![switchyard_iso20022::TxStatusInfo {
+            orgnl_uetr: Uetr::parse(uetr),
+            reason,
+            ..switchyard_iso20022::TxStatusInfo::new(status)
+        }],
+        ..StatusReport::default()
+    })
+}
+
+/// A payment from bank-a whose creditor agent is bank-b's institution.
+fn on_us_factory() -> MessageFactory {
+    let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    template.txs[0].cdtr_agt = Some(demo_bic("bank-b"));
+    MessageFactory::new(template, "ONUS").sending_as(&demo_bic("bank-a"))
+}
+
+impl Conn {
+    /// The next Deliver frame (an inbound message for this participant).
+    async fn delivered(&mut self) -> Vec<u8> {
+        let frame =
+            tokio::time::timeout(TIMEOUT, self.p.reader.next()).await.expect("delivery in time").unwrap().unwrap();
+        assert_eq!(frame.kind, FrameKind::Deliver, "{}", String::from_utf8_lossy(&frame.payload));
+        frame.payload.to_vec()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_us_payment_is_settled_by_the_creditor_tenant_without_a_clearing_house() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let factory = on_us_factory();
+
+    // The creditor is not connected yet: the payment waits (backing off, accepted and durable)
+    // and is delivered once the creditor signs on.
+    let (xml, held) = factory.make(3);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let delivered = read_pacs008(&b.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(held.as_str()));
+    let c = b.send(creditor_status(&held, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+
+    // Settled by the creditor's pacs.002.
+    let (xml, uetr) = factory.make(1);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    let delivered = read_pacs008(&b.delivered().await, &Limits::default()).expect("the payment, delivered");
+    assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    // Only the creditor tenant's status counts: the debtor cannot settle its own payment.
+    let c = a.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+
+    // Rejected by the creditor, with its reason.
+    let (xml, rejected) = factory.make(2);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    b.delivered().await;
+    let c = b.send(creditor_status(&rejected, TxStatus::RJCT, Some(switchyard_iso20022::ReasonCode::AC04))).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    let report = a.status_of(submitted).await;
+    assert_eq!((report.txs[0].tx_sts, report.txs[0].reason.map(|r| r.as_str())), (TxStatus::RJCT, Some("AC04")));
+
+
+    drop((a, b));
+    node.stop().await.unwrap();
+    for u in [&uetr, &rejected, &held] {
+        assert_eq!(f.sim.stats.submissions_of(u), 0, "no clearing house involved");
+    }
+    let outcomes: Vec<_> = journal_records(&f)
+        .into_iter()
+        .filter_map(|r| match r {
+            JournalRecord::Outcome(o) => Some((o.uetr, o.outcome)),
+            _ => None,
+        })
+        .collect();
+    assert!(outcomes.contains(&(uetr.clone(), Outcome::Settled)));
+    assert!(outcomes.contains(&(rejected.clone(), Outcome::Rejected("AC04".into()))));
+    assert!(outcomes.contains(&(held.clone(), Outcome::Settled)));
+}

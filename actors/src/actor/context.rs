@@ -38,6 +38,10 @@ pub struct NodeContext {
     /// Tenant actors by name; filled once the node has spawned them (messages from a clearing
     /// house that are not replies — returns — are offered to the tenant that owns the UETR).
     pub tenants: RwLock<HashMap<String, ActorRef<TenantMsg>>>,
+    /// Which tenant each configured institution (BIC) belongs to: a payment whose creditor
+    /// agent is one of them is settled on-us, without a clearing house. Set by the composition
+    /// root from config before the node starts taking traffic.
+    pub institutions: RwLock<Vec<(switchyard_iso20022::Bic, String)>>,
     pub status: StatusWriter,
     pub counters: Counters,
 }
@@ -76,6 +80,7 @@ impl NodeContext {
             routes: RwLock::new(Arc::new(routes)),
             links: RwLock::new(HashMap::new()),
             tenants: RwLock::new(HashMap::new()),
+            institutions: RwLock::new(Vec::new()),
             status,
             counters: Counters::default(),
         })
@@ -91,6 +96,22 @@ impl NodeContext {
     #[must_use]
     pub fn tenant_refs(&self) -> Vec<ActorRef<TenantMsg>> {
         self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).values().cloned().collect()
+    }
+
+    /// The tenant an institution (BIC8 or BIC11, compared as institutions) belongs to.
+    #[must_use]
+    pub fn tenant_of_institution(&self, bic: &str) -> Option<(String, ActorRef<TenantMsg>)> {
+        let bic = switchyard_iso20022::Bic::parse(bic)?;
+        let owner = self
+            .institutions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(own, _)| own.same_institution(&bic))
+            .map(|(_, tenant)| tenant.clone())?;
+        let actor =
+            self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&owner).cloned()?;
+        Some((owner, actor))
     }
 
     /// The actor of a named link.

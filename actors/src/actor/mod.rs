@@ -28,4 +28,4 @@ pub use node::{NodeActor, NodeArgs, NodeMsg, NodeRefs};
 pub use payment::{PaymentActor, PaymentArgs, PaymentMsg};
 pub use session::{SessionActor, SessionArgs, SessionMsg};
 pub use status::StatusWriter;
-pub use tenant::{HistoryEntry, InboundReturn, SessionOutbound, TenantActor, TenantArgs, TenantMsg, MAX_UNDELIVERED};
+pub use tenant::{CreditorStatus, HistoryEntry, InboundReturn, SessionOutbound, TenantActor, TenantArgs, TenantMsg, MAX_UNDELIVERED};

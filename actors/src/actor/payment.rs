@@ -273,7 +273,29 @@ fn unavailable(myself: &ActorRef<PaymentMsg>, why: &str) {
     let _ = myself.cast(PaymentMsg::Event(PaymentEvent::LinkUnavailable(why.to_owned())));
 }
 
+/// The name payments use for the on-us "link" of a creditor tenant.
+fn on_us_name(tenant: &str) -> String {
+    format!("{ON_US_PREFIX}{tenant}")
+}
+
+/// Prefix of `sent_to` for a payment delivered on-us.
+const ON_US_PREFIX: &str = "on-us:";
+
 fn submit(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, attempt: u32) {
+    if let Some((creditor, tenant)) = state.args.ctx.tenant_of_institution(&state.args.record.creditor_agent) {
+        // On-us: both agents are tenants of this node; the creditor tenant is the "clearing house".
+        tracing::debug!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, attempt, %creditor, "delivering on-us");
+        state.sent_to = Some(on_us_name(&creditor));
+        let msg = TenantMsg::DeliverOnUs {
+            uetr: state.args.record.uetr.clone(),
+            payload: state.args.raw.clone(),
+            payment: myself.clone(),
+        };
+        if tenant.cast(msg).is_err() {
+            unavailable(myself, &format!("creditor tenant {creditor} is not running"));
+        }
+        return;
+    }
     let links = candidates(&state.args);
     if links.is_empty() {
         return unavailable(myself, "no route");
@@ -305,6 +327,10 @@ fn inquire(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, inquiry: u32
     let Some(name) = target else {
         return unavailable(myself, "no link to ask");
     };
+    if name.starts_with(ON_US_PREFIX) {
+        // Only the creditor tenant's own pacs.002 settles an on-us payment; nobody else to ask.
+        return unavailable(myself, "on-us: waiting for the creditor tenant's pacs.002");
+    }
     let Some(link) = state.args.ctx.link(&name) else {
         return unavailable(myself, &format!("link {name} is not running"));
     };

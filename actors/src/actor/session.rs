@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_camt056, read_pacs008, read_pacs028, Bic, ReasonCode, TxStatus};
+use switchyard_iso20022::{read_camt056, read_pacs002, read_pacs008, read_pacs028, Bic, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::case::{message_family, CancelRequest, InquiryRequest, Requester};
@@ -114,6 +114,7 @@ fn submit(
     match message_family(&payload) {
         Some("pacs.028") => return inquiry(state, &refusal, payload, credit),
         Some("camt.056") => return cancel(state, &refusal, payload, credit),
+        Some("pacs.002") => return creditor_status(state, &refusal, payload, credit),
         _ => {}
     }
     let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
@@ -179,6 +180,27 @@ fn inquiry(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: O
     let request = InquiryRequest { from, uetr, request };
     if let Err(e) = state.tenant_ref.cast(TenantMsg::Inquiry(Box::new(request))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; inquiry dropped with its connection");
+    }
+}
+
+/// A pacs.002 from the participant about a payment the node delivered to it (on-us).
+fn creditor_status(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: OwnedSemaphorePermit) {
+    let report = match read_pacs002(&payload, &state.ctx.limits.iso) {
+        Ok(report) => report,
+        Err(e) => {
+            metrics::submission(state.tenant.as_str(), "invalid");
+            return refusal.refuse(None, None, e.code, &format!("{} {}", e.path, e.detail), credit);
+        }
+    };
+    if report.txs.len() != 1 || report.txs[0].orgnl_uetr.is_none() {
+        let detail = "a status report must carry exactly one transaction with OrgnlUETR";
+        return refusal.refuse(Some(&report.msg_id), None, ReasonCode::NARR, detail, credit);
+    }
+    metrics::submission(state.tenant.as_str(), "status");
+    let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
+    let status = super::tenant::CreditorStatus { from, report };
+    if let Err(e) = state.tenant_ref.cast(TenantMsg::CreditorStatus(Box::new(status))) {
+        tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; status dropped with its connection");
     }
 }
 

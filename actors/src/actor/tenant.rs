@@ -17,7 +17,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use switchyard_iso20022::{Pacs008, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::case::{CancelRequest, InquiryRequest};
+use super::case::{self, CancelRequest, InquiryRequest};
 use super::context::NodeContext;
 use super::payment::{PaymentActor, PaymentArgs, PaymentMsg, Reply};
 use super::session::Refusal;
@@ -25,6 +25,7 @@ use super::status::StatusSubject;
 use crate::admission::{Admission, Decision, Known};
 use crate::domain::{Fingerprint, Outcome, TenantId};
 use crate::metrics;
+use crate::payment::PaymentEvent;
 use crate::ports::{JournalFailure, Outbound, WireKind, WireMsg};
 use crate::record::{AcceptedPayment, JournalRecord, PaymentOutcome};
 
@@ -99,6 +100,23 @@ pub enum TenantMsg {
     Returned(Arc<InboundReturn>),
     /// The `Returned` outcome record's journal write finished.
     ReturnDurable { inbound: Arc<InboundReturn>, result: Result<u64, JournalFailure> },
+    /// An on-us payment for this (creditor) tenant: deliver it to a session and wait for the
+    /// participant's pacs.002.
+    DeliverOnUs { uetr: String, payload: Bytes, payment: ActorRef<PaymentMsg> },
+    /// A pacs.002 from one of this tenant's sessions about a payment delivered to it.
+    CreditorStatus(Box<CreditorStatus>),
+}
+
+/// A participant's pacs.002 for a payment the node delivered to it (on-us).
+pub struct CreditorStatus {
+    pub from: super::case::Requester,
+    pub report: switchyard_iso20022::StatusReport,
+}
+
+impl std::fmt::Debug for CreditorStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreditorStatus").field("msg_id", &self.report.msg_id).finish_non_exhaustive()
+    }
 }
 
 /// The write side of one of the tenant's sessions.
@@ -140,6 +158,8 @@ pub struct TenantState {
     sessions: Vec<(ractor::ActorId, SessionOutbound)>,
     /// Messages for the participant waiting for a session (bounded by [`MAX_UNDELIVERED`]).
     undelivered: std::collections::VecDeque<Bytes>,
+    /// On-us payments delivered to this tenant, waiting for its pacs.002, by UETR.
+    on_us: HashMap<String, ActorRef<PaymentMsg>>,
 }
 
 impl Actor for TenantActor {
@@ -163,6 +183,7 @@ impl Actor for TenantActor {
             live: HashMap::new(),
             sessions: Vec::new(),
             undelivered: std::collections::VecDeque::new(),
+            on_us: HashMap::new(),
         };
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
@@ -204,6 +225,8 @@ impl Actor for TenantActor {
             TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
             TenantMsg::Returned(inbound) => returned(&myself, state, inbound),
             TenantMsg::ReturnDurable { inbound, result } => return_durable(&myself, state, inbound, result),
+            TenantMsg::DeliverOnUs { uetr, payload, payment } => deliver_on_us(state, uetr, payload, payment),
+            TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
         }
         Ok(())
     }
@@ -459,6 +482,58 @@ fn return_durable(
         }
         state.undelivered.push_back(payload);
     }
+}
+
+/// An on-us payment for this tenant: delivered now on a session, or refused (the debtor's
+/// payment backs off and tries again until its attempts run out: it stays accepted and durable).
+fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment: ActorRef<PaymentMsg>) {
+    let event = if state.sessions.is_empty() {
+        PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
+    } else if deliver(state, payload).is_ok() {
+        tracing::debug!(tenant = %state.tenant, %uetr, "on-us payment delivered");
+        state.on_us.insert(uetr, payment.clone());
+        PaymentEvent::Sent
+    } else {
+        PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
+    };
+    let _ = payment.cast(PaymentMsg::Event(event));
+}
+
+/// The creditor tenant's pacs.002 for an on-us payment delivered to it: settles or rejects the
+/// debtor's payment. Only this tenant's pacs.002 can (the map is per tenant).
+fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
+    let ctx = Arc::clone(&state.ctx);
+    let tx = status.report.txs.first();
+    let uetr = tx.and_then(|t| t.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned()).unwrap_or_default();
+    let subject = StatusSubject {
+        orgnl_msg_id: &status.report.msg_id,
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&uetr),
+    };
+    let Some(payment) = state.on_us.get(&uetr).cloned() else {
+        let detail = "no payment with this UETR is waiting for this tenant's status";
+        return status.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+    };
+    let Some(tx) = tx else { return };
+    let event = match tx.tx_sts {
+        TxStatus::ACSC | TxStatus::ACCC => PaymentEvent::ClearingAnswered(Outcome::Settled),
+        TxStatus::RJCT => {
+            let code = tx.reason.map(|r| r.as_str().to_owned()).or_else(|| tx.reason_other_cd.clone());
+            PaymentEvent::ClearingAnswered(Outcome::Rejected(code.unwrap_or_else(|| "NARR".to_owned())))
+        }
+        other => {
+            let detail = format!("{} noted; waiting for ACSC or RJCT", other.as_str());
+            return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
+        }
+    };
+    state.on_us.remove(&uetr);
+    let delivered = payment.cast(PaymentMsg::Event(event)).is_ok();
+    let answer = if delivered {
+        ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status accepted"))
+    } else {
+        ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the payment has already ended")
+    };
+    status.from.answer(answer);
 }
 
 /// Delivers a message to the participant on its first session that takes it.
