@@ -183,3 +183,107 @@ proptest! {
         }
     }
 }
+
+mod routing {
+    use proptest::prelude::*;
+    use switchyard_actors::route::{Route, RouteMatch, RouteQuery, RouteTable};
+
+    const LINKS: &[&str] = &["a", "b", "c", "d"];
+    const CCY: &[&str] = &["ZAR", "USD"];
+    const BICS: &[&str] = &["ZYAAZAJJ", "ZYABZAJJXXX", "ZYBBZAJJ"];
+    const CODES: &[&str] = &["INST", "URGP"];
+
+    fn opt(values: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(proptest::sample::select(values).prop_map(str::to_owned))
+    }
+
+    fn rule() -> impl Strategy<Value = Route> {
+        (
+            (opt(&["pacs.008", "pacs.009"]), opt(CCY), proptest::option::of(0i64..1_000), proptest::option::of(0i64..1_000)),
+            (opt(&["ZY", "ZYAA", "ZYABZAJJ", "ZYBB"]), opt(&["RTGS", "ACH"]), opt(CODES), opt(&["t1", "t2"])),
+            (proptest::sample::select(LINKS), 0u32..4, proptest::collection::vec(proptest::sample::select(LINKS), 0..3)),
+        )
+            .prop_map(|((message_type, currency, min, max), (prefix, clearing_system, service_level, tenant), (link, priority, alternates))| Route {
+                matches: RouteMatch {
+                    message_type,
+                    currency,
+                    min_amount_minor: min,
+                    max_amount_minor: max,
+                    creditor_agent_prefix: prefix,
+                    clearing_system,
+                    service_level,
+                    tenant,
+                },
+                link: link.to_owned(),
+                priority,
+                alternates: alternates.into_iter().map(str::to_owned).collect(),
+            })
+    }
+
+    /// The reference: each criterion checked on its own, rules sorted by (priority, position).
+    fn model(rules: &[Route], q: &RouteQuery<'_>) -> Vec<String> {
+        let ok = |want: &Option<String>, have: Option<&str>| match want {
+            None => true,
+            Some(w) => have == Some(w.as_str()),
+        };
+        let mut matching: Vec<(u32, usize, &Route)> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            let m = &r.matches;
+            let in_range = (m.min_amount_minor.unwrap_or(i64::MIN)..=m.max_amount_minor.unwrap_or(i64::MAX)).contains(&q.amount_minor);
+            let prefix = m.creditor_agent_prefix.as_ref().is_none_or(|p| q.creditor_agent.get(..p.len()) == Some(p.as_str()));
+            if ok(&m.message_type, Some(q.message_type))
+                && ok(&m.currency, Some(q.currency))
+                && ok(&m.tenant, Some(q.tenant))
+                && ok(&m.clearing_system, q.clearing_system)
+                && ok(&m.service_level, q.service_level)
+                && in_range
+                && prefix
+            {
+                matching.push((r.priority, i, r));
+            }
+        }
+        matching.sort_by_key(|(p, i, _)| (*p, *i));
+        let mut out: Vec<String> = Vec::new();
+        for (_, _, r) in matching {
+            for l in std::iter::once(&r.link).chain(&r.alternates) {
+                if !out.iter().any(|o| o == l) {
+                    out.push(l.clone());
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// The route table agrees with the reference model on every query; `select` is the
+        /// first candidate; candidates never repeat and name only links the table names.
+        #[test]
+        fn route_table_matches_its_model(
+            rules in proptest::collection::vec(rule(), 0..8),
+            ccy in proptest::sample::select(CCY),
+            amount in 0i64..1_000,
+            bic in proptest::sample::select(BICS),
+            clearing in opt(&["RTGS", "ACH"]),
+            level in opt(CODES),
+            tenant in proptest::sample::select(&["t1", "t2"][..]),
+            message_type in proptest::sample::select(&["pacs.008", "pacs.009"][..]),
+        ) {
+            let table = RouteTable { routes: rules.clone() };
+            let q = RouteQuery {
+                tenant, message_type, currency: ccy, amount_minor: amount, creditor_agent: bic,
+                clearing_system: clearing.as_deref(), service_level: level.as_deref(),
+            };
+            let got = table.candidates(&q);
+            prop_assert_eq!(&got, &model(&rules, &q));
+            prop_assert_eq!(table.select(&q), got.first().map(String::as_str));
+            let mut unique = got.clone();
+            unique.sort();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), got.len());
+            let named: Vec<&str> = table.links().collect();
+            prop_assert!(got.iter().all(|l| named.contains(&l.as_str())));
+        }
+    }
+}

@@ -294,7 +294,7 @@ pub fn node_config(
         participant_ca: ca,
         tenants,
         links: vec![link],
-        routes: RouteTable { routes: vec![Route { matches: RouteMatch::default(), link: "sim".into() }] },
+        routes: RouteTable { routes: vec![Route::new(RouteMatch::default(), "sim")] },
         limits,
         journal: JournalTuning::default(),
     })

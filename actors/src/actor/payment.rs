@@ -60,6 +60,28 @@ pub struct PaymentArgs {
     /// `None` for a payment resumed by recovery (its connection is gone).
     pub reply: Option<Reply>,
     pub ctx: Arc<NodeContext>,
+    /// Routing facts of the message that the acceptance record does not carry.
+    pub facts: RouteFacts,
+}
+
+/// Facts from the message that routing rules may match on, beyond the acceptance record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteFacts {
+    /// `SttlmInf/ClrSys/Cd`.
+    pub clearing_system: Option<String>,
+    /// `PmtTpInf/SvcLvl/Cd` of the transaction.
+    pub service_level: Option<String>,
+}
+
+impl RouteFacts {
+    /// The facts of a parsed pacs.008 (its first transaction).
+    #[must_use]
+    pub fn of(message: &switchyard_iso20022::Pacs008) -> Self {
+        Self {
+            clearing_system: message.clr_sys.clone(),
+            service_level: message.txs.first().and_then(|t| t.svc_lvl_cd.clone()),
+        }
+    }
 }
 
 /// Payment messages: machine events, from links, timers and the journal; participant requests.
@@ -204,8 +226,12 @@ fn current_attempt(state: &PaymentState) -> u32 {
 fn candidates(args: &PaymentArgs) -> Vec<String> {
     let query = RouteQuery {
         tenant: args.tenant.as_str(),
+        message_type: "pacs.008",
         currency: &args.record.currency,
+        amount_minor: args.record.amount_minor,
         creditor_agent: &args.record.creditor_agent,
+        clearing_system: args.facts.clearing_system.as_deref(),
+        service_level: args.facts.service_level.as_deref(),
     };
     args.ctx.routes().candidates(&query)
 }

@@ -19,7 +19,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::case::{self, CancelRequest, InquiryRequest};
 use super::context::NodeContext;
-use super::payment::{PaymentActor, PaymentArgs, PaymentMsg, Reply};
+use super::payment::{PaymentActor, PaymentArgs, PaymentMsg, Reply, RouteFacts};
 use super::session::Refusal;
 use super::status::StatusSubject;
 use crate::admission::{Admission, Decision, Known};
@@ -359,7 +359,8 @@ async fn durable(
         credit: sub.credit,
         received: sub.received,
     };
-    spawn_payment(myself, state, record, sub.raw, Some(reply)).await
+    let facts = RouteFacts::of(&sub.message);
+    spawn_payment(myself, state, record, sub.raw, Some(reply), facts).await
 }
 
 /// Answers a status inquiry from the tenant's own state (rebuilt from the journal and state
@@ -560,7 +561,11 @@ async fn resume(
 ) -> Result<(), ActorProcessingErr> {
     let raw = Bytes::from(accepted.message.clone());
     state.ctx.counters.in_flight.fetch_add(1, Ordering::Relaxed);
-    spawn_payment(myself, state, accepted, raw, None).await
+    // The acceptance record keeps the message as sent: read it again for the routing facts.
+    let facts = switchyard_iso20022::read_pacs008(&raw, &state.ctx.limits.iso)
+        .map(|m| RouteFacts::of(&m))
+        .unwrap_or_default();
+    spawn_payment(myself, state, accepted, raw, None, facts).await
 }
 
 async fn spawn_payment(
@@ -569,8 +574,10 @@ async fn spawn_payment(
     record: AcceptedPayment,
     raw: Bytes,
     reply: Option<Reply>,
+    facts: RouteFacts,
 ) -> Result<(), ActorProcessingErr> {
     let args = PaymentArgs {
+        facts,
         tenant: state.tenant.clone(),
         tenant_ref: myself.clone(),
         record,
