@@ -92,6 +92,9 @@ pub struct RawLimits {
     pub clearing_timeout_ms: u64,
     pub max_message_bytes: u64,
     pub drain_timeout_ms: u64,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub retry_jitter_pct: u64,
 }
 
 impl Default for RawLimits {
@@ -110,6 +113,9 @@ impl Default for RawLimits {
             clearing_timeout_ms: d.payment.clearing_timeout_ms,
             max_message_bytes: d.iso.max_message_bytes as u64,
             drain_timeout_ms: ms(d.drain_timeout),
+            retry_base_ms: d.payment.retry_base_ms,
+            retry_max_ms: d.payment.retry_max_ms,
+            retry_jitter_pct: u64::from(d.payment.retry_jitter_pct),
         }
     }
 }
@@ -286,6 +292,15 @@ impl RawLimits {
             drain_timeout: millis("limits.drain_timeout_ms", self.drain_timeout_ms, 0, 3_600_000)?,
             payment: PaymentLimits {
                 clearing_timeout_ms: u64::try_from(clearing_timeout.as_millis()).unwrap_or(u64::MAX),
+                retry_base_ms: bounded("limits.retry_base_ms", self.retry_base_ms, 1, 60_000)? as u64,
+                retry_max_ms: {
+                    let max = bounded("limits.retry_max_ms", self.retry_max_ms, 1, 3_600_000)? as u64;
+                    if max < self.retry_base_ms {
+                        return Err(err("limits.retry_max_ms", format!("{max} is below limits.retry_base_ms")));
+                    }
+                    max
+                },
+                retry_jitter_pct: bounded("limits.retry_jitter_pct", self.retry_jitter_pct, 0, 100)? as u32,
                 ..defaults.payment
             },
             iso: IsoLimits { max_message_bytes: max_message, ..defaults.iso },

@@ -371,3 +371,47 @@ async fn an_on_us_payment_is_settled_by_the_creditor_tenant_without_a_clearing_h
     assert!(outcomes.contains(&(rejected.clone(), Outcome::Rejected("AC04".into()))));
     assert!(outcomes.contains(&(held.clone(), Outcome::Settled)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_creditors_status_relayed() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    // The clearing house sends bank-b a payment (creditor agent: bank-b's institution).
+    let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    template.txs[0].cdtr_agt = Some(demo_bic("bank-b"));
+    let (xml, uetr) = MessageFactory::new(template.clone(), "INB").make(1);
+    // The link may still be connecting: retry until the simulator has a connection.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.send_payment(xml.clone()).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "the clearing link never connected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let delivered = read_pacs008(&b.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    // bank-a cannot answer for bank-b.
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let c = a.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.stats.inbound_status(&uetr).is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "the status never reached the clearing house");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
+
+    // A payment for an institution that is no participant here is refused back to the clearing house.
+    template.txs[0].cdtr_agt = Some(switchyard_iso20022::Bic::parse("ZYZZZAJJ").unwrap());
+    let (xml, stranger) = MessageFactory::new(template, "INB").make(2);
+    f.sim.send_payment(xml).await.unwrap();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.stats.inbound_status(&stranger).is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "no answer for an unknown creditor");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(f.sim.stats.inbound_status(&stranger), Some((TxStatus::RJCT, Some("AC01".into()))));
+    drop((a, b));
+    node.stop().await.unwrap();
+}

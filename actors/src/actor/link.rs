@@ -66,6 +66,8 @@ pub enum LinkMsg {
     Disconnected(String),
     /// A Status frame from the clearing house.
     Reply { correlation: u64, payload: Bytes },
+    /// A creditor tenant's pacs.002 for an inbound payment this clearing house sent: relay it.
+    Relay { correlation: u64, payload: Bytes },
 }
 
 impl std::fmt::Debug for LinkMsg {
@@ -77,6 +79,7 @@ impl std::fmt::Debug for LinkMsg {
             Self::Connected(_) => f.write_str("Connected"),
             Self::Disconnected(why) => write!(f, "Disconnected({why})"),
             Self::Reply { correlation, .. } => write!(f, "Reply({correlation})"),
+            Self::Relay { correlation, .. } => write!(f, "Relay({correlation})"),
         }
     }
 }
@@ -132,7 +135,7 @@ impl Actor for LinkActor {
 
     async fn handle(
         &self,
-        _myself: ActorRef<LinkMsg>,
+        myself: ActorRef<LinkMsg>,
         message: LinkMsg,
         state: &mut LinkState,
     ) -> Result<(), ActorProcessingErr> {
@@ -159,7 +162,15 @@ impl Actor for LinkActor {
                 state.conn = None;
                 state.breaker.failure(now);
             }
-            LinkMsg::Reply { correlation, payload } => answer(state, correlation, &payload),
+            LinkMsg::Reply { correlation, payload } => answer(&myself, state, correlation, &payload),
+            LinkMsg::Relay { correlation, payload } => {
+                let sent = state.conn.as_ref().is_some_and(|c| {
+                    c.send(WireMsg { kind: WireKind::Status, correlation, payload }).is_ok()
+                });
+                if !sent {
+                    tracing::warn!(link = %state.name, correlation, "inbound payment's status not relayed: link down (the clearing house will ask again)");
+                }
+            }
         }
         state.messages += 1;
         // Gauges are cheap but not free: refresh them on every 64th message and on changes of
@@ -308,10 +319,50 @@ fn payment_return(state: &mut LinkState, correlation: u64, payload: &[u8]) {
     }
 }
 
-fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
+/// A pacs.008 the clearing house sends for one of this node's tenants (inbound): delivered to
+/// the creditor tenant, whose pacs.002 comes back through [`LinkMsg::Relay`].
+fn inbound_payment(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, payload: &[u8]) {
+    let refuse = |state: &LinkState, reason: &str, detail: &str, msg: Option<&switchyard_iso20022::Pacs008>| {
+        let tx = msg.and_then(|m| m.txs.first());
+        let subject = super::status::StatusSubject {
+            orgnl_msg_id: msg.map_or("NOTPROVIDED", |m| m.msg_id.as_str()),
+            orgnl_end_to_end_id: tx.map(|t| t.end_to_end_id.as_str()),
+            orgnl_uetr: tx.and_then(|t| t.uetr.as_ref()).map(switchyard_iso20022::Uetr::as_str),
+        };
+        let code = switchyard_iso20022::ReasonCode::parse(reason);
+        let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, code, Some(detail));
+        if let Some(conn) = state.conn.as_ref() {
+            let _ = conn.send(WireMsg { kind: WireKind::Status, correlation, payload: answer });
+        }
+    };
+    let msg = match switchyard_iso20022::read_pacs008(payload, &state.ctx.limits.iso) {
+        Ok(msg) => msg,
+        Err(e) => return refuse(state, e.code.as_str(), &format!("{} {}", e.path, e.detail), None),
+    };
+    let Some(tx) = msg.txs.first() else { return };
+    let (Some(uetr), Some(creditor)) = (tx.uetr.as_ref(), tx.cdtr_agt.as_ref()) else {
+        return refuse(state, "FF01", "inbound payments need a UETR and a creditor agent BIC", Some(&msg));
+    };
+    let Some((tenant, actor)) = state.ctx.tenant_of_institution(creditor.as_str()) else {
+        return refuse(state, "AC01", "the creditor agent is not a participant of this node", Some(&msg));
+    };
+    tracing::info!(link = %state.name, %tenant, uetr = %uetr.as_str(), "inbound payment from clearing");
+    let inbound = super::tenant::TenantMsg::DeliverInbound {
+        uetr: uetr.as_str().to_owned(),
+        payload: Bytes::copy_from_slice(payload),
+        link: myself.clone(),
+        correlation,
+    };
+    if actor.cast(inbound).is_err() {
+        refuse(state, "NARR", "the creditor tenant is not running", Some(&msg));
+    }
+}
+
+fn answer(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, payload: &[u8]) {
     match crate::actor::message_family(payload) {
         Some("camt.029") => return cancellation_answer(state, correlation, payload),
         Some("pacs.004") => return payment_return(state, correlation, payload),
+        Some("pacs.008") => return inbound_payment(myself, state, correlation, payload),
         _ => {}
     }
     let report = match read_pacs002(payload, &state.ctx.limits.iso) {

@@ -105,6 +105,18 @@ pub enum TenantMsg {
     DeliverOnUs { uetr: String, payload: Bytes, payment: ActorRef<PaymentMsg> },
     /// A pacs.002 from one of this tenant's sessions about a payment delivered to it.
     CreditorStatus(Box<CreditorStatus>),
+    /// A payment a clearing house sent for this (creditor) tenant: deliver it and relay the
+    /// participant's pacs.002 back on `link` with `correlation`.
+    DeliverInbound { uetr: String, payload: Bytes, link: ActorRef<super::link::LinkMsg>, correlation: u64 },
+}
+
+/// Who waits for a creditor tenant's pacs.002.
+#[derive(Debug, Clone)]
+enum Waiting {
+    /// An on-us payment's actor (debtor side of this node).
+    OnUs(ActorRef<PaymentMsg>),
+    /// A clearing house, through its link, answering the frame with this correlation.
+    Clearing { link: ActorRef<super::link::LinkMsg>, correlation: u64 },
 }
 
 /// A participant's pacs.002 for a payment the node delivered to it (on-us).
@@ -158,8 +170,8 @@ pub struct TenantState {
     sessions: Vec<(ractor::ActorId, SessionOutbound)>,
     /// Messages for the participant waiting for a session (bounded by [`MAX_UNDELIVERED`]).
     undelivered: std::collections::VecDeque<Bytes>,
-    /// On-us payments delivered to this tenant, waiting for its pacs.002, by UETR.
-    on_us: HashMap<String, ActorRef<PaymentMsg>>,
+    /// Payments delivered to this tenant (on-us or inbound), waiting for its pacs.002, by UETR.
+    on_us: HashMap<String, Waiting>,
 }
 
 impl Actor for TenantActor {
@@ -227,6 +239,9 @@ impl Actor for TenantActor {
             TenantMsg::ReturnDurable { inbound, result } => return_durable(&myself, state, inbound, result),
             TenantMsg::DeliverOnUs { uetr, payload, payment } => deliver_on_us(state, uetr, payload, payment),
             TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
+            TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
+                deliver_inbound(state, uetr, payload, link, correlation);
+            }
         }
         Ok(())
     }
@@ -492,12 +507,32 @@ fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment:
         PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
     } else if deliver(state, payload).is_ok() {
         tracing::debug!(tenant = %state.tenant, %uetr, "on-us payment delivered");
-        state.on_us.insert(uetr, payment.clone());
+        state.on_us.insert(uetr, Waiting::OnUs(payment.clone()));
         PaymentEvent::Sent
     } else {
         PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
     };
     let _ = payment.cast(PaymentMsg::Event(event));
+}
+
+/// A payment from a clearing house for this tenant: delivered on a session, or refused at once
+/// (RJCT relayed to the clearing house) when the participant has no session connected.
+fn deliver_inbound(
+    state: &mut TenantState,
+    uetr: String,
+    payload: Bytes,
+    link: ActorRef<super::link::LinkMsg>,
+    correlation: u64,
+) {
+    if deliver(state, payload).is_ok() {
+        tracing::debug!(tenant = %state.tenant, %uetr, "inbound payment delivered");
+        state.on_us.insert(uetr, Waiting::Clearing { link, correlation });
+        return;
+    }
+    let subject = StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
+    let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
+    let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
 }
 
 /// The creditor tenant's pacs.002 for an on-us payment delivered to it: settles or rejects the
@@ -511,11 +546,30 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
         orgnl_end_to_end_id: None,
         orgnl_uetr: Some(&uetr),
     };
-    let Some(payment) = state.on_us.get(&uetr).cloned() else {
+    let Some(waiting) = state.on_us.get(&uetr).cloned() else {
         let detail = "no payment with this UETR is waiting for this tenant's status";
         return status.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
     };
     let Some(tx) = tx else { return };
+    let payment = match waiting {
+        Waiting::OnUs(payment) => payment,
+        Waiting::Clearing { link, correlation } => {
+            // The clearing house hears the participant's own pacs.002, once it is final.
+            if !tx.tx_sts.is_final() {
+                let detail = format!("{} noted; waiting for ACSC or RJCT", tx.tx_sts.as_str());
+                return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
+            }
+            state.on_us.remove(&uetr);
+            let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
+            let relayed = link.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok();
+            let answer = if relayed {
+                ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status relayed to the clearing house"))
+            } else {
+                ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the clearing link has stopped")
+            };
+            return status.from.answer(answer);
+        }
+    };
     let event = match tx.tx_sts {
         TxStatus::ACSC | TxStatus::ACCC => PaymentEvent::ClearingAnswered(Outcome::Settled),
         TxStatus::RJCT => {

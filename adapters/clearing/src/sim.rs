@@ -111,6 +111,33 @@ pub struct SimStats {
     pub returns: AtomicU64,
     /// Writers of the open connections, for messages the simulator originates (returns).
     writers: Mutex<Vec<mpsc::Sender<Frame>>>,
+    /// Statuses (pacs.002) the switch sent for payments the simulator originated, by UETR.
+    inbound_statuses: Mutex<HashMap<String, (TxStatus, Option<String>)>>,
+}
+
+impl SimStats {
+    /// The status the switch relayed for a payment the simulator sent (inbound), if any: the
+    /// code and the reason code.
+    #[must_use]
+    pub fn inbound_status(&self, uetr: &str) -> Option<(TxStatus, Option<String>)> {
+        self.inbound_statuses.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(uetr).cloned()
+    }
+
+    fn record_inbound_status(&self, limits: &Limits, frame: &Frame) {
+        let Ok(report) = switchyard_iso20022::read_pacs002(&frame.payload, limits) else {
+            self.unreadable.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        for tx in &report.txs {
+            if let Some(uetr) = &tx.orgnl_uetr {
+                let reason = tx.reason.map(|r| r.as_str().to_owned());
+                self.inbound_statuses
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(uetr.as_str().to_owned(), (tx.tx_sts, reason));
+            }
+        }
+    }
 }
 
 impl SimStats {
@@ -211,6 +238,25 @@ impl SimHandle {
         Err("no open connection".to_owned())
     }
 
+    /// Sends a payment (pacs.008) to the switch, as a clearing house does for a payment to one of
+    /// the switch's participants; the switch's pacs.002 is recorded (see
+    /// [`SimStats::inbound_status`]). Sent on the first open connection.
+    pub async fn send_payment(&self, pacs008: Vec<u8>) -> Result<(), String> {
+        let writers: Vec<_> = {
+            let mut writers = self.stats.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            writers.retain(|w| !w.is_closed());
+            writers.clone()
+        };
+        let correlation = 1 << 40 | self.stats.returns.load(Ordering::Relaxed);
+        let payload = Bytes::from(pacs008);
+        for writer in writers {
+            if writer.send(Frame::new(FrameKind::Deliver, correlation, payload.clone())).await.is_ok() {
+                return Ok(());
+            }
+        }
+        Err("no open connection".to_owned())
+    }
+
     /// Stops accepting and closes every connection.
     pub async fn stop(self) {
         self.shutdown.cancel();
@@ -300,6 +346,8 @@ async fn serve(
                 send(&tx, Frame::new(FrameKind::SignOffOk, frame.correlation, Bytes::new())).await;
                 return Ok(());
             }
+            // The switch's answer to a payment the simulator sent (inbound to a participant).
+            FrameKind::Status => stats.record_inbound_status(&limits, &frame),
             FrameKind::Submit => {
                 next_msg += 1;
                 if let Some((delay, answer)) = decide(&config, &stats, &limits, &frame, next_msg) {
