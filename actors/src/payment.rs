@@ -175,7 +175,13 @@ pub struct PaymentMachine {
 impl PaymentMachine {
     #[must_use]
     pub fn new(limits: PaymentLimits) -> Self {
-        Self { phase: Phase::Accepted, limits, inquiries_sent: 0, cancel: CancelState::None, jitter: Jitter::NONE }
+        Self {
+            phase: Phase::Accepted,
+            limits,
+            inquiries_sent: 0,
+            cancel: CancelState::None,
+            jitter: Jitter::NONE,
+        }
     }
 
     /// Capped exponential backoff for attempt `n` (1-based), without jitter.
@@ -198,7 +204,12 @@ impl PaymentMachine {
     }
 
     /// Applies one event with a jitter draw for any retry it schedules.
-    pub fn step_with_jitter(&mut self, event: PaymentEvent, now_ms: u64, jitter: Jitter) -> Vec<PaymentEffect> {
+    pub fn step_with_jitter(
+        &mut self,
+        event: PaymentEvent,
+        now_ms: u64,
+        jitter: Jitter,
+    ) -> Vec<PaymentEffect> {
         self.jitter = jitter;
         self.step(event, now_ms)
     }
@@ -216,7 +227,7 @@ impl PaymentMachine {
         match event {
             E::CancelRequested => return self.cancel_requested(),
             E::CancelAnswered { cancelled } => return self.cancel_answered(cancelled),
-            E::CancelUndeliverable(why) => return self.cancel_undeliverable(why),
+            E::CancelUndeliverable(why) => return self.cancel_undeliverable(&why),
             _ => {}
         }
         match (self.phase.clone(), event) {
@@ -332,7 +343,10 @@ impl PaymentMachine {
 
     fn cancel_requested(&mut self) -> Vec<PaymentEffect> {
         if self.cancel != CancelState::None {
-            return Self::refuse_cancel("ARPL", "a cancellation request for this payment is already in progress");
+            return Self::refuse_cancel(
+                "ARPL",
+                "a cancellation request for this payment is already in progress",
+            );
         }
         match self.phase {
             // Not offered to any link yet (or refused by all so far): nothing reached a clearing house.
@@ -376,7 +390,7 @@ impl PaymentMachine {
         }
     }
 
-    fn cancel_undeliverable(&mut self, why: String) -> Vec<PaymentEffect> {
+    fn cancel_undeliverable(&mut self, why: &str) -> Vec<PaymentEffect> {
         if self.cancel != CancelState::Forwarded {
             return Vec::new();
         }

@@ -115,7 +115,9 @@ impl RouteTable {
 
     /// Every link the table names (for config validation).
     pub fn links(&self) -> impl Iterator<Item = &str> {
-        self.routes.iter().flat_map(|r| std::iter::once(r.link.as_str()).chain(r.alternates.iter().map(String::as_str)))
+        self.routes
+            .iter()
+            .flat_map(|r| std::iter::once(r.link.as_str()).chain(r.alternates.iter().map(String::as_str)))
     }
 }
 

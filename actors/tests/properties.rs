@@ -199,25 +199,40 @@ mod routing {
 
     fn rule() -> impl Strategy<Value = Route> {
         (
-            (opt(&["pacs.008", "pacs.009"]), opt(CCY), proptest::option::of(0i64..1_000), proptest::option::of(0i64..1_000)),
+            (
+                opt(&["pacs.008", "pacs.009"]),
+                opt(CCY),
+                proptest::option::of(0i64..1_000),
+                proptest::option::of(0i64..1_000),
+            ),
             (opt(&["ZY", "ZYAA", "ZYABZAJJ", "ZYBB"]), opt(&["RTGS", "ACH"]), opt(CODES), opt(&["t1", "t2"])),
-            (proptest::sample::select(LINKS), 0u32..4, proptest::collection::vec(proptest::sample::select(LINKS), 0..3)),
+            (
+                proptest::sample::select(LINKS),
+                0u32..4,
+                proptest::collection::vec(proptest::sample::select(LINKS), 0..3),
+            ),
         )
-            .prop_map(|((message_type, currency, min, max), (prefix, clearing_system, service_level, tenant), (link, priority, alternates))| Route {
-                matches: RouteMatch {
-                    message_type,
-                    currency,
-                    min_amount_minor: min,
-                    max_amount_minor: max,
-                    creditor_agent_prefix: prefix,
-                    clearing_system,
-                    service_level,
-                    tenant,
+            .prop_map(
+                |(
+                    (message_type, currency, min, max),
+                    (prefix, clearing_system, service_level, tenant),
+                    (link, priority, alternates),
+                )| Route {
+                    matches: RouteMatch {
+                        message_type,
+                        currency,
+                        min_amount_minor: min,
+                        max_amount_minor: max,
+                        creditor_agent_prefix: prefix,
+                        clearing_system,
+                        service_level,
+                        tenant,
+                    },
+                    link: link.to_owned(),
+                    priority,
+                    alternates: alternates.into_iter().map(str::to_owned).collect(),
                 },
-                link: link.to_owned(),
-                priority,
-                alternates: alternates.into_iter().map(str::to_owned).collect(),
-            })
+            )
     }
 
     /// The reference: each criterion checked on its own, rules sorted by (priority, position).
@@ -229,8 +244,12 @@ mod routing {
         let mut matching: Vec<(u32, usize, &Route)> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             let m = &r.matches;
-            let in_range = (m.min_amount_minor.unwrap_or(i64::MIN)..=m.max_amount_minor.unwrap_or(i64::MAX)).contains(&q.amount_minor);
-            let prefix = m.creditor_agent_prefix.as_ref().is_none_or(|p| q.creditor_agent.get(..p.len()) == Some(p.as_str()));
+            let in_range = (m.min_amount_minor.unwrap_or(i64::MIN)..=m.max_amount_minor.unwrap_or(i64::MAX))
+                .contains(&q.amount_minor);
+            let prefix = m
+                .creditor_agent_prefix
+                .as_ref()
+                .is_none_or(|p| q.creditor_agent.get(..p.len()) == Some(p.as_str()));
             if ok(&m.message_type, Some(q.message_type))
                 && ok(&m.currency, Some(q.currency))
                 && ok(&m.tenant, Some(q.tenant))

@@ -296,7 +296,10 @@ impl RawLimits {
                 retry_max_ms: {
                     let max = bounded("limits.retry_max_ms", self.retry_max_ms, 1, 3_600_000)? as u64;
                     if max < self.retry_base_ms {
-                        return Err(err("limits.retry_max_ms", format!("{max} is below limits.retry_base_ms")));
+                        return Err(err(
+                            "limits.retry_max_ms",
+                            format!("{max} is below limits.retry_base_ms"),
+                        ));
                     }
                     max
                 },
@@ -400,7 +403,10 @@ fn validate_routes(
         }
         for (j, alt) in r.alternates.iter().enumerate() {
             if !known_link(alt) {
-                return Err(err(format!("routes[{i}].alternates[{j}]"), format!("{alt:?} is not a configured link")));
+                return Err(err(
+                    format!("routes[{i}].alternates[{j}]"),
+                    format!("{alt:?} is not a configured link"),
+                ));
             }
             if *alt == r.link || r.alternates[..j].contains(alt) {
                 return Err(err(format!("routes[{i}].alternates[{j}]"), format!("{alt:?} is named twice")));
@@ -418,10 +424,15 @@ fn validate_routes(
         }
         if let Some(m) = &r.message_type {
             if !ROUTABLE_MESSAGE_TYPES.contains(&m.as_str()) {
-                return Err(err(key("message_type"), format!("{m:?} is not routed; one of {ROUTABLE_MESSAGE_TYPES:?}")));
+                return Err(err(
+                    key("message_type"),
+                    format!("{m:?} is not routed; one of {ROUTABLE_MESSAGE_TYPES:?}"),
+                ));
             }
         }
-        for (field, value) in [("min_amount_minor", r.min_amount_minor), ("max_amount_minor", r.max_amount_minor)] {
+        for (field, value) in
+            [("min_amount_minor", r.min_amount_minor), ("max_amount_minor", r.max_amount_minor)]
+        {
             if value.is_some_and(|v| v < 0) {
                 return Err(err(key(field), "must be 0 or more (integer minor units)".to_owned()));
             }
@@ -433,7 +444,10 @@ fn validate_routes(
         }
         let prefix = match (r.creditor_agent, r.creditor_agent_prefix) {
             (Some(_), Some(_)) => {
-                return Err(err(key("creditor_agent"), "give creditor_agent or creditor_agent_prefix, not both".to_owned()))
+                return Err(err(
+                    key("creditor_agent"),
+                    "give creditor_agent or creditor_agent_prefix, not both".to_owned(),
+                ))
             }
             (Some(bic), None) => {
                 let parsed = switchyard_iso20022::Bic::parse(&bic)

@@ -86,8 +86,11 @@ impl Conn {
     /// `others`, so callers can check them).
     async fn answer(&mut self, correlation: u64, others: &mut Vec<Frame>) -> Frame {
         loop {
-            let frame =
-                tokio::time::timeout(TIMEOUT, self.p.reader.next()).await.expect("answer in time").unwrap().unwrap();
+            let frame = tokio::time::timeout(TIMEOUT, self.p.reader.next())
+                .await
+                .expect("answer in time")
+                .unwrap()
+                .unwrap();
             assert_eq!(frame.kind, FrameKind::Status, "{}", String::from_utf8_lossy(&frame.payload));
             if frame.correlation == correlation {
                 return frame;
@@ -168,7 +171,10 @@ async fn status_inquiries_are_answered_from_the_switchs_state_and_scoped_to_the_
     assert_eq!(report.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
     let mut b = Conn::open(&f, &node, "bank-b").await;
     let report = b.inquire(&uetr).await;
-    assert_eq!((report.txs[0].tx_sts, report.txs[0].reason_prtry.as_deref()), (TxStatus::RJCT, Some("NOTFOUND")));
+    assert_eq!(
+        (report.txs[0].tx_sts, report.txs[0].reason_prtry.as_deref()),
+        (TxStatus::RJCT, Some("NOTFOUND"))
+    );
     assert_eq!(f.sim.stats.inquiries.load(std::sync::atomic::Ordering::Relaxed), 0, "never forwarded");
     drop((a, b));
     node.stop().await.unwrap();
@@ -237,7 +243,10 @@ async fn a_cancellation_at_the_clearing_house_is_forwarded_and_its_answer_relaye
     };
     assert_eq!(final_status.txs[0].tx_sts, TxStatus::ACSC, "the payment goes on to settle");
     // After the outcome the switch answers itself; the clearing house is not asked again.
-    assert_eq!(conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await), ("RJCR", Some("AGNT"), Some("SWITCHYARD")));
+    assert_eq!(
+        conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await),
+        ("RJCR", Some("AGNT"), Some("SWITCHYARD"))
+    );
     assert_eq!(f.sim.stats.cancellations.load(std::sync::atomic::Ordering::Relaxed), 1);
     drop(a);
     node.stop().await.unwrap();
@@ -253,18 +262,23 @@ async fn a_return_from_the_clearing_house_is_journaled_and_delivered_to_the_debt
     assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
     // Not a settled payment of the clearing house: refused by the simulator itself.
     let template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
-    let amount = template.txs[0].amount.clone();
-    assert!(f.sim.send_return("0b7e1a52-6c8e-4f0a-9a4e-2f1c3d5e7a90", amount.clone(), "AC04").await.is_err());
-    f.sim.send_return(&uetr, amount.clone(), "AC04").await.unwrap();
-    let frame = tokio::time::timeout(TIMEOUT, a.p.reader.next()).await.expect("return in time").unwrap().unwrap();
+    let amount = template.txs[0].amount;
+    assert!(f.sim.send_return("0b7e1a52-6c8e-4f0a-9a4e-2f1c3d5e7a90", amount, "AC04").await.is_err());
+    f.sim.send_return(&uetr, amount, "AC04").await.unwrap();
+    let frame =
+        tokio::time::timeout(TIMEOUT, a.p.reader.next()).await.expect("return in time").unwrap().unwrap();
     assert_eq!(frame.kind, FrameKind::Deliver);
-    let ret = switchyard_iso20022::read_pacs004(&frame.payload, &Limits::default()).expect("a valid pacs.004");
+    let ret =
+        switchyard_iso20022::read_pacs004(&frame.payload, &Limits::default()).expect("a valid pacs.004");
     assert_eq!(ret.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
     assert_eq!(ret.txs[0].reason.cd.as_deref(), Some("AC04"));
     // The payment's state says returned; a cancellation is refused as already returned.
     let report = a.inquire(&uetr).await;
     assert!(report.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"), "{report:?}");
-    assert_eq!(conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await), ("RJCR", Some("ARDT"), Some("SWITCHYARD")));
+    assert_eq!(
+        conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await),
+        ("RJCR", Some("ARDT"), Some("SWITCHYARD"))
+    );
     // A repeated return changes nothing and is not delivered twice.
     f.sim.send_return(&uetr, amount, "AC04").await.unwrap();
     let answer = a.inquire(&uetr).await; // the next frame is this answer, not a second pacs.004
@@ -305,8 +319,11 @@ fn on_us_factory() -> MessageFactory {
 impl Conn {
     /// The next Deliver frame (an inbound message for this participant).
     async fn delivered(&mut self) -> Vec<u8> {
-        let frame =
-            tokio::time::timeout(TIMEOUT, self.p.reader.next()).await.expect("delivery in time").unwrap().unwrap();
+        let frame = tokio::time::timeout(TIMEOUT, self.p.reader.next())
+            .await
+            .expect("delivery in time")
+            .unwrap()
+            .unwrap();
         assert_eq!(frame.kind, FrameKind::Deliver, "{}", String::from_utf8_lossy(&frame.payload));
         frame.payload.to_vec()
     }
@@ -349,11 +366,14 @@ async fn an_on_us_payment_is_settled_by_the_creditor_tenant_without_a_clearing_h
     let submitted = a.send(xml).await;
     assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
     b.delivered().await;
-    let c = b.send(creditor_status(&rejected, TxStatus::RJCT, Some(switchyard_iso20022::ReasonCode::AC04))).await;
+    let c =
+        b.send(creditor_status(&rejected, TxStatus::RJCT, Some(switchyard_iso20022::ReasonCode::AC04))).await;
     assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
     let report = a.status_of(submitted).await;
-    assert_eq!((report.txs[0].tx_sts, report.txs[0].reason.map(|r| r.as_str())), (TxStatus::RJCT, Some("AC04")));
-
+    assert_eq!(
+        (report.txs[0].tx_sts, report.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("AC04"))
+    );
 
     drop((a, b));
     node.stop().await.unwrap();

@@ -30,7 +30,8 @@ async fn rules_pick_links_by_amount_and_service_level_fail_over_and_swap_at_runt
     let f = fixture().await;
     let ca = f.certs.ca().unwrap();
     let high_value_tls = tls::server_config(&f.certs.identity("clearing-sim").unwrap(), &ca).unwrap();
-    let high_value = sim::start("127.0.0.1:0".parse().unwrap(), high_value_tls, SimConfig::default()).await.unwrap();
+    let high_value =
+        sim::start("127.0.0.1:0".parse().unwrap(), high_value_tls, SimConfig::default()).await.unwrap();
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let node = start_node_with(&f, |c| {
         let mut rtgs = c.links[0].clone();
@@ -48,13 +49,19 @@ async fn rules_pick_links_by_amount_and_service_level_fail_over_and_swap_at_runt
                 // High value (≥ 1,000,000.00) to the RTGS link, ahead of the catch-all.
                 Route {
                     priority: 10,
-                    ..Route::new(RouteMatch { min_amount_minor: Some(100_000_000), ..RouteMatch::default() }, "rtgs")
+                    ..Route::new(
+                        RouteMatch { min_amount_minor: Some(100_000_000), ..RouteMatch::default() },
+                        "rtgs",
+                    )
                 },
                 // Instant payments: primary link down, the alternate takes them.
                 Route {
                     priority: 5,
                     alternates: vec!["rtgs".into()],
-                    ..Route::new(RouteMatch { service_level: Some("INST".into()), ..RouteMatch::default() }, "down")
+                    ..Route::new(
+                        RouteMatch { service_level: Some("INST".into()), ..RouteMatch::default() },
+                        "down",
+                    )
                 },
             ],
         };
@@ -92,12 +99,17 @@ async fn rules_pick_links_by_amount_and_service_level_fail_over_and_swap_at_runt
 fn richer_route_rules_are_validated_with_the_key_named() {
     let example = include_str!("../../config/switchyard.toml");
     let dir = tempfile::tempdir().unwrap();
-    switchyard_wire::devcerts::DevCerts::generate(&["switchyard-node", "clearing-sim"], &["bank-a", "bank-b", "switchyard"])
-        .unwrap()
-        .write_to(&dir.path().join("tls"))
-        .unwrap();
+    switchyard_wire::devcerts::DevCerts::generate(
+        &["switchyard-node", "clearing-sim"],
+        &["bank-a", "bank-b", "switchyard"],
+    )
+    .unwrap()
+    .write_to(&dir.path().join("tls"))
+    .unwrap();
     let file = dir.path().join("switchyard.toml");
-    let with_route = |extra: &str| example.replace("[[routes]]\nlink = \"sim\"", &format!("[[routes]]\nlink = \"sim\"\n{extra}"));
+    let with_route = |extra: &str| {
+        example.replace("[[routes]]\nlink = \"sim\"", &format!("[[routes]]\nlink = \"sim\"\n{extra}"))
+    };
     // A valid rich rule.
     std::fs::write(
         &file,

@@ -54,7 +54,8 @@ impl std::fmt::Debug for Requester {
 impl Requester {
     /// Sends the answer and returns the credit.
     pub fn answer(self, payload: Bytes) {
-        let _ = self.outbound.send(WireMsg { kind: WireKind::Status, correlation: self.correlation, payload });
+        let _ =
+            self.outbound.send(WireMsg { kind: WireKind::Status, correlation: self.correlation, payload });
         drop(self.credit);
     }
 }
@@ -97,8 +98,11 @@ impl InquiryRequest {
             orgnl_end_to_end_id: o.orgnl_end_to_end_id.as_deref(),
             orgnl_uetr: Some(&self.uetr),
         };
-        let payload =
-            ctx.status.pacs002_proprietary(subject, INQUIRY_NOT_FOUND, "no payment of this tenant has this UETR");
+        let payload = ctx.status.pacs002_proprietary(
+            subject,
+            INQUIRY_NOT_FOUND,
+            "no payment of this tenant has this UETR",
+        );
         self.from.answer(payload);
     }
 }

@@ -7,8 +7,8 @@ use ractor::ActorRef;
 use switchyard_iso20022::Limits;
 
 use super::link::LinkMsg;
-use super::tenant::TenantMsg;
 use super::status::StatusWriter;
+use super::tenant::TenantMsg;
 use crate::payment::PaymentLimits;
 use crate::ports::{Clock, JournalPort};
 use crate::route::RouteTable;

@@ -322,19 +322,20 @@ fn payment_return(state: &mut LinkState, correlation: u64, payload: &[u8]) {
 /// A pacs.008 the clearing house sends for one of this node's tenants (inbound): delivered to
 /// the creditor tenant, whose pacs.002 comes back through [`LinkMsg::Relay`].
 fn inbound_payment(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, payload: &[u8]) {
-    let refuse = |state: &LinkState, reason: &str, detail: &str, msg: Option<&switchyard_iso20022::Pacs008>| {
-        let tx = msg.and_then(|m| m.txs.first());
-        let subject = super::status::StatusSubject {
-            orgnl_msg_id: msg.map_or("NOTPROVIDED", |m| m.msg_id.as_str()),
-            orgnl_end_to_end_id: tx.map(|t| t.end_to_end_id.as_str()),
-            orgnl_uetr: tx.and_then(|t| t.uetr.as_ref()).map(switchyard_iso20022::Uetr::as_str),
+    let refuse =
+        |state: &LinkState, reason: &str, detail: &str, msg: Option<&switchyard_iso20022::Pacs008>| {
+            let tx = msg.and_then(|m| m.txs.first());
+            let subject = super::status::StatusSubject {
+                orgnl_msg_id: msg.map_or("NOTPROVIDED", |m| m.msg_id.as_str()),
+                orgnl_end_to_end_id: tx.map(|t| t.end_to_end_id.as_str()),
+                orgnl_uetr: tx.and_then(|t| t.uetr.as_ref()).map(switchyard_iso20022::Uetr::as_str),
+            };
+            let code = switchyard_iso20022::ReasonCode::parse(reason);
+            let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, code, Some(detail));
+            if let Some(conn) = state.conn.as_ref() {
+                let _ = conn.send(WireMsg { kind: WireKind::Status, correlation, payload: answer });
+            }
         };
-        let code = switchyard_iso20022::ReasonCode::parse(reason);
-        let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, code, Some(detail));
-        if let Some(conn) = state.conn.as_ref() {
-            let _ = conn.send(WireMsg { kind: WireKind::Status, correlation, payload: answer });
-        }
-    };
     let msg = match switchyard_iso20022::read_pacs008(payload, &state.ctx.limits.iso) {
         Ok(msg) => msg,
         Err(e) => return refuse(state, e.code.as_str(), &format!("{} {}", e.path, e.detail), None),

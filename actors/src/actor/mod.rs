@@ -28,4 +28,7 @@ pub use node::{NodeActor, NodeArgs, NodeMsg, NodeRefs};
 pub use payment::{PaymentActor, PaymentArgs, PaymentMsg, RouteFacts};
 pub use session::{SessionActor, SessionArgs, SessionMsg};
 pub use status::StatusWriter;
-pub use tenant::{CreditorStatus, HistoryEntry, InboundReturn, SessionOutbound, TenantActor, TenantArgs, TenantMsg, MAX_UNDELIVERED};
+pub use tenant::{
+    CreditorStatus, HistoryEntry, InboundReturn, SessionOutbound, TenantActor, TenantArgs, TenantMsg,
+    MAX_UNDELIVERED,
+};

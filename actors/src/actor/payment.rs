@@ -93,7 +93,10 @@ pub enum PaymentMsg {
     /// A cancellation request (camt.056) from the tenant's participant.
     Cancel(Box<CancelRequest>),
     /// The clearing house's camt.029 to a forwarded cancellation request.
-    CancelAnswer { cancelled: bool, payload: Bytes },
+    CancelAnswer {
+        cancelled: bool,
+        payload: Bytes,
+    },
     /// The tenant has recorded the outcome: stop (after answering anything queued before this).
     Stop,
 }
@@ -308,7 +311,8 @@ fn on_us_name(tenant: &str) -> String {
 const ON_US_PREFIX: &str = "on-us:";
 
 fn submit(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, attempt: u32) {
-    if let Some((creditor, tenant)) = state.args.ctx.tenant_of_institution(&state.args.record.creditor_agent) {
+    if let Some((creditor, tenant)) = state.args.ctx.tenant_of_institution(&state.args.record.creditor_agent)
+    {
         // On-us: both agents are tenants of this node; the creditor tenant is the "clearing house".
         tracing::debug!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, attempt, %creditor, "delivering on-us");
         state.sent_to = Some(on_us_name(&creditor));

@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_camt056, read_pacs002, read_pacs008, read_pacs028, Bic, ReasonCode, TxStatus};
+use switchyard_iso20022::{
+    read_camt056, read_pacs002, read_pacs008, read_pacs028, Bic, ReasonCode, TxStatus,
+};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::case::{message_family, CancelRequest, InquiryRequest, Requester};
@@ -65,7 +67,10 @@ impl Actor for SessionActor {
         args: SessionArgs,
     ) -> Result<SessionArgs, ActorProcessingErr> {
         // The tenant delivers messages addressed to the participant (returns) on its sessions.
-        let attach = TenantMsg::Attach { session: myself.get_id(), outbound: super::tenant::SessionOutbound(Arc::clone(&args.outbound)) };
+        let attach = TenantMsg::Attach {
+            session: myself.get_id(),
+            outbound: super::tenant::SessionOutbound(Arc::clone(&args.outbound)),
+        };
         let _ = args.tenant_ref.cast(attach);
         Ok(args)
     }
@@ -112,9 +117,9 @@ fn submit(
         return refusal.answer(None, None, ReasonCode::NARR, &detail, credit);
     }
     match message_family(&payload) {
-        Some("pacs.028") => return inquiry(state, &refusal, payload, credit),
+        Some("pacs.028") => return inquiry(state, &refusal, &payload, credit),
         Some("camt.056") => return cancel(state, &refusal, payload, credit),
-        Some("pacs.002") => return creditor_status(state, &refusal, payload, credit),
+        Some("pacs.002") => return creditor_status(state, &refusal, &payload, credit),
         _ => {}
     }
     let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
@@ -158,8 +163,8 @@ fn submit(
 
 /// A status inquiry (pacs.028) about one of the tenant's own payments: answered by the tenant
 /// from its journal-backed state, never forwarded.
-fn inquiry(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: OwnedSemaphorePermit) {
-    let request = match read_pacs028(&payload, &state.ctx.limits.iso) {
+fn inquiry(state: &SessionArgs, refusal: &Refusal<'_>, payload: &Bytes, credit: OwnedSemaphorePermit) {
+    let request = match read_pacs028(payload, &state.ctx.limits.iso) {
         Ok(request) => request,
         Err(e) => {
             metrics::submission(state.tenant.as_str(), "invalid");
@@ -184,8 +189,13 @@ fn inquiry(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: O
 }
 
 /// A pacs.002 from the participant about a payment the node delivered to it (on-us).
-fn creditor_status(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: OwnedSemaphorePermit) {
-    let report = match read_pacs002(&payload, &state.ctx.limits.iso) {
+fn creditor_status(
+    state: &SessionArgs,
+    refusal: &Refusal<'_>,
+    payload: &Bytes,
+    credit: OwnedSemaphorePermit,
+) {
+    let report = match read_pacs002(payload, &state.ctx.limits.iso) {
         Ok(report) => report,
         Err(e) => {
             metrics::submission(state.tenant.as_str(), "invalid");

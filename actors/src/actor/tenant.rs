@@ -93,21 +93,38 @@ pub enum TenantMsg {
     /// A cancellation request (camt.056) from one of the tenant's sessions.
     Cancel(Box<CancelRequest>),
     /// A session signed on: messages for the participant may be delivered on it.
-    Attach { session: ractor::ActorId, outbound: SessionOutbound },
+    Attach {
+        session: ractor::ActorId,
+        outbound: SessionOutbound,
+    },
     /// A session ended.
-    Detach { session: ractor::ActorId },
+    Detach {
+        session: ractor::ActorId,
+    },
     /// A clearing house returned a payment (pacs.004); applied by the tenant that owns the UETR.
     Returned(Arc<InboundReturn>),
     /// The `Returned` outcome record's journal write finished.
-    ReturnDurable { inbound: Arc<InboundReturn>, result: Result<u64, JournalFailure> },
+    ReturnDurable {
+        inbound: Arc<InboundReturn>,
+        result: Result<u64, JournalFailure>,
+    },
     /// An on-us payment for this (creditor) tenant: deliver it to a session and wait for the
     /// participant's pacs.002.
-    DeliverOnUs { uetr: String, payload: Bytes, payment: ActorRef<PaymentMsg> },
+    DeliverOnUs {
+        uetr: String,
+        payload: Bytes,
+        payment: ActorRef<PaymentMsg>,
+    },
     /// A pacs.002 from one of this tenant's sessions about a payment delivered to it.
     CreditorStatus(Box<CreditorStatus>),
     /// A payment a clearing house sent for this (creditor) tenant: deliver it and relay the
     /// participant's pacs.002 back on `link` with `correlation`.
-    DeliverInbound { uetr: String, payload: Bytes, link: ActorRef<super::link::LinkMsg>, correlation: u64 },
+    DeliverInbound {
+        uetr: String,
+        payload: Bytes,
+        link: ActorRef<super::link::LinkMsg>,
+        correlation: u64,
+    },
 }
 
 /// Who waits for a creditor tenant's pacs.002.
@@ -191,7 +208,10 @@ impl Actor for TenantActor {
                 admission.finished(&entry.uetr, outcome);
             }
         }
-        let mut state = TenantState { tenant: args.tenant, ctx: args.ctx, admission,
+        let mut state = TenantState {
+            tenant: args.tenant,
+            ctx: args.ctx,
+            admission,
             live: HashMap::new(),
             sessions: Vec::new(),
             undelivered: std::collections::VecDeque::new(),
@@ -237,7 +257,9 @@ impl Actor for TenantActor {
             TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
             TenantMsg::Returned(inbound) => returned(&myself, state, inbound),
             TenantMsg::ReturnDurable { inbound, result } => return_durable(&myself, state, inbound, result),
-            TenantMsg::DeliverOnUs { uetr, payload, payment } => deliver_on_us(state, uetr, payload, payment),
+            TenantMsg::DeliverOnUs { uetr, payload, payment } => {
+                deliver_on_us(state, uetr, payload, &payment);
+            }
             TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
                 deliver_inbound(state, uetr, payload, link, correlation);
@@ -502,7 +524,7 @@ fn return_durable(
 
 /// An on-us payment for this tenant: delivered now on a session, or refused (the debtor's
 /// payment backs off and tries again until its attempts run out: it stays accepted and durable).
-fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment: ActorRef<PaymentMsg>) {
+fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment: &ActorRef<PaymentMsg>) {
     let event = if state.sessions.is_empty() {
         PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
     } else if deliver(state, payload).is_ok() {
@@ -529,7 +551,8 @@ fn deliver_inbound(
         state.on_us.insert(uetr, Waiting::Clearing { link, correlation });
         return;
     }
-    let subject = StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
     let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
     let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
     let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
@@ -563,9 +586,18 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
             let relayed = link.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok();
             let answer = if relayed {
-                ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status relayed to the clearing house"))
+                ctx.status.pacs002(
+                    subject,
+                    TxStatus::ACTC,
+                    None,
+                    Some("status relayed to the clearing house"),
+                )
             } else {
-                ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the clearing link has stopped")
+                ctx.status.pacs002_proprietary(
+                    subject,
+                    case::INQUIRY_NOT_FOUND,
+                    "the clearing link has stopped",
+                )
             };
             return status.from.answer(answer);
         }

@@ -120,7 +120,10 @@ fn cancel_before_clearing_is_local_and_answered_after_durable() {
     m.step(PaymentEvent::Started, 0);
     m.step(PaymentEvent::LinkUnavailable("down".into()), 0);
     assert!(matches!(m.phase, Phase::Backoff { .. }));
-    assert_eq!(m.step(PaymentEvent::CancelRequested, 1), vec![PaymentEffect::JournalOutcome(cancelled_locally())]);
+    assert_eq!(
+        m.step(PaymentEvent::CancelRequested, 1),
+        vec![PaymentEffect::JournalOutcome(cancelled_locally())]
+    );
     assert!(m.step(PaymentEvent::RetryDue, 2).is_empty(), "a cancelled payment is never submitted");
     assert_eq!(
         m.step(PaymentEvent::OutcomeDurable, 3),
@@ -194,7 +197,10 @@ fn cancel_outcomes_race_and_failures_are_answered_once() {
     let effects = m.step(PaymentEvent::OutcomeDurable, 3);
     assert!(matches!(
         effects.as_slice(),
-        [PaymentEffect::Report(Outcome::Settled), PaymentEffect::AnswerCancel(CancelAnswer::Refused { reason: "AGNT", .. })]
+        [
+            PaymentEffect::Report(Outcome::Settled),
+            PaymentEffect::AnswerCancel(CancelAnswer::Refused { reason: "AGNT", .. })
+        ]
     ));
     assert!(m.step(PaymentEvent::CancelAnswered { cancelled: true }, 4).is_empty(), "late answer ignored");
     // A second request while one is in progress, and a request after the outcome.

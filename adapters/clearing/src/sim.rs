@@ -187,8 +187,14 @@ impl SimHandle {
     /// Returns a payment the simulator settled (pacs.004 with reason `reason`, e.g. `AC04`),
     /// as a clearing house does when the creditor's bank sends the funds back. Sent on the first
     /// open connection. Errors: the UETR was never settled here, or no connection is open.
-    pub async fn send_return(&self, uetr: &str, amount: switchyard_iso20022::Money, reason: &str) -> Result<(), String> {
-        let recorded = self.stats.lock().get(uetr).cloned().ok_or_else(|| format!("{uetr} was never received"))?;
+    pub async fn send_return(
+        &self,
+        uetr: &str,
+        amount: switchyard_iso20022::Money,
+        reason: &str,
+    ) -> Result<(), String> {
+        let recorded =
+            self.stats.lock().get(uetr).cloned().ok_or_else(|| format!("{uetr} was never received"))?;
         if recorded.status != TxStatus::ACSC {
             return Err(format!("{uetr} was not settled"));
         }
@@ -221,7 +227,11 @@ impl SimHandle {
                 instg_agt_mmb: None,
                 instd_agt: None,
                 instd_agt_mmb: None,
-                reason: switchyard_iso20022::Reason { cd: Some(reason.to_owned()), prtry: None, addtl_inf: None },
+                reason: switchyard_iso20022::Reason {
+                    cd: Some(reason.to_owned()),
+                    prtry: None,
+                    addtl_inf: None,
+                },
             }],
         };
         let payload = Bytes::from(switchyard_iso20022::write_pacs004(&ret));
