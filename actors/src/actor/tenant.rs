@@ -623,14 +623,15 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     status.from.answer(answer);
 }
 
-/// Delivers a message to the participant on its first session that takes it.
-fn deliver(state: &mut TenantState, payload: Bytes) -> Result<(), Bytes> {
-    while let Some((_, outbound)) = state.sessions.first() {
+/// Delivers a message to the participant on its first session that takes it. A session whose
+/// writer is full (or closing) is skipped, not forgotten: it leaves the list when it detaches.
+/// Deliveries are bounded by what causes them (debtors' credit windows for on-us payments).
+fn deliver(state: &TenantState, payload: Bytes) -> Result<(), Bytes> {
+    for (_, outbound) in &state.sessions {
         let msg = WireMsg { kind: WireKind::Deliver, correlation: 0, payload: payload.clone() };
         if outbound.0.send(msg).is_ok() {
             return Ok(());
         }
-        state.sessions.remove(0);
     }
     Err(payload)
 }
