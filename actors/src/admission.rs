@@ -246,6 +246,22 @@ mod tests {
     }
 
     #[test]
+    fn a_return_after_settlement_is_final_and_frees_nothing_twice() {
+        let mut a = Admission::new(2);
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Admit);
+        a.accepted("u1");
+        a.finished("u1", Outcome::Settled, 3);
+        assert_eq!(a.in_flight(), 0);
+        a.finished("u1", Outcome::Returned("AC04".into()), 4);
+        assert_eq!(a.in_flight(), 0, "the slot was freed once, at settlement");
+        assert_eq!(a.lookup("u1"), Some(&Known::Final(Outcome::Returned("AC04".into()))));
+        assert_eq!(
+            a.admit_mem("u1", "m1", FP_A),
+            Decision::Resend(Known::Final(Outcome::Returned("AC04".into())))
+        );
+    }
+
+    #[test]
     fn abandon_frees_the_slot_and_the_keys() {
         let mut a = Admission::new(1);
         assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Admit);

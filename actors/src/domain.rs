@@ -73,6 +73,11 @@ pub enum Outcome {
     DeadLettered(String),
     /// The outcome at the clearing house is unknown (timeout); to be resolved by pacs.028.
     InDoubt,
+    /// Cancelled at the participant's request (camt.056), with who cancelled it. Final.
+    /// (Appended after the version-1 variants: older journals decode unchanged.)
+    Cancelled(String),
+    /// Settled, then returned (pacs.004) with the return reason code. Final.
+    Returned(String),
 }
 
 impl Outcome {
@@ -80,9 +85,23 @@ impl Outcome {
     #[must_use]
     pub fn tx_status(&self) -> TxStatus {
         match self {
-            Self::Settled => TxStatus::ACSC,
+            Self::Settled | Self::Returned(_) => TxStatus::ACSC,
             Self::Rejected(_) | Self::DeadLettered(_) => TxStatus::RJCT,
             Self::InDoubt => TxStatus::PDNG,
+            Self::Cancelled(_) => TxStatus::CANC,
+        }
+    }
+
+    /// A short label (metrics, logs, answers): `settled`, `rejected`, `dead_lettered`, ...
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Settled => "settled",
+            Self::Rejected(_) => "rejected",
+            Self::DeadLettered(_) => "dead_lettered",
+            Self::InDoubt => "in_doubt",
+            Self::Cancelled(_) => "cancelled",
+            Self::Returned(_) => "returned",
         }
     }
 
@@ -92,7 +111,7 @@ impl Outcome {
         match self {
             Self::Rejected(code) => ReasonCode::parse(code).or(Some(ReasonCode::NARR)),
             Self::DeadLettered(_) => Some(ReasonCode::NARR),
-            Self::Settled | Self::InDoubt => None,
+            Self::Settled | Self::InDoubt | Self::Cancelled(_) | Self::Returned(_) => None,
         }
     }
 

@@ -23,6 +23,9 @@ pub const LINK_OUTSTANDING: &str = "switchyard_link_outstanding";
 pub const BREAKER: &str = "switchyard_link_breaker_state";
 /// Link connected (1) or not (0).
 pub const LINK_UP: &str = "switchyard_link_connected";
+/// Cancellation requests (camt.056) answered by the payment actor, by tenant and answer
+/// (`cancelled`, `refused`, `relayed`).
+pub const CANCELLATIONS: &str = "switchyard_cancellations_total";
 /// Clearing replies that matched no outstanding payment, by link.
 pub const UNMATCHED: &str = "switchyard_link_unmatched_replies_total";
 

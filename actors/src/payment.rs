@@ -5,8 +5,16 @@
 //! clearing deadline, or after a restart, the machine asks the clearing house (pacs.028 status
 //! inquiry). Only an explicit "not found" answer — the clearing house never received it — makes a
 //! new submission safe. A link that refuses a submission locally (not connected, window full,
-//! breaker open) never sent it, so that is retried with capped exponential backoff, moving
-//! through the alternate routes.
+//! breaker open) never sent it, so that is retried with capped exponential backoff and jitter
+//! (the jitter is an input, [`Jitter`], never drawn here), moving through the alternate routes.
+//!
+//! Cancellation (camt.056, DESIGN §3): a payment that has not reached a clearing house yet is
+//! cancelled locally (outcome `Cancelled`, journaled before the camt.029 CNCL); one that may be at
+//! the clearing house has the request forwarded there and the clearing house's camt.029 relayed;
+//! a request that arrives while the payment is being offered to a link waits for the link's
+//! answer (sent: forward; refused: cancel locally). A request always gets exactly one answer.
+//! Returns (pacs.004) move a settled payment to `Returned`; that happens after the payment
+//! actor has ended and is handled by the tenant (see `actor/tenant.rs`).
 
 use crate::domain::Outcome;
 
@@ -23,6 +31,19 @@ pub struct PaymentLimits {
     pub max_attempts: u32,
     /// Unanswered status inquiries before the payment is reported in doubt (PDNG).
     pub max_inquiries: u32,
+    /// Share of each retry delay (percent, 0..=100) that jitter may take off, so retries of
+    /// payments refused together spread out instead of arriving together.
+    pub retry_jitter_pct: u32,
+}
+
+/// A jitter draw in parts per million (`0..1_000_000`), made by the shell from its RNG and passed
+/// in, so the machine stays deterministic (invariant 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Jitter(pub u32);
+
+impl Jitter {
+    /// No jitter: the full capped exponential delay.
+    pub const NONE: Self = Self(0);
 }
 
 impl Default for PaymentLimits {
@@ -33,6 +54,7 @@ impl Default for PaymentLimits {
             retry_max_ms: 2_000,
             max_attempts: 20,
             max_inquiries: 5,
+            retry_jitter_pct: 20,
         }
     }
 }
@@ -79,6 +101,39 @@ pub enum PaymentEvent {
     OutcomeDurable,
     /// The journal could not take the outcome record: write it again.
     OutcomeNotDurable,
+    /// The participant asked to cancel the payment (camt.056).
+    CancelRequested,
+    /// The clearing house answered the forwarded cancellation request (camt.029): `true` when it
+    /// cancelled the payment (CNCL), `false` when it refused (RJCR).
+    CancelAnswered { cancelled: bool },
+    /// The forwarded cancellation request could not be written to the clearing house.
+    CancelUndeliverable(String),
+}
+
+/// The answer a cancellation requester gets (camt.029).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelAnswer {
+    /// Cancelled by the switch before the payment reached a clearing house (CNCL).
+    Cancelled,
+    /// Refused (RJCR) with an ISO cancellation-rejection reason code and a detail.
+    Refused { reason: &'static str, detail: String },
+    /// Relay the clearing house's own camt.029 (CNCL or RJCR).
+    Relay,
+}
+
+/// Where a cancellation request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelState {
+    /// No request outstanding.
+    None,
+    /// Asked while the payment was being offered to a link; decided by the link's answer.
+    Deferred,
+    /// Forwarded to the clearing house; waiting for its camt.029.
+    Forwarded,
+    /// The clearing house cancelled it (CNCL); its answer is relayed once `Cancelled` is durable.
+    ClearingCancelled,
+    /// Cancelled locally; CNCL is answered once `Cancelled` is durable.
+    Local,
 }
 
 /// What the actor must do.
@@ -98,6 +153,10 @@ pub enum PaymentEffect {
     JournalOutcome(Outcome),
     /// Tell the participant (pacs.002), the tenant and the link; then the actor stops.
     Report(Outcome),
+    /// Send the cancellation request (camt.056) to the clearing link the payment went to.
+    ForwardCancel,
+    /// Answer the cancellation requester (camt.029).
+    AnswerCancel(CancelAnswer),
 }
 
 /// The pure payment machine.
@@ -107,20 +166,52 @@ pub struct PaymentMachine {
     pub limits: PaymentLimits,
     /// Status inquiries sent; > 0 means the outcome was resolved by inquiry.
     pub inquiries_sent: u32,
+    /// The cancellation request in progress, if any.
+    pub cancel: CancelState,
+    /// Jitter for the next retry delay (set by the shell before each step).
+    pub jitter: Jitter,
 }
 
 impl PaymentMachine {
     #[must_use]
     pub fn new(limits: PaymentLimits) -> Self {
-        Self { phase: Phase::Accepted, limits, inquiries_sent: 0 }
+        Self {
+            phase: Phase::Accepted,
+            limits,
+            inquiries_sent: 0,
+            cancel: CancelState::None,
+            jitter: Jitter::NONE,
+        }
     }
 
-    /// Capped exponential backoff for attempt `n` (1-based). Jitter, if any, is added by the
-    /// shell from its RNG; the machine stays deterministic.
+    /// Capped exponential backoff for attempt `n` (1-based), without jitter.
     #[must_use]
     pub fn backoff_ms(&self, attempt: u32) -> u64 {
         let shift = attempt.saturating_sub(1).min(20);
         self.limits.retry_base_ms.saturating_mul(1 << shift).min(self.limits.retry_max_ms)
+    }
+
+    /// The retry delay actually scheduled: the capped exponential delay minus up to
+    /// `retry_jitter_pct` percent of it, scaled by `jitter` (ppm). Never above the cap, never
+    /// below `(100 - retry_jitter_pct)`% of the capped delay.
+    #[must_use]
+    pub fn jittered_backoff_ms(&self, attempt: u32, jitter: Jitter) -> u64 {
+        let full = self.backoff_ms(attempt);
+        let pct = u128::from(self.limits.retry_jitter_pct.min(100));
+        let ppm = u128::from(jitter.0.min(999_999));
+        let off = u128::from(full) * pct * ppm / (100 * 1_000_000);
+        full - u64::try_from(off).unwrap_or(full)
+    }
+
+    /// Applies one event with a jitter draw for any retry it schedules.
+    pub fn step_with_jitter(
+        &mut self,
+        event: PaymentEvent,
+        now_ms: u64,
+        jitter: Jitter,
+    ) -> Vec<PaymentEffect> {
+        self.jitter = jitter;
+        self.step(event, now_ms)
     }
 
     /// Terminal: nothing more will happen.
@@ -133,13 +224,30 @@ impl PaymentMachine {
     /// ignored and produce no effect.
     pub fn step(&mut self, event: PaymentEvent, _now_ms: u64) -> Vec<PaymentEffect> {
         use PaymentEvent as E;
+        match event {
+            E::CancelRequested => return self.cancel_requested(),
+            E::CancelAnswered { cancelled } => return self.cancel_answered(cancelled),
+            E::CancelUndeliverable(why) => return self.cancel_undeliverable(&why),
+            _ => {}
+        }
         match (self.phase.clone(), event) {
             (Phase::Accepted, E::Started) => self.submit(1),
             (Phase::Accepted, E::Recovered) => self.inquire(0, 1),
             (Phase::Backoff { attempt }, E::RetryDue) => self.submit(attempt + 1),
             (Phase::Routing { attempt }, E::Sent) => {
                 self.phase = Phase::AwaitingClearing { attempt };
-                vec![self.deadline(attempt, 0)]
+                let mut effects = vec![self.deadline(attempt, 0)];
+                if self.cancel == CancelState::Deferred {
+                    // It went out while the request waited: only the clearing house can cancel now.
+                    self.cancel = CancelState::Forwarded;
+                    effects.push(PaymentEffect::ForwardCancel);
+                }
+                effects
+            }
+            (Phase::Routing { .. }, E::LinkUnavailable(_)) if self.cancel == CancelState::Deferred => {
+                // Never sent: cancel here.
+                self.cancel = CancelState::Local;
+                self.finalize(Outcome::Cancelled("cancelled by the participant before clearing".into()))
             }
             (Phase::Routing { attempt }, E::LinkUnavailable(why)) => self.refused(attempt, why),
             (Phase::Inquiring { attempt, inquiry, sent: false }, E::Sent) => {
@@ -175,7 +283,19 @@ impl PaymentMachine {
             }
             (Phase::Finalizing(outcome), E::OutcomeDurable) => {
                 self.phase = Phase::Done(outcome.clone());
-                vec![PaymentEffect::Report(outcome)]
+                let answer = match self.cancel {
+                    CancelState::None => None,
+                    CancelState::Local => Some(CancelAnswer::Cancelled),
+                    CancelState::ClearingCancelled => Some(CancelAnswer::Relay),
+                    CancelState::Deferred | CancelState::Forwarded => Some(CancelAnswer::Refused {
+                        reason: "AGNT",
+                        detail: format!("the payment reached its outcome first: {}", outcome.label()),
+                    }),
+                };
+                self.cancel = CancelState::None;
+                let mut effects = vec![PaymentEffect::Report(outcome)];
+                effects.extend(answer.map(PaymentEffect::AnswerCancel));
+                effects
             }
             _ => Vec::new(),
         }
@@ -197,7 +317,7 @@ impl PaymentMachine {
             return self.finalize(Outcome::DeadLettered(why));
         }
         self.phase = Phase::Backoff { attempt };
-        vec![PaymentEffect::ScheduleRetry { after_ms: self.backoff_ms(attempt) }]
+        vec![PaymentEffect::ScheduleRetry { after_ms: self.jittered_backoff_ms(attempt, self.jitter) }]
     }
 
     fn inquire(&mut self, attempt: u32, inquiry: u32) -> Vec<PaymentEffect> {
@@ -210,11 +330,75 @@ impl PaymentMachine {
             return self.finalize(Outcome::InDoubt);
         }
         self.phase = Phase::Inquiring { attempt, inquiry: inquiry + 1, sent: false };
-        vec![PaymentEffect::ScheduleRetry { after_ms: self.backoff_ms(inquiry) }]
+        vec![PaymentEffect::ScheduleRetry { after_ms: self.jittered_backoff_ms(inquiry, self.jitter) }]
     }
 
     fn deadline(&self, attempt: u32, inquiry: u32) -> PaymentEffect {
         PaymentEffect::ScheduleDeadline { attempt, inquiry, after_ms: self.limits.clearing_timeout_ms }
+    }
+
+    fn refuse_cancel(reason: &'static str, detail: &str) -> Vec<PaymentEffect> {
+        vec![PaymentEffect::AnswerCancel(CancelAnswer::Refused { reason, detail: detail.to_owned() })]
+    }
+
+    fn cancel_requested(&mut self) -> Vec<PaymentEffect> {
+        if self.cancel != CancelState::None {
+            return Self::refuse_cancel(
+                "ARPL",
+                "a cancellation request for this payment is already in progress",
+            );
+        }
+        match self.phase {
+            // Not offered to any link yet (or refused by all so far): nothing reached a clearing house.
+            Phase::Accepted | Phase::Backoff { .. } => {
+                self.cancel = CancelState::Local;
+                self.finalize(Outcome::Cancelled("cancelled by the participant before clearing".into()))
+            }
+            Phase::Routing { .. } => {
+                self.cancel = CancelState::Deferred;
+                Vec::new()
+            }
+            Phase::AwaitingClearing { .. } | Phase::Inquiring { .. } => {
+                self.cancel = CancelState::Forwarded;
+                vec![PaymentEffect::ForwardCancel]
+            }
+            Phase::Finalizing(ref outcome) | Phase::Done(ref outcome) => Self::refuse_cancel(
+                "AGNT",
+                &format!("the payment already has its outcome: {}", outcome.label()),
+            ),
+        }
+    }
+
+    fn cancel_answered(&mut self, cancelled: bool) -> Vec<PaymentEffect> {
+        if self.cancel != CancelState::Forwarded {
+            return Vec::new(); // late or unasked-for answer
+        }
+        if !cancelled {
+            self.cancel = CancelState::None;
+            return vec![PaymentEffect::AnswerCancel(CancelAnswer::Relay)];
+        }
+        match self.phase {
+            Phase::AwaitingClearing { .. } | Phase::Inquiring { .. } => {
+                self.cancel = CancelState::ClearingCancelled;
+                self.finalize(Outcome::Cancelled("cancelled by the clearing house".into()))
+            }
+            // The outcome was already known; the clearing house's answer is relayed as it is.
+            _ => {
+                self.cancel = CancelState::None;
+                vec![PaymentEffect::AnswerCancel(CancelAnswer::Relay)]
+            }
+        }
+    }
+
+    fn cancel_undeliverable(&mut self, why: &str) -> Vec<PaymentEffect> {
+        if self.cancel != CancelState::Forwarded {
+            return Vec::new();
+        }
+        self.cancel = CancelState::None;
+        vec![PaymentEffect::AnswerCancel(CancelAnswer::Refused {
+            reason: "ARPL",
+            detail: format!("the request could not reach the clearing house ({why}); retry later"),
+        })]
     }
 
     fn finalize(&mut self, outcome: Outcome) -> Vec<PaymentEffect> {

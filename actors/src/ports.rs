@@ -34,7 +34,8 @@ pub trait JournalPort: Send + Sync + 'static {
 /// The durable idempotency index (the state store) for keys a tenant's memory let go of, and
 /// the two sequence numbers that say when letting go is safe.
 pub trait HistoryPort: Send + Sync + 'static {
-    /// What the store knows of this tenant's UETR and MsgId. An error means the store cannot
+    /// What the store knows of this tenant's UETR and MsgId (an empty MsgId: the UETR only).
+    /// An error means the store cannot
     /// answer; the submission is then refused as busy rather than risk a duplicate.
     fn stored(&self, tenant: &str, uetr: &str, msg_id: &str) -> Result<Stored, String>;
     /// The last sequence number the journal has made durable.

@@ -1,24 +1,56 @@
 //! The route table: which clearing link takes a payment. A pure table consulted by payment
-//! actors (no router actor: a lookup needs no mailbox). Issue 6 extends the match criteria,
-//! priorities and alternates; the table is swapped whole at runtime.
+//! actors (no router actor: a lookup needs no mailbox), swapped whole at runtime (payments in
+//! flight keep the link they were sent to; only new lookups see the new table).
+//!
+//! A rule matches on any of: message type, currency, amount range (integer minor units,
+//! inclusive), creditor agent BIC or BIC prefix, clearing system, service level, tenant. Every
+//! criterion is optional (`None` matches anything). Rules are ordered by `priority` (lower
+//! first), ties in table order; a matching rule contributes its link and then its alternates.
+//! [`RouteTable::candidates`] is every matching rule's links in that order without repeats:
+//! the primary first, then the failover order.
 
 /// What a route matches on. `None` matches anything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteMatch {
+    /// ISO message family, e.g. `pacs.008`.
+    pub message_type: Option<String>,
     pub currency: Option<String>,
-    /// Creditor agent BIC prefix (e.g. "ZYAA" or "ZYAAZAJJ").
+    /// Smallest amount (minor units of the payment's currency), inclusive.
+    pub min_amount_minor: Option<i64>,
+    /// Largest amount (minor units), inclusive.
+    pub max_amount_minor: Option<i64>,
+    /// Creditor agent BIC prefix (e.g. "ZYAA" or "ZYAAZAJJ"; a full BIC is a prefix of itself).
     pub creditor_agent_prefix: Option<String>,
+    /// Clearing system code of the message (`SttlmInf/ClrSys/Cd`).
+    pub clearing_system: Option<String>,
+    /// Service level code (`PmtTpInf/SvcLvl/Cd`).
+    pub service_level: Option<String>,
     pub tenant: Option<String>,
 }
 
-/// One rule: first match wins.
+/// One rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub matches: RouteMatch,
     pub link: String,
+    /// Lower is tried first; equal priorities keep table order.
+    pub priority: u32,
+    /// Links to fail over to, in order, after `link`.
+    pub alternates: Vec<String>,
 }
 
-/// Ordered rules.
+impl Route {
+    /// A catch-all-capable rule with default priority and no alternates.
+    #[must_use]
+    pub fn new(matches: RouteMatch, link: &str) -> Self {
+        Self { matches, link: link.to_owned(), priority: DEFAULT_PRIORITY, alternates: Vec::new() }
+    }
+}
+
+/// The priority of a rule that names none.
+pub const DEFAULT_PRIORITY: u32 = 100;
+
+/// Rules; see the module documentation for the order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteTable {
     pub routes: Vec<Route>,
@@ -28,35 +60,64 @@ pub struct RouteTable {
 #[derive(Debug, Clone, Copy)]
 pub struct RouteQuery<'a> {
     pub tenant: &'a str,
+    pub message_type: &'a str,
     pub currency: &'a str,
+    pub amount_minor: i64,
     pub creditor_agent: &'a str,
+    pub clearing_system: Option<&'a str>,
+    pub service_level: Option<&'a str>,
 }
 
 impl RouteMatch {
-    fn accepts(&self, q: &RouteQuery<'_>) -> bool {
-        self.currency.as_deref().is_none_or(|c| c == q.currency)
-            && self.tenant.as_deref().is_none_or(|t| t == q.tenant)
+    /// Whether the rule accepts the payment.
+    #[must_use]
+    pub fn accepts(&self, q: &RouteQuery<'_>) -> bool {
+        let eq = |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| have == Some(w));
+        eq(&self.message_type, Some(q.message_type))
+            && eq(&self.currency, Some(q.currency))
+            && eq(&self.tenant, Some(q.tenant))
+            && eq(&self.clearing_system, q.clearing_system)
+            && eq(&self.service_level, q.service_level)
+            && self.min_amount_minor.is_none_or(|min| q.amount_minor >= min)
+            && self.max_amount_minor.is_none_or(|max| q.amount_minor <= max)
             && self.creditor_agent_prefix.as_deref().is_none_or(|p| q.creditor_agent.starts_with(p))
     }
 }
 
 impl RouteTable {
-    /// The link of the first matching rule.
-    #[must_use]
-    pub fn select(&self, q: &RouteQuery<'_>) -> Option<&str> {
-        self.routes.iter().find(|r| r.matches.accepts(q)).map(|r| r.link.as_str())
+    /// Rules in the order they are tried.
+    fn ordered(&self) -> impl Iterator<Item = &Route> {
+        let mut order: Vec<&Route> = self.routes.iter().collect();
+        order.sort_by_key(|r| r.priority); // stable: ties keep table order
+        order.into_iter()
     }
 
-    /// Every matching link in priority order, without repeats: the primary and its alternates.
+    /// The primary link: that of the first matching rule.
+    #[must_use]
+    pub fn select(&self, q: &RouteQuery<'_>) -> Option<&str> {
+        self.ordered().find(|r| r.matches.accepts(q)).map(|r| r.link.as_str())
+    }
+
+    /// Every candidate link in failover order, without repeats: each matching rule's link and
+    /// then its alternates.
     #[must_use]
     pub fn candidates(&self, q: &RouteQuery<'_>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for route in self.routes.iter().filter(|r| r.matches.accepts(q)) {
-            if !out.contains(&route.link) {
-                out.push(route.link.clone());
+        for route in self.ordered().filter(|r| r.matches.accepts(q)) {
+            for link in std::iter::once(&route.link).chain(&route.alternates) {
+                if !out.contains(link) {
+                    out.push(link.clone());
+                }
             }
         }
         out
+    }
+
+    /// Every link the table names (for config validation).
+    pub fn links(&self) -> impl Iterator<Item = &str> {
+        self.routes
+            .iter()
+            .flat_map(|r| std::iter::once(r.link.as_str()).chain(r.alternates.iter().map(String::as_str)))
     }
 }
 
@@ -64,21 +125,43 @@ impl RouteTable {
 mod tests {
     use super::*;
 
+    fn q<'a>(currency: &'a str, amount_minor: i64, service_level: Option<&'a str>) -> RouteQuery<'a> {
+        RouteQuery {
+            tenant: "t",
+            message_type: "pacs.008",
+            currency,
+            amount_minor,
+            creditor_agent: "ZYAAZAJJ",
+            clearing_system: None,
+            service_level,
+        }
+    }
+
     #[test]
-    fn first_match_wins() {
+    fn first_match_wins_by_priority_then_order() {
+        let usd = RouteMatch { currency: Some("USD".into()), ..RouteMatch::default() };
         let table = RouteTable {
             routes: vec![
+                Route { alternates: vec!["swift-b".into()], ..Route::new(usd, "swift") },
+                Route::new(RouteMatch::default(), "rtc"),
                 Route {
-                    matches: RouteMatch { currency: Some("USD".into()), ..RouteMatch::default() },
-                    link: "swift".into(),
+                    priority: 10,
+                    ..Route::new(
+                        RouteMatch {
+                            max_amount_minor: Some(500_000),
+                            service_level: Some("INST".into()),
+                            ..RouteMatch::default()
+                        },
+                        "payshap",
+                    )
                 },
-                Route { matches: RouteMatch::default(), link: "rtc".into() },
             ],
         };
-        let q = |c| RouteQuery { tenant: "t", currency: c, creditor_agent: "ZYAAZAJJ" };
-        assert_eq!(table.select(&q("USD")), Some("swift"));
-        assert_eq!(table.select(&q("ZAR")), Some("rtc"));
-        assert_eq!(RouteTable::default().select(&q("ZAR")), None);
-        assert_eq!(table.candidates(&q("USD")), vec!["swift".to_owned(), "rtc".to_owned()]);
+        assert_eq!(table.select(&q("USD", 1, None)), Some("swift"));
+        assert_eq!(table.select(&q("ZAR", 1, None)), Some("rtc"));
+        assert_eq!(table.select(&q("ZAR", 500_000, Some("INST"))), Some("payshap"), "priority 10 first");
+        assert_eq!(table.select(&q("ZAR", 500_001, Some("INST"))), Some("rtc"), "over the amount range");
+        assert_eq!(RouteTable::default().select(&q("ZAR", 1, None)), None);
+        assert_eq!(table.candidates(&q("USD", 1, None)), vec!["swift", "swift-b", "rtc"]);
     }
 }

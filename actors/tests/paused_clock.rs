@@ -96,7 +96,7 @@ async fn timeout_inquiry_not_found_resubmit_settle() {
         link_window: 10,
         breaker: Default::default(),
     };
-    let routes = RouteTable { routes: vec![Route { matches: RouteMatch::default(), link: "ch".into() }] };
+    let routes = RouteTable { routes: vec![Route::new(RouteMatch::default(), "ch")] };
     let ctx =
         NodeContext::new(journal.clone(), Arc::new(TokioClock(tokio::time::Instant::now())), limits, routes);
     let tenant = TenantId::new("bank-a");

@@ -3,7 +3,9 @@
 use proptest::prelude::*;
 use switchyard_actors::admission::{Admission, Decision, Known, Stored};
 use switchyard_actors::breaker::{Breaker, BreakerLimits, BreakerState};
-use switchyard_actors::payment::{PaymentEffect, PaymentEvent, PaymentLimits, PaymentMachine, Phase};
+use switchyard_actors::payment::{
+    CancelState, Jitter, PaymentEffect, PaymentEvent, PaymentLimits, PaymentMachine, Phase,
+};
 use switchyard_actors::{Fingerprint, Outcome};
 
 fn event() -> impl Strategy<Value = PaymentEvent> {
@@ -19,6 +21,9 @@ fn event() -> impl Strategy<Value = PaymentEvent> {
         (0u32..4, 0u32..4).prop_map(|(attempt, inquiry)| PaymentEvent::DeadlineReached { attempt, inquiry }),
         Just(PaymentEvent::OutcomeDurable),
         Just(PaymentEvent::OutcomeNotDurable),
+        Just(PaymentEvent::CancelRequested),
+        any::<bool>().prop_map(|cancelled| PaymentEvent::CancelAnswered { cancelled }),
+        Just(PaymentEvent::CancelUndeliverable("down".into())),
     ]
 }
 
@@ -36,13 +41,25 @@ proptest! {
         let mut maybe_at_clearing = first == PaymentEvent::Recovered;
         let mut journaled: Option<Outcome> = None;
         let mut reported = 0;
+        let (mut cancel_requests, mut cancel_answers) = (0u32, 0u32);
         for (now, ev) in std::iter::once(first).chain(events).enumerate() {
             let before = m.phase.clone();
             let done_before = m.is_done();
             let not_found = ev == PaymentEvent::NotFound;
+            let is_cancel_request = ev == PaymentEvent::CancelRequested;
+            cancel_requests += u32::from(is_cancel_request);
             let effects = m.step(ev, now as u64);
+            cancel_answers += effects.iter().filter(|e| matches!(e, PaymentEffect::AnswerCancel(_))).count() as u32;
+            // Every cancellation request gets exactly one answer: now, or later while one is pending.
+            let pending = u32::from(m.cancel != CancelState::None);
+            prop_assert_eq!(cancel_requests, cancel_answers + pending, "cancel answers after {:?}", before);
             if done_before {
-                prop_assert!(effects.is_empty(), "no effect after the outcome is reported");
+                let only_answers = effects.iter().all(|e| matches!(e, PaymentEffect::AnswerCancel(_)));
+                prop_assert!(only_answers && (effects.is_empty() || is_cancel_request),
+                    "no effect after the outcome is reported, except refusing a cancellation");
+            }
+            if matches!(journaled, Some(Outcome::Cancelled(_))) {
+                prop_assert!(!effects.iter().any(|e| matches!(e, PaymentEffect::Submit { .. })), "submitted after cancel");
             }
             if not_found && !effects.is_empty() {
                 maybe_at_clearing = false; // the clearing house said it never received it
@@ -50,6 +67,8 @@ proptest! {
             for e in &effects {
                 match e {
                     PaymentEffect::Submit { .. } => prop_assert!(!maybe_at_clearing, "resubmitted from {before:?}"),
+                    PaymentEffect::ForwardCancel => prop_assert!(maybe_at_clearing || matches!(m.phase, Phase::AwaitingClearing { .. }),
+                        "forwarded a cancellation for a payment that never left"),
                     PaymentEffect::JournalOutcome(o) => journaled = Some(o.clone()),
                     PaymentEffect::Report(o) => {
                         reported += 1;
@@ -80,6 +99,22 @@ proptest! {
             }
         }
         prop_assert!(reported <= 1, "reported {} times", reported);
+    }
+
+    /// Retry delays: never above the cap, never below (100 - jitter%) of the unjittered delay,
+    /// monotone in the attempt without jitter, and a pure function of (attempt, jitter).
+    #[test]
+    fn retry_delay_bounds(base in 1u64..1_000, max in 1u64..100_000, pct in 0u32..=100,
+                          attempt in 1u32..40, draw in 0u32..1_000_000) {
+        let limits = PaymentLimits { retry_base_ms: base, retry_max_ms: max, retry_jitter_pct: pct, ..PaymentLimits::default() };
+        let m = PaymentMachine::new(limits);
+        let full = m.backoff_ms(attempt);
+        let jittered = m.jittered_backoff_ms(attempt, Jitter(draw));
+        prop_assert!(full <= max.max(base.min(max)));
+        prop_assert!(jittered <= full);
+        prop_assert!(u128::from(jittered) * 100 >= u128::from(full) * u128::from(100 - pct));
+        prop_assert!(m.backoff_ms(attempt + 1) >= full);
+        prop_assert_eq!(jittered, m.jittered_backoff_ms(attempt, Jitter(draw)));
     }
 
     /// Admission against a reference model: a map of UETR → (MsgId, fingerprint, final?).
@@ -167,6 +202,129 @@ proptest! {
                 1 => b.failure(now),
                 _ => b.success(),
             }
+        }
+    }
+}
+
+mod routing {
+    use proptest::prelude::*;
+    use switchyard_actors::route::{Route, RouteMatch, RouteQuery, RouteTable};
+
+    const LINKS: &[&str] = &["a", "b", "c", "d"];
+    const CCY: &[&str] = &["ZAR", "USD"];
+    const BICS: &[&str] = &["ZYAAZAJJ", "ZYABZAJJXXX", "ZYBBZAJJ"];
+    const CODES: &[&str] = &["INST", "URGP"];
+
+    fn opt(values: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(proptest::sample::select(values).prop_map(str::to_owned))
+    }
+
+    fn rule() -> impl Strategy<Value = Route> {
+        (
+            (
+                opt(&["pacs.008", "pacs.009"]),
+                opt(CCY),
+                proptest::option::of(0i64..1_000),
+                proptest::option::of(0i64..1_000),
+            ),
+            (opt(&["ZY", "ZYAA", "ZYABZAJJ", "ZYBB"]), opt(&["RTGS", "ACH"]), opt(CODES), opt(&["t1", "t2"])),
+            (
+                proptest::sample::select(LINKS),
+                0u32..4,
+                proptest::collection::vec(proptest::sample::select(LINKS), 0..3),
+            ),
+        )
+            .prop_map(
+                |(
+                    (message_type, currency, min, max),
+                    (prefix, clearing_system, service_level, tenant),
+                    (link, priority, alternates),
+                )| Route {
+                    matches: RouteMatch {
+                        message_type,
+                        currency,
+                        min_amount_minor: min,
+                        max_amount_minor: max,
+                        creditor_agent_prefix: prefix,
+                        clearing_system,
+                        service_level,
+                        tenant,
+                    },
+                    link: link.to_owned(),
+                    priority,
+                    alternates: alternates.into_iter().map(str::to_owned).collect(),
+                },
+            )
+    }
+
+    /// The reference: each criterion checked on its own, rules sorted by (priority, position).
+    fn model(rules: &[Route], q: &RouteQuery<'_>) -> Vec<String> {
+        let ok = |want: &Option<String>, have: Option<&str>| match want {
+            None => true,
+            Some(w) => have == Some(w.as_str()),
+        };
+        let mut matching: Vec<(u32, usize, &Route)> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            let m = &r.matches;
+            let in_range = (m.min_amount_minor.unwrap_or(i64::MIN)..=m.max_amount_minor.unwrap_or(i64::MAX))
+                .contains(&q.amount_minor);
+            let prefix = m
+                .creditor_agent_prefix
+                .as_ref()
+                .is_none_or(|p| q.creditor_agent.get(..p.len()) == Some(p.as_str()));
+            if ok(&m.message_type, Some(q.message_type))
+                && ok(&m.currency, Some(q.currency))
+                && ok(&m.tenant, Some(q.tenant))
+                && ok(&m.clearing_system, q.clearing_system)
+                && ok(&m.service_level, q.service_level)
+                && in_range
+                && prefix
+            {
+                matching.push((r.priority, i, r));
+            }
+        }
+        matching.sort_by_key(|(p, i, _)| (*p, *i));
+        let mut out: Vec<String> = Vec::new();
+        for (_, _, r) in matching {
+            for l in std::iter::once(&r.link).chain(&r.alternates) {
+                if !out.iter().any(|o| o == l) {
+                    out.push(l.clone());
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// The route table agrees with the reference model on every query; `select` is the
+        /// first candidate; candidates never repeat and name only links the table names.
+        #[test]
+        fn route_table_matches_its_model(
+            rules in proptest::collection::vec(rule(), 0..8),
+            ccy in proptest::sample::select(CCY),
+            amount in 0i64..1_000,
+            bic in proptest::sample::select(BICS),
+            clearing in opt(&["RTGS", "ACH"]),
+            level in opt(CODES),
+            tenant in proptest::sample::select(&["t1", "t2"][..]),
+            message_type in proptest::sample::select(&["pacs.008", "pacs.009"][..]),
+        ) {
+            let table = RouteTable { routes: rules.clone() };
+            let q = RouteQuery {
+                tenant, message_type, currency: ccy, amount_minor: amount, creditor_agent: bic,
+                clearing_system: clearing.as_deref(), service_level: level.as_deref(),
+            };
+            let got = table.candidates(&q);
+            prop_assert_eq!(&got, &model(&rules, &q));
+            prop_assert_eq!(table.select(&q), got.first().map(String::as_str));
+            let mut unique = got.clone();
+            unique.sort();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), got.len());
+            let named: Vec<&str> = table.links().collect();
+            prop_assert!(got.iter().all(|l| named.contains(&l.as_str())));
         }
     }
 }

@@ -17,7 +17,7 @@ use std::num::NonZeroU32;
 use serde::Deserialize;
 use switchyard_actors::payment::PaymentLimits;
 use switchyard_actors::rate::RateSpec;
-use switchyard_actors::route::{Route, RouteMatch, RouteTable};
+use switchyard_actors::route::{Route, RouteMatch, RouteTable, DEFAULT_PRIORITY};
 use switchyard_iso20022::Limits as IsoLimits;
 use switchyard_wire::tls::{load_ca, Identity};
 
@@ -92,6 +92,9 @@ pub struct RawLimits {
     pub clearing_timeout_ms: u64,
     pub max_message_bytes: u64,
     pub drain_timeout_ms: u64,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub retry_jitter_pct: u64,
 }
 
 impl Default for RawLimits {
@@ -110,6 +113,9 @@ impl Default for RawLimits {
             clearing_timeout_ms: d.payment.clearing_timeout_ms,
             max_message_bytes: d.iso.max_message_bytes as u64,
             drain_timeout_ms: ms(d.drain_timeout),
+            retry_base_ms: d.payment.retry_base_ms,
+            retry_max_ms: d.payment.retry_max_ms,
+            retry_jitter_pct: u64::from(d.payment.retry_jitter_pct),
         }
     }
 }
@@ -164,7 +170,23 @@ pub struct RawRoute {
     pub currency: Option<String>,
     pub creditor_agent_prefix: Option<String>,
     pub tenant: Option<String>,
+    pub message_type: Option<String>,
+    pub min_amount_minor: Option<i64>,
+    pub max_amount_minor: Option<i64>,
+    pub creditor_agent: Option<String>,
+    pub clearing_system: Option<String>,
+    pub service_level: Option<String>,
+    pub priority: Option<u32>,
+    #[serde(default)]
+    pub alternates: Vec<String>,
 }
+
+/// Message types a route may name (what the node routes to clearing links).
+const ROUTABLE_MESSAGE_TYPES: &[&str] = &["pacs.008"];
+/// Bound on a route's priority.
+const MAX_ROUTE_PRIORITY: u32 = 1_000_000;
+/// Bound on a route's alternates.
+const MAX_ALTERNATES: usize = 8;
 
 /// Reads and validates a configuration file. Relative paths in it are relative to the file.
 pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
@@ -272,6 +294,18 @@ impl RawLimits {
             drain_timeout: millis("limits.drain_timeout_ms", self.drain_timeout_ms, 0, 3_600_000)?,
             payment: PaymentLimits {
                 clearing_timeout_ms: u64::try_from(clearing_timeout.as_millis()).unwrap_or(u64::MAX),
+                retry_base_ms: bounded("limits.retry_base_ms", self.retry_base_ms, 1, 60_000)? as u64,
+                retry_max_ms: {
+                    let max = bounded("limits.retry_max_ms", self.retry_max_ms, 1, 3_600_000)? as u64;
+                    if max < self.retry_base_ms {
+                        return Err(err(
+                            "limits.retry_max_ms",
+                            format!("{max} is below limits.retry_base_ms"),
+                        ));
+                    }
+                    max
+                },
+                retry_jitter_pct: bounded("limits.retry_jitter_pct", self.retry_jitter_pct, 0, 100)? as u32,
                 ..defaults.payment
             },
             iso: IsoLimits { max_message_bytes: max_message, ..defaults.iso },
@@ -365,28 +399,98 @@ fn validate_routes(
 ) -> Result<RouteTable, ConfigError> {
     let mut routes = Vec::new();
     for (i, r) in raw.into_iter().enumerate() {
-        if !links.iter().any(|l| l.name == r.link) {
-            return Err(err(format!("routes[{i}].link"), format!("{:?} is not a configured link", r.link)));
+        let key = |field: &str| format!("routes[{i}].{field}");
+        let known_link = |name: &str| links.iter().any(|l| l.name == name);
+        if !known_link(&r.link) {
+            return Err(err(key("link"), format!("{:?} is not a configured link", r.link)));
+        }
+        if r.alternates.len() > MAX_ALTERNATES {
+            return Err(err(key("alternates"), format!("at most {MAX_ALTERNATES} alternates")));
+        }
+        for (j, alt) in r.alternates.iter().enumerate() {
+            if !known_link(alt) {
+                return Err(err(
+                    format!("routes[{i}].alternates[{j}]"),
+                    format!("{alt:?} is not a configured link"),
+                ));
+            }
+            if *alt == r.link || r.alternates[..j].contains(alt) {
+                return Err(err(format!("routes[{i}].alternates[{j}]"), format!("{alt:?} is named twice")));
+            }
         }
         if let Some(ccy) = &r.currency {
             if switchyard_iso20022::Currency::parse(ccy).is_none() {
-                return Err(err(
-                    format!("routes[{i}].currency"),
-                    format!("{ccy:?} is not an active ISO 4217 currency"),
-                ));
+                return Err(err(key("currency"), format!("{ccy:?} is not an active ISO 4217 currency")));
             }
         }
         if let Some(t) = &r.tenant {
             if !tenants.iter().any(|c| &c.name == t) {
-                return Err(err(format!("routes[{i}].tenant"), format!("{t:?} is not a configured tenant")));
+                return Err(err(key("tenant"), format!("{t:?} is not a configured tenant")));
             }
         }
+        if let Some(m) = &r.message_type {
+            if !ROUTABLE_MESSAGE_TYPES.contains(&m.as_str()) {
+                return Err(err(
+                    key("message_type"),
+                    format!("{m:?} is not routed; one of {ROUTABLE_MESSAGE_TYPES:?}"),
+                ));
+            }
+        }
+        for (field, value) in
+            [("min_amount_minor", r.min_amount_minor), ("max_amount_minor", r.max_amount_minor)]
+        {
+            if value.is_some_and(|v| v < 0) {
+                return Err(err(key(field), "must be 0 or more (integer minor units)".to_owned()));
+            }
+        }
+        if let (Some(min), Some(max)) = (r.min_amount_minor, r.max_amount_minor) {
+            if min > max {
+                return Err(err(key("min_amount_minor"), format!("{min} is above max_amount_minor {max}")));
+            }
+        }
+        let prefix = match (r.creditor_agent, r.creditor_agent_prefix) {
+            (Some(_), Some(_)) => {
+                return Err(err(
+                    key("creditor_agent"),
+                    "give creditor_agent or creditor_agent_prefix, not both".to_owned(),
+                ))
+            }
+            (Some(bic), None) => {
+                let parsed = switchyard_iso20022::Bic::parse(&bic)
+                    .ok_or_else(|| err(key("creditor_agent"), format!("{bic:?} is not a BIC")))?;
+                // A BIC matches its institution: BIC8 and BIC11 alike.
+                Some(parsed.as_str()[..8].to_owned())
+            }
+            (None, Some(p)) => {
+                let valid = (1..=11).contains(&p.len())
+                    && p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                if !valid {
+                    return Err(err(key("creditor_agent_prefix"), format!("{p:?} is not 1-11 of A-Z, 0-9")));
+                }
+                Some(p)
+            }
+            (None, None) => None,
+        };
+        for (field, value) in [("clearing_system", &r.clearing_system), ("service_level", &r.service_level)] {
+            if value.as_ref().is_some_and(|v| v.is_empty() || v.len() > 35) {
+                return Err(err(key(field), "must be 1-35 characters".to_owned()));
+            }
+        }
+        let priority = r.priority.unwrap_or(DEFAULT_PRIORITY);
+        if priority > MAX_ROUTE_PRIORITY {
+            return Err(err(key("priority"), format!("at most {MAX_ROUTE_PRIORITY}")));
+        }
         let matches = RouteMatch {
+            message_type: r.message_type,
             currency: r.currency,
-            creditor_agent_prefix: r.creditor_agent_prefix,
+            min_amount_minor: r.min_amount_minor,
+            max_amount_minor: r.max_amount_minor,
+            creditor_agent_prefix: prefix,
+            clearing_system: r.clearing_system,
+            service_level: r.service_level,
             tenant: r.tenant,
         };
-        routes.push(Route { matches, link: r.link });
+        routes.push(Route { matches, link: r.link, priority, alternates: r.alternates });
     }
     Ok(RouteTable { routes })
 }

@@ -75,6 +75,10 @@ pub struct JournalTally {
     pub rejected: u64,
     pub dead_lettered: u64,
     pub in_doubt: u64,
+    /// Payments cancelled at a participant's request (camt.056).
+    pub cancelled: u64,
+    /// Settled payments returned (pacs.004).
+    pub returned: u64,
     /// Outcomes learnt by status inquiry after a timeout or restart.
     pub resolved_by_inquiry: u64,
 }
@@ -94,6 +98,8 @@ impl JournalTally {
                         Outcome::Rejected(_) => t.rejected += 1,
                         Outcome::DeadLettered(_) => t.dead_lettered += 1,
                         Outcome::InDoubt => t.in_doubt += 1,
+                        Outcome::Cancelled(_) => t.cancelled += 1,
+                        Outcome::Returned(_) => t.returned += 1,
                     }
                     if o.inquiries > 0 && o.outcome.is_final() {
                         t.resolved_by_inquiry += 1;
@@ -288,7 +294,7 @@ pub fn node_config(
         participant_ca: ca,
         tenants,
         links: vec![link],
-        routes: RouteTable { routes: vec![Route { matches: RouteMatch::default(), link: "sim".into() }] },
+        routes: RouteTable { routes: vec![Route::new(RouteMatch::default(), "sim")] },
         limits,
         journal: JournalTuning::default(),
     })
@@ -315,6 +321,7 @@ fn print_report(settings: &DemoSettings, r: &DemoResult) {
         "  {} records: {} accepted, {} settled, {} rejected, {} dead-lettered, {} in doubt; {} resolved by status inquiry",
         j.records, j.accepted, j.settled, j.rejected, j.dead_lettered, j.in_doubt, j.resolved_by_inquiry
     );
+    println!("  {} cancelled (camt.056), {} returned (pacs.004)", j.cancelled, j.returned);
     println!("clearing simulator:");
     println!(
         "  {} submissions ({} answers dropped, {} lost), {} status inquiries ({} not found); max submissions per UETR: {}",

@@ -65,7 +65,11 @@ impl HistoryPort for StateHistory {
             let known = entry.outcome.map_or(Known::Accepted, Known::Final);
             (entry.fingerprint, known)
         });
-        let msg_id_owner = self.store.msg_id_owner(tenant, msg_id).map_err(|e| e.to_string())?;
+        let msg_id_owner = if msg_id.is_empty() {
+            None
+        } else {
+            self.store.msg_id_owner(tenant, msg_id).map_err(|e| e.to_string())?
+        };
         Ok(Stored { payment, msg_id_owner })
     }
 

@@ -98,6 +98,9 @@ impl Node {
             config.routes.clone(),
             Arc::new(StateHistory { store: state.clone(), journal: journal.clone() }),
         );
+        // On-us settlement: which tenant each configured institution belongs to.
+        *ctx.institutions.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            config.tenants.iter().flat_map(|t| t.bics.iter().map(|b| (b.clone(), t.name.clone()))).collect();
         let ctx_for_drain = Arc::clone(&ctx);
         let tenants = config
             .tenants

@@ -8,6 +8,7 @@ use switchyard_iso20022::Limits;
 
 use super::link::LinkMsg;
 use super::status::StatusWriter;
+use super::tenant::TenantMsg;
 use crate::payment::PaymentLimits;
 use crate::ports::{Clock, HistoryPort, JournalPort, NoHistory};
 use crate::route::RouteTable;
@@ -34,6 +35,13 @@ pub struct NodeContext {
     pub routes: RwLock<Arc<RouteTable>>,
     /// Clearing links by name; filled once the node has spawned them.
     pub links: RwLock<HashMap<String, ActorRef<LinkMsg>>>,
+    /// Tenant actors by name; filled once the node has spawned them (messages from a clearing
+    /// house that are not replies — returns — are offered to the tenant that owns the UETR).
+    pub tenants: RwLock<HashMap<String, ActorRef<TenantMsg>>>,
+    /// Which tenant each configured institution (BIC) belongs to: a payment whose creditor
+    /// agent is one of them is settled on-us, without a clearing house. Set by the composition
+    /// root from config before the node starts taking traffic.
+    pub institutions: RwLock<Vec<(switchyard_iso20022::Bic, String)>>,
     pub status: StatusWriter,
     pub counters: Counters,
     /// The durable idempotency index behind the tenants' memory ([`NoHistory`] by default).
@@ -43,6 +51,8 @@ pub struct NodeContext {
 /// Node-wide event counters (exported as metrics by the composition root).
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Returns (pacs.004) from a clearing house that no tenant could apply.
+    pub unmatched_returns: std::sync::atomic::AtomicU64,
     /// Submissions refused because the tenant was over its rate limit.
     pub rate_limited: std::sync::atomic::AtomicU64,
     /// Work in progress: submissions admitted (journal write pending) plus live payment actors.
@@ -83,6 +93,8 @@ impl NodeContext {
             limits,
             routes: RwLock::new(Arc::new(routes)),
             links: RwLock::new(HashMap::new()),
+            tenants: RwLock::new(HashMap::new()),
+            institutions: RwLock::new(Vec::new()),
             status,
             counters: Counters::default(),
             history,
@@ -93,6 +105,28 @@ impl NodeContext {
     #[must_use]
     pub fn routes(&self) -> Arc<RouteTable> {
         Arc::clone(&self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Every tenant actor.
+    #[must_use]
+    pub fn tenant_refs(&self) -> Vec<ActorRef<TenantMsg>> {
+        self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).values().cloned().collect()
+    }
+
+    /// The tenant an institution (BIC8 or BIC11, compared as institutions) belongs to.
+    #[must_use]
+    pub fn tenant_of_institution(&self, bic: &str) -> Option<(String, ActorRef<TenantMsg>)> {
+        let bic = switchyard_iso20022::Bic::parse(bic)?;
+        let owner = self
+            .institutions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(own, _)| own.same_institution(&bic))
+            .map(|(_, tenant)| tenant.clone())?;
+        let actor =
+            self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&owner).cloned()?;
+        Some((owner, actor))
     }
 
     /// The actor of a named link.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_pacs002, StatusReport, TxStatus};
+use switchyard_iso20022::{read_camt029, read_pacs002, read_pacs004, StatusReport, TxStatus};
 
 use super::context::NodeContext;
 use super::payment::PaymentMsg;
@@ -47,6 +47,9 @@ pub enum SubmitKind {
     Payment,
     /// A status inquiry about a payment already outstanding (or recovered).
     Inquiry,
+    /// A participant's cancellation request (camt.056) for a payment at this clearing house.
+    /// Outside the window and the breaker; the answer (camt.029) is matched by UETR.
+    Cancel,
 }
 
 /// Link messages.
@@ -63,6 +66,8 @@ pub enum LinkMsg {
     Disconnected(String),
     /// A Status frame from the clearing house.
     Reply { correlation: u64, payload: Bytes },
+    /// A creditor tenant's pacs.002 for an inbound payment this clearing house sent: relay it.
+    Relay { correlation: u64, payload: Bytes },
 }
 
 impl std::fmt::Debug for LinkMsg {
@@ -74,6 +79,7 @@ impl std::fmt::Debug for LinkMsg {
             Self::Connected(_) => f.write_str("Connected"),
             Self::Disconnected(why) => write!(f, "Disconnected({why})"),
             Self::Reply { correlation, .. } => write!(f, "Reply({correlation})"),
+            Self::Relay { correlation, .. } => write!(f, "Relay({correlation})"),
         }
     }
 }
@@ -129,7 +135,7 @@ impl Actor for LinkActor {
 
     async fn handle(
         &self,
-        _myself: ActorRef<LinkMsg>,
+        myself: ActorRef<LinkMsg>,
         message: LinkMsg,
         state: &mut LinkState,
     ) -> Result<(), ActorProcessingErr> {
@@ -156,7 +162,15 @@ impl Actor for LinkActor {
                 state.conn = None;
                 state.breaker.failure(now);
             }
-            LinkMsg::Reply { correlation, payload } => answer(state, correlation, &payload),
+            LinkMsg::Reply { correlation, payload } => answer(&myself, state, correlation, &payload),
+            LinkMsg::Relay { correlation, payload } => {
+                let sent = state.conn.as_ref().is_some_and(|c| {
+                    c.send(WireMsg { kind: WireKind::Status, correlation, payload }).is_ok()
+                });
+                if !sent {
+                    tracing::warn!(link = %state.name, correlation, "inbound payment's status not relayed: link down (the clearing house will ask again)");
+                }
+            }
         }
         state.messages += 1;
         // Gauges are cheap but not free: refresh them on every 64th message and on changes of
@@ -196,7 +210,12 @@ fn submit(
     now: u64,
 ) {
     let refuse = |why: String| {
-        let _ = reply.cast(PaymentMsg::Event(PaymentEvent::LinkUnavailable(why)));
+        let event = if kind == SubmitKind::Cancel {
+            PaymentEvent::CancelUndeliverable(why)
+        } else {
+            PaymentEvent::LinkUnavailable(why)
+        };
+        let _ = reply.cast(PaymentMsg::Event(event));
     };
     let Some(conn) = state.conn.as_ref() else {
         return refuse(format!("link {} is not connected", state.name));
@@ -218,6 +237,11 @@ fn submit(
         state.conn = None;
         return refuse(format!("link {} connection closed", state.name));
     }
+    if kind == SubmitKind::Cancel {
+        // The payment is (or was) outstanding here already; the camt.029 finds it by UETR.
+        state.outstanding.entry(uetr).or_insert_with(|| reply.clone());
+        return;
+    }
     state.outstanding.insert(uetr, reply.clone());
     let _ = reply.cast(PaymentMsg::Event(PaymentEvent::Sent));
 }
@@ -238,7 +262,110 @@ fn event_of(report: &StatusReport) -> Option<(String, PaymentEvent)> {
     Some((uetr, event))
 }
 
-fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
+/// A camt.029 (the answer to a forwarded camt.056): relayed to its payment, matched by UETR.
+fn cancellation_answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
+    let answer = match read_camt029(payload, &state.ctx.limits.iso) {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(link = %state.name, correlation, error = %e, "unreadable camt.029 from clearing house");
+            return;
+        }
+    };
+    state.breaker.success();
+    let tx = answer.txs.first();
+    let uetr = tx.and_then(|t| t.original.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned());
+    let cancelled = answer.sts_conf.as_deref() == Some("CNCL")
+        || tx.and_then(|t| t.tx_cxl_sts.as_deref()) == Some("ACCR");
+    match uetr.as_ref().and_then(|u| state.outstanding.get(u)) {
+        Some(payment) => {
+            let msg = PaymentMsg::CancelAnswer { cancelled, payload: Bytes::copy_from_slice(payload) };
+            if payment.cast(msg).is_err() {
+                tracing::warn!(link = %state.name, ?uetr, "cancellation answer for a payment that already ended");
+            }
+        }
+        None => {
+            state.unmatched_replies += 1;
+            metrics::counter!(crate::metrics::UNMATCHED, "link" => state.name.clone()).increment(1);
+            tracing::warn!(link = %state.name, ?uetr, correlation, "camt.029 for no outstanding payment");
+        }
+    }
+}
+
+/// A pacs.004 (a return of a settled payment): offered to every tenant; the one that owns the
+/// UETR applies it (the link does not know tenants; UETRs are keyed per tenant).
+fn payment_return(state: &mut LinkState, correlation: u64, payload: &[u8]) {
+    let ret = match read_pacs004(payload, &state.ctx.limits.iso) {
+        Ok(ret) => ret,
+        Err(e) => {
+            tracing::error!(link = %state.name, correlation, error = %e, "unreadable pacs.004 from clearing house");
+            return;
+        }
+    };
+    for tx in &ret.txs {
+        let Some(uetr) = tx.original.orgnl_uetr.as_ref() else {
+            tracing::warn!(link = %state.name, correlation, "pacs.004 without OrgnlUETR; not applied");
+            state.ctx.counters.unmatched_returns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            continue;
+        };
+        let inbound = Arc::new(super::tenant::InboundReturn {
+            uetr: uetr.as_str().to_owned(),
+            reason: tx.reason.cd.clone().or_else(|| tx.reason.prtry.clone()).unwrap_or_else(|| "NARR".into()),
+            payload: Bytes::copy_from_slice(payload),
+            link: state.name.clone(),
+        });
+        for tenant in state.ctx.tenant_refs() {
+            let _ = tenant.cast(super::tenant::TenantMsg::Returned(Arc::clone(&inbound)));
+        }
+    }
+}
+
+/// A pacs.008 the clearing house sends for one of this node's tenants (inbound): delivered to
+/// the creditor tenant, whose pacs.002 comes back through [`LinkMsg::Relay`].
+fn inbound_payment(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, payload: &[u8]) {
+    let refuse =
+        |state: &LinkState, reason: &str, detail: &str, msg: Option<&switchyard_iso20022::Pacs008>| {
+            let tx = msg.and_then(|m| m.txs.first());
+            let subject = super::status::StatusSubject {
+                orgnl_msg_id: msg.map_or("NOTPROVIDED", |m| m.msg_id.as_str()),
+                orgnl_end_to_end_id: tx.map(|t| t.end_to_end_id.as_str()),
+                orgnl_uetr: tx.and_then(|t| t.uetr.as_ref()).map(switchyard_iso20022::Uetr::as_str),
+            };
+            let code = switchyard_iso20022::ReasonCode::parse(reason);
+            let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, code, Some(detail));
+            if let Some(conn) = state.conn.as_ref() {
+                let _ = conn.send(WireMsg { kind: WireKind::Status, correlation, payload: answer });
+            }
+        };
+    let msg = match switchyard_iso20022::read_pacs008(payload, &state.ctx.limits.iso) {
+        Ok(msg) => msg,
+        Err(e) => return refuse(state, e.code.as_str(), &format!("{} {}", e.path, e.detail), None),
+    };
+    let Some(tx) = msg.txs.first() else { return };
+    let (Some(uetr), Some(creditor)) = (tx.uetr.as_ref(), tx.cdtr_agt.as_ref()) else {
+        return refuse(state, "FF01", "inbound payments need a UETR and a creditor agent BIC", Some(&msg));
+    };
+    let Some((tenant, actor)) = state.ctx.tenant_of_institution(creditor.as_str()) else {
+        return refuse(state, "AC01", "the creditor agent is not a participant of this node", Some(&msg));
+    };
+    tracing::info!(link = %state.name, %tenant, uetr = %uetr.as_str(), "inbound payment from clearing");
+    let inbound = super::tenant::TenantMsg::DeliverInbound {
+        uetr: uetr.as_str().to_owned(),
+        payload: Bytes::copy_from_slice(payload),
+        link: myself.clone(),
+        correlation,
+    };
+    if actor.cast(inbound).is_err() {
+        refuse(state, "NARR", "the creditor tenant is not running", Some(&msg));
+    }
+}
+
+fn answer(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, payload: &[u8]) {
+    match crate::actor::message_family(payload) {
+        Some("camt.029") => return cancellation_answer(state, correlation, payload),
+        Some("pacs.004") => return payment_return(state, correlation, payload),
+        Some("pacs.008") => return inbound_payment(myself, state, correlation, payload),
+        _ => {}
+    }
     let report = match read_pacs002(payload, &state.ctx.limits.iso) {
         Ok(report) => report,
         Err(e) => {

@@ -12,6 +12,7 @@
 //! only when the payment reaches an outcome. So a tenant's queued work is at most the sum of its
 //! sessions' windows, and a session without credit stops reading its socket (TCP pushes back).
 
+mod case;
 mod context;
 mod link;
 mod node;
@@ -20,10 +21,14 @@ mod session;
 mod status;
 mod tenant;
 
+pub use case::{message_family, CancelRequest, InquiryRequest, Requester, INQUIRY_NOT_FOUND};
 pub use context::{Counters, NodeContext, NodeLimits};
 pub use link::{LinkActor, LinkArgs, LinkMsg, SubmitKind, NOT_FOUND_REASON};
 pub use node::{NodeActor, NodeArgs, NodeMsg, NodeRefs};
-pub use payment::{PaymentActor, PaymentArgs, PaymentMsg};
+pub use payment::{PaymentActor, PaymentArgs, PaymentMsg, RouteFacts};
 pub use session::{SessionActor, SessionArgs, SessionMsg};
 pub use status::StatusWriter;
-pub use tenant::{HistoryEntry, TenantActor, TenantArgs, TenantMsg};
+pub use tenant::{
+    CreditorStatus, HistoryEntry, InboundReturn, SessionOutbound, TenantActor, TenantArgs, TenantMsg,
+    MAX_UNDELIVERED,
+};

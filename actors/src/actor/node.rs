@@ -64,6 +64,11 @@ impl Actor for NodeActor {
         for tenant in args.tenants {
             let id = tenant.tenant.clone();
             let (actor, _) = Actor::spawn_linked(None, TenantActor, tenant, myself.get_cell()).await?;
+            args.ctx
+                .tenants
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(id.to_string(), actor.clone());
             tenants.insert(id, actor);
         }
         Ok(NodeState { ctx: args.ctx, refs: NodeRefs { tenants, links } })

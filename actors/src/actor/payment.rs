@@ -16,15 +16,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::ReasonCode;
+use switchyard_iso20022::{ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::case::{CancelRequest, InquiryRequest};
 use super::context::NodeContext;
 use super::link::{LinkMsg, SubmitKind};
 use super::status::StatusSubject;
 use super::tenant::TenantMsg;
 use crate::domain::{Outcome, TenantId};
-use crate::payment::{PaymentEffect, PaymentEvent, PaymentMachine};
+use crate::payment::{CancelAnswer, Jitter, PaymentEffect, PaymentEvent, PaymentMachine, Phase};
 use crate::ports::{Outbound, WireKind, WireMsg};
 use crate::record::{AcceptedPayment, JournalRecord, PaymentOutcome};
 use crate::route::RouteQuery;
@@ -59,12 +60,45 @@ pub struct PaymentArgs {
     /// `None` for a payment resumed by recovery (its connection is gone).
     pub reply: Option<Reply>,
     pub ctx: Arc<NodeContext>,
+    /// Routing facts of the message that the acceptance record does not carry.
+    pub facts: RouteFacts,
 }
 
-/// Payment messages: machine events, from links, timers and the journal.
+/// Facts from the message that routing rules may match on, beyond the acceptance record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteFacts {
+    /// `SttlmInf/ClrSys/Cd`.
+    pub clearing_system: Option<String>,
+    /// `PmtTpInf/SvcLvl/Cd` of the transaction.
+    pub service_level: Option<String>,
+}
+
+impl RouteFacts {
+    /// The facts of a parsed pacs.008 (its first transaction).
+    #[must_use]
+    pub fn of(message: &switchyard_iso20022::Pacs008) -> Self {
+        Self {
+            clearing_system: message.clr_sys.clone(),
+            service_level: message.txs.first().and_then(|t| t.svc_lvl_cd.clone()),
+        }
+    }
+}
+
+/// Payment messages: machine events, from links, timers and the journal; participant requests.
 #[derive(Debug)]
 pub enum PaymentMsg {
     Event(PaymentEvent),
+    /// A status inquiry (pacs.028) from the tenant's participant.
+    Inquiry(Box<InquiryRequest>),
+    /// A cancellation request (camt.056) from the tenant's participant.
+    Cancel(Box<CancelRequest>),
+    /// The clearing house's camt.029 to a forwarded cancellation request.
+    CancelAnswer {
+        cancelled: bool,
+        payload: Bytes,
+    },
+    /// The tenant has recorded the outcome: stop (after answering anything queued before this).
+    Stop,
 }
 
 /// Payment state: the machine, its arguments, and where the payment may be.
@@ -78,6 +112,10 @@ pub struct PaymentState {
     unasked: Vec<String>,
     /// The link the outstanding inquiry went to.
     inquiring_at: Option<String>,
+    /// The participant waiting for the answer to its cancellation request.
+    canceller: Option<CancelRequest>,
+    /// The clearing house's camt.029, to be relayed to `canceller`.
+    relay: Option<Bytes>,
 }
 
 impl Actor for PaymentActor {
@@ -97,6 +135,8 @@ impl Actor for PaymentActor {
             sent_to: None,
             unasked,
             inquiring_at: None,
+            canceller: None,
+            relay: None,
         })
     }
 
@@ -126,7 +166,30 @@ impl Actor for PaymentActor {
         message: PaymentMsg,
         state: &mut PaymentState,
     ) -> Result<(), ActorProcessingErr> {
-        let PaymentMsg::Event(event) = message;
+        let event = match message {
+            PaymentMsg::Event(event) => event,
+            PaymentMsg::Inquiry(request) => {
+                answer_inquiry(state, *request);
+                return Ok(());
+            }
+            PaymentMsg::Cancel(request) => {
+                if state.canceller.is_some() {
+                    let detail = "a cancellation request for this payment is already in progress";
+                    request.refused(&state.args.ctx, "ARPL", detail);
+                    return Ok(());
+                }
+                state.canceller = Some(*request);
+                PaymentEvent::CancelRequested
+            }
+            PaymentMsg::CancelAnswer { cancelled, payload } => {
+                state.relay = Some(payload);
+                PaymentEvent::CancelAnswered { cancelled }
+            }
+            PaymentMsg::Stop => {
+                myself.stop(None);
+                return Ok(());
+            }
+        };
         let event = match event {
             PaymentEvent::NotFound => match not_found(state) {
                 Some(event) => event,
@@ -166,8 +229,12 @@ fn current_attempt(state: &PaymentState) -> u32 {
 fn candidates(args: &PaymentArgs) -> Vec<String> {
     let query = RouteQuery {
         tenant: args.tenant.as_str(),
+        message_type: "pacs.008",
         currency: &args.record.currency,
+        amount_minor: args.record.amount_minor,
         creditor_agent: &args.record.creditor_agent,
+        clearing_system: args.facts.clearing_system.as_deref(),
+        service_level: args.facts.service_level.as_deref(),
     };
     args.ctx.routes().candidates(&query)
 }
@@ -180,9 +247,31 @@ fn subject(record: &AcceptedPayment) -> StatusSubject<'_> {
     }
 }
 
+/// Answers a status inquiry from the machine's phase.
+fn answer_inquiry(state: &PaymentState, request: InquiryRequest) {
+    let ctx = &state.args.ctx;
+    match &state.machine.phase {
+        Phase::Accepted | Phase::Routing { .. } | Phase::Backoff { .. } => {
+            request.answer(ctx, TxStatus::ACTC, None, "accepted; not yet at a clearing house");
+        }
+        Phase::AwaitingClearing { .. } | Phase::Inquiring { .. } | Phase::Finalizing(_) => {
+            request.answer(ctx, TxStatus::PDNG, None, "at the clearing house; outcome pending");
+        }
+        Phase::Done(outcome) => {
+            request.answer(ctx, outcome.tx_status(), outcome.reason(), outcome.label());
+        }
+    }
+}
+
+/// A jitter draw for the machine's next retry (the shell's RNG; the machine has none).
+fn jitter() -> Jitter {
+    use rand::Rng;
+    Jitter(rand::thread_rng().gen_range(0..1_000_000))
+}
+
 fn apply(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, event: PaymentEvent) {
     let now = state.args.ctx.clock.now_ms();
-    for effect in state.machine.step(event, now) {
+    for effect in state.machine.step_with_jitter(event, now, jitter()) {
         match effect {
             PaymentEffect::Submit { attempt } => submit(myself, state, attempt),
             PaymentEffect::Inquire { inquiry } => inquire(myself, state, inquiry),
@@ -202,7 +291,9 @@ fn apply(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, event: Payment
                 }
             }
             PaymentEffect::JournalOutcome(outcome) => journal_outcome(myself, state, outcome),
-            PaymentEffect::Report(outcome) => report(myself, state, &outcome),
+            PaymentEffect::Report(outcome) => report(state, &outcome),
+            PaymentEffect::ForwardCancel => forward_cancel(myself, state),
+            PaymentEffect::AnswerCancel(answer) => answer_cancel(state, answer),
         }
     }
 }
@@ -211,7 +302,30 @@ fn unavailable(myself: &ActorRef<PaymentMsg>, why: &str) {
     let _ = myself.cast(PaymentMsg::Event(PaymentEvent::LinkUnavailable(why.to_owned())));
 }
 
+/// The name payments use for the on-us "link" of a creditor tenant.
+fn on_us_name(tenant: &str) -> String {
+    format!("{ON_US_PREFIX}{tenant}")
+}
+
+/// Prefix of `sent_to` for a payment delivered on-us.
+const ON_US_PREFIX: &str = "on-us:";
+
 fn submit(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, attempt: u32) {
+    if let Some((creditor, tenant)) = state.args.ctx.tenant_of_institution(&state.args.record.creditor_agent)
+    {
+        // On-us: both agents are tenants of this node; the creditor tenant is the "clearing house".
+        tracing::debug!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, attempt, %creditor, "delivering on-us");
+        state.sent_to = Some(on_us_name(&creditor));
+        let msg = TenantMsg::DeliverOnUs {
+            uetr: state.args.record.uetr.clone(),
+            payload: state.args.raw.clone(),
+            payment: myself.clone(),
+        };
+        if tenant.cast(msg).is_err() {
+            unavailable(myself, &format!("creditor tenant {creditor} is not running"));
+        }
+        return;
+    }
     let links = candidates(&state.args);
     if links.is_empty() {
         return unavailable(myself, "no route");
@@ -243,6 +357,10 @@ fn inquire(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, inquiry: u32
     let Some(name) = target else {
         return unavailable(myself, "no link to ask");
     };
+    if name.starts_with(ON_US_PREFIX) {
+        // Only the creditor tenant's own pacs.002 settles an on-us payment; nobody else to ask.
+        return unavailable(myself, "on-us: waiting for the creditor tenant's pacs.002");
+    }
     let Some(link) = state.args.ctx.link(&name) else {
         return unavailable(myself, &format!("link {name} is not running"));
     };
@@ -290,20 +408,57 @@ fn journal_outcome(myself: &ActorRef<PaymentMsg>, state: &PaymentState, outcome:
     );
 }
 
-fn report(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, outcome: &Outcome) {
+/// Sends the participant's cancellation request to the clearing link the payment went to.
+fn forward_cancel(myself: &ActorRef<PaymentMsg>, state: &PaymentState) {
+    let undeliverable = |why: &str| {
+        let _ = myself.cast(PaymentMsg::Event(PaymentEvent::CancelUndeliverable(why.to_owned())));
+    };
+    let Some(request) = state.canceller.as_ref() else { return undeliverable("no request") };
+    let Some(name) = state.sent_to.clone().or_else(|| state.inquiring_at.clone()) else {
+        return undeliverable("no clearing link known for this payment");
+    };
+    let Some(link) = state.args.ctx.link(&name) else {
+        return undeliverable(&format!("link {name} is not running"));
+    };
+    tracing::info!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, link = %name, "cancellation request forwarded (camt.056)");
+    let msg = LinkMsg::Submit {
+        kind: SubmitKind::Cancel,
+        uetr: state.args.record.uetr.clone(),
+        payload: request.raw.clone(),
+        reply: myself.clone(),
+    };
+    if link.cast(msg).is_err() {
+        undeliverable("link actor stopped");
+    }
+}
+
+/// Answers the cancellation requester (camt.029).
+fn answer_cancel(state: &mut PaymentState, answer: CancelAnswer) {
+    let Some(request) = state.canceller.take() else { return };
+    let ctx = &state.args.ctx;
+    metrics::counter!(crate::metrics::CANCELLATIONS, "tenant" => state.args.tenant.to_string(),
+        "answer" => match &answer { CancelAnswer::Cancelled => "cancelled", CancelAnswer::Refused { .. } => "refused", CancelAnswer::Relay => "relayed" })
+    .increment(1);
+    match answer {
+        CancelAnswer::Cancelled => request.cancelled(ctx, "cancelled before it reached a clearing house"),
+        CancelAnswer::Refused { reason, detail } => request.refused(ctx, reason, &detail),
+        CancelAnswer::Relay => match state.relay.take() {
+            Some(payload) => request.from.answer(payload),
+            None => request.refused(ctx, "AGNT", "the clearing house's answer was lost"),
+        },
+    }
+}
+
+fn report(state: &mut PaymentState, outcome: &Outcome) {
     let args = &mut state.args;
     tracing::debug!(tenant = %args.tenant, uetr = %args.record.uetr, ?outcome, "payment outcome");
-    let label = match outcome {
-        Outcome::Settled => "settled",
-        Outcome::Rejected(_) => "rejected",
-        Outcome::DeadLettered(_) => "dead_lettered",
-        Outcome::InDoubt => "in_doubt",
-    };
+    let label = outcome.label();
     crate::metrics::outcome(args.tenant.as_str(), label, args.reply.as_ref().map(|r| r.received.elapsed()));
     if let Some(reply) = args.reply.take() {
         let detail = match outcome {
             Outcome::DeadLettered(why) => Some(why.as_str()),
             Outcome::InDoubt => Some("outcome unknown at the clearing house; status inquiries continue"),
+            Outcome::Cancelled(why) => Some(why.as_str()),
             _ => None,
         };
         let reason = outcome.reason().or_else(|| (!outcome.is_final()).then_some(ReasonCode::NARR));
@@ -320,8 +475,8 @@ fn report(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, outcome: &Out
     for link in links.iter().filter_map(|l| args.ctx.link(l)) {
         let _ = link.cast(LinkMsg::Release { uetr: args.record.uetr.clone() });
     }
+    // The tenant answers with Stop once it has recorded the outcome.
     let _ = args
         .tenant_ref
         .cast(TenantMsg::Finished { uetr: args.record.uetr.clone(), outcome: outcome.clone() });
-    myself.stop(None);
 }

@@ -11,9 +11,12 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_pacs008, Bic, ReasonCode, TxStatus};
+use switchyard_iso20022::{
+    read_camt056, read_pacs002, read_pacs008, read_pacs028, Bic, ReasonCode, TxStatus,
+};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::case::{message_family, CancelRequest, InquiryRequest, Requester};
 use super::context::NodeContext;
 use super::status::StatusSubject;
 use super::tenant::{Submission, TenantMsg};
@@ -60,10 +63,25 @@ impl Actor for SessionActor {
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<SessionMsg>,
+        myself: ActorRef<SessionMsg>,
         args: SessionArgs,
     ) -> Result<SessionArgs, ActorProcessingErr> {
+        // The tenant delivers messages addressed to the participant (returns) on its sessions.
+        let attach = TenantMsg::Attach {
+            session: myself.get_id(),
+            outbound: super::tenant::SessionOutbound(Arc::clone(&args.outbound)),
+        };
+        let _ = args.tenant_ref.cast(attach);
         Ok(args)
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<SessionMsg>,
+        state: &mut SessionArgs,
+    ) -> Result<(), ActorProcessingErr> {
+        let _ = state.tenant_ref.cast(TenantMsg::Detach { session: myself.get_id() });
+        Ok(())
     }
 
     async fn handle(
@@ -97,6 +115,12 @@ fn submit(
         );
         metrics::submission(state.tenant.as_str(), "rate_limited");
         return refusal.answer(None, None, ReasonCode::NARR, &detail, credit);
+    }
+    match message_family(&payload) {
+        Some("pacs.028") => return inquiry(state, &refusal, &payload, credit),
+        Some("camt.056") => return cancel(state, &refusal, payload, credit),
+        Some("pacs.002") => return creditor_status(state, &refusal, &payload, credit),
+        _ => {}
     }
     let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
         Ok(message) => message,
@@ -134,6 +158,85 @@ fn submit(
     };
     if let Err(e) = state.tenant_ref.cast(TenantMsg::Submit(Box::new(submission))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; submission dropped with its connection");
+    }
+}
+
+/// A status inquiry (pacs.028) about one of the tenant's own payments: answered by the tenant
+/// from its journal-backed state, never forwarded.
+fn inquiry(state: &SessionArgs, refusal: &Refusal<'_>, payload: &Bytes, credit: OwnedSemaphorePermit) {
+    let request = match read_pacs028(payload, &state.ctx.limits.iso) {
+        Ok(request) => request,
+        Err(e) => {
+            metrics::submission(state.tenant.as_str(), "invalid");
+            return refusal.refuse(None, None, e.code, &format!("{} {}", e.path, e.detail), credit);
+        }
+    };
+    let msg_id = request.msg_id.clone();
+    let [tx] = request.txs.as_slice() else {
+        let detail = "a status request must name exactly one transaction";
+        return refusal.refuse(Some(&msg_id), None, ReasonCode::NARR, detail, credit);
+    };
+    let Some(uetr) = tx.original.orgnl_uetr.as_ref().map(|u| u.as_str().to_owned()) else {
+        let detail = "TxInf/OrgnlUETR is required";
+        return refusal.refuse(Some(&msg_id), None, ReasonCode::FF01, detail, credit);
+    };
+    metrics::submission(state.tenant.as_str(), "inquiry");
+    let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
+    let request = InquiryRequest { from, uetr, request };
+    if let Err(e) = state.tenant_ref.cast(TenantMsg::Inquiry(Box::new(request))) {
+        tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; inquiry dropped with its connection");
+    }
+}
+
+/// A pacs.002 from the participant about a payment the node delivered to it (on-us).
+fn creditor_status(
+    state: &SessionArgs,
+    refusal: &Refusal<'_>,
+    payload: &Bytes,
+    credit: OwnedSemaphorePermit,
+) {
+    let report = match read_pacs002(payload, &state.ctx.limits.iso) {
+        Ok(report) => report,
+        Err(e) => {
+            metrics::submission(state.tenant.as_str(), "invalid");
+            return refusal.refuse(None, None, e.code, &format!("{} {}", e.path, e.detail), credit);
+        }
+    };
+    if report.txs.len() != 1 || report.txs[0].orgnl_uetr.is_none() {
+        let detail = "a status report must carry exactly one transaction with OrgnlUETR";
+        return refusal.refuse(Some(&report.msg_id), None, ReasonCode::NARR, detail, credit);
+    }
+    metrics::submission(state.tenant.as_str(), "status");
+    let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
+    let status = super::tenant::CreditorStatus { from, report };
+    if let Err(e) = state.tenant_ref.cast(TenantMsg::CreditorStatus(Box::new(status))) {
+        tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; status dropped with its connection");
+    }
+}
+
+/// A cancellation request (camt.056) for one of the tenant's own payments.
+fn cancel(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: OwnedSemaphorePermit) {
+    let request = match read_camt056(&payload, &state.ctx.limits.iso) {
+        Ok(request) => request,
+        Err(e) => {
+            metrics::submission(state.tenant.as_str(), "invalid");
+            return refusal.refuse(None, None, e.code, &format!("{} {}", e.path, e.detail), credit);
+        }
+    };
+    let case_id = request.assignment.id.clone();
+    let [tx] = request.txs.as_slice() else {
+        let detail = "a cancellation request must name exactly one transaction";
+        return refusal.refuse(Some(&case_id), None, ReasonCode::NARR, detail, credit);
+    };
+    let Some(uetr) = tx.original.orgnl_uetr.as_ref().map(|u| u.as_str().to_owned()) else {
+        let detail = "Undrlyg/TxInf/OrgnlUETR is required";
+        return refusal.refuse(Some(&case_id), None, ReasonCode::FF01, detail, credit);
+    };
+    metrics::submission(state.tenant.as_str(), "cancellation");
+    let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
+    let request = CancelRequest { from, uetr, request, raw: payload };
+    if let Err(e) = state.tenant_ref.cast(TenantMsg::Cancel(Box::new(request))) {
+        tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; cancellation dropped with its connection");
     }
 }
 

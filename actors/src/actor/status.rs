@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use switchyard_iso20022::{
-    write_pacs002, write_pacs028, OriginalRef, Pacs028, ReasonCode, StatusReport, StatusRequestTx, TxStatus,
-    TxStatusInfo, Uetr,
+    write_camt029, write_pacs002, write_pacs028, Assignment, Camt029, CancellationStatusTx, OriginalRef,
+    Pacs028, PartyRef, Reason, ReasonCode, StatusReport, StatusRequestTx, TxStatus, TxStatusInfo, Uetr,
 };
 
 use crate::ports::Clock;
@@ -98,5 +98,68 @@ impl StatusWriter {
             ..StatusReport::default()
         };
         Bytes::from(write_pacs002(&report))
+    }
+
+    /// A pacs.002 RJCT with a proprietary reason (e.g. `NOTFOUND`) instead of an ISO code.
+    #[must_use]
+    pub fn pacs002_proprietary(&self, subject: StatusSubject<'_>, reason: &str, detail: &str) -> Bytes {
+        let report = StatusReport {
+            msg_id: self.next_msg_id(),
+            cre_dt_tm: self.clock.timestamp(),
+            orgnl_msg_id: subject.orgnl_msg_id.to_owned(),
+            orgnl_msg_nm_id: "pacs.008.001.08".to_owned(),
+            txs: vec![TxStatusInfo {
+                orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
+                orgnl_uetr: subject.orgnl_uetr.and_then(Uetr::parse),
+                reason_prtry: Some(reason.to_owned()),
+                addtl_inf: Some(detail.chars().take(105).collect()),
+                ..TxStatusInfo::new(TxStatus::RJCT)
+            }],
+            ..StatusReport::default()
+        };
+        Bytes::from(write_pacs002(&report))
+    }
+
+    /// A camt.029 answering the cancellation request assigned by `request`: `Sts/Conf` `CNCL`
+    /// (transaction status `ACCR`) or `RJCR`
+    /// with a cancellation-rejection reason code. The switch is the assigner of the answer (by
+    /// name); the requester's assigner becomes the assignee.
+    #[must_use]
+    pub fn camt029(
+        &self,
+        request: &Assignment,
+        original: &OriginalRef,
+        conf: &str,
+        reason: Option<&str>,
+        detail: Option<&str>,
+    ) -> Bytes {
+        let assgne = if request.assgnr == PartyRef::default() {
+            PartyRef { name: Some("NOTPROVIDED".to_owned()), ..PartyRef::default() }
+        } else {
+            request.assgnr.clone()
+        };
+        let answer = Camt029 {
+            app_hdr: None,
+            assignment: Assignment {
+                id: self.next_msg_id(),
+                assgnr: PartyRef { name: Some("SWITCHYARD".to_owned()), ..PartyRef::default() },
+                assgne,
+                cre_dt_tm: self.clock.timestamp(),
+            },
+            sts_conf: Some(conf.to_owned()),
+            sts_assgnmt_cxl_conf: None,
+            txs: vec![CancellationStatusTx {
+                cxl_sts_id: None,
+                original: original.clone(),
+                // CancellationIndividualStatus1Code has ACCR where the case status says CNCL.
+                tx_cxl_sts: Some(if conf == "CNCL" { "ACCR" } else { conf }.to_owned()),
+                reason: Reason {
+                    cd: reason.map(str::to_owned),
+                    prtry: None,
+                    addtl_inf: detail.map(|d| d.chars().take(105).collect()),
+                },
+            }],
+        };
+        Bytes::from(write_camt029(&answer))
     }
 }

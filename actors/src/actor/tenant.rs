@@ -7,6 +7,7 @@
 //! that fails is logged and counted; its payment stays accepted in the journal and is resumed by
 //! recovery (the payment is in doubt until then, never silently dropped).
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,15 +17,17 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use switchyard_iso20022::{Pacs008, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::case::{self, CancelRequest, InquiryRequest};
 use super::context::NodeContext;
-use super::payment::{PaymentActor, PaymentArgs, Reply};
+use super::payment::{PaymentActor, PaymentArgs, PaymentMsg, Reply, RouteFacts};
 use super::session::Refusal;
 use super::status::StatusSubject;
 use crate::admission::{Admission, Decision, Known, Stored};
 use crate::domain::{Fingerprint, Outcome, TenantId};
 use crate::metrics;
+use crate::payment::PaymentEvent;
 use crate::ports::{JournalFailure, Outbound, WireKind, WireMsg};
-use crate::record::{AcceptedPayment, JournalRecord};
+use crate::record::{AcceptedPayment, JournalRecord, PaymentOutcome};
 
 /// The tenant actor.
 #[derive(Debug, Default)]
@@ -86,7 +89,92 @@ pub enum TenantMsg {
         uetr: String,
         outcome: Outcome,
     },
+    /// A status inquiry (pacs.028) from one of the tenant's sessions.
+    Inquiry(Box<InquiryRequest>),
+    /// A cancellation request (camt.056) from one of the tenant's sessions.
+    Cancel(Box<CancelRequest>),
+    /// A session signed on: messages for the participant may be delivered on it.
+    Attach {
+        session: ractor::ActorId,
+        outbound: SessionOutbound,
+    },
+    /// A session ended.
+    Detach {
+        session: ractor::ActorId,
+    },
+    /// A clearing house returned a payment (pacs.004); applied by the tenant that owns the UETR.
+    Returned(Arc<InboundReturn>),
+    /// The `Returned` outcome record's journal write finished.
+    ReturnDurable {
+        inbound: Arc<InboundReturn>,
+        result: Result<u64, JournalFailure>,
+    },
+    /// An on-us payment for this (creditor) tenant: deliver it to a session and wait for the
+    /// participant's pacs.002.
+    DeliverOnUs {
+        uetr: String,
+        payload: Bytes,
+        payment: ActorRef<PaymentMsg>,
+    },
+    /// A pacs.002 from one of this tenant's sessions about a payment delivered to it.
+    CreditorStatus(Box<CreditorStatus>),
+    /// A payment a clearing house sent for this (creditor) tenant: deliver it and relay the
+    /// participant's pacs.002 back on `link` with `correlation`.
+    DeliverInbound {
+        uetr: String,
+        payload: Bytes,
+        link: ActorRef<super::link::LinkMsg>,
+        correlation: u64,
+    },
 }
+
+/// Who waits for a creditor tenant's pacs.002.
+#[derive(Debug, Clone)]
+enum Waiting {
+    /// An on-us payment's actor (debtor side of this node).
+    OnUs(ActorRef<PaymentMsg>),
+    /// A clearing house, through its link, answering the frame with this correlation.
+    Clearing { link: ActorRef<super::link::LinkMsg>, correlation: u64 },
+}
+
+/// A participant's pacs.002 for a payment the node delivered to it (on-us).
+pub struct CreditorStatus {
+    pub from: super::case::Requester,
+    pub report: switchyard_iso20022::StatusReport,
+}
+
+impl std::fmt::Debug for CreditorStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreditorStatus").field("msg_id", &self.report.msg_id).finish_non_exhaustive()
+    }
+}
+
+/// The write side of one of the tenant's sessions.
+#[derive(Clone)]
+pub struct SessionOutbound(pub Arc<dyn Outbound>);
+
+impl std::fmt::Debug for SessionOutbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionOutbound")
+    }
+}
+
+/// A pacs.004 from a clearing house, offered to every tenant; only the owner of the UETR with a
+/// settled payment applies it.
+#[derive(Debug)]
+pub struct InboundReturn {
+    pub uetr: String,
+    /// The return reason code (`RtrRsnInf/Rsn/Cd`, or `NARR`).
+    pub reason: String,
+    /// The pacs.004 as the clearing house sent it (delivered to the participant unchanged).
+    pub payload: Bytes,
+    pub link: String,
+}
+
+/// Bound on returns kept for a tenant with no session connected (they are durable in the
+/// journal either way; beyond the bound the oldest is logged as undelivered and dropped from
+/// memory).
+pub const MAX_UNDELIVERED: usize = 10_000;
 
 /// Tenant state.
 #[derive(Debug)]
@@ -94,6 +182,14 @@ pub struct TenantState {
     tenant: TenantId,
     ctx: Arc<NodeContext>,
     admission: Admission,
+    /// Live payment actors by UETR (requests about a payment in progress go to its actor).
+    live: HashMap<String, ActorRef<PaymentMsg>>,
+    /// The tenant's connected sessions, in sign-on order.
+    sessions: Vec<(ractor::ActorId, SessionOutbound)>,
+    /// Messages for the participant waiting for a session (bounded by [`MAX_UNDELIVERED`]).
+    undelivered: std::collections::VecDeque<Bytes>,
+    /// Payments delivered to this tenant (on-us or inbound), waiting for its pacs.002, by UETR.
+    on_us: HashMap<String, Waiting>,
 }
 
 impl Actor for TenantActor {
@@ -118,9 +214,17 @@ impl Actor for TenantActor {
                 admission.restore_accepted(&accepted.uetr, &accepted.msg_id, accepted.fingerprint);
             }
         }
-        let state = TenantState { tenant: args.tenant, ctx: args.ctx, admission };
+        let mut state = TenantState {
+            tenant: args.tenant,
+            ctx: args.ctx,
+            admission,
+            live: HashMap::new(),
+            sessions: Vec::new(),
+            undelivered: std::collections::VecDeque::new(),
+            on_us: HashMap::new(),
+        };
         for accepted in args.recovered {
-            resume(&myself, &state, accepted).await?;
+            resume(&myself, &mut state, accepted).await?;
         }
         Ok(state)
     }
@@ -137,10 +241,36 @@ impl Actor for TenantActor {
                 durable(&myself, state, *submission, *record, result).await?;
             }
             TenantMsg::Finished { uetr, outcome } => {
+                // Requests forwarded before this point are in the payment's mailbox ahead of
+                // Stop, so it answers them (from its final phase) before it stops.
+                if let Some(payment) = state.live.remove(&uetr) {
+                    let _ = payment.cast(PaymentMsg::Stop);
+                }
                 // The outcome record is durable, so the journal's durable seq is at or past it.
                 state.admission.finished(&uetr, outcome, state.ctx.history.durable_seq());
                 state.admission.forget_projected(state.ctx.history.projected_seq());
                 in_flight_gauge(state);
+            }
+            TenantMsg::Inquiry(request) => inquiry(state, *request),
+            TenantMsg::Cancel(request) => cancel(state, *request),
+            TenantMsg::Attach { session, outbound } => {
+                state.sessions.push((session, outbound));
+                while let Some(payload) = state.undelivered.pop_front() {
+                    if let Err(payload) = deliver(state, payload) {
+                        state.undelivered.push_front(payload);
+                        break;
+                    }
+                }
+            }
+            TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
+            TenantMsg::Returned(inbound) => returned(&myself, state, inbound),
+            TenantMsg::ReturnDurable { inbound, result } => return_durable(&myself, state, inbound, result),
+            TenantMsg::DeliverOnUs { uetr, payload, payment } => {
+                deliver_on_us(state, uetr, payload, &payment);
+            }
+            TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
+            TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
+                deliver_inbound(state, uetr, payload, link, correlation);
             }
         }
         Ok(())
@@ -153,6 +283,7 @@ impl Actor for TenantActor {
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
         if let SupervisionEvent::ActorFailed(cell, error) = event {
+            state.live.retain(|_, payment| payment.get_id() != cell.get_id());
             tracing::error!(tenant = %state.tenant, actor = ?cell.get_id(), %error,
                 "payment actor failed; its payment stays accepted and is resumed on recovery");
         }
@@ -285,7 +416,263 @@ async fn durable(
         credit: sub.credit,
         received: sub.received,
     };
-    spawn_payment(myself, state, record, sub.raw, Some(reply)).await
+    let facts = RouteFacts::of(&sub.message);
+    spawn_payment(myself, state, record, sub.raw, Some(reply), facts).await
+}
+
+/// Answers a status inquiry from the tenant's own state (rebuilt from the journal and state
+/// store at start): a live payment answers for itself; a finished one with its durable outcome.
+fn inquiry(state: &TenantState, request: InquiryRequest) {
+    if let Some(payment) = state.live.get(&request.uetr) {
+        if let Err(ractor::MessagingErr::SendErr(PaymentMsg::Inquiry(request))) =
+            payment.cast(PaymentMsg::Inquiry(Box::new(request)))
+        {
+            // The actor ended before our Finished: answer from what we know.
+            answer_known(state, *request);
+        }
+        return;
+    }
+    answer_known(state, request);
+}
+
+/// Where one of this tenant's payments is: memory first, then the state store, which answers
+/// for the final payments memory has let go of.
+fn known(state: &TenantState, uetr: &str) -> Option<Known> {
+    if let Some(known) = state.admission.lookup(uetr) {
+        return Some(known.clone());
+    }
+    match state.ctx.history.stored(state.tenant.as_str(), uetr, "") {
+        Ok(stored) => stored.payment.map(|(_, known)| known),
+        Err(error) => {
+            tracing::warn!(tenant = %state.tenant, %uetr, %error, "state store unreadable; payment unknown");
+            None
+        }
+    }
+}
+
+fn answer_known(state: &TenantState, request: InquiryRequest) {
+    let ctx = &state.ctx;
+    match known(state, &request.uetr).as_ref() {
+        None => request.not_found(ctx),
+        Some(Known::Pending) => request.answer(ctx, TxStatus::RCVD, None, "received; not yet accepted"),
+        Some(Known::Accepted) => request.answer(ctx, TxStatus::ACTC, None, "accepted; outcome pending"),
+        Some(Known::Final(outcome)) => {
+            let detail = format!("{}{}", outcome.label(), outcome_detail(outcome));
+            request.answer(ctx, outcome.tx_status(), outcome.reason(), &detail);
+        }
+    }
+}
+
+fn outcome_detail(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Rejected(code) => format!(": {code}"),
+        Outcome::DeadLettered(why) | Outcome::Cancelled(why) => format!(": {why}"),
+        Outcome::Returned(code) => format!(" (pacs.004, reason {code})"),
+        Outcome::Settled | Outcome::InDoubt => String::new(),
+    }
+}
+
+/// A cancellation request: a live payment decides for itself (payment machine); a finished or
+/// unknown one is answered here.
+fn cancel(state: &TenantState, request: CancelRequest) {
+    if let Some(payment) = state.live.get(&request.uetr) {
+        if let Err(ractor::MessagingErr::SendErr(PaymentMsg::Cancel(request))) =
+            payment.cast(PaymentMsg::Cancel(Box::new(request)))
+        {
+            answer_cancel_known(state, *request);
+        }
+        return;
+    }
+    answer_cancel_known(state, request);
+}
+
+fn answer_cancel_known(state: &TenantState, request: CancelRequest) {
+    let ctx = &state.ctx;
+    match known(state, &request.uetr).as_ref() {
+        None => request.refused(ctx, "NOOR", "no payment of this tenant has this UETR"),
+        Some(Known::Final(Outcome::Cancelled(_))) => request.cancelled(ctx, "already cancelled"),
+        Some(Known::Final(Outcome::Returned(_))) => request.refused(ctx, "ARDT", "already returned"),
+        Some(Known::Final(outcome)) => {
+            let detail = format!("the payment already has its outcome: {}", outcome.label());
+            request.refused(ctx, "AGNT", &detail);
+        }
+        Some(Known::Pending | Known::Accepted) => {
+            request.refused(ctx, "ARPL", "the payment is being accepted; retry the request");
+        }
+    }
+}
+
+/// A clearing house's pacs.004: if this tenant has the payment settled, journal `Returned`.
+fn returned(myself: &ActorRef<TenantMsg>, state: &TenantState, inbound: Arc<InboundReturn>) {
+    match known(state, &inbound.uetr).as_ref() {
+        Some(Known::Final(Outcome::Settled)) => {}
+        None => return, // another tenant's payment
+        Some(Known::Final(Outcome::Returned(_))) => {
+            tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, "repeated return ignored");
+            return;
+        }
+        Some(other) => {
+            tracing::warn!(tenant = %state.tenant, uetr = %inbound.uetr, link = %inbound.link, state = ?other,
+                "return for a payment that is not settled; not applied");
+            return;
+        }
+    }
+    let record = JournalRecord::Outcome(PaymentOutcome {
+        tenant: state.tenant.to_string(),
+        uetr: inbound.uetr.clone(),
+        outcome: Outcome::Returned(inbound.reason.clone()),
+        inquiries: 0,
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let me = myself.clone();
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            let _ = me.cast(TenantMsg::ReturnDurable { inbound, result });
+        }),
+    );
+}
+
+fn return_durable(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    inbound: Arc<InboundReturn>,
+    result: Result<u64, JournalFailure>,
+) {
+    if let Err(failure) = result {
+        // Not durable: try again shortly; nothing is delivered until it is.
+        tracing::warn!(tenant = %state.tenant, uetr = %inbound.uetr, %failure, "return not journaled; retrying");
+        myself.send_after(std::time::Duration::from_millis(10), move || TenantMsg::Returned(inbound));
+        return;
+    }
+    state.admission.finished(
+        &inbound.uetr,
+        Outcome::Returned(inbound.reason.clone()),
+        state.ctx.history.durable_seq(),
+    );
+    metrics::outcome(state.tenant.as_str(), "returned", None);
+    tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, reason = %inbound.reason, "payment returned (pacs.004)");
+    if let Err(payload) = deliver(state, inbound.payload.clone()) {
+        if state.undelivered.len() >= MAX_UNDELIVERED {
+            tracing::error!(tenant = %state.tenant, "undelivered messages at their bound; the oldest stays in the journal only");
+            state.undelivered.pop_front();
+        }
+        state.undelivered.push_back(payload);
+    }
+}
+
+/// An on-us payment for this tenant: delivered now on a session, or refused (the debtor's
+/// payment backs off and tries again until its attempts run out: it stays accepted and durable).
+fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment: &ActorRef<PaymentMsg>) {
+    let event = if state.sessions.is_empty() {
+        PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
+    } else if deliver(state, payload).is_ok() {
+        tracing::debug!(tenant = %state.tenant, %uetr, "on-us payment delivered");
+        state.on_us.insert(uetr, Waiting::OnUs(payment.clone()));
+        PaymentEvent::Sent
+    } else {
+        PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
+    };
+    let _ = payment.cast(PaymentMsg::Event(event));
+}
+
+/// A payment from a clearing house for this tenant: delivered on a session, or refused at once
+/// (RJCT relayed to the clearing house) when the participant has no session connected.
+fn deliver_inbound(
+    state: &mut TenantState,
+    uetr: String,
+    payload: Bytes,
+    link: ActorRef<super::link::LinkMsg>,
+    correlation: u64,
+) {
+    if deliver(state, payload).is_ok() {
+        tracing::debug!(tenant = %state.tenant, %uetr, "inbound payment delivered");
+        state.on_us.insert(uetr, Waiting::Clearing { link, correlation });
+        return;
+    }
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
+    let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
+    let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
+}
+
+/// The creditor tenant's pacs.002 for an on-us payment delivered to it: settles or rejects the
+/// debtor's payment. Only this tenant's pacs.002 can (the map is per tenant).
+fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
+    let ctx = Arc::clone(&state.ctx);
+    let tx = status.report.txs.first();
+    let uetr = tx.and_then(|t| t.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned()).unwrap_or_default();
+    let subject = StatusSubject {
+        orgnl_msg_id: &status.report.msg_id,
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&uetr),
+    };
+    let Some(waiting) = state.on_us.get(&uetr).cloned() else {
+        let detail = "no payment with this UETR is waiting for this tenant's status";
+        return status.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+    };
+    let Some(tx) = tx else { return };
+    let payment = match waiting {
+        Waiting::OnUs(payment) => payment,
+        Waiting::Clearing { link, correlation } => {
+            // The clearing house hears the participant's own pacs.002, once it is final.
+            if !tx.tx_sts.is_final() {
+                let detail = format!("{} noted; waiting for ACSC or RJCT", tx.tx_sts.as_str());
+                return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
+            }
+            state.on_us.remove(&uetr);
+            let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
+            let relayed = link.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok();
+            let answer = if relayed {
+                ctx.status.pacs002(
+                    subject,
+                    TxStatus::ACTC,
+                    None,
+                    Some("status relayed to the clearing house"),
+                )
+            } else {
+                ctx.status.pacs002_proprietary(
+                    subject,
+                    case::INQUIRY_NOT_FOUND,
+                    "the clearing link has stopped",
+                )
+            };
+            return status.from.answer(answer);
+        }
+    };
+    let event = match tx.tx_sts {
+        TxStatus::ACSC | TxStatus::ACCC => PaymentEvent::ClearingAnswered(Outcome::Settled),
+        TxStatus::RJCT => {
+            let code = tx.reason.map(|r| r.as_str().to_owned()).or_else(|| tx.reason_other_cd.clone());
+            PaymentEvent::ClearingAnswered(Outcome::Rejected(code.unwrap_or_else(|| "NARR".to_owned())))
+        }
+        other => {
+            let detail = format!("{} noted; waiting for ACSC or RJCT", other.as_str());
+            return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
+        }
+    };
+    state.on_us.remove(&uetr);
+    let delivered = payment.cast(PaymentMsg::Event(event)).is_ok();
+    let answer = if delivered {
+        ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status accepted"))
+    } else {
+        ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the payment has already ended")
+    };
+    status.from.answer(answer);
+}
+
+/// Delivers a message to the participant on its first session that takes it. A session whose
+/// writer is full (or closing) is skipped, not forgotten: it leaves the list when it detaches.
+/// Deliveries are bounded by what causes them (debtors' credit windows for on-us payments).
+fn deliver(state: &TenantState, payload: Bytes) -> Result<(), Bytes> {
+    for (_, outbound) in &state.sessions {
+        let msg = WireMsg { kind: WireKind::Deliver, correlation: 0, payload: payload.clone() };
+        if outbound.0.send(msg).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(payload)
 }
 
 fn in_flight_gauge(state: &TenantState) {
@@ -295,22 +682,28 @@ fn in_flight_gauge(state: &TenantState) {
 
 async fn resume(
     myself: &ActorRef<TenantMsg>,
-    state: &TenantState,
+    state: &mut TenantState,
     accepted: AcceptedPayment,
 ) -> Result<(), ActorProcessingErr> {
     let raw = Bytes::from(accepted.message.clone());
     state.ctx.counters.in_flight.fetch_add(1, Ordering::Relaxed);
-    spawn_payment(myself, state, accepted, raw, None).await
+    // The acceptance record keeps the message as sent: read it again for the routing facts.
+    let facts = switchyard_iso20022::read_pacs008(&raw, &state.ctx.limits.iso)
+        .map(|m| RouteFacts::of(&m))
+        .unwrap_or_default();
+    spawn_payment(myself, state, accepted, raw, None, facts).await
 }
 
 async fn spawn_payment(
     myself: &ActorRef<TenantMsg>,
-    state: &TenantState,
+    state: &mut TenantState,
     record: AcceptedPayment,
     raw: Bytes,
     reply: Option<Reply>,
+    facts: RouteFacts,
 ) -> Result<(), ActorProcessingErr> {
     let args = PaymentArgs {
+        facts,
         tenant: state.tenant.clone(),
         tenant_ref: myself.clone(),
         record,
@@ -318,6 +711,8 @@ async fn spawn_payment(
         reply,
         ctx: Arc::clone(&state.ctx),
     };
-    Actor::spawn_linked(None, PaymentActor, args, myself.get_cell()).await?;
+    let uetr = args.record.uetr.clone();
+    let (payment, _) = Actor::spawn_linked(None, PaymentActor, args, myself.get_cell()).await?;
+    state.live.insert(uetr, payment);
     Ok(())
 }

@@ -109,3 +109,133 @@ fn backoff_is_capped() {
     assert_eq!(m.backoff_ms(3), 200);
     assert_eq!(m.backoff_ms(30), 2_000);
 }
+
+fn cancelled_locally() -> Outcome {
+    Outcome::Cancelled("cancelled by the participant before clearing".into())
+}
+
+#[test]
+fn cancel_before_clearing_is_local_and_answered_after_durable() {
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    m.step(PaymentEvent::LinkUnavailable("down".into()), 0);
+    assert!(matches!(m.phase, Phase::Backoff { .. }));
+    assert_eq!(
+        m.step(PaymentEvent::CancelRequested, 1),
+        vec![PaymentEffect::JournalOutcome(cancelled_locally())]
+    );
+    assert!(m.step(PaymentEvent::RetryDue, 2).is_empty(), "a cancelled payment is never submitted");
+    assert_eq!(
+        m.step(PaymentEvent::OutcomeDurable, 3),
+        vec![
+            PaymentEffect::Report(cancelled_locally()),
+            PaymentEffect::AnswerCancel(CancelAnswer::Cancelled)
+        ]
+    );
+}
+
+#[test]
+fn cancel_while_routing_waits_for_the_link() {
+    // Refused by the link: it never left, so it is cancelled here.
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    assert!(m.step(PaymentEvent::CancelRequested, 1).is_empty());
+    assert_eq!(
+        m.step(PaymentEvent::LinkUnavailable("down".into()), 2),
+        vec![PaymentEffect::JournalOutcome(cancelled_locally())]
+    );
+    // Sent by the link: only the clearing house can cancel it now.
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    m.step(PaymentEvent::CancelRequested, 1);
+    assert_eq!(m.step(PaymentEvent::Sent, 2), vec![deadline(1, 0), PaymentEffect::ForwardCancel]);
+    assert_eq!(m.cancel, CancelState::Forwarded);
+}
+
+#[test]
+fn cancel_at_clearing_is_forwarded_and_the_answer_relayed() {
+    // The clearing house cancels: final state Cancelled, its camt.029 relayed once durable.
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    m.step(PaymentEvent::Sent, 0);
+    assert_eq!(m.step(PaymentEvent::CancelRequested, 1), vec![PaymentEffect::ForwardCancel]);
+    let by_clearing = Outcome::Cancelled("cancelled by the clearing house".into());
+    assert_eq!(
+        m.step(PaymentEvent::CancelAnswered { cancelled: true }, 2),
+        vec![PaymentEffect::JournalOutcome(by_clearing.clone())]
+    );
+    assert!(m.step(PaymentEvent::ClearingAnswered(Outcome::Settled), 3).is_empty());
+    assert_eq!(
+        m.step(PaymentEvent::OutcomeDurable, 4),
+        vec![PaymentEffect::Report(by_clearing), PaymentEffect::AnswerCancel(CancelAnswer::Relay)]
+    );
+
+    // The clearing house refuses: relayed at once, the payment goes on.
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    m.step(PaymentEvent::Sent, 0);
+    m.step(PaymentEvent::CancelRequested, 1);
+    assert_eq!(
+        m.step(PaymentEvent::CancelAnswered { cancelled: false }, 2),
+        vec![PaymentEffect::AnswerCancel(CancelAnswer::Relay)]
+    );
+    assert_eq!(m.cancel, CancelState::None);
+    assert_eq!(
+        m.step(PaymentEvent::ClearingAnswered(Outcome::Settled), 3),
+        vec![PaymentEffect::JournalOutcome(Outcome::Settled)]
+    );
+}
+
+#[test]
+fn cancel_outcomes_race_and_failures_are_answered_once() {
+    // The outcome arrives before the clearing house's camt.029: the requester hears RJCR.
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    m.step(PaymentEvent::Sent, 0);
+    m.step(PaymentEvent::CancelRequested, 1);
+    m.step(PaymentEvent::ClearingAnswered(Outcome::Settled), 2);
+    let effects = m.step(PaymentEvent::OutcomeDurable, 3);
+    assert!(matches!(
+        effects.as_slice(),
+        [
+            PaymentEffect::Report(Outcome::Settled),
+            PaymentEffect::AnswerCancel(CancelAnswer::Refused { reason: "AGNT", .. })
+        ]
+    ));
+    assert!(m.step(PaymentEvent::CancelAnswered { cancelled: true }, 4).is_empty(), "late answer ignored");
+    // A second request while one is in progress, and a request after the outcome.
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    m.step(PaymentEvent::Sent, 0);
+    m.step(PaymentEvent::CancelRequested, 1);
+    assert!(matches!(
+        m.step(PaymentEvent::CancelRequested, 2).as_slice(),
+        [PaymentEffect::AnswerCancel(CancelAnswer::Refused { reason: "ARPL", .. })]
+    ));
+    // The link could not deliver the request.
+    assert!(matches!(
+        m.step(PaymentEvent::CancelUndeliverable("down".into()), 3).as_slice(),
+        [PaymentEffect::AnswerCancel(CancelAnswer::Refused { reason: "ARPL", .. })]
+    ));
+    m.step(PaymentEvent::ClearingAnswered(Outcome::Rejected("AM04".into())), 4);
+    m.step(PaymentEvent::OutcomeDurable, 5);
+    assert!(matches!(
+        m.step(PaymentEvent::CancelRequested, 6).as_slice(),
+        [PaymentEffect::AnswerCancel(CancelAnswer::Refused { reason: "AGNT", .. })]
+    ));
+}
+
+#[test]
+fn retry_delays_carry_jitter_within_bounds() {
+    let mut m = machine();
+    assert_eq!(m.jittered_backoff_ms(3, Jitter::NONE), 200);
+    // 20% of 200 ms at most: 999_999 ppm takes 39 ms off (integer arithmetic, rounded down).
+    assert_eq!(m.jittered_backoff_ms(3, Jitter(999_999)), 161);
+    assert_eq!(m.jittered_backoff_ms(3, Jitter(500_000)), 180);
+    assert_eq!(m.jittered_backoff_ms(30, Jitter(500_000)), 1_800, "capped first, then jittered");
+    m.step(PaymentEvent::Started, 0);
+    assert_eq!(
+        m.step_with_jitter(PaymentEvent::LinkUnavailable("down".into()), 0, Jitter(500_000)),
+        vec![PaymentEffect::ScheduleRetry { after_ms: 45 }]
+    );
+}

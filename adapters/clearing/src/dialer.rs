@@ -121,7 +121,8 @@ async fn relay<S: tokio::io::AsyncRead>(
                 Some(Ok(f)) => {
                     beats_unanswered = 0;
                     match f.kind {
-                        FrameKind::Status => {
+                        // Deliver: a message the clearing house originates (a pacs.004 return).
+                        FrameKind::Status | FrameKind::Deliver => {
                             let _ = args.link.cast(LinkMsg::Reply { correlation: f.correlation, payload: f.payload });
                         }
                         FrameKind::Heartbeat => {

@@ -105,6 +105,39 @@ pub struct SimStats {
     pub unreadable: AtomicU64,
     /// Sessions signed on since start.
     pub sign_ons: AtomicU64,
+    /// Cancellation requests (camt.056) answered (camt.029).
+    pub cancellations: AtomicU64,
+    /// Returns (pacs.004) the simulator originated.
+    pub returns: AtomicU64,
+    /// Writers of the open connections, for messages the simulator originates (returns).
+    writers: Mutex<Vec<mpsc::Sender<Frame>>>,
+    /// Statuses (pacs.002) the switch sent for payments the simulator originated, by UETR.
+    inbound_statuses: Mutex<HashMap<String, (TxStatus, Option<String>)>>,
+}
+
+impl SimStats {
+    /// The status the switch relayed for a payment the simulator sent (inbound), if any: the
+    /// code and the reason code.
+    #[must_use]
+    pub fn inbound_status(&self, uetr: &str) -> Option<(TxStatus, Option<String>)> {
+        self.inbound_statuses.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(uetr).cloned()
+    }
+
+    fn record_inbound_status(&self, limits: &Limits, frame: &Frame) {
+        let Ok(report) = switchyard_iso20022::read_pacs002(&frame.payload, limits) else {
+            self.unreadable.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        for tx in &report.txs {
+            if let Some(uetr) = &tx.orgnl_uetr {
+                let reason = tx.reason.map(|r| r.as_str().to_owned());
+                self.inbound_statuses
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(uetr.as_str().to_owned(), (tx.tx_sts, reason));
+            }
+        }
+    }
 }
 
 impl SimStats {
@@ -149,6 +182,89 @@ impl SimHandle {
         let mut current = self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         current.cancel();
         *current = self.shutdown.child_token();
+    }
+
+    /// Returns a payment the simulator settled (pacs.004 with reason `reason`, e.g. `AC04`),
+    /// as a clearing house does when the creditor's bank sends the funds back. Sent on the first
+    /// open connection. Errors: the UETR was never settled here, or no connection is open.
+    pub async fn send_return(
+        &self,
+        uetr: &str,
+        amount: switchyard_iso20022::Money,
+        reason: &str,
+    ) -> Result<(), String> {
+        let recorded =
+            self.stats.lock().get(uetr).cloned().ok_or_else(|| format!("{uetr} was never received"))?;
+        if recorded.status != TxStatus::ACSC {
+            return Err(format!("{uetr} was not settled"));
+        }
+        let n = self.stats.returns.fetch_add(1, Ordering::Relaxed) + 1;
+        let ret = switchyard_iso20022::Pacs004 {
+            app_hdr: None,
+            msg_id: format!("SIM-RTR-{n}"),
+            cre_dt_tm: now(),
+            nb_of_txs: 1,
+            ttl_rtrd_intr_bk_sttlm_amt: None,
+            intr_bk_sttlm_dt: Some(now()[..10].to_owned()),
+            sttlm_mtd: "CLRG".to_owned(),
+            clr_sys: None,
+            txs: vec![switchyard_iso20022::ReturnTx {
+                rtr_id: Some(format!("SIM-RTR-{n}")),
+                original: switchyard_iso20022::OriginalRef {
+                    orgnl_msg_id: Some(recorded.msg_id.clone()),
+                    orgnl_msg_nm_id: Some("pacs.008.001.08".to_owned()),
+                    orgnl_instr_id: recorded.instr_id.clone(),
+                    orgnl_end_to_end_id: Some(recorded.end_to_end_id.clone()),
+                    orgnl_tx_id: recorded.tx_id.clone(),
+                    orgnl_uetr: recorded.uetr.clone(),
+                    ..Default::default()
+                },
+                orgnl_intr_bk_sttlm_amt: None,
+                amount,
+                intr_bk_sttlm_dt: None,
+                chrg_br: None,
+                instg_agt: None,
+                instg_agt_mmb: None,
+                instd_agt: None,
+                instd_agt_mmb: None,
+                reason: switchyard_iso20022::Reason {
+                    cd: Some(reason.to_owned()),
+                    prtry: None,
+                    addtl_inf: None,
+                },
+            }],
+        };
+        let payload = Bytes::from(switchyard_iso20022::write_pacs004(&ret));
+        let writers: Vec<_> = {
+            let mut writers = self.stats.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            writers.retain(|w| !w.is_closed());
+            writers.clone()
+        };
+        for writer in writers {
+            if writer.send(Frame::new(FrameKind::Deliver, 0, payload.clone())).await.is_ok() {
+                return Ok(());
+            }
+        }
+        Err("no open connection".to_owned())
+    }
+
+    /// Sends a payment (pacs.008) to the switch, as a clearing house does for a payment to one of
+    /// the switch's participants; the switch's pacs.002 is recorded (see
+    /// [`SimStats::inbound_status`]). Sent on the first open connection.
+    pub async fn send_payment(&self, pacs008: Vec<u8>) -> Result<(), String> {
+        let writers: Vec<_> = {
+            let mut writers = self.stats.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            writers.retain(|w| !w.is_closed());
+            writers.clone()
+        };
+        let correlation = 1 << 40 | self.stats.returns.load(Ordering::Relaxed);
+        let payload = Bytes::from(pacs008);
+        for writer in writers {
+            if writer.send(Frame::new(FrameKind::Deliver, correlation, payload.clone())).await.is_ok() {
+                return Ok(());
+            }
+        }
+        Err("no open connection".to_owned())
     }
 
     /// Stops accepting and closes every connection.
@@ -219,6 +335,7 @@ async fn serve(
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let stream = tokio_rustls::TlsAcceptor::from(tls).accept(tcp).await.map_err(|e| format!("tls: {e}"))?;
     let (mut reader, tx, writer) = split(stream, FrameCodec::new(config.max_frame_bytes), 4096);
+    stats.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tx.clone());
     // When this connection ends (or is cut), its writer goes too: answers not yet written are
     // lost with the connection, as on a real network.
     let _writer = tokio_util::task::AbortOnDropHandle::new(writer);
@@ -239,6 +356,8 @@ async fn serve(
                 send(&tx, Frame::new(FrameKind::SignOffOk, frame.correlation, Bytes::new())).await;
                 return Ok(());
             }
+            // The switch's answer to a payment the simulator sent (inbound to a participant).
+            FrameKind::Status => stats.record_inbound_status(&limits, &frame),
             FrameKind::Submit => {
                 next_msg += 1;
                 if let Some((delay, answer)) = decide(&config, &stats, &limits, &frame, next_msg) {
@@ -284,6 +403,9 @@ fn decide(
     let head = &frame.payload[..frame.payload.len().min(1024)];
     if head.windows(8).any(|w| w == b"pacs.028") {
         return inquiry(stats, limits, frame, n);
+    }
+    if head.windows(8).any(|w| w == b"camt.056") {
+        return cancellation(stats, limits, frame, n);
     }
     stats.received.fetch_add(1, Ordering::Relaxed);
     let msg = match read_pacs008(&frame.payload, limits) {
@@ -358,6 +480,47 @@ fn inquiry(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(
             write_pacs002(&report)
         }
     };
+    Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
+}
+
+/// Answers a camt.056 with a camt.029 from the simulator's own record. The simulator decides a
+/// payment's verdict when it receives it, so a cancellation always comes too late: RJCR with
+/// `AGNT` for a payment it has (settled or rejected) and `NOOR` for one it never received.
+fn cancellation(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(Duration, Frame)> {
+    let request = match switchyard_iso20022::read_camt056(&frame.payload, limits) {
+        Ok(r) => r,
+        Err(e) => return Some((Duration::ZERO, unreadable(stats, frame, &e))),
+    };
+    stats.cancellations.fetch_add(1, Ordering::Relaxed);
+    let asked = request.txs.first()?.original.clone();
+    let known = asked.orgnl_uetr.as_ref().and_then(|u| stats.lock().get(u.as_str()).map(|r| r.status));
+    let (reason, detail) = match known {
+        Some(TxStatus::RJCT) => ("AGNT", "already rejected by the clearing house"),
+        Some(_) => ("AGNT", "already settled by the clearing house"),
+        None => ("NOOR", "no payment with this UETR was received"),
+    };
+    let answer = switchyard_iso20022::Camt029 {
+        app_hdr: None,
+        assignment: switchyard_iso20022::Assignment {
+            id: format!("SIM-{n}"),
+            assgnr: switchyard_iso20022::PartyRef { name: Some("CLEARING-SIM".into()), ..Default::default() },
+            assgne: request.assignment.assgnr.clone(),
+            cre_dt_tm: now(),
+        },
+        sts_conf: Some("RJCR".into()),
+        sts_assgnmt_cxl_conf: None,
+        txs: vec![switchyard_iso20022::CancellationStatusTx {
+            cxl_sts_id: None,
+            original: asked,
+            tx_cxl_sts: Some("RJCR".into()),
+            reason: switchyard_iso20022::Reason {
+                cd: Some(reason.into()),
+                prtry: None,
+                addtl_inf: Some(detail.into()),
+            },
+        }],
+    };
+    let payload = switchyard_iso20022::write_camt029(&answer);
     Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
 }
 

@@ -9,7 +9,8 @@
 //!   dead-lettered closes it and lists it in the DLQ (its bytes stay, a replay needs them);
 //!   settled and rejected are terminal: closed, off the DLQ, bytes dropped. An outcome after a
 //!   terminal one is kept in the history only (the payment machine never does this; the
-//!   journal is still the truth, so it is not an error). An outcome for an unknown payment is
+//!   journal is still the truth, so it is not an error). Cancelled and returned are terminal
+//!   too; `Returned` after `Settled` (a pacs.004) is the one outcome that replaces a terminal one. An outcome for an unknown payment is
 //!   audited and logged.
 //! - `Refused` changes no payment; it is counted and audited.
 //!
@@ -100,7 +101,10 @@ fn outcome(t: &TxTrees<'_>, seq: u64, o: &PaymentOutcome) -> TxResult<String> {
         return Ok(label);
     };
     payment.history.push(StateChange { seq, at_ms: o.at_ms, state: label.clone() });
-    if payment.is_terminal() {
+    // A return (pacs.004) is the one outcome that follows a terminal one: settled → returned.
+    let returned_after_settled =
+        matches!(o.outcome, Outcome::Returned(_)) && payment.outcome == Some(Outcome::Settled);
+    if payment.is_terminal() && !returned_after_settled {
         tracing::warn!(tenant = %o.tenant, uetr = %o.uetr, seq, "outcome after a terminal outcome: history only");
     } else {
         payment.outcome = Some(o.outcome.clone());
@@ -121,7 +125,7 @@ fn place(t: &TxTrees<'_>, key: &[u8], seq: u64, payment: &StoredPayment, o: &Pay
             t.open.remove(key)?;
             t.dlq.insert(key, stored::encode(&DlqRecord { reason: reason.clone(), at_ms: o.at_ms, seq }))?;
         }
-        Outcome::Settled | Outcome::Rejected(_) => {
+        Outcome::Settled | Outcome::Rejected(_) | Outcome::Cancelled(_) | Outcome::Returned(_) => {
             t.open.remove(key)?;
             t.dlq.remove(key)?;
             t.messages.remove(key)?;

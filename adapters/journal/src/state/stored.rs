@@ -56,7 +56,10 @@ impl StoredPayment {
     /// Settled and rejected are terminal: nothing reopens them and their bytes are dropped.
     /// A dead-lettered payment can be replayed, so it is not terminal here.
     pub fn is_terminal(&self) -> bool {
-        matches!(self.outcome, Some(Outcome::Settled | Outcome::Rejected(_)))
+        matches!(
+            self.outcome,
+            Some(Outcome::Settled | Outcome::Rejected(_) | Outcome::Cancelled(_) | Outcome::Returned(_))
+        )
     }
 
     pub fn view(self) -> PaymentView {

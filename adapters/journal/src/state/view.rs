@@ -33,6 +33,8 @@ impl StateChange {
             Outcome::Rejected(code) => format!("rejected:{code}"),
             Outcome::DeadLettered(reason) => format!("dead-lettered:{reason}"),
             Outcome::InDoubt => "in-doubt".into(),
+            Outcome::Cancelled(by) => format!("cancelled:{by}"),
+            Outcome::Returned(code) => format!("returned:{code}"),
         }
     }
 }

@@ -1,0 +1,437 @@
+//! Black-box tests of the participant requests about an existing payment, over a real node,
+//! real TLS and the real clearing simulator: status inquiries (pacs.028) answered from the
+//! switch's own journal-backed state, and cancellations (camt.056 → camt.029), local before
+//! clearing and forwarded (with the clearing house's answer relayed) after.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client, fixture, fixture_with, journal_records, start_node_with, TIMEOUT};
+use futures::StreamExt;
+use switchyard::demo::{demo_bic, TEMPLATE};
+use switchyard_actors::{JournalRecord, Outcome};
+use switchyard_bench::client::Participant;
+use switchyard_bench::messages::MessageFactory;
+use switchyard_clearing::sim::SimConfig;
+use switchyard_iso20022::{
+    read_camt029, read_pacs002, read_pacs008, write_camt056, write_pacs028, Assignment, Camt029, Camt056,
+    CancellationTx, Limits, OriginalRef, Pacs028, PartyRef, Reason, StatusReport, StatusRequestTx, TxStatus,
+    Uetr,
+};
+use switchyard_wire::{Frame, FrameKind};
+
+fn original(uetr: &str) -> OriginalRef {
+    OriginalRef {
+        orgnl_msg_id: Some("ORIGINAL".into()),
+        orgnl_msg_nm_id: Some("pacs.008.001.08".into()),
+        orgnl_uetr: Uetr::parse(uetr),
+        ..OriginalRef::default()
+    }
+}
+
+fn pacs028(uetr: &str) -> Vec<u8> {
+    write_pacs028(&Pacs028 {
+        app_hdr: None,
+        msg_id: "INQ-1".into(),
+        cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        orgnl_grp: None,
+        txs: vec![StatusRequestTx {
+            sts_req_id: None,
+            original: original(uetr),
+            instg_agt: None,
+            instg_agt_mmb: None,
+            instd_agt: None,
+            instd_agt_mmb: None,
+        }],
+    })
+}
+
+fn camt056(uetr: &str, tenant: &str) -> Vec<u8> {
+    write_camt056(&Camt056 {
+        app_hdr: None,
+        assignment: Assignment {
+            id: "CASE-1".into(),
+            assgnr: PartyRef { bic: Some(demo_bic(tenant)), ..PartyRef::default() },
+            assgne: PartyRef { name: Some("SWITCHYARD".into()), ..PartyRef::default() },
+            cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        },
+        txs: vec![CancellationTx {
+            cxl_id: None,
+            original: original(uetr),
+            orgnl_intr_bk_sttlm_amt: None,
+            orgnl_intr_bk_sttlm_dt: None,
+            reason: Reason { cd: Some("DUPL".into()), prtry: None, addtl_inf: None },
+        }],
+    })
+}
+
+struct Conn {
+    p: Participant,
+    next: u64,
+}
+
+impl Conn {
+    async fn open(f: &common::Fixture, node: &switchyard::node::Node, name: &str) -> Self {
+        Self { p: Participant::connect(&client(f, node, Some(name))).await.unwrap(), next: 1000 }
+    }
+
+    async fn send(&mut self, payload: Vec<u8>) -> u64 {
+        self.next += 1;
+        self.p.tx.send(Frame::new(FrameKind::Submit, self.next, payload)).await.unwrap();
+        self.next
+    }
+
+    /// The next frame with `correlation` (frames for other correlations are returned too, in
+    /// `others`, so callers can check them).
+    async fn answer(&mut self, correlation: u64, others: &mut Vec<Frame>) -> Frame {
+        loop {
+            let frame = tokio::time::timeout(TIMEOUT, self.p.reader.next())
+                .await
+                .expect("answer in time")
+                .unwrap()
+                .unwrap();
+            assert_eq!(frame.kind, FrameKind::Status, "{}", String::from_utf8_lossy(&frame.payload));
+            if frame.correlation == correlation {
+                return frame;
+            }
+            others.push(frame);
+        }
+    }
+
+    async fn status_of(&mut self, correlation: u64) -> StatusReport {
+        let frame = self.answer(correlation, &mut Vec::new()).await;
+        read_pacs002(&frame.payload, &Limits::default()).expect("a valid pacs.002")
+    }
+
+    async fn inquire(&mut self, uetr: &str) -> StatusReport {
+        let c = self.send(pacs028(uetr)).await;
+        self.status_of(c).await
+    }
+
+    async fn cancel(&mut self, uetr: &str, tenant: &str, others: &mut Vec<Frame>) -> Camt029 {
+        let c = self.send(camt056(uetr, tenant)).await;
+        let frame = self.answer(c, others).await;
+        read_camt029(&frame.payload, &Limits::default()).expect("a valid camt.029")
+    }
+
+    /// Submits one payment and waits for its ACTC; returns its UETR and correlation.
+    async fn submit_one(&mut self, tenant: &str, n: u64) -> (String, u64) {
+        let template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+        let factory = MessageFactory::new(template, tenant).sending_as(&demo_bic(tenant));
+        let (xml, uetr) = factory.make(n);
+        let c = self.send(xml).await;
+        let ack = self.status_of(c).await;
+        assert_eq!(ack.txs[0].tx_sts, TxStatus::ACTC);
+        (uetr, c)
+    }
+}
+
+fn conf(answer: &Camt029) -> (&str, Option<&str>, Option<&str>) {
+    let tx = &answer.txs[0];
+    let conf = answer.sts_conf.as_deref().unwrap_or("");
+    let expected_tx = if conf == "CNCL" { "ACCR" } else { conf };
+    assert_eq!(tx.tx_cxl_sts.as_deref(), Some(expected_tx), "transaction status matches the case status");
+    (conf, tx.reason.cd.as_deref(), answer.assignment.assgnr.name.as_deref())
+}
+
+/// Waits (progress-based: by asking) until the payment is at the clearing house.
+async fn until_at_clearing(c: &mut Conn, uetr: &str) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let status = c.inquire(uetr).await.txs[0].tx_sts;
+        if status == TxStatus::PDNG {
+            return;
+        }
+        assert_eq!(status, TxStatus::ACTC, "accepted, then at the clearing house");
+        assert!(tokio::time::Instant::now() < deadline, "never reached the clearing house");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_inquiries_are_answered_from_the_switchs_state_and_scoped_to_the_tenant() {
+    let f = fixture_with(SimConfig { latency: Duration::from_millis(1500), ..SimConfig::default() }).await;
+    let edit = |c: &mut switchyard::config::NodeConfig| c.limits.payment.clearing_timeout_ms = 60_000;
+    let node = start_node_with(&f, edit).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 1).await;
+    // In progress: accepted, then pending at the clearing house.
+    until_at_clearing(&mut a, &uetr).await;
+    let settled = a.status_of(submitted).await;
+    assert_eq!(settled.txs[0].tx_sts, TxStatus::ACSC);
+    // Final: the durable outcome, with the payment's UETR.
+    let report = a.inquire(&uetr).await;
+    assert_eq!(report.txs[0].tx_sts, TxStatus::ACSC);
+    assert_eq!(report.txs[0].orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    // Unknown UETR, and another tenant's payment: not found, and nothing leaks.
+    let unknown = "0b7e1a52-6c8e-4f0a-9a4e-2f1c3d5e7a90";
+    let report = a.inquire(unknown).await;
+    assert_eq!(report.txs[0].tx_sts, TxStatus::RJCT);
+    assert_eq!(report.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let report = b.inquire(&uetr).await;
+    assert_eq!(
+        (report.txs[0].tx_sts, report.txs[0].reason_prtry.as_deref()),
+        (TxStatus::RJCT, Some("NOTFOUND"))
+    );
+    assert_eq!(f.sim.stats.inquiries.load(std::sync::atomic::Ordering::Relaxed), 0, "never forwarded");
+    drop((a, b));
+    node.stop().await.unwrap();
+
+    // After a restart the answer comes from the journal-backed state.
+    let node = start_node_with(&f, edit).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    assert_eq!(a.inquire(&uetr).await.txs[0].tx_sts, TxStatus::ACSC);
+    drop(a);
+    node.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_not_yet_at_a_clearing_house_is_cancelled_locally() {
+    let f = fixture().await;
+    // The clearing link points at a closed port: payments stay accepted, backing off.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let node = start_node_with(&f, |c| {
+        c.links[0].addr = closed;
+        c.limits.payment.max_attempts = 1_000;
+    })
+    .await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 7).await;
+    assert_eq!(a.inquire(&uetr).await.txs[0].tx_sts, TxStatus::ACTC);
+    let mut others = Vec::new();
+    let answer = a.cancel(&uetr, "bank-a", &mut others).await;
+    assert_eq!(conf(&answer), ("CNCL", None, Some("SWITCHYARD")));
+    assert_eq!(answer.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    // The original submission's final status: cancelled (it may have arrived before the camt.029).
+    let final_status = match others.iter().find(|f| f.correlation == submitted) {
+        Some(frame) => read_pacs002(&frame.payload, &Limits::default()).unwrap(),
+        None => a.status_of(submitted).await,
+    };
+    assert_eq!(final_status.txs[0].tx_sts, TxStatus::CANC);
+    // Asking again is answered from the final state; so is a status inquiry.
+    assert_eq!(conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await).0, "CNCL");
+    assert_eq!(a.inquire(&uetr).await.txs[0].tx_sts, TxStatus::CANC);
+    // Another tenant cannot cancel it (or learn of it).
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    assert_eq!(conf(&b.cancel(&uetr, "bank-b", &mut Vec::new()).await).1, Some("NOOR"));
+    drop((a, b));
+    node.stop().await.unwrap();
+    let cancelled = journal_records(&f).into_iter().any(|r| {
+        matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && matches!(o.outcome, Outcome::Cancelled(_)))
+    });
+    assert!(cancelled, "the cancellation is journaled");
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_at_the_clearing_house_is_forwarded_and_its_answer_relayed() {
+    let f = fixture_with(SimConfig { latency: Duration::from_millis(1500), ..SimConfig::default() }).await;
+    let node = start_node_with(&f, |c| c.limits.payment.clearing_timeout_ms = 60_000).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 3).await;
+    until_at_clearing(&mut a, &uetr).await;
+    let mut others = Vec::new();
+    let answer = a.cancel(&uetr, "bank-a", &mut others).await;
+    // The clearing house's own answer (its assigner), relayed unchanged: too late to cancel.
+    assert_eq!(conf(&answer), ("RJCR", Some("AGNT"), Some("CLEARING-SIM")));
+    assert_eq!(f.sim.stats.cancellations.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let final_status = match others.iter().find(|f| f.correlation == submitted) {
+        Some(frame) => read_pacs002(&frame.payload, &Limits::default()).unwrap(),
+        None => a.status_of(submitted).await,
+    };
+    assert_eq!(final_status.txs[0].tx_sts, TxStatus::ACSC, "the payment goes on to settle");
+    // After the outcome the switch answers itself; the clearing house is not asked again.
+    assert_eq!(
+        conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await),
+        ("RJCR", Some("AGNT"), Some("SWITCHYARD"))
+    );
+    assert_eq!(f.sim.stats.cancellations.load(std::sync::atomic::Ordering::Relaxed), 1);
+    drop(a);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_from_the_clearing_house_is_journaled_and_delivered_to_the_debtor_side_tenant() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 11).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+    // Not a settled payment of the clearing house: refused by the simulator itself.
+    let template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    let amount = template.txs[0].amount;
+    assert!(f.sim.send_return("0b7e1a52-6c8e-4f0a-9a4e-2f1c3d5e7a90", amount, "AC04").await.is_err());
+    f.sim.send_return(&uetr, amount, "AC04").await.unwrap();
+    let frame =
+        tokio::time::timeout(TIMEOUT, a.p.reader.next()).await.expect("return in time").unwrap().unwrap();
+    assert_eq!(frame.kind, FrameKind::Deliver);
+    let ret =
+        switchyard_iso20022::read_pacs004(&frame.payload, &Limits::default()).expect("a valid pacs.004");
+    assert_eq!(ret.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    assert_eq!(ret.txs[0].reason.cd.as_deref(), Some("AC04"));
+    // The payment's state says returned; a cancellation is refused as already returned.
+    let report = a.inquire(&uetr).await;
+    assert!(report.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"), "{report:?}");
+    assert_eq!(
+        conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await),
+        ("RJCR", Some("ARDT"), Some("SWITCHYARD"))
+    );
+    // A repeated return changes nothing and is not delivered twice.
+    f.sim.send_return(&uetr, amount, "AC04").await.unwrap();
+    let answer = a.inquire(&uetr).await; // the next frame is this answer, not a second pacs.004
+    assert!(answer.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"));
+    drop(a);
+    node.stop().await.unwrap();
+    let returns: Vec<_> = journal_records(&f)
+        .into_iter()
+        .filter(|r| matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && o.outcome == Outcome::Returned("AC04".into())))
+        .collect();
+    assert_eq!(returns.len(), 1, "journaled once");
+    let tally = switchyard::demo::JournalTally::read(&f.dir.path().join("journal")).unwrap();
+    assert_eq!(tally.returned, 1);
+}
+
+fn creditor_status(uetr: &str, status: TxStatus, reason: Option<switchyard_iso20022::ReasonCode>) -> Vec<u8> {
+    switchyard_iso20022::write_pacs002(&StatusReport {
+        msg_id: format!("CRED-{}", &uetr[..8]),
+        cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        orgnl_msg_id: "ORIGINAL".into(),
+        orgnl_msg_nm_id: "pacs.008.001.08".into(),
+        txs: vec![switchyard_iso20022::TxStatusInfo {
+            orgnl_uetr: Uetr::parse(uetr),
+            reason,
+            ..switchyard_iso20022::TxStatusInfo::new(status)
+        }],
+        ..StatusReport::default()
+    })
+}
+
+/// A payment from bank-a whose creditor agent is bank-b's institution.
+fn on_us_factory() -> MessageFactory {
+    let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    template.txs[0].cdtr_agt = Some(demo_bic("bank-b"));
+    MessageFactory::new(template, "ONUS").sending_as(&demo_bic("bank-a"))
+}
+
+impl Conn {
+    /// The next Deliver frame (an inbound message for this participant).
+    async fn delivered(&mut self) -> Vec<u8> {
+        let frame = tokio::time::timeout(TIMEOUT, self.p.reader.next())
+            .await
+            .expect("delivery in time")
+            .unwrap()
+            .unwrap();
+        assert_eq!(frame.kind, FrameKind::Deliver, "{}", String::from_utf8_lossy(&frame.payload));
+        frame.payload.to_vec()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_us_payment_is_settled_by_the_creditor_tenant_without_a_clearing_house() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let factory = on_us_factory();
+
+    // The creditor is not connected yet: the payment waits (backing off, accepted and durable)
+    // and is delivered once the creditor signs on.
+    let (xml, held) = factory.make(3);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let delivered = read_pacs008(&b.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(held.as_str()));
+    let c = b.send(creditor_status(&held, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+
+    // Settled by the creditor's pacs.002.
+    let (xml, uetr) = factory.make(1);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    let delivered = read_pacs008(&b.delivered().await, &Limits::default()).expect("the payment, delivered");
+    assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    // Only the creditor tenant's status counts: the debtor cannot settle its own payment.
+    let c = a.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+
+    // Rejected by the creditor, with its reason.
+    let (xml, rejected) = factory.make(2);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    b.delivered().await;
+    let c =
+        b.send(creditor_status(&rejected, TxStatus::RJCT, Some(switchyard_iso20022::ReasonCode::AC04))).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    let report = a.status_of(submitted).await;
+    assert_eq!(
+        (report.txs[0].tx_sts, report.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("AC04"))
+    );
+
+    drop((a, b));
+    node.stop().await.unwrap();
+    for u in [&uetr, &rejected, &held] {
+        assert_eq!(f.sim.stats.submissions_of(u), 0, "no clearing house involved");
+    }
+    let outcomes: Vec<_> = journal_records(&f)
+        .into_iter()
+        .filter_map(|r| match r {
+            JournalRecord::Outcome(o) => Some((o.uetr, o.outcome)),
+            _ => None,
+        })
+        .collect();
+    assert!(outcomes.contains(&(uetr.clone(), Outcome::Settled)));
+    assert!(outcomes.contains(&(rejected.clone(), Outcome::Rejected("AC04".into()))));
+    assert!(outcomes.contains(&(held.clone(), Outcome::Settled)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_creditors_status_relayed() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    // The clearing house sends bank-b a payment (creditor agent: bank-b's institution).
+    let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    template.txs[0].cdtr_agt = Some(demo_bic("bank-b"));
+    let (xml, uetr) = MessageFactory::new(template.clone(), "INB").make(1);
+    // The link may still be connecting: retry until the simulator has a connection.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.send_payment(xml.clone()).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "the clearing link never connected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let delivered = read_pacs008(&b.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    // bank-a cannot answer for bank-b.
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let c = a.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.stats.inbound_status(&uetr).is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "the status never reached the clearing house");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
+
+    // A payment for an institution that is no participant here is refused back to the clearing house.
+    template.txs[0].cdtr_agt = Some(switchyard_iso20022::Bic::parse("ZYZZZAJJ").unwrap());
+    let (xml, stranger) = MessageFactory::new(template, "INB").make(2);
+    f.sim.send_payment(xml).await.unwrap();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.stats.inbound_status(&stranger).is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "no answer for an unknown creditor");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(f.sim.stats.inbound_status(&stranger), Some((TxStatus::RJCT, Some("AC01".into()))));
+    drop((a, b));
+    node.stop().await.unwrap();
+}
