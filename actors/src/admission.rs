@@ -63,6 +63,18 @@ impl Admission {
         self.in_flight
     }
 
+    /// The in-flight budget.
+    #[must_use]
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+
+    /// Changes the in-flight budget (a configuration reload). Payments already admitted stay;
+    /// a lower budget only refuses new ones until the tenant is under it.
+    pub fn set_max_in_flight(&mut self, max_in_flight: usize) {
+        self.max_in_flight = max_in_flight;
+    }
+
     /// Decides on a submission; on `Admit` the payment counts against the budget as `Pending`.
     pub fn admit(&mut self, uetr: &str, msg_id: &str, fingerprint: Fingerprint) -> Decision {
         if let Some(entry) = self.by_uetr.get(uetr) {

@@ -24,6 +24,8 @@ pub struct TenantConfig {
     pub rate: RateSpec,
     /// The BICs this tenant may instruct as (AppHdr Fr, InstgAgt, DbtrAgt); empty: unrestricted.
     pub bics: Vec<switchyard_iso20022::Bic>,
+    /// This tenant's in-flight budget; `None`: `limits.tenant_max_in_flight`.
+    pub max_in_flight: Option<usize>,
 }
 
 /// A clearing link the node dials.

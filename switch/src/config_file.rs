@@ -142,6 +142,8 @@ pub struct RawTenant {
     pub burst: Option<u32>,
     #[serde(default)]
     pub bics: Vec<String>,
+    /// This tenant's in-flight budget (default: limits.tenant_max_in_flight).
+    pub max_in_flight: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -332,7 +334,11 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name, rate, bics });
+        let max_in_flight = t
+            .max_in_flight
+            .map(|v| bounded(&format!("tenants[{i}].max_in_flight"), v, 1, 10_000_000))
+            .transpose()?;
+        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name, rate, bics, max_in_flight });
     }
     Ok(out)
 }

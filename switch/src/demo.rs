@@ -99,7 +99,7 @@ impl JournalTally {
                         t.resolved_by_inquiry += 1;
                     }
                 }
-                JournalRecord::Refused(_) => {}
+                JournalRecord::Refused(_) | JournalRecord::Operator(_) => {}
             }
         }
         Ok(t)
@@ -266,6 +266,7 @@ pub fn node_config(
             certificate_name: c.name.clone(),
             rate,
             bics: vec![demo_bic(&c.name)],
+            max_in_flight: None,
         })
         .collect();
     let link = LinkConfig {

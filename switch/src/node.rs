@@ -12,7 +12,6 @@ use rustls::pki_types::ServerName;
 use switchyard_actors::actor::{
     HistoryEntry, NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs,
 };
-use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
 use switchyard_journal::state::StateStore;
@@ -26,7 +25,8 @@ use crate::admin::{self, AdminState};
 use crate::clock::SystemClock;
 use crate::config::NodeConfig;
 use crate::journal_port::JournalAdapter;
-use crate::listener::{self, ListenerArgs, TenantEntry};
+use crate::listener::{self, ListenerArgs, TenantDirectory, TenantEntry};
+use crate::ops::Operations;
 use crate::projector::Projector;
 
 /// A running node.
@@ -54,6 +54,8 @@ pub struct Node {
     tasks: Vec<JoinHandle<()>>,
     ctx: Arc<NodeContext>,
     drain_timeout: std::time::Duration,
+    /// Operations on the running node (admin API, SIGHUP, `switchyard top`).
+    pub ops: Arc<Operations>,
 }
 
 impl Node {
@@ -131,17 +133,21 @@ impl Node {
             .tenants
             .iter()
             .filter_map(|t| {
-                let id = TenantId::new(&t.name);
-                let actor = refs.tenants.get(&id)?.clone();
-                let entry = TenantEntry {
-                    id,
-                    actor,
-                    rate: Arc::new(RateLimit::new(t.rate)),
-                    bics: t.bics.clone().into(),
-                };
-                Some((t.certificate_name.clone(), entry))
+                let actor = refs.tenants.get(&TenantId::new(&t.name))?.clone();
+                if let Some(budget) = t.max_in_flight {
+                    let _ = actor.cast(switchyard_actors::actor::TenantMsg::SetBudget(budget));
+                }
+                Some((t.certificate_name.clone(), crate::ops::entry(t, actor)))
             })
             .collect();
+        let directory = Arc::new(TenantDirectory::new(by_certificate));
+        let ops = Arc::new(Operations::new(
+            Arc::clone(&ctx),
+            root.clone(),
+            state.clone(),
+            Arc::clone(&directory),
+            &config,
+        ));
         let server_tls = tls::server_config(&config.server_identity, &config.participant_ca)?;
         let tcp = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -149,7 +155,7 @@ impl Node {
         let addr = tcp.local_addr()?;
         let args = ListenerArgs {
             tls: server_tls,
-            tenants: Arc::new(by_certificate),
+            tenants: directory,
             limits: config.limits.clone(),
             ctx,
         };
@@ -179,6 +185,7 @@ impl Node {
                     journal_tuning: config.journal,
                     state: state.clone(),
                     jwt: config.admin_jwt.clone(),
+                    ops: Arc::clone(&ops),
                 };
                 let (bound, task) = admin::start(at, state, shutdown.clone())
                     .await
@@ -207,6 +214,7 @@ impl Node {
             tasks,
             ctx: Arc::clone(&ctx_for_drain),
             drain_timeout: config.limits.drain_timeout,
+            ops,
         })
     }
 

@@ -63,6 +63,24 @@ pub enum LinkMsg {
     Disconnected(String),
     /// A Status frame from the clearing house.
     Reply { correlation: u64, payload: Bytes },
+    /// The link's state, for the admin API.
+    Snapshot(ractor::RpcReplyPort<LinkSnapshot>),
+}
+
+/// A link's state at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LinkSnapshot {
+    pub name: String,
+    pub connected: bool,
+    /// `closed`, `half-open` or `open`.
+    pub breaker: String,
+    /// Payments awaiting a clearing answer (window use).
+    pub in_flight: usize,
+    /// The window bound.
+    pub window: usize,
+    /// The last disconnect reason or unreadable answer, if any.
+    pub last_error: Option<String>,
+    pub unmatched_replies: u64,
 }
 
 impl std::fmt::Debug for LinkMsg {
@@ -74,6 +92,7 @@ impl std::fmt::Debug for LinkMsg {
             Self::Connected(_) => f.write_str("Connected"),
             Self::Disconnected(why) => write!(f, "Disconnected({why})"),
             Self::Reply { correlation, .. } => write!(f, "Reply({correlation})"),
+            Self::Snapshot(_) => f.write_str("Snapshot"),
         }
     }
 }
@@ -92,6 +111,8 @@ pub struct LinkState {
     messages: u64,
     /// Breaker gauge and connection state last exported.
     published: (u8, bool),
+    /// The last disconnect reason or unreadable answer.
+    last_error: Option<String>,
 }
 
 impl std::fmt::Debug for LinkState {
@@ -124,6 +145,7 @@ impl Actor for LinkActor {
             unmatched_replies: 0,
             messages: 0,
             published: (u8::MAX, false),
+            last_error: None,
         })
     }
 
@@ -150,13 +172,18 @@ impl Actor for LinkActor {
             LinkMsg::Disconnected(why) if state.conn.is_none() || why == "shutdown" => {
                 tracing::info!(link = %state.name, %why, "clearing link down");
                 state.conn = None;
+                state.last_error = Some(why);
             }
             LinkMsg::Disconnected(why) => {
                 tracing::warn!(link = %state.name, %why, outstanding = state.outstanding.len(), "clearing link disconnected");
                 state.conn = None;
                 state.breaker.failure(now);
+                state.last_error = Some(why);
             }
             LinkMsg::Reply { correlation, payload } => answer(state, correlation, &payload),
+            LinkMsg::Snapshot(reply) => {
+                let _ = reply.send(snapshot(state));
+            }
         }
         state.messages += 1;
         // Gauges are cheap but not free: refresh them on every 64th message and on changes of
@@ -170,6 +197,23 @@ impl Actor for LinkActor {
             state.published = (breaker, state.conn.is_some());
         }
         Ok(())
+    }
+}
+
+fn snapshot(state: &LinkState) -> LinkSnapshot {
+    LinkSnapshot {
+        name: state.name.clone(),
+        connected: state.conn.is_some(),
+        breaker: match state.breaker.state.gauge() {
+            0 => "closed",
+            1 => "half-open",
+            _ => "open",
+        }
+        .to_owned(),
+        in_flight: state.outstanding.len(),
+        window: state.ctx.limits.link_window,
+        last_error: state.last_error.clone(),
+        unmatched_replies: state.unmatched_replies,
     }
 }
 
@@ -243,6 +287,7 @@ fn answer(state: &mut LinkState, correlation: u64, payload: &[u8]) {
         Ok(report) => report,
         Err(e) => {
             tracing::error!(link = %state.name, correlation, error = %e, "unreadable status from clearing house");
+            state.last_error = Some(format!("unreadable status: {e}"));
             return;
         }
     };

@@ -21,9 +21,9 @@ mod status;
 mod tenant;
 
 pub use context::{Counters, NodeContext, NodeLimits};
-pub use link::{LinkActor, LinkArgs, LinkMsg, SubmitKind, NOT_FOUND_REASON};
+pub use link::{LinkActor, LinkArgs, LinkMsg, LinkSnapshot, SubmitKind, NOT_FOUND_REASON};
 pub use node::{NodeActor, NodeArgs, NodeMsg, NodeRefs};
 pub use payment::{PaymentActor, PaymentArgs, PaymentMsg};
 pub use session::{SessionActor, SessionArgs, SessionMsg};
 pub use status::StatusWriter;
-pub use tenant::{HistoryEntry, TenantActor, TenantArgs, TenantMsg};
+pub use tenant::{HistoryEntry, TenantActor, TenantArgs, TenantMsg, TenantSnapshot};
