@@ -53,8 +53,40 @@ fn prometheus() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Another recorder may already be installed (a test harness): then ours only renders.
         let _ = metrics::set_global_recorder(recorder);
+        describe();
         handle
     })
+}
+
+/// Help text for every series (Prometheus and `promtool check metrics` want one per metric).
+fn describe() {
+    use switchyard_actors::metrics as m;
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(m::SUBMISSIONS, "Submissions by tenant and result (accepted, resend, duplicate, busy, rate_limited, invalid, forbidden).");
+    describe_counter!(m::OUTCOMES, "Payment outcomes by tenant (settled, rejected, dead_lettered, in_doubt).");
+    describe_counter!(m::INQUIRIES, "Status inquiries (pacs.028) sent, by clearing link.");
+    describe_counter!(m::UNMATCHED, "Clearing replies that matched no outstanding payment, by link.");
+    describe_histogram!(m::ACK_LATENCY, Unit::Seconds, "Frame read to ACTC queued, inside the node, by tenant.");
+    describe_histogram!(m::FINAL_LATENCY, Unit::Seconds, "Frame read to final status queued, inside the node, by tenant.");
+    describe_gauge!(m::IN_FLIGHT, "Payments admitted and not final, by tenant (its in-flight budget use).");
+    describe_gauge!(m::LINK_OUTSTANDING, "Payments awaiting a clearing answer, by link (link window use).");
+    describe_gauge!(m::BREAKER, "Circuit breaker state by link: 0 closed, 1 half-open, 2 open.");
+    describe_gauge!(m::LINK_UP, "Clearing link connected (1) or not (0).");
+    describe_counter!("switchyard_connections_refused_total", "Participant connections refused or failed, by transport and reason.");
+    describe_gauge!("switchyard_journal_last_seq", "Last durable journal sequence number.");
+    describe_gauge!("switchyard_journal_records", "Records made durable since start.");
+    describe_gauge!("switchyard_journal_batches", "Group commits since start.");
+    describe_gauge!("switchyard_journal_last_batch_records", "Records in the most recent group commit.");
+    describe_gauge!("switchyard_journal_fsyncs", "fdatasync calls since start.");
+    describe_gauge!("switchyard_journal_fsync_seconds_max", "Longest single fdatasync since start, seconds.");
+    describe_gauge!("switchyard_journal_queue_depth", "Records waiting in the journal's append queue.");
+    describe_gauge!("switchyard_node_in_flight", "Node-wide work in progress: submissions being made durable plus live payments (bounded by the credit windows).");
+    describe_gauge!("switchyard_uptime_seconds", "Seconds since the node started.");
+    describe_gauge!("switchyard_payments_open", "Payments without a final outcome in the state store.");
+    describe_gauge!("switchyard_dlq_size", "Dead-lettered payments waiting for an operator.");
+    describe_gauge!("switchyard_payments_stuck", "Open payments older than their whole deadline budget.");
+    describe_gauge!("switchyard_link_window_used_ratio", "Link window use, 0..1, by link.");
+    describe_gauge!("switchyard_limit", "Every configured bound, by name.");
 }
 
 /// Installs the recorder before any actor records a metric.
@@ -171,7 +203,6 @@ fn sample(state: &AdminState) {
     metrics::gauge!("switchyard_journal_batches").set(s.batches as f64);
     metrics::gauge!("switchyard_journal_last_batch_records").set(s.last_batch_records as f64);
     metrics::gauge!("switchyard_journal_fsyncs").set(s.fsyncs as f64);
-    metrics::gauge!("switchyard_journal_fsync_seconds_total").set(s.fsync_micros_total as f64 / 1e6);
     metrics::gauge!("switchyard_journal_fsync_seconds_max").set(s.fsync_micros_max as f64 / 1e6);
     metrics::gauge!("switchyard_journal_queue_depth").set(s.queue_len as f64);
     metrics::gauge!("switchyard_node_in_flight").set(state.ops.in_flight() as f64);
