@@ -408,7 +408,11 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
             _ = term.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
             _ = hup.recv() => {
-                let _ = sd_notify::notify(&[NotifyState::Reloading]);
+                // systemd >= 253 wants the monotonic time with RELOADING=1 (sd_notify(3)).
+                let _ = match NotifyState::monotonic_usec_now() {
+                    Ok(now) => sd_notify::notify(&[NotifyState::Reloading, now]),
+                    Err(_) => sd_notify::notify(&[NotifyState::Reloading]),
+                };
                 match node.ops.reload_from_file().await {
                     Ok(r) => eprintln!(
                         "switchyard: SIGHUP: reloaded {} ({} routes; tenants added {:?}, updated {:?}, kept {:?}; restart required for {:?})",
