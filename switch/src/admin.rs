@@ -44,9 +44,8 @@ fn prometheus() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         // Latencies as real histograms (not summaries): aggregatable across nodes, and
         // `switchyard top` takes p50/p99 over the last second from bucket deltas.
-        let buckets = [
-            0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0,
-        ];
+        let buckets =
+            [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_latency_seconds".into()), &buckets)
             .map_or_else(|_| PrometheusBuilder::new().build_recorder(), PrometheusBuilder::build_recorder);
@@ -60,19 +59,33 @@ fn prometheus() -> &'static PrometheusHandle {
 
 /// Help text for every series (Prometheus and `promtool check metrics` want one per metric).
 fn describe() {
-    use switchyard_actors::metrics as m;
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    use switchyard_actors::metrics as m;
     describe_counter!(m::SUBMISSIONS, "Submissions by tenant and result (accepted, resend, duplicate, busy, rate_limited, invalid, forbidden).");
-    describe_counter!(m::OUTCOMES, "Payment outcomes by tenant (settled, rejected, dead_lettered, in_doubt).");
+    describe_counter!(
+        m::OUTCOMES,
+        "Payment outcomes by tenant (settled, rejected, dead_lettered, in_doubt)."
+    );
     describe_counter!(m::INQUIRIES, "Status inquiries (pacs.028) sent, by clearing link.");
     describe_counter!(m::UNMATCHED, "Clearing replies that matched no outstanding payment, by link.");
-    describe_histogram!(m::ACK_LATENCY, Unit::Seconds, "Frame read to ACTC queued, inside the node, by tenant.");
-    describe_histogram!(m::FINAL_LATENCY, Unit::Seconds, "Frame read to final status queued, inside the node, by tenant.");
+    describe_histogram!(
+        m::ACK_LATENCY,
+        Unit::Seconds,
+        "Frame read to ACTC queued, inside the node, by tenant."
+    );
+    describe_histogram!(
+        m::FINAL_LATENCY,
+        Unit::Seconds,
+        "Frame read to final status queued, inside the node, by tenant."
+    );
     describe_gauge!(m::IN_FLIGHT, "Payments admitted and not final, by tenant (its in-flight budget use).");
     describe_gauge!(m::LINK_OUTSTANDING, "Payments awaiting a clearing answer, by link (link window use).");
     describe_gauge!(m::BREAKER, "Circuit breaker state by link: 0 closed, 1 half-open, 2 open.");
     describe_gauge!(m::LINK_UP, "Clearing link connected (1) or not (0).");
-    describe_counter!("switchyard_connections_refused_total", "Participant connections refused or failed, by transport and reason.");
+    describe_counter!(
+        "switchyard_connections_refused_total",
+        "Participant connections refused or failed, by transport and reason."
+    );
     describe_gauge!("switchyard_journal_last_seq", "Last durable journal sequence number.");
     describe_gauge!("switchyard_journal_records", "Records made durable since start.");
     describe_gauge!("switchyard_journal_batches", "Group commits since start.");
@@ -311,14 +324,14 @@ struct TenantQuery {
 
 /// The tenant whose payment data a request may touch: a tenant caller's own; an operator with
 /// `clearing:manage` names it with `?tenant=`.
-fn payment_tenant(caller: Caller, query: Option<String>) -> Result<String, axum::response::Response> {
+fn payment_tenant(caller: Caller, query: Option<String>) -> Result<String, Refusal> {
     match caller {
         Caller::Tenant { tenant, .. } => Ok(tenant),
-        Caller::Operator { payments: true, .. } => query.ok_or_else(|| {
-            (StatusCode::BAD_REQUEST, "operator requests about a payment name ?tenant=\n").into_response()
-        }),
+        Caller::Operator { payments: true, .. } => {
+            query.ok_or((StatusCode::BAD_REQUEST, "operator requests about a payment name ?tenant=\n"))
+        }
         Caller::Operator { payments: false, .. } => {
-            Err((StatusCode::FORBIDDEN, "payment data needs clearing:manage\n").into_response())
+            Err((StatusCode::FORBIDDEN, "payment data needs clearing:manage\n"))
         }
     }
 }
@@ -331,11 +344,11 @@ fn op_error(e: &OpError) -> axum::response::Response {
     }
 }
 
-fn operator_only(caller: &Caller) -> Result<(), axum::response::Response> {
+fn operator_only(caller: Caller) -> Result<Caller, Refusal> {
     match caller {
-        Caller::Operator { .. } => Ok(()),
+        Caller::Operator { .. } => Ok(caller),
         Caller::Tenant { .. } => {
-            Err((StatusCode::FORBIDDEN, "operators only (clearing:manage or scheme:manage)\n").into_response())
+            Err((StatusCode::FORBIDDEN, "operators only (clearing:manage or scheme:manage)\n"))
         }
     }
 }
@@ -354,7 +367,7 @@ async fn payment(
     };
     let tenant = match payment_tenant(caller, query.tenant) {
         Ok(t) => t,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let store = state.state.clone();
     let found = tokio::task::spawn_blocking(move || store.payment(&tenant, &uetr)).await;
@@ -420,12 +433,9 @@ async fn dlq_show(
     Query(query): Query<TenantQuery>,
     headers: HeaderMap,
 ) -> axum::response::Response {
-    let tenant = match authorize(&state, &headers).map_err(IntoResponse::into_response) {
-        Ok(caller) => match payment_tenant(caller, query.tenant) {
-            Ok(t) => t,
-            Err(r) => return r,
-        },
-        Err(r) => return r,
+    let tenant = match authorize(&state, &headers).and_then(|c| payment_tenant(c, query.tenant)) {
+        Ok(t) => t,
+        Err(refusal) => return refusal.into_response(),
     };
     match state.ops.dlq_entry(&tenant, &uetr).await {
         Ok(entry) => axum::Json(DlqItem::from(entry)).into_response(),
@@ -447,7 +457,7 @@ async fn dlq_action(
     let subject = caller.subject().to_owned();
     let tenant = match payment_tenant(caller, query.tenant) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(refusal) => return refusal.into_response(),
     };
     match state.ops.dlq_action(&tenant, &uetr, kind, &subject).await {
         Ok(entry) => {
@@ -493,18 +503,16 @@ async fn tenants(State(state): State<AdminState>, headers: HeaderMap) -> axum::r
 
 /// `GET /v1/links`: connection, breaker, window use and last error of every clearing link.
 async fn links(State(state): State<AdminState>, headers: HeaderMap) -> axum::response::Response {
-    match authorize(&state, &headers).map_err(IntoResponse::into_response).and_then(|c| operator_only(&c)) {
-        Ok(()) => axum::Json(state.ops.links().await).into_response(),
-        Err(r) => r,
+    match authorize(&state, &headers).and_then(operator_only) {
+        Ok(_) => axum::Json(state.ops.links().await).into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 
 /// `GET /v1/status`: the node summary `switchyard top` draws.
 async fn status(State(state): State<AdminState>, headers: HeaderMap) -> axum::response::Response {
-    if let Err(r) =
-        authorize(&state, &headers).map_err(IntoResponse::into_response).and_then(|c| operator_only(&c))
-    {
-        return r;
+    if let Err(refusal) = authorize(&state, &headers).and_then(operator_only) {
+        return refusal.into_response();
     }
     match state.ops.status(state.journal.stats().last_seq).await {
         Ok(status) => axum::Json(status).into_response(),
@@ -514,10 +522,8 @@ async fn status(State(state): State<AdminState>, headers: HeaderMap) -> axum::re
 
 /// `POST /v1/reload`: the same as SIGHUP.
 async fn reload(State(state): State<AdminState>, headers: HeaderMap) -> axum::response::Response {
-    if let Err(r) =
-        authorize(&state, &headers).map_err(IntoResponse::into_response).and_then(|c| operator_only(&c))
-    {
-        return r;
+    if let Err(refusal) = authorize(&state, &headers).and_then(operator_only) {
+        return refusal.into_response();
     }
     match state.ops.reload_from_file().await {
         Ok(report) => axum::Json(report).into_response(),

@@ -46,9 +46,9 @@ impl AdminClient {
     }
 
     async fn send(&self, method: hyper::Method, path: &str) -> anyhow::Result<(u16, String)> {
-        tokio::time::timeout(self.timeout, self.exchange(method, path))
-            .await
-            .with_context(|| format!("admin API at {} did not answer within {:?}", self.authority, self.timeout))?
+        tokio::time::timeout(self.timeout, self.exchange(method, path)).await.with_context(|| {
+            format!("admin API at {} did not answer within {:?}", self.authority, self.timeout)
+        })?
     }
 
     async fn exchange(&self, method: hyper::Method, path: &str) -> anyhow::Result<(u16, String)> {
@@ -57,10 +57,8 @@ impl AdminClient {
             .with_context(|| format!("connecting to the admin API at {}", self.authority))?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
         let driver = tokio::spawn(conn);
-        let mut request = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(hyper::header::HOST, &self.authority);
+        let mut request =
+            hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, &self.authority);
         if let Some(token) = &self.token {
             request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
         }

@@ -189,7 +189,9 @@ pub fn dlq_offline_action(
 ) -> ExitCode {
     use switchyard_actors::record::{OperatorAction, OperatorKind};
     let journal_dir = data.join("journal");
-    let journal = match switchyard_journal::Journal::open(switchyard_journal::JournalConfig::new(&journal_dir)) {
+    let journal = match switchyard_journal::Journal::open(switchyard_journal::JournalConfig::new(
+        &journal_dir,
+    )) {
         Ok((journal, _)) => journal,
         Err(switchyard_journal::JournalError::Locked { dir }) => {
             println!(
@@ -239,9 +241,10 @@ pub fn dlq_offline_action(
                 let _ = tx.send(r);
             }),
         );
-        let seq = match appended.map_err(|e| e.to_string()).and_then(|()| {
-            rx.recv().map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string()))
-        }) {
+        let seq = match appended
+            .map_err(|e| e.to_string())
+            .and_then(|()| rx.recv().map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())))
+        {
             Ok(seq) => seq,
             Err(e) => {
                 println!("journal: {e}");
@@ -275,7 +278,13 @@ pub fn remote(admin: &str, token: Option<String>, post: bool, path: &str) -> Exi
     let outcome = (|| {
         let client = crate::admin_client::AdminClient::new(admin, token)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        runtime.block_on(async { if post { client.post(path).await } else { client.get(path).await } })
+        runtime.block_on(async {
+            if post {
+                client.post(path).await
+            } else {
+                client.get(path).await
+            }
+        })
     })();
     match outcome {
         Ok((status, body)) => {

@@ -338,7 +338,13 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
             .max_in_flight
             .map(|v| bounded(&format!("tenants[{i}].max_in_flight"), v, 1, 10_000_000))
             .transpose()?;
-        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name, rate, bics, max_in_flight });
+        out.push(TenantConfig {
+            name: t.name,
+            certificate_name: t.certificate_name,
+            rate,
+            bics,
+            max_in_flight,
+        });
     }
     Ok(out)
 }

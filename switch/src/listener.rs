@@ -180,8 +180,7 @@ async fn session(
     let window = args.limits.credit_window;
     let (mut reader, tx, writer) =
         split(stream, FrameCodec::new(args.limits.max_frame_bytes), 2 * window + 64);
-    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate, bics }) = args.tenants.get(&name)
-    else {
+    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate, bics }) = args.tenants.get(&name) else {
         let detail = format!("certificate {name} is not mapped to a tenant");
         let _ = tx.send(Frame::control(FrameKind::Error, 0, &[("code", "AG01"), ("detail", &detail)])).await;
         return Err(detail);

@@ -238,9 +238,12 @@ fn dlq(command: DlqCommand) -> anyhow::Result<ExitCode> {
         DlqCommand::List { target, token, tenant } => {
             return Ok(match (target.data, target.admin) {
                 (Some(data), _) => cli::dlq_list(&data, tenant.as_deref()),
-                (None, Some(admin)) => {
-                    cli::remote(&admin, token.token, false, &format!("/v1/dlq{}", tenant_query(tenant.as_deref())))
-                }
+                (None, Some(admin)) => cli::remote(
+                    &admin,
+                    token.token,
+                    false,
+                    &format!("/v1/dlq{}", tenant_query(tenant.as_deref())),
+                ),
                 (None, None) => unreachable!("clap requires one target"),
             });
         }

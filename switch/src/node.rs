@@ -153,12 +153,7 @@ impl Node {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = tcp.local_addr()?;
-        let args = ListenerArgs {
-            tls: server_tls,
-            tenants: directory,
-            limits: config.limits.clone(),
-            ctx,
-        };
+        let args = ListenerArgs { tls: server_tls, tenants: directory, limits: config.limits.clone(), ctx };
         let quic_addr = match config.listen_quic {
             Some(at) => {
                 let endpoint = quic::server_endpoint(

@@ -141,11 +141,8 @@ impl Operations {
         directory: Arc<TenantDirectory>,
         config: &NodeConfig,
     ) -> Self {
-        let actors = directory
-            .snapshot()
-            .values()
-            .map(|e| (e.id.as_str().to_owned(), e.actor.clone()))
-            .collect();
+        let actors =
+            directory.snapshot().values().map(|e| (e.id.as_str().to_owned(), e.actor.clone())).collect();
         Self {
             ctx,
             root,
@@ -202,12 +199,13 @@ impl Operations {
     ) -> Result<DlqEntry, OpError> {
         let _serial = self.serial.lock().await;
         let entry = self.dlq_entry(tenant, uetr).await?;
-        let actor = match kind {
-            OperatorKind::DlqReplay => Some(self.actor(tenant).ok_or_else(|| {
-                OpError::Conflict(format!("tenant {tenant} is not running on this node"))
-            })?),
-            OperatorKind::DlqPurge => None,
-        };
+        let actor =
+            match kind {
+                OperatorKind::DlqReplay => Some(self.actor(tenant).ok_or_else(|| {
+                    OpError::Conflict(format!("tenant {tenant} is not running on this node"))
+                })?),
+                OperatorKind::DlqPurge => None,
+            };
         let record = JournalRecord::Operator(OperatorAction {
             tenant: tenant.to_owned(),
             uetr: uetr.to_owned(),
@@ -263,10 +261,12 @@ impl Operations {
         let mut out = Vec::with_capacity(configs.len());
         for t in configs {
             let snapshot = match self.actor(&t.name) {
-                Some(actor) => {
-                    ractor::call_t!(actor, TenantMsg::Snapshot, u64::try_from(RPC_TIMEOUT.as_millis()).unwrap_or(2000))
-                        .ok()
-                }
+                Some(actor) => ractor::call_t!(
+                    actor,
+                    TenantMsg::Snapshot,
+                    u64::try_from(RPC_TIMEOUT.as_millis()).unwrap_or(2000)
+                )
+                .ok(),
                 None => None,
             };
             let rate = self.directory.get(&t.certificate_name).map(|e| e.rate.spec()).unwrap_or(t.rate);
@@ -353,12 +353,10 @@ impl Operations {
 
     /// Reads the configuration file again and applies it (SIGHUP and `POST /v1/reload`).
     pub async fn reload_from_file(&self) -> Result<ReloadReport, OpError> {
-        let path = self
-            .config_path
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| OpError::Conflict("this node was not started from a configuration file".into()))?;
+        let path =
+            self.config_path.lock().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| {
+                OpError::Conflict("this node was not started from a configuration file".into())
+            })?;
         let load = path.clone();
         let config = tokio::task::spawn_blocking(move || crate::config_file::load(&load))
             .await

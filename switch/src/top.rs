@@ -30,10 +30,7 @@ pub fn parse_exposition(text: &str) -> Vec<Sample> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (series, value) = match line.rsplit_once(' ') {
-            Some(pair) => pair,
-            None => continue,
-        };
+        let Some((series, value)) = line.rsplit_once(' ') else { continue };
         let Ok(value) = value.parse::<f64>() else { continue };
         let (name, labels) = match series.split_once('{') {
             Some((name, rest)) => (name, parse_labels(rest.trim_end_matches('}'))),
@@ -188,7 +185,7 @@ pub fn frame(status: &NodeStatus, before: &Scrape, after: &Scrape, elapsed: Dura
         );
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<16} {:>10} {:>10} {:>12}  {}", "LINK", "STATE", "BREAKER", "WINDOW", "LAST ERROR");
+    let _ = writeln!(out, "{:<16} {:>10} {:>10} {:>12}  LAST ERROR", "LINK", "STATE", "BREAKER", "WINDOW");
     for l in &status.links {
         let _ = writeln!(
             out,

@@ -32,8 +32,12 @@ fn token(scope: &str, tenant: Option<&str>, sub: &str) -> String {
         scope: scope.into(),
         tenant: tenant.map(str::to_owned),
     };
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(KEY))
-        .unwrap()
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(KEY),
+    )
+    .unwrap()
 }
 
 fn api(node: &Node, token: &str) -> AdminClient {
@@ -125,7 +129,10 @@ async fn dlq_replay_and_purge_are_journaled_tenant_scoped_and_survive_a_restart(
     .await;
     assert_eq!(f.sim.stats.submissions_of(u1), 1, "submitted once, after the replay");
     let (_, list) = operator.get("/v1/dlq?tenant=bank-a").await.unwrap();
-    assert!(list.contains(u3.as_str()) && !list.contains(u1.as_str()) && !list.contains(u2.as_str()), "{list}");
+    assert!(
+        list.contains(u3.as_str()) && !list.contains(u1.as_str()) && !list.contains(u2.as_str()),
+        "{list}"
+    );
 
     // While the node runs, the offline CLI refuses to act on its data directory.
     let data = f.dir.path().display().to_string();
@@ -234,16 +241,19 @@ async fn reload_under_load_adds_tenants_and_changes_rates_without_dropping_anyth
     let operator = api(&node, &token("scheme:manage", None, "ops"));
 
     // bank-b is not a tenant yet: its certificate is refused at sign-on.
-    assert!(switchyard_bench::client::Participant::connect(&client(&f, &node, Some("bank-b"))).await.is_err());
+    assert!(switchyard_bench::client::Participant::connect(&client(&f, &node, Some("bank-b")))
+        .await
+        .is_err());
 
-    let template =
-        switchyard_iso20022::read_pacs008(switchyard::demo::TEMPLATE, &switchyard_iso20022::Limits::default())
-            .unwrap();
+    let template = switchyard_iso20022::read_pacs008(
+        switchyard::demo::TEMPLATE,
+        &switchyard_iso20022::Limits::default(),
+    )
+    .unwrap();
     let factory = switchyard_bench::messages::MessageFactory::new(template.clone(), "bank-a")
         .sending_as(&demo_bic("bank-a"));
-    let mut participant = switchyard_bench::client::Participant::connect(&client(&f, &node, Some("bank-a")))
-        .await
-        .unwrap();
+    let mut participant =
+        switchyard_bench::client::Participant::connect(&client(&f, &node, Some("bank-a"))).await.unwrap();
     const COUNT: u64 = 600;
     let load = tokio::spawn(async move { submit_all(&mut participant, &factory, COUNT).await });
     // Reload while payments are in flight.
@@ -255,7 +265,8 @@ async fn reload_under_load_adds_tenants_and_changes_rates_without_dropping_anyth
     assert_eq!(code, 200, "{report}");
     assert!(report.contains(r#""tenants_added":["bank-b"]"#), "{report}");
     assert!(node.in_flight() > 0 || load.is_finished(), "reloaded during the load");
-    let statuses: HashMap<String, Vec<TxStatus>> = tokio::time::timeout(TIMEOUT, load).await.unwrap().unwrap();
+    let statuses: HashMap<String, Vec<TxStatus>> =
+        tokio::time::timeout(TIMEOUT, load).await.unwrap().unwrap();
     assert_eq!(statuses.len() as u64, COUNT);
     assert!(
         statuses.values().all(|s| s == &[TxStatus::ACTC, TxStatus::ACSC]),
@@ -266,7 +277,10 @@ async fn reload_under_load_adds_tenants_and_changes_rates_without_dropping_anyth
     let added = run_participant(&f, &node, "bank-b", 5).await;
     assert!(added.values().all(|s| s.last() == Some(&TxStatus::ACSC)), "{added:?}");
     let (_, tenants) = operator.get("/v1/tenants").await.unwrap();
-    assert!(tenants.contains(r#""name":"bank-a","certificate_name":"bank-a","rate_per_s":4000"#), "{tenants}");
+    assert!(
+        tenants.contains(r#""name":"bank-a","certificate_name":"bank-a","rate_per_s":4000"#),
+        "{tenants}"
+    );
     assert!(tenants.contains(r#""name":"bank-b""#), "{tenants}");
     node.stop().await.unwrap();
     let records: Vec<JournalRecord> = switchyard_journal::read_all(&f.dir.path().join("data/journal"))
@@ -318,7 +332,8 @@ async fn top_once_and_promtool_read_a_live_node() {
     let (code, frame) = top.await.unwrap();
     assert_eq!(traffic.await.unwrap().len(), 200);
     assert_eq!(code, 0, "{frame}");
-    for expected in ["switchyard top", "throughput", "TENANT", "bank-a", "bank-b", "LINK", "sim", "up", "closed", "DLQ 0"]
+    for expected in
+        ["switchyard top", "throughput", "TENANT", "bank-a", "bank-b", "LINK", "sim", "up", "closed", "DLQ 0"]
     {
         assert!(frame.contains(expected), "missing {expected:?} in:\n{frame}");
     }

@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
-use tracing::Instrument;
 use switchyard_iso20022::{Pacs008, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
+use tracing::Instrument;
 
 use super::context::NodeContext;
 use super::payment::{PaymentActor, PaymentArgs, Reply};
