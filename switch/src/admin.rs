@@ -21,9 +21,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use axum::extract::ConnectInfo;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::http::{Extensions, HeaderMap};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
@@ -34,6 +35,7 @@ use switchyard_journal::Journal;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::admin_tls::{AdminPeer, AdminTls, TlsListener};
 use crate::config::{JournalTuning, Limits};
 use crate::ops::{OpError, Operations};
 
@@ -128,6 +130,8 @@ pub struct AdminState {
     /// Without a key the `/v1` API refuses every request.
     pub jwt: Option<JwtKey>,
     pub ops: Arc<Operations>,
+    /// Admin client certificate names that are operators (mTLS); filled by [`start`].
+    pub operators: Arc<[String]>,
 }
 
 /// Bearer token claims: `scope` is space-separated (`iso20022:send`, `scheme:manage`,
@@ -152,9 +156,11 @@ pub const SCOPE_SCHEME: &str = "scheme:manage";
 /// Binds `addr` and serves until `shutdown`.
 pub async fn start(
     addr: SocketAddr,
-    state: AdminState,
+    mut state: AdminState,
+    tls: Option<AdminTls>,
     shutdown: CancellationToken,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    state.operators = tls.as_ref().map(|t| t.operators.clone().into()).unwrap_or_default();
     install_recorder();
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
@@ -173,9 +179,17 @@ pub async fn start(
         .route("/v1/reload", post(reload))
         .with_state(state);
     let task = tokio::spawn(async move {
-        let served =
-            axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await });
-        if let Err(e) = served.await {
+        let stop = async move { shutdown.cancelled().await };
+        let served = match tls {
+            None => axum::serve(listener, app).with_graceful_shutdown(stop).await,
+            Some(tls) => {
+                let listener =
+                    TlsListener { tcp: listener, acceptor: tokio_rustls::TlsAcceptor::from(tls.server) };
+                let app = app.into_make_service_with_connect_info::<AdminPeer>();
+                axum::serve(listener, app).with_graceful_shutdown(stop).await
+            }
+        };
+        if let Err(e) = served {
             tracing::error!(error = %e, "admin listener failed");
         }
     });
@@ -293,7 +307,20 @@ impl Caller {
 
 type Refusal = (StatusCode, &'static str);
 
-fn authorize(state: &AdminState, headers: &HeaderMap) -> Result<Caller, Refusal> {
+/// A bearer token decides when present; otherwise the admin client certificate (mTLS): an
+/// operator name from `[admin] operators`, or a tenant's `certificate_name`.
+fn authorize(state: &AdminState, headers: &HeaderMap, ext: &Extensions) -> Result<Caller, Refusal> {
+    let bearer = headers.get(axum::http::header::AUTHORIZATION).is_some();
+    let peer = ext.get::<ConnectInfo<AdminPeer>>().and_then(|c| c.0 .0.clone());
+    if let (false, Some(name)) = (bearer, peer) {
+        if state.operators.iter().any(|o| o == &name) {
+            return Ok(Caller::Operator { subject: format!("cert:{name}"), payments: true });
+        }
+        return match state.ops.tenant_of_certificate(&name) {
+            Some(tenant) => Ok(Caller::Tenant { tenant, subject: format!("cert:{name}") }),
+            None => Err((StatusCode::FORBIDDEN, "client certificate maps to no operator or tenant\n")),
+        };
+    }
     let key = state
         .jwt
         .as_ref()
@@ -360,8 +387,9 @@ async fn payment(
     Path(uetr): Path<String>,
     Query(query): Query<TenantQuery>,
     headers: HeaderMap,
+    ext: Extensions,
 ) -> axum::response::Response {
-    let caller = match authorize(&state, &headers) {
+    let caller = match authorize(&state, &headers, &ext) {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
@@ -411,8 +439,9 @@ async fn dlq_list(
     State(state): State<AdminState>,
     Query(query): Query<TenantQuery>,
     headers: HeaderMap,
+    ext: Extensions,
 ) -> axum::response::Response {
-    let tenant = match authorize(&state, &headers) {
+    let tenant = match authorize(&state, &headers, &ext) {
         Ok(Caller::Tenant { tenant, .. }) => Some(tenant),
         Ok(Caller::Operator { payments: true, .. }) => query.tenant,
         Ok(Caller::Operator { payments: false, .. }) => {
@@ -432,8 +461,9 @@ async fn dlq_show(
     Path(uetr): Path<String>,
     Query(query): Query<TenantQuery>,
     headers: HeaderMap,
+    ext: Extensions,
 ) -> axum::response::Response {
-    let tenant = match authorize(&state, &headers).and_then(|c| payment_tenant(c, query.tenant)) {
+    let tenant = match authorize(&state, &headers, &ext).and_then(|c| payment_tenant(c, query.tenant)) {
         Ok(t) => t,
         Err(refusal) => return refusal.into_response(),
     };
@@ -448,9 +478,10 @@ async fn dlq_action(
     uetr: String,
     query: TenantQuery,
     headers: HeaderMap,
+    ext: Extensions,
     kind: switchyard_actors::record::OperatorKind,
 ) -> axum::response::Response {
-    let caller = match authorize(&state, &headers) {
+    let caller = match authorize(&state, &headers, &ext) {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
@@ -474,8 +505,9 @@ async fn dlq_replay(
     Path(uetr): Path<String>,
     Query(query): Query<TenantQuery>,
     headers: HeaderMap,
+    ext: Extensions,
 ) -> axum::response::Response {
-    dlq_action(state, uetr, query, headers, switchyard_actors::record::OperatorKind::DlqReplay).await
+    dlq_action(state, uetr, query, headers, ext, switchyard_actors::record::OperatorKind::DlqReplay).await
 }
 
 /// `POST /v1/dlq/{uetr}/purge[?tenant=T]`: journals the purge (the entry leaves the DLQ).
@@ -484,13 +516,18 @@ async fn dlq_purge(
     Path(uetr): Path<String>,
     Query(query): Query<TenantQuery>,
     headers: HeaderMap,
+    ext: Extensions,
 ) -> axum::response::Response {
-    dlq_action(state, uetr, query, headers, switchyard_actors::record::OperatorKind::DlqPurge).await
+    dlq_action(state, uetr, query, headers, ext, switchyard_actors::record::OperatorKind::DlqPurge).await
 }
 
 /// `GET /v1/tenants`: rate, burst, BICs, in-flight and budget; a tenant sees its own entry.
-async fn tenants(State(state): State<AdminState>, headers: HeaderMap) -> axum::response::Response {
-    let caller = match authorize(&state, &headers) {
+async fn tenants(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    ext: Extensions,
+) -> axum::response::Response {
+    let caller = match authorize(&state, &headers, &ext) {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
@@ -502,16 +539,24 @@ async fn tenants(State(state): State<AdminState>, headers: HeaderMap) -> axum::r
 }
 
 /// `GET /v1/links`: connection, breaker, window use and last error of every clearing link.
-async fn links(State(state): State<AdminState>, headers: HeaderMap) -> axum::response::Response {
-    match authorize(&state, &headers).and_then(operator_only) {
+async fn links(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    ext: Extensions,
+) -> axum::response::Response {
+    match authorize(&state, &headers, &ext).and_then(operator_only) {
         Ok(_) => axum::Json(state.ops.links().await).into_response(),
         Err(refusal) => refusal.into_response(),
     }
 }
 
 /// `GET /v1/status`: the node summary `switchyard top` draws.
-async fn status(State(state): State<AdminState>, headers: HeaderMap) -> axum::response::Response {
-    if let Err(refusal) = authorize(&state, &headers).and_then(operator_only) {
+async fn status(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    ext: Extensions,
+) -> axum::response::Response {
+    if let Err(refusal) = authorize(&state, &headers, &ext).and_then(operator_only) {
         return refusal.into_response();
     }
     match state.ops.status(state.journal.stats().last_seq).await {
@@ -521,8 +566,12 @@ async fn status(State(state): State<AdminState>, headers: HeaderMap) -> axum::re
 }
 
 /// `POST /v1/reload`: the same as SIGHUP.
-async fn reload(State(state): State<AdminState>, headers: HeaderMap) -> axum::response::Response {
-    if let Err(refusal) = authorize(&state, &headers).and_then(operator_only) {
+async fn reload(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    ext: Extensions,
+) -> axum::response::Response {
+    if let Err(refusal) = authorize(&state, &headers, &ext).and_then(operator_only) {
         return refusal.into_response();
     }
     match state.ops.reload_from_file().await {

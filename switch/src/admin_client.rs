@@ -1,7 +1,7 @@
 //! A small HTTP/1.1 client for the admin API, used by the CLI (`payment show`, `dlq ...`,
 //! `switchyard top` with `--admin URL`): one connection per request (hyper), a bearer token,
-//! a deadline, and the response's status and body. Plain `http://host:port` only: the admin
-//! listener is meant for loopback or a management network.
+//! a deadline, and the response's status and body. `http://host:port`, or mutual TLS with
+//! [`AdminClient::with_tls`] (a client certificate instead of, or with, a token).
 
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ pub struct AdminClient {
     authority: String,
     token: Option<String>,
     timeout: Duration,
+    tls: Option<(std::sync::Arc<rustls::ClientConfig>, rustls::pki_types::ServerName<'static>)>,
 }
 
 impl AdminClient {
@@ -32,7 +33,25 @@ impl AdminClient {
         if authority.is_empty() || authority.contains('/') {
             bail!("--admin {url:?}: expected http://host:port without a path");
         }
-        Ok(Self { authority: authority.to_owned(), token, timeout: Duration::from_secs(10) })
+        Ok(Self { authority: authority.to_owned(), token, timeout: Duration::from_secs(10), tls: None })
+    }
+
+    /// An admin listener with mutual TLS at `authority` (`host:port`) whose certificate carries
+    /// `server_name`; `tls` holds the CA and, usually, the client certificate.
+    pub fn with_tls(
+        authority: &str,
+        server_name: &str,
+        tls: std::sync::Arc<rustls::ClientConfig>,
+        token: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
+            .with_context(|| format!("{server_name:?} is not a DNS name or IP address"))?;
+        Ok(Self {
+            authority: authority.to_owned(),
+            token,
+            timeout: Duration::from_secs(10),
+            tls: Some((tls, name)),
+        })
     }
 
     /// `GET path`.
@@ -55,7 +74,23 @@ impl AdminClient {
         let tcp = tokio::net::TcpStream::connect(&self.authority)
             .await
             .with_context(|| format!("connecting to the admin API at {}", self.authority))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
+        match &self.tls {
+            None => self.request(TokioIo::new(tcp), method, path).await,
+            Some((config, name)) => {
+                let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(config))
+                    .connect(name.clone(), tcp)
+                    .await
+                    .context("TLS handshake with the admin API")?;
+                self.request(TokioIo::new(tls), method, path).await
+            }
+        }
+    }
+
+    async fn request<IO>(&self, io: IO, method: hyper::Method, path: &str) -> anyhow::Result<(u16, String)>
+    where
+        IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
         let driver = tokio::spawn(conn);
         let mut request =
             hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, &self.authority);

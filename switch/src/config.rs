@@ -112,6 +112,9 @@ pub struct NodeConfig {
     pub admin_listen: Option<SocketAddr>,
     /// HS256 key for the admin API's bearer tokens; without it `/v1` refuses every request.
     pub admin_jwt: Option<crate::admin::JwtKey>,
+    /// Mutual TLS on the admin listener (client certificate → operator or tenant); plain HTTP
+    /// when `None`.
+    pub admin_tls: Option<crate::admin_tls::AdminTls>,
     pub server_identity: Identity,
     /// The CA that issues participant certificates.
     pub participant_ca: Vec<CertificateDer<'static>>,

@@ -285,6 +285,7 @@ pub fn node_config(
         listen_quic: (settings.transport == Transport::Quic).then(loopback),
         admin_listen: None,
         admin_jwt: None,
+        admin_tls: None,
         server_identity: certs.identity("switchyard-node")?,
         participant_ca: ca,
         tenants,

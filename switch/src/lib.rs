@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod admin_client;
+pub mod admin_tls;
 pub mod cli;
 pub mod clock;
 pub mod config;

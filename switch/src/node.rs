@@ -181,8 +181,9 @@ impl Node {
                     state: state.clone(),
                     jwt: config.admin_jwt.clone(),
                     ops: Arc::clone(&ops),
+                    operators: Arc::from(Vec::new()),
                 };
-                let (bound, task) = admin::start(at, state, shutdown.clone())
+                let (bound, task) = admin::start(at, state, config.admin_tls.clone(), shutdown.clone())
                     .await
                     .with_context(|| format!("binding admin listener {at}"))?;
                 tasks.push(task);

@@ -162,6 +162,12 @@ impl Operations {
         *self.config_path.lock().unwrap_or_else(PoisonError::into_inner) = Some(path);
     }
 
+    /// The tenant a participant certificate name maps to.
+    #[must_use]
+    pub fn tenant_of_certificate(&self, certificate_name: &str) -> Option<String> {
+        self.directory.get(certificate_name).map(|e| e.id.as_str().to_owned())
+    }
+
     fn actor(&self, tenant: &str) -> Option<ActorRef<TenantMsg>> {
         self.actors.read().unwrap_or_else(PoisonError::into_inner).get(tenant).cloned()
     }

@@ -382,3 +382,37 @@ fn promtool_check(metrics: &str) {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "promtool check metrics failed:\n{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_mtls_maps_client_certificates_to_operators_and_tenants() {
+    let f = fixture().await;
+    let ca = f.certs.ca().unwrap();
+    let server =
+        switchyard_wire::tls::server_config(&f.certs.identity("switchyard-node").unwrap(), &ca).unwrap();
+    let node = common::start_node_with(&f, |c| {
+        c.admin_listen = Some("127.0.0.1:0".parse().unwrap());
+        c.admin_tls = Some(switchyard::admin_tls::AdminTls { server, operators: vec!["bank-z".into()] });
+    })
+    .await;
+    let uetr = run_participant(&f, &node, "bank-a", 3).await.into_keys().next().unwrap();
+    let authority = node.admin_addr.unwrap().to_string();
+    let as_cert = |name: Option<&str>| {
+        let identity = name.map(|n| f.certs.identity(n).unwrap());
+        let config = switchyard_wire::tls::client_config(&ca, identity.as_ref()).unwrap();
+        AdminClient::with_tls(&authority, "switchyard-node", config, None).unwrap()
+    };
+    let (bank_a, bank_b, operator) =
+        (as_cert(Some("bank-a")), as_cert(Some("bank-b")), as_cert(Some("bank-z")));
+    let path = format!("/v1/payments/{uetr}");
+    wait_for("the payment to be projected", async || bank_a.get(&path).await.unwrap().0 == 200).await;
+    assert_eq!(bank_b.get(&path).await.unwrap().0, 404, "another tenant's certificate: not found");
+    assert_eq!(bank_b.post(&format!("/v1/dlq/{uetr}/purge")).await.unwrap().0, 404);
+    let (code, own) = bank_b.get("/v1/tenants").await.unwrap();
+    assert!(code == 200 && own.contains("bank-b") && !own.contains("bank-a"), "{own}");
+    assert_eq!(bank_a.get("/v1/links").await.unwrap().0, 403);
+    let (code, links) = operator.get("/v1/links").await.unwrap();
+    assert!(code == 200 && links.contains(r#""name":"sim""#), "{links}");
+    assert_eq!(operator.get(&format!("{path}?tenant=bank-a")).await.unwrap().0, 200);
+    assert!(as_cert(None).get("/livez").await.is_err(), "no client certificate: no connection");
+    node.stop().await.unwrap();
+}
