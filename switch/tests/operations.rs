@@ -416,3 +416,48 @@ async fn admin_mtls_maps_client_certificates_to_operators_and_tenants() {
     assert!(as_cert(None).get("/livez").await.is_err(), "no client certificate: no connection");
     node.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_running_binary_and_sigterm_drains() {
+    use std::io::BufRead;
+    let f = fixture().await;
+    let path = write_config(&f, f.dir.path(), &tenant_toml("bank-a", 100));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["run", "--config", path.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_line = |needle: &str| loop {
+        let line = lines.recv_timeout(TIMEOUT).unwrap_or_else(|_| panic!("no line with {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    };
+    wait_line("listening on");
+    let mut tenants = tenant_toml("bank-a", 200);
+    tenants.push_str(&tenant_toml("bank-b", 100));
+    write_config(&f, f.dir.path(), &tenants);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    let reloaded = wait_line("SIGHUP");
+    assert!(reloaded.contains("reloaded") && reloaded.contains(r#"added ["bank-b"]"#), "{reloaded}");
+    // A broken file is refused with the key named, and the node keeps running.
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path).unwrap().replace("credit_window = 64", "credit_window = 0"),
+    )
+    .unwrap();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    let refused = wait_line("SIGHUP");
+    assert!(refused.contains("not reloaded") && refused.contains("limits.credit_window"), "{refused}");
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    wait_line("stopped");
+    assert!(child.wait().unwrap().success());
+}
