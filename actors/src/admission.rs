@@ -97,6 +97,18 @@ impl Admission {
         self.in_flight
     }
 
+    /// The in-flight budget.
+    #[must_use]
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+
+    /// Changes the in-flight budget (a configuration reload). Payments already admitted stay;
+    /// a lower budget only refuses new ones until the tenant is under it.
+    pub fn set_max_in_flight(&mut self, max_in_flight: usize) {
+        self.max_in_flight = max_in_flight;
+    }
+
     /// Decides on a submission; on `Admit` the payment counts against the budget as `Pending`.
     /// `stored` is what the durable index knows (empty when memory holds the UETR).
     pub fn admit(&mut self, uetr: &str, msg_id: &str, fingerprint: Fingerprint, stored: &Stored) -> Decision {
@@ -162,7 +174,9 @@ impl Admission {
     pub fn forget_projected(&mut self, projected_seq: u64) -> usize {
         let mut dropped = 0;
         while let Some((_, uetr)) = self.finals.front().filter(|(seq, _)| *seq <= projected_seq) {
-            if let Some(entry) = self.by_uetr.remove(uetr) {
+            // A payment reopened since (an operator's DLQ replay) is in flight again: kept.
+            let still_final = self.by_uetr.get(uetr).is_some_and(|e| matches!(e.known, Known::Final(_)));
+            if let Some(entry) = still_final.then(|| self.by_uetr.remove(uetr)).flatten() {
                 if self.uetr_by_msg_id.get(&entry.msg_id) == Some(uetr) {
                     self.uetr_by_msg_id.remove(&entry.msg_id);
                 }

@@ -17,6 +17,9 @@ pub enum JournalRecord {
     Refused(RefusedSubmission),
     /// A payment reached an outcome; written before the participant hears it.
     Outcome(PaymentOutcome),
+    /// An operator acted on a payment (DLQ replay or purge); written before the action runs,
+    /// so it survives a restart and is part of the audit chain.
+    Operator(OperatorAction),
 }
 
 impl JournalRecord {
@@ -24,6 +27,7 @@ impl JournalRecord {
     pub const TYPE_ACCEPTED: u16 = 1;
     pub const TYPE_REFUSED: u16 = 2;
     pub const TYPE_OUTCOME: u16 = 3;
+    pub const TYPE_OPERATOR: u16 = 10;
 
     #[must_use]
     pub fn record_type(&self) -> u16 {
@@ -31,6 +35,7 @@ impl JournalRecord {
             Self::Accepted(_) => Self::TYPE_ACCEPTED,
             Self::Refused(_) => Self::TYPE_REFUSED,
             Self::Outcome(_) => Self::TYPE_OUTCOME,
+            Self::Operator(_) => Self::TYPE_OPERATOR,
         }
     }
 
@@ -41,6 +46,7 @@ impl JournalRecord {
             Self::Accepted(a) => Some((&a.tenant, &a.uetr)),
             Self::Outcome(o) => Some((&o.tenant, &o.uetr)),
             Self::Refused(r) => r.uetr.as_deref().map(|u| (r.tenant.as_str(), u)),
+            Self::Operator(o) => Some((&o.tenant, &o.uetr)),
         }
     }
 }
@@ -81,5 +87,37 @@ pub struct PaymentOutcome {
     pub outcome: Outcome,
     /// Status inquiries it took to learn the outcome (0: the clearing house answered in time).
     pub inquiries: u32,
+    pub at_ms: u64,
+}
+
+/// What an operator did to a dead-lettered payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperatorKind {
+    /// Re-inject the payment into the payment flow (it resumes as a recovered payment: status
+    /// inquiry first, a new submission only after every candidate link said "not found").
+    DlqReplay,
+    /// Remove the payment from the DLQ for good (its message bytes are dropped).
+    DlqPurge,
+}
+
+impl OperatorKind {
+    /// The label in the audit chain and the payment's history.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::DlqReplay => "dlq-replayed",
+            Self::DlqPurge => "dlq-purged",
+        }
+    }
+}
+
+/// An operator's action on one payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAction {
+    pub tenant: String,
+    pub uetr: String,
+    pub kind: OperatorKind,
+    /// Who did it: the token's subject or the admin client certificate's name, or `cli`.
+    pub operator: String,
     pub at_ms: u64,
 }

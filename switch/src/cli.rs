@@ -176,3 +176,134 @@ pub fn dlq_list(data: &Path, tenant: Option<&str>) -> ExitCode {
         }
     }
 }
+
+/// `switchyard dlq replay|purge --data DIR --tenant T --uetr U` with the node stopped: journals
+/// the operator record and projects it. Refuses while a node holds the journal's lock (use the
+/// admin API then). A replayed payment resumes on the node's next start, like a recovered one.
+#[must_use]
+pub fn dlq_offline_action(
+    data: &Path,
+    tenant: &str,
+    uetr: &str,
+    kind: switchyard_actors::record::OperatorKind,
+) -> ExitCode {
+    use switchyard_actors::record::{OperatorAction, OperatorKind};
+    let journal_dir = data.join("journal");
+    let journal = match switchyard_journal::Journal::open(switchyard_journal::JournalConfig::new(
+        &journal_dir,
+    )) {
+        Ok((journal, _)) => journal,
+        Err(switchyard_journal::JournalError::Locked { dir }) => {
+            println!(
+                "refused: a running node holds {} (its lock); use --admin URL --token TOKEN against that node, \
+                 or stop it first",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            println!("journal {}: {e}", journal_dir.display());
+            return ExitCode::from(2);
+        }
+    };
+    let code = (|| {
+        let store = open_state(data)?;
+        store.catch_up(&journal_dir).map_err(|e| {
+            println!("state store: {e}");
+            ExitCode::from(2)
+        })?;
+        match store.dlq_entry(tenant, uetr) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                println!("no DLQ entry {uetr} for tenant {tenant}");
+                return Err(ExitCode::FAILURE);
+            }
+            Err(e) => {
+                println!("state store: {e}");
+                return Err(ExitCode::from(2));
+            }
+        }
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let record = switchyard_actors::JournalRecord::Operator(OperatorAction {
+            tenant: tenant.to_owned(),
+            uetr: uetr.to_owned(),
+            kind,
+            operator: "cli".to_owned(),
+            at_ms,
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let appended = journal.append(
+            record.record_type(),
+            switchyard_journal::codec::encode(&record),
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        let seq = match appended
+            .map_err(|e| e.to_string())
+            .and_then(|()| rx.recv().map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())))
+        {
+            Ok(seq) => seq,
+            Err(e) => {
+                println!("journal: {e}");
+                return Err(ExitCode::from(2));
+            }
+        };
+        journal.shutdown().map_err(|e| {
+            println!("journal: {e}");
+            ExitCode::from(2)
+        })?;
+        store.catch_up(&journal_dir).and_then(|_| store.flush()).map_err(|e| {
+            println!("state store: {e}");
+            ExitCode::from(2)
+        })?;
+        let then = match kind {
+            OperatorKind::DlqReplay => "; it resumes when the node starts",
+            OperatorKind::DlqPurge => "",
+        };
+        println!("{} {tenant} {uetr}: journaled at seq {seq}{then}", kind.label());
+        Ok(())
+    })();
+    match code {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// Runs one admin API request for the CLI: prints the body; exit 0 on 2xx, 1 on 404, 2 else.
+#[must_use]
+pub fn remote(admin: &str, token: Option<String>, post: bool, path: &str) -> ExitCode {
+    let outcome = (|| {
+        let client = crate::admin_client::AdminClient::new(admin, token)?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(async {
+            if post {
+                client.post(path).await
+            } else {
+                client.get(path).await
+            }
+        })
+    })();
+    match outcome {
+        Ok((status, body)) => {
+            match serde_json::from_str::<serde_json::Value>(&body) {
+                Ok(json) => println!("{}", serde_json::to_string_pretty(&json).unwrap_or(body)),
+                Err(_) => print!("{body}"),
+            }
+            match status {
+                200..=299 => ExitCode::SUCCESS,
+                404 => ExitCode::FAILURE,
+                _ => {
+                    eprintln!("admin API answered HTTP {status}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Err(e) => {
+            println!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -24,6 +24,8 @@ pub struct TenantConfig {
     pub rate: RateSpec,
     /// The BICs this tenant may instruct as (AppHdr Fr, InstgAgt, DbtrAgt); empty: unrestricted.
     pub bics: Vec<switchyard_iso20022::Bic>,
+    /// This tenant's in-flight budget; `None`: `limits.tenant_max_in_flight`.
+    pub max_in_flight: Option<usize>,
 }
 
 /// A clearing link the node dials.
@@ -114,6 +116,9 @@ pub struct NodeConfig {
     pub admin_listen: Option<SocketAddr>,
     /// HS256 key for the admin API's bearer tokens; without it `/v1` refuses every request.
     pub admin_jwt: Option<crate::admin::JwtKey>,
+    /// Mutual TLS on the admin listener (client certificate → operator or tenant); plain HTTP
+    /// when `None`.
+    pub admin_tls: Option<crate::admin_tls::AdminTls>,
     pub server_identity: Identity,
     /// The CA that issues participant certificates.
     pub participant_ca: Vec<CertificateDer<'static>>,

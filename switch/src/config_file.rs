@@ -68,6 +68,13 @@ pub struct RawAdmin {
     pub listen: String,
     /// A file holding the HS256 key (at least 32 bytes) for the `/v1` API's bearer tokens.
     pub jwt_secret_file: Option<PathBuf>,
+    /// Mutual TLS on the admin listener: all three or none.
+    pub tls_certificate: Option<PathBuf>,
+    pub tls_private_key: Option<PathBuf>,
+    pub client_ca: Option<PathBuf>,
+    /// Admin client certificate names that are operators.
+    #[serde(default)]
+    pub operators: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +157,8 @@ pub struct RawTenant {
     pub burst: Option<u32>,
     #[serde(default)]
     pub bics: Vec<String>,
+    /// This tenant's in-flight budget (default: limits.tenant_max_in_flight).
+    pub max_in_flight: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,6 +217,28 @@ fn jwt_key(path: &Path) -> Result<crate::admin::JwtKey, ConfigError> {
     Ok(crate::admin::JwtKey(trimmed.into()))
 }
 
+fn admin_tls(
+    a: &RawAdmin,
+    resolve: &impl Fn(&Path) -> PathBuf,
+) -> Result<Option<crate::admin_tls::AdminTls>, ConfigError> {
+    let key = "admin.tls_certificate / admin.tls_private_key / admin.client_ca";
+    let (cert, private_key, ca) = match (&a.tls_certificate, &a.tls_private_key, &a.client_ca) {
+        (None, None, None) => {
+            if !a.operators.is_empty() {
+                return Err(err("admin.operators", "needs admin TLS (client certificates)"));
+            }
+            return Ok(None);
+        }
+        (Some(c), Some(k), Some(ca)) => (c, k, ca),
+        _ => return Err(err(key, "set all three for admin mTLS, or none")),
+    };
+    let identity =
+        Identity::load(&resolve(cert), &resolve(private_key)).map_err(|e| err(key, e.to_string()))?;
+    let ca = load_ca(&resolve(ca)).map_err(|e| err("admin.client_ca", e.to_string()))?;
+    let server = switchyard_wire::tls::server_config(&identity, &ca).map_err(|e| err(key, e.to_string()))?;
+    Ok(Some(crate::admin_tls::AdminTls { server, operators: a.operators.clone() }))
+}
+
 fn bounded(key: &str, value: u64, min: u64, max: u64) -> Result<usize, ConfigError> {
     if value < min || value > max {
         return Err(err(key, format!("{value} is outside {min}..={max}")));
@@ -256,6 +287,7 @@ impl RawConfig {
                 .and_then(|a| a.jwt_secret_file.as_ref())
                 .map(|f| jwt_key(&resolve(f)))
                 .transpose()?,
+            admin_tls: self.admin.as_ref().map(|a| admin_tls(a, &resolve)).transpose()?.flatten(),
             server_identity,
             participant_ca,
             tenants,
@@ -372,7 +404,17 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        out.push(TenantConfig { name: t.name, certificate_name: t.certificate_name, rate, bics });
+        let max_in_flight = t
+            .max_in_flight
+            .map(|v| bounded(&format!("tenants[{i}].max_in_flight"), v, 1, 10_000_000))
+            .transpose()?;
+        out.push(TenantConfig {
+            name: t.name,
+            certificate_name: t.certificate_name,
+            rate,
+            bics,
+            max_in_flight,
+        });
     }
     Ok(out)
 }

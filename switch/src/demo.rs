@@ -105,7 +105,7 @@ impl JournalTally {
                         t.resolved_by_inquiry += 1;
                     }
                 }
-                JournalRecord::Refused(_) => {}
+                JournalRecord::Refused(_) | JournalRecord::Operator(_) => {}
             }
         }
         Ok(t)
@@ -272,6 +272,7 @@ pub fn node_config(
             certificate_name: c.name.clone(),
             rate,
             bics: vec![demo_bic(&c.name)],
+            max_in_flight: None,
         })
         .collect();
     let link = LinkConfig {
@@ -290,6 +291,7 @@ pub fn node_config(
         listen_quic: (settings.transport == Transport::Quic).then(loopback),
         admin_listen: None,
         admin_jwt: None,
+        admin_tls: None,
         server_identity: certs.identity("switchyard-node")?,
         participant_ca: ca,
         tenants,

@@ -3,6 +3,8 @@
 //! connection to its actors. Everything it starts, it can stop.
 
 pub mod admin;
+pub mod admin_client;
+pub mod admin_tls;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -11,8 +13,10 @@ pub mod demo;
 pub mod journal_port;
 pub mod listener;
 pub mod node;
+pub mod ops;
 pub mod projector;
 pub mod sim_config;
+pub mod top;
 
 pub use config::NodeConfig;
 pub use node::Node;

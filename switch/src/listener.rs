@@ -36,8 +36,35 @@ pub struct TenantEntry {
     pub bics: Arc<[switchyard_iso20022::Bic]>,
 }
 
-/// Tenants by certificate name.
-pub type TenantDirectory = HashMap<String, TenantEntry>;
+/// Tenants by certificate name, swapped whole by a configuration reload: a connection looks its
+/// tenant up once, at sign-on; connections already signed on keep their entry (and share its
+/// rate limit, which a reload updates in place).
+#[derive(Debug, Default)]
+pub struct TenantDirectory(std::sync::RwLock<Arc<HashMap<String, TenantEntry>>>);
+
+impl TenantDirectory {
+    #[must_use]
+    pub fn new(tenants: HashMap<String, TenantEntry>) -> Self {
+        Self(std::sync::RwLock::new(Arc::new(tenants)))
+    }
+
+    /// The tenant a certificate name maps to.
+    #[must_use]
+    pub fn get(&self, certificate_name: &str) -> Option<TenantEntry> {
+        self.snapshot().get(certificate_name).cloned()
+    }
+
+    /// The whole directory as it is now.
+    #[must_use]
+    pub fn snapshot(&self) -> Arc<HashMap<String, TenantEntry>> {
+        Arc::clone(&self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Replaces the directory (a reload).
+    pub fn replace(&self, tenants: HashMap<String, TenantEntry>) {
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(tenants);
+    }
+}
 
 /// What the accept loop needs.
 #[derive(Debug, Clone)]
@@ -153,8 +180,7 @@ async fn session(
     let window = args.limits.credit_window;
     let (mut reader, tx, writer) =
         split(stream, FrameCodec::new(args.limits.max_frame_bytes), 2 * window + 64);
-    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate, bics }) = args.tenants.get(&name).cloned()
-    else {
+    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate, bics }) = args.tenants.get(&name) else {
         let detail = format!("certificate {name} is not mapped to a tenant");
         let _ = tx.send(Frame::control(FrameKind::Error, 0, &[("code", "AG01"), ("detail", &detail)])).await;
         return Err(detail);

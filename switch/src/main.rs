@@ -100,6 +100,22 @@ enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// Live view of a running node (throughput, latency, tenants, links, DLQ, stuck payments),
+    /// read from its admin API and redrawn every second; --once prints one frame.
+    Top {
+        /// The node's admin API, http://host:port.
+        #[arg(long)]
+        admin: String,
+        /// An operator token (scope clearing:manage or scheme:manage).
+        #[arg(long)]
+        token: Option<String>,
+        /// Print one frame (rates over one interval) to stdout and exit.
+        #[arg(long)]
+        once: bool,
+        /// Refresh interval in milliseconds (100..=60000).
+        #[arg(long, default_value_t = 1000)]
+        interval_ms: u64,
+    },
     /// Validate a configuration file (keys, bounds, references, certificates); exit 0 if valid.
     CheckConfig {
         /// The TOML file.
@@ -135,14 +151,37 @@ enum AuditCommand {
     },
 }
 
+/// Where an operator command acts: a stopped node's data directory, or a running node's
+/// admin API.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct Target {
+    /// The data directory of a stopped node.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// A running node's admin API, http://host:port (with --token).
+    #[arg(long)]
+    admin: Option<String>,
+}
+
+/// A bearer token for --admin (operator: scope clearing:manage; participant: iso20022:send).
+#[derive(Debug, clap::Args)]
+struct Token {
+    #[arg(long, requires = "admin")]
+    token: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum PaymentCommand {
     /// One payment of one tenant, with its state history, as JSON.
     Show {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        token: Token,
+        /// Required with --data and with an operator token; a tenant token implies it.
         #[arg(long)]
-        data: PathBuf,
-        #[arg(long)]
-        tenant: String,
+        tenant: Option<String>,
         #[arg(long)]
         uetr: String,
     },
@@ -152,11 +191,78 @@ enum PaymentCommand {
 enum DlqCommand {
     /// Dead-lettered payments with their reasons.
     List {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        token: Token,
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Re-inject a dead-lettered payment into the payment flow (journaled). Offline (--data)
+    /// only while no node holds the data directory; the payment then resumes on the next start.
+    Replay {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        token: Token,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        uetr: String,
+    },
+    /// Remove a dead-lettered payment from the DLQ for good (journaled).
+    Purge {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        token: Token,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        uetr: String,
+    },
+}
+
+fn tenant_query(tenant: Option<&str>) -> String {
+    tenant.map(|t| format!("?tenant={t}")).unwrap_or_default()
+}
+
+fn need_tenant(tenant: Option<String>) -> anyhow::Result<String> {
+    tenant.ok_or_else(|| anyhow::anyhow!("--tenant is required with --data"))
+}
+
+fn dlq(command: DlqCommand) -> anyhow::Result<ExitCode> {
+    use switchyard::cli;
+    use switchyard_actors::record::OperatorKind;
+    let (target, token, tenant, action) = match command {
+        DlqCommand::List { target, token, tenant } => {
+            return Ok(match (target.data, target.admin) {
+                (Some(data), _) => cli::dlq_list(&data, tenant.as_deref()),
+                (None, Some(admin)) => cli::remote(
+                    &admin,
+                    token.token,
+                    false,
+                    &format!("/v1/dlq{}", tenant_query(tenant.as_deref())),
+                ),
+                (None, None) => unreachable!("clap requires one target"),
+            });
+        }
+        DlqCommand::Replay { target, token, tenant, uetr } => {
+            (target, token, tenant, (OperatorKind::DlqReplay, "replay", uetr))
+        }
+        DlqCommand::Purge { target, token, tenant, uetr } => {
+            (target, token, tenant, (OperatorKind::DlqPurge, "purge", uetr))
+        }
+    };
+    let (kind, verb, uetr) = action;
+    Ok(match (target.data, target.admin) {
+        (Some(data), _) => cli::dlq_offline_action(&data, &need_tenant(tenant)?, &uetr, kind),
+        (None, Some(admin)) => {
+            let path = format!("/v1/dlq/{uetr}/{verb}{}", tenant_query(tenant.as_deref()));
+            cli::remote(&admin, token.token, true, &path)
+        }
+        (None, None) => unreachable!("clap requires one target"),
+    })
 }
 
 fn ppm(rate: f64, flag: &str) -> anyhow::Result<u32> {
@@ -235,11 +341,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { command: AuditCommand::Verify { data } } => Ok(switchyard::cli::audit_verify(&data)),
         Command::Reindex { data } => Ok(switchyard::cli::reindex(&data)),
-        Command::Payment { command: PaymentCommand::Show { data, tenant, uetr } } => {
-            Ok(switchyard::cli::payment_show(&data, &tenant, &uetr))
+        Command::Payment { command: PaymentCommand::Show { target, token, tenant, uetr } } => {
+            Ok(match (target.data, target.admin) {
+                (Some(data), _) => switchyard::cli::payment_show(&data, &need_tenant(tenant)?, &uetr),
+                (None, Some(admin)) => {
+                    let path = format!("/v1/payments/{uetr}{}", tenant_query(tenant.as_deref()));
+                    switchyard::cli::remote(&admin, token.token, false, &path)
+                }
+                (None, None) => unreachable!("clap requires one target"),
+            })
         }
-        Command::Dlq { command: DlqCommand::List { data, tenant } } => {
-            Ok(switchyard::cli::dlq_list(&data, tenant.as_deref()))
+        Command::Dlq { command } => dlq(command),
+        Command::Top { admin, token, once, interval_ms } => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let interval = Duration::from_millis(interval_ms.clamp(100, 60_000));
+            runtime.block_on(switchyard::top::run(&admin, token, once, interval))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { file } => match switchyard::config_file::load(&file) {
             Ok(config) => {
@@ -280,6 +397,7 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let node = switchyard::Node::start(config).await?;
+    node.ops.set_config_path(path.clone());
     eprintln!(
         "switchyard: listening on {} (journal recovered: {} records; state store caught up {})",
         node.addr, node.recovery.records, node.replayed
@@ -292,13 +410,21 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
         tokio::select! {
             _ = term.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
-            _ = hup.recv() => match switchyard::config_file::load(&path) {
-                Ok(new) => {
-                    node.reload_routes(new.routes);
-                    eprintln!("switchyard: SIGHUP: routes reloaded from {}", path.display());
+            _ = hup.recv() => {
+                // systemd >= 253 wants the monotonic time with RELOADING=1 (sd_notify(3)).
+                let _ = match NotifyState::monotonic_usec_now() {
+                    Ok(now) => sd_notify::notify(&[NotifyState::Reloading, now]),
+                    Err(_) => sd_notify::notify(&[NotifyState::Reloading]),
+                };
+                match node.ops.reload_from_file().await {
+                    Ok(r) => eprintln!(
+                        "switchyard: SIGHUP: reloaded {} ({} routes; tenants added {:?}, updated {:?}, kept {:?}; restart required for {:?})",
+                        path.display(), r.routes, r.tenants_added, r.tenants_updated, r.tenants_kept, r.restart_required
+                    ),
+                    Err(e) => eprintln!("switchyard: SIGHUP: {e}"),
                 }
-                Err(e) => eprintln!("switchyard: SIGHUP: {} not reloaded: {e}", path.display()),
-            },
+                let _ = sd_notify::notify(&[NotifyState::Ready]);
+            }
             _ = ping.tick(), if watchdog.is_some() => {
                 let _ = sd_notify::notify(&[NotifyState::Watchdog]);
             }

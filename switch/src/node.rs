@@ -10,7 +10,6 @@ use anyhow::Context;
 use ractor::{Actor, ActorRef};
 use rustls::pki_types::ServerName;
 use switchyard_actors::actor::{NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs};
-use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
 use switchyard_journal::state::StateStore;
@@ -24,7 +23,8 @@ use crate::admin::{self, AdminState};
 use crate::clock::SystemClock;
 use crate::config::NodeConfig;
 use crate::journal_port::{JournalAdapter, StateHistory};
-use crate::listener::{self, ListenerArgs, TenantEntry};
+use crate::listener::{self, ListenerArgs, TenantDirectory, TenantEntry};
+use crate::ops::Operations;
 use crate::projector::{Projector, Retention};
 
 /// A running node.
@@ -52,6 +52,8 @@ pub struct Node {
     tasks: Vec<JoinHandle<()>>,
     ctx: Arc<NodeContext>,
     drain_timeout: std::time::Duration,
+    /// Operations on the running node (admin API, SIGHUP, `switchyard top`).
+    pub ops: Arc<Operations>,
 }
 
 impl Node {
@@ -130,28 +132,27 @@ impl Node {
             .tenants
             .iter()
             .filter_map(|t| {
-                let id = TenantId::new(&t.name);
-                let actor = refs.tenants.get(&id)?.clone();
-                let entry = TenantEntry {
-                    id,
-                    actor,
-                    rate: Arc::new(RateLimit::new(t.rate)),
-                    bics: t.bics.clone().into(),
-                };
-                Some((t.certificate_name.clone(), entry))
+                let actor = refs.tenants.get(&TenantId::new(&t.name))?.clone();
+                if let Some(budget) = t.max_in_flight {
+                    let _ = actor.cast(switchyard_actors::actor::TenantMsg::SetBudget(budget));
+                }
+                Some((t.certificate_name.clone(), crate::ops::entry(t, actor)))
             })
             .collect();
+        let directory = Arc::new(TenantDirectory::new(by_certificate));
+        let ops = Arc::new(Operations::new(
+            Arc::clone(&ctx),
+            root.clone(),
+            state.clone(),
+            Arc::clone(&directory),
+            &config,
+        ));
         let server_tls = tls::server_config(&config.server_identity, &config.participant_ca)?;
         let tcp = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = tcp.local_addr()?;
-        let args = ListenerArgs {
-            tls: server_tls,
-            tenants: Arc::new(by_certificate),
-            limits: config.limits.clone(),
-            ctx,
-        };
+        let args = ListenerArgs { tls: server_tls, tenants: directory, limits: config.limits.clone(), ctx };
         let quic_addr = match config.listen_quic {
             Some(at) => {
                 let endpoint = quic::server_endpoint(
@@ -178,8 +179,10 @@ impl Node {
                     journal_tuning: config.journal,
                     state: state.clone(),
                     jwt: config.admin_jwt.clone(),
+                    ops: Arc::clone(&ops),
+                    operators: Arc::from(Vec::new()),
                 };
-                let (bound, task) = admin::start(at, state, shutdown.clone())
+                let (bound, task) = admin::start(at, state, config.admin_tls.clone(), shutdown.clone())
                     .await
                     .with_context(|| format!("binding admin listener {at}"))?;
                 tasks.push(task);
@@ -206,6 +209,7 @@ impl Node {
             tasks,
             ctx: Arc::clone(&ctx_for_drain),
             drain_timeout: config.limits.drain_timeout,
+            ops,
         })
     }
 

@@ -66,6 +66,15 @@ fn broken_variants_name_the_key() {
         ),
         ("links[0].certificate", Box::new(|s: String| s.replace("tls/switchyard.pem", "tls/nope.pem"))),
         ("tenants[0].bics", Box::new(|s: String| s.replace(r#"bics = ["ZYAAZAJJ"]"#, r#"bics = ["ZYAA"]"#))),
+        (
+            "tenants[0].max_in_flight",
+            Box::new(|s: String| s.replace("burst = 200\n", "burst = 200\nmax_in_flight = 0\n")),
+        ),
+        (
+            "admin.tls_certificate / admin.tls_private_key / admin.client_ca",
+            Box::new(|s: String| s.replace("# client_ca = \"tls/ca.pem\"", "client_ca = \"tls/ca.pem\"")),
+        ),
+        ("admin.operators", Box::new(|s: String| s.replace("# operators = [", "operators = ["))),
     ];
     for (key, edit) in cases {
         let (_dir, file) = setup(edit);
@@ -73,4 +82,19 @@ fn broken_variants_name_the_key() {
         assert!(!ok, "{key}: a broken config must be refused");
         assert!(text.contains(key), "error for {key} must name it: {text}");
     }
+}
+
+#[test]
+fn admin_mtls_and_a_tenant_budget_are_accepted() {
+    let (_dir, file) = setup(|s| {
+        s.replace("# tls_certificate", "tls_certificate")
+            .replace("# tls_private_key", "tls_private_key")
+            .replace("# client_ca", "client_ca")
+            .replace("# operators = [", "operators = [")
+            .replace("burst = 200\n", "burst = 200\nmax_in_flight = 500\n")
+    });
+    let config = switchyard::config_file::load(&file).unwrap();
+    assert_eq!(config.admin_tls.as_ref().map(|t| t.operators.clone()), Some(vec!["ops-alice".to_owned()]));
+    assert_eq!(config.tenants[0].max_in_flight, Some(500));
+    assert_eq!(config.tenants[1].max_in_flight, None);
 }

@@ -273,6 +273,7 @@ fn assert_only_accepted(f: &Fixture, good: &str, refused: &[&str]) {
             JournalRecord::Accepted(a) => a.uetr == *uetr,
             JournalRecord::Outcome(o) => o.uetr == *uetr,
             JournalRecord::Refused(_) => false,
+            JournalRecord::Operator(o) => o.uetr == *uetr,
         });
         assert!(!mentioned, "{uetr} is not in the journal");
     }

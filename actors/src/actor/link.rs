@@ -68,6 +68,24 @@ pub enum LinkMsg {
     Reply { correlation: u64, payload: Bytes },
     /// A creditor tenant's pacs.002 for an inbound payment this clearing house sent: relay it.
     Relay { correlation: u64, payload: Bytes },
+    /// The link's state, for the admin API.
+    Snapshot(ractor::RpcReplyPort<LinkSnapshot>),
+}
+
+/// A link's state at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LinkSnapshot {
+    pub name: String,
+    pub connected: bool,
+    /// `closed`, `half-open` or `open`.
+    pub breaker: String,
+    /// Payments awaiting a clearing answer (window use).
+    pub in_flight: usize,
+    /// The window bound.
+    pub window: usize,
+    /// The last disconnect reason or unreadable answer, if any.
+    pub last_error: Option<String>,
+    pub unmatched_replies: u64,
 }
 
 impl std::fmt::Debug for LinkMsg {
@@ -80,6 +98,7 @@ impl std::fmt::Debug for LinkMsg {
             Self::Disconnected(why) => write!(f, "Disconnected({why})"),
             Self::Reply { correlation, .. } => write!(f, "Reply({correlation})"),
             Self::Relay { correlation, .. } => write!(f, "Relay({correlation})"),
+            Self::Snapshot(_) => f.write_str("Snapshot"),
         }
     }
 }
@@ -98,6 +117,8 @@ pub struct LinkState {
     messages: u64,
     /// Breaker gauge and connection state last exported.
     published: (u8, bool),
+    /// The last disconnect reason or unreadable answer.
+    last_error: Option<String>,
 }
 
 impl std::fmt::Debug for LinkState {
@@ -130,6 +151,7 @@ impl Actor for LinkActor {
             unmatched_replies: 0,
             messages: 0,
             published: (u8::MAX, false),
+            last_error: None,
         })
     }
 
@@ -156,11 +178,13 @@ impl Actor for LinkActor {
             LinkMsg::Disconnected(why) if state.conn.is_none() || why == "shutdown" => {
                 tracing::info!(link = %state.name, %why, "clearing link down");
                 state.conn = None;
+                state.last_error = Some(why);
             }
             LinkMsg::Disconnected(why) => {
                 tracing::warn!(link = %state.name, %why, outstanding = state.outstanding.len(), "clearing link disconnected");
                 state.conn = None;
                 state.breaker.failure(now);
+                state.last_error = Some(why);
             }
             LinkMsg::Reply { correlation, payload } => answer(&myself, state, correlation, &payload),
             LinkMsg::Relay { correlation, payload } => {
@@ -170,6 +194,9 @@ impl Actor for LinkActor {
                 if !sent {
                     tracing::warn!(link = %state.name, correlation, "inbound payment's status not relayed: link down (the clearing house will ask again)");
                 }
+            }
+            LinkMsg::Snapshot(reply) => {
+                let _ = reply.send(snapshot(state));
             }
         }
         state.messages += 1;
@@ -184,6 +211,23 @@ impl Actor for LinkActor {
             state.published = (breaker, state.conn.is_some());
         }
         Ok(())
+    }
+}
+
+fn snapshot(state: &LinkState) -> LinkSnapshot {
+    LinkSnapshot {
+        name: state.name.clone(),
+        connected: state.conn.is_some(),
+        breaker: match state.breaker.state.gauge() {
+            0 => "closed",
+            1 => "half-open",
+            _ => "open",
+        }
+        .to_owned(),
+        in_flight: state.outstanding.len(),
+        window: state.ctx.limits.link_window,
+        last_error: state.last_error.clone(),
+        unmatched_replies: state.unmatched_replies,
     }
 }
 
@@ -370,6 +414,7 @@ fn answer(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, p
         Ok(report) => report,
         Err(e) => {
             tracing::error!(link = %state.name, correlation, error = %e, "unreadable status from clearing house");
+            state.last_error = Some(format!("unreadable status: {e}"));
             return;
         }
     };

@@ -23,12 +23,12 @@ mod tenant;
 
 pub use case::{message_family, CancelRequest, InquiryRequest, Requester, INQUIRY_NOT_FOUND};
 pub use context::{Counters, NodeContext, NodeLimits};
-pub use link::{LinkActor, LinkArgs, LinkMsg, SubmitKind, NOT_FOUND_REASON};
+pub use link::{LinkActor, LinkArgs, LinkMsg, LinkSnapshot, SubmitKind, NOT_FOUND_REASON};
 pub use node::{NodeActor, NodeArgs, NodeMsg, NodeRefs};
 pub use payment::{PaymentActor, PaymentArgs, PaymentMsg, RouteFacts};
 pub use session::{SessionActor, SessionArgs, SessionMsg};
 pub use status::StatusWriter;
 pub use tenant::{
     CreditorStatus, HistoryEntry, InboundReturn, SessionOutbound, TenantActor, TenantArgs, TenantMsg,
-    MAX_UNDELIVERED,
+    TenantSnapshot, MAX_UNDELIVERED,
 };

@@ -156,6 +156,7 @@ impl Actor for PaymentActor {
         state: &mut PaymentState,
     ) -> Result<(), ActorProcessingErr> {
         let first = if state.args.reply.is_some() { PaymentEvent::Started } else { PaymentEvent::Recovered };
+        let _span = span(&state.args).entered();
         apply(&myself, state, first);
         Ok(())
     }
@@ -197,9 +198,16 @@ impl Actor for PaymentActor {
             },
             other => other,
         };
+        let _span = span(&state.args).entered();
         apply(&myself, state, event);
         Ok(())
     }
+}
+
+/// Every step of a payment runs inside this span, so each log line of it carries the tenant
+/// and the UETR (and nothing else of the payment: no names, no accounts).
+fn span(args: &PaymentArgs) -> tracing::Span {
+    tracing::info_span!("payment", tenant = %args.tenant, uetr = %args.record.uetr)
 }
 
 /// A "not found" answer: final only once no candidate link is left to ask.

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use switchyard_iso20022::{Pacs008, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
+use tracing::Instrument;
 
 use super::case::{self, CancelRequest, InquiryRequest};
 use super::context::NodeContext;
@@ -126,6 +127,21 @@ pub enum TenantMsg {
         link: ActorRef<super::link::LinkMsg>,
         correlation: u64,
     },
+    /// An operator's DLQ replay is durable: resume the payment as a recovered one.
+    Replay(Box<AcceptedPayment>),
+    /// A configuration reload changed the tenant's in-flight budget.
+    SetBudget(usize),
+    /// The tenant's admission numbers, for the admin API.
+    Snapshot(ractor::RpcReplyPort<TenantSnapshot>),
+}
+
+/// A tenant's admission state at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantSnapshot {
+    /// Payments admitted and not final (in doubt included).
+    pub in_flight: usize,
+    /// The in-flight budget.
+    pub budget: usize,
 }
 
 /// Who waits for a creditor tenant's pacs.002.
@@ -236,9 +252,13 @@ impl Actor for TenantActor {
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            TenantMsg::Submit(submission) => admit(&myself, state, *submission),
+            TenantMsg::Submit(submission) => {
+                let span = tracing::info_span!("payment", tenant = %state.tenant, uetr = %submission.uetr);
+                span.in_scope(|| admit(&myself, state, *submission));
+            }
             TenantMsg::Durable { submission, record, result } => {
-                durable(&myself, state, *submission, *record, result).await?;
+                let span = tracing::info_span!("payment", tenant = %state.tenant, uetr = %submission.uetr);
+                durable(&myself, state, *submission, *record, result).instrument(span).await?;
             }
             TenantMsg::Finished { uetr, outcome } => {
                 // Requests forwarded before this point are in the payment's mailbox ahead of
@@ -271,6 +291,20 @@ impl Actor for TenantActor {
             TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
                 deliver_inbound(state, uetr, payload, link, correlation);
+            }
+            TenantMsg::Replay(accepted) => {
+                tracing::info!(tenant = %state.tenant, uetr = %accepted.uetr, "DLQ replay: payment resumed");
+                state.admission.restore_accepted(&accepted.uetr, &accepted.msg_id, accepted.fingerprint);
+                in_flight_gauge(state);
+                resume(&myself, state, *accepted).await?;
+            }
+            TenantMsg::SetBudget(budget) => state.admission.set_max_in_flight(budget),
+            TenantMsg::Snapshot(reply) => {
+                let snapshot = TenantSnapshot {
+                    in_flight: state.admission.in_flight(),
+                    budget: state.admission.max_in_flight(),
+                };
+                let _ = reply.send(snapshot);
             }
         }
         Ok(())

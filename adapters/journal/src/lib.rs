@@ -51,5 +51,5 @@ pub use reader::{read_all, read_from, Record, RecordIter};
 pub use recovery::Recovery;
 pub use scan::TornTail;
 pub use segment::segment_name;
-pub use stats::JournalStats;
+pub use stats::{JournalStats, BATCH_BUCKETS, FSYNC_BUCKETS_MICROS};
 pub use verify::{verify, Problem, SegmentReport, VerifyReport};

@@ -3,6 +3,18 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+/// Upper bounds of the batch-size histogram buckets (records per group commit); one more
+/// bucket counts larger batches.
+pub const BATCH_BUCKETS: [u64; 13] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+/// Upper bounds of the fdatasync latency histogram buckets, microseconds; one more bucket
+/// counts slower syncs.
+pub const FSYNC_BUCKETS_MICROS: [u64; 12] =
+    [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000];
+
+fn bucket(bounds: &[u64], value: u64) -> usize {
+    bounds.iter().position(|b| value <= *b).unwrap_or(bounds.len())
+}
+
 /// A snapshot of the journal's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JournalStats {
@@ -30,6 +42,10 @@ pub struct JournalStats {
     pub queue_capacity: u64,
     /// Segment files created since open.
     pub segments_created: u64,
+    /// Batches per size bucket ([`BATCH_BUCKETS`], then larger); not cumulative.
+    pub batch_hist: [u64; 14],
+    /// fdatasync calls per latency bucket ([`FSYNC_BUCKETS_MICROS`], then slower); not cumulative.
+    pub fsync_hist: [u64; 13],
 }
 
 /// The live counters shared between the writer and the handles.
@@ -45,6 +61,8 @@ pub(crate) struct Counters {
     fsync_micros_max: AtomicU64,
     rotate_micros_max: AtomicU64,
     segments_created: AtomicU64,
+    batch_hist: [AtomicU64; 14],
+    fsync_hist: [AtomicU64; 13],
 }
 
 impl Counters {
@@ -58,9 +76,11 @@ impl Counters {
         self.bytes.fetch_add(bytes, Relaxed);
         self.last_batch_records.store(records, Relaxed);
         self.last_seq.store(last_seq, Relaxed);
+        self.batch_hist[bucket(&BATCH_BUCKETS, records)].fetch_add(1, Relaxed);
     }
 
     pub fn fsync_done(&self, micros: u64) {
+        self.fsync_hist[bucket(&FSYNC_BUCKETS_MICROS, micros)].fetch_add(1, Relaxed);
         self.fsyncs.fetch_add(1, Relaxed);
         self.fsync_micros_total.fetch_add(micros, Relaxed);
         self.fsync_micros_max.fetch_max(micros, Relaxed);
@@ -85,6 +105,8 @@ impl Counters {
             queue_len: queue_len as u64,
             queue_capacity: queue_capacity as u64,
             segments_created: self.segments_created.load(Relaxed),
+            batch_hist: std::array::from_fn(|i| self.batch_hist[i].load(Relaxed)),
+            fsync_hist: std::array::from_fn(|i| self.fsync_hist[i].load(Relaxed)),
         }
     }
 }

@@ -597,3 +597,42 @@ fn sigkill_during_apply_leaves_a_consistent_prefix() {
     reference.catch_up(&journal_dir).unwrap();
     assert_eq!(snapshot(&store), snapshot(&reference));
 }
+
+fn operator(tenant: &str, i: u64, kind: switchyard_actors::record::OperatorKind) -> JournalRecord {
+    JournalRecord::Operator(switchyard_actors::record::OperatorAction {
+        tenant: tenant.into(),
+        uetr: uetr(i),
+        kind,
+        operator: "ops".into(),
+        at_ms: 9_000 + i,
+    })
+}
+
+#[test]
+fn journaled_dlq_replay_reopens_and_purge_drops_with_history_and_audit() {
+    use switchyard_actors::record::OperatorKind::{DlqPurge, DlqReplay};
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    let records = vec![
+        JournalRecord::Accepted(accepted("bank-a", 1)),
+        JournalRecord::Accepted(accepted("bank-a", 2)),
+        outcome("bank-a", 1, Outcome::DeadLettered("link down".into())),
+        outcome("bank-a", 2, Outcome::DeadLettered("link down".into())),
+        operator("bank-b", 1, DlqReplay), // another tenant's UETR: history of nothing, no change
+        operator("bank-a", 1, DlqReplay),
+        operator("bank-a", 2, DlqPurge),
+        operator("bank-a", 2, DlqReplay), // after the purge: history only
+    ];
+    apply_all(&store, &records, 1);
+    assert!(store.dlq_list(None).unwrap().is_empty());
+    assert_eq!(store.open_payments("bank-a").unwrap(), vec![accepted("bank-a", 1)], "replayed: open again");
+    let one = store.payment("bank-a", &uetr(1)).unwrap().unwrap();
+    assert_eq!(one.outcome, None);
+    assert_eq!(one.history.last().unwrap().state, "dlq-replayed");
+    let two = store.payment("bank-a", &uetr(2)).unwrap().unwrap();
+    assert_eq!(two.outcome, Some(Outcome::DeadLettered("link down".into())), "purged stays dead-lettered");
+    let states: Vec<&str> = two.history.iter().map(|h| h.state.as_str()).collect();
+    assert_eq!(states, ["accepted", "dead-lettered:link down", "dlq-purged", "dlq-replayed"]);
+    let report = store.verify_audit().unwrap();
+    assert!(report.ok && report.entries == records.len() as u64, "{report:?}");
+}

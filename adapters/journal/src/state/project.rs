@@ -13,11 +13,18 @@
 //!   too; `Returned` after `Settled` (a pacs.004) is the one outcome that replaces a terminal one. An outcome for an unknown payment is
 //!   audited and logged.
 //! - `Refused` changes no payment; it is counted and audited.
+//! - `Operator` (an operator's DLQ action) appends `dlq-replayed` or `dlq-purged` to the
+//!   payment's history. A replay of a listed payment clears its outcome, takes it off the DLQ
+//!   and puts it back in the open set (so a restart resumes it); a purge takes it off the DLQ
+//!   and drops its bytes (the payment and its history stay). On a payment that is not listed,
+//!   the action is kept in the history only.
 //!
 //! Every record appends exactly one audit entry. Nothing here reads a clock.
 
 use switchyard_actors::domain::Outcome;
-use switchyard_actors::record::{AcceptedPayment, JournalRecord, PaymentOutcome, RefusedSubmission};
+use switchyard_actors::record::{
+    AcceptedPayment, JournalRecord, OperatorAction, OperatorKind, PaymentOutcome, RefusedSubmission,
+};
 
 use crate::state::audit::{self, AuditChange, AuditHead};
 use crate::state::keys;
@@ -36,6 +43,7 @@ pub(crate) fn apply_record(
         JournalRecord::Accepted(a) => (&a.tenant, Some(&a.uetr), a.accepted_at_ms, accept(t, seq, a)?),
         JournalRecord::Outcome(o) => (&o.tenant, Some(&o.uetr), o.at_ms, outcome(t, seq, o)?),
         JournalRecord::Refused(r) => (&r.tenant, r.uetr.as_ref(), r.at_ms, refused(t, r)?),
+        JournalRecord::Operator(o) => (&o.tenant, Some(&o.uetr), o.at_ms, operator(t, seq, o)?),
     };
     let change = AuditChange {
         tenant: tenant.clone(),
@@ -132,6 +140,31 @@ fn place(t: &TxTrees<'_>, key: &[u8], seq: u64, payment: &StoredPayment, o: &Pay
         }
     }
     Ok(())
+}
+
+fn operator(t: &TxTrees<'_>, seq: u64, o: &OperatorAction) -> TxResult<String> {
+    let label = o.kind.label().to_owned();
+    let key = keys::tenant_key(&o.tenant, &o.uetr)?;
+    let Some(mut payment) = t.get::<StoredPayment>(t.payments, keys::PAYMENTS, &key)? else {
+        tracing::warn!(tenant = %o.tenant, uetr = %o.uetr, seq, "operator action on a payment the store never saw");
+        return Ok(label);
+    };
+    payment.history.push(StateChange { seq, at_ms: o.at_ms, state: label.clone() });
+    if t.dlq.remove(key.clone())?.is_some() {
+        match o.kind {
+            OperatorKind::DlqReplay => {
+                payment.outcome = None;
+                t.open.insert(key.clone(), &payment.accepted_seq.to_be_bytes()[..])?;
+            }
+            OperatorKind::DlqPurge => {
+                t.messages.remove(key.clone())?;
+            }
+        }
+    } else {
+        tracing::warn!(tenant = %o.tenant, uetr = %o.uetr, seq, action = %label, "operator action on a payment not in the DLQ: history only");
+    }
+    t.payments.insert(key, stored::encode(&payment))?;
+    Ok(label)
 }
 
 fn refused(t: &TxTrees<'_>, r: &RefusedSubmission) -> TxResult<String> {

@@ -256,6 +256,24 @@ impl StateStore {
         Ok(out)
     }
 
+    /// One dead-lettered payment of one tenant, if it is listed (scoped: another tenant's UETR is
+    /// `None`, exactly like a UETR that does not exist).
+    pub fn dlq_entry(&self, tenant: &str, uetr: &str) -> Result<Option<DlqEntry>, StateError> {
+        let key = keys::tenant_key(tenant, uetr)?;
+        let Some(value) = self.inner.trees.dlq.get(&key).map_err(StateError::sled("get dlq"))? else {
+            return Ok(None);
+        };
+        let row: DlqRecord = stored::decode(keys::DLQ, &value)?;
+        Ok(Some(DlqEntry {
+            tenant: tenant.into(),
+            uetr: uetr.into(),
+            reason: row.reason,
+            at_ms: row.at_ms,
+            seq: row.seq,
+            payment: self.accepted_payment(tenant, uetr)?,
+        }))
+    }
+
     /// Purges one payment from the DLQ listing (audited as `dlq-purged`). Returns whether it
     /// was listed. Not a journal record: a `reindex` lists it again (docs/STORAGE.md).
     pub fn dlq_remove(&self, tenant: &str, uetr: &str) -> Result<bool, StateError> {

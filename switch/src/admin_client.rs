@@ -1,0 +1,110 @@
+//! A small HTTP/1.1 client for the admin API, used by the CLI (`payment show`, `dlq ...`,
+//! `switchyard top` with `--admin URL`): one connection per request (hyper), a bearer token,
+//! a deadline, and the response's status and body. `http://host:port`, or mutual TLS with
+//! [`AdminClient::with_tls`] (a client certificate instead of, or with, a token).
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+
+/// Largest response body accepted.
+const MAX_BODY: usize = 16 << 20;
+
+/// Where the admin API is and who is asking.
+#[derive(Debug, Clone)]
+pub struct AdminClient {
+    /// `host:port`.
+    authority: String,
+    token: Option<String>,
+    timeout: Duration,
+    tls: Option<(std::sync::Arc<rustls::ClientConfig>, rustls::pki_types::ServerName<'static>)>,
+}
+
+impl AdminClient {
+    /// `url` is `http://host:port` (a trailing `/` is fine).
+    pub fn new(url: &str, token: Option<String>) -> anyhow::Result<Self> {
+        let Some(rest) = url.strip_prefix("http://") else {
+            bail!("--admin {url:?}: expected http://host:port");
+        };
+        let authority = rest.trim_end_matches('/');
+        if authority.is_empty() || authority.contains('/') {
+            bail!("--admin {url:?}: expected http://host:port without a path");
+        }
+        Ok(Self { authority: authority.to_owned(), token, timeout: Duration::from_secs(10), tls: None })
+    }
+
+    /// An admin listener with mutual TLS at `authority` (`host:port`) whose certificate carries
+    /// `server_name`; `tls` holds the CA and, usually, the client certificate.
+    pub fn with_tls(
+        authority: &str,
+        server_name: &str,
+        tls: std::sync::Arc<rustls::ClientConfig>,
+        token: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
+            .with_context(|| format!("{server_name:?} is not a DNS name or IP address"))?;
+        Ok(Self {
+            authority: authority.to_owned(),
+            token,
+            timeout: Duration::from_secs(10),
+            tls: Some((tls, name)),
+        })
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        self.send(hyper::Method::GET, path).await
+    }
+
+    /// `POST path` without a body.
+    pub async fn post(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        self.send(hyper::Method::POST, path).await
+    }
+
+    async fn send(&self, method: hyper::Method, path: &str) -> anyhow::Result<(u16, String)> {
+        tokio::time::timeout(self.timeout, self.exchange(method, path)).await.with_context(|| {
+            format!("admin API at {} did not answer within {:?}", self.authority, self.timeout)
+        })?
+    }
+
+    async fn exchange(&self, method: hyper::Method, path: &str) -> anyhow::Result<(u16, String)> {
+        let tcp = tokio::net::TcpStream::connect(&self.authority)
+            .await
+            .with_context(|| format!("connecting to the admin API at {}", self.authority))?;
+        match &self.tls {
+            None => self.request(TokioIo::new(tcp), method, path).await,
+            Some((config, name)) => {
+                let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(config))
+                    .connect(name.clone(), tcp)
+                    .await
+                    .context("TLS handshake with the admin API")?;
+                self.request(TokioIo::new(tls), method, path).await
+            }
+        }
+    }
+
+    async fn request<IO>(&self, io: IO, method: hyper::Method, path: &str) -> anyhow::Result<(u16, String)>
+    where
+        IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
+        let driver = tokio::spawn(conn);
+        let mut request =
+            hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, &self.authority);
+        if let Some(token) = &self.token {
+            request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let response = sender.send_request(request.body(Empty::<Bytes>::new())?).await?;
+        let status = response.status().as_u16();
+        let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the admin API's answer: {e}"))?
+            .to_bytes();
+        driver.abort();
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
