@@ -37,6 +37,10 @@ pub struct LinkConfig {
     pub client_identity: Identity,
     /// The CA that issued the clearing house's certificate.
     pub server_ca: Vec<CertificateDer<'static>>,
+    /// The clearing system behind the link (SAMOS, BankservAfrica, RTC, PayShap, SWIFT): its
+    /// profile checks payments at admission and makes the leg sent on the link
+    /// (docs/SCHEMES.md). `None`: the participant's message is forwarded unchanged.
+    pub scheme: Option<switchyard_clearing::schemes::gate::GateOptions>,
 }
 
 /// Every bound the node enforces.

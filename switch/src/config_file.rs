@@ -21,6 +21,8 @@ use switchyard_actors::route::{Route, RouteMatch, RouteTable};
 use switchyard_iso20022::Limits as IsoLimits;
 use switchyard_wire::tls::{load_ca, Identity};
 
+use switchyard_clearing::schemes::gate::{Gate, GateError, GateOptions};
+
 use crate::config::{JournalTuning, Limits, LinkConfig, NodeConfig, TenantConfig};
 
 /// A configuration problem: the key, and what is wrong with it.
@@ -153,6 +155,14 @@ pub struct RawLink {
     pub certificate: PathBuf,
     pub private_key: PathBuf,
     pub server_ca: PathBuf,
+    /// `samos`, `bankserv`, `rtc`, `payshap` or `swift`; absent: pass-through.
+    pub scheme: Option<String>,
+    /// PayShap only: the per-transaction limit in cents.
+    pub scheme_max_amount_minor: Option<i64>,
+    /// The BIC the switch submits to the scheme as (leg `InstgAgt`).
+    pub member_bic: Option<String>,
+    /// Refuse payments outside the scheme's operating window (default true).
+    pub check_window: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,7 +358,52 @@ impl RawLink {
             .map_err(|e| err(key("certificate"), e.to_string()))?;
         let server_ca =
             load_ca(&resolve(&self.server_ca)).map_err(|e| err(key("server_ca"), e.to_string()))?;
-        Ok(LinkConfig { name: self.name, addr, server_name: self.server_name, client_identity, server_ca })
+        let scheme = self.scheme_options(i)?;
+        Ok(LinkConfig {
+            name: self.name,
+            addr,
+            server_name: self.server_name,
+            client_identity,
+            server_ca,
+            scheme,
+        })
+    }
+
+    fn scheme_options(&self, i: usize) -> Result<Option<GateOptions>, ConfigError> {
+        let key = |k: &str| format!("links[{i}].{k}");
+        let Some(name) = &self.scheme else {
+            for (set, k) in [
+                (self.scheme_max_amount_minor.is_some(), "scheme_max_amount_minor"),
+                (self.member_bic.is_some(), "member_bic"),
+                (self.check_window.is_some(), "check_window"),
+            ] {
+                if set {
+                    return Err(err(key(k), "only meaningful with links[].scheme"));
+                }
+            }
+            return Ok(None);
+        };
+        let member_bic = self
+            .member_bic
+            .as_deref()
+            .map(|b| {
+                switchyard_iso20022::Bic::parse(b).ok_or_else(|| {
+                    err(key("member_bic"), format!("{b:?} is not a BIC (8 or 11 characters, ISO 9362)"))
+                })
+            })
+            .transpose()?;
+        let options = GateOptions {
+            scheme: name.clone(),
+            max_amount_minor: self.scheme_max_amount_minor,
+            member_bic,
+            check_window: self.check_window.unwrap_or(true),
+        };
+        Gate::new(&options).map_err(|e| {
+            let k =
+                if matches!(e, GateError::UnknownScheme(_)) { "scheme" } else { "scheme_max_amount_minor" };
+            err(key(k), e.to_string())
+        })?;
+        Ok(Some(options))
     }
 }
 

@@ -15,6 +15,7 @@ use switchyard_actors::actor::{
 use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
+use switchyard_clearing::schemes::gate::Gate;
 use switchyard_journal::state::StateStore;
 use switchyard_journal::{Journal, JournalConfig, Recovery};
 use switchyard_wire::quic::{self, QuicLimits};
@@ -94,6 +95,7 @@ impl Node {
             limits,
             config.routes.clone(),
         );
+        install_schemes(&ctx, &config)?;
         let ctx_for_drain = Arc::clone(&ctx);
         let tenants = config
             .tenants
@@ -250,6 +252,20 @@ impl Node {
         }
         Ok(left)
     }
+}
+
+/// Gives every link with a configured clearing scheme its profile (docs/SCHEMES.md), before any
+/// participant can submit.
+fn install_schemes(ctx: &NodeContext, config: &NodeConfig) -> anyhow::Result<()> {
+    let mut gates = ctx.schemes.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for link in &config.links {
+        if let Some(options) = &link.scheme {
+            let gate = Gate::new(options).with_context(|| format!("links.{}.scheme", link.name))?;
+            tracing::info!(link = %link.name, scheme = %options.scheme, "clearing scheme profile on link");
+            gates.insert(link.name.clone(), Arc::new(gate));
+        }
+    }
+    Ok(())
 }
 
 fn start_dialers(

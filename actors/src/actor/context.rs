@@ -34,6 +34,9 @@ pub struct NodeContext {
     pub routes: RwLock<Arc<RouteTable>>,
     /// Clearing links by name; filled once the node has spawned them.
     pub links: RwLock<HashMap<String, ActorRef<LinkMsg>>>,
+    /// Each link's clearing-scheme profile by link name (a link without one forwards the
+    /// participant's message unchanged); filled once by the node before intake opens.
+    pub schemes: RwLock<crate::scheme::Gates>,
     pub status: StatusWriter,
     pub counters: Counters,
 }
@@ -69,6 +72,7 @@ impl NodeContext {
             limits,
             routes: RwLock::new(Arc::new(routes)),
             links: RwLock::new(HashMap::new()),
+            schemes: RwLock::new(HashMap::new()),
             status,
             counters: Counters::default(),
         })
@@ -78,6 +82,12 @@ impl NodeContext {
     #[must_use]
     pub fn routes(&self) -> Arc<RouteTable> {
         Arc::clone(&self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// The scheme profile of a named link, if it has one.
+    #[must_use]
+    pub fn scheme(&self, link: &str) -> Option<Arc<dyn crate::scheme::SchemeGate>> {
+        self.schemes.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(link).cloned()
     }
 
     /// The actor of a named link.

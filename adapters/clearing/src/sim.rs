@@ -71,6 +71,21 @@ struct Recorded {
     end_to_end_id: String,
     tx_id: Option<String>,
     uetr: Option<Uetr>,
+    leg: LegSeen,
+}
+
+/// What the first submission of a payment looked like on the simulator's socket: the scheme
+/// leg as the switch wrote it (tests check the transformer ran on the real path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegSeen {
+    /// `SttlmInf/SttlmMtd`.
+    pub settlement_method: String,
+    /// `SttlmInf/ClrSys/Cd` or `/Prtry`.
+    pub clearing_system: Option<String>,
+    /// Whether a head.001 AppHdr came with it.
+    pub app_hdr: bool,
+    /// The leg's `InstgAgt` BIC.
+    pub instructing: Option<String>,
 }
 
 impl Recorded {
@@ -84,6 +99,12 @@ impl Recorded {
             end_to_end_id: tx.map(|t| t.end_to_end_id.clone()).unwrap_or_default(),
             tx_id: tx.and_then(|t| t.tx_id.clone()),
             uetr: tx.and_then(|t| t.uetr.clone()),
+            leg: LegSeen {
+                settlement_method: msg.sttlm_mtd.clone(),
+                clearing_system: msg.clr_sys.clone().or_else(|| msg.clr_sys_prtry.clone()),
+                app_hdr: msg.app_hdr.is_some(),
+                instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
+            },
         }
     }
 }
@@ -124,6 +145,12 @@ impl SimStats {
     #[must_use]
     pub fn submissions_of(&self, uetr: &str) -> u32 {
         self.lock().get(uetr).map_or(0, |r| r.submissions)
+    }
+
+    /// The leg of a payment's first submission, as received.
+    #[must_use]
+    pub fn leg_of(&self, uetr: &str) -> Option<LegSeen> {
+        self.lock().get(uetr).map(|r| r.leg.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Recorded>> {
