@@ -17,6 +17,10 @@ pub enum JournalRecord {
     Refused(RefusedSubmission),
     /// A payment reached an outcome; written before the participant hears it.
     Outcome(PaymentOutcome),
+    /// A clearing house's reply that no payment was waiting for at its link (a duplicate, or
+    /// an answer arriving after the payment's outcome was learnt another way), or one the link
+    /// could not read. Kept for audit and reconciliation; never forwarded to a participant.
+    UnmatchedReply(UnmatchedReply),
 }
 
 impl JournalRecord {
@@ -24,6 +28,7 @@ impl JournalRecord {
     pub const TYPE_ACCEPTED: u16 = 1;
     pub const TYPE_REFUSED: u16 = 2;
     pub const TYPE_OUTCOME: u16 = 3;
+    pub const TYPE_UNMATCHED_REPLY: u16 = 4;
 
     #[must_use]
     pub fn record_type(&self) -> u16 {
@@ -31,6 +36,7 @@ impl JournalRecord {
             Self::Accepted(_) => Self::TYPE_ACCEPTED,
             Self::Refused(_) => Self::TYPE_REFUSED,
             Self::Outcome(_) => Self::TYPE_OUTCOME,
+            Self::UnmatchedReply(_) => Self::TYPE_UNMATCHED_REPLY,
         }
     }
 
@@ -41,6 +47,7 @@ impl JournalRecord {
             Self::Accepted(a) => Some((&a.tenant, &a.uetr)),
             Self::Outcome(o) => Some((&o.tenant, &o.uetr)),
             Self::Refused(r) => r.uetr.as_deref().map(|u| (r.tenant.as_str(), u)),
+            Self::UnmatchedReply(_) => None,
         }
     }
 }
@@ -81,5 +88,21 @@ pub struct PaymentOutcome {
     pub outcome: Outcome,
     /// Status inquiries it took to learn the outcome (0: the clearing house answered in time).
     pub inquiries: u32,
+    pub at_ms: u64,
+}
+
+/// A clearing reply that matched no waiting payment (see [`JournalRecord::UnmatchedReply`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmatchedReply {
+    /// The clearing link it arrived on.
+    pub link: String,
+    /// The UETR it names, if it could be read.
+    pub uetr: Option<String>,
+    /// Its transaction status (`ACSC`, `RJCT`, ...) or `UNREADABLE`.
+    pub status: String,
+    /// The frame's correlation id.
+    pub correlation: u64,
+    /// The reply exactly as received.
+    pub message: Vec<u8>,
     pub at_ms: u64,
 }

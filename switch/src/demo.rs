@@ -102,7 +102,7 @@ impl JournalTally {
                         t.resolved_by_inquiry += 1;
                     }
                 }
-                JournalRecord::Refused(_) => {}
+                JournalRecord::Refused(_) | JournalRecord::UnmatchedReply(_) => {}
             }
         }
         Ok(t)

@@ -47,6 +47,7 @@ async fn thousand_payments_are_acknowledged_settled_and_survive_a_restart() {
                 settled.insert(o.uetr.clone(), ());
             }
             JournalRecord::Refused(r) => panic!("unexpected refusal {r:?}"),
+            JournalRecord::UnmatchedReply(u) => panic!("unexpected unmatched reply {u:?}"),
         }
     }
     for uetr in statuses.keys() {

@@ -223,6 +223,7 @@ async fn each_scheme_checks_and_transforms_on_the_submission_path() {
             }
             JournalRecord::Accepted(a) => assert!(!refused.contains_key(&a.uetr), "{} accepted", a.uetr),
             JournalRecord::Outcome(o) => assert_eq!(o.outcome, Outcome::Settled),
+            JournalRecord::UnmatchedReply(u) => panic!("unexpected unmatched reply {u:?}"),
         }
     }
     for (uetr, (code, link)) in &refused {
