@@ -88,6 +88,7 @@ pub struct RawLimits {
     pub max_connections: u64,
     pub handshake_timeout_ms: u64,
     pub idle_timeout_ms: u64,
+    pub frame_timeout_ms: u64,
     pub tenant_max_in_flight: u64,
     pub link_window: u64,
     pub link_heartbeat_ms: u64,
@@ -106,6 +107,7 @@ impl Default for RawLimits {
             max_connections: d.max_connections as u64,
             handshake_timeout_ms: ms(d.handshake_timeout),
             idle_timeout_ms: ms(d.idle_timeout),
+            frame_timeout_ms: ms(d.frame_timeout),
             tenant_max_in_flight: d.tenant_max_in_flight as u64,
             link_window: d.link_window as u64,
             link_heartbeat_ms: ms(d.link_heartbeat),
@@ -269,6 +271,7 @@ impl RawLimits {
             max_connections: bounded("limits.max_connections", self.max_connections, 1, 100_000)?,
             handshake_timeout: millis("limits.handshake_timeout_ms", self.handshake_timeout_ms, 100, 60_000)?,
             idle_timeout: millis("limits.idle_timeout_ms", self.idle_timeout_ms, 1_000, 3_600_000)?,
+            frame_timeout: millis("limits.frame_timeout_ms", self.frame_timeout_ms, 100, 600_000)?,
             tenant_max_in_flight: bounded(
                 "limits.tenant_max_in_flight",
                 self.tenant_max_in_flight,

@@ -690,3 +690,59 @@ async fn openssl_s_client_without_a_certificate_is_refused() {
     stop(node).await;
     assert_only_accepted(&f, &good, &[&uetr]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Slow sender: a frame started and trickled slower than limits.frame_timeout_ms is cut.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_sender_trickling_a_frame_is_cut_after_the_frame_timeout() {
+    const ERROR: u8 = 0x09;
+    let f = fixture().await;
+    let node = start_node_with(&f, |c| c.limits.frame_timeout = Duration::from_millis(500)).await;
+    let config = client_config(&f, Some(&f.certs.identity("bank-a").unwrap()));
+    let tcp = TcpStream::connect(node.addr).await.unwrap();
+    let name = ServerName::try_from("switchyard-node").unwrap();
+    let mut stream = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.unwrap();
+    stream.write_all(&sign_on_frame()).await.unwrap();
+    // A whole Submit frame, of which only the header goes now; then one byte per 100 ms.
+    let (xml, uetr) = bank_a_payments("SLOW").make(1);
+    let submit = frame(SUBMIT, 0, 1, &xml);
+    stream.write_all(&submit[..16]).await.unwrap();
+    stream.flush().await.unwrap();
+    let started = Instant::now();
+    let (mut read, mut write) = tokio::io::split(stream);
+    let trickler = tokio::spawn(async move {
+        for byte in &submit[16..] {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if write.write_all(std::slice::from_ref(byte)).await.is_err() || write.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut buf = Vec::new();
+    let mut frames = Vec::new();
+    let mut chunk = vec![0u8; 4096];
+    loop {
+        match tokio::time::timeout(WAIT, read.read(&mut chunk)).await.expect("the node cuts the slow sender")
+        {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                while let Some(fr) = take_frame(&mut buf) {
+                    frames.push(fr);
+                }
+            }
+        }
+    }
+    trickler.abort();
+    // Far less than the trickle would take (payload bytes × 100 ms), and not before the timeout.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(500), "{elapsed:?}");
+    let kinds: Vec<u8> = frames.iter().map(|fr| fr.kind).collect();
+    assert_eq!(kinds, [SIGN_ON_OK, ERROR], "{frames:?}");
+    assert_eq!(frames[1].control("code").as_deref(), Some("FF02"));
+    assert!(frames[1].text().contains("slow sender"), "{}", frames[1].text());
+    assert_still_serving(&f, &node).await;
+    stop(node).await;
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 0);
+}
