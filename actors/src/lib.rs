@@ -22,6 +22,7 @@ pub mod ports;
 pub mod rate;
 pub mod record;
 pub mod route;
+pub mod scheme;
 pub mod sender;
 
 pub use domain::{Fingerprint, Outcome, TenantId};

@@ -20,6 +20,10 @@ pub enum JournalRecord {
     /// An operator acted on a payment (DLQ replay or purge); written before the action runs,
     /// so it survives a restart and is part of the audit chain.
     Operator(OperatorAction),
+    /// A clearing house's reply that no payment was waiting for at its link (a duplicate, or
+    /// an answer arriving after the payment's outcome was learnt another way), or one the link
+    /// could not read. Kept for audit and reconciliation; never forwarded to a participant.
+    UnmatchedReply(UnmatchedReply),
 }
 
 impl JournalRecord {
@@ -28,6 +32,7 @@ impl JournalRecord {
     pub const TYPE_REFUSED: u16 = 2;
     pub const TYPE_OUTCOME: u16 = 3;
     pub const TYPE_OPERATOR: u16 = 10;
+    pub const TYPE_UNMATCHED_REPLY: u16 = 4;
 
     #[must_use]
     pub fn record_type(&self) -> u16 {
@@ -36,6 +41,7 @@ impl JournalRecord {
             Self::Refused(_) => Self::TYPE_REFUSED,
             Self::Outcome(_) => Self::TYPE_OUTCOME,
             Self::Operator(_) => Self::TYPE_OPERATOR,
+            Self::UnmatchedReply(_) => Self::TYPE_UNMATCHED_REPLY,
         }
     }
 
@@ -47,6 +53,7 @@ impl JournalRecord {
             Self::Outcome(o) => Some((&o.tenant, &o.uetr)),
             Self::Refused(r) => r.uetr.as_deref().map(|u| (r.tenant.as_str(), u)),
             Self::Operator(o) => Some((&o.tenant, &o.uetr)),
+            Self::UnmatchedReply(_) => None,
         }
     }
 }
@@ -119,5 +126,21 @@ pub struct OperatorAction {
     pub kind: OperatorKind,
     /// Who did it: the token's subject or the admin client certificate's name, or `cli`.
     pub operator: String,
+    pub at_ms: u64,
+}
+
+/// A clearing reply that matched no waiting payment (see [`JournalRecord::UnmatchedReply`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmatchedReply {
+    /// The clearing link it arrived on.
+    pub link: String,
+    /// The UETR it names, if it could be read.
+    pub uetr: Option<String>,
+    /// Its transaction status (`ACSC`, `RJCT`, ...) or `UNREADABLE`.
+    pub status: String,
+    /// The frame's correlation id.
+    pub correlation: u64,
+    /// The reply exactly as received.
+    pub message: Vec<u8>,
     pub at_ms: u64,
 }

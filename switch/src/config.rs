@@ -39,6 +39,10 @@ pub struct LinkConfig {
     pub client_identity: Identity,
     /// The CA that issued the clearing house's certificate.
     pub server_ca: Vec<CertificateDer<'static>>,
+    /// The clearing system behind the link (SAMOS, BankservAfrica, RTC, PayShap, SWIFT): its
+    /// profile checks payments at admission and makes the leg sent on the link
+    /// (docs/SCHEMES.md). `None`: the participant's message is forwarded unchanged.
+    pub scheme: Option<switchyard_clearing::schemes::gate::GateOptions>,
 }
 
 /// Every bound the node enforces.
@@ -51,6 +55,9 @@ pub struct Limits {
     pub handshake_timeout: Duration,
     /// A session with no frame for this long is closed.
     pub idle_timeout: Duration,
+    /// Once a frame's first bytes arrived, the whole frame must arrive within this (slow-sender
+    /// cut, docs/PROTOCOL.md).
+    pub frame_timeout: Duration,
     pub tenant_max_in_flight: usize,
     pub link_window: usize,
     pub link_heartbeat: Duration,
@@ -69,6 +76,7 @@ impl Default for Limits {
             max_connections: 1024,
             handshake_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(60),
+            frame_timeout: Duration::from_secs(10),
             tenant_max_in_flight: 16_384,
             link_window: 8192,
             link_heartbeat: Duration::from_secs(5),

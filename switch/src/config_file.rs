@@ -21,6 +21,8 @@ use switchyard_actors::route::{Route, RouteMatch, RouteTable, DEFAULT_PRIORITY};
 use switchyard_iso20022::Limits as IsoLimits;
 use switchyard_wire::tls::{load_ca, Identity};
 
+use switchyard_clearing::schemes::gate::{Gate, GateError, GateOptions};
+
 use crate::config::{JournalTuning, Limits, LinkConfig, NodeConfig, TenantConfig};
 
 /// A configuration problem: the key, and what is wrong with it.
@@ -93,6 +95,7 @@ pub struct RawLimits {
     pub max_connections: u64,
     pub handshake_timeout_ms: u64,
     pub idle_timeout_ms: u64,
+    pub frame_timeout_ms: u64,
     pub tenant_max_in_flight: u64,
     pub link_window: u64,
     pub link_heartbeat_ms: u64,
@@ -114,6 +117,7 @@ impl Default for RawLimits {
             max_connections: d.max_connections as u64,
             handshake_timeout_ms: ms(d.handshake_timeout),
             idle_timeout_ms: ms(d.idle_timeout),
+            frame_timeout_ms: ms(d.frame_timeout),
             tenant_max_in_flight: d.tenant_max_in_flight as u64,
             link_window: d.link_window as u64,
             link_heartbeat_ms: ms(d.link_heartbeat),
@@ -170,6 +174,14 @@ pub struct RawLink {
     pub certificate: PathBuf,
     pub private_key: PathBuf,
     pub server_ca: PathBuf,
+    /// `samos`, `bankserv`, `rtc`, `payshap` or `swift`; absent: pass-through.
+    pub scheme: Option<String>,
+    /// PayShap only: the per-transaction limit in cents.
+    pub scheme_max_amount_minor: Option<i64>,
+    /// The BIC the switch submits to the scheme as (leg `InstgAgt`).
+    pub member_bic: Option<String>,
+    /// Refuse payments outside the scheme's operating window (default true).
+    pub check_window: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -315,6 +327,7 @@ impl RawLimits {
             max_connections: bounded("limits.max_connections", self.max_connections, 1, 100_000)?,
             handshake_timeout: millis("limits.handshake_timeout_ms", self.handshake_timeout_ms, 100, 60_000)?,
             idle_timeout: millis("limits.idle_timeout_ms", self.idle_timeout_ms, 1_000, 3_600_000)?,
+            frame_timeout: millis("limits.frame_timeout_ms", self.frame_timeout_ms, 100, 600_000)?,
             tenant_max_in_flight: bounded(
                 "limits.tenant_max_in_flight",
                 self.tenant_max_in_flight,
@@ -430,7 +443,52 @@ impl RawLink {
             .map_err(|e| err(key("certificate"), e.to_string()))?;
         let server_ca =
             load_ca(&resolve(&self.server_ca)).map_err(|e| err(key("server_ca"), e.to_string()))?;
-        Ok(LinkConfig { name: self.name, addr, server_name: self.server_name, client_identity, server_ca })
+        let scheme = self.scheme_options(i)?;
+        Ok(LinkConfig {
+            name: self.name,
+            addr,
+            server_name: self.server_name,
+            client_identity,
+            server_ca,
+            scheme,
+        })
+    }
+
+    fn scheme_options(&self, i: usize) -> Result<Option<GateOptions>, ConfigError> {
+        let key = |k: &str| format!("links[{i}].{k}");
+        let Some(name) = &self.scheme else {
+            for (set, k) in [
+                (self.scheme_max_amount_minor.is_some(), "scheme_max_amount_minor"),
+                (self.member_bic.is_some(), "member_bic"),
+                (self.check_window.is_some(), "check_window"),
+            ] {
+                if set {
+                    return Err(err(key(k), "only meaningful with links[].scheme"));
+                }
+            }
+            return Ok(None);
+        };
+        let member_bic = self
+            .member_bic
+            .as_deref()
+            .map(|b| {
+                switchyard_iso20022::Bic::parse(b).ok_or_else(|| {
+                    err(key("member_bic"), format!("{b:?} is not a BIC (8 or 11 characters, ISO 9362)"))
+                })
+            })
+            .transpose()?;
+        let options = GateOptions {
+            scheme: name.clone(),
+            max_amount_minor: self.scheme_max_amount_minor,
+            member_bic,
+            check_window: self.check_window.unwrap_or(true),
+        };
+        Gate::new(&options).map_err(|e| {
+            let k =
+                if matches!(e, GateError::UnknownScheme(_)) { "scheme" } else { "scheme_max_amount_minor" };
+            err(key(k), e.to_string())
+        })?;
+        Ok(Some(options))
     }
 }
 

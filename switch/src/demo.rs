@@ -47,6 +47,8 @@ pub struct DemoSettings {
     pub transport: Transport,
     /// How long a payment waits for the clearing house before it is in doubt.
     pub clearing_timeout: Duration,
+    /// The clearing scheme of the demo's link (`rtc`, ...); `None`: pass-through.
+    pub scheme: Option<String>,
 }
 
 impl Default for DemoSettings {
@@ -62,6 +64,7 @@ impl Default for DemoSettings {
             clearing_lose_ppm: 0,
             clearing_timeout: Duration::from_secs(1),
             transport: Transport::Tls,
+            scheme: None,
         }
     }
 }
@@ -105,7 +108,8 @@ impl JournalTally {
                         t.resolved_by_inquiry += 1;
                     }
                 }
-                JournalRecord::Refused(_) | JournalRecord::Operator(_) => {}
+                JournalRecord::Refused(_) | JournalRecord::Operator(_) | JournalRecord::UnmatchedReply(_) => {
+                }
             }
         }
         Ok(t)
@@ -281,6 +285,7 @@ pub fn node_config(
         server_name: "clearing-sim".into(),
         client_identity: certs.identity("switchyard")?,
         server_ca: ca.clone(),
+        scheme: settings.scheme.as_deref().map(switchyard_clearing::schemes::gate::GateOptions::new),
     };
     let mut limits = Limits::default();
     limits.payment.clearing_timeout_ms =

@@ -11,13 +11,12 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use futures::StreamExt;
 use ractor::{Actor, ActorRef};
 use rustls::ServerConfig;
 use switchyard_actors::actor::{NodeContext, SessionActor, SessionArgs, SessionMsg, TenantMsg};
 use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
-use switchyard_wire::conn::{split, BoxStream, FrameOutbound, FrameReader};
+use switchyard_wire::conn::{next_frame_within, split, BoxStream, FrameOutbound, FrameReader};
 use switchyard_wire::identity::chain_peer_name;
 use switchyard_wire::quic;
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
@@ -144,12 +143,15 @@ pub async fn serve_quic(endpoint: quinn::Endpoint, args: ListenerArgs, shutdown:
 }
 
 /// Counts a refused or failed connection by transport and a coarse reason (the log line has the
-/// detail): `handshake` (TLS/QUIC, certificate, version), `identity` (no tenant), `protocol`.
+/// detail): `handshake` (TLS/QUIC, certificate, version), `identity` (no tenant), `slow_sender`
+/// (a frame started and not completed within `limits.frame_timeout_ms`), `protocol`.
 fn refused(transport: &'static str, why: &str) {
     let reason = if why.contains("handshake") || why.contains("certificate without a name") {
         "handshake"
     } else if why.contains("not mapped to a tenant") {
         "identity"
+    } else if why.contains("slow sender") {
+        "slow_sender"
     } else {
         "protocol"
     };
@@ -217,11 +219,14 @@ async fn sign_on(
     window: usize,
     args: &ListenerArgs,
 ) -> Result<u64, String> {
-    let first = tokio::time::timeout(args.limits.handshake_timeout, reader.next())
-        .await
-        .map_err(|_| "sign-on timed out".to_owned())?
-        .ok_or("closed before sign-on")?
-        .map_err(|e| format!("sign-on: {e}"))?;
+    let first = tokio::time::timeout(
+        args.limits.handshake_timeout,
+        next_frame_within(reader, args.limits.frame_timeout),
+    )
+    .await
+    .map_err(|_| "sign-on timed out".to_owned())?
+    .ok_or("closed before sign-on")?
+    .map_err(|e| format!("sign-on: {e}"))?;
     if first.kind != FrameKind::SignOn {
         let _ = tx
             .send(Frame::control(
@@ -270,7 +275,7 @@ async fn read_loop(
         };
         let frame = tokio::select! {
             () = shutdown.cancelled() => return sign_off(tx).await,
-            next = tokio::time::timeout(args.limits.idle_timeout, reader.next()) => match next {
+            next = tokio::time::timeout(args.limits.idle_timeout, next_frame_within(reader, args.limits.frame_timeout)) => match next {
                 Err(_) => return Err(format!("idle for {:?}", args.limits.idle_timeout)),
                 Ok(None) => return Ok(()),
                 Ok(Some(Err(e))) => {

@@ -57,6 +57,10 @@ enum Command {
         /// How long a payment waits for the clearing house before asking (pacs.028), in ms.
         #[arg(long, default_value_t = 1000)]
         clearing_timeout_ms: u64,
+        /// Clearing scheme profile on the demo's link (samos, bankserv, rtc, payshap, swift);
+        /// without it the link forwards the participants' messages unchanged.
+        #[arg(long)]
+        scheme: Option<String>,
     },
     /// Run a node from a configuration file until SIGTERM or SIGINT.
     Run {
@@ -303,6 +307,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clearing_lose_rate,
             clearing_timeout_ms,
             transport,
+            scheme,
         } => {
             let settings = DemoSettings {
                 data,
@@ -315,6 +320,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 clearing_lose_ppm: ppm(clearing_lose_rate, "clearing-lose-rate")?,
                 clearing_timeout: Duration::from_millis(clearing_timeout_ms.max(10)),
                 transport,
+                scheme,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let result = runtime.block_on(demo::run(settings))?;

@@ -12,6 +12,7 @@ use rustls::pki_types::ServerName;
 use switchyard_actors::actor::{NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs};
 use switchyard_actors::TenantId;
 use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
+use switchyard_clearing::schemes::gate::Gate;
 use switchyard_journal::state::StateStore;
 use switchyard_journal::{Journal, JournalConfig, Recovery};
 use switchyard_wire::quic::{self, QuicLimits};
@@ -103,6 +104,7 @@ impl Node {
         // On-us settlement: which tenant each configured institution belongs to.
         *ctx.institutions.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
             config.tenants.iter().flat_map(|t| t.bics.iter().map(|b| (b.clone(), t.name.clone()))).collect();
+        install_schemes(&ctx, &config)?;
         let ctx_for_drain = Arc::clone(&ctx);
         let tenants = config
             .tenants
@@ -253,6 +255,20 @@ impl Node {
         }
         Ok(left)
     }
+}
+
+/// Gives every link with a configured clearing scheme its profile (docs/SCHEMES.md), before any
+/// participant can submit.
+fn install_schemes(ctx: &NodeContext, config: &NodeConfig) -> anyhow::Result<()> {
+    let mut gates = ctx.schemes.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for link in &config.links {
+        if let Some(options) = &link.scheme {
+            let gate = Gate::new(options).with_context(|| format!("links.{}.scheme", link.name))?;
+            tracing::info!(link = %link.name, scheme = %options.scheme, "clearing scheme profile on link");
+            gates.insert(link.name.clone(), Arc::new(gate));
+        }
+    }
+    Ok(())
 }
 
 fn start_dialers(

@@ -24,6 +24,29 @@ struct RawSim {
     reject_ppm: u32,
     #[serde(default)]
     drop_ppm: u32,
+    #[serde(default)]
+    lose_ppm: u32,
+    #[serde(default)]
+    latency_tail_mean_ms: u64,
+    #[serde(default = "default_latency_max_ms")]
+    latency_max_ms: u64,
+    #[serde(default)]
+    duplicate_ppm: u32,
+    #[serde(default)]
+    late_ppm: u32,
+    #[serde(default = "default_late_by_ms")]
+    late_by_ms: u64,
+    #[serde(default)]
+    crash_ppm: u32,
+    reject_reason: Option<String>,
+}
+
+fn default_latency_max_ms() -> u64 {
+    60_000
+}
+
+fn default_late_by_ms() -> u64 {
+    5_000
 }
 
 /// A validated simulator configuration.
@@ -51,18 +74,46 @@ pub fn load(path: &Path) -> Result<SimSetup, ConfigError> {
         .map_err(|e| err("certificate", e.to_string()))?;
     let ca = load_ca(&resolve(&raw.client_ca)).map_err(|e| err("client_ca", e.to_string()))?;
     let tls = tls::server_config(&identity, &ca).map_err(|e| err("certificate", e.to_string()))?;
-    for (key, value) in [("reject_ppm", raw.reject_ppm), ("drop_ppm", raw.drop_ppm)] {
+    for (key, value) in [
+        ("reject_ppm", raw.reject_ppm),
+        ("drop_ppm", raw.drop_ppm),
+        ("lose_ppm", raw.lose_ppm),
+        ("duplicate_ppm", raw.duplicate_ppm),
+        ("late_ppm", raw.late_ppm),
+        ("crash_ppm", raw.crash_ppm),
+    ] {
         if value > 1_000_000 {
             return Err(err(key, format!("{value} is outside 0..=1000000")));
         }
     }
-    if raw.latency_ms > 60_000 {
-        return Err(err("latency_ms", format!("{} is outside 0..=60000", raw.latency_ms)));
+    for (key, value) in [
+        ("latency_ms", raw.latency_ms),
+        ("latency_tail_mean_ms", raw.latency_tail_mean_ms),
+        ("latency_max_ms", raw.latency_max_ms),
+        ("late_by_ms", raw.late_by_ms),
+    ] {
+        if value > 60_000 {
+            return Err(err(key, format!("{value} is outside 0..=60000")));
+        }
     }
+    let reject_reason = match raw.reject_reason.as_deref() {
+        None => SimConfig::default().reject_reason,
+        Some(code) => switchyard_iso20022::ReasonCode::parse(code).ok_or_else(|| {
+            err("reject_reason", format!("{code:?} is not an ISO 20022 status reason code"))
+        })?,
+    };
     let config = SimConfig {
         latency: Duration::from_millis(raw.latency_ms),
+        latency_tail_mean: Duration::from_millis(raw.latency_tail_mean_ms),
+        latency_max: Duration::from_millis(raw.latency_max_ms),
         reject_ppm: raw.reject_ppm,
         drop_ppm: raw.drop_ppm,
+        lose_ppm: raw.lose_ppm,
+        duplicate_ppm: raw.duplicate_ppm,
+        late_ppm: raw.late_ppm,
+        late_by: Duration::from_millis(raw.late_by_ms),
+        crash_ppm: raw.crash_ppm,
+        reject_reason,
         ..SimConfig::default()
     };
     Ok(SimSetup { listen, tls, config })

@@ -32,6 +32,9 @@ fn the_shipped_example_is_valid() {
     assert_eq!(config.tenants.len(), 2);
     assert_eq!(config.links[0].name, "sim");
     assert_eq!(config.limits.credit_window, 1024);
+    assert_eq!(config.limits.frame_timeout, std::time::Duration::from_secs(10));
+    let scheme = config.links[0].scheme.as_ref().expect("the example link names its scheme");
+    assert_eq!((scheme.scheme.as_str(), scheme.check_window), ("rtc", true));
     let (ok, text) = check(&file);
     assert!(ok, "{text}");
     assert!(text.contains("valid (2 tenants, 1 links, 1 routes"), "{text}");
@@ -75,6 +78,21 @@ fn broken_variants_name_the_key() {
             Box::new(|s: String| s.replace("# client_ca = \"tls/ca.pem\"", "client_ca = \"tls/ca.pem\"")),
         ),
         ("admin.operators", Box::new(|s: String| s.replace("# operators = [", "operators = ["))),
+        ("links[0].scheme", Box::new(|s: String| s.replace(r#"scheme = "rtc""#, r#"scheme = "fednow""#))),
+        (
+            "links[0].scheme_max_amount_minor",
+            Box::new(|s: String| {
+                s.replace("# scheme_max_amount_minor = 5000000", "scheme_max_amount_minor = 1")
+            }),
+        ),
+        (
+            "links[0].member_bic",
+            Box::new(|s: String| s.replace(r#"# member_bic = "ZYSWZAJJ""#, r#"member_bic = "ZY""#)),
+        ),
+        (
+            "limits.frame_timeout_ms",
+            Box::new(|s: String| s.replace("frame_timeout_ms = 10000", "frame_timeout_ms = 5")),
+        ),
     ];
     for (key, edit) in cases {
         let (_dir, file) = setup(edit);
@@ -97,4 +115,25 @@ fn admin_mtls_and_a_tenant_budget_are_accepted() {
     assert_eq!(config.admin_tls.as_ref().map(|t| t.operators.clone()), Some(vec!["ops-alice".to_owned()]));
     assert_eq!(config.tenants[0].max_in_flight, Some(500));
     assert_eq!(config.tenants[1].max_in_flight, None);
+}
+
+const SIM_EXAMPLE: &str = include_str!("../../config/clearing-sim.toml");
+
+#[test]
+fn the_shipped_simulator_config_is_valid_and_bounded() {
+    let (dir, _) = setup(|s| s);
+    let file = dir.path().join("clearing-sim.toml");
+    std::fs::write(&file, SIM_EXAMPLE).unwrap();
+    let setup = switchyard::sim_config::load(&file).unwrap();
+    assert_eq!(setup.config.late_by, std::time::Duration::from_millis(5000));
+    assert_eq!((setup.config.duplicate_ppm, setup.config.crash_ppm), (0, 0));
+    for (key, from, to) in [
+        ("crash_ppm", "crash_ppm = 0", "crash_ppm = 1000001"),
+        ("latency_tail_mean_ms", "latency_tail_mean_ms = 0", "latency_tail_mean_ms = 60001"),
+        ("reject_reason", r#"reject_reason = "AM02""#, r#"reject_reason = "XX99""#),
+    ] {
+        std::fs::write(&file, SIM_EXAMPLE.replace(from, to)).unwrap();
+        let e = switchyard::sim_config::load(&file).unwrap_err();
+        assert_eq!(e.key, key, "{e}");
+    }
 }

@@ -48,6 +48,7 @@ async fn thousand_payments_are_acknowledged_settled_and_survive_a_restart() {
             }
             JournalRecord::Refused(r) => panic!("unexpected refusal {r:?}"),
             JournalRecord::Operator(o) => panic!("unexpected operator action {o:?}"),
+            JournalRecord::UnmatchedReply(u) => panic!("unexpected unmatched reply {u:?}"),
         }
     }
     for uetr in statuses.keys() {

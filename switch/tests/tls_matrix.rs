@@ -26,7 +26,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{fixture, journal_records, run_participant, start_node, start_node_with, Fixture};
+use common::{fixture, journal_records, run_participant, start_node_with, Fixture};
 use rustls::pki_types::ServerName;
 use rustls::{AlertDescription, ClientConfig};
 use switchyard::demo::{demo_bic, TEMPLATE};
@@ -272,7 +272,7 @@ fn assert_only_accepted(f: &Fixture, good: &str, refused: &[&str]) {
         let mentioned = records.iter().any(|r| match r {
             JournalRecord::Accepted(a) => a.uetr == *uetr,
             JournalRecord::Outcome(o) => o.uetr == *uetr,
-            JournalRecord::Refused(_) => false,
+            JournalRecord::Refused(_) | JournalRecord::UnmatchedReply(_) => false,
             JournalRecord::Operator(o) => o.uetr == *uetr,
         });
         assert!(!mentioned, "{uetr} is not in the journal");
@@ -286,6 +286,38 @@ async fn stop(node: Node) {
     stopped.expect("the node stops in time").expect("the node stops cleanly");
 }
 
+/// A node with a credit window of 16 and an admin listener (for the refusal metric).
+async fn start_admin_node(f: &Fixture) -> Node {
+    start_node_with(f, |c| {
+        c.limits.credit_window = 16;
+        c.admin_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await
+}
+
+/// `switchyard_connections_refused_total{transport="tls",reason}` from the node's /metrics.
+async fn refused_count(node: &Node, reason: &str) -> f64 {
+    let mut tcp = TcpStream::connect(node.admin_addr.expect("admin listener")).await.unwrap();
+    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut text = String::new();
+    tcp.read_to_string(&mut text).await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("switchyard_connections_refused_total{"))
+        .filter(|l| l.contains(r#"transport="tls""#) && l.contains(&format!(r#"reason="{reason}""#)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Waits (bounded, progress-based) until the refusal counter for `reason` rose above `before`.
+/// The recorder is process-wide and tests run in parallel, so only a rise is asserted.
+async fn assert_refusal_counted(node: &Node, reason: &str, before: f64) {
+    let deadline = Instant::now() + WAIT;
+    while refused_count(node, reason).await <= before {
+        assert!(Instant::now() < deadline, "refusal not counted with reason {reason}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Runs one refused client, then the good one, then the journal checks.
 async fn refused_then_still_serving(
     f: &Fixture,
@@ -294,8 +326,10 @@ async fn refused_then_still_serving(
     alert: AlertDescription,
 ) {
     let (xml, uetr) = bank_a_payments("REFUSED").make(1);
+    let before = refused_count(&node, "handshake").await;
     let a = attempt(node.addr, config, &xml).await;
     a.assert_refused_with(alert);
+    assert_refusal_counted(&node, "handshake", before).await;
     assert_eq!(node.state.counts().unwrap().payments, 0, "no payment in the state store");
     let good = assert_still_serving(f, &node).await;
     stop(node).await;
@@ -308,7 +342,7 @@ async fn refused_then_still_serving(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_client_certificate_is_refused_with_certificate_required() {
     let f = fixture().await;
-    let node = start_node(&f, 16).await;
+    let node = start_admin_node(&f).await;
     // Positive control: the same raw client with bank-a's certificate gets SignOnOk, ACTC, ACSC
     // (so the refusals below are the certificate's doing, not the client's).
     let (xml, good_raw) = bank_a_payments("RAW").make(1);
@@ -320,8 +354,10 @@ async fn no_client_certificate_is_refused_with_certificate_required() {
     assert!(a.alerts().is_empty(), "{a:?}");
 
     let (xml, uetr) = bank_a_payments("NOCERT").make(1);
+    let before = refused_count(&node, "handshake").await;
     let refused = attempt(node.addr, client_config(&f, None), &xml).await;
     refused.assert_refused_with(AlertDescription::CertificateRequired);
+    assert_refusal_counted(&node, "handshake", before).await;
     let good = assert_still_serving(&f, &node).await;
     stop(node).await;
     let accepted: Vec<String> = journal_records(&f)
@@ -340,7 +376,7 @@ async fn no_client_certificate_is_refused_with_certificate_required() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_certificate_from_an_unknown_ca_is_refused() {
     let f = fixture().await;
-    let node = start_node(&f, 16).await;
+    let node = start_admin_node(&f).await;
     // Another CA issues a certificate with the same name as a real tenant. That CA also has the
     // same name as the CA the node trusts (every DevCerts CA is "Switchyard development CA", an
     // impostor's best move): the verifier finds the trusted CA by issuer name, the signature
@@ -367,6 +403,7 @@ async fn an_expired_client_certificate_from_a_trusted_ca_is_refused() {
     let extra_ca = expired.ca().unwrap();
     let node = start_node_with(&f, |config| {
         config.limits.credit_window = 16;
+        config.admin_listen = Some("127.0.0.1:0".parse().unwrap());
         config.participant_ca.extend(extra_ca);
     })
     .await;
@@ -412,8 +449,9 @@ fn tls12_client_hello() -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_offering_only_tls_1_2_is_refused_with_protocol_version() {
     let f = fixture().await;
-    let node = start_node(&f, 16).await;
+    let node = start_admin_node(&f).await;
 
+    let before = refused_count(&node, "handshake").await;
     let mut tcp = TcpStream::connect(node.addr).await.unwrap();
     tcp.write_all(&tls12_client_hello()).await.unwrap();
     let mut answer = Vec::new();
@@ -432,6 +470,7 @@ async fn a_client_offering_only_tls_1_2_is_refused_with_protocol_version() {
     assert_eq!(answer.len(), 7, "a single alert, no ServerHello: {answer:02x?}");
     assert_eq!((answer[0], answer[1]), (0x15, 0x03), "{answer:02x?}");
     assert_eq!(answer[3..], [0, 2, 2, 70], "fatal protocol_version alert: {answer:02x?}");
+    assert_refusal_counted(&node, "handshake", before).await;
 
     // The same with a real TLS 1.2 stack, presenting bank-a's valid certificate.
     let mut refused_uetrs = Vec::new();
@@ -604,7 +643,7 @@ impl Drop for SClient {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssl_s_client_signs_on_and_settles_a_payment_sent_as_hand_built_frames() {
     let f = fixture().await;
-    let node = start_node(&f, 16).await;
+    let node = start_admin_node(&f).await;
     let Some(dir) = openssl_certs(&f) else {
         stop(node).await;
         return;
@@ -666,7 +705,7 @@ async fn openssl_s_client_signs_on_and_settles_a_payment_sent_as_hand_built_fram
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssl_s_client_without_a_certificate_is_refused() {
     let f = fixture().await;
-    let node = start_node(&f, 16).await;
+    let node = start_admin_node(&f).await;
     let Some(dir) = openssl_certs(&f) else {
         stop(node).await;
         return;
@@ -690,4 +729,66 @@ async fn openssl_s_client_without_a_certificate_is_refused() {
     let good = assert_still_serving(&f, &node).await;
     stop(node).await;
     assert_only_accepted(&f, &good, &[&uetr]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow sender: a frame started and trickled slower than limits.frame_timeout_ms is cut.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_sender_trickling_a_frame_is_cut_after_the_frame_timeout() {
+    const ERROR: u8 = 0x09;
+    let f = fixture().await;
+    let node = start_node_with(&f, |c| {
+        c.limits.frame_timeout = Duration::from_millis(500);
+        c.admin_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let before = refused_count(&node, "slow_sender").await;
+    let config = client_config(&f, Some(&f.certs.identity("bank-a").unwrap()));
+    let tcp = TcpStream::connect(node.addr).await.unwrap();
+    let name = ServerName::try_from("switchyard-node").unwrap();
+    let mut stream = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.unwrap();
+    stream.write_all(&sign_on_frame()).await.unwrap();
+    // A whole Submit frame, of which only the header goes now; then one byte per 100 ms.
+    let (xml, uetr) = bank_a_payments("SLOW").make(1);
+    let submit = frame(SUBMIT, 0, 1, &xml);
+    stream.write_all(&submit[..16]).await.unwrap();
+    stream.flush().await.unwrap();
+    let started = Instant::now();
+    let (mut read, mut write) = tokio::io::split(stream);
+    let trickler = tokio::spawn(async move {
+        for byte in &submit[16..] {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if write.write_all(std::slice::from_ref(byte)).await.is_err() || write.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut buf = Vec::new();
+    let mut frames = Vec::new();
+    let mut chunk = vec![0u8; 4096];
+    loop {
+        match tokio::time::timeout(WAIT, read.read(&mut chunk)).await.expect("the node cuts the slow sender")
+        {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                while let Some(fr) = take_frame(&mut buf) {
+                    frames.push(fr);
+                }
+            }
+        }
+    }
+    trickler.abort();
+    // Far less than the trickle would take (payload bytes × 100 ms), and not before the timeout.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(500), "{elapsed:?}");
+    let kinds: Vec<u8> = frames.iter().map(|fr| fr.kind).collect();
+    assert_eq!(kinds, [SIGN_ON_OK, ERROR], "{frames:?}");
+    assert_eq!(frames[1].control("code").as_deref(), Some("FF02"));
+    assert!(frames[1].text().contains("slow sender"), "{}", frames[1].text());
+    assert_refusal_counted(&node, "slow_sender", before).await;
+    assert_still_serving(&f, &node).await;
+    stop(node).await;
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 0);
 }

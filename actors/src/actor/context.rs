@@ -42,6 +42,9 @@ pub struct NodeContext {
     /// agent is one of them is settled on-us, without a clearing house. Set by the composition
     /// root from config before the node starts taking traffic.
     pub institutions: RwLock<Vec<(switchyard_iso20022::Bic, String)>>,
+    /// Each link's clearing-scheme profile by link name (a link without one forwards the
+    /// participant's message unchanged); filled once by the node before intake opens.
+    pub schemes: RwLock<crate::scheme::Gates>,
     pub status: StatusWriter,
     pub counters: Counters,
     /// The durable idempotency index behind the tenants' memory ([`NoHistory`] by default).
@@ -95,6 +98,7 @@ impl NodeContext {
             links: RwLock::new(HashMap::new()),
             tenants: RwLock::new(HashMap::new()),
             institutions: RwLock::new(Vec::new()),
+            schemes: RwLock::new(HashMap::new()),
             status,
             counters: Counters::default(),
             history,
@@ -127,6 +131,12 @@ impl NodeContext {
         let actor =
             self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&owner).cloned()?;
         Some((owner, actor))
+    }
+
+    /// The scheme profile of a named link, if it has one.
+    #[must_use]
+    pub fn scheme(&self, link: &str) -> Option<Arc<dyn crate::scheme::SchemeGate>> {
+        self.schemes.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(link).cloned()
     }
 
     /// The actor of a named link.

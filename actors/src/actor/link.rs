@@ -8,7 +8,9 @@
 //! connection drops, submissions already written stay outstanding — their outcome is unknown and
 //! their payments resolve them by status inquiry (never a blind resend, invariant 4). Replies
 //! are matched by UETR, so a late reply still reaches its payment; a reply for no known payment
-//! is logged and counted, never dropped silently.
+//! (a duplicate, or a late answer after the payment learnt its outcome by inquiry) is counted,
+//! logged and journaled (`JournalRecord::UnmatchedReply`), never forwarded twice and never
+//! dropped silently.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use crate::breaker::{Breaker, BreakerLimits};
 use crate::domain::Outcome;
 use crate::payment::PaymentEvent;
 use crate::ports::{Outbound, WireKind, WireMsg};
+use crate::record::{JournalRecord, UnmatchedReply};
 
 /// The proprietary reason a clearing house puts on the answer to a status inquiry about a
 /// payment it never received (docs/PROTOCOL.md).
@@ -415,7 +418,7 @@ fn answer(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, p
         Err(e) => {
             tracing::error!(link = %state.name, correlation, error = %e, "unreadable status from clearing house");
             state.last_error = Some(format!("unreadable status: {e}"));
-            return;
+            return unmatched(state, correlation, None, "UNREADABLE", payload);
         }
     };
     state.breaker.success();
@@ -426,16 +429,41 @@ fn answer(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, p
     let final_answer = matches!(event, PaymentEvent::ClearingAnswered(_));
     let payment =
         if final_answer { state.outstanding.remove(&uetr) } else { state.outstanding.get(&uetr).cloned() };
+    let status = report.txs.first().map_or("?", |tx| tx.tx_sts.as_str());
     match payment {
         Some(payment) => {
             if payment.cast(PaymentMsg::Event(event)).is_err() {
                 tracing::warn!(link = %state.name, %uetr, "answer for a payment that already ended");
+                unmatched(state, correlation, Some(uetr), status, payload);
             }
         }
-        None => {
-            state.unmatched_replies += 1;
-            metrics::counter!(crate::metrics::UNMATCHED, "link" => state.name.clone()).increment(1);
-            tracing::warn!(link = %state.name, %uetr, correlation, unmatched = state.unmatched_replies, "clearing reply for no outstanding payment");
-        }
+        None => unmatched(state, correlation, Some(uetr), status, payload),
     }
+}
+
+/// A reply no payment is waiting for (a duplicate, a late answer after the outcome was learnt
+/// by inquiry, or an unreadable one): counted, logged and journaled, never forwarded, so a
+/// participant hears each outcome once.
+fn unmatched(state: &mut LinkState, correlation: u64, uetr: Option<String>, status: &str, payload: &[u8]) {
+    state.unmatched_replies += 1;
+    metrics::counter!(crate::metrics::UNMATCHED, "link" => state.name.clone()).increment(1);
+    tracing::warn!(link = %state.name, uetr = uetr.as_deref().unwrap_or(""), status, correlation,
+        unmatched = state.unmatched_replies, "clearing reply for no outstanding payment (duplicate or late); journaled, not forwarded");
+    let record = JournalRecord::UnmatchedReply(UnmatchedReply {
+        link: state.name.clone(),
+        uetr,
+        status: status.to_owned(),
+        correlation,
+        message: payload.to_vec(),
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let link = state.name.clone();
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            if let Err(failure) = result {
+                tracing::error!(%link, correlation, %failure, "unmatched clearing reply not journaled");
+            }
+        }),
+    );
 }

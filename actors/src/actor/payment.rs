@@ -344,12 +344,18 @@ fn submit(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, attempt: u32)
     let Some(link) = state.args.ctx.link(name) else {
         return unavailable(myself, &format!("link {name} is not running"));
     };
+    // The scheme leg of this link (docs/SCHEMES.md); never sent when the scheme refuses it.
+    let payload =
+        match crate::scheme::leg_for(&state.args.ctx, name, &state.args.raw, &state.args.ctx.limits.iso) {
+            Ok(payload) => payload,
+            Err(why) => return unavailable(myself, &why),
+        };
     tracing::debug!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, attempt, link = %name, "submitting to clearing");
     state.sent_to = Some(name.clone());
     let msg = LinkMsg::Submit {
         kind: SubmitKind::Payment,
         uetr: state.args.record.uetr.clone(),
-        payload: state.args.raw.clone(),
+        payload,
         reply: myself.clone(),
     };
     if link.cast(msg).is_err() {

@@ -25,6 +25,8 @@ use crate::metrics;
 use crate::ports::{Outbound, WireKind, WireMsg};
 use crate::rate::RateLimit;
 use crate::record::{JournalRecord, RefusedSubmission};
+use crate::route::RouteQuery;
+use crate::scheme::{admissible, SchemeRefusal};
 use crate::sender::check_sender;
 
 /// The session actor (stateless apart from its arguments).
@@ -145,6 +147,21 @@ fn submit(
             format!("{} names {}, which is not an institution of tenant {}", m.path, m.claimed, state.tenant);
         return refusal.refuse(Some(&msg_id), Some(&uetr), ReasonCode::AG01, &detail, credit);
     }
+    // The route is known here: a payment no clearing scheme on its route would take is refused
+    // before it is acknowledged, with the scheme's reason code (ARCHITECTURE.md, decisions).
+    let query = RouteQuery {
+        tenant: state.tenant.as_str(),
+        message_type: "pacs.008",
+        currency: tx.amount.currency.as_str(),
+        amount_minor: tx.amount.minor_units,
+        creditor_agent: tx.cdtr_agt.as_ref().map_or("", |b| b.as_str()),
+        clearing_system: message.clr_sys.as_deref(),
+        service_level: tx.svc_lvl_cd.as_deref(),
+    };
+    if let Err(refused) = admissible(&state.ctx, &query, &message, state.ctx.clock.now_ms()) {
+        metrics::submission(state.tenant.as_str(), "scheme_refused");
+        return refuse_for_scheme(&refused, &refusal, &msg_id, &uetr, credit);
+    }
     let fingerprint = Fingerprint::of_transaction(tx);
     let submission = Submission {
         outbound: Arc::clone(&state.outbound),
@@ -238,6 +255,19 @@ fn cancel(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: Ow
     if let Err(e) = state.tenant_ref.cast(TenantMsg::Cancel(Box::new(request))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; cancellation dropped with its connection");
     }
+}
+
+/// Journals and answers a refusal by the clearing scheme of the payment's route.
+fn refuse_for_scheme(
+    refused: &SchemeRefusal,
+    answer: &Refusal<'_>,
+    msg_id: &str,
+    uetr: &str,
+    credit: OwnedSemaphorePermit,
+) {
+    tracing::info!(tenant = %answer.tenant, %uetr, link = %refused.link, scheme = %refused.scheme,
+        rule = refused.error.rule_id().unwrap_or(""), "payment refused by the clearing scheme of its route");
+    answer.refuse(Some(msg_id), Some(uetr), refused.error.code, &refused.detail(), credit);
 }
 
 /// Answers a submission with RJCT after journaling the refusal.

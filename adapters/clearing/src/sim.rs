@@ -4,7 +4,10 @@
 //! answers each pacs.008 submission with a pacs.002: ACSC, or RJCT with a configured probability.
 //! It records every submission per UETR — the independent oracle for "at most one submission per
 //! payment" (invariant 4) — and answers a repeated UETR with its first verdict (a clearing house
-//! dedups). Faults: latency, reject rate, drop rate (no answer at all).
+//! dedups). It takes pacs.008 and pacs.009 alike. Faults: latency (fixed plus an exponential
+//! tail, capped), reject rate, drop rate (no answer at all), lost submissions, duplicate
+//! replies, late replies (held back past the switch's timeout) and crash after commit
+//! (recorded, then the connection is cut without an answer).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,8 +20,8 @@ use futures::StreamExt;
 use rand::Rng;
 use rustls::ServerConfig;
 use switchyard_iso20022::{
-    read_pacs008, read_pacs028, write_pacs002, Limits, Pacs008, ReasonCode, StatusReport, TxStatus,
-    TxStatusInfo, Uetr,
+    read_pacs008, read_pacs009, read_pacs028, write_pacs002, Limits, Pacs008, Pacs009, ReasonCode,
+    StatusReport, TxStatus, TxStatusInfo, Uetr,
 };
 use switchyard_wire::conn::split;
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
@@ -31,8 +34,24 @@ use tokio_util::sync::CancellationToken;
 /// from config and no float enters the decision.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
-    /// Fixed answer latency.
+    /// Fixed answer latency (the floor of the latency distribution).
     pub latency: Duration,
+    /// Mean of an exponential tail added to `latency` (zero: no tail): answer latency is
+    /// `latency + Exp(mean)`, capped at `latency_max`.
+    pub latency_tail_mean: Duration,
+    /// Cap on the answer latency (fixed plus tail).
+    pub latency_max: Duration,
+    /// Probability (ppm) that an answer is sent twice (a duplicate reply).
+    pub duplicate_ppm: u32,
+    /// Probability (ppm) that an answer is held back by `late_by` (set it above the switch's
+    /// clearing timeout: the switch has already asked by pacs.028 when it arrives).
+    pub late_ppm: u32,
+    /// How long a late answer is held back.
+    pub late_by: Duration,
+    /// Probability (ppm) that the simulator records a submission and then dies before
+    /// answering: the connection is cut at once (crash after commit). The switch must learn
+    /// the outcome by status inquiry after it reconnects.
+    pub crash_ppm: u32,
     /// Probability (ppm) that a new submission is rejected.
     pub reject_ppm: u32,
     /// Probability (ppm) that a submission is processed but its answer is never sent (the
@@ -51,6 +70,12 @@ impl Default for SimConfig {
     fn default() -> Self {
         Self {
             latency: Duration::ZERO,
+            latency_tail_mean: Duration::ZERO,
+            latency_max: Duration::from_secs(60),
+            duplicate_ppm: 0,
+            late_ppm: 0,
+            late_by: Duration::from_secs(5),
+            crash_ppm: 0,
             reject_ppm: 0,
             drop_ppm: 0,
             lose_ppm: 0,
@@ -66,24 +91,68 @@ impl Default for SimConfig {
 struct Recorded {
     submissions: u32,
     status: TxStatus,
+    /// `pacs.008.001.08` or `pacs.009.001.08`: the original message name echoed in answers.
+    msg_name: &'static str,
     msg_id: String,
     instr_id: Option<String>,
     end_to_end_id: String,
     tx_id: Option<String>,
     uetr: Option<Uetr>,
+    leg: LegSeen,
+}
+
+/// What the first submission of a payment looked like on the simulator's socket: the scheme
+/// leg as the switch wrote it (tests check the transformer ran on the real path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegSeen {
+    /// `SttlmInf/SttlmMtd`.
+    pub settlement_method: String,
+    /// `SttlmInf/ClrSys/Cd` or `/Prtry`.
+    pub clearing_system: Option<String>,
+    /// Whether a head.001 AppHdr came with it.
+    pub app_hdr: bool,
+    /// The leg's `InstgAgt` BIC.
+    pub instructing: Option<String>,
 }
 
 impl Recorded {
-    fn of(msg: &Pacs008, status: TxStatus) -> Self {
+    fn of_009(msg: &Pacs009, status: TxStatus) -> Self {
         let tx = msg.txs.first();
         Self {
             submissions: 0,
             status,
+            msg_name: "pacs.009.001.08",
             msg_id: msg.msg_id.clone(),
             instr_id: tx.and_then(|t| t.instr_id.clone()),
             end_to_end_id: tx.map(|t| t.end_to_end_id.clone()).unwrap_or_default(),
             tx_id: tx.and_then(|t| t.tx_id.clone()),
             uetr: tx.and_then(|t| t.uetr.clone()),
+            leg: LegSeen {
+                settlement_method: msg.sttlm_mtd.clone(),
+                clearing_system: msg.clr_sys.clone(),
+                app_hdr: msg.app_hdr.is_some(),
+                instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
+            },
+        }
+    }
+
+    fn of(msg: &Pacs008, status: TxStatus) -> Self {
+        let tx = msg.txs.first();
+        Self {
+            submissions: 0,
+            status,
+            msg_name: "pacs.008.001.08",
+            msg_id: msg.msg_id.clone(),
+            instr_id: tx.and_then(|t| t.instr_id.clone()),
+            end_to_end_id: tx.map(|t| t.end_to_end_id.clone()).unwrap_or_default(),
+            tx_id: tx.and_then(|t| t.tx_id.clone()),
+            uetr: tx.and_then(|t| t.uetr.clone()),
+            leg: LegSeen {
+                settlement_method: msg.sttlm_mtd.clone(),
+                clearing_system: msg.clr_sys.clone().or_else(|| msg.clr_sys_prtry.clone()),
+                app_hdr: msg.app_hdr.is_some(),
+                instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
+            },
         }
     }
 }
@@ -103,6 +172,14 @@ pub struct SimStats {
     /// Inquiries about a payment the simulator never recorded.
     pub not_found: AtomicU64,
     pub unreadable: AtomicU64,
+    /// Answers sent twice.
+    pub duplicated: AtomicU64,
+    /// Answers held back by `late_by`.
+    pub late: AtomicU64,
+    /// Submissions recorded and then never answered because the simulator "died".
+    pub crashed: AtomicU64,
+    /// pacs.009 submissions received.
+    pub received_009: AtomicU64,
     /// Sessions signed on since start.
     pub sign_ons: AtomicU64,
     /// Cancellation requests (camt.056) answered (camt.029).
@@ -157,6 +234,12 @@ impl SimStats {
     #[must_use]
     pub fn submissions_of(&self, uetr: &str) -> u32 {
         self.lock().get(uetr).map_or(0, |r| r.submissions)
+    }
+
+    /// The leg of a payment's first submission, as received.
+    #[must_use]
+    pub fn leg_of(&self, uetr: &str) -> Option<LegSeen> {
+        self.lock().get(uetr).map(|r| r.leg.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Recorded>> {
@@ -346,8 +429,15 @@ async fn serve(
         match frame.kind {
             FrameKind::SignOn => {
                 stats.sign_ons.fetch_add(1, Ordering::Relaxed);
-                send(&tx, Frame::control(FrameKind::SignOnOk, frame.correlation, &[("session", "sim")]))
-                    .await;
+                send(
+                    &tx,
+                    Frame::control(
+                        FrameKind::SignOnOk,
+                        frame.correlation,
+                        &[("session", "sim"), ("credit_window", "4096")],
+                    ),
+                )
+                .await;
             }
             FrameKind::Heartbeat => {
                 send(&tx, Frame::new(FrameKind::HeartbeatAck, frame.correlation, Bytes::new())).await;
@@ -360,8 +450,15 @@ async fn serve(
             FrameKind::Status => stats.record_inbound_status(&limits, &frame),
             FrameKind::Submit => {
                 next_msg += 1;
-                if let Some((delay, answer)) = decide(&config, &stats, &limits, &frame, next_msg) {
-                    reply(&tx, delay, answer).await;
+                match decide(&config, &stats, &limits, &frame, next_msg) {
+                    Answer::None => {}
+                    Answer::Crash => return Err("crash after commit (injected)".to_owned()),
+                    Answer::Send { delay, frame, twice } => {
+                        if twice {
+                            reply(&tx, delay, frame.clone()).await;
+                        }
+                        reply(&tx, delay, frame).await;
+                    }
                 }
             }
             _ => {}
@@ -392,52 +489,109 @@ async fn reply(tx: &mpsc::Sender<Frame>, delay: Duration, frame: Frame) {
 /// (docs/PROTOCOL.md; the switch's link actor matches it).
 pub const NOT_FOUND_REASON: &str = "NOTFOUND";
 
-/// Records a submission or answers an inquiry (`None`: no answer is sent).
-fn decide(
-    config: &SimConfig,
-    stats: &SimStats,
-    limits: &Limits,
-    frame: &Frame,
-    n: u64,
-) -> Option<(Duration, Frame)> {
+/// What the simulator does with one submission.
+enum Answer {
+    /// No answer (dropped, lost, or nothing to attribute it to).
+    None,
+    /// Recorded, then the simulator dies: the connection is cut without an answer.
+    Crash,
+    /// Answer after `delay`; `twice`: a duplicate reply follows.
+    Send { delay: Duration, frame: Frame, twice: bool },
+}
+
+/// Draws `true` with probability `ppm` parts per million.
+fn chance(rng: &mut impl Rng, ppm: u32) -> bool {
+    ppm > 0 && rng.gen_range(0..1_000_000) < ppm
+}
+
+/// Answer latency: the fixed part plus an exponential tail, capped.
+fn latency(config: &SimConfig, rng: &mut impl Rng) -> Duration {
+    if config.latency_tail_mean.is_zero() {
+        return config.latency.min(config.latency_max);
+    }
+    // Inverse transform sampling: -mean * ln(U), U in (0, 1]. Timing only; no money here.
+    let u: f64 = 1.0 - rng.gen::<f64>();
+    let tail = config.latency_tail_mean.mul_f64(-u.ln());
+    (config.latency + tail).min(config.latency_max)
+}
+
+/// Records a submission (pacs.008 or pacs.009) or answers an inquiry (pacs.028).
+fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Answer {
     let head = &frame.payload[..frame.payload.len().min(1024)];
     if head.windows(8).any(|w| w == b"pacs.028") {
-        return inquiry(stats, limits, frame, n);
+        return inquiry(stats, limits, frame, n).map_or(Answer::None, |(delay, frame)| Answer::Send {
+            delay,
+            frame,
+            twice: false,
+        });
     }
     if head.windows(8).any(|w| w == b"camt.056") {
-        return cancellation(stats, limits, frame, n);
+        return cancellation(stats, limits, frame, n).map_or(Answer::None, |(delay, frame)| Answer::Send {
+            delay,
+            frame,
+            twice: false,
+        });
     }
     stats.received.fetch_add(1, Ordering::Relaxed);
-    let msg = match read_pacs008(&frame.payload, limits) {
-        Ok(msg) => msg,
-        Err(e) => return Some((Duration::ZERO, unreadable(stats, frame, &e))),
-    };
-    let tx = msg.txs.first()?;
-    let uetr = tx.uetr.as_ref().map_or_else(String::new, |u| u.as_str().to_owned());
     let mut rng = rand::thread_rng();
-    if rng.gen_range(0..1_000_000) < config.lose_ppm {
+    let rejected = chance(&mut rng, config.reject_ppm);
+    let verdict = if rejected { TxStatus::RJCT } else { TxStatus::ACSC };
+    let (uetr, fresh) = if head.windows(8).any(|w| w == b"pacs.009") {
+        stats.received_009.fetch_add(1, Ordering::Relaxed);
+        match read_pacs009(&frame.payload, limits) {
+            Ok(msg) => {
+                (first_uetr(msg.txs.first().and_then(|t| t.uetr.as_ref())), Recorded::of_009(&msg, verdict))
+            }
+            Err(e) => return send_now(unreadable(stats, frame, &e)),
+        }
+    } else {
+        match read_pacs008(&frame.payload, limits) {
+            Ok(msg) => {
+                (first_uetr(msg.txs.first().and_then(|t| t.uetr.as_ref())), Recorded::of(&msg, verdict))
+            }
+            Err(e) => return send_now(unreadable(stats, frame, &e)),
+        }
+    };
+    if chance(&mut rng, config.lose_ppm) {
         stats.lost.fetch_add(1, Ordering::Relaxed);
-        return None;
+        return Answer::None;
     }
     let status = {
         let mut seen = stats.lock();
-        let entry = seen.entry(uetr).or_insert_with(|| {
-            let rejected = rng.gen_range(0..1_000_000) < config.reject_ppm;
-            Recorded::of(&msg, if rejected { TxStatus::RJCT } else { TxStatus::ACSC })
-        });
+        let entry = seen.entry(uetr).or_insert(fresh);
         entry.submissions += 1;
         entry.clone()
     };
-    if rng.gen_range(0..1_000_000) < config.drop_ppm {
+    if chance(&mut rng, config.crash_ppm) {
+        stats.crashed.fetch_add(1, Ordering::Relaxed);
+        return Answer::Crash;
+    }
+    if chance(&mut rng, config.drop_ppm) {
         stats.dropped.fetch_add(1, Ordering::Relaxed);
-        return None;
+        return Answer::None;
     }
     let counter = if status.status == TxStatus::RJCT { &stats.rejected } else { &stats.settled };
     counter.fetch_add(1, Ordering::Relaxed);
-    Some((
-        config.latency,
-        Frame::new(FrameKind::Status, frame.correlation, status_report(&status, config.reject_reason, n)),
-    ))
+    let mut delay = latency(config, &mut rng);
+    if chance(&mut rng, config.late_ppm) {
+        stats.late.fetch_add(1, Ordering::Relaxed);
+        delay += config.late_by;
+    }
+    let twice = chance(&mut rng, config.duplicate_ppm);
+    if twice {
+        stats.duplicated.fetch_add(1, Ordering::Relaxed);
+    }
+    let frame =
+        Frame::new(FrameKind::Status, frame.correlation, status_report(&status, config.reject_reason, n));
+    Answer::Send { delay, frame, twice }
+}
+
+fn first_uetr(uetr: Option<&Uetr>) -> String {
+    uetr.map_or_else(String::new, |u| u.as_str().to_owned())
+}
+
+fn send_now(frame: Frame) -> Answer {
+    Answer::Send { delay: Duration::ZERO, frame, twice: false }
 }
 
 fn unreadable(stats: &SimStats, frame: &Frame, e: &switchyard_iso20022::ValidationError) -> Frame {
@@ -533,7 +687,7 @@ fn status_report(r: &Recorded, reject_reason: ReasonCode, n: u64) -> Vec<u8> {
         msg_id: format!("SIM-{n}"),
         cre_dt_tm: now(),
         orgnl_msg_id: r.msg_id.clone(),
-        orgnl_msg_nm_id: "pacs.008.001.08".to_owned(),
+        orgnl_msg_nm_id: r.msg_name.to_owned(),
         txs: vec![TxStatusInfo {
             orgnl_instr_id: r.instr_id.clone(),
             orgnl_end_to_end_id: Some(r.end_to_end_id.clone()),

@@ -20,6 +20,8 @@ pub enum FrameError {
     Version(u8),
     #[error("unknown frame kind 0x{0:02x}")]
     UnknownKind(u8),
+    #[error("slow sender: a frame was started and not completed within {0:?}")]
+    SlowSender(std::time::Duration),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -58,6 +58,7 @@ macro_rules! profile_scheme {
 pub mod bankserv;
 mod checks;
 mod facts;
+pub mod gate;
 pub mod payshap;
 pub mod rtc;
 pub mod samos;

@@ -44,6 +44,10 @@ pub(crate) fn apply_record(
         JournalRecord::Outcome(o) => (&o.tenant, Some(&o.uetr), o.at_ms, outcome(t, seq, o)?),
         JournalRecord::Refused(r) => (&r.tenant, r.uetr.as_ref(), r.at_ms, refused(t, r)?),
         JournalRecord::Operator(o) => (&o.tenant, Some(&o.uetr), o.at_ms, operator(t, seq, o)?),
+        // Link-level, no tenant: audited only (the payment's own history is its outcome).
+        JournalRecord::UnmatchedReply(u) => {
+            (&String::new(), u.uetr.as_ref(), u.at_ms, format!("unmatched-reply:{}:{}", u.link, u.status))
+        }
     };
     let change = AuditChange {
         tenant: tenant.clone(),

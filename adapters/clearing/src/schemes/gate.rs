@@ -1,0 +1,255 @@
+//! A clearing link's scheme on the switch's submission path: the actors' [`SchemeGate`] port
+//! implemented over a scheme profile.
+//!
+//! Owns: building a link's gate from configuration ([`GateOptions`]: scheme name, the PayShap
+//! limit, the switch's own member BIC, whether the operating window is enforced), choosing the
+//! leg parties of a payment, and turning the transformer's leg into wire bytes. The checks and
+//! the transformer themselves are the scheme modules'; this file only wires them in.
+
+use bytes::Bytes;
+use switchyard_actors::scheme::SchemeGate;
+use switchyard_iso20022::{write_pacs008, Bic, Pacs008, ReasonCode, ValidationError};
+
+use super::{bankserv, payshap, rtc, samos, swift, ClearingScheme, LegParties, SCHEMES};
+
+/// How a link's scheme is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateOptions {
+    /// Registry name: `samos`, `bankserv`, `rtc`, `payshap` or `swift`.
+    pub scheme: String,
+    /// PayShap's per-transaction limit in minor units (only PayShap's limit is configurable).
+    pub max_amount_minor: Option<i64>,
+    /// The BIC the switch submits as (`InstgAgt` of the leg) when it is the scheme member;
+    /// `None`: the payment's debtor agent (or its `InstgAgt`) instructs.
+    pub member_bic: Option<Bic>,
+    /// Refuse payments (`TM01`) outside the scheme's operating window.
+    pub check_window: bool,
+}
+
+impl GateOptions {
+    /// A scheme with its defaults: no member BIC, the window enforced.
+    #[must_use]
+    pub fn new(scheme: &str) -> Self {
+        Self { scheme: scheme.to_owned(), max_amount_minor: None, member_bic: None, check_window: true }
+    }
+}
+
+/// Why a gate could not be built (a configuration error; the caller names the key).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GateError {
+    #[error("{0:?} is not a clearing scheme (one of samos, bankserv, rtc, payshap, swift)")]
+    UnknownScheme(String),
+    #[error("max_amount_minor is configurable only for payshap, not {0}")]
+    LimitNotConfigurable(String),
+    #[error("max_amount_minor must be at least 1, not {0}")]
+    BadLimit(i64),
+}
+
+/// A link's scheme: checks at admission, legs at submission.
+#[derive(Debug)]
+pub struct Gate {
+    scheme: Box<dyn ClearingScheme>,
+    member_bic: Option<Bic>,
+    check_window: bool,
+}
+
+impl Gate {
+    /// Builds the gate `options` describe.
+    ///
+    /// # Errors
+    /// An unknown scheme, or a limit for a scheme whose limit is not configurable.
+    pub fn new(options: &GateOptions) -> Result<Self, GateError> {
+        let name = options.scheme.as_str();
+        if let Some(max) = options.max_amount_minor {
+            if name != "payshap" {
+                return Err(GateError::LimitNotConfigurable(name.to_owned()));
+            }
+            if max < 1 {
+                return Err(GateError::BadLimit(max));
+            }
+        }
+        let scheme: Box<dyn ClearingScheme> = match name {
+            "samos" => Box::new(samos::Samos),
+            "bankserv" => Box::new(bankserv::Bankserv),
+            "rtc" => Box::new(rtc::Rtc),
+            "payshap" => Box::new(
+                options
+                    .max_amount_minor
+                    .map_or(payshap::PayShap::DEFAULT, payshap::PayShap::with_max_amount_minor),
+            ),
+            "swift" => Box::new(swift::Swift::DEFAULT),
+            other => return Err(GateError::UnknownScheme(other.to_owned())),
+        };
+        debug_assert!(SCHEMES.iter().any(|s| s.profile().scheme == name));
+        Ok(Self { scheme, member_bic: options.member_bic.clone(), check_window: options.check_window })
+    }
+
+    /// The scheme's profile.
+    #[must_use]
+    pub fn scheme_profile(&self) -> &super::Profile {
+        self.scheme.profile()
+    }
+
+    /// Who instructs and who is instructed on the leg: the configured member (else the
+    /// payment's instructing or debtor agent) and the creditor agent (else the instructed agent).
+    fn parties(&self, canonical: &Pacs008) -> Result<LegParties, ValidationError> {
+        let tx = canonical.txs.first();
+        let instructing = self
+            .member_bic
+            .clone()
+            .or_else(|| tx.and_then(|t| t.instg_agt.clone()))
+            .or_else(|| canonical.grp_instg_agt.clone())
+            .or_else(|| tx.and_then(|t| t.dbtr_agt.clone()));
+        let instructed = tx
+            .and_then(|t| t.cdtr_agt.clone())
+            .or_else(|| tx.and_then(|t| t.instd_agt.clone()))
+            .or_else(|| canonical.grp_instd_agt.clone());
+        let path = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]";
+        let Some(instructing) = instructing else {
+            let detail = "[scheme.leg_agents] no BIC to instruct the scheme leg as (InstgAgt, DbtrAgt)";
+            return Err(ValidationError::new(ReasonCode::RC02, format!("{path}/InstgAgt"), detail));
+        };
+        let Some(instructed) = instructed else {
+            let detail = "[scheme.leg_agents] no BIC to address the scheme leg to (CdtrAgt, InstdAgt)";
+            return Err(ValidationError::new(ReasonCode::RC02, format!("{path}/InstdAgt"), detail));
+        };
+        Ok(LegParties { instructing, instructed })
+    }
+
+    /// The one leg for a one-transaction payment.
+    fn one_leg(&self, canonical: &Pacs008) -> Result<Pacs008, ValidationError> {
+        let parties = self.parties(canonical)?;
+        let mut legs = self.scheme.transform(canonical, &parties)?;
+        if legs.len() != 1 {
+            let detail = format!("[scheme.tx_count] the payment makes {} scheme legs, not one", legs.len());
+            return Err(ValidationError::new(
+                ReasonCode::FF01,
+                "/Document/FIToFICstmrCdtTrf/GrpHdr/NbOfTxs",
+                detail,
+            ));
+        }
+        Ok(legs.remove(0))
+    }
+}
+
+impl SchemeGate for Gate {
+    fn scheme(&self) -> &str {
+        self.scheme.profile().scheme
+    }
+
+    fn check(&self, canonical: &Pacs008, now_ms: u64) -> Result<(), ValidationError> {
+        if self.check_window {
+            self.scheme.check_window(i64::try_from(now_ms).unwrap_or(i64::MAX))?;
+        }
+        self.one_leg(canonical).map(|_| ())
+    }
+
+    fn leg(&self, canonical: &Pacs008) -> Result<Bytes, ValidationError> {
+        self.one_leg(canonical).map(|leg| Bytes::from(write_pacs008(&leg)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use switchyard_iso20022::{read_pacs008, Limits};
+
+    use super::super::fixtures::{money, template, template_with_amount, zar};
+    use super::*;
+
+    fn gate(scheme: &str) -> Gate {
+        Gate::new(&GateOptions { check_window: false, ..GateOptions::new(scheme) }).unwrap()
+    }
+
+    fn code(result: Result<(), ValidationError>) -> (ReasonCode, String) {
+        let e = result.expect_err("expected a refusal");
+        (e.code, e.rule_id().unwrap_or_default().to_owned())
+    }
+
+    #[test]
+    fn options_are_checked() {
+        assert_eq!(
+            Gate::new(&GateOptions::new("fednow")).unwrap_err(),
+            GateError::UnknownScheme("fednow".into())
+        );
+        let limited =
+            |scheme: &str, max| GateOptions { max_amount_minor: Some(max), ..GateOptions::new(scheme) };
+        assert_eq!(
+            Gate::new(&limited("rtc", 10)).unwrap_err(),
+            GateError::LimitNotConfigurable("rtc".into())
+        );
+        assert_eq!(Gate::new(&limited("payshap", 0)).unwrap_err(), GateError::BadLimit(0));
+        assert!(Gate::new(&limited("payshap", 10)).is_ok());
+    }
+
+    #[test]
+    fn each_scheme_checks_the_template_with_its_own_verdict() {
+        // The bench template: ZAR, CLRG, R1,250.75, ZA accounts, BIC agents, ChrgBr SLEV.
+        let msg = template();
+        for scheme in ["samos", "bankserv", "rtc", "payshap"] {
+            assert_eq!(gate(scheme).check(&msg, 0), Ok(()), "{scheme}");
+        }
+        // CBPR+ never allows SLEV.
+        assert_eq!(code(gate("swift").check(&msg, 0)), (ReasonCode::FF01, "scheme.chrg_br".into()));
+    }
+
+    #[test]
+    fn payshap_limit_is_the_configured_one() {
+        let over_default = template_with_amount(zar(5_000_001));
+        assert_eq!(
+            code(gate("payshap").check(&over_default, 0)),
+            (ReasonCode::AM02, "scheme.amt_max".into())
+        );
+        let raised = Gate::new(&GateOptions {
+            max_amount_minor: Some(10_000_000),
+            check_window: false,
+            ..GateOptions::new("payshap")
+        })
+        .unwrap();
+        assert_eq!(raised.check(&over_default, 0), Ok(()));
+        assert_eq!(
+            code(raised.check(&template_with_amount(zar(10_000_001)), 0)),
+            (ReasonCode::AM02, "scheme.amt_max".into())
+        );
+        let usd = template_with_amount(money("USD", 100));
+        assert_eq!(code(gate("payshap").check(&usd, 0)), (ReasonCode::AM03, "scheme.ccy".into()));
+    }
+
+    #[test]
+    fn legs_carry_the_scheme_and_read_back() {
+        for (scheme, prtry) in [("samos", "SAMOS"), ("bankserv", "ACH"), ("rtc", "RTC"), ("payshap", "RPP")] {
+            let bytes = gate(scheme).leg(&template()).unwrap();
+            let leg = read_pacs008(&bytes, &Limits::default()).unwrap();
+            assert_eq!(leg.clr_sys_prtry.as_deref(), Some(prtry), "{scheme}");
+            assert_eq!(leg.sttlm_mtd, "CLRG");
+            assert_eq!(leg.txs[0].instd_agt.as_ref().map(Bic::as_str), Some("ZYBBZAJJXXX"));
+        }
+        let mut cbpr = template();
+        cbpr.txs[0].chrg_br = Some("SHAR".into());
+        let bytes = gate("swift").leg(&cbpr).unwrap();
+        let leg = read_pacs008(&bytes, &Limits::default()).unwrap();
+        assert_eq!(leg.sttlm_mtd, "INDA");
+        assert!(leg.app_hdr.is_some(), "CBPR+ legs travel with an AppHdr");
+        assert_eq!(leg.clr_sys_prtry, None);
+    }
+
+    #[test]
+    fn member_bic_instructs_the_leg() {
+        let member = Bic::parse("ZYSWZAJJ").unwrap();
+        let gate =
+            Gate::new(&GateOptions { member_bic: Some(member.clone()), ..GateOptions::new("rtc") }).unwrap();
+        let leg = read_pacs008(&gate.leg(&template()).unwrap(), &Limits::default()).unwrap();
+        assert_eq!(leg.txs[0].instg_agt.as_ref(), Some(&member));
+    }
+
+    #[test]
+    fn the_window_is_enforced_when_configured() {
+        let samos = Gate::new(&GateOptions::new("samos")).unwrap();
+        // 1970-01-03 was a Saturday: SAMOS is closed all day.
+        let saturday_noon_ms = (2 * 86_400 + 12 * 3600) * 1000;
+        assert_eq!(
+            code(samos.check(&template(), saturday_noon_ms)),
+            (ReasonCode::TM01, "scheme.window".into())
+        );
+        assert_eq!(gate("samos").check(&template(), saturday_noon_ms), Ok(()));
+    }
+}
