@@ -440,7 +440,7 @@ mod tests {
                 let slow = {
                     let s = super::Ascii(text.as_bytes());
                     text.is_ascii().then(|| {
-                        super::match_alternatives(&pat.alternatives, &s, 0, &mut |end| end == s.len())
+                        super::match_alternatives(&pat.alternatives, &s, 0, &mut |end| end == s.0.len())
                     })
                 };
                 if let Some(slow) = slow {

@@ -254,7 +254,13 @@ impl Iterator for Children<'_, '_> {
 /// Name equality without a libc call for the short names ISO uses.
 #[inline]
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+    same_name_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_name`] on bytes.
+#[inline]
+pub(crate) fn same_name_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 pub(crate) fn local_name(qname: &str) -> &str {
