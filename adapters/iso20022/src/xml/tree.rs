@@ -103,6 +103,8 @@ impl<'a> Tree<'a> {
             let pos = lexer.pos;
             let Some(&first) = bytes.get(pos) else { break };
             if first == b'<' {
+                // The fast paths change the builder, so they stay out of match guards.
+                #[allow(clippy::collapsible_match)]
                 match bytes.get(pos + 1) {
                     Some(b'/') => {
                         if b.fast_end(bytes, pos) {
