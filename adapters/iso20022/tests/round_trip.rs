@@ -44,3 +44,18 @@ fn admi002_from_a_validation_error_is_xsd_valid() {
     lint_or_skip(&out, "admi.002.001.01", "admi-from-error");
     assert_eq!(read_admi002(&out, &Limits::default()).expect("re-read"), m);
 }
+
+/// Found by the fuzz target: a pacs.002 whose transaction carries no `OrgnlGrpInf` (optional
+/// in pacs.002.001.10) used to be written with an empty, schema-invalid `OrgnlMsgId`.
+#[test]
+fn pacs002_without_original_group_round_trips() {
+    let input = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-07-02T10:31:00-05:00</CreDtTm></GrpHdr><TxInfAndSts><OrgnlEndToEndId>E1</OrgnlEndToEndId><TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf></TxInfAndSts></FIToFIPmtStsRpt></Document>"#;
+    let limits = Limits::default();
+    let msg = read_pacs002(input.as_bytes(), &limits).expect("valid");
+    assert!(msg.orgnl_msg_id.is_empty());
+    let out = write_pacs002(&msg);
+    lint_or_skip(&out, "pacs.002.001.10", "pacs002_without_original_group");
+    let again = read_pacs002(&out, &limits)
+        .unwrap_or_else(|e| panic!("re-read: {e}\n{}", String::from_utf8_lossy(&out)));
+    assert_eq!(msg, again);
+}

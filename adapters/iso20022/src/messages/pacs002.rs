@@ -187,7 +187,10 @@ fn write_document(w: &mut XmlWriter, r: &StatusReport) {
     write_agent_opt(w, "InstdAgt", r.instd_agt.as_ref(), None);
     w.close("GrpHdr");
     let group_level = r.grp_sts.is_some() || r.txs.is_empty();
-    if group_level {
+    // A report read without any original group reference (both are optional in the schema)
+    // is written without one: an empty mandatory OrgnlMsgId would not be schema-valid.
+    let has_original = !r.orgnl_msg_id.is_empty();
+    if group_level && (has_original || r.grp_sts.is_some()) {
         w.open("OrgnlGrpInfAndSts");
         write_original(w, r);
         w.opt("GrpSts", r.grp_sts.as_ref().map(TxStatus::as_str));
@@ -195,7 +198,7 @@ fn write_document(w: &mut XmlWriter, r: &StatusReport) {
         w.close("OrgnlGrpInfAndSts");
     }
     for tx in &r.txs {
-        write_tx(w, r, tx, !group_level);
+        write_tx(w, r, tx, !group_level && has_original);
     }
     w.close("FIToFIPmtStsRpt");
     w.close("Document");

@@ -35,9 +35,27 @@ fn is_reference(local: &str) -> bool {
 
 type Failure = (Rule, String);
 
-/// Runs the rules that apply to a simple value of element `local` with semantic `semantic`.
+/// [`flags_of`]: the element's value is a payment reference.
+pub(crate) const REFERENCE: u8 = 1;
+/// [`flags_of`]: the element is a clearing system member id (`MmbId`).
+pub(crate) const MEMBER_ID: u8 = 2;
+
+/// The name-dependent rules of element `local`, resolved once per schema particle.
+pub(crate) fn flags_of(local: &str) -> u8 {
+    let mut f = 0;
+    if is_reference(local) {
+        f |= REFERENCE;
+    }
+    if local == "MmbId" {
+        f |= MEMBER_ID;
+    }
+    f
+}
+
+/// Runs the rules that apply to a simple value with semantic `semantic` of an element whose
+/// name has the [`flags_of`] `flags`.
 pub(crate) fn check(
-    local: &str,
+    flags: u8,
     value: &str,
     semantic: Semantic,
     stack: &[(u32, bool)],
@@ -53,10 +71,10 @@ pub(crate) fn check(
         }
         _ => {}
     }
-    if is_reference(local) {
+    if flags & REFERENCE != 0 {
         reference(value)?;
     }
-    if local == "MmbId" {
+    if flags & MEMBER_ID != 0 {
         clearing_member(value, stack, tree)?;
     }
     if !value.is_ascii() && value.chars().any(is_bidi_control) {

@@ -125,6 +125,8 @@ fn particle(names: &HashMap<&str, TypeRef>, text: &str) -> Result<Particle, Stri
     let [name, ty, min, max] = parts[..] else { return Err(format!("bad particle {text}")) };
     Ok(Particle {
         name: name.into(),
+        key: crate::schema::model::name_key(name),
+        flags: crate::rules::values::flags_of(name),
         ty: resolve(names, ty)?,
         min: min.parse().map_err(|_| format!("bad minOccurs in {text}"))?,
         max: if max == "unbounded" {

@@ -88,9 +88,34 @@ pub(crate) enum TypeRef {
 #[derive(Debug, Clone)]
 pub(crate) struct Particle {
     pub(crate) name: Box<str>,
+    /// [`name_key`] of `name`: most names are told apart by one word compare.
+    pub(crate) key: u64,
     pub(crate) ty: TypeRef,
     pub(crate) min: u32,
     pub(crate) max: u32,
+    /// Value rules that depend on the element name (`rules::values::flags_of`), resolved once.
+    pub(crate) flags: u8,
+}
+
+impl Particle {
+    /// Whether `name` (with `key == name_key(name)`) is this particle's element name.
+    #[inline(always)]
+    pub(crate) fn is_named(&self, name: &str, key: u64) -> bool {
+        self.key == key
+            && self.name.len() == name.len()
+            && (name.len() <= 8 || self.name.as_bytes().get(8..) == name.as_bytes().get(8..))
+    }
+}
+
+/// The first eight bytes of `name`, little-endian, zero-padded: equal names have equal keys,
+/// and with equal lengths up to eight bytes equal keys mean equal names.
+#[inline(always)]
+pub(crate) fn name_key(name: &str) -> u64 {
+    let b = name.as_bytes();
+    match b.get(..8) {
+        Some(head) => head.try_into().map_or(0, u64::from_le_bytes),
+        None => b.iter().rev().fold(0u64, |k, &c| (k << 8) | u64::from(c)),
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -25,9 +25,34 @@ struct Item {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pattern {
     alternatives: Vec<Vec<Item>>,
-    /// The pattern expanded to fixed strings of atoms, when it has that shape.
-    fixed: Option<Vec<Vec<Atom>>>,
+    /// The pattern expanded to fixed strings of atoms, when it has that shape; each atom as
+    /// the set of ASCII bytes it accepts (bit `c` of the mask).
+    fixed: Option<Vec<Vec<u128>>>,
+    /// One alternative of single-character atoms where only the last may vary in count
+    /// (`[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}`, `[0-9]{1,15}`): `(ASCII mask, min, max)`
+    /// per item, matched greedily, which is exact for that shape.
+    runs: Option<Vec<(u128, u32, u32)>>,
     source: Box<str>,
+}
+
+/// The ASCII bytes a single-character atom accepts, as a bit mask.
+fn ascii_mask(atom: &Atom) -> u128 {
+    (0..128u32).filter(|&c| atom_matches_one(atom, c)).fold(0u128, |m, c| m | (1u128 << c))
+}
+
+/// See [`Pattern::runs`].
+fn fixed_runs(alternatives: &[Vec<Item>]) -> Option<Vec<(u128, u32, u32)>> {
+    let [items] = alternatives else { return None };
+    let last = items.len().checked_sub(1)?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(k, item)| match item.atom {
+            Atom::Group(_) => None,
+            ref atom if item.min == item.max || k == last => Some((ascii_mask(atom), item.min, item.max)),
+            _ => None,
+        })
+        .collect()
 }
 
 impl Pattern {
@@ -39,22 +64,45 @@ impl Pattern {
         if pos != chars.len() {
             return None;
         }
-        let fixed = expand_fixed(&alternatives);
-        Some(Pattern { alternatives, fixed, source: source.into() })
+        let fixed = expand_fixed(&alternatives)
+            .map(|alts| alts.iter().map(|alt| alt.iter().map(ascii_mask).collect()).collect());
+        let runs = fixed_runs(&alternatives);
+        Some(Pattern { alternatives, fixed, runs, source: source.into() })
     }
 
     /// Fast path: when every alternative is a run of single-character atoms with fixed
     /// counts (UUIDs, BICs after expanding a trailing `(...){0,1}`, codes), matching is one
     /// left-to-right check per alternative of the right length. `None` = not applicable.
     fn fixed_match(&self, text: &str) -> Option<bool> {
-        let fixed = self.fixed.as_ref()?;
+        let in_mask = |m: u128, c: u8| c < 128 && (m >> c) & 1 == 1;
+        if let Some(fixed) = &self.fixed {
+            // A non-ASCII byte is in no mask: it fails here only where the atom could not
+            // match it either, so decide by the slow path then.
+            if !text.is_ascii() {
+                return None;
+            }
+            return Some(fixed.iter().any(|alt| {
+                alt.len() == text.len() && alt.iter().zip(text.bytes()).all(|(&m, c)| in_mask(m, c))
+            }));
+        }
+        let runs = self.runs.as_ref()?;
         if !text.is_ascii() {
             return None;
         }
-        Some(fixed.iter().any(|alt| {
-            alt.len() == text.len()
-                && alt.iter().zip(text.bytes()).all(|(a, c)| atom_matches_one(a, u32::from(c)))
-        }))
+        let bytes = text.as_bytes();
+        let mut at = 0usize;
+        for &(mask, min, max) in runs {
+            let want = (min as usize, max as usize);
+            let mut n = 0usize;
+            while n < want.1 && bytes.get(at + n).is_some_and(|&c| in_mask(mask, c)) {
+                n += 1;
+            }
+            if n < want.0 {
+                return Some(false);
+            }
+            at += n;
+        }
+        Some(at == bytes.len())
     }
 
     pub(crate) fn source(&self) -> &str {
@@ -357,5 +405,48 @@ mod tests {
             assert_eq!(pat.is_match(s), *want, "{p} on {s}");
         }
         assert!(Pattern::compile("\\d+").is_none());
+    }
+
+    /// The fixed-string and run fast paths agree with the backtracking matcher on every
+    /// pattern of every compiled-in schema, over strings built from the patterns' alphabet.
+    #[test]
+    fn fast_paths_agree_with_backtracking() {
+        let mut sources: Vec<&str> = crate::schema::registry::SCHEMAS
+            .iter()
+            .flat_map(|(_, text)| text.split(['\t', '\n']))
+            .filter_map(|f| f.strip_prefix("pattern="))
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let alphabet: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdef-+()/.";
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for src in sources {
+            let pat = Pattern::compile(src).expect(src);
+            for _ in 0..5000 {
+                let r = next();
+                let len = if r % 3 == 0 { (r >> 8) % 40 } else { (r >> 8) % 14 } as usize;
+                let mut bytes: Vec<u8> =
+                    (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+                if r % 17 == 0 {
+                    bytes.extend_from_slice("\u{e9}".as_bytes());
+                }
+                let text = String::from_utf8(bytes).expect("utf8");
+                let slow = {
+                    let s = super::Ascii(text.as_bytes());
+                    text.is_ascii().then(|| {
+                        super::match_alternatives(&pat.alternatives, &s, 0, &mut |end| end == s.0.len())
+                    })
+                };
+                if let Some(slow) = slow {
+                    assert_eq!(pat.is_match(&text), slow, "{src} on {text:?}");
+                }
+            }
+        }
     }
 }

@@ -6,8 +6,8 @@ use crate::error::ValidationError;
 use crate::rule::Rule;
 use crate::rules::values;
 use crate::schema::lexical;
-use crate::schema::model::{Base, Content, Particle, Schema, SimpleType, TypeRef};
-use crate::xml::tree::{attributes, local_name, prefix, same_name, Tree};
+use crate::schema::model::{name_key, Base, Content, Particle, Schema, SimpleType, TypeRef};
+use crate::xml::tree::{attributes, local_name, prefix, same_name, same_name_bytes, Tree};
 
 /// Deepest recursion the walker allows regardless of `Limits::max_depth`.
 const MAX_WALK_DEPTH: usize = 256;
@@ -30,7 +30,7 @@ impl<'t, 'a> Validator<'t, 'a> {
                 Rule::WrongMessageType.at(format!("/{}", node.local), format!("expected <{}>", schema.root))
             );
         }
-        v.element(root, schema.root_ty, false)
+        v.element(root, schema.root_ty, false, values::flags_of(&schema.root))
     }
 
     fn path(&self) -> String {
@@ -56,23 +56,27 @@ impl<'t, 'a> Validator<'t, 'a> {
         rule.at(self.path(), detail)
     }
 
-    fn element(&mut self, node: u32, ty: TypeRef, repeatable: bool) -> Result<(), ValidationError> {
+    fn element(
+        &mut self,
+        node: u32,
+        ty: TypeRef,
+        repeatable: bool,
+        flags: u8,
+    ) -> Result<(), ValidationError> {
         if self.stack.len() >= MAX_WALK_DEPTH {
             return Err(self.fail(Rule::LimitDepth, "schema walk too deep"));
         }
         self.stack.push((node, repeatable));
-        let result = self.element_body(node, ty);
+        let result = self.element_body(node, ty, flags);
         self.stack.pop();
         result
     }
 
-    fn element_body(&mut self, node: u32, ty: TypeRef) -> Result<(), ValidationError> {
+    fn element_body(&mut self, node: u32, ty: TypeRef, flags: u8) -> Result<(), ValidationError> {
         let n = &self.tree.nodes[node as usize];
         let same_ns =
             || crate::envelope::namespace_of(self.tree, node).is_some_and(|ns| *ns == *self.schema.namespace);
-        // No ':' in the name when it equals its local part: the prefix is empty.
-        let own_prefix = if n.qname.len() == n.local.len() { "" } else { prefix(n.qname) };
-        if !same_name(own_prefix, self.prefix) && !same_ns() {
+        if !self.has_part_prefix(n.qname, n.local) && !same_ns() {
             return Err(
                 self.fail(Rule::XsdNamespace, format!("<{}> is not in the message namespace", n.qname))
             );
@@ -82,18 +86,36 @@ impl<'t, 'a> Validator<'t, 'a> {
                 self.check_attributes(node, None)?;
                 self.no_children(node)?;
                 let st = self.schema.simple(s).ok_or_else(|| self.fail(Rule::XsdFacet, "dangling type"))?;
-                self.simple_value(node, st)
+                self.simple_value(node, st, flags)
             }
             TypeRef::Complex(c) => {
                 let ct = self.schema.complex(c).ok_or_else(|| self.fail(Rule::XsdFacet, "dangling type"))?;
                 match &ct.content {
                     Content::Seq(ps) => self.complex_children(node, ps, false),
                     Content::Choice(ps) => self.complex_children(node, ps, true),
-                    Content::Simple { base, attrs } => self.simple_content(node, *base, attrs),
+                    Content::Simple { base, attrs } => self.simple_content(node, *base, attrs, flags),
                     Content::Any => Ok(()),
                 }
             }
         }
+    }
+
+    /// Whether the prefix of `qname` (up to its first `:`) is the part's prefix. The part's
+    /// prefix has no `:`, so `qname` starting with it and a `:` decides without a scan.
+    #[inline(always)]
+    fn has_part_prefix(&self, qname: &str, local: &str) -> bool {
+        let q = qname.as_bytes();
+        let p = self.prefix.as_bytes();
+        if p.is_empty() {
+            if q.len() == local.len() {
+                return true;
+            }
+        } else if q.get(p.len()) == Some(&b':')
+            && q.get(..p.len()).is_some_and(|head| same_name_bytes(head, p))
+        {
+            return true;
+        }
+        same_name(prefix(qname), self.prefix)
     }
 
     #[inline]
@@ -162,14 +184,15 @@ impl<'t, 'a> Validator<'t, 'a> {
         let mut chosen = false;
         for child in self.tree.children(node) {
             let name = self.tree.nodes[child as usize].local;
+            let key = name_key(name);
             loop {
                 let Some(p) = particles.get(pi) else {
                     return Err(self.unexpected(child, particles, choice));
                 };
-                if count < p.max && same_name(&p.name, name) {
+                if count < p.max && p.is_named(name, key) {
                     count += 1;
                     chosen = true;
-                    self.element(child, p.ty, p.max > 1)?;
+                    self.element(child, p.ty, p.max > 1, p.flags)?;
                     break;
                 }
                 if choice && chosen {
@@ -250,11 +273,12 @@ impl<'t, 'a> Validator<'t, 'a> {
         node: u32,
         base: u32,
         attrs: &[crate::schema::model::AttrDecl],
+        flags: u8,
     ) -> Result<(), ValidationError> {
         self.check_attributes(node, Some(attrs))?;
         self.no_children(node)?;
         let st = self.schema.simple(base).ok_or_else(|| self.fail(Rule::XsdFacet, "dangling type"))?;
-        self.simple_value(node, st)?;
+        self.simple_value(node, st, flags)?;
         let mut ccy = None;
         for a in attrs {
             let Some(value) = self.tree.attr(node, &a.name) else {
@@ -278,7 +302,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         Ok(())
     }
 
-    fn simple_value(&self, node: u32, st: &SimpleType) -> Result<(), ValidationError> {
+    fn simple_value(&self, node: u32, st: &SimpleType, flags: u8) -> Result<(), ValidationError> {
         let n = &self.tree.nodes[node as usize];
         if n.text_split {
             return Err(self.fail(Rule::XsdText, "simple content split by markup"));
@@ -290,7 +314,7 @@ impl<'t, 'a> Validator<'t, 'a> {
             text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
         };
         check_facets(st, value).map_err(|d| self.fail(Rule::XsdFacet, d))?;
-        values::check(n.local, value, st.semantic, &self.stack, self.tree)
+        values::check(flags, value, st.semantic, &self.stack, self.tree)
             .map_err(|(rule, d)| self.fail(rule, d))
     }
 }

@@ -23,8 +23,9 @@ pub(crate) enum Token<'a> {
 
 pub(crate) struct Lexer<'a> {
     src: &'a str,
-    pos: usize,
-    max_text: usize,
+    /// Byte offset of the next token; the tree builder's fast paths advance it directly.
+    pub(crate) pos: usize,
+    pub(crate) max_text: usize,
 }
 
 fn err(rule: Rule, detail: impl AsRef<str>) -> ValidationError {
@@ -55,8 +56,32 @@ fn is_name_char(b: u8) -> bool {
     NAME_CHAR[usize::from(b)]
 }
 
+/// Length of the XML name at the start of `bytes` and where its local part starts (one past
+/// the last `:`, 0 when there is none), in one pass. `None` when `bytes` does not start with a
+/// name-start character.
+#[inline(always)]
+pub(crate) fn scan_qname(bytes: &[u8]) -> Option<(usize, usize)> {
+    let first = *bytes.first()?;
+    if !is_name_start(first) {
+        return None;
+    }
+    let mut local = usize::from(first == b':');
+    let mut i = 1;
+    while let Some(&b) = bytes.get(i) {
+        if !is_name_char(b) {
+            break;
+        }
+        i += 1;
+        if b == b':' {
+            local = i;
+        }
+    }
+    Some((i, local))
+}
+
 /// Length of the leading XML whitespace, eight spaces at a time where possible.
-fn skip_ws_len(bytes: &[u8]) -> usize {
+#[inline]
+pub(crate) fn skip_ws_len(bytes: &[u8]) -> usize {
     const SPACES: u64 = u64::from_le_bytes(*b"        ");
     // Indentation is a line break followed by spaces: step over the break first.
     let mut n = match bytes {
@@ -98,7 +123,7 @@ fn eq_mask(word: u64, byte: u8) -> u64 {
 /// and whether it may contain `&` or `>` (never a false "no"; a rare false "yes" only costs
 /// the exact check). Eight bytes at a time.
 #[inline]
-fn char_data_len(bytes: &[u8]) -> (usize, bool) {
+pub(crate) fn char_data_len(bytes: &[u8]) -> (usize, bool) {
     let mut special = 0u64;
     let mut at = 0;
     for chunk in bytes.chunks_exact(8) {

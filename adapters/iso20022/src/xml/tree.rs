@@ -83,6 +83,11 @@ pub(crate) fn check_input<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a st
 
 impl<'a> Tree<'a> {
     /// Parses `src` (already checked by [`check_input`]) into a tree.
+    ///
+    /// The loop handles the common shapes itself — `<name>` without attributes, an end tag
+    /// that names the open element, indentation, and short character data without `&`/`>` —
+    /// and hands everything else to the lexer's general path at the same offset, so the
+    /// outcome (tree or error) is the lexer's for every input.
     pub(crate) fn parse(src: &'a str, limits: &Limits) -> Result<Tree<'a>, ValidationError> {
         let mut b = Builder {
             nodes: Vec::with_capacity((src.len() / 40).min(1 << 16)),
@@ -90,10 +95,41 @@ impl<'a> Tree<'a> {
             limits,
             transactions: 0,
             root_closed: false,
+            last_len: 0,
         };
+        let bytes = src.as_bytes();
         let mut lexer = Lexer::new(src, limits);
-        while let Some(tok) = lexer.next_token()? {
-            b.push(tok, lexer.offset())?;
+        loop {
+            let pos = lexer.pos;
+            let Some(&first) = bytes.get(pos) else { break };
+            if first == b'<' {
+                // The fast paths change the builder, so they stay out of match guards.
+                #[allow(clippy::collapsible_match)]
+                match bytes.get(pos + 1) {
+                    Some(b'/') => {
+                        if b.fast_end(bytes, pos) {
+                            lexer.pos = pos + 3 + b.last_len;
+                            continue;
+                        }
+                    }
+                    Some(b'!' | b'?') => {}
+                    Some(_) => {
+                        if let Some(end) = b.fast_start(src, pos)? {
+                            lexer.pos = end;
+                            continue;
+                        }
+                    }
+                    None => {}
+                }
+            } else if let Some(end) = b.fast_text(src, pos, lexer.max_text)? {
+                lexer.pos = end;
+                continue;
+            }
+            // General path, from the same offset.
+            match lexer.next_token()? {
+                Some(tok) => b.push(tok, lexer.offset())?,
+                None => break,
+            }
         }
         if !b.stack.is_empty() || b.nodes.is_empty() {
             return Err(Rule::XmlSyntax.at("/", "unexpected end of input (unclosed element or no root)"));
@@ -220,7 +256,13 @@ impl Iterator for Children<'_, '_> {
 /// Name equality without a libc call for the short names ISO uses.
 #[inline]
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+    same_name_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_name`] on bytes.
+#[inline]
+pub(crate) fn same_name_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 pub(crate) fn local_name(qname: &str) -> &str {
@@ -259,9 +301,83 @@ struct Builder<'a, 'l> {
     limits: &'l Limits,
     transactions: usize,
     root_closed: bool,
+    /// Length of the qname the last [`Builder::fast_end`] closed.
+    last_len: usize,
 }
 
 impl<'a> Builder<'a, '_> {
+    /// `</qname>` closing the open element, byte for byte: pops it and returns `true`.
+    /// Anything else (other name, spaces before `>`, no open element) is left to the lexer.
+    #[inline(always)]
+    fn fast_end(&mut self, bytes: &[u8], pos: usize) -> bool {
+        let Some(&top) = self.stack.last() else { return false };
+        let Some(open) = self.nodes.get(top as usize) else { return false };
+        let q = open.qname.as_bytes();
+        let from = pos + 2;
+        if bytes.get(from + q.len()) != Some(&b'>') || bytes.get(from..from + q.len()) != Some(q) {
+            return false;
+        }
+        self.stack.pop();
+        self.root_closed = self.stack.is_empty();
+        self.last_len = q.len();
+        true
+    }
+
+    /// `<qname>` or `<qname/>` without attributes: adds the element and returns the offset
+    /// after the tag, or `None` to leave the tag to the lexer.
+    #[inline(always)]
+    fn fast_start(&mut self, src: &'a str, pos: usize) -> Result<Option<usize>, ValidationError> {
+        let bytes = src.as_bytes();
+        let Some((len, local_at)) = crate::xml::lexer::scan_qname(bytes.get(pos + 1..).unwrap_or(&[])) else {
+            return Ok(None);
+        };
+        let name_end = pos + 1 + len;
+        let (end, empty) = match bytes.get(name_end) {
+            Some(b'>') => (name_end + 1, false),
+            Some(b'/') if bytes.get(name_end + 1) == Some(&b'>') => (name_end + 2, true),
+            _ => return Ok(None),
+        };
+        let qname = src.get(pos + 1..name_end).unwrap_or("");
+        let local = qname.get(local_at..).unwrap_or(qname);
+        self.may_open(qname, end)?;
+        self.start_named(qname, local, "", empty)?;
+        Ok(Some(end))
+    }
+
+    /// Whitespace followed by a start tag, comment or PI (never element content: skipped),
+    /// whitespace before an end tag, and character data without `&`/`>`; `None` for the rest
+    /// (long text, entity references, end of input), which the lexer handles.
+    #[inline(always)]
+    fn fast_text(
+        &mut self,
+        src: &'a str,
+        pos: usize,
+        max_text: usize,
+    ) -> Result<Option<usize>, ValidationError> {
+        let bytes = src.as_bytes();
+        let rest = bytes.get(pos..).unwrap_or(&[]);
+        let ws = crate::xml::lexer::skip_ws_len(rest);
+        let len = if ws > 0 {
+            if rest.get(ws) != Some(&b'<') || ws > max_text {
+                return Ok(None);
+            }
+            if rest.get(ws + 1) != Some(&b'/') {
+                return Ok(Some(pos + ws));
+            }
+            ws
+        } else {
+            let (len, special) = crate::xml::lexer::char_data_len(rest);
+            if special || len > max_text || len == rest.len() {
+                return Ok(None);
+            }
+            len
+        };
+        let end = pos + len;
+        let raw = src.get(pos..end).unwrap_or("");
+        self.text(raw, true, ws > 0, end)?;
+        Ok(Some(end))
+    }
+
     fn push(&mut self, tok: Token<'a>, offset: usize) -> Result<(), ValidationError> {
         match tok {
             Token::Start { qname, attrs, empty } => self.start(qname, attrs, empty, offset),
@@ -277,14 +393,31 @@ impl<'a> Builder<'a, '_> {
         empty: bool,
         offset: usize,
     ) -> Result<(), ValidationError> {
+        self.may_open(qname, offset)?;
+        check_unique_attributes(attrs, qname)?;
+        self.start_named(qname, local_name(qname), attrs, empty)
+    }
+
+    /// A new element may open: the root is still open (or not yet seen) and depth allows.
+    #[inline(always)]
+    fn may_open(&self, qname: &str, offset: usize) -> Result<(), ValidationError> {
         if self.root_closed {
             return Err(Rule::XmlSyntax.at("/", format!("second root element <{qname}> at offset {offset}")));
         }
         if self.stack.len() >= self.limits.max_depth {
             return Err(Rule::LimitDepth.at("/", format!("depth > {} at <{qname}>", self.limits.max_depth)));
         }
-        check_unique_attributes(attrs, qname)?;
-        let local = local_name(qname);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn start_named(
+        &mut self,
+        qname: &'a str,
+        local: &'a str,
+        attrs: &'a str,
+        empty: bool,
+    ) -> Result<(), ValidationError> {
         if is_transaction_element(local) {
             self.transactions += 1;
             if self.transactions > self.limits.max_transactions {
