@@ -75,9 +75,11 @@ pub async fn start(config: EchoConfig) -> anyhow::Result<EchoServer> {
     let mut tasks = JoinSet::new();
     let mut addr = None;
     if let Some(listen) = config.listen {
-        let listener = TcpListener::bind(listen).await.with_context(|| format!("binding TLS echo on {listen}"))?;
+        let listener =
+            TcpListener::bind(listen).await.with_context(|| format!("binding TLS echo on {listen}"))?;
         addr = Some(listener.local_addr()?);
-        let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(&config.identity, &config.client_ca)?);
+        let acceptor =
+            tokio_rustls::TlsAcceptor::from(tls::server_config(&config.identity, &config.client_ca)?);
         let (config, echoed, sessions) = (config.clone(), Arc::clone(&echoed), Arc::clone(&sessions));
         tasks.spawn(async move {
             let mut connections = JoinSet::new();
@@ -86,7 +88,8 @@ pub async fn start(config: EchoConfig) -> anyhow::Result<EchoServer> {
                 let acceptor = acceptor.clone();
                 let (config, echoed, sessions) = (config.clone(), Arc::clone(&echoed), Arc::clone(&sessions));
                 connections.spawn(async move {
-                    let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await
                     else {
                         return;
                     };
@@ -99,8 +102,9 @@ pub async fn start(config: EchoConfig) -> anyhow::Result<EchoServer> {
     let mut quic_addr = None;
     let mut quic_endpoint = None;
     if let Some(listen) = config.listen_quic {
-        let endpoint = quic::server_endpoint(listen, &config.identity, &config.client_ca, QuicLimits::default())
-            .with_context(|| format!("binding QUIC echo on {listen}"))?;
+        let endpoint =
+            quic::server_endpoint(listen, &config.identity, &config.client_ca, QuicLimits::default())
+                .with_context(|| format!("binding QUIC echo on {listen}"))?;
         quic_addr = Some(endpoint.local_addr()?);
         quic_endpoint = Some(endpoint.clone());
         let (config, echoed, sessions) = (config.clone(), Arc::clone(&echoed), Arc::clone(&sessions));
@@ -160,9 +164,12 @@ async fn serve(stream: BoxStream, config: &EchoConfig, echoed: &AtomicU64, sessi
                     .await;
                 break;
             }
-            FrameKind::Heartbeat => Frame::new(FrameKind::HeartbeatAck, frame.correlation, bytes::Bytes::new()),
+            FrameKind::Heartbeat => {
+                Frame::new(FrameKind::HeartbeatAck, frame.correlation, bytes::Bytes::new())
+            }
             FrameKind::SignOff => {
-                let _ = tx.send(Frame::new(FrameKind::SignOffOk, frame.correlation, bytes::Bytes::new())).await;
+                let _ =
+                    tx.send(Frame::new(FrameKind::SignOffOk, frame.correlation, bytes::Bytes::new())).await;
                 break;
             }
             _ => continue,

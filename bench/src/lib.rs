@@ -16,8 +16,8 @@
 
 pub mod client;
 pub mod cmd;
-pub mod loadgen;
 pub mod echo;
+pub mod loadgen;
 pub mod machine;
 pub mod messages;
 pub mod mix;

@@ -315,10 +315,8 @@ async fn drive(conn: Participant, mut mixer: Mixer, run: Run) -> anyhow::Result<
         *sent.entry(made.kind).or_default() += 1;
         submitted += u64::from(made.kind.is_payment());
         measured_sent += u64::from(measured);
-        lock(&pending).insert(
-            correlation,
-            InFlight { due, uetr: made.uetr, kind: made.kind, measured, acked: false },
-        );
+        lock(&pending)
+            .insert(correlation, InFlight { due, uetr: made.uetr, kind: made.kind, measured, acked: false });
         if measured {
             let _ = lag.record(micros_since(due, Instant::now()));
         }

@@ -12,8 +12,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use switchyard_iso20022::{
-    read_pacs008, write_camt056, write_pacs028, Assignment, Bic, CancellationTx, Camt056, Limits, OriginalRef,
-    Pacs008, Pacs028, PartyRef, Reason, StatusRequestTx, Uetr,
+    read_pacs008, write_camt056, write_pacs028, Assignment, Bic, Camt056, CancellationTx, Limits,
+    OriginalRef, Pacs008, Pacs028, PartyRef, Reason, StatusRequestTx, Uetr,
 };
 
 use crate::messages::MessageFactory;
@@ -175,7 +175,14 @@ impl Mixer {
     /// A mixer for participant `prefix` (unique per participant: it starts every MsgId).
     /// `large_bytes` is the target size of a large payment.
     #[must_use]
-    pub fn new(template: &Pacs008, bic: Option<&Bic>, prefix: &str, mix: Mix, large_bytes: usize, seed: u64) -> Self {
+    pub fn new(
+        template: &Pacs008,
+        bic: Option<&Bic>,
+        prefix: &str,
+        mix: Mix,
+        large_bytes: usize,
+        seed: u64,
+    ) -> Self {
         let mut payments = MessageFactory::new(template.clone(), prefix);
         let mut large = MessageFactory::new(large_template(template, large_bytes), &format!("{prefix}L"));
         let mut template = template.clone();
@@ -209,7 +216,11 @@ impl Mixer {
             MessageKind::Payment | MessageKind::LargePayment => {
                 let factory = if kind == MessageKind::Payment { &self.payments } else { &self.large };
                 let (bytes, uetr) = factory.make(n);
-                let prefix = if kind == MessageKind::Payment { self.prefix.clone() } else { format!("{}L", self.prefix) };
+                let prefix = if kind == MessageKind::Payment {
+                    self.prefix.clone()
+                } else {
+                    format!("{}L", self.prefix)
+                };
                 if self.earlier.len() == EARLIER {
                     self.earlier.pop_front();
                 }
@@ -319,7 +330,9 @@ fn spoil(bytes: Vec<u8>, n: u64) -> Vec<u8> {
     match n % 3 {
         0 => match text.find("Ccy=\"") {
             // A well-formed code that is no currency: a business-rule refusal, not a schema one.
-            Some(at) if text.len() >= at + 8 => format!("{}QQQ{}", &text[..at + 5], &text[at + 8..]).into_bytes(),
+            Some(at) if text.len() >= at + 8 => {
+                format!("{}QQQ{}", &text[..at + 5], &text[at + 8..]).into_bytes()
+            }
             _ => text.into_bytes(),
         },
         1 => text.replacen("<GrpHdr>", "<GrpHdr><Bogus>1</Bogus>", 1).into_bytes(),

@@ -91,6 +91,18 @@ pub fn timestamp(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
+/// What a run's files are titled and compared with.
+#[derive(Debug, Clone)]
+pub struct RunMeta<'a> {
+    /// The subcommand (`load`, `sweep-step`).
+    pub command: &'static str,
+    pub started: SystemTime,
+    /// The plot's title.
+    pub title: String,
+    /// A previous run's directory (or `.hgrm` file) whose ACK curve is drawn as baseline.
+    pub baseline: Option<&'a Path>,
+}
+
 /// Writes `report.json`, `ack.hgrm`, `final.hgrm` and `latency.svg` into `out`; returns the
 /// files written.
 ///
@@ -98,13 +110,10 @@ pub fn timestamp(t: SystemTime) -> String {
 /// When a file cannot be written; a baseline that cannot be read.
 pub fn write_run<C: Serialize>(
     out: &Path,
-    command: &'static str,
-    started: SystemTime,
+    meta: &RunMeta<'_>,
     config: &C,
     report: &LoadReport,
     results: &RunResults,
-    title: &str,
-    baseline: Option<&Path>,
 ) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let ack = out.join("ack.hgrm");
@@ -118,19 +127,19 @@ pub fn write_run<C: Serialize>(
     if !report.final_us.is_empty() {
         series.push(Series { label: "final (→outcome)".into(), points: report::read_hgrm(&fin)? });
     }
-    if let Some(base) = baseline {
+    if let Some(base) = meta.baseline {
         let file = if base.is_dir() { base.join("ack.hgrm") } else { base.to_path_buf() };
         let points = report::read_hgrm(&file).with_context(|| format!("baseline {}", file.display()))?;
         series.push(Series { label: format!("baseline ACK ({})", file.display()), points });
     }
     let svg = out.join("latency.svg");
-    plot::percentile_plot(&svg, title, &series)?;
+    plot::percentile_plot(&svg, &meta.title, &series)?;
     let json = out.join("report.json");
     let files = vec![ack, fin, svg, json.clone()];
     let doc = JsonReport {
         tool: "switchyard-bench",
-        command,
-        started_at: timestamp(started),
+        command: meta.command,
+        started_at: timestamp(meta.started),
         finished_at: timestamp(SystemTime::now()),
         machine: Machine::probe(),
         config,

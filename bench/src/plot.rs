@@ -16,7 +16,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-const COLOURS: [RGBColor; 4] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+const COLOURS: [RGBColor; 4] =
+    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
 
 /// The deepest percentile plotted: 99.999 % (x = 5).
 const MAX_NINES: f64 = 5.0;
@@ -101,7 +102,12 @@ pub fn sweep_plot(path: &Path, title: &str, points: &[(u64, f64)], bound_ms: f64
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..max_rate * 1.05, 0.0..max_ms)
         .context("plot axes")?;
-    chart.configure_mesh().x_desc("offered rate (messages/s)").y_desc("ACK p99 (ms)").draw().context("mesh")?;
+    chart
+        .configure_mesh()
+        .x_desc("offered rate (messages/s)")
+        .y_desc("ACK p99 (ms)")
+        .draw()
+        .context("mesh")?;
     let mut sorted: Vec<(f64, f64)> = points.iter().map(|&(r, v)| (r as f64, v)).collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     chart
@@ -111,11 +117,19 @@ pub fn sweep_plot(path: &Path, title: &str, points: &[(u64, f64)], bound_ms: f64
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], COLOURS[0].stroke_width(2)));
     chart.draw_series(sorted.iter().map(|p| Circle::new(*p, 4, COLOURS[0].filled()))).context("points")?;
     chart
-        .draw_series(LineSeries::new(vec![(0.0, bound_ms), (max_rate * 1.05, bound_ms)], COLOURS[1].stroke_width(1)))
+        .draw_series(LineSeries::new(
+            vec![(0.0, bound_ms), (max_rate * 1.05, bound_ms)],
+            COLOURS[1].stroke_width(1),
+        ))
         .context("bound")?
         .label(format!("bound {bound_ms} ms"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], COLOURS[1].stroke_width(1)));
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).draw().context("legend")?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .border_style(BLACK)
+        .draw()
+        .context("legend")?;
     root.present().with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

@@ -62,7 +62,15 @@ impl LatencySummary {
     #[must_use]
     pub fn of(hist: &Histogram<u64>) -> Self {
         if hist.is_empty() {
-            return Self { count: 0, p50_ms: 0.0, p90_ms: 0.0, p99_ms: 0.0, p999_ms: 0.0, max_ms: 0.0, mean_ms: 0.0 };
+            return Self {
+                count: 0,
+                p50_ms: 0.0,
+                p90_ms: 0.0,
+                p99_ms: 0.0,
+                p999_ms: 0.0,
+                max_ms: 0.0,
+                mean_ms: 0.0,
+            };
         }
         Self {
             count: hist.len(),
@@ -82,15 +90,21 @@ impl LatencySummary {
 #[must_use]
 pub fn hgrm(hist: &Histogram<u64>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:>12} {:>14} {:>10} {:>14}\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
+    let _ = writeln!(
+        out,
+        "{:>12} {:>14} {:>10} {:>14}\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    );
     if !hist.is_empty() {
+        let mut total = 0u64;
         for v in hist.iter_quantiles(5) {
+            total += v.count_since_last_iteration();
             let q = v.quantile_iterated_to();
             let value = as_ms(hist.highest_equivalent(v.value_iterated_to()));
             if q < 1.0 {
-                let _ = writeln!(out, "{value:>12.3} {q:>2.12} {:>10} {:>14.2}", v.count_since_last_iteration(), 1.0 / (1.0 - q));
+                let _ = writeln!(out, "{value:>12.3} {q:>2.12} {total:>10} {:>14.2}", 1.0 / (1.0 - q));
             } else {
-                let _ = writeln!(out, "{value:>12.3} {q:>2.12} {:>10}", v.count_since_last_iteration());
+                let _ = writeln!(out, "{value:>12.3} {q:>2.12} {total:>10}");
             }
         }
     }
@@ -98,7 +112,9 @@ pub fn hgrm(hist: &Histogram<u64>) -> String {
     let stdev = if hist.is_empty() { 0.0 } else { hist.stdev() / 1000.0 };
     let _ = writeln!(out, "#[Mean    = {mean:>12.3}, StdDeviation   = {stdev:>12.3}]");
     let _ = writeln!(out, "#[Max     = {:>12.3}, Total count    = {:>12}]", as_ms(hist.max()), hist.len());
-    let _ = writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", hist.buckets(), hist.distinct_values());
+    // As HdrHistogram: the sub-bucket count is the power of two above 2 × 10^significant digits.
+    let sub_buckets = (2 * 10u64.pow(u32::from(hist.sigfig()))).next_power_of_two();
+    let _ = writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {sub_buckets:>12}]", hist.buckets());
     out
 }
 
@@ -162,5 +178,9 @@ mod tests {
         assert!((last_q - 1.0).abs() < 1e-9, "{points:?}");
         assert!((last_value - 10.0).abs() < 0.02, "max 10 ms, got {last_value}");
         assert!(points.windows(2).all(|w| w[0].1 <= w[1].1 && w[0].0 <= w[1].0));
+        let text = hgrm(&h);
+        let last_data = text.lines().rfind(|l| l.contains(" 1.000000000000 ")).unwrap();
+        assert!(last_data.trim_end().ends_with("10000"), "cumulative count at 100%: {last_data}");
+        assert!(text.contains("SubBuckets     =         2048"), "{text}");
     }
 }

@@ -195,8 +195,9 @@ fn participants(
     let mut identity_of = Vec::new();
     for t in 0..args.tenants {
         let name = tenant_name(t);
-        let identity = Identity::load(&identities.join(format!("{name}.pem")), &identities.join(format!("{name}.key")))
-            .with_context(|| format!("certificate of tenant {name} in {}", identities.display()))?;
+        let identity =
+            Identity::load(&identities.join(format!("{name}.pem")), &identities.join(format!("{name}.key")))
+                .with_context(|| format!("certificate of tenant {name} in {}", identities.display()))?;
         identity_of.push(identity);
     }
     Ok((0..args.participants)
@@ -226,7 +227,8 @@ fn participants(
 /// become ready within 60 s (the error names it and its log).
 pub fn resolve(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
     if let Some(addr) = args.target {
-        let identities = args.identity.clone().context("--target needs --identity DIR (participant certificates)")?;
+        let identities =
+            args.identity.clone().context("--target needs --identity DIR (participant certificates)")?;
         let ca_path = args.ca.clone().unwrap_or_else(|| identities.join("ca.pem"));
         let ca = tls::load_ca(&ca_path).with_context(|| format!("CA {}", ca_path.display()))?;
         let participants = participants(args, addr, &ca, &identities)?;
@@ -308,11 +310,13 @@ fn http_ok(addr: SocketAddr, path: &str) -> bool {
         return false;
     }
     let mut buf = [0u8; 16];
-    s.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"HTTP/1.1 200") || buf[..n].starts_with(b"HTTP/1.0 200"))
+    s.read(&mut buf)
+        .is_ok_and(|n| buf[..n].starts_with(b"HTTP/1.1 200") || buf[..n].starts_with(b"HTTP/1.0 200"))
 }
 
 fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
-    let dir = tempfile::Builder::new().prefix("switchyard-bench-").tempdir().context("temporary directory")?;
+    let dir =
+        tempfile::Builder::new().prefix("switchyard-bench-").tempdir().context("temporary directory")?;
     let certs = dir.path().join("certs");
     let bin = switchyard_bin(args)?;
     let names: Vec<String> = (0..args.tenants).map(tenant_name).collect();
@@ -370,7 +374,10 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
                 ),
             )?;
             let node_toml = dir.path().join("switchyard.toml");
-            std::fs::write(&node_toml, node_config(port, sim_port, admin_port, &names, args.max_batch_records))?;
+            std::fs::write(
+                &node_toml,
+                node_config(port, sim_port, admin_port, &names, args.max_batch_records),
+            )?;
             let sim_config = sim_toml.display().to_string();
             let mut sim = spawn(
                 "clearing simulator",
@@ -381,8 +388,13 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
             )?;
             wait_until(&mut sim, "accepting", || accepts(SocketAddr::from(([127, 0, 0, 1], sim_port))))?;
             let node_config = node_toml.display().to_string();
-            let mut node =
-                spawn("switchyard node", &bin, &["run", "--config", &node_config], pin, &out.join("node.log"))?;
+            let mut node = spawn(
+                "switchyard node",
+                &bin,
+                &["run", "--config", &node_config],
+                pin,
+                &out.join("node.log"),
+            )?;
             let admin = SocketAddr::from(([127, 0, 0, 1], admin_port));
             wait_until(&mut node, "ready (/readyz)", || http_ok(admin, "/readyz"))?;
             children.push(node);
@@ -394,7 +406,13 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
 }
 
 /// The generated node configuration (keys as documented in config/switchyard.toml).
-fn node_config(port: u16, sim_port: u16, admin_port: u16, tenants: &[String], max_batch: Option<u32>) -> String {
+fn node_config(
+    port: u16,
+    sim_port: u16,
+    admin_port: u16,
+    tenants: &[String],
+    max_batch: Option<u32>,
+) -> String {
     use std::fmt::Write as _;
     let mut t = format!(
         "[node]\ndata_dir = \"data\"\nlisten = \"127.0.0.1:{port}\"\nlisten_quic = \"127.0.0.1:{port}\"\n\n\

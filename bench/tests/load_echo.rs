@@ -45,7 +45,11 @@ fn load(addr: SocketAddr, transport: &str, certs: &Path, out: &Path) -> serde_js
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "load over {transport} failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "load over {transport} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("p99.9"), "no percentile table: {stdout}");
     let text = std::fs::read_to_string(out.join("report.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -64,7 +68,12 @@ fn load_against_the_echo_baseline_over_tls_and_quic_writes_sane_reports() {
         let out = dir.path().join(transport);
         let report = load(addr, transport, &certs, &out);
         let r = &report["results"];
-        let sent: u64 = report["results"]["kinds"].as_object().unwrap().values().map(|k| k["sent"].as_u64().unwrap()).sum();
+        let sent: u64 = report["results"]["kinds"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|k| k["sent"].as_u64().unwrap())
+            .sum();
         assert_eq!(sent, 150, "{transport}: 150 messages due in one second at 150/s: {r}");
         let submitted = r["submitted"].as_u64().unwrap();
         assert!(submitted > 100 && submitted < 150, "{transport}: payments are most of the mix: {r}");
@@ -78,7 +87,8 @@ fn load_against_the_echo_baseline_over_tls_and_quic_writes_sane_reports() {
         for file in ["ack.hgrm", "final.hgrm"] {
             let text = std::fs::read_to_string(out.join(file)).unwrap();
             assert!(text.contains("#[Max"), "{file}: {text}");
-            let lines = text.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())).count();
+            let lines =
+                text.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())).count();
             assert!(lines > 5, "{file} has {lines} percentile lines");
         }
         let svg = std::fs::read_to_string(out.join("latency.svg")).unwrap();

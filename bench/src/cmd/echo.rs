@@ -43,6 +43,7 @@ pub struct EchoArgs {
 ///
 /// # Errors
 /// Unusable certificates or a listener that cannot bind.
+#[allow(clippy::needless_pass_by_value)] // the dispatcher in main.rs hands each subcommand its args
 pub fn run(args: EchoArgs) -> anyhow::Result<ExitCode> {
     let identity = Identity::load(
         &args.certs.join(format!("{}.pem", args.server_name)),

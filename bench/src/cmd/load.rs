@@ -104,7 +104,10 @@ pub fn parse_cores(list: &str) -> anyhow::Result<Vec<usize>> {
     let available = core_affinity::get_core_ids().unwrap_or_default();
     for c in &cores {
         if !available.iter().any(|id| id.id == *c) {
-            anyhow::bail!("core {c} of {list:?} is not available (this machine has {} cores)", available.len());
+            anyhow::bail!(
+                "core {c} of {list:?} is not available (this machine has {} cores)",
+                available.len()
+            );
         }
     }
     if cores.is_empty() {
@@ -119,15 +122,13 @@ pub fn parse_cores(list: &str) -> anyhow::Result<Vec<usize>> {
 /// A bad core list; the runtime cannot start.
 pub fn runtime(generator: &GeneratorArgs) -> anyhow::Result<tokio::runtime::Runtime> {
     let cores = generator.pin_generator.as_deref().map(parse_cores).transpose()?;
-    let threads = generator
-        .generator_threads
-        .map(|t| t as usize)
-        .or_else(|| cores.as_ref().map(Vec::len))
-        .unwrap_or(2);
+    let threads =
+        generator.generator_threads.map(|t| t as usize).or_else(|| cores.as_ref().map(Vec::len)).unwrap_or(2);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(threads).enable_all();
     if let Some(cores) = cores {
-        let ids: Vec<core_affinity::CoreId> = cores.into_iter().map(|id| core_affinity::CoreId { id }).collect();
+        let ids: Vec<core_affinity::CoreId> =
+            cores.into_iter().map(|id| core_affinity::CoreId { id }).collect();
         // This thread (which drives block_on) and every runtime thread.
         let _ = core_affinity::set_for_current(ids[0]);
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -155,7 +156,11 @@ pub fn template(generator: &GeneratorArgs) -> anyhow::Result<Pacs008> {
 
 /// A progress bar on stderr (sent, acknowledged, current acknowledged rate), updated every
 /// 250 ms until the returned handle is finished; hidden when stderr is not a terminal.
-pub fn progress(live: &Arc<LiveCounters>, total: u64, hidden: bool) -> (ProgressBar, tokio::task::JoinHandle<()>) {
+pub fn progress(
+    live: &Arc<LiveCounters>,
+    total: u64,
+    hidden: bool,
+) -> (ProgressBar, tokio::task::JoinHandle<()>) {
     let bar = ProgressBar::with_draw_target(
         Some(total),
         if hidden { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() },
@@ -232,6 +237,7 @@ fn start_perf(pid: u32, out: &std::path::Path) -> anyhow::Result<std::process::C
 ///
 /// # Errors
 /// Bad arguments, a target that cannot be reached or started, output that cannot be written.
+#[allow(clippy::needless_pass_by_value)] // the dispatcher in main.rs hands each subcommand its args
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let started = SystemTime::now();
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
@@ -240,7 +246,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let duration = Duration::from_secs(args.duration);
     let warmup = Duration::from_secs(args.warmup);
     eprintln!(
-        "switchyard-bench load: {} {}/s for {} s (+{} s warm-up) from {} sessions of {} tenants over {:?}{}",
+        "switchyard-bench load: {} {}/s for {} s (+{} s warm-up) from {} sessions of {} tenants over {}{}",
         match target.kind {
             target::TargetKind::Switch => "switch",
             target::TargetKind::Echo => "echo",
@@ -282,7 +288,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     target.stop();
     let results = RunResults::of(&report, args.rate);
     let title = format!(
-        "{} over {:?} at {}/s: latency by percentile",
+        "{} over {} at {}/s: latency by percentile",
         match target.kind {
             target::TargetKind::Switch => "switchyard",
             target::TargetKind::Echo => "echo baseline",
@@ -290,13 +296,10 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         args.target.transport,
         args.rate
     );
-    let files =
-        output::write_run(&args.out, "load", started, &args, &report, &results, &title, args.baseline.as_deref())?;
+    let meta = output::RunMeta { command: "load", started, title, baseline: args.baseline.as_deref() };
+    let files = output::write_run(&args.out, &meta, &args, &report, &results)?;
     println!("{}", output::table(&report, &results));
-    println!(
-        "wrote {}",
-        files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
-    );
+    println!("wrote {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "));
     let failed = report.stuck > 0 || report.unanswered > 0;
     Ok(if args.strict && failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -148,6 +148,7 @@ pub fn passes(results: &RunResults, args: &SweepArgs, payment_share: f64) -> boo
 ///
 /// # Errors
 /// Bad arguments, a target that cannot be reached or started, output that cannot be written.
+#[allow(clippy::needless_pass_by_value)] // the dispatcher in main.rs hands each subcommand its args
 pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let started = SystemTime::now();
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
@@ -169,17 +170,9 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         ))?;
         let results = RunResults::of(&report, rate);
         let passed = passes(&results, &args, share);
-        let title = format!("sweep step at {rate}/s over {:?}", args.target.transport);
-        output::write_run(
-            &args.out.join(format!("rate-{rate}")),
-            "sweep-step",
-            step_started,
-            &args,
-            &report,
-            &results,
-            &title,
-            None,
-        )?;
+        let title = format!("sweep step at {rate}/s over {}", args.target.transport);
+        let meta = output::RunMeta { command: "sweep-step", started: step_started, title, baseline: None };
+        output::write_run(&args.out.join(format!("rate-{rate}")), &meta, &args, &report, &results)?;
         eprintln!(
             "sweep: {rate:>7}/s  ACK p99 {:>9.3} ms  acknowledged {:>8.0}/s  unanswered {}  {}",
             results.ack.p99_ms,
@@ -194,7 +187,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let points: Vec<(u64, f64)> = steps.iter().map(|s| (s.rate, s.results.ack.p99_ms)).collect();
     crate::plot::sweep_plot(
         &args.out.join("sweep.svg"),
-        &format!("ACK p99 by offered rate ({:?})", args.target.transport),
+        &format!("ACK p99 by offered rate ({})", args.target.transport),
         &points,
         args.p99_bound_ms,
     )?;
@@ -255,7 +248,10 @@ mod tests {
                 assert!(found.is_some_and(|f| f <= capacity && capacity - f <= 250), "{capacity}: {found:?}");
             } else {
                 let f = found.unwrap();
-                assert!(f <= capacity && capacity - f <= 250, "capacity {capacity}: found {f}, tried {tried:?}");
+                assert!(
+                    f <= capacity && capacity - f <= 250,
+                    "capacity {capacity}: found {f}, tried {tried:?}"
+                );
             }
             assert!(tried.iter().all(|r| (1..=40_000).contains(r)), "{tried:?}");
         }
