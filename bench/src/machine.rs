@@ -5,8 +5,10 @@ use serde::Serialize;
 /// The machine and build of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Machine {
-    /// Logical CPUs the process may use.
+    /// Logical CPUs of the machine (/proc/cpuinfo `processor` lines).
     pub cores: usize,
+    /// Logical CPUs this process may run on (fewer when the generator is pinned).
+    pub generator_cores: usize,
     /// `model name` from /proc/cpuinfo ("unknown" elsewhere).
     pub cpu_model: String,
     /// `MemTotal` from /proc/meminfo, bytes (0 when unknown).
@@ -40,8 +42,11 @@ impl Machine {
             .map_or(0, |kb| kb * 1024);
         let kernel = read("/proc/sys/kernel/osrelease").trim().to_owned();
         let load_average_1m = read("/proc/loadavg").split_whitespace().next().and_then(|v| v.parse().ok());
+        let available = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let listed = cpuinfo.lines().filter(|l| l.starts_with("processor")).count();
         Self {
-            cores: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            cores: if listed == 0 { available } else { listed },
+            generator_cores: available,
             cpu_model,
             memory_bytes,
             kernel: if kernel.is_empty() { "unknown".to_owned() } else { kernel },

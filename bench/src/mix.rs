@@ -389,6 +389,10 @@ mod tests {
             *seen.entry(made.kind).or_insert(0) += 1;
         }
         assert_eq!(seen.len(), 5, "{seen:?}");
+        // The longest prefix a run makes (tenant bank-zz, session 9999, run tag) still fits MsgId.
+        let mut long = Mixer::new(&template, Some(&bic), "bank-zz-s9999-zzzzzz", Mix::default(), 40_000, 1);
+        let made = long.make(99_999_999);
+        switchyard_iso20022::validate_any(&made.bytes, &Limits::default()).unwrap();
     }
 
     #[test]

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use switchyard_iso20022::Pacs008;
 
-use crate::loadgen::{self, LiveCounters, LoadOptions, LoadReport, LoadSpec};
+use crate::loadgen::{self, LiveCounters, LoadOptions, LoadReport, LoadSpec, ParticipantSpec};
 use crate::mix::{self, Mix};
 use crate::output::{self, RunResults};
 use crate::target::{self, Target, TargetArgs};
@@ -198,11 +198,18 @@ pub async fn run_once(
     duration: Duration,
     warmup: Duration,
 ) -> anyhow::Result<LoadReport> {
+    // MsgIds start with the participant name: a fresh tag per run keeps them unique across
+    // runs against the same node (a repeated MsgId is refused as a duplicate).
+    let tag = run_tag(rand::random::<u32>());
     let live = Arc::new(LiveCounters::default());
     let total = rate * (duration + warmup).as_secs();
     let (bar, ticker) = progress(&live, total, generator.no_progress);
     let spec = LoadSpec {
-        participants: target.participants.clone(),
+        participants: target
+            .participants
+            .iter()
+            .map(|p| ParticipantSpec { name: format!("{}-{tag}", p.name), ..p.clone() })
+            .collect(),
         rate_per_s: rate,
         duration,
         drain: Duration::from_secs(generator.drain),
@@ -220,6 +227,18 @@ pub async fn run_once(
     ticker.abort();
     bar.finish_and_clear();
     result
+}
+
+/// Six base-36 characters from `seed` (a run's MsgId tag; MsgIds are at most 35 characters).
+#[must_use]
+pub fn run_tag(seed: u32) -> String {
+    let mut n = seed % 36u32.pow(6);
+    let mut tag = String::new();
+    for _ in 0..6 {
+        tag.push(char::from_digit(n % 36, 36).unwrap_or('0'));
+        n /= 36;
+    }
+    tag
 }
 
 /// Starts `perf record` on `pid` (call-graph, 999 Hz) writing `out`.
