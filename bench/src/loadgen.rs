@@ -471,7 +471,9 @@ where
     let shared = Arc::clone(&report);
     let handle = tokio::spawn(async move {
         while let Some(Ok(frame)) = reader.next().await {
-            if !matches!(frame.kind, FrameKind::Status | FrameKind::Deliver) {
+            // Only Status frames answer a submission: a Deliver carries the node's own
+            // correlation space (inbound messages), so it is never matched to a send.
+            if frame.kind != FrameKind::Status {
                 continue;
             }
             let answer = match run.answers {

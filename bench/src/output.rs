@@ -130,7 +130,12 @@ pub fn write_run<C: Serialize>(
     if let Some(base) = meta.baseline {
         let file = if base.is_dir() { base.join("ack.hgrm") } else { base.to_path_buf() };
         let points = report::read_hgrm(&file).with_context(|| format!("baseline {}", file.display()))?;
-        series.push(Series { label: format!("baseline ACK ({})", file.display()), points });
+        // Named by the run directory (e.g. `echo-tls-5000`), never by a full path.
+        let name = file
+            .parent()
+            .and_then(Path::file_name)
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        series.push(Series { label: format!("baseline ACK ({name})"), points });
     }
     let svg = out.join("latency.svg");
     plot::percentile_plot(&svg, &meta.title, &series)?;
