@@ -22,6 +22,15 @@ pub enum Transport {
     Quic,
 }
 
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Tls => "TLS",
+            Self::Quic => "QUIC",
+        })
+    }
+}
+
 impl std::str::FromStr for Transport {
     type Err = String;
 

@@ -7,9 +7,21 @@
 //!   queueing behind a slowed-down generator (coordinated omission).
 //! - [`report`]: percentiles from HDR histograms, printed as a table.
 //! - [`messages`]: pacs.008 messages with fresh identifiers.
+//! - [`mix`]: the message mix (payments of two sizes, pacs.028, camt.056, invalid messages).
+//! - [`echo`]: the raw TLS/QUIC echo server, the transport baseline.
+//! - [`target`]: what a run drives: a running node, or a self-hosted node or echo server
+//!   started as child processes.
+//! - [`output`]: a run's files: JSON report, `.hgrm` distributions, SVG plots.
+//! - [`plot`], [`machine`]: SVG plots; the machine and git revision of a run.
 
 pub mod client;
 pub mod cmd;
+pub mod echo;
 pub mod loadgen;
+pub mod machine;
 pub mod messages;
+pub mod mix;
+pub mod output;
+pub mod plot;
 pub mod report;
+pub mod target;
