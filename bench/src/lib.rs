@@ -7,9 +7,11 @@
 //!   queueing behind a slowed-down generator (coordinated omission).
 //! - [`report`]: percentiles from HDR histograms, printed as a table.
 //! - [`messages`]: pacs.008 messages with fresh identifiers.
+//! - [`crash`]: the crash campaign against the real binary (`switchyard-bench crash`).
 
 pub mod client;
 pub mod cmd;
+pub mod crash;
 pub mod loadgen;
 pub mod messages;
 pub mod report;
