@@ -279,6 +279,12 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
+    if config.journal.sync != switchyard_journal::SyncMode::Fdatasync {
+        eprintln!(
+            "switchyard: WARNING: journal.sync = {:?} is a crash-test mode, not for production",
+            config.journal.sync
+        );
+    }
     let node = switchyard::Node::start(config).await?;
     eprintln!(
         "switchyard: listening on {} (journal recovered: {} records; state store caught up {})",

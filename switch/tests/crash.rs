@@ -53,6 +53,7 @@ async fn the_ack_before_sync_canary_makes_the_campaign_fail() {
     let report = crash::run(&CrashSpec {
         journal_sync: "ack-before-sync".to_owned(),
         rate_per_s: 200,
+        keep_failed: false,
         ..spec(12, seed)
     })
     .await

@@ -67,6 +67,8 @@ pub struct CrashSpec {
     pub reject_ppm: u32,
     /// Print one line per cycle.
     pub verbose: bool,
+    /// Keep the temporary working directory of a failed run (and print where it is).
+    pub keep_failed: bool,
 }
 
 impl CrashSpec {
@@ -86,6 +88,7 @@ impl CrashSpec {
             settle_rounds: 3,
             reject_ppm: 50_000,
             verbose: true,
+            keep_failed: true,
         }
     }
 }
@@ -332,7 +335,7 @@ pub async fn run(spec: &CrashSpec) -> anyhow::Result<CrashReport> {
     report.sim_uetrs = sim_records.len() as u64;
     report.verdict = verify::check(&acked, &state_dir, &sim_records)?;
     report.elapsed = started.elapsed();
-    if spec.work_dir.is_none() && !report.passed() {
+    if spec.work_dir.is_none() && spec.keep_failed && !report.passed() {
         // Keep the evidence of a failed run: logs, data directory, simulator snapshot.
         println!("working directory kept: {}", temp.keep().display());
     }
