@@ -7,6 +7,7 @@
 //!   queueing behind a slowed-down generator (coordinated omission).
 //! - [`report`]: percentiles from HDR histograms, printed as a table.
 //! - [`messages`]: pacs.008 messages with fresh identifiers.
+//! - [`proxy`]: a fault-injecting proxy between the switch and a clearing house.
 //! - [`crash`]: the crash campaign against the real binary (`switchyard-bench crash`).
 
 pub mod client;
@@ -14,4 +15,5 @@ pub mod cmd;
 pub mod crash;
 pub mod loadgen;
 pub mod messages;
+pub mod proxy;
 pub mod report;
