@@ -306,7 +306,9 @@ impl RawJournal {
             other => {
                 return Err(err(
                     "journal.sync",
-                    format!("{other:?} is not one of \"fdatasync\", \"power-loss-simulation\", \"ack-before-sync\""),
+                    format!(
+                    "{other:?} is not one of \"fdatasync\", \"power-loss-simulation\", \"ack-before-sync\""
+                ),
                 ))
             }
         };
@@ -315,7 +317,6 @@ impl RawJournal {
             segment_bytes: bounded("journal.segment_bytes", self.segment_bytes, 1 << 20, 1 << 30)? as u64,
             max_batch_records: bounded("journal.max_batch_records", self.max_batch_records, 1, 1 << 20)?,
             queue_capacity: bounded("journal.queue_capacity", self.queue_capacity, 16, 1 << 24)?,
-            ..JournalTuning::default()
         })
     }
 }

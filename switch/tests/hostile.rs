@@ -43,7 +43,11 @@ fn malformed() -> Vec<(String, Vec<u8>, &'static str)> {
     let mut cases: Vec<(String, Vec<u8>, &'static str)> = vec![
         ("well-formedness: unclosed element".into(), variant("</Dbtr>", ""), "FF01"),
         ("well-formedness: mismatched tag".into(), variant("</Cdtr>", "</Cdtx>"), "FF01"),
-        ("well-formedness: undeclared entity".into(), variant("Thandi Mokoena", "Thandi &x; Mokoena"), "FF01"),
+        (
+            "well-formedness: undeclared entity".into(),
+            variant("Thandi Mokoena", "Thandi &x; Mokoena"),
+            "FF01",
+        ),
         ("well-formedness: truncated".into(), template().as_bytes()[..600].to_vec(), "FF01"),
         ("well-formedness: empty".into(), Vec::new(), "FF01"),
         ("DOCTYPE: entity expansion".into(), variant("<Document ", &format!("{laughs}<Document ")), "FF01"),
@@ -56,8 +60,16 @@ fn malformed() -> Vec<(String, Vec<u8>, &'static str)> {
         ("size: text over max_text_bytes".into(), variant("Thandi Mokoena", &"T".repeat(5_000)), "FF01"),
         ("depth: 100 nested elements".into(), variant("<Nm>Thandi Mokoena</Nm>", &nested), "FF01"),
         ("namespace: unknown version".into(), variant("pacs.008.001.08", "pacs.008.001.99"), "FF01"),
-        ("namespace: none".into(), variant(" xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\"", ""), "FF01"),
-        ("namespace: foreign element".into(), variant("<ChrgBr>SLEV</ChrgBr>", "<x:ChrgBr xmlns:x=\"urn:evil\">SLEV</x:ChrgBr>"), "FF01"),
+        (
+            "namespace: none".into(),
+            variant(" xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\"", ""),
+            "FF01",
+        ),
+        (
+            "namespace: foreign element".into(),
+            variant("<ChrgBr>SLEV</ChrgBr>", "<x:ChrgBr xmlns:x=\"urn:evil\">SLEV</x:ChrgBr>"),
+            "FF01",
+        ),
         ("schema: unknown element".into(), variant("</Cdtr>", "</Cdtr><Bogus/>"), "FF01"),
         ("schema: missing mandatory".into(), variant("<ChrgBr>SLEV</ChrgBr>", ""), "FF01"),
         (
@@ -69,14 +81,22 @@ fn malformed() -> Vec<(String, Vec<u8>, &'static str)> {
             "FF01",
         ),
         ("datatype: decimal comma".into(), variant("1250.75", "1250,75"), "FF01"),
-        ("datatype: impossible date".into(), variant("<IntrBkSttlmDt>2026-11-23", "<IntrBkSttlmDt>2026-02-30"), "FF01"),
+        (
+            "datatype: impossible date".into(),
+            variant("<IntrBkSttlmDt>2026-11-23", "<IntrBkSttlmDt>2026-02-30"),
+            "FF01",
+        ),
         ("datatype: BIC pattern".into(), variant("<BICFI>ZYBBZAJJXXX</BICFI>", "<BICFI>zz</BICFI>"), "FF01"),
         ("datatype: UETR upper case".into(), variant("8a562c67-ca16", "8A562C67-CA16"), "FF01"),
         ("business rule: commodity currency".into(), variant("Ccy=\"ZAR\"", "Ccy=\"XAU\""), "AM03"),
         ("business rule: zero amount".into(), variant("1250.75", "0.00"), "AM01"),
         ("business rule: too many decimals".into(), variant("1250.75", "1250.755"), "AM12"),
         ("business rule: NbOfTxs".into(), variant("<NbOfTxs>1</NbOfTxs>", "<NbOfTxs>2</NbOfTxs>"), "AM18"),
-        ("character set: declared Latin-1".into(), variant("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\""), "FF01"),
+        (
+            "character set: declared Latin-1".into(),
+            variant("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\""),
+            "FF01",
+        ),
         ("character set: control character".into(), variant("Thandi Mokoena", "Thandi\u{1}Mokoena"), "FF01"),
         ("character set: bidi override".into(), variant("Thandi Mokoena", "Thandi\u{202e}Mokoena"), "FF01"),
     ];
@@ -176,8 +196,13 @@ async fn every_malformed_class_gets_its_reason_code_while_another_participant_is
 }
 
 /// A raw TLS session as bank-a: the bytes we write are exactly what the node reads.
-async fn raw(f: &Fixture, node: &switchyard::node::Node, sign_on: bool) -> tokio_rustls::client::TlsStream<TcpStream> {
-    let config = tls::client_config(&f.certs.ca().unwrap(), Some(&f.certs.identity("bank-a").unwrap())).unwrap();
+async fn raw(
+    f: &Fixture,
+    node: &switchyard::node::Node,
+    sign_on: bool,
+) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let config =
+        tls::client_config(&f.certs.ca().unwrap(), Some(&f.certs.identity("bank-a").unwrap())).unwrap();
     let tcp = TcpStream::connect(node.addr).await.unwrap();
     let mut stream = tokio_rustls::TlsConnector::from(Arc::clone(&config))
         .connect(ServerName::try_from("switchyard-node").unwrap(), tcp)
@@ -206,7 +231,10 @@ async fn next_frame(stream: &mut tokio_rustls::client::TlsStream<TcpStream>) -> 
             return Some(frame);
         }
         let mut chunk = [0u8; 4096];
-        match tokio::time::timeout(TIMEOUT, stream.read(&mut chunk)).await.expect("the node answers or closes") {
+        match tokio::time::timeout(TIMEOUT, stream.read(&mut chunk))
+            .await
+            .expect("the node answers or closes")
+        {
             Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
@@ -276,19 +304,21 @@ async fn framing_attacks_cost_only_the_attackers_connection() {
         // The node must close the connection long before the frame completes.
         let mut s = raw(&f, &node, true).await;
         let mut frame = BytesMut::new();
-        FrameCodec::new(1 << 20).encode(Frame::new(FrameKind::Submit, 9, TEMPLATE.to_vec()), &mut frame).unwrap();
+        FrameCodec::new(1 << 20)
+            .encode(Frame::new(FrameKind::Submit, 9, TEMPLATE.to_vec()), &mut frame)
+            .unwrap();
         let started = std::time::Instant::now();
         let mut written = 0;
-        for byte in frame.iter() {
+        for byte in &frame {
             if s.write_all(&[*byte]).await.is_err() || s.flush().await.is_err() {
                 break;
             }
             written += 1;
             tokio::time::sleep(Duration::from_millis(50)).await;
             let mut probe = [0u8; 64];
-            match tokio::time::timeout(Duration::from_millis(1), s.read(&mut probe)).await {
-                Ok(Ok(0) | Err(_)) => break,
-                _ => {}
+            let probe = tokio::time::timeout(Duration::from_millis(1), s.read(&mut probe)).await;
+            if let Ok(Ok(0) | Err(_)) = probe {
+                break;
             }
             assert!(started.elapsed() < Duration::from_secs(30), "slow loris still connected after 30 s");
         }

@@ -28,7 +28,10 @@ fn run(file: &Path, allow_canary: bool) -> (bool, String) {
         command.env(ALLOW_CANARY_ENV, "1");
     }
     let out = command.output().unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
 }
 
 #[test]

@@ -48,9 +48,7 @@ pub struct CrashArgs {
 pub fn run(args: CrashArgs) -> anyhow::Result<ExitCode> {
     let switchyard = match args.switchyard {
         Some(path) => path,
-        None => std::env::current_exe()
-            .context("locating this executable")?
-            .with_file_name("switchyard"),
+        None => std::env::current_exe().context("locating this executable")?.with_file_name("switchyard"),
     };
     anyhow::ensure!(switchyard.is_file(), "{} not found (use --switchyard)", switchyard.display());
     let seed = args.seed.unwrap_or_else(|| {

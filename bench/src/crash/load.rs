@@ -106,10 +106,17 @@ async fn session(
                 }
                 let Ok(report) = read_pacs002(&frame.payload, &limits) else { continue };
                 let Some(status) = report.txs.first().map(|t| t.tx_sts) else { continue };
-                let uetr = pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&frame.correlation).cloned();
+                let uetr = pending
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&frame.correlation)
+                    .cloned();
                 let Some(uetr) = uetr else { continue };
                 if ledger.status(&uetr, status) {
-                    pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&frame.correlation);
+                    pending
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .remove(&frame.correlation);
                     credits.add_permits(1);
                 }
             }

@@ -190,7 +190,9 @@ impl Node<'_> {
             let mut proc = self.spawn()?;
             let ready = proc.wait_ready(self.spec.ready_timeout).await;
             self.proc = Some(proc);
-            ready.with_context(|| format!("start {} (see {})", self.starts, self.setup.dir.join("node.log").display()))?;
+            ready.with_context(|| {
+                format!("start {} (see {})", self.starts, self.setup.dir.join("node.log").display())
+            })?;
         }
         Ok(())
     }

@@ -61,7 +61,10 @@ pub fn write(dir: &Path, settings: &NodeSettings) -> anyhow::Result<Setup> {
          [limits]\ncredit_window = {}\nclearing_timeout_ms = {}\ndrain_timeout_ms = {}\n\
          handshake_timeout_ms = 10000\n\n\
          [journal]\nsegment_bytes = 4194304\nsync = \"{}\"\n\n",
-        settings.credit_window, settings.clearing_timeout_ms, settings.drain_timeout_ms, settings.journal_sync
+        settings.credit_window,
+        settings.clearing_timeout_ms,
+        settings.drain_timeout_ms,
+        settings.journal_sync
     );
     for tenant in TENANTS {
         let _ = write!(

@@ -130,7 +130,8 @@ pub fn check(
         }
     }
     for ((tenant, currency), s) in &groups {
-        if s.ledger != s.node || s.node_settled != s.sim_settled || s.heard_settled != s.node_of_heard_settled {
+        if s.ledger != s.node || s.node_settled != s.sim_settled || s.heard_settled != s.node_of_heard_settled
+        {
             v.mismatched += 1;
             v.note(format!("mismatch: {tenant} {currency}: {s:?}"));
         }

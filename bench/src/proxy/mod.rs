@@ -140,7 +140,10 @@ impl Ctx {
 
 /// What the writer towards the switch is asked to do.
 enum Out {
-    Frame { bytes: BytesMut, due: Instant },
+    Frame {
+        bytes: BytesMut,
+        due: Instant,
+    },
     /// Write these bytes (half a frame), then reset the connection.
     Reset(BytesMut),
 }
@@ -188,7 +191,8 @@ async fn relay(down_tcp: TcpStream, ctx: Ctx) -> anyhow::Result<()> {
         loop {
             let next = match &held {
                 Some((_, since)) => {
-                    match tokio::time::timeout_at(*since + Duration::from_millis(50), from_house.next()).await {
+                    match tokio::time::timeout_at(*since + Duration::from_millis(50), from_house.next()).await
+                    {
                         Ok(next) => next,
                         Err(_) => {
                             let (bytes, _) = held.take().expect("held");
