@@ -42,6 +42,9 @@ pub struct CrashArgs {
     /// Print only the summary, not one line per cycle.
     #[arg(long)]
     quiet: bool,
+    /// Start no new cycle after this many minutes; then settle, check and report the cycles done.
+    #[arg(long)]
+    max_minutes: Option<u64>,
 }
 
 /// Runs `switchyard-bench crash`: exit 0 only if nothing was lost, duplicated, mismatched or stuck.
@@ -66,6 +69,7 @@ pub fn run(args: CrashArgs) -> anyhow::Result<ExitCode> {
         work_dir: args.work_dir,
         reject_ppm: args.reject_ppm.min(1_000_000),
         verbose: !args.quiet,
+        time_limit: args.max_minutes.map(|m| Duration::from_secs(m * 60)),
         ready_timeout: Duration::from_secs(60),
         ..CrashSpec::new(switchyard)
     };

@@ -69,6 +69,9 @@ pub struct CrashSpec {
     pub verbose: bool,
     /// Keep the temporary working directory of a failed run (and print where it is).
     pub keep_failed: bool,
+    /// Start no new cycle after this long (the campaign then settles and checks as usual, and
+    /// reports the cycles it completed); `None`: run all `cycles`.
+    pub time_limit: Option<Duration>,
 }
 
 impl CrashSpec {
@@ -89,6 +92,7 @@ impl CrashSpec {
             reject_ppm: 50_000,
             verbose: true,
             keep_failed: true,
+            time_limit: None,
         }
     }
 }
@@ -287,7 +291,7 @@ pub async fn run(spec: &CrashSpec) -> anyhow::Result<CrashReport> {
     }
 
     let mut node = Node { spec, setup: &setup, proc: None, starts: 0 };
-    let result = cycles(spec, &mut node, &ledger, &mut rng, &mut report).await;
+    let result = cycles(spec, started, &mut node, &ledger, &mut rng, &mut report).await;
     if let Err(e) = result {
         report.node_failures.push(format!("{e:#}"));
     }
@@ -347,12 +351,19 @@ pub async fn run(spec: &CrashSpec) -> anyhow::Result<CrashReport> {
 /// The fault cycles.
 async fn cycles(
     spec: &CrashSpec,
+    started: Instant,
     node: &mut Node<'_>,
     ledger: &Ledger,
     rng: &mut StdRng,
     report: &mut CrashReport,
 ) -> anyhow::Result<()> {
     for cycle in 1..=spec.cycles {
+        if spec.time_limit.is_some_and(|limit| started.elapsed() >= limit) {
+            if spec.verbose {
+                println!("time limit reached after {} cycles", cycle - 1);
+            }
+            break;
+        }
         if node.proc.is_none() && rng.gen_range(0..10) == 0 {
             let early = node.spawn()?;
             let ms = rng.gen_range(0..400);

@@ -37,7 +37,11 @@ fn decode(chunks: &[&[u8]]) -> (Vec<(Frame, Vec<u8>)>, bool) {
                     // Generous for BytesMut's growth policy, yet far below what a lying
                     // length prefix (up to 4 GiB) would make it reserve.
                     let bound = 4 * (LIMIT + 4 + 256);
-                    assert!(buf.capacity() <= bound, "reserved {} bytes for a {LIMIT}-byte limit", buf.capacity());
+                    assert!(
+                        buf.capacity() <= bound,
+                        "reserved {} bytes for a {LIMIT}-byte limit",
+                        buf.capacity()
+                    );
                     break;
                 }
                 Err(_) => return (frames, true),
