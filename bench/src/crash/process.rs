@@ -35,6 +35,8 @@ impl Proc {
     ) -> anyhow::Result<Self> {
         let mut command = Command::new(program);
         command.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        // A campaign that ends early (an error) must not leave a node or simulator behind.
+        command.kill_on_drop(true);
         for (k, v) in env {
             command.env(k, v);
         }
