@@ -13,9 +13,12 @@
 //!   started as child processes.
 //! - [`output`]: a run's files: JSON report, `.hgrm` distributions, SVG plots.
 //! - [`plot`], [`machine`]: SVG plots; the machine and git revision of a run.
+//! - [`proxy`]: a fault-injecting proxy between the switch and a clearing house.
+//! - [`crash`]: the crash campaign against the real binary (`switchyard-bench crash`).
 
 pub mod client;
 pub mod cmd;
+pub mod crash;
 pub mod echo;
 pub mod loadgen;
 pub mod machine;
@@ -23,5 +26,6 @@ pub mod messages;
 pub mod mix;
 pub mod output;
 pub mod plot;
+pub mod proxy;
 pub mod report;
 pub mod target;

@@ -138,7 +138,13 @@ pub struct RawJournal {
     pub max_batch_records: u64,
     pub queue_capacity: u64,
     pub checkpoint_interval_ms: u64,
+    /// `fdatasync` (production), or a test mode of the crash campaign (docs/RELIABILITY.md).
+    pub sync: String,
 }
+
+/// The environment variable that must be `1` for `journal.sync = "ack-before-sync"` (the
+/// canary that acknowledges before fdatasync) to be accepted.
+pub const ALLOW_CANARY_ENV: &str = "SWITCHYARD_ALLOW_CANARY";
 
 impl Default for RawJournal {
     fn default() -> Self {
@@ -148,6 +154,7 @@ impl Default for RawJournal {
             max_batch_records: d.max_batch_records as u64,
             queue_capacity: d.queue_capacity as u64,
             checkpoint_interval_ms: d.checkpoint_interval.map_or(0, |i| i.as_millis() as u64),
+            sync: "fdatasync".to_owned(),
         }
     }
 }
@@ -361,7 +368,33 @@ impl RawLimits {
 
 impl RawJournal {
     fn validate(self) -> Result<JournalTuning, ConfigError> {
+        use switchyard_journal::SyncMode;
+        let sync = match self.sync.as_str() {
+            "fdatasync" => SyncMode::Fdatasync,
+            "power-loss-simulation" => SyncMode::PowerLossSimulation,
+            "ack-before-sync" if std::env::var(ALLOW_CANARY_ENV).as_deref() == Ok("1") => {
+                SyncMode::AckBeforeSync
+            }
+            "ack-before-sync" => {
+                return Err(err(
+                    "journal.sync",
+                    format!(
+                        "\"ack-before-sync\" acknowledges payments before they are durable; it is \
+                         the crash campaign's canary and needs {ALLOW_CANARY_ENV}=1"
+                    ),
+                ))
+            }
+            other => {
+                return Err(err(
+                    "journal.sync",
+                    format!(
+                    "{other:?} is not one of \"fdatasync\", \"power-loss-simulation\", \"ack-before-sync\""
+                ),
+                ))
+            }
+        };
         Ok(JournalTuning {
+            sync,
             segment_bytes: bounded("journal.segment_bytes", self.segment_bytes, 1 << 20, 1 << 30)? as u64,
             max_batch_records: bounded("journal.max_batch_records", self.max_batch_records, 1, 1 << 20)?,
             queue_capacity: bounded("journal.queue_capacity", self.queue_capacity, 16, 1 << 24)?,
@@ -369,7 +402,6 @@ impl RawJournal {
                 0 => None,
                 ms => Some(millis("journal.checkpoint_interval_ms", ms, 100, 86_400_000)?),
             },
-            ..JournalTuning::default()
         })
     }
 }

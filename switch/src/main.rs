@@ -402,6 +402,12 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
+    if config.journal.sync != switchyard_journal::SyncMode::Fdatasync {
+        eprintln!(
+            "switchyard: WARNING: journal.sync = {:?} is a crash-test mode, not for production",
+            config.journal.sync
+        );
+    }
     let node = switchyard::Node::start(config).await?;
     node.ops.set_config_path(path.clone());
     eprintln!(
@@ -452,12 +458,25 @@ async fn run_sim(setup: switchyard::sim_config::SimSetup) -> anyhow::Result<()> 
     use std::sync::atomic::Ordering;
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
     let sim = switchyard_clearing::sim::start(setup.listen, setup.tls, setup.config).await?;
     eprintln!("clearing-sim: listening on {}", sim.addr);
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+    let snapshot = |why: &str| {
+        if let Some(path) = &setup.stats_file {
+            match switchyard::sim_config::write_stats(&sim.stats, path) {
+                Ok(()) => eprintln!("clearing-sim: {why}: stats written to {}", path.display()),
+                Err(e) => eprintln!("clearing-sim: {why}: stats not written to {}: {e}", path.display()),
+            }
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = usr1.recv() => snapshot("SIGUSR1"),
+        }
     }
+    snapshot("stopping");
     let s = &sim.stats;
     eprintln!(
         "clearing-sim: stopping; received {} settled {} rejected {} dropped {} max submissions per UETR {}",

@@ -39,6 +39,9 @@ struct RawSim {
     #[serde(default)]
     crash_ppm: u32,
     reject_reason: Option<String>,
+    /// Where to write the per-UETR JSON snapshot (on SIGUSR1 and at exit); none when omitted.
+    #[serde(default)]
+    stats_file: Option<PathBuf>,
 }
 
 fn default_latency_max_ms() -> u64 {
@@ -55,6 +58,8 @@ pub struct SimSetup {
     pub listen: SocketAddr,
     pub tls: Arc<rustls::ServerConfig>,
     pub config: SimConfig,
+    /// The JSON snapshot file (`stats_file`), resolved against the config file's directory.
+    pub stats_file: Option<PathBuf>,
 }
 
 fn err(key: &str, reason: impl Into<String>) -> ConfigError {
@@ -116,5 +121,46 @@ pub fn load(path: &Path) -> Result<SimSetup, ConfigError> {
         reject_reason,
         ..SimConfig::default()
     };
-    Ok(SimSetup { listen, tls, config })
+    let stats_file = raw.stats_file.as_deref().map(resolve);
+    Ok(SimSetup { listen, tls, config, stats_file })
+}
+
+/// The simulator's record as JSON: totals, then one object per UETR (`uetr`, `submissions`,
+/// `status`, `amount_minor`, `currency`). Read by `switchyard-bench crash` as the clearing
+/// house's own view: submissions per UETR and settled amounts.
+#[must_use]
+pub fn stats_json(stats: &switchyard_clearing::sim::SimStats) -> serde_json::Value {
+    use std::sync::atomic::Ordering::Relaxed;
+    let uetrs: Vec<serde_json::Value> = stats
+        .per_uetr()
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "uetr": r.uetr,
+                "submissions": r.submissions,
+                "status": r.status.as_str(),
+                "amount_minor": r.amount_minor,
+                "currency": r.currency,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "received": stats.received.load(Relaxed),
+        "settled": stats.settled.load(Relaxed),
+        "rejected": stats.rejected.load(Relaxed),
+        "dropped": stats.dropped.load(Relaxed),
+        "inquiries": stats.inquiries.load(Relaxed),
+        "not_found": stats.not_found.load(Relaxed),
+        "sign_ons": stats.sign_ons.load(Relaxed),
+        "max_submissions_per_uetr": stats.max_submissions_per_uetr(),
+        "uetrs": uetrs,
+    })
+}
+
+/// Writes [`stats_json`] to `path` atomically (a temporary file renamed over it), so a reader
+/// never sees half a snapshot.
+pub fn write_stats(stats: &switchyard_clearing::sim::SimStats, path: &Path) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec(&stats_json(stats)).map_err(std::io::Error::other)?)?;
+    std::fs::rename(&tmp, path)
 }

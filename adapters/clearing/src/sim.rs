@@ -99,6 +99,10 @@ struct Recorded {
     tx_id: Option<String>,
     uetr: Option<Uetr>,
     leg: LegSeen,
+    /// The settlement amount as it arrived (minor units) and its currency: the clearing house's
+    /// own figure for the crash campaign's balance check.
+    amount_minor: i64,
+    currency: String,
 }
 
 /// What the first submission of a payment looked like on the simulator's socket: the scheme
@@ -133,6 +137,8 @@ impl Recorded {
                 app_hdr: msg.app_hdr.is_some(),
                 instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
             },
+            amount_minor: tx.map_or(0, |t| t.amount.minor_units),
+            currency: tx.map(|t| t.amount.currency.as_str().to_owned()).unwrap_or_default(),
         }
     }
 
@@ -153,8 +159,23 @@ impl Recorded {
                 app_hdr: msg.app_hdr.is_some(),
                 instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
             },
+            amount_minor: tx.map_or(0, |t| t.amount.minor_units),
+            currency: tx.map(|t| t.amount.currency.as_str().to_owned()).unwrap_or_default(),
         }
     }
+}
+
+/// One UETR as the simulator recorded it (see [`SimStats::per_uetr`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UetrRecord {
+    pub uetr: String,
+    /// Submissions that arrived for it (more than one breaks invariant 4).
+    pub submissions: u32,
+    /// The verdict the simulator gave (and repeats for later submissions and inquiries).
+    pub status: TxStatus,
+    /// Settlement amount in minor units of `currency`, as submitted.
+    pub amount_minor: i64,
+    pub currency: String,
 }
 
 /// What the simulator saw. Shared with whoever started it (the demo report reads it).
@@ -240,6 +261,21 @@ impl SimStats {
     #[must_use]
     pub fn leg_of(&self, uetr: &str) -> Option<LegSeen> {
         self.lock().get(uetr).map(|r| r.leg.clone())
+    }
+
+    /// Every UETR recorded so far, with its submission count, verdict and amount.
+    #[must_use]
+    pub fn per_uetr(&self) -> Vec<UetrRecord> {
+        self.lock()
+            .iter()
+            .map(|(uetr, r)| UetrRecord {
+                uetr: uetr.clone(),
+                submissions: r.submissions,
+                status: r.status,
+                amount_minor: r.amount_minor,
+                currency: r.currency.clone(),
+            })
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Recorded>> {
