@@ -7,9 +7,15 @@
 //!   queueing behind a slowed-down generator (coordinated omission).
 //! - [`report`]: percentiles from HDR histograms, printed as a table.
 //! - [`messages`]: pacs.008 messages with fresh identifiers.
+//! - [`open_loop`]: the same open-loop (and closed-loop) schedule for any "submit bytes, await a
+//!   durable ack" sink; `peer` drives NATS, RabbitMQ and PostgreSQL with it.
+//! - `peers` (cargo feature `peers`): the clients for those peers.
 
 pub mod client;
 pub mod cmd;
 pub mod loadgen;
 pub mod messages;
+pub mod open_loop;
+#[cfg(feature = "peers")]
+pub mod peers;
 pub mod report;
