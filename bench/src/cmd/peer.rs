@@ -120,12 +120,15 @@ pub fn run(args: PeerArgs) -> anyhow::Result<ExitCode> {
 mod imp {
     use super::{ExitCode, PeerArgs};
 
+    // Same signature as the `peers` build's `run`, which consumes the arguments.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn run(args: PeerArgs) -> anyhow::Result<ExitCode> {
+        let kind = args.kind;
         anyhow::bail!(
             "this switchyard-bench was built without the peer clients, so `peer --kind {}` cannot run. \
              Build it with the `peers` feature: `cargo build --release -p switchyard-bench --features peers`, \
              and start the peers with bench/peers/install.sh and bench/peers/start.sh DIR",
-            args.kind.name()
+            kind.name()
         )
     }
 }
