@@ -15,6 +15,9 @@
 //! - [`plot`], [`machine`]: SVG plots; the machine and git revision of a run.
 //! - [`proxy`]: a fault-injecting proxy between the switch and a clearing house.
 //! - [`crash`]: the crash campaign against the real binary (`switchyard-bench crash`).
+//! - [`open_loop`]: the same open-loop (and closed-loop) schedule for any "submit bytes, await a
+//!   durable ack" sink; `peer` drives NATS, RabbitMQ and PostgreSQL with it.
+//! - `peers` (cargo feature `peers`): the clients for those peers.
 
 pub mod client;
 pub mod cmd;
@@ -24,7 +27,10 @@ pub mod loadgen;
 pub mod machine;
 pub mod messages;
 pub mod mix;
+pub mod open_loop;
 pub mod output;
+#[cfg(feature = "peers")]
+pub mod peers;
 pub mod plot;
 pub mod proxy;
 pub mod report;

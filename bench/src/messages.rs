@@ -30,13 +30,19 @@ impl MessageFactory {
         self
     }
 
+    /// The MsgId of the `n`th message (what [`Self::make`] writes into it).
+    #[must_use]
+    pub fn msg_id(&self, n: u64) -> String {
+        format!("{}-{n}", self.prefix)
+    }
+
     /// The `n`th message and its UETR.
     #[must_use]
     pub fn make(&self, n: u64) -> (Vec<u8>, String) {
         let mut msg = self.template.clone();
         let uetr_text = uuid::Uuid::new_v4().to_string();
         let uetr = Uetr::parse(&uetr_text);
-        msg.msg_id = format!("{}-{n}", self.prefix);
+        msg.msg_id = self.msg_id(n);
         if let Some(hdr) = msg.app_hdr.as_mut() {
             hdr.biz_msg_idr.clone_from(&msg.msg_id);
         }
