@@ -30,6 +30,9 @@ use crate::segment;
 use crate::spare::{self, SparePreparer};
 use crate::stats::Counters;
 
+/// How long the `AckBeforeSync` canary waits between acknowledging a batch and syncing it.
+const CANARY_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// A message to the writer thread.
 #[derive(Debug)]
 pub(crate) enum Request {
@@ -274,6 +277,10 @@ impl Writer {
         self.flush_buf()?;
         if self.cfg.sync == SyncMode::AckBeforeSync {
             self.complete_batch();
+            // The canary's exposure window (acknowledged, not yet durable) is widened on
+            // purpose, so a kill under load lands in it nearly always instead of depending on
+            // how fast this disk syncs: the crash campaigns must fail with it, every time.
+            std::thread::sleep(CANARY_WINDOW);
             return self.sync();
         }
         self.sync()?;
