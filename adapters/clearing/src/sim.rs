@@ -119,13 +119,16 @@ pub struct LegSeen {
     pub instructing: Option<String>,
 }
 
-impl Recorded {
-    fn of_009(msg: &Pacs009, status: TxStatus) -> Self {
+/// A `Recorded` from a pacs.008 or a pacs.009: distinct types whose fields carry the same
+/// names, read the same way.
+macro_rules! recorded {
+    ($msg:expr, $status:expr, $name:literal, $clearing_system:expr) => {{
+        let msg = $msg;
         let tx = msg.txs.first();
-        Self {
+        Recorded {
             submissions: 0,
-            status,
-            msg_name: "pacs.009.001.08",
+            status: $status,
+            msg_name: $name,
             msg_id: msg.msg_id.clone(),
             instr_id: tx.and_then(|t| t.instr_id.clone()),
             end_to_end_id: tx.map(|t| t.end_to_end_id.clone()).unwrap_or_default(),
@@ -133,35 +136,23 @@ impl Recorded {
             uetr: tx.and_then(|t| t.uetr.clone()),
             leg: LegSeen {
                 settlement_method: msg.sttlm_mtd.clone(),
-                clearing_system: msg.clr_sys.clone(),
+                clearing_system: $clearing_system,
                 app_hdr: msg.app_hdr.is_some(),
                 instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
             },
             amount_minor: tx.map_or(0, |t| t.amount.minor_units),
             currency: tx.map(|t| t.amount.currency.as_str().to_owned()).unwrap_or_default(),
         }
+    }};
+}
+
+impl Recorded {
+    fn of_009(msg: &Pacs009, status: TxStatus) -> Self {
+        recorded!(msg, status, "pacs.009.001.08", msg.clr_sys.clone())
     }
 
     fn of(msg: &Pacs008, status: TxStatus) -> Self {
-        let tx = msg.txs.first();
-        Self {
-            submissions: 0,
-            status,
-            msg_name: "pacs.008.001.08",
-            msg_id: msg.msg_id.clone(),
-            instr_id: tx.and_then(|t| t.instr_id.clone()),
-            end_to_end_id: tx.map(|t| t.end_to_end_id.clone()).unwrap_or_default(),
-            tx_id: tx.and_then(|t| t.tx_id.clone()),
-            uetr: tx.and_then(|t| t.uetr.clone()),
-            leg: LegSeen {
-                settlement_method: msg.sttlm_mtd.clone(),
-                clearing_system: msg.clr_sys.clone().or_else(|| msg.clr_sys_prtry.clone()),
-                app_hdr: msg.app_hdr.is_some(),
-                instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
-            },
-            amount_minor: tx.map_or(0, |t| t.amount.minor_units),
-            currency: tx.map(|t| t.amount.currency.as_str().to_owned()).unwrap_or_default(),
-        }
+        recorded!(msg, status, "pacs.008.001.08", msg.clr_sys.clone().or_else(|| msg.clr_sys_prtry.clone()))
     }
 }
 
