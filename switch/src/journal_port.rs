@@ -60,12 +60,18 @@ pub struct StateHistory {
 }
 
 impl HistoryPort for StateHistory {
+    /// The store's in-memory key filter answers for keys it certainly lacks (almost every new
+    /// payment); sled is read only for the rest.
     fn stored(&self, tenant: &str, uetr: &str, msg_id: &str) -> Result<Stored, String> {
-        let payment = self.store.idempotency(tenant, uetr).map_err(|e| e.to_string())?.map(|entry| {
-            let known = entry.outcome.map_or(Known::Accepted, Known::Final);
-            (entry.fingerprint, known)
-        });
-        let msg_id_owner = if msg_id.is_empty() {
+        let payment = if self.store.may_hold_payment(tenant, uetr) {
+            self.store.idempotency(tenant, uetr).map_err(|e| e.to_string())?.map(|entry| {
+                let known = entry.outcome.map_or(Known::Accepted, Known::Final);
+                (entry.fingerprint, known)
+            })
+        } else {
+            None
+        };
+        let msg_id_owner = if msg_id.is_empty() || !self.store.may_hold_msg_id(tenant, msg_id) {
             None
         } else {
             self.store.msg_id_owner(tenant, msg_id).map_err(|e| e.to_string())?

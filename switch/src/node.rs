@@ -76,6 +76,8 @@ impl Node {
             tokio::task::spawn_blocking(move || {
                 let store = StateStore::open(&dir)?;
                 let caught_up = store.catch_up(&journal_dir)?;
+                // Admission reads sled only for keys this filter cannot rule out.
+                store.enable_key_filter();
                 anyhow::Ok((store, caught_up))
             })
             .await?

@@ -636,3 +636,48 @@ fn journaled_dlq_replay_reopens_and_purge_drops_with_history_and_audit() {
     let report = store.verify_audit().unwrap();
     assert!(report.ok && report.entries == records.len() as u64, "{report:?}");
 }
+
+/// The key filter never says "no" for a key the store holds — not for keys stored before it
+/// was enabled (the background scan), not for keys applied while the scan ran, not for keys
+/// applied after — and says "no" for almost every key it never saw (else it saves nothing).
+#[test]
+fn key_filter_has_no_false_negatives_and_filters_new_keys() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    let before: Vec<JournalRecord> =
+        (0..3_000).map(|i| JournalRecord::Accepted(accepted("bank-a", i))).collect();
+    apply_chunked(&store, &before, 1);
+    assert!(store.may_hold_payment("bank-a", &uetr(999_999)), "not enabled: maybe");
+    store.enable_key_filter();
+    // Applied while the scan may still be running.
+    let during: Vec<JournalRecord> =
+        (3_000..6_000).map(|i| JournalRecord::Accepted(accepted("bank-b", i))).collect();
+    apply_chunked(&store, &during, 3_001);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !store.key_filter_ready() {
+        assert!(std::time::Instant::now() < deadline, "the key scan did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let after: Vec<JournalRecord> =
+        (6_000..7_000).map(|i| JournalRecord::Accepted(accepted("bank-c", i))).collect();
+    apply_chunked(&store, &after, 6_001);
+    for record in before.iter().chain(&during).chain(&after) {
+        let JournalRecord::Accepted(a) = record else { unreachable!() };
+        assert!(store.may_hold_payment(&a.tenant, &a.uetr), "false negative for UETR {}", a.uetr);
+        assert!(store.may_hold_msg_id(&a.tenant, &a.msg_id), "false negative for MsgId {}", a.msg_id);
+        assert!(store.idempotency(&a.tenant, &a.uetr).unwrap().is_some());
+    }
+    let unseen = (100_000..110_000).filter(|i| store.may_hold_payment("bank-a", &uetr(*i))).count();
+    assert!(unseen < 500, "{unseen} of 10,000 new UETRs were 'maybe'");
+    // Tenant is part of the key: bank-a's UETR is not bank-b's.
+    let crossed = (0..3_000).filter(|i| store.may_hold_payment("bank-b", &uetr(*i))).count();
+    assert!(crossed < 150, "{crossed} of 3,000 other-tenant UETRs were 'maybe'");
+}
+
+/// Applies `records` from `first_seq` on, 100 per transaction.
+fn apply_chunked(store: &StateStore, records: &[JournalRecord], first_seq: u64) {
+    let numbered: Vec<(u64, JournalRecord)> = (first_seq..).zip(records.iter().cloned()).collect();
+    for chunk in numbered.chunks(100) {
+        store.apply_batch(chunk).unwrap();
+    }
+}

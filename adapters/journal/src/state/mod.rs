@@ -13,10 +13,11 @@
 //! Module map: `store` (the handle and queries), `project` (how a record changes the trees),
 //! `audit` (the hash chain and its verification), `trees` (the sled trees and the
 //! transaction), `keys` (key layout), `stored` (values on disk), `view` (what callers get),
-//! `reindex` (rebuild), `error`. The layout is documented in docs/STORAGE.md §10.
+//! `reindex` (rebuild), `filter` (which keys the store might hold, in memory), `error`. The layout is documented in docs/STORAGE.md §10.
 
 mod audit;
 mod error;
+mod filter;
 mod keys;
 mod project;
 mod reindex;

@@ -29,6 +29,7 @@ use crate::format::RECORD_VERSION;
 use crate::reader::{read_from, Record};
 use crate::state::audit::{self, AuditReport};
 use crate::state::error::StateError;
+use crate::state::filter::{self, Index, KeyFilter};
 use crate::state::keys;
 use crate::state::project;
 use crate::state::stored::{self, DlqRecord, StoredPayment};
@@ -65,6 +66,8 @@ struct Inner {
     applied: AtomicU64,
     /// Serializes writers (apply, purge): the projection has one writer, in journal order.
     write: Mutex<()>,
+    /// Which idempotency keys the store might hold, in memory (off until `enable_key_filter`).
+    filter: KeyFilter,
 }
 
 impl StateStore {
@@ -76,7 +79,14 @@ impl StateStore {
         check_layout(&trees)?;
         let applied = AtomicU64::new(trees.meta_u64(keys::META_APPLIED)?);
         tracing::debug!(applied = applied.load(Ordering::Relaxed), "state store open");
-        let inner = Inner { db, dir: dir.to_path_buf(), trees, applied, write: Mutex::new(()) };
+        let inner = Inner {
+            db,
+            dir: dir.to_path_buf(),
+            trees,
+            applied,
+            write: Mutex::new(()),
+            filter: KeyFilter::default(),
+        };
         Ok(StateStore { inner: Arc::new(inner) })
     }
 
@@ -106,6 +116,10 @@ impl StateStore {
             records.iter().copied().filter(|(seq, _)| *seq > applied).collect();
         let Some(&(last, _)) = fresh.last() else { return Ok(0) };
         check_contiguous(applied, &fresh)?;
+        // Before the commit: a tenant may forget a key once `applied` passes it, and must then
+        // find it in the filter (a key recorded for a transaction that fails is only a false
+        // positive).
+        self.record_keys(&fresh);
         self.inner.trees.transact(|t| {
             let on_disk = t.meta_u64(keys::META_APPLIED)?;
             if on_disk != applied {
@@ -121,6 +135,80 @@ impl StateStore {
         })?;
         self.inner.applied.store(last, Ordering::Release);
         Ok(fresh.len())
+    }
+
+    fn record_keys(&self, records: &[(u64, &JournalRecord)]) {
+        let keys: Vec<(Index, Vec<u8>)> = records
+            .iter()
+            .filter_map(|(_, record)| match record {
+                JournalRecord::Accepted(a) => Some(a),
+                _ => None,
+            })
+            .flat_map(|a| {
+                let uetr = keys::tenant_key(&a.tenant, &a.uetr).ok().map(|k| (Index::Payment, k));
+                let msg_id = keys::tenant_key(&a.tenant, &a.msg_id).ok().map(|k| (Index::MsgId, k));
+                uetr.into_iter().chain(msg_id)
+            })
+            .collect();
+        self.inner.filter.record(keys.iter().map(|(index, key)| (*index, key.as_slice())));
+    }
+
+    /// Turns on the in-memory key filter (`state::filter`): applied keys are recorded from now
+    /// on, and a background thread reads the keys already stored; once it is done,
+    /// `may_hold_payment` / `may_hold_msg_id` answer "no" without touching sled for keys the
+    /// store certainly lacks. Until then (and if the scan fails) they answer "maybe". The node
+    /// calls this after catch-up; tools that only query need not.
+    pub fn enable_key_filter(&self) {
+        if !self.inner.filter.enable() {
+            return;
+        }
+        let (payments, msg_ids) = (self.inner.trees.payments.clone(), self.inner.trees.msg_ids.clone());
+        let owner = Arc::downgrade(&self.inner);
+        let spawned = thread::Builder::new().name("state-key-filter".into()).spawn(move || {
+            let started = Instant::now();
+            let mut history = KeyFilter::new_history();
+            let mut count = 0_u64;
+            for (index, tree) in [(Index::Payment, &payments), (Index::MsgId, &msg_ids)] {
+                for item in tree.iter().keys() {
+                    let Ok(key) = item else {
+                        tracing::warn!("state store key scan failed; admission keeps reading the store");
+                        return;
+                    };
+                    filter::insert(&mut history, index, &key);
+                    count += 1;
+                    // The node is stopping: let sled go instead of finishing the scan.
+                    if count % 4096 == 0 && owner.strong_count() == 0 {
+                        return;
+                    }
+                }
+            }
+            if let Some(inner) = owner.upgrade() {
+                inner.filter.set_history(history);
+                tracing::info!(
+                    keys = count,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "state store key filter ready"
+                );
+            }
+        });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "cannot start the key filter scan; admission keeps reading the store");
+        }
+    }
+
+    /// Whether the key filter has read the whole store (and so can answer "no").
+    pub fn key_filter_ready(&self) -> bool {
+        self.inner.filter.ready()
+    }
+
+    /// False only if the store certainly has no payment with this (tenant, UETR).
+    pub fn may_hold_payment(&self, tenant: &str, uetr: &str) -> bool {
+        keys::tenant_key(tenant, uetr).map_or(true, |key| self.inner.filter.may_hold(Index::Payment, &key))
+    }
+
+    /// False only if the store certainly has no payment of `tenant` that used this MsgId.
+    pub fn may_hold_msg_id(&self, tenant: &str, msg_id: &str) -> bool {
+        keys::tenant_key(tenant, msg_id).map_or(true, |key| self.inner.filter.may_hold(Index::MsgId, &key))
     }
 
     /// Applies every journal record after `applied_seq` from the journal in `journal_dir`, in
