@@ -12,12 +12,14 @@ use switchyard_actors::JournalRecord;
 use switchyard_journal::state::StateStore;
 use switchyard_journal::{codec, Journal, JournalError};
 
+use crate::projector::Projected;
+
 /// Adapts a [`Journal`] handle; durable records are also offered to the state projector.
 #[derive(Debug, Clone)]
 pub struct JournalAdapter {
     pub journal: Journal,
     /// The projector's input (bounded; a full channel is caught up from the journal later).
-    pub projector: Option<Sender<(u64, JournalRecord)>>,
+    pub projector: Option<Sender<Projected>>,
 }
 
 fn failure(e: &JournalError) -> JournalFailure {
@@ -34,7 +36,7 @@ impl JournalPort for JournalAdapter {
         // The journal drops `done` uncalled when it refuses a record; keep a way to call it.
         let slot = Arc::new(Mutex::new(Some(done)));
         let in_writer = Arc::clone(&slot);
-        let projected = self.projector.clone().map(|tx| (tx, record.clone()));
+        let projected = self.projector.clone().map(|tx| (tx, Box::new(record.clone())));
         let completion = Box::new(move |result: Result<u64, JournalError>| {
             if let (Ok(seq), Some((tx, record))) = (&result, projected) {
                 let _ = tx.try_send((*seq, record));

@@ -21,10 +21,15 @@ use switchyard_journal::Journal;
 /// Records applied per sled transaction, at most.
 const BATCH: usize = 256;
 
+/// One durable record on its way to the store. Boxed: the bounded channel preallocates every
+/// slot, and a boxed slot is 16 bytes where an inline `JournalRecord` is a few hundred (idle
+/// memory, bench/RESULTS.md §4).
+pub type Projected = (u64, Box<JournalRecord>);
+
 /// The projector's handle: its input and its thread.
 #[derive(Debug)]
 pub struct Projector {
-    tx: Sender<(u64, JournalRecord)>,
+    tx: Sender<Projected>,
     /// Set by `stop`: senders live on in shared contexts, so the channel alone never closes.
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -51,7 +56,7 @@ impl Projector {
 
     /// A sender for the journal port: `try_send` after each durable record.
     #[must_use]
-    pub fn sender(&self) -> Sender<(u64, JournalRecord)> {
+    pub fn sender(&self) -> Sender<Projected> {
         self.tx.clone()
     }
 
@@ -88,7 +93,7 @@ impl Retention {
 fn run(
     store: &StateStore,
     journal_dir: &Path,
-    rx: &Receiver<(u64, JournalRecord)>,
+    rx: &Receiver<Projected>,
     stop: &AtomicBool,
     retention: Option<&Retention>,
 ) {
@@ -123,13 +128,14 @@ fn run(
     }
 }
 
-fn apply(store: &StateStore, journal_dir: &Path, batch: &[(u64, JournalRecord)]) {
+fn apply(store: &StateStore, journal_dir: &Path, batch: &[Projected]) {
     let applied = store.applied_seq();
-    let fresh: Vec<_> = batch.iter().filter(|(seq, _)| *seq > applied).cloned().collect();
+    let fresh: Vec<(u64, &JournalRecord)> =
+        batch.iter().filter(|(seq, _)| *seq > applied).map(|(seq, record)| (*seq, &**record)).collect();
     if fresh.is_empty() {
         return;
     }
-    if let Err(e) = store.apply_batch(&fresh) {
+    if let Err(e) = store.apply_refs(&fresh) {
         // A gap (channel full, or records completed out of order): replay from the journal.
         tracing::debug!(error = %e, "state store behind; catching up from the journal");
         if let Err(e) = store.catch_up(journal_dir) {

@@ -109,7 +109,8 @@ impl StateStore {
         self.apply_refs(&refs)
     }
 
-    fn apply_refs(&self, records: &[(u64, &JournalRecord)]) -> Result<usize, StateError> {
+    /// `apply_batch` for records the caller owns elsewhere (no clone).
+    pub fn apply_refs(&self, records: &[(u64, &JournalRecord)]) -> Result<usize, StateError> {
         let _writer = self.inner.write.lock().expect("state store writer lock poisoned");
         let applied = self.applied_seq();
         let fresh: Vec<(u64, &JournalRecord)> =
