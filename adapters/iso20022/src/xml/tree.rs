@@ -149,12 +149,19 @@ impl<'a> Tree<'a> {
 
     /// Children of `i` with local name `name`, in document order (repeated elements).
     pub(crate) fn children_named<'t>(&'t self, i: u32, name: &'t str) -> impl Iterator<Item = u32> + 't {
-        self.children(i).filter(move |&c| self.nodes[c as usize].local == name)
+        self.children(i).filter(move |&c| same_name(self.nodes[c as usize].local, name))
     }
 
     /// First child of `i` with local name `name`.
     pub(crate) fn child(&self, i: u32, name: &str) -> Option<u32> {
-        self.children_named(i, name).next()
+        let mut at = self.node(i)?.first_child;
+        while let Some(n) = self.node(at) {
+            if same_name(n.local, name) {
+                return Some(at);
+            }
+            at = n.next_sibling;
+        }
+        None
     }
 
     /// Follows a `/`-separated chain of first-matching children.
@@ -289,7 +296,7 @@ pub(crate) fn attributes(raw: &str) -> impl Iterator<Item = (&str, &str)> {
         let after = trimmed.get(eq + 1..)?.trim_start();
         let quote = *after.as_bytes().first()?;
         let body = after.get(1..)?;
-        let end = body.bytes().position(|b| b == quote)?;
+        let end = crate::xml::lexer::find_byte(body.as_bytes(), quote)?;
         rest = body.get(end + 1..)?;
         Some((name, body.get(..end)?))
     })
