@@ -86,7 +86,7 @@ fn raw_events(bytes: &[u8]) -> usize {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(file)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: read_loop ours|raw FILE [N]");
+        eprintln!("usage: read_loop ours|any|raw FILE [N] | read_loop dump MUTATIONS FILE...");
         std::process::exit(2);
     };
     if mode == "dump" {
@@ -104,6 +104,7 @@ fn main() {
     for _ in 0..n {
         match mode.as_str() {
             "ours" => ok += usize::from(read_pacs008(black_box(&bytes), &limits).is_ok()),
+            "any" => ok += usize::from(validate_any(black_box(&bytes), &limits).is_ok()),
             _ => ok += usize::from(raw_events(black_box(&bytes)) > 0),
         }
     }

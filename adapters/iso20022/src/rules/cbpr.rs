@@ -14,7 +14,10 @@ pub struct CbprPlusProfile;
 
 const PAYMENT_TXS: &[(&str, &str)] =
     &[("pacs.008", "CdtTrfTxInf"), ("pacs.009", "CdtTrfTxInf"), ("pacs.004", "TxInf")];
-const REFERENCES: &[&str] = &["MsgId", "InstrId", "EndToEndId", "TxId", "BizMsgIdr"];
+/// The references CBPR+ restricts (`MsgId`, `InstrId`, `EndToEndId`, `TxId`, `BizMsgIdr`).
+fn is_reference(name: &str) -> bool {
+    matches!(name, "MsgId" | "InstrId" | "EndToEndId" | "TxId" | "BizMsgIdr")
+}
 
 impl CbprPlusProfile {
     /// Whether `msg` declares CBPR+ in its AppHdr.
@@ -44,7 +47,7 @@ fn header_consistency(msg: &MessageView<'_, '_>) -> Result<(), ValidationError> 
 }
 
 fn cbpr_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c)
+    c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '?' | ':' | '(' | ')' | '.' | ',' | '\'' | '+' | ' ')
 }
 
 fn reference(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
@@ -78,7 +81,7 @@ impl SchemeProfile for CbprPlusProfile {
                 return Err(
                     Rule::ProfileSettlementMethod.at(el.path(), "CBPR+ settles INDA/INGA/COVE, never CLRG")
                 );
-            } else if REFERENCES.contains(&name) && el.is_leaf() {
+            } else if is_reference(name) && el.is_leaf() {
                 reference(&el)?;
             }
         }

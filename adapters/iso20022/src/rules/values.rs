@@ -99,10 +99,17 @@ fn iban(value: &str, stack: &[(u32, bool)], tree: &Tree<'_>) -> Result<(), Failu
 
 /// No leading/trailing `/`, no `//`, no control characters (CR/LF) in references.
 pub(crate) fn reference(value: &str) -> Result<(), Failure> {
-    if value.starts_with('/') || value.ends_with('/') || value.contains("//") {
+    let b = value.as_bytes();
+    // Byte checks: `contains("//")` would set up a substring searcher per value.
+    if b.first() == Some(&b'/') || b.last() == Some(&b'/') || b.windows(2).any(|w| w == b"//") {
         return Err((Rule::ReferenceInvalid, format!("'{value}' starts or ends with '/' or contains '//'")));
     }
-    if value.chars().any(char::is_control) {
+    let control = if value.is_ascii() {
+        b.iter().any(|&c| c < 0x20 || c == 0x7f)
+    } else {
+        value.chars().any(char::is_control)
+    };
+    if control {
         return Err((Rule::ReferenceInvalid, "reference contains control characters".into()));
     }
     Ok(())

@@ -18,18 +18,16 @@ use crate::xml::lexer::{is_ws, Lexer, Token};
 pub(crate) const NONE: u32 = u32::MAX;
 
 fn is_transaction_element(local: &str) -> bool {
-    matches!(
-        local,
-        "CdtTrfTxInf"
-            | "TxInfAndSts"
-            | "TxInf"
-            | "Ntry"
-            | "TxDtls"
-            | "Undrlyg"
-            | "CxlDtls"
-            | "PmtInf"
-            | "OrgnlPmtInfAndSts"
-    )
+    // Dispatch on the length first: most element names are rejected by one compare.
+    match local.len() {
+        4 => local == "Ntry",
+        5 => local == "TxInf",
+        6 => local == "TxDtls" || local == "PmtInf",
+        7 => local == "Undrlyg" || local == "CxlDtls",
+        11 => local == "CdtTrfTxInf" || local == "TxInfAndSts",
+        17 => local == "OrgnlPmtInfAndSts",
+        _ => false,
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
