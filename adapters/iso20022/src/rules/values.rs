@@ -146,7 +146,7 @@ pub(crate) fn aba_checksum_ok(value: &str) -> bool {
 /// decimals than the currency's minor unit.
 pub(crate) fn amount(text: &str, ccy: &str, semantic: Semantic) -> Result<(), Failure> {
     let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let (int, frac) = text.split_once('.').map_or((text, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = lexical::split_once_byte(text, b'.').map_or((text, None), |(i, f)| (i, Some(f)));
     if !plain(int) || frac.is_some_and(|f| !plain(f)) {
         return Err((
             Rule::AmountRange,

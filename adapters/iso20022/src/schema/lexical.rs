@@ -28,13 +28,21 @@ impl DecimalShape<'_> {
 }
 
 /// `[+-]?(digits(.digits?)?|.digits)`.
+
+/// `s.split_once(delim)` for an ASCII `delim`, as a plain byte loop (values are short, and
+/// the `char` searcher's set-up costs more than the scan).
+#[inline]
+pub(crate) fn split_once_byte(s: &str, delim: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == delim)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
 pub(crate) fn decimal(text: &str) -> Option<DecimalShape<'_>> {
     let (negative, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let (int, frac) = split_once_byte(body, b'.').unwrap_or((body, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     (digits(int) && digits(frac) && !(int.is_empty() && frac.is_empty())).then_some(DecimalShape {
         negative,
@@ -85,7 +93,7 @@ fn ymd(s: &str) -> Option<()> {
 }
 
 fn hms(s: &str) -> Option<()> {
-    let (main, frac) = s.split_once('.').unwrap_or((s, "0"));
+    let (main, frac) = split_once_byte(s, b'.').unwrap_or((s, "0"));
     if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -105,7 +113,7 @@ pub(crate) fn date(s: &str) -> bool {
 /// `YYYY-MM-DDThh:mm:ss(.f+)?` with optional timezone.
 pub(crate) fn date_time(s: &str) -> bool {
     let Some((body, _)) = split_tz(s) else { return false };
-    let Some((d, t)) = body.split_once('T') else { return false };
+    let Some((d, t)) = split_once_byte(body, b'T') else { return false };
     ymd(d).is_some() && hms(t).is_some()
 }
 
@@ -130,7 +138,7 @@ pub(crate) fn g_year(s: &str) -> bool {
 pub(crate) fn g_year_month(s: &str) -> bool {
     split_tz(s)
         .and_then(|(ym, _)| {
-            let (y, m) = ym.split_once('-')?;
+            let (y, m) = split_once_byte(ym, b'-')?;
             num(y, 4)?;
             num(m, 2).filter(|m| (1..=12).contains(m))
         })

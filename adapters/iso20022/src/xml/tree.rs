@@ -98,9 +98,29 @@ impl<'a> Tree<'a> {
         };
         let bytes = src.as_bytes();
         let mut lexer = Lexer::new(src, limits);
+        let max_text = lexer.max_text;
         loop {
             let pos = lexer.pos;
             let Some(&first) = bytes.get(pos) else { break };
+            if first == b'\n' {
+                // Indentation: a line break and spaces, then a tag. Before a start tag,
+                // comment or PI it is never content; before an end tag it is content only
+                // of an element without children (left to the text path below).
+                let end = indent_end(bytes, pos);
+                if end - pos <= max_text && bytes.get(end) == Some(&b'<') {
+                    match bytes.get(end + 1) {
+                        Some(b'/') if b.open_has_child() => {
+                            lexer.pos = end;
+                            continue;
+                        }
+                        Some(b'/') | None => {}
+                        Some(_) => {
+                            lexer.pos = end;
+                            continue;
+                        }
+                    }
+                }
+            }
             if first == b'<' {
                 // The fast paths change the builder, so they stay out of match guards.
                 #[allow(clippy::collapsible_match)]
@@ -301,6 +321,24 @@ pub(crate) fn attributes(raw: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
+/// End of the spaces after the line break at `pos` (`pos + 1` when none), eight at a time;
+/// stops at the first other byte or eight bytes before the end of the input.
+#[inline(always)]
+fn indent_end(bytes: &[u8], pos: usize) -> usize {
+    const SPACES: u64 = u64::from_le_bytes(*b"        ");
+    let mut i = pos + 1;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+        if word != SPACES {
+            // Little-endian: the low bytes come first, so the trailing zero bits count the
+            // spaces that start this word.
+            return i + ((word ^ SPACES).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
 struct Builder<'a, 'l> {
     nodes: Vec<Node<'a>>,
     stack: Vec<u32>,
@@ -312,6 +350,12 @@ struct Builder<'a, 'l> {
 }
 
 impl<'a> Builder<'a, '_> {
+    /// Whether the open element already has a child (so whitespace in it is not content).
+    #[inline(always)]
+    fn open_has_child(&self) -> bool {
+        self.stack.last().and_then(|&top| self.nodes.get(top as usize)).is_some_and(|n| n.first_child != NONE)
+    }
+
     /// `</qname>` closing the open element, byte for byte: pops it and returns `true`.
     /// Anything else (other name, spaces before `>`, no open element) is left to the lexer.
     #[inline(always)]
