@@ -12,9 +12,33 @@ use switchyard_iso20022::{read_pacs002, read_pacs008, validate_any, Limits};
 /// One deterministic mutation of `base` (byte edits, deletions, XML fragments, truncation).
 fn mutate(base: &[u8], x: &mut u64) -> Vec<u8> {
     const TOKENS: &[&[u8]] = &[
-        b"<", b">", b"</", b"/>", b"&", b"&amp;", b"&#0;", b"<!DOCTYPE x>", b"<![CDATA[", b"]]>", b"<!--",
-        b"-->", b"\"", b"'", b":", b"xmlns=\"x\"", b"\xff", b"\xc3", b"\x00", b"<a>", b"</Document>",
-        b"Ccy=\"XAU\"", b" ", b"\n", b"<Nm>x</Nm>", b"-", b"a:",
+        b"<",
+        b">",
+        b"</",
+        b"/>",
+        b"&",
+        b"&amp;",
+        b"&#0;",
+        b"<!DOCTYPE x>",
+        b"<![CDATA[",
+        b"]]>",
+        b"<!--",
+        b"-->",
+        b"\"",
+        b"'",
+        b":",
+        b"xmlns=\"x\"",
+        b"\xff",
+        b"\xc3",
+        b"\x00",
+        b"<a>",
+        b"</Document>",
+        b"Ccy=\"XAU\"",
+        b" ",
+        b"\n",
+        b"<Nm>x</Nm>",
+        b"-",
+        b"a:",
     ];
     let mut next = || {
         *x ^= *x << 13;

@@ -27,8 +27,6 @@ impl DecimalShape<'_> {
     }
 }
 
-/// `[+-]?(digits(.digits?)?|.digits)`.
-
 /// `s.split_once(delim)` for an ASCII `delim`, as a plain byte loop (values are short, and
 /// the `char` searcher's set-up costs more than the scan).
 #[inline]
@@ -36,6 +34,8 @@ pub(crate) fn split_once_byte(s: &str, delim: u8) -> Option<(&str, &str)> {
     let i = s.bytes().position(|b| b == delim)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
+
+/// `[+-]?(digits(.digits?)?|.digits)`.
 pub(crate) fn decimal(text: &str) -> Option<DecimalShape<'_>> {
     let (negative, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),

@@ -420,8 +420,8 @@ impl<'a> Lexer<'a> {
         };
         let start = self.pos + 1;
         let rest = self.bytes().get(start..).unwrap_or(&[]);
-        let (len, special) =
-            attr_value_len(rest, quote).ok_or_else(|| err(Rule::XmlSyntax, "unterminated attribute value"))?;
+        let (len, special) = attr_value_len(rest, quote)
+            .ok_or_else(|| err(Rule::XmlSyntax, "unterminated attribute value"))?;
         if rest[len] != quote {
             return Err(err(Rule::XmlSyntax, "'<' inside an attribute value"));
         }
@@ -526,9 +526,10 @@ mod tests {
                     })
                     .collect();
                 for quote in [b'"', b'\''] {
-                    let want = bytes.iter().position(|&b| b == quote || b == b'<').map(|n| {
-                        (n, bytes[..n].iter().any(|&b| b == b'&' || b == b'>'))
-                    });
+                    let want = bytes
+                        .iter()
+                        .position(|&b| b == quote || b == b'<')
+                        .map(|n| (n, bytes[..n].iter().any(|&b| b == b'&' || b == b'>')));
                     assert_eq!(attr_value_len(&bytes, quote), want, "{bytes:?}");
                 }
                 for byte in [b'-', b'<', b'a', 0xa9] {

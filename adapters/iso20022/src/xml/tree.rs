@@ -88,6 +88,18 @@ impl<'a> Tree<'a> {
     /// and hands everything else to the lexer's general path at the same offset, so the
     /// outcome (tree or error) is the lexer's for every input.
     pub(crate) fn parse(src: &'a str, limits: &Limits) -> Result<Tree<'a>, ValidationError> {
+        Self::parse_impl::<true>(src, limits)
+    }
+
+    /// The reference builder: every token through the lexer's general path, no fast paths.
+    /// Tests compare it with [`Tree::parse`] on samples and mutations.
+    #[cfg(test)]
+    pub(crate) fn parse_reference(src: &'a str, limits: &Limits) -> Result<Tree<'a>, ValidationError> {
+        Self::parse_impl::<false>(src, limits)
+    }
+
+    #[inline(always)]
+    fn parse_impl<const FAST: bool>(src: &'a str, limits: &Limits) -> Result<Tree<'a>, ValidationError> {
         let mut b = Builder {
             nodes: Vec::with_capacity((src.len() / 40).min(1 << 16)),
             stack: Vec::with_capacity(limits.max_depth.min(64)),
@@ -102,6 +114,13 @@ impl<'a> Tree<'a> {
         loop {
             let pos = lexer.pos;
             let Some(&first) = bytes.get(pos) else { break };
+            if !FAST {
+                match lexer.next_token()? {
+                    Some(tok) => b.push(tok, lexer.offset())?,
+                    None => break,
+                }
+                continue;
+            }
             if first == b'\n' {
                 // Indentation: a line break and spaces, then a tag. Before a start tag,
                 // comment or PI it is never content; before an end tag it is content only
@@ -554,4 +573,112 @@ fn check_unique_attributes(attrs: &str, qname: &str) -> Result<(), ValidationErr
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_input, Tree};
+    use crate::limits::Limits;
+
+    const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/iso20022/samples");
+
+    /// Byte edits, deletions, duplicated ranges, XML fragments and truncations.
+    fn mutate(base: &[u8], x: &mut u64) -> Vec<u8> {
+        const TOKENS: &[&[u8]] = &[
+            b"<",
+            b">",
+            b"</",
+            b"/>",
+            b"&",
+            b"&amp;",
+            b"<!--",
+            b"-->",
+            b"<![CDATA[",
+            b"]]>",
+            b"\"",
+            b"'",
+            b":",
+            b"\n      ",
+            b"\n",
+            b" ",
+            b"\t",
+            b"\r\n",
+            b"<a>",
+            b"</a>",
+            b"<a/>",
+            b"x=\"1\"",
+            b"\xc3\xa9",
+        ];
+        let mut next = || {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            *x as usize
+        };
+        let mut v = base.to_vec();
+        for _ in 0..=(next() % 3) {
+            if v.is_empty() {
+                break;
+            }
+            let i = next() % v.len();
+            let end = (i + next() % 48).min(v.len());
+            let t = TOKENS[next() % TOKENS.len()];
+            match next() % 5 {
+                0 => {
+                    v.drain(i..end);
+                }
+                1 => {
+                    v.splice(i..i, t.iter().copied());
+                }
+                2 => {
+                    let chunk = v[i..end].to_vec();
+                    v.splice(i..i, chunk);
+                }
+                3 => v.truncate(i),
+                _ => {
+                    v.splice(i..end, t.iter().copied());
+                }
+            }
+        }
+        v
+    }
+
+    /// The fast paths of the tree builder (indentation, plain start/end tags, plain text)
+    /// give exactly the tree, or the error, of the lexer's general path: on every shared
+    /// sample and 10,000 mutations of them, with default and with small limits.
+    #[test]
+    fn fast_builder_matches_reference_builder() {
+        let mut bases = Vec::new();
+        for dir in ["valid", "invalid", "unvalidated"] {
+            let Ok(entries) = std::fs::read_dir(format!("{SAMPLES}/{dir}")) else { continue };
+            for e in entries.filter_map(Result::ok) {
+                bases.push(std::fs::read(e.path()).expect("read sample"));
+            }
+        }
+        if bases.is_empty() {
+            println!("NOTICE: shared samples not found; skipping");
+            return;
+        }
+        let small = Limits { max_depth: 12, max_text_bytes: 24, max_transactions: 1, ..Limits::default() };
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let (mut trees, mut errors) = (0, 0);
+        for i in 0..bases.len() + 10_000 {
+            let input = match bases.get(i) {
+                Some(b) => b.clone(),
+                None => mutate(&bases[i % bases.len()], &mut x),
+            };
+            let limits = if i % 4 == 3 { small } else { Limits::default() };
+            let Ok(src) = check_input(&input, &limits) else { continue };
+            let fast = Tree::parse(src, &limits).map(|t| format!("{:?}", t.nodes));
+            let reference = Tree::parse_reference(src, &limits).map(|t| format!("{:?}", t.nodes));
+            assert_eq!(fast, reference, "input #{i}: {}", String::from_utf8_lossy(&input));
+            if fast.is_ok() {
+                trees += 1;
+            } else {
+                errors += 1;
+            }
+        }
+        // Both outcomes must be well represented for the comparison to mean anything.
+        assert!(trees > 500 && errors > 500, "{trees} trees, {errors} errors");
+    }
 }
