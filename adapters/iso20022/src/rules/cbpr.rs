@@ -14,7 +14,10 @@ pub struct CbprPlusProfile;
 
 const PAYMENT_TXS: &[(&str, &str)] =
     &[("pacs.008", "CdtTrfTxInf"), ("pacs.009", "CdtTrfTxInf"), ("pacs.004", "TxInf")];
-const REFERENCES: &[&str] = &["MsgId", "InstrId", "EndToEndId", "TxId", "BizMsgIdr"];
+/// The references CBPR+ restricts (`MsgId`, `InstrId`, `EndToEndId`, `TxId`, `BizMsgIdr`).
+fn is_reference(name: &str) -> bool {
+    matches!(name, "MsgId" | "InstrId" | "EndToEndId" | "TxId" | "BizMsgIdr")
+}
 
 impl CbprPlusProfile {
     /// Whether `msg` declares CBPR+ in its AppHdr.
@@ -44,7 +47,7 @@ fn header_consistency(msg: &MessageView<'_, '_>) -> Result<(), ValidationError> 
 }
 
 fn cbpr_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c)
+    c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '?' | ':' | '(' | ')' | '.' | ',' | '\'' | '+' | ' ')
 }
 
 fn reference(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
@@ -60,6 +63,21 @@ fn reference(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A one-compare prefilter by (length, first byte) for the names the check looks at: the
+/// transaction elements of [`PAYMENT_TXS`], `SttlmMtd` and the [`is_reference`] names.
+fn may_matter(name: &str) -> bool {
+    matches!(
+        (name.len(), name.as_bytes().first()),
+        (11, Some(b'C')) // CdtTrfTxInf
+            | (5, Some(b'T' | b'M')) // TxInf, MsgId
+            | (8, Some(b'S')) // SttlmMtd
+            | (7, Some(b'I')) // InstrId
+            | (10, Some(b'E')) // EndToEndId
+            | (4, Some(b'T')) // TxId
+            | (9, Some(b'B')) // BizMsgIdr
+    )
+}
+
 impl SchemeProfile for CbprPlusProfile {
     fn name(&self) -> &str {
         "cbpr+"
@@ -72,13 +90,16 @@ impl SchemeProfile for CbprPlusProfile {
         let mut txs = 0usize;
         for el in doc.descendants() {
             let name = el.name();
+            if !may_matter(name) {
+                continue;
+            }
             if Some(name) == tx_name {
                 txs += 1;
             } else if name == "SttlmMtd" && el.text() == "CLRG" {
                 return Err(
                     Rule::ProfileSettlementMethod.at(el.path(), "CBPR+ settles INDA/INGA/COVE, never CLRG")
                 );
-            } else if REFERENCES.contains(&name) && el.is_leaf() {
+            } else if is_reference(name) && el.is_leaf() {
                 reference(&el)?;
             }
         }
@@ -89,5 +110,22 @@ impl SchemeProfile for CbprPlusProfile {
                 .at(doc.path(), format!("CBPR+ allows exactly one {tx}, found {txs}")));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_reference, may_matter, PAYMENT_TXS};
+
+    /// The prefilter lets through every name the check acts on.
+    #[test]
+    fn prefilter_keeps_every_checked_name() {
+        let refs = ["MsgId", "InstrId", "EndToEndId", "TxId", "BizMsgIdr"];
+        assert!(refs.iter().all(|r| is_reference(r)));
+        let names = PAYMENT_TXS.iter().map(|(_, t)| *t).chain(["SttlmMtd"]).chain(refs);
+        for n in names {
+            assert!(may_matter(n), "{n}");
+        }
+        assert!(!may_matter("Cdtr") && !may_matter("BICFI"));
     }
 }

@@ -2,10 +2,12 @@
 //! From/To BICs are the Document's instructing/instructed agents (unless the header marks
 //! the message as a copy, `CpyDplct` = COPY or CODU).
 
+use std::borrow::Cow;
+
 use crate::envelope::Parts;
 use crate::error::ValidationError;
 use crate::rule::Rule;
-use crate::types::bic::Bic;
+use crate::types::bic::{is_bic, same_institution};
 use crate::xml::tree::Tree;
 
 pub(crate) fn check(parts: &Parts<'_>) -> Result<(), ValidationError> {
@@ -28,13 +30,14 @@ pub(crate) fn check(parts: &Parts<'_>) -> Result<(), ValidationError> {
     party(tree, hdr, "To", doc, "InstdAgt")
 }
 
-fn header_bic(tree: &Tree<'_>, hdr: u32, side: &str) -> Option<(u32, Bic)> {
+fn header_bic<'a>(tree: &Tree<'a>, hdr: u32, side: &str) -> Option<(u32, Cow<'a, str>)> {
     let n = tree.descend(hdr, side).and_then(|p| tree.descend(p, "FIId/FinInstnId/BICFI"))?;
-    Bic::parse(&tree.text(n)).map(|b| (n, b))
+    let text = tree.text(n);
+    is_bic(&text).then_some((n, text))
 }
 
 /// The Document's agent BIC: group header first, else the first transaction's.
-fn document_agent(tree: &Tree<'_>, doc: u32, agent: &str) -> Option<Bic> {
+fn document_agent<'a>(tree: &Tree<'a>, doc: u32, agent: &str) -> Option<Cow<'a, str>> {
     let root = tree.children(doc).next()?;
     let grp = tree.child(root, "GrpHdr");
     let at_group = grp.and_then(|g| tree.descend(g, agent));
@@ -45,14 +48,17 @@ fn document_agent(tree: &Tree<'_>, doc: u32, agent: &str) -> Option<Bic> {
     };
     let a = at_group.or_else(at_tx)?;
     let bic = tree.descend(a, "FinInstnId/BICFI").or_else(|| tree.descend(a, "FinInstnId/BIC"))?;
-    Bic::parse(&tree.text(bic))
+    let text = tree.text(bic);
+    is_bic(&text).then_some(text)
 }
 
+/// Compares BIC texts without building [`crate::Bic`] values (they are only needed for the
+/// error detail).
 fn party(tree: &Tree<'_>, hdr: u32, side: &str, doc: u32, agent: &str) -> Result<(), ValidationError> {
     let (Some((node, h)), Some(d)) = (header_bic(tree, hdr, side), document_agent(tree, doc, agent)) else {
         return Ok(());
     };
-    if h.same_institution(&d) {
+    if same_institution(&h, &d) {
         return Ok(());
     }
     Err(Rule::BahPartyMismatch.at(tree.path(node), format!("AppHdr {side} BIC {h} differs from {agent} {d}")))

@@ -99,10 +99,17 @@ fn iban(value: &str, stack: &[(u32, bool)], tree: &Tree<'_>) -> Result<(), Failu
 
 /// No leading/trailing `/`, no `//`, no control characters (CR/LF) in references.
 pub(crate) fn reference(value: &str) -> Result<(), Failure> {
-    if value.starts_with('/') || value.ends_with('/') || value.contains("//") {
+    let b = value.as_bytes();
+    // Byte checks: `contains("//")` would set up a substring searcher per value.
+    if b.first() == Some(&b'/') || b.last() == Some(&b'/') || b.windows(2).any(|w| w == b"//") {
         return Err((Rule::ReferenceInvalid, format!("'{value}' starts or ends with '/' or contains '//'")));
     }
-    if value.chars().any(char::is_control) {
+    let control = if value.is_ascii() {
+        b.iter().any(|&c| c < 0x20 || c == 0x7f)
+    } else {
+        value.chars().any(char::is_control)
+    };
+    if control {
         return Err((Rule::ReferenceInvalid, "reference contains control characters".into()));
     }
     Ok(())
@@ -139,7 +146,7 @@ pub(crate) fn aba_checksum_ok(value: &str) -> bool {
 /// decimals than the currency's minor unit.
 pub(crate) fn amount(text: &str, ccy: &str, semantic: Semantic) -> Result<(), Failure> {
     let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let (int, frac) = text.split_once('.').map_or((text, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = lexical::split_once_byte(text, b'.').map_or((text, None), |(i, f)| (i, Some(f)));
     if !plain(int) || frac.is_some_and(|f| !plain(f)) {
         return Err((
             Rule::AmountRange,

@@ -27,6 +27,14 @@ impl DecimalShape<'_> {
     }
 }
 
+/// `s.split_once(delim)` for an ASCII `delim`, as a plain byte loop (values are short, and
+/// the `char` searcher's set-up costs more than the scan).
+#[inline]
+pub(crate) fn split_once_byte(s: &str, delim: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == delim)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 /// `[+-]?(digits(.digits?)?|.digits)`.
 pub(crate) fn decimal(text: &str) -> Option<DecimalShape<'_>> {
     let (negative, body) = match text.as_bytes().first() {
@@ -34,7 +42,7 @@ pub(crate) fn decimal(text: &str) -> Option<DecimalShape<'_>> {
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let (int, frac) = split_once_byte(body, b'.').unwrap_or((body, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     (digits(int) && digits(frac) && !(int.is_empty() && frac.is_empty())).then_some(DecimalShape {
         negative,
@@ -43,8 +51,12 @@ pub(crate) fn decimal(text: &str) -> Option<DecimalShape<'_>> {
     })
 }
 
+/// Exactly `len` (at most 9) ASCII digits, as a number.
 fn num(s: &str, len: usize) -> Option<u32> {
-    (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    if s.len() != len || len > 9 {
+        return None;
+    }
+    s.bytes().try_fold(0u32, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
@@ -76,23 +88,30 @@ fn split_tz(s: &str) -> Option<(&str, bool)> {
     Some((s, false))
 }
 
+/// `YYYY-MM-DD` (fixed positions: each field has an exact digit count).
 fn ymd(s: &str) -> Option<()> {
-    let mut it = s.splitn(3, '-');
-    let y = num(it.next()?, 4)?;
-    let m = num(it.next()?, 2)?;
-    let d = num(it.next()?, 2)?;
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = num(s.get(..4)?, 4)?;
+    let m = num(s.get(5..7)?, 2)?;
+    let d = num(s.get(8..)?, 2)?;
     ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then_some(())
 }
 
 fn hms(s: &str) -> Option<()> {
-    let (main, frac) = s.split_once('.').unwrap_or((s, "0"));
+    let (main, frac) = split_once_byte(s, b'.').unwrap_or((s, "0"));
     if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut it = main.splitn(3, ':');
-    let h = num(it.next()?, 2)?;
-    let m = num(it.next()?, 2)?;
-    let sec = num(it.next()?, 2)?;
+    let b = main.as_bytes();
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let h = num(main.get(..2)?, 2)?;
+    let m = num(main.get(3..5)?, 2)?;
+    let sec = num(main.get(6..)?, 2)?;
     let midnight = h == 24 && m == 0 && sec == 0 && frac.bytes().all(|b| b == b'0');
     ((h < 24 && m < 60 && sec < 60) || midnight).then_some(())
 }
@@ -105,7 +124,7 @@ pub(crate) fn date(s: &str) -> bool {
 /// `YYYY-MM-DDThh:mm:ss(.f+)?` with optional timezone.
 pub(crate) fn date_time(s: &str) -> bool {
     let Some((body, _)) = split_tz(s) else { return false };
-    let Some((d, t)) = body.split_once('T') else { return false };
+    let Some((d, t)) = split_once_byte(body, b'T') else { return false };
     ymd(d).is_some() && hms(t).is_some()
 }
 
@@ -130,7 +149,7 @@ pub(crate) fn g_year(s: &str) -> bool {
 pub(crate) fn g_year_month(s: &str) -> bool {
     split_tz(s)
         .and_then(|(ym, _)| {
-            let (y, m) = ym.split_once('-')?;
+            let (y, m) = split_once_byte(ym, b'-')?;
             num(y, 4)?;
             num(m, 2).filter(|m| (1..=12).contains(m))
         })
@@ -167,5 +186,59 @@ mod tests {
         let d = decimal("0012.3400").expect("decimal");
         assert_eq!((d.total_digits(), d.fraction_digits()), (4, 2));
         assert!(decimal("1e5").is_none() && decimal(".").is_none() && decimal("1,5").is_none());
+    }
+
+    /// The fixed-position date/time parsers agree with the split-based ones they replaced.
+    #[test]
+    fn fixed_position_parsers_match_split_based() {
+        fn num_old(s: &str, len: usize) -> Option<u32> {
+            (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+        }
+        fn ymd_old(s: &str) -> Option<()> {
+            let mut it = s.splitn(3, '-');
+            let y = num_old(it.next()?, 4)?;
+            let m = num_old(it.next()?, 2)?;
+            let d = num_old(it.next()?, 2)?;
+            ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then_some(())
+        }
+        fn hms_old(s: &str) -> Option<()> {
+            let (main, frac) = s.split_once('.').unwrap_or((s, "0"));
+            if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let mut it = main.splitn(3, ':');
+            let h = num_old(it.next()?, 2)?;
+            let m = num_old(it.next()?, 2)?;
+            let sec = num_old(it.next()?, 2)?;
+            let midnight = h == 24 && m == 0 && sec == 0 && frac.bytes().all(|b| b == b'0');
+            ((h < 24 && m < 60 && sec < 60) || midnight).then_some(())
+        }
+        let seeds = ["2024-02-29", "1999-12-31", "24:00:00.000", "23:59:59.5", "0000-01-01", "12:30:00"];
+        let alphabet = b"0123456789-:.T+Z 9";
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..200_000usize {
+            let mut v = seeds[i % seeds.len()].as_bytes().to_vec();
+            for _ in 0..=(i % 3) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = (x as usize) % (v.len() + 1);
+                let c = alphabet[(x >> 32) as usize % alphabet.len()];
+                match (x >> 20) % 3 {
+                    0 if at < v.len() => v[at] = c,
+                    1 => v.insert(at, c),
+                    _ if at < v.len() => {
+                        v.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            let s = String::from_utf8(v).expect("ascii");
+            assert_eq!(ymd(&s), ymd_old(&s), "{s}");
+            assert_eq!(hms(&s), hms_old(&s), "{s}");
+            for len in 1..=4 {
+                assert_eq!(num(&s, len), num_old(&s, len), "{s}");
+            }
+        }
     }
 }

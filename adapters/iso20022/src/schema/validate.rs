@@ -131,7 +131,7 @@ impl<'t, 'a> Validator<'t, 'a> {
 
     /// Attributes allowed everywhere: namespace declarations (ours must keep our namespace)
     /// and `xsi:*`; plus `decls` on simple content.
-    #[inline]
+    #[inline(always)]
     fn check_attributes(
         &self,
         node: u32,
@@ -143,6 +143,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         self.check_present_attributes(node, decls)
     }
 
+    #[inline(never)]
     fn check_present_attributes(
         &self,
         node: u32,

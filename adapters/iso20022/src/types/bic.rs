@@ -14,19 +14,32 @@ fn is_upper_alnum(b: u8) -> bool {
     b.is_ascii_uppercase() || b.is_ascii_digit()
 }
 
+/// Whether `text` is what [`Bic::parse`] accepts (no allocation).
+pub(crate) fn is_bic(text: &str) -> bool {
+    let b = text.as_bytes();
+    (b.len() == 8 || b.len() == 11)
+        && b.iter().copied().all(is_upper_alnum)
+        && b[4..6].iter().all(u8::is_ascii_uppercase)
+}
+
+/// [`Bic::same_institution`] on texts: equal BIC11 forms (BIC8 = branch `XXX`).
+pub(crate) fn same_institution(a: &str, b: &str) -> bool {
+    fn branch(s: &str) -> &str {
+        if s.len() == 8 {
+            "XXX"
+        } else {
+            s.get(8..).unwrap_or("")
+        }
+    }
+    a.get(..8) == b.get(..8) && branch(a) == branch(b)
+}
+
 impl Bic {
     /// Parses `AAAABBCC` or `AAAABBCCDDD`: 4 alphanumeric party prefix, ISO country, 2
     /// alphanumeric location, optional 3 alphanumeric branch.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        let b = text.as_bytes();
-        if !(b.len() == 8 || b.len() == 11) || !b.iter().copied().all(is_upper_alnum) {
-            return None;
-        }
-        if !b[4..6].iter().all(u8::is_ascii_uppercase) {
-            return None;
-        }
-        Some(Bic(text.to_owned()))
+        is_bic(text).then(|| Bic(text.to_owned()))
     }
 
     #[must_use]
@@ -37,7 +50,7 @@ impl Bic {
     /// Same institution and branch, comparing BIC8 as BIC11 with branch `XXX`.
     #[must_use]
     pub fn same_institution(&self, other: &Bic) -> bool {
-        self.bic11() == other.bic11()
+        same_institution(&self.0, &other.0)
     }
 
     /// The 11-character form (BIC8 padded with `XXX`).

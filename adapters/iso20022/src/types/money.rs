@@ -40,9 +40,13 @@ impl Money {
         let bad = |why: &str| {
             (ReasonCode::AM12, format!("amount '{}': {why}", text.chars().take(40).collect::<String>()))
         };
-        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        let (int, frac) = crate::schema::lexical::split_once_byte(text, b'.').unwrap_or((text, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() || !digits(int) || !digits(frac) || (text.contains('.') && frac.is_empty()) {
+        if int.is_empty()
+            || !digits(int)
+            || !digits(frac)
+            || (text.bytes().any(|b| b == b'.') && frac.is_empty())
+        {
             return Err(bad("not a plain non-negative decimal"));
         }
         let exp = usize::from(ccy.minor_units());

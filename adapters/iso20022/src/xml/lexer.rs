@@ -149,6 +149,49 @@ pub(crate) fn char_data_len(bytes: &[u8]) -> (usize, bool) {
     (bytes.len(), has)
 }
 
+/// Offset of the first `byte` in `bytes`, eight bytes at a time.
+#[inline]
+pub(crate) fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
+    let mut at = 0;
+    for chunk in bytes.chunks_exact(8) {
+        // The lowest flagged byte of `eq_mask` is always a true match.
+        let m = eq_mask(word_at(chunk), byte);
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes.get(at..)?.iter().position(|&b| b == byte).map(|i| at + i)
+}
+
+/// Length of an attribute value up to the first `quote` or `<` (`None` when neither
+/// occurs), and whether a `&` or `>` occurs before it (exact). Eight bytes at a time.
+#[inline]
+pub(crate) fn attr_value_len(bytes: &[u8], quote: u8) -> Option<(usize, bool)> {
+    let mut special = false;
+    let mut at = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = word_at(chunk);
+        // Lowest set bits are exact in each mask, so also in their union; a false `&`/`>`
+        // flag lies above a true one, so "any below the stop" is exact too.
+        let stop = eq_mask(word, quote) | eq_mask(word, b'<');
+        let sp = eq_mask(word, b'&') | eq_mask(word, b'>');
+        if stop != 0 {
+            let below = (stop & stop.wrapping_neg()) - 1;
+            return Some((at + (stop.trailing_zeros() / 8) as usize, special || sp & below != 0));
+        }
+        special |= sp != 0;
+        at += 8;
+    }
+    for (i, &b) in bytes.iter().enumerate().skip(at) {
+        if b == quote || b == b'<' {
+            return Some((i, special));
+        }
+        special |= b == b'&' || b == b'>';
+    }
+    None
+}
+
 impl<'a> Lexer<'a> {
     pub(crate) fn new(src: &'a str, limits: &Limits) -> Self {
         let pos = if src.starts_with('\u{feff}') { 3 } else { 0 };
@@ -237,7 +280,7 @@ impl<'a> Lexer<'a> {
         let hay = self.bytes().get(from..)?;
         let (&first, tail) = needle.split_first()?;
         let mut at = 0;
-        while let Some(i) = hay.get(at..)?.iter().position(|&b| b == first) {
+        while let Some(i) = find_byte(hay.get(at..)?, first) {
             let cand = at + i;
             if hay.get(cand + 1..cand + 1 + tail.len()) == Some(tail) {
                 return Some(from + cand);
@@ -377,9 +420,7 @@ impl<'a> Lexer<'a> {
         };
         let start = self.pos + 1;
         let rest = self.bytes().get(start..).unwrap_or(&[]);
-        let len = rest
-            .iter()
-            .position(|&b| b == quote || b == b'<')
+        let (len, special) = attr_value_len(rest, quote)
             .ok_or_else(|| err(Rule::XmlSyntax, "unterminated attribute value"))?;
         if rest[len] != quote {
             return Err(err(Rule::XmlSyntax, "'<' inside an attribute value"));
@@ -387,7 +428,9 @@ impl<'a> Lexer<'a> {
         if len > self.max_text {
             return Err(err(Rule::LimitText, "attribute value too long"));
         }
-        check_char_data(self.slice(start, start + len), start)?;
+        if special {
+            check_char_data(self.slice(start, start + len), start)?;
+        }
         self.pos = start + len + 1;
         Ok(())
     }
@@ -441,7 +484,7 @@ fn check_declaration(body: &str) -> Result<(), ValidationError> {
 
 #[cfg(test)]
 mod tests {
-    use super::char_data_len;
+    use super::{attr_value_len, char_data_len, find_byte};
 
     /// The word-at-a-time scan agrees with a byte loop on `<` and never misses `&`/`>`.
     #[test]
@@ -463,6 +506,35 @@ mod tests {
                 let (got_len, got_special) = char_data_len(&bytes);
                 assert_eq!(got_len, want_len, "{bytes:?}");
                 assert!(got_special || !want_special, "{bytes:?}");
+            }
+        }
+    }
+
+    /// The word-at-a-time attribute-value and byte scans agree with byte loops.
+    #[test]
+    fn attr_value_len_and_find_byte_match_byte_loops() {
+        let alphabet: &[u8] = b"a<&>\"' \xc3\xa9-";
+        for len in 0..24usize {
+            for seed in 0..400u32 {
+                let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(len as u32 * 7919);
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        alphabet[(x as usize) % alphabet.len()]
+                    })
+                    .collect();
+                for quote in [b'"', b'\''] {
+                    let want = bytes
+                        .iter()
+                        .position(|&b| b == quote || b == b'<')
+                        .map(|n| (n, bytes[..n].iter().any(|&b| b == b'&' || b == b'>')));
+                    assert_eq!(attr_value_len(&bytes, quote), want, "{bytes:?}");
+                }
+                for byte in [b'-', b'<', b'a', 0xa9] {
+                    assert_eq!(find_byte(&bytes, byte), bytes.iter().position(|&b| b == byte), "{bytes:?}");
+                }
             }
         }
     }
