@@ -234,7 +234,7 @@ fn sample(state: &AdminState) {
     metrics::gauge!("switchyard_journal_queue_depth").set(s.queue_len as f64);
     metrics::gauge!("switchyard_node_in_flight").set(state.ops.in_flight() as f64);
     metrics::gauge!("switchyard_uptime_seconds").set(state.ops.uptime().as_secs_f64());
-    let l = &state.limits;
+    let l = state.ops.limits(); // as last reloaded
     let bounds: [(&'static str, usize); 8] = [
         ("credit_window", l.credit_window),
         ("max_frame_bytes", l.max_frame_bytes),

@@ -24,7 +24,7 @@ use crate::admin::{self, AdminState};
 use crate::clock::SystemClock;
 use crate::config::NodeConfig;
 use crate::journal_port::{JournalAdapter, StateHistory};
-use crate::listener::{self, ListenerArgs, TenantDirectory, TenantEntry};
+use crate::listener::{self, ListenerArgs, LiveLimits, TenantDirectory, TenantEntry};
 use crate::ops::Operations;
 use crate::projector::{Projector, Retention};
 
@@ -52,7 +52,6 @@ pub struct Node {
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     ctx: Arc<NodeContext>,
-    drain_timeout: std::time::Duration,
     /// Operations on the running node (admin API, SIGHUP, `switchyard top`).
     pub ops: Arc<Operations>,
 }
@@ -142,11 +141,13 @@ impl Node {
             })
             .collect();
         let directory = Arc::new(TenantDirectory::new(by_certificate));
+        let live_limits = Arc::new(LiveLimits::new(config.limits.clone()));
         let ops = Arc::new(Operations::new(
             Arc::clone(&ctx),
             root.clone(),
             state.clone(),
             Arc::clone(&directory),
+            Arc::clone(&live_limits),
             &config,
         ));
         let server_tls = tls::server_config(&config.server_identity, &config.participant_ca)?;
@@ -154,7 +155,7 @@ impl Node {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = tcp.local_addr()?;
-        let args = ListenerArgs { tls: server_tls, tenants: directory, limits: config.limits.clone(), ctx };
+        let args = ListenerArgs { tls: server_tls, tenants: directory, limits: live_limits, ctx };
         let quic_addr = match config.listen_quic {
             Some(at) => {
                 let endpoint = quic::server_endpoint(
@@ -210,7 +211,6 @@ impl Node {
             shutdown,
             tasks,
             ctx: Arc::clone(&ctx_for_drain),
-            drain_timeout: config.limits.drain_timeout,
             ops,
         })
     }
@@ -234,7 +234,8 @@ impl Node {
     /// those are durable and resume, by status inquiry, on the next start.
     pub async fn stop(self) -> anyhow::Result<i64> {
         self.intake.cancel();
-        let deadline = tokio::time::Instant::now() + self.drain_timeout;
+        // The drain deadline as last reloaded.
+        let deadline = tokio::time::Instant::now() + self.ops.limits().drain_timeout;
         while self.in_flight() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }

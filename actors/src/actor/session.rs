@@ -12,7 +12,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use switchyard_iso20022::{
-    read_camt056, read_pacs002, read_pacs008, read_pacs028, Bic, ReasonCode, TxStatus,
+    read_camt056, read_pacs002, read_pacs008, read_pacs028, ReasonCode, TxStatus,
 };
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -22,6 +22,7 @@ use super::status::StatusSubject;
 use super::tenant::{Submission, TenantMsg};
 use crate::domain::{Fingerprint, TenantId};
 use crate::metrics;
+use crate::policy::TenantPolicy;
 use crate::ports::{Outbound, WireKind, WireMsg};
 use crate::rate::RateLimit;
 use crate::record::{JournalRecord, RefusedSubmission};
@@ -38,8 +39,9 @@ pub struct SessionArgs {
     pub tenant: TenantId,
     /// The tenant's rate limit, shared by all its sessions.
     pub rate: Arc<RateLimit>,
-    /// The BICs the tenant may instruct as (empty: unrestricted).
-    pub bics: Arc<[Bic]>,
+    /// The BICs the tenant may instruct as (empty: unrestricted) and whether it is still
+    /// admitted; shared by the tenant's sessions and changed in place by a reload.
+    pub policy: Arc<TenantPolicy>,
     pub tenant_ref: ActorRef<TenantMsg>,
     pub outbound: Arc<dyn Outbound>,
     pub ctx: Arc<NodeContext>,
@@ -124,6 +126,13 @@ fn submit(
         Some("pacs.002") => return creditor_status(state, &refusal, &payload, credit),
         _ => {}
     }
+    if state.policy.is_retired() {
+        // The tenant was removed from the configuration: no new payment is admitted while its
+        // payments in flight drain (inquiries, cancellations and statuses still are); then its sessions are signed off (docs/OPERATIONS.md).
+        metrics::submission(state.tenant.as_str(), "retired");
+        let detail = format!("tenant {} is being removed from this node; no new payments", state.tenant);
+        return refusal.refuse(None, None, ReasonCode::AG01, &detail, credit);
+    }
     let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
         Ok(message) => message,
         Err(e) => {
@@ -141,7 +150,7 @@ fn submit(
         let detail = "CdtTrfTxInf/PmtId/UETR is required";
         return refusal.refuse(Some(&msg_id), None, ReasonCode::FF01, detail, credit);
     };
-    if let Err(m) = check_sender(&state.bics, &message) {
+    if let Err(m) = check_sender(&state.policy.bics(), &message) {
         metrics::submission(state.tenant.as_str(), "forbidden");
         let detail =
             format!("{} names {}, which is not an institution of tenant {}", m.path, m.claimed, state.tenant);
