@@ -67,13 +67,16 @@ impl AdminClient {
         if authority.is_empty() || authority.contains('/') {
             bail!("--admin {url:?}: expected https://host:port without a path");
         }
-        let ca_path = auth.ca.as_ref().context("--admin-ca is required with https:// (the admin server's CA)")?;
-        let ca = switchyard_wire::tls::load_ca(ca_path).with_context(|| format!("--admin-ca {}", ca_path.display()))?;
+        let ca_path =
+            auth.ca.as_ref().context("--admin-ca is required with https:// (the admin server's CA)")?;
+        let ca = switchyard_wire::tls::load_ca(ca_path)
+            .with_context(|| format!("--admin-ca {}", ca_path.display()))?;
         let identity = match (&auth.cert, &auth.key) {
-            (Some(cert), Some(key)) => Some(
-                switchyard_wire::tls::Identity::load(cert, key)
-                    .with_context(|| format!("--admin-cert {} / --admin-key {}", cert.display(), key.display()))?,
-            ),
+            (Some(cert), Some(key)) => {
+                Some(switchyard_wire::tls::Identity::load(cert, key).with_context(|| {
+                    format!("--admin-cert {} / --admin-key {}", cert.display(), key.display())
+                })?)
+            }
             (None, None) => None,
             _ => bail!("--admin-cert and --admin-key go together"),
         };

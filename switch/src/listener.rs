@@ -132,7 +132,10 @@ impl Slots {
             let max = limits.get().max_connections;
             let active = self.active.load(Ordering::Acquire);
             if active < max
-                && self.active.compare_exchange(active, active + 1, Ordering::AcqRel, Ordering::Acquire).is_ok()
+                && self
+                    .active
+                    .compare_exchange(active, active + 1, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
             {
                 return Slot(Arc::clone(self));
             }
@@ -140,6 +143,21 @@ impl Slots {
                 continue; // lost a race with another acquire (there is none today); retry
             }
             let _ = tokio::time::timeout(Duration::from_secs(1), freed).await;
+        }
+    }
+
+    /// After an accept: while more connections hold slots than `max_connections` allows now
+    /// (a reload lowered it while this slot was taken), the new connection waits.
+    async fn settle(&self, limits: &LiveLimits, shutdown: &CancellationToken) {
+        loop {
+            let freed = self.freed.notified();
+            if self.active.load(Ordering::Acquire) <= limits.get().max_connections {
+                return;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tokio::time::timeout(Duration::from_secs(1), freed) => {}
+            }
         }
     }
 }
@@ -204,6 +222,7 @@ pub async fn serve_tls(tcp: TcpListener, args: ListenerArgs, shutdown: Cancellat
                 continue;
             }
         };
+        slots.settle(&args.limits, &shutdown).await;
         let (args, shutdown) = (args.clone(), shutdown.clone());
         tokio::spawn(async move {
             let result = match tls_handshake(stream, &args).await {
@@ -231,6 +250,7 @@ pub async fn serve_quic(endpoint: quinn::Endpoint, args: ListenerArgs, shutdown:
             () = shutdown.cancelled() => break,
             incoming = endpoint.accept() => match incoming { Some(i) => i, None => break },
         };
+        slots.settle(&args.limits, &shutdown).await;
         let peer = incoming.remote_address();
         let (args, shutdown) = (args.clone(), shutdown.clone());
         tokio::spawn(async move {
@@ -344,11 +364,12 @@ async fn sign_on(
     limits: &Limits,
 ) -> Result<u64, String> {
     let window = limits.credit_window;
-    let first = tokio::time::timeout(limits.handshake_timeout, next_frame_within(reader, limits.frame_timeout))
-    .await
-    .map_err(|_| "sign-on timed out".to_owned())?
-    .ok_or("closed before sign-on")?
-    .map_err(|e| format!("sign-on: {e}"))?;
+    let first =
+        tokio::time::timeout(limits.handshake_timeout, next_frame_within(reader, limits.frame_timeout))
+            .await
+            .map_err(|_| "sign-on timed out".to_owned())?
+            .ok_or("closed before sign-on")?
+            .map_err(|e| format!("sign-on: {e}"))?;
     if first.kind != FrameKind::SignOn {
         let _ = tx
             .send(Frame::control(

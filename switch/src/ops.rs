@@ -428,7 +428,8 @@ impl Operations {
                     report.tenants_updated.push(t.name.clone());
                 }
                 None => {
-                    let reinstated = self.retiring.lock().unwrap_or_else(PoisonError::into_inner).remove(&t.name);
+                    let reinstated =
+                        self.retiring.lock().unwrap_or_else(PoisonError::into_inner).remove(&t.name);
                     let entry = match reinstated {
                         // Removed by an earlier reload and still draining: the same actor and
                         // sessions take new payments again.
@@ -454,7 +455,10 @@ impl Operations {
             if let Some(entry) = directory.remove(&o.certificate_name) {
                 entry.policy.retire();
                 report.tenants_removed.push(o.name.clone());
-                self.retiring.lock().unwrap_or_else(PoisonError::into_inner).insert(o.name.clone(), entry.clone());
+                self.retiring
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(o.name.clone(), entry.clone());
                 tokio::spawn(retire(
                     entry,
                     new.limits.drain_timeout,
@@ -497,7 +501,11 @@ impl Operations {
         let _ = actor.cast(TenantMsg::SetBudget(budget));
         self.actors.write().unwrap_or_else(PoisonError::into_inner).insert(t.name.clone(), actor.clone());
         // On-us deliveries find the tenant's actor here.
-        self.ctx.tenants.write().unwrap_or_else(PoisonError::into_inner).insert(t.name.clone(), actor.clone());
+        self.ctx
+            .tenants
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(t.name.clone(), actor.clone());
         Ok(actor)
     }
 }
@@ -521,8 +529,13 @@ async fn retire(
     retiring: Arc<Mutex<HashMap<String, TenantEntry>>>,
 ) {
     let name = entry.id.as_str().to_owned();
-    let still_retiring =
-        || retiring.lock().unwrap_or_else(PoisonError::into_inner).get(&name).is_some_and(|e| e.actor.get_id() == entry.actor.get_id());
+    let still_retiring = || {
+        retiring
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&name)
+            .is_some_and(|e| e.actor.get_id() == entry.actor.get_id())
+    };
     tracing::info!(tenant = %name, "tenant removed from the configuration: draining");
     let deadline = Instant::now() + drain;
     loop {
@@ -581,7 +594,15 @@ fn restart_keys(old: &NodeConfig, new: &NodeConfig, out: &mut Vec<String>) {
     let links = |c: &NodeConfig| {
         c.links
             .iter()
-            .map(|l| (l.name.clone(), l.addr, l.server_name.clone(), l.server_ca.clone(), l.client_identity.chain.clone()))
+            .map(|l| {
+                (
+                    l.name.clone(),
+                    l.addr,
+                    l.server_name.clone(),
+                    l.server_ca.clone(),
+                    l.client_identity.chain.clone(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     let pairs: [(&str, bool); 17] = [
@@ -589,8 +610,15 @@ fn restart_keys(old: &NodeConfig, new: &NodeConfig, out: &mut Vec<String>) {
         ("node.listen", old.listen != new.listen),
         ("node.listen_quic", old.listen_quic != new.listen_quic),
         ("admin.listen", old.admin_listen != new.admin_listen),
-        ("admin.jwt_secret_file", old.admin_jwt.as_ref().map(|k| k.0.clone()) != new.admin_jwt.as_ref().map(|k| k.0.clone())),
-        ("admin.tls", old.admin_tls.as_ref().map(|t| &t.operators) != new.admin_tls.as_ref().map(|t| &t.operators) || old.admin_tls.is_some() != new.admin_tls.is_some()),
+        (
+            "admin.jwt_secret_file",
+            old.admin_jwt.as_ref().map(|k| k.0.clone()) != new.admin_jwt.as_ref().map(|k| k.0.clone()),
+        ),
+        (
+            "admin.tls",
+            old.admin_tls.as_ref().map(|t| &t.operators) != new.admin_tls.as_ref().map(|t| &t.operators)
+                || old.admin_tls.is_some() != new.admin_tls.is_some(),
+        ),
         ("tls.certificate", old.server_identity.chain != new.server_identity.chain),
         ("tls.participant_ca", old.participant_ca != new.participant_ca),
         ("links", links(old) != links(new)),

@@ -11,9 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{
-    read_camt056, read_pacs002, read_pacs008, read_pacs028, ReasonCode, TxStatus,
-};
+use switchyard_iso20022::{read_camt056, read_pacs002, read_pacs008, read_pacs028, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::case::{message_family, CancelRequest, InquiryRequest, Requester};
