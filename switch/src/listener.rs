@@ -346,7 +346,8 @@ async fn session(
         .await
         .map_err(|e| format!("session actor: {e}"))?;
     let stop = Stop { node: shutdown, tenant: &closing };
-    let result = read_loop(&mut reader, &tx, &actor, &args.limits, &limits, stop).await;
+    let mailbox = switchyard_actors::metrics::mailbox("session", tenant.as_str());
+    let result = read_loop(&mut reader, &tx, &actor, &mailbox, &args.limits, &limits, stop).await;
     actor.stop(None);
     drop(tx);
     // Payments still in flight hold clones of the writer's sender; their statuses can no longer
@@ -422,6 +423,7 @@ async fn read_loop(
     reader: &mut FrameReader<BoxStream>,
     tx: &mpsc::Sender<Frame>,
     session: &ActorRef<SessionMsg>,
+    mailbox: &metrics::Gauge,
     live: &LiveLimits,
     signed_on: &Limits,
     stop: Stop<'_>,
@@ -457,7 +459,11 @@ async fn read_loop(
                     credit,
                     received: std::time::Instant::now(),
                 };
-                session.cast(msg).map_err(|e| format!("session actor: {e}"))?;
+                mailbox.increment(1.0);
+                if let Err(e) = session.cast(msg) {
+                    mailbox.decrement(1.0);
+                    return Err(format!("session actor: {e}"));
+                }
             }
             FrameKind::Heartbeat => {
                 let _ = tx

@@ -27,6 +27,7 @@ use crate::journal_port::{JournalAdapter, StateHistory};
 use crate::listener::{self, ListenerArgs, LiveLimits, TenantDirectory, TenantEntry};
 use crate::ops::Operations;
 use crate::projector::{Projector, Retention};
+use crate::stuck::{StuckEvent, StuckTracker};
 
 /// A running node.
 #[derive(Debug)]
@@ -93,8 +94,14 @@ impl Node {
             link_window: config.limits.link_window,
             breaker: config.limits.breaker,
         };
+        // Stuck payments, seeded below with the recovered open payments.
+        let stuck = Arc::new(StuckTracker::new(crate::stuck::budget_ms(&config.limits.payment)));
         let ctx = NodeContext::with_history(
-            Arc::new(JournalAdapter { journal: journal.clone(), projector: Some(projector.sender()) }),
+            Arc::new(JournalAdapter {
+                journal: journal.clone(),
+                projector: Some(projector.sender()),
+                stuck: Some(Arc::clone(&stuck)),
+            }),
             Arc::new(SystemClock),
             limits,
             config.routes.clone(),
@@ -112,6 +119,13 @@ impl Node {
                 // Past payments stay in the state store (the lifetime idempotency index): the
                 // tenant asks it on demand, so start-up does not load the tenant's history.
                 let recovered = state.open_payments(&t.name)?;
+                for p in &recovered {
+                    stuck.observe(StuckEvent::Opened {
+                        tenant: p.tenant.clone(),
+                        uetr: p.uetr.clone(),
+                        at_ms: p.accepted_at_ms,
+                    });
+                }
                 anyhow::Ok(TenantArgs {
                     tenant: TenantId::new(&t.name),
                     ctx: Arc::clone(&ctx),
@@ -148,6 +162,7 @@ impl Node {
             state.clone(),
             Arc::clone(&directory),
             Arc::clone(&live_limits),
+            stuck,
             &config,
         ));
         let server_tls = tls::server_config(&config.server_identity, &config.participant_ca)?;

@@ -117,6 +117,8 @@ pub struct Operations {
     limits: Arc<LiveLimits>,
     /// The configuration the node started with: what only a restart changes is compared to it.
     started_with: NodeConfig,
+    /// Stuck payments, counted as payments open and close (not by scanning).
+    stuck: Arc<crate::stuck::StuckTracker>,
     config_path: Mutex<Option<PathBuf>>,
     /// Serializes operator actions and reloads.
     serial: tokio::sync::Mutex<()>,
@@ -154,6 +156,7 @@ impl Operations {
         state: StateStore,
         directory: Arc<TenantDirectory>,
         limits: Arc<LiveLimits>,
+        stuck: Arc<crate::stuck::StuckTracker>,
         config: &NodeConfig,
     ) -> Self {
         let actors =
@@ -168,6 +171,7 @@ impl Operations {
             configs: RwLock::new(config.tenants.clone()),
             limits,
             started_with: config.clone(),
+            stuck,
             config_path: Mutex::new(None),
             serial: tokio::sync::Mutex::new(()),
             started: Instant::now(),
@@ -340,22 +344,13 @@ impl Operations {
     /// (one clearing timeout per submission and per allowed inquiry), at least a minute.
     #[must_use]
     pub fn stuck_after_ms(&self) -> u64 {
-        let p = &self.ctx.limits.payment;
-        (p.clearing_timeout_ms.saturating_mul(u64::from(p.max_inquiries) + 1)).max(60_000)
+        crate::stuck::budget_ms(&self.ctx.limits.payment)
     }
 
-    /// Open payments older than [`Operations::stuck_after_ms`], over all tenants.
+    /// Open payments older than [`Operations::stuck_after_ms`] (a DLQ replay restarts the
+    /// clock), over all tenants; maintained incrementally ([`crate::stuck`]).
     pub async fn stuck(&self) -> Result<u64, OpError> {
-        let tenants: Vec<String> = read(&self.configs).into_iter().map(|t| t.name).collect();
-        let cutoff = now_ms().saturating_sub(self.stuck_after_ms());
-        self.blocking(move |s| {
-            let mut stuck = 0u64;
-            for t in &tenants {
-                stuck += s.open_payments(t)?.iter().filter(|p| p.accepted_at_ms < cutoff).count() as u64;
-            }
-            Ok(stuck)
-        })
-        .await
+        Ok(self.stuck.stuck(now_ms()))
     }
 
     /// The node-wide summary.

@@ -357,8 +357,15 @@ async fn top_once_and_promtool_read_a_live_node() {
         "switchyard_node_in_flight ",
         "switchyard_payments_stuck 0",
         "switchyard_dlq_size 0",
+        "switchyard_mailbox_depth{actor=\"tenant\",tenant=\"bank-a\"}",
+        "switchyard_mailbox_depth{actor=\"session\",tenant=\"bank-b\"}",
     ] {
         assert!(metrics.contains(expected), "missing {expected} in:\n{metrics}");
+    }
+    // Counted up before each send and down when handled: never below zero.
+    for line in metrics.lines().filter(|l| l.starts_with("switchyard_mailbox_depth{")) {
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(value >= 0.0, "{line}");
     }
     node.stop().await.unwrap();
     promtool_check(&metrics);

@@ -93,6 +93,8 @@ impl Actor for SessionActor {
         state: &mut SessionArgs,
     ) -> Result<(), ActorProcessingErr> {
         let SessionMsg::Submit { correlation, payload, credit, received } = message;
+        // Counted up by the socket reader (`SessionMsg` senders count with `metrics::mailbox`).
+        metrics::mailbox("session", state.tenant.as_str()).decrement(1.0);
         submit(state, correlation, payload, credit, received);
         Ok(())
     }
@@ -180,8 +182,31 @@ fn submit(
         raw: payload,
         received,
     };
-    if let Err(e) = state.tenant_ref.cast(TenantMsg::Submit(Box::new(submission))) {
+    if let Err(e) = to_tenant(state, TenantMsg::Submit(Box::new(submission))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; submission dropped with its connection");
+    }
+}
+
+/// Sends a participant message to the tenant, counted in its mailbox depth (the tenant counts
+/// it down with [`tenant_handles`]).
+fn to_tenant(state: &SessionArgs, msg: TenantMsg) -> Result<(), ractor::MessagingErr<TenantMsg>> {
+    let depth = metrics::mailbox("tenant", state.tenant.as_str());
+    depth.increment(1.0);
+    let sent = state.tenant_ref.cast(msg);
+    if sent.is_err() {
+        depth.decrement(1.0);
+    }
+    sent
+}
+
+/// Called by the tenant actor as it starts handling `msg`: a participant message from a session
+/// leaves its mailbox-depth count.
+pub(crate) fn tenant_handles(msg: &TenantMsg, tenant: &TenantId) {
+    if matches!(
+        msg,
+        TenantMsg::Submit(_) | TenantMsg::Inquiry(_) | TenantMsg::Cancel(_) | TenantMsg::CreditorStatus(_)
+    ) {
+        metrics::mailbox("tenant", tenant.as_str()).decrement(1.0);
     }
 }
 
@@ -207,7 +232,7 @@ fn inquiry(state: &SessionArgs, refusal: &Refusal<'_>, payload: &Bytes, credit: 
     metrics::submission(state.tenant.as_str(), "inquiry");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
     let request = InquiryRequest { from, uetr, request };
-    if let Err(e) = state.tenant_ref.cast(TenantMsg::Inquiry(Box::new(request))) {
+    if let Err(e) = to_tenant(state, TenantMsg::Inquiry(Box::new(request))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; inquiry dropped with its connection");
     }
 }
@@ -233,7 +258,7 @@ fn creditor_status(
     metrics::submission(state.tenant.as_str(), "status");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
     let status = super::tenant::CreditorStatus { from, report };
-    if let Err(e) = state.tenant_ref.cast(TenantMsg::CreditorStatus(Box::new(status))) {
+    if let Err(e) = to_tenant(state, TenantMsg::CreditorStatus(Box::new(status))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; status dropped with its connection");
     }
 }
@@ -259,7 +284,7 @@ fn cancel(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: Ow
     metrics::submission(state.tenant.as_str(), "cancellation");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
     let request = CancelRequest { from, uetr, request, raw: payload };
-    if let Err(e) = state.tenant_ref.cast(TenantMsg::Cancel(Box::new(request))) {
+    if let Err(e) = to_tenant(state, TenantMsg::Cancel(Box::new(request))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; cancellation dropped with its connection");
     }
 }
