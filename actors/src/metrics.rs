@@ -38,7 +38,6 @@ pub const UNMATCHED: &str = "switchyard_link_unmatched_replies_total";
 pub const MAILBOX_DEPTH: &str = "switchyard_mailbox_depth";
 
 /// The mailbox-depth gauge of one actor kind of one tenant (see [`MAILBOX_DEPTH`]).
-#[must_use]
 pub fn mailbox(actor: &'static str, tenant: &str) -> metrics::Gauge {
     metrics::gauge!(MAILBOX_DEPTH, "actor" => actor, "tenant" => tenant.to_owned())
 }

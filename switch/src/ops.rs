@@ -563,7 +563,7 @@ async fn retire(
         }
     }
     let mut map = retiring.lock().unwrap_or_else(PoisonError::into_inner);
-    if !map.get(&name).is_some_and(|e| e.actor.get_id() == entry.actor.get_id()) {
+    if map.get(&name).is_none_or(|e| e.actor.get_id() != entry.actor.get_id()) {
         return; // reinstated by a reload
     }
     map.remove(&name);
