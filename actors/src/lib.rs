@@ -18,6 +18,7 @@ pub mod breaker;
 pub mod domain;
 pub mod metrics;
 pub mod payment;
+pub mod policy;
 pub mod ports;
 pub mod rate;
 pub mod record;

@@ -29,6 +29,19 @@ pub const CANCELLATIONS: &str = "switchyard_cancellations_total";
 /// Clearing replies that matched no outstanding payment, by link.
 pub const UNMATCHED: &str = "switchyard_link_unmatched_replies_total";
 
+/// Messages waiting in actor mailboxes, by actor kind and tenant (ractor does not expose queue
+/// lengths, so each is counted up at the send and down when the handler starts):
+/// `actor="session"` — frames the socket readers of the tenant's sessions handed over and its
+/// session actors have not handled yet (bounded by the credit windows); `actor="tenant"` —
+/// participant messages (submissions, inquiries, cancellations, statuses) its sessions sent
+/// and the tenant actor has not handled yet.
+pub const MAILBOX_DEPTH: &str = "switchyard_mailbox_depth";
+
+/// The mailbox-depth gauge of one actor kind of one tenant (see [`MAILBOX_DEPTH`]).
+pub fn mailbox(actor: &'static str, tenant: &str) -> metrics::Gauge {
+    metrics::gauge!(MAILBOX_DEPTH, "actor" => actor, "tenant" => tenant.to_owned())
+}
+
 /// Counts one submission result.
 pub fn submission(tenant: &str, result: &'static str) {
     metrics::counter!(SUBMISSIONS, "tenant" => tenant.to_owned(), "result" => result).increment(1);

@@ -118,7 +118,9 @@ async fn timeout_inquiry_not_found_resubmit_settle() {
     let session_args = SessionArgs {
         tenant: tenant.clone(),
         rate: Arc::new(RateLimit::new(RateSpec::default())),
-        bics: vec![switchyard_iso20022::Bic::parse("ZYAAZAJJ").unwrap()].into(),
+        policy: Arc::new(switchyard_actors::policy::TenantPolicy::new(vec![
+            switchyard_iso20022::Bic::parse("ZYAAZAJJ").unwrap(),
+        ])),
         tenant_ref: refs.tenants[&tenant].clone(),
         outbound: participant.clone(),
         ctx: ctx.clone(),

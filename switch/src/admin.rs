@@ -84,6 +84,10 @@ fn describe() {
     describe_gauge!(m::LINK_OUTSTANDING, "Payments awaiting a clearing answer, by link (link window use).");
     describe_gauge!(m::BREAKER, "Circuit breaker state by link: 0 closed, 1 half-open, 2 open.");
     describe_gauge!(m::LINK_UP, "Clearing link connected (1) or not (0).");
+    describe_gauge!(
+        m::MAILBOX_DEPTH,
+        "Messages waiting in actor mailboxes, by actor (session, tenant) and tenant."
+    );
     describe_counter!(
         "switchyard_connections_refused_total",
         "Participant connections refused or failed, by transport and reason."
@@ -99,7 +103,10 @@ fn describe() {
     describe_gauge!("switchyard_uptime_seconds", "Seconds since the node started.");
     describe_gauge!("switchyard_payments_open", "Payments without a final outcome in the state store.");
     describe_gauge!("switchyard_dlq_size", "Dead-lettered payments waiting for an operator.");
-    describe_gauge!("switchyard_payments_stuck", "Open payments older than their whole deadline budget.");
+    describe_gauge!(
+        "switchyard_payments_stuck",
+        "Open payments older than their whole deadline budget (maintained as payments open and close)."
+    );
     describe_gauge!("switchyard_link_window_used_ratio", "Link window use, 0..1, by link.");
     describe_gauge!("switchyard_limit", "Every configured bound, by name.");
 }
@@ -234,7 +241,7 @@ fn sample(state: &AdminState) {
     metrics::gauge!("switchyard_journal_queue_depth").set(s.queue_len as f64);
     metrics::gauge!("switchyard_node_in_flight").set(state.ops.in_flight() as f64);
     metrics::gauge!("switchyard_uptime_seconds").set(state.ops.uptime().as_secs_f64());
-    let l = &state.limits;
+    let l = state.ops.limits(); // as last reloaded
     let bounds: [(&'static str, usize); 8] = [
         ("credit_window", l.credit_window),
         ("max_frame_bytes", l.max_frame_bytes),

@@ -1,7 +1,9 @@
 //! A small HTTP/1.1 client for the admin API, used by the CLI (`payment show`, `dlq ...`,
 //! `switchyard top` with `--admin URL`): one connection per request (hyper), a bearer token,
 //! a deadline, and the response's status and body. `http://host:port`, or mutual TLS with
-//! [`AdminClient::with_tls`] (a client certificate instead of, or with, a token).
+//! [`AdminClient::with_tls`] (a client certificate instead of, or with, a token);
+//! [`AdminClient::from_auth`] builds either from the CLI's flags (`https://host:port` with
+//! `--admin-cert`, `--admin-key`, `--admin-ca`).
 
 use std::time::Duration;
 
@@ -12,6 +14,20 @@ use hyper_util::rt::TokioIo;
 
 /// Largest response body accepted.
 const MAX_BODY: usize = 16 << 20;
+
+/// How the CLI authenticates to the admin API: a bearer token, a client certificate, or both.
+#[derive(Debug, Clone, Default)]
+pub struct AdminAuth {
+    pub token: Option<String>,
+    /// PEM certificate chain of the client certificate (`--admin-cert`).
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM private key of the client certificate (`--admin-key`).
+    pub key: Option<std::path::PathBuf>,
+    /// PEM CA that issued the admin listener's server certificate (`--admin-ca`).
+    pub ca: Option<std::path::PathBuf>,
+    /// The name the server certificate must carry (`--admin-server-name`; default: the URL's host).
+    pub server_name: Option<String>,
+}
 
 /// Where the admin API is and who is asking.
 #[derive(Debug, Clone)]
@@ -34,6 +50,44 @@ impl AdminClient {
             bail!("--admin {url:?}: expected http://host:port without a path");
         }
         Ok(Self { authority: authority.to_owned(), token, timeout: Duration::from_secs(10), tls: None })
+    }
+
+    /// A client for `url` as `auth` says: `http://host:port` with a token, or
+    /// `https://host:port` with `--admin-ca` and (usually) `--admin-cert` and `--admin-key`.
+    /// Every error names the flag.
+    pub fn from_auth(url: &str, auth: AdminAuth) -> anyhow::Result<Self> {
+        let tls_flags = auth.cert.is_some() || auth.key.is_some() || auth.ca.is_some();
+        let Some(rest) = url.strip_prefix("https://") else {
+            if tls_flags {
+                bail!("--admin {url:?}: --admin-cert, --admin-key and --admin-ca need https://host:port");
+            }
+            return Self::new(url, auth.token);
+        };
+        let authority = rest.trim_end_matches('/');
+        if authority.is_empty() || authority.contains('/') {
+            bail!("--admin {url:?}: expected https://host:port without a path");
+        }
+        let ca_path =
+            auth.ca.as_ref().context("--admin-ca is required with https:// (the admin server's CA)")?;
+        let ca = switchyard_wire::tls::load_ca(ca_path)
+            .with_context(|| format!("--admin-ca {}", ca_path.display()))?;
+        let identity = match (&auth.cert, &auth.key) {
+            (Some(cert), Some(key)) => {
+                Some(switchyard_wire::tls::Identity::load(cert, key).with_context(|| {
+                    format!("--admin-cert {} / --admin-key {}", cert.display(), key.display())
+                })?)
+            }
+            (None, None) => None,
+            _ => bail!("--admin-cert and --admin-key go together"),
+        };
+        if identity.is_none() && auth.token.is_none() {
+            bail!("--admin {url:?}: give --admin-cert and --admin-key, or --token");
+        }
+        let config = switchyard_wire::tls::client_config(&ca, identity.as_ref())
+            .context("building the admin TLS client configuration")?;
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h).trim_matches(['[', ']']);
+        let server_name = auth.server_name.unwrap_or_else(|| host.to_owned());
+        Self::with_tls(authority, &server_name, config, auth.token)
     }
 
     /// An admin listener with mutual TLS at `authority` (`host:port`) whose certificate carries

@@ -274,9 +274,9 @@ pub fn dlq_offline_action(
 
 /// Runs one admin API request for the CLI: prints the body; exit 0 on 2xx, 1 on 404, 2 else.
 #[must_use]
-pub fn remote(admin: &str, token: Option<String>, post: bool, path: &str) -> ExitCode {
+pub fn remote(admin: &str, auth: crate::admin_client::AdminAuth, post: bool, path: &str) -> ExitCode {
     let outcome = (|| {
-        let client = crate::admin_client::AdminClient::new(admin, token)?;
+        let client = crate::admin_client::AdminClient::from_auth(admin, auth)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async {
             if post {

@@ -20,6 +20,8 @@ pub struct JournalAdapter {
     pub journal: Journal,
     /// The projector's input (bounded; a full channel is caught up from the journal later).
     pub projector: Option<Sender<Projected>>,
+    /// The stuck-payment counter, told about payments opening and closing as they are durable.
+    pub stuck: Option<Arc<crate::stuck::StuckTracker>>,
 }
 
 fn failure(e: &JournalError) -> JournalFailure {
@@ -37,9 +39,14 @@ impl JournalPort for JournalAdapter {
         let slot = Arc::new(Mutex::new(Some(done)));
         let in_writer = Arc::clone(&slot);
         let projected = self.projector.clone().map(|tx| (tx, Box::new(record.clone())));
+        let stuck =
+            self.stuck.as_ref().and_then(|t| Some((Arc::clone(t), crate::stuck::StuckEvent::of(record)?)));
         let completion = Box::new(move |result: Result<u64, JournalError>| {
             if let (Ok(seq), Some((tx, record))) = (&result, projected) {
                 let _ = tx.try_send((*seq, record));
+            }
+            if let (Ok(_), Some((tracker, event))) = (&result, stuck) {
+                tracker.observe(event);
             }
             if let Some(done) = in_writer.lock().ok().and_then(|mut s| s.take()) {
                 done(result.map_err(|e| failure(&e)));

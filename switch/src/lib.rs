@@ -16,6 +16,7 @@ pub mod node;
 pub mod ops;
 pub mod projector;
 pub mod sim_config;
+pub mod stuck;
 pub mod top;
 
 pub use config::NodeConfig;

@@ -1,19 +1,30 @@
 //! The participant listener: TLS 1.3 with a required client certificate; the certificate names
 //! the tenant. Each signed-on connection gets a `SessionActor` supervised by its tenant.
 //!
-//! Limits: a connection slot (semaphore, `max_connections`) is taken before `accept`; the TLS
-//! handshake and sign-on have a timeout; a session with no frame for `idle_timeout` is closed;
-//! the reader takes a credit before reading each frame, so a participant can never have more
-//! than `credit_window` submissions queued inside the switch.
+//! Limits: a connection slot (`max_connections`) is taken before `accept`; the TLS handshake
+//! and sign-on have a timeout; a session with no frame for `idle_timeout` is closed; the reader
+//! takes a credit before reading each frame, so a participant can never have more than
+//! `credit_window` submissions queued inside the switch.
+//!
+//! Live limits ([`LiveLimits`], swapped by a reload): a new connection reads the limits in force
+//! when it is accepted (handshake timeout, frame size, credit window at sign-on); a signed-on
+//! session reads the frame timeout and the idle timeout before each frame (the idle timeout
+//! never below the one it was told at sign-on, since it heartbeats at a third of that); the
+//! accept loop reads `max_connections` before each accept.
+//!
+//! A tenant removed by a reload: its entry leaves the directory (new connections are refused)
+//! and its `closing` token signs its sessions off once its payments in flight have drained.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use ractor::{Actor, ActorRef};
 use rustls::ServerConfig;
 use switchyard_actors::actor::{NodeContext, SessionActor, SessionArgs, SessionMsg, TenantMsg};
+use switchyard_actors::policy::TenantPolicy;
 use switchyard_actors::rate::RateLimit;
 use switchyard_actors::TenantId;
 use switchyard_wire::conn::{next_frame_within, split, BoxStream, FrameOutbound, FrameReader};
@@ -21,23 +32,139 @@ use switchyard_wire::identity::chain_peer_name;
 use switchyard_wire::quic;
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
 
-/// A tenant as the listener needs it: id, actor, shared rate limit.
+/// A tenant as the listener needs it: id, actor, and what its sessions share with a reload.
 #[derive(Debug, Clone)]
 pub struct TenantEntry {
     pub id: TenantId,
     pub actor: ActorRef<TenantMsg>,
+    /// The tenant's rate limit, shared by its sessions and updated in place by a reload.
     pub rate: Arc<RateLimit>,
-    pub bics: Arc<[switchyard_iso20022::Bic]>,
+    /// The tenant's BICs and retired flag, shared by its sessions and updated in place.
+    pub policy: Arc<TenantPolicy>,
+    /// Cancelled when a removed tenant has drained: its sessions sign off and close.
+    pub closing: CancellationToken,
+    /// The tenant's signed-on sessions.
+    pub sessions: Arc<AtomicUsize>,
+}
+
+impl TenantEntry {
+    /// A new tenant's entry.
+    #[must_use]
+    pub fn new(id: TenantId, actor: ActorRef<TenantMsg>, rate: RateLimit, policy: TenantPolicy) -> Self {
+        Self {
+            id,
+            actor,
+            rate: Arc::new(rate),
+            policy: Arc::new(policy),
+            closing: CancellationToken::new(),
+            sessions: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+}
+
+/// Counts a session in its tenant's entry while it lives.
+struct SessionCount(Arc<AtomicUsize>);
+
+impl SessionCount {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Self(Arc::clone(count))
+    }
+}
+
+impl Drop for SessionCount {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The listener limits in force, swapped whole by a reload (see the module header for what
+/// reads them when).
+#[derive(Debug)]
+pub struct LiveLimits(RwLock<Arc<Limits>>);
+
+impl LiveLimits {
+    #[must_use]
+    pub fn new(limits: Limits) -> Self {
+        Self(RwLock::new(Arc::new(limits)))
+    }
+
+    /// The limits as they are now.
+    #[must_use]
+    pub fn get(&self) -> Arc<Limits> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts `limits` in force.
+    pub fn set(&self, limits: Limits) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(limits);
+    }
+}
+
+/// Connection slots: at most `max_connections` (read live) connections per listener.
+#[derive(Debug, Default)]
+struct Slots {
+    active: AtomicUsize,
+    freed: Notify,
+}
+
+/// One connection's slot, given back on drop.
+struct Slot(Arc<Slots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+        self.0.freed.notify_one();
+    }
+}
+
+impl Slots {
+    /// Waits for a free slot under the current `max_connections` (re-read at least every
+    /// second, so a raised limit takes effect without a connection ending).
+    async fn acquire(self: &Arc<Self>, limits: &LiveLimits) -> Slot {
+        loop {
+            let freed = self.freed.notified();
+            let max = limits.get().max_connections;
+            let active = self.active.load(Ordering::Acquire);
+            if active < max
+                && self
+                    .active
+                    .compare_exchange(active, active + 1, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                return Slot(Arc::clone(self));
+            }
+            if active < max {
+                continue; // lost a race with another acquire (there is none today); retry
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(1), freed).await;
+        }
+    }
+
+    /// After an accept: while more connections hold slots than `max_connections` allows now
+    /// (a reload lowered it while this slot was taken), the new connection waits.
+    async fn settle(&self, limits: &LiveLimits, shutdown: &CancellationToken) {
+        loop {
+            let freed = self.freed.notified();
+            if self.active.load(Ordering::Acquire) <= limits.get().max_connections {
+                return;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tokio::time::timeout(Duration::from_secs(1), freed) => {}
+            }
+        }
+    }
 }
 
 /// Tenants by certificate name, swapped whole by a configuration reload: a connection looks its
-/// tenant up once, at sign-on; connections already signed on keep their entry (and share its
-/// rate limit, which a reload updates in place).
+/// tenant up once, at sign-on; connections already signed on keep their entry, whose rate limit
+/// and policy (BICs, retired) a reload updates in place.
 #[derive(Debug, Default)]
 pub struct TenantDirectory(std::sync::RwLock<Arc<HashMap<String, TenantEntry>>>);
 
@@ -70,7 +197,7 @@ impl TenantDirectory {
 pub struct ListenerArgs {
     pub tls: Arc<ServerConfig>,
     pub tenants: Arc<TenantDirectory>,
-    pub limits: Limits,
+    pub limits: Arc<LiveLimits>,
     pub ctx: Arc<NodeContext>,
 }
 
@@ -78,9 +205,12 @@ static SESSIONS: AtomicU64 = AtomicU64::new(1);
 
 /// Accepts TLS connections until `shutdown`.
 pub async fn serve_tls(tcp: TcpListener, args: ListenerArgs, shutdown: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(args.limits.max_connections));
+    let slots = Arc::new(Slots::default());
     loop {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+        let slot = tokio::select! {
+            () = shutdown.cancelled() => return,
+            slot = slots.acquire(&args.limits) => slot,
+        };
         let accepted = tokio::select! {
             () = shutdown.cancelled() => return,
             accepted = tcp.accept() => accepted,
@@ -92,6 +222,7 @@ pub async fn serve_tls(tcp: TcpListener, args: ListenerArgs, shutdown: Cancellat
                 continue;
             }
         };
+        slots.settle(&args.limits, &shutdown).await;
         let (args, shutdown) = (args.clone(), shutdown.clone());
         tokio::spawn(async move {
             let result = match tls_handshake(stream, &args).await {
@@ -109,18 +240,22 @@ pub async fn serve_tls(tcp: TcpListener, args: ListenerArgs, shutdown: Cancellat
 
 /// Accepts QUIC connections until `shutdown`; each handshake runs in its own task.
 pub async fn serve_quic(endpoint: quinn::Endpoint, args: ListenerArgs, shutdown: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(args.limits.max_connections));
+    let slots = Arc::new(Slots::default());
     loop {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
+        let slot = tokio::select! {
+            () = shutdown.cancelled() => break,
+            slot = slots.acquire(&args.limits) => slot,
+        };
         let incoming = tokio::select! {
             () = shutdown.cancelled() => break,
             incoming = endpoint.accept() => match incoming { Some(i) => i, None => break },
         };
+        slots.settle(&args.limits, &shutdown).await;
         let peer = incoming.remote_address();
         let (args, shutdown) = (args.clone(), shutdown.clone());
         tokio::spawn(async move {
-            let established =
-                tokio::time::timeout(args.limits.handshake_timeout, quic::establish(incoming)).await;
+            let handshake_timeout = args.limits.get().handshake_timeout;
+            let established = tokio::time::timeout(handshake_timeout, quic::establish(incoming)).await;
             let result = match established {
                 Err(_) => Err("QUIC handshake timed out".to_owned()),
                 Ok(Err(e)) => Err(format!("QUIC handshake failed: {e}")),
@@ -162,7 +297,7 @@ fn refused(transport: &'static str, why: &str) {
 async fn tls_handshake(tcp: TcpStream, args: &ListenerArgs) -> Result<(BoxStream, String), String> {
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&args.tls));
-    let tls = tokio::time::timeout(args.limits.handshake_timeout, acceptor.accept(tcp))
+    let tls = tokio::time::timeout(args.limits.get().handshake_timeout, acceptor.accept(tcp))
         .await
         .map_err(|_| "TLS handshake timed out".to_owned())?
         .map_err(|e| format!("TLS handshake failed: {e}"))?;
@@ -179,21 +314,30 @@ async fn session(
     args: &ListenerArgs,
     shutdown: &CancellationToken,
 ) -> Result<(), String> {
-    let window = args.limits.credit_window;
-    let (mut reader, tx, writer) =
-        split(stream, FrameCodec::new(args.limits.max_frame_bytes), 2 * window + 64);
-    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate, bics }) = args.tenants.get(&name) else {
+    // The limits in force when the connection arrived hold for its sign-on and frame size.
+    let limits = args.limits.get();
+    let window = limits.credit_window;
+    let (mut reader, tx, writer) = split(stream, FrameCodec::new(limits.max_frame_bytes), 2 * window + 64);
+    let Some(TenantEntry { id: tenant, actor: tenant_ref, rate, policy, closing, sessions }) =
+        args.tenants.get(&name)
+    else {
         let detail = format!("certificate {name} is not mapped to a tenant");
         let _ = tx.send(Frame::control(FrameKind::Error, 0, &[("code", "AG01"), ("detail", &detail)])).await;
         return Err(detail);
     };
-    let session = sign_on(&mut reader, &tx, window, args).await?;
+    if policy.is_retired() {
+        let detail = format!("tenant {tenant} is being removed from this node");
+        let _ = tx.send(Frame::control(FrameKind::Error, 0, &[("code", "AG01"), ("detail", &detail)])).await;
+        return Err(detail);
+    }
+    let _counted = SessionCount::new(&sessions);
+    let session = sign_on(&mut reader, &tx, &limits).await?;
     tracing::info!(%peer, %tenant, session, "participant signed on");
     let outbound = Arc::new(FrameOutbound(tx.clone()));
     let session_args = SessionArgs {
         tenant: tenant.clone(),
         rate,
-        bics,
+        policy,
         tenant_ref: tenant_ref.clone(),
         outbound,
         ctx: Arc::clone(&args.ctx),
@@ -201,7 +345,9 @@ async fn session(
     let (actor, _) = Actor::spawn_linked(None, SessionActor, session_args, tenant_ref.get_cell())
         .await
         .map_err(|e| format!("session actor: {e}"))?;
-    let result = read_loop(&mut reader, &tx, &actor, args, shutdown).await;
+    let stop = Stop { node: shutdown, tenant: &closing };
+    let mailbox = switchyard_actors::metrics::mailbox("session", tenant.as_str());
+    let result = read_loop(&mut reader, &tx, &actor, &mailbox, &args.limits, &limits, stop).await;
     actor.stop(None);
     drop(tx);
     // Payments still in flight hold clones of the writer's sender; their statuses can no longer
@@ -216,17 +362,15 @@ async fn session(
 async fn sign_on(
     reader: &mut FrameReader<BoxStream>,
     tx: &mpsc::Sender<Frame>,
-    window: usize,
-    args: &ListenerArgs,
+    limits: &Limits,
 ) -> Result<u64, String> {
-    let first = tokio::time::timeout(
-        args.limits.handshake_timeout,
-        next_frame_within(reader, args.limits.frame_timeout),
-    )
-    .await
-    .map_err(|_| "sign-on timed out".to_owned())?
-    .ok_or("closed before sign-on")?
-    .map_err(|e| format!("sign-on: {e}"))?;
+    let window = limits.credit_window;
+    let first =
+        tokio::time::timeout(limits.handshake_timeout, next_frame_within(reader, limits.frame_timeout))
+            .await
+            .map_err(|_| "sign-on timed out".to_owned())?
+            .ok_or("closed before sign-on")?
+            .map_err(|e| format!("sign-on: {e}"))?;
     if first.kind != FrameKind::SignOn {
         let _ = tx
             .send(Frame::control(
@@ -238,7 +382,7 @@ async fn sign_on(
         return Err(format!("expected SignOn, got {:?}", first.kind));
     }
     let session = SESSIONS.fetch_add(1, Ordering::Relaxed);
-    let heartbeat_ms = (args.limits.idle_timeout.as_millis() / 3).to_string();
+    let heartbeat_ms = (limits.idle_timeout.as_millis() / 3).to_string();
     let ok = Frame::control(
         FrameKind::SignOnOk,
         first.correlation,
@@ -259,24 +403,45 @@ async fn sign_off(tx: &mpsc::Sender<Frame>) -> Result<(), String> {
     Ok(())
 }
 
+/// What ends a session's reading with a sign-off: the node stopping, or its tenant removed.
+#[derive(Clone, Copy)]
+struct Stop<'a> {
+    node: &'a CancellationToken,
+    tenant: &'a CancellationToken,
+}
+
+impl Stop<'_> {
+    async fn cancelled(self) {
+        tokio::select! {
+            () = self.node.cancelled() => {}
+            () = self.tenant.cancelled() => {}
+        }
+    }
+}
+
 async fn read_loop(
     reader: &mut FrameReader<BoxStream>,
     tx: &mpsc::Sender<Frame>,
     session: &ActorRef<SessionMsg>,
-    args: &ListenerArgs,
-    shutdown: &CancellationToken,
+    mailbox: &metrics::Gauge,
+    live: &LiveLimits,
+    signed_on: &Limits,
+    stop: Stop<'_>,
 ) -> Result<(), String> {
-    let credits = Arc::new(Semaphore::new(args.limits.credit_window));
+    let credits = Arc::new(Semaphore::new(signed_on.credit_window));
     loop {
         // Take a credit before reading: with none left, the socket is not read (backpressure).
         let credit = tokio::select! {
-            () = shutdown.cancelled() => return sign_off(tx).await,
+            () = stop.cancelled() => return sign_off(tx).await,
             credit = Arc::clone(&credits).acquire_owned() => credit.map_err(|e| e.to_string())?,
         };
+        // Timeouts as reloaded; the idle cut never below the one the peer was told at sign-on.
+        let now = live.get();
+        let idle = now.idle_timeout.max(signed_on.idle_timeout);
         let frame = tokio::select! {
-            () = shutdown.cancelled() => return sign_off(tx).await,
-            next = tokio::time::timeout(args.limits.idle_timeout, next_frame_within(reader, args.limits.frame_timeout)) => match next {
-                Err(_) => return Err(format!("idle for {:?}", args.limits.idle_timeout)),
+            () = stop.cancelled() => return sign_off(tx).await,
+            next = tokio::time::timeout(idle, next_frame_within(reader, now.frame_timeout)) => match next {
+                Err(_) => return Err(format!("idle for {idle:?}")),
                 Ok(None) => return Ok(()),
                 Ok(Some(Err(e))) => {
                     let detail = e.to_string();
@@ -294,7 +459,11 @@ async fn read_loop(
                     credit,
                     received: std::time::Instant::now(),
                 };
-                session.cast(msg).map_err(|e| format!("session actor: {e}"))?;
+                mailbox.increment(1.0);
+                if let Err(e) = session.cast(msg) {
+                    mailbox.decrement(1.0);
+                    return Err(format!("session actor: {e}"));
+                }
             }
             FrameKind::Heartbeat => {
                 let _ = tx

@@ -107,12 +107,12 @@ enum Command {
     /// Live view of a running node (throughput, latency, tenants, links, DLQ, stuck payments),
     /// read from its admin API and redrawn every second; --once prints one frame.
     Top {
-        /// The node's admin API, http://host:port.
+        /// The node's admin API, http://host:port (https://host:port with --admin-cert).
         #[arg(long)]
         admin: String,
-        /// An operator token (scope clearing:manage or scheme:manage).
-        #[arg(long)]
-        token: Option<String>,
+        /// An operator token (scope clearing:manage or scheme:manage), or a client certificate.
+        #[command(flatten)]
+        auth: Auth,
         /// Print one frame (rates over one interval) to stdout and exit.
         #[arg(long)]
         once: bool,
@@ -163,16 +163,44 @@ struct Target {
     /// The data directory of a stopped node.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// A running node's admin API, http://host:port (with --token).
+    /// A running node's admin API: http://host:port (with --token) or, with admin mutual TLS,
+    /// https://host:port (with --admin-cert, --admin-key, --admin-ca).
     #[arg(long)]
     admin: Option<String>,
 }
 
-/// A bearer token for --admin (operator: scope clearing:manage; participant: iso20022:send).
+/// How a remote command authenticates to the admin API: a bearer token (operator: scope
+/// clearing:manage; participant: iso20022:send), or a client certificate when the admin
+/// listener has mutual TLS (an `[admin] operators` name, or a tenant's certificate name).
 #[derive(Debug, clap::Args)]
-struct Token {
+struct Auth {
+    /// A bearer token.
     #[arg(long, requires = "admin")]
     token: Option<String>,
+    /// The client certificate (PEM chain) for an https:// admin API.
+    #[arg(long, requires = "admin", requires = "admin_key", requires = "admin_ca")]
+    admin_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, requires = "admin_cert")]
+    admin_key: Option<PathBuf>,
+    /// The CA (PEM) that issued the admin listener's server certificate.
+    #[arg(long)]
+    admin_ca: Option<PathBuf>,
+    /// The name the admin server certificate must carry (default: the host of the URL).
+    #[arg(long, requires = "admin_ca")]
+    admin_server_name: Option<String>,
+}
+
+impl From<Auth> for switchyard::admin_client::AdminAuth {
+    fn from(a: Auth) -> Self {
+        Self {
+            token: a.token,
+            cert: a.admin_cert,
+            key: a.admin_key,
+            ca: a.admin_ca,
+            server_name: a.admin_server_name,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,7 +210,7 @@ enum PaymentCommand {
         #[command(flatten)]
         target: Target,
         #[command(flatten)]
-        token: Token,
+        auth: Auth,
         /// Required with --data and with an operator token; a tenant token implies it.
         #[arg(long)]
         tenant: Option<String>,
@@ -198,7 +226,7 @@ enum DlqCommand {
         #[command(flatten)]
         target: Target,
         #[command(flatten)]
-        token: Token,
+        auth: Auth,
         #[arg(long)]
         tenant: Option<String>,
     },
@@ -208,7 +236,7 @@ enum DlqCommand {
         #[command(flatten)]
         target: Target,
         #[command(flatten)]
-        token: Token,
+        auth: Auth,
         #[arg(long)]
         tenant: Option<String>,
         #[arg(long)]
@@ -219,7 +247,7 @@ enum DlqCommand {
         #[command(flatten)]
         target: Target,
         #[command(flatten)]
-        token: Token,
+        auth: Auth,
         #[arg(long)]
         tenant: Option<String>,
         #[arg(long)]
@@ -238,24 +266,24 @@ fn need_tenant(tenant: Option<String>) -> anyhow::Result<String> {
 fn dlq(command: DlqCommand) -> anyhow::Result<ExitCode> {
     use switchyard::cli;
     use switchyard_actors::record::OperatorKind;
-    let (target, token, tenant, action) = match command {
-        DlqCommand::List { target, token, tenant } => {
+    let (target, auth, tenant, action) = match command {
+        DlqCommand::List { target, auth, tenant } => {
             return Ok(match (target.data, target.admin) {
                 (Some(data), _) => cli::dlq_list(&data, tenant.as_deref()),
                 (None, Some(admin)) => cli::remote(
                     &admin,
-                    token.token,
+                    auth.into(),
                     false,
                     &format!("/v1/dlq{}", tenant_query(tenant.as_deref())),
                 ),
                 (None, None) => unreachable!("clap requires one target"),
             });
         }
-        DlqCommand::Replay { target, token, tenant, uetr } => {
-            (target, token, tenant, (OperatorKind::DlqReplay, "replay", uetr))
+        DlqCommand::Replay { target, auth, tenant, uetr } => {
+            (target, auth, tenant, (OperatorKind::DlqReplay, "replay", uetr))
         }
-        DlqCommand::Purge { target, token, tenant, uetr } => {
-            (target, token, tenant, (OperatorKind::DlqPurge, "purge", uetr))
+        DlqCommand::Purge { target, auth, tenant, uetr } => {
+            (target, auth, tenant, (OperatorKind::DlqPurge, "purge", uetr))
         }
     };
     let (kind, verb, uetr) = action;
@@ -263,7 +291,7 @@ fn dlq(command: DlqCommand) -> anyhow::Result<ExitCode> {
         (Some(data), _) => cli::dlq_offline_action(&data, &need_tenant(tenant)?, &uetr, kind),
         (None, Some(admin)) => {
             let path = format!("/v1/dlq/{uetr}/{verb}{}", tenant_query(tenant.as_deref()));
-            cli::remote(&admin, token.token, true, &path)
+            cli::remote(&admin, auth.into(), true, &path)
         }
         (None, None) => unreachable!("clap requires one target"),
     })
@@ -347,21 +375,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { command: AuditCommand::Verify { data } } => Ok(switchyard::cli::audit_verify(&data)),
         Command::Reindex { data } => Ok(switchyard::cli::reindex(&data)),
-        Command::Payment { command: PaymentCommand::Show { target, token, tenant, uetr } } => {
+        Command::Payment { command: PaymentCommand::Show { target, auth, tenant, uetr } } => {
             Ok(match (target.data, target.admin) {
                 (Some(data), _) => switchyard::cli::payment_show(&data, &need_tenant(tenant)?, &uetr),
                 (None, Some(admin)) => {
                     let path = format!("/v1/payments/{uetr}{}", tenant_query(tenant.as_deref()));
-                    switchyard::cli::remote(&admin, token.token, false, &path)
+                    switchyard::cli::remote(&admin, auth.into(), false, &path)
                 }
                 (None, None) => unreachable!("clap requires one target"),
             })
         }
         Command::Dlq { command } => dlq(command),
-        Command::Top { admin, token, once, interval_ms } => {
+        Command::Top { admin, auth, once, interval_ms } => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let interval = Duration::from_millis(interval_ms.clamp(100, 60_000));
-            runtime.block_on(switchyard::top::run(&admin, token, once, interval))?;
+            runtime.block_on(switchyard::top::run(&admin, auth.into(), once, interval))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { file } => match switchyard::config_file::load(&file) {
@@ -430,8 +458,8 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
                 };
                 match node.ops.reload_from_file().await {
                     Ok(r) => eprintln!(
-                        "switchyard: SIGHUP: reloaded {} ({} routes; tenants added {:?}, updated {:?}, kept {:?}; restart required for {:?})",
-                        path.display(), r.routes, r.tenants_added, r.tenants_updated, r.tenants_kept, r.restart_required
+                        "switchyard: SIGHUP: reloaded {} ({} routes; tenants added {:?}, updated {:?}, removed {:?}; applied {:?}; restart required for {:?})",
+                        path.display(), r.routes, r.tenants_added, r.tenants_updated, r.tenants_removed, r.applied, r.restart_required
                     ),
                     Err(e) => eprintln!("switchyard: SIGHUP: {e}"),
                 }

@@ -24,9 +24,10 @@ use crate::admin::{self, AdminState};
 use crate::clock::SystemClock;
 use crate::config::NodeConfig;
 use crate::journal_port::{JournalAdapter, StateHistory};
-use crate::listener::{self, ListenerArgs, TenantDirectory, TenantEntry};
+use crate::listener::{self, ListenerArgs, LiveLimits, TenantDirectory, TenantEntry};
 use crate::ops::Operations;
 use crate::projector::{Projector, Retention};
+use crate::stuck::{StuckEvent, StuckTracker};
 
 /// A running node.
 #[derive(Debug)]
@@ -52,7 +53,6 @@ pub struct Node {
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     ctx: Arc<NodeContext>,
-    drain_timeout: std::time::Duration,
     /// Operations on the running node (admin API, SIGHUP, `switchyard top`).
     pub ops: Arc<Operations>,
 }
@@ -96,8 +96,14 @@ impl Node {
             link_window: config.limits.link_window,
             breaker: config.limits.breaker,
         };
+        // Stuck payments, seeded below with the recovered open payments.
+        let stuck = Arc::new(StuckTracker::new(crate::stuck::budget_ms(&config.limits.payment)));
         let ctx = NodeContext::with_history(
-            Arc::new(JournalAdapter { journal: journal.clone(), projector: Some(projector.sender()) }),
+            Arc::new(JournalAdapter {
+                journal: journal.clone(),
+                projector: Some(projector.sender()),
+                stuck: Some(Arc::clone(&stuck)),
+            }),
             Arc::new(SystemClock),
             limits,
             config.routes.clone(),
@@ -115,6 +121,13 @@ impl Node {
                 // Past payments stay in the state store (the lifetime idempotency index): the
                 // tenant asks it on demand, so start-up does not load the tenant's history.
                 let recovered = state.open_payments(&t.name)?;
+                for p in &recovered {
+                    stuck.observe(StuckEvent::Opened {
+                        tenant: p.tenant.clone(),
+                        uetr: p.uetr.clone(),
+                        at_ms: p.accepted_at_ms,
+                    });
+                }
                 anyhow::Ok(TenantArgs {
                     tenant: TenantId::new(&t.name),
                     ctx: Arc::clone(&ctx),
@@ -144,11 +157,14 @@ impl Node {
             })
             .collect();
         let directory = Arc::new(TenantDirectory::new(by_certificate));
+        let live_limits = Arc::new(LiveLimits::new(config.limits.clone()));
         let ops = Arc::new(Operations::new(
             Arc::clone(&ctx),
             root.clone(),
             state.clone(),
             Arc::clone(&directory),
+            Arc::clone(&live_limits),
+            stuck,
             &config,
         ));
         let server_tls = tls::server_config(&config.server_identity, &config.participant_ca)?;
@@ -156,7 +172,7 @@ impl Node {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = tcp.local_addr()?;
-        let args = ListenerArgs { tls: server_tls, tenants: directory, limits: config.limits.clone(), ctx };
+        let args = ListenerArgs { tls: server_tls, tenants: directory, limits: live_limits, ctx };
         let quic_addr = match config.listen_quic {
             Some(at) => {
                 let endpoint = quic::server_endpoint(
@@ -212,7 +228,6 @@ impl Node {
             shutdown,
             tasks,
             ctx: Arc::clone(&ctx_for_drain),
-            drain_timeout: config.limits.drain_timeout,
             ops,
         })
     }
@@ -236,7 +251,8 @@ impl Node {
     /// those are durable and resume, by status inquiry, on the next start.
     pub async fn stop(self) -> anyhow::Result<i64> {
         self.intake.cancel();
-        let deadline = tokio::time::Instant::now() + self.drain_timeout;
+        // The drain deadline as last reloaded.
+        let deadline = tokio::time::Instant::now() + self.ops.limits().drain_timeout;
         while self.in_flight() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }

@@ -3,8 +3,16 @@
 //! summary, and configuration reload (routes, tenants, limits) without dropping a connection
 //! or a payment.
 //!
+//! Reload reaches what is already running: a tenant's rate, budget and BICs change in place for
+//! its signed-on sessions; a tenant removed from the file is retired (no new payment admitted,
+//! payments in flight drained to an outcome, sessions signed off, then its actor stopped); the
+//! listener limits are swapped for new and existing connections. Only keys read once at start
+//! (listener addresses, data and journal, certificates, links and the limits inside the actor
+//! context) are reported as `restart_required` (ARCHITECTURE.md, decisions).
+//!
 //! Owns: the tenant directory the listeners read (swapped whole on reload), the tenant actors
-//! by name, the tenant configuration in force and the path of the configuration file. Every
+//! by name, the tenants being retired, the configuration in force, the live listener limits and
+//! the path of the configuration file. Every
 //! operator action is journaled (and so projected and audited) before it takes effect; actions
 //! are serialized by one lock and each waits until the state store has applied its record, so
 //! two replays of one payment can never both resume it.
@@ -20,13 +28,14 @@ use serde::{Deserialize, Serialize};
 use switchyard_actors::actor::{
     LinkMsg, LinkSnapshot, NodeContext, NodeMsg, TenantActor, TenantArgs, TenantMsg, TenantSnapshot,
 };
+use switchyard_actors::policy::TenantPolicy;
 use switchyard_actors::rate::RateLimit;
 use switchyard_actors::record::{OperatorAction, OperatorKind};
 use switchyard_actors::{JournalRecord, TenantId};
 use switchyard_journal::state::{DlqEntry, StateStore};
 
 use crate::config::{NodeConfig, TenantConfig};
-use crate::listener::{TenantDirectory, TenantEntry};
+use crate::listener::{LiveLimits, TenantDirectory, TenantEntry};
 
 /// How long an RPC to an actor (snapshot) may take before the answer is "unavailable".
 const RPC_TIMEOUT: Duration = Duration::from_secs(2);
@@ -67,9 +76,11 @@ pub struct ReloadReport {
     pub routes: usize,
     pub tenants_added: Vec<String>,
     pub tenants_updated: Vec<String>,
-    /// Tenants in the running node but not in the file: they keep running until a restart
-    /// (removing a tenant with payments in flight is not done live).
-    pub tenants_kept: Vec<String>,
+    /// Tenants in the running node but not in the file: retired — new payments refused (AG01),
+    /// payments in flight drained to an outcome, then their sessions signed off.
+    pub tenants_removed: Vec<String>,
+    /// Keys that changed and took effect (limits applied to new and existing connections).
+    pub applied: Vec<String>,
     /// Keys that changed but only take effect on a restart.
     pub restart_required: Vec<String>,
 }
@@ -97,10 +108,17 @@ pub struct Operations {
     state: StateStore,
     /// Tenants by certificate name, as the listeners see them.
     directory: Arc<TenantDirectory>,
-    /// Tenant actors by tenant name.
-    actors: RwLock<HashMap<String, ActorRef<TenantMsg>>>,
+    /// Tenant actors by tenant name (retiring ones included until they have drained).
+    actors: Arc<RwLock<HashMap<String, ActorRef<TenantMsg>>>>,
+    /// Tenants removed by a reload whose payments are still draining, by tenant name.
+    retiring: Arc<Mutex<HashMap<String, TenantEntry>>>,
     configs: RwLock<Vec<TenantConfig>>,
-    limits: RwLock<crate::config::Limits>,
+    /// The limits in force (the listeners read them live).
+    limits: Arc<LiveLimits>,
+    /// The configuration the node started with: what only a restart changes is compared to it.
+    started_with: NodeConfig,
+    /// Stuck payments, counted as payments open and close (not by scanning).
+    stuck: Arc<crate::stuck::StuckTracker>,
     config_path: Mutex<Option<PathBuf>>,
     /// Serializes operator actions and reloads.
     serial: tokio::sync::Mutex<()>,
@@ -115,13 +133,11 @@ impl std::fmt::Debug for Operations {
 
 /// The listener's entry for a configured tenant.
 pub(crate) fn entry(t: &TenantConfig, actor: ActorRef<TenantMsg>) -> TenantEntry {
-    TenantEntry {
-        id: TenantId::new(&t.name),
-        actor,
-        rate: Arc::new(RateLimit::new(t.rate)),
-        bics: t.bics.clone().into(),
-    }
+    TenantEntry::new(TenantId::new(&t.name), actor, RateLimit::new(t.rate), TenantPolicy::new(t.bics.clone()))
 }
+
+/// How often a retiring tenant is asked whether its payments have drained.
+const RETIRE_POLL: Duration = Duration::from_millis(25);
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {
     lock.read().unwrap_or_else(PoisonError::into_inner).clone()
@@ -139,6 +155,8 @@ impl Operations {
         root: ActorRef<NodeMsg>,
         state: StateStore,
         directory: Arc<TenantDirectory>,
+        limits: Arc<LiveLimits>,
+        stuck: Arc<crate::stuck::StuckTracker>,
         config: &NodeConfig,
     ) -> Self {
         let actors =
@@ -148,9 +166,12 @@ impl Operations {
             root,
             state,
             directory,
-            actors: RwLock::new(actors),
+            actors: Arc::new(RwLock::new(actors)),
+            retiring: Arc::new(Mutex::new(HashMap::new())),
             configs: RwLock::new(config.tenants.clone()),
-            limits: RwLock::new(config.limits.clone()),
+            limits,
+            started_with: config.clone(),
+            stuck,
             config_path: Mutex::new(None),
             serial: tokio::sync::Mutex::new(()),
             started: Instant::now(),
@@ -323,22 +344,13 @@ impl Operations {
     /// (one clearing timeout per submission and per allowed inquiry), at least a minute.
     #[must_use]
     pub fn stuck_after_ms(&self) -> u64 {
-        let p = &self.ctx.limits.payment;
-        (p.clearing_timeout_ms.saturating_mul(u64::from(p.max_inquiries) + 1)).max(60_000)
+        crate::stuck::budget_ms(&self.ctx.limits.payment)
     }
 
-    /// Open payments older than [`Operations::stuck_after_ms`], over all tenants.
+    /// Open payments older than [`Operations::stuck_after_ms`] (a DLQ replay restarts the
+    /// clock), over all tenants; maintained incrementally ([`crate::stuck`]).
     pub async fn stuck(&self) -> Result<u64, OpError> {
-        let tenants: Vec<String> = read(&self.configs).into_iter().map(|t| t.name).collect();
-        let cutoff = now_ms().saturating_sub(self.stuck_after_ms());
-        self.blocking(move |s| {
-            let mut stuck = 0u64;
-            for t in &tenants {
-                stuck += s.open_payments(t)?.iter().filter(|p| p.accepted_at_ms < cutoff).count() as u64;
-            }
-            Ok(stuck)
-        })
-        .await
+        Ok(self.stuck.stuck(now_ms()))
     }
 
     /// The node-wide summary.
@@ -371,52 +383,102 @@ impl Operations {
         self.reload(config).await
     }
 
-    /// Applies a new configuration: routes (swapped whole), tenants (rate, budget and BICs of
-    /// existing ones; new ones started), and the tenant budget limit. Connections and payments
-    /// are untouched. Keys that need a restart are named in the report, not applied.
+    /// The limits in force (as last reloaded).
+    #[must_use]
+    pub fn limits(&self) -> Arc<crate::config::Limits> {
+        self.limits.get()
+    }
+
+    /// Tenants removed by a reload that are still draining.
+    #[must_use]
+    pub fn retiring(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.retiring.lock().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Applies a new configuration: routes (swapped whole); tenants (rate, budget and BICs of
+    /// existing ones changed in place, for signed-on sessions too; new ones started; removed ones
+    /// retired); the listener limits and the tenant budget. Connections and payments are never
+    /// dropped. Keys that need a restart are named in the report, not applied.
     pub async fn reload(&self, new: NodeConfig) -> Result<ReloadReport, OpError> {
         let _serial = self.serial.lock().await;
         let mut report = ReloadReport { routes: new.routes.routes.len(), ..ReloadReport::default() };
-        let old_limits = read(&self.limits);
-        restart_keys(&old_limits, &new.limits, &mut report.restart_required);
+        let old_limits = self.limits.get();
+        restart_keys(&self.started_with, &new, &mut report.restart_required);
+        live_keys(&old_limits, &new.limits, &mut report.applied);
         let old = read(&self.configs);
         let mut directory = (*self.directory.snapshot()).clone();
         for t in &new.tenants {
             let budget = t.max_in_flight.unwrap_or(new.limits.tenant_max_in_flight);
             match old.iter().find(|o| o.name == t.name) {
                 Some(o) => {
-                    let Some(actor) = self.actor(&t.name) else { continue };
-                    if let Some(live) = directory.get(&o.certificate_name) {
-                        live.rate.set(t.rate);
-                    }
-                    let _ = actor.cast(TenantMsg::SetBudget(budget));
-                    let mut updated = entry(t, actor);
-                    if let Some(live) = directory.remove(&o.certificate_name) {
-                        updated.rate = live.rate; // keep the shared bucket (already updated)
-                    }
+                    let Some(mut updated) = directory.remove(&o.certificate_name) else { continue };
+                    updated.rate.set(t.rate); // shared with the tenant's sessions: in place
+                    updated.policy.set_bics(t.bics.clone());
+                    let _ = updated.actor.cast(TenantMsg::SetBudget(budget));
+                    updated.id = TenantId::new(&t.name);
                     directory.insert(t.certificate_name.clone(), updated);
                     report.tenants_updated.push(t.name.clone());
                 }
                 None => {
-                    let actor = self.spawn_tenant(t, budget).await?;
-                    directory.insert(t.certificate_name.clone(), entry(t, actor));
+                    let reinstated =
+                        self.retiring.lock().unwrap_or_else(PoisonError::into_inner).remove(&t.name);
+                    let entry = match reinstated {
+                        // Removed by an earlier reload and still draining: the same actor and
+                        // sessions take new payments again.
+                        Some(mut e) => {
+                            e.rate.set(t.rate);
+                            e.policy.set_bics(t.bics.clone());
+                            e.policy.reinstate();
+                            e.closing = tokio_util::sync::CancellationToken::new();
+                            let _ = e.actor.cast(TenantMsg::SetBudget(budget));
+                            e
+                        }
+                        None => entry(t, self.spawn_tenant(t, budget).await?),
+                    };
+                    directory.insert(t.certificate_name.clone(), entry);
                     report.tenants_added.push(t.name.clone());
                 }
             }
         }
-        let mut configs = new.tenants.clone();
         for o in &old {
-            if !new.tenants.iter().any(|t| t.name == o.name) {
-                report.tenants_kept.push(o.name.clone());
-                configs.push(o.clone());
+            if new.tenants.iter().any(|t| t.name == o.name) {
+                continue;
+            }
+            if let Some(entry) = directory.remove(&o.certificate_name) {
+                entry.policy.retire();
+                report.tenants_removed.push(o.name.clone());
+                self.retiring
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(o.name.clone(), entry.clone());
+                tokio::spawn(retire(
+                    entry,
+                    new.limits.drain_timeout,
+                    Arc::clone(&self.ctx),
+                    Arc::clone(&self.actors),
+                    Arc::clone(&self.retiring),
+                ));
             }
         }
+        // On-us deliveries go to the configured tenants only (not to retiring ones).
+        *self.ctx.institutions.write().unwrap_or_else(PoisonError::into_inner) =
+            new.tenants.iter().flat_map(|t| t.bics.iter().map(|b| (b.clone(), t.name.clone()))).collect();
         self.directory.replace(directory);
-        *self.configs.write().unwrap_or_else(PoisonError::into_inner) = configs;
+        *self.configs.write().unwrap_or_else(PoisonError::into_inner) = new.tenants.clone();
         *self.ctx.routes.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(new.routes);
-        let mut limits = old_limits;
-        limits.tenant_max_in_flight = new.limits.tenant_max_in_flight;
-        *self.limits.write().unwrap_or_else(PoisonError::into_inner) = limits;
+        // Every limit the listeners read is swapped; the ones inside the actor context keep
+        // their start values (they are in `restart_required` when they differ).
+        let mut limits = new.limits.clone();
+        let started = &self.started_with.limits;
+        limits.link_window = started.link_window;
+        limits.link_heartbeat = started.link_heartbeat;
+        limits.breaker = started.breaker;
+        limits.payment = started.payment;
+        limits.iso = started.iso;
+        self.limits.set(limits);
         tracing::info!(?report, "configuration reloaded");
         Ok(report)
     }
@@ -433,22 +495,156 @@ impl Operations {
             .map_err(|e| OpError::Unavailable(format!("starting tenant {}: {e}", t.name)))?;
         let _ = actor.cast(TenantMsg::SetBudget(budget));
         self.actors.write().unwrap_or_else(PoisonError::into_inner).insert(t.name.clone(), actor.clone());
+        // On-us deliveries find the tenant's actor here.
+        self.ctx
+            .tenants
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(t.name.clone(), actor.clone());
         Ok(actor)
     }
 }
 
-/// Names the limits that differ and are only read at start.
-fn restart_keys(old: &crate::config::Limits, new: &crate::config::Limits, out: &mut Vec<String>) {
-    let pairs: [(&str, bool); 9] = [
-        ("limits.credit_window", old.credit_window != new.credit_window),
-        ("limits.max_frame_bytes", old.max_frame_bytes != new.max_frame_bytes),
-        ("limits.max_connections", old.max_connections != new.max_connections),
-        ("limits.handshake_timeout_ms", old.handshake_timeout != new.handshake_timeout),
-        ("limits.idle_timeout_ms", old.idle_timeout != new.idle_timeout),
-        ("limits.link_window", old.link_window != new.link_window),
-        ("limits.link_heartbeat_ms", old.link_heartbeat != new.link_heartbeat),
-        ("limits.clearing_timeout_ms", old.payment.clearing_timeout_ms != new.payment.clearing_timeout_ms),
-        ("limits.max_message_bytes", old.iso.max_message_bytes != new.iso.max_message_bytes),
+/// A tenant's payments admitted and not final; `None` once its actor is gone.
+async fn tenant_in_flight(actor: &ActorRef<TenantMsg>) -> Option<usize> {
+    let ms = u64::try_from(RPC_TIMEOUT.as_millis()).unwrap_or(2000);
+    ractor::call_t!(actor, TenantMsg::Snapshot, ms).ok().map(|s: TenantSnapshot| s.in_flight)
+}
+
+/// Retires a tenant removed by a reload (its policy already refuses new payments, and its
+/// certificate no longer signs on): waits up to `drain` for its payments in flight to reach an
+/// outcome (their statuses still reach its sessions), signs its sessions off, and stops its
+/// actor once nothing is in flight — however long that takes, so no payment is orphaned. A
+/// reload that configures the tenant again in the meantime takes it back (`reinstate`).
+async fn retire(
+    entry: TenantEntry,
+    drain: Duration,
+    ctx: Arc<NodeContext>,
+    actors: Arc<RwLock<HashMap<String, ActorRef<TenantMsg>>>>,
+    retiring: Arc<Mutex<HashMap<String, TenantEntry>>>,
+) {
+    let name = entry.id.as_str().to_owned();
+    let still_retiring = || {
+        retiring
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&name)
+            .is_some_and(|e| e.actor.get_id() == entry.actor.get_id())
+    };
+    tracing::info!(tenant = %name, "tenant removed from the configuration: draining");
+    let deadline = Instant::now() + drain;
+    loop {
+        match tenant_in_flight(&entry.actor).await {
+            None => break,
+            Some(0) => break,
+            Some(_) if Instant::now() >= deadline => break,
+            Some(_) => tokio::time::sleep(RETIRE_POLL).await,
+        }
+        if !still_retiring() {
+            return;
+        }
+    }
+    if !still_retiring() {
+        return;
+    }
+    entry.closing.cancel();
+    let signed_off = Instant::now() + drain;
+    while entry.sessions.load(Ordering::Acquire) > 0 && Instant::now() < signed_off {
+        tokio::time::sleep(RETIRE_POLL).await;
+    }
+    tracing::info!(tenant = %name, sessions = entry.sessions.load(Ordering::Acquire), "removed tenant's sessions signed off");
+    loop {
+        match tenant_in_flight(&entry.actor).await {
+            None | Some(0) => break,
+            Some(_) => tokio::time::sleep(RETIRE_POLL * 4).await,
+        }
+        if !still_retiring() {
+            return;
+        }
+    }
+    let mut map = retiring.lock().unwrap_or_else(PoisonError::into_inner);
+    if map.get(&name).is_none_or(|e| e.actor.get_id() != entry.actor.get_id()) {
+        return; // reinstated by a reload
+    }
+    map.remove(&name);
+    let mut by_name = actors.write().unwrap_or_else(PoisonError::into_inner);
+    if by_name.get(&name).is_some_and(|a| a.get_id() == entry.actor.get_id()) {
+        by_name.remove(&name);
+    }
+    let mut registered = ctx.tenants.write().unwrap_or_else(PoisonError::into_inner);
+    if registered.get(&name).is_some_and(|a| a.get_id() == entry.actor.get_id()) {
+        registered.remove(&name);
+    }
+    entry.actor.stop(Some("removed from the configuration".into()));
+    tracing::info!(tenant = %name, "removed tenant drained and stopped");
+}
+
+/// Names the keys that differ from the start configuration and are only read at start: the
+/// listener addresses, the data directory and journal, the certificates and CAs, the admin
+/// listener's keys, the clearing links, and the limits that live inside the actor context or
+/// the link dialers (every payment of the node reads them; changing them under a running
+/// payment would change its deadline budget or retry plan mid-flight).
+fn restart_keys(old: &NodeConfig, new: &NodeConfig, out: &mut Vec<String>) {
+    let (o, n) = (&old.limits, &new.limits);
+    let links = |c: &NodeConfig| {
+        c.links
+            .iter()
+            .map(|l| {
+                (
+                    l.name.clone(),
+                    l.addr,
+                    l.server_name.clone(),
+                    l.server_ca.clone(),
+                    l.client_identity.chain.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let pairs: [(&str, bool); 17] = [
+        ("node.data_dir", old.data_dir != new.data_dir),
+        ("node.listen", old.listen != new.listen),
+        ("node.listen_quic", old.listen_quic != new.listen_quic),
+        ("admin.listen", old.admin_listen != new.admin_listen),
+        (
+            "admin.jwt_secret_file",
+            old.admin_jwt.as_ref().map(|k| k.0.clone()) != new.admin_jwt.as_ref().map(|k| k.0.clone()),
+        ),
+        (
+            "admin.tls",
+            old.admin_tls.as_ref().map(|t| &t.operators) != new.admin_tls.as_ref().map(|t| &t.operators)
+                || old.admin_tls.is_some() != new.admin_tls.is_some(),
+        ),
+        ("tls.certificate", old.server_identity.chain != new.server_identity.chain),
+        ("tls.participant_ca", old.participant_ca != new.participant_ca),
+        ("links", links(old) != links(new)),
+        ("journal", journal_differs(&old.journal, &new.journal)),
+        ("limits.link_window", o.link_window != n.link_window),
+        ("limits.link_heartbeat_ms", o.link_heartbeat != n.link_heartbeat),
+        ("limits.clearing_timeout_ms", o.payment.clearing_timeout_ms != n.payment.clearing_timeout_ms),
+        ("limits.retry_base_ms", o.payment.retry_base_ms != n.payment.retry_base_ms),
+        ("limits.retry_max_ms", o.payment.retry_max_ms != n.payment.retry_max_ms),
+        ("limits.retry_jitter_pct", o.payment.retry_jitter_pct != n.payment.retry_jitter_pct),
+        ("limits.max_message_bytes", o.iso.max_message_bytes != n.iso.max_message_bytes),
+    ];
+    out.extend(pairs.iter().filter(|(_, changed)| *changed).map(|(k, _)| (*k).to_owned()));
+}
+
+fn journal_differs(o: &crate::config::JournalTuning, n: &crate::config::JournalTuning) -> bool {
+    (o.segment_bytes, o.max_batch_records, o.queue_capacity, o.sync, o.checkpoint_interval)
+        != (n.segment_bytes, n.max_batch_records, n.queue_capacity, n.sync, n.checkpoint_interval)
+}
+
+/// Names the limits that changed and take effect live (listener limits, tenant budget, drain).
+fn live_keys(o: &crate::config::Limits, n: &crate::config::Limits, out: &mut Vec<String>) {
+    let pairs: [(&str, bool); 8] = [
+        ("limits.credit_window", o.credit_window != n.credit_window),
+        ("limits.max_frame_bytes", o.max_frame_bytes != n.max_frame_bytes),
+        ("limits.max_connections", o.max_connections != n.max_connections),
+        ("limits.handshake_timeout_ms", o.handshake_timeout != n.handshake_timeout),
+        ("limits.idle_timeout_ms", o.idle_timeout != n.idle_timeout),
+        ("limits.frame_timeout_ms", o.frame_timeout != n.frame_timeout),
+        ("limits.tenant_max_in_flight", o.tenant_max_in_flight != n.tenant_max_in_flight),
+        ("limits.drain_timeout_ms", o.drain_timeout != n.drain_timeout),
     ];
     out.extend(pairs.iter().filter(|(_, changed)| *changed).map(|(k, _)| (*k).to_owned()));
 }

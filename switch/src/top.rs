@@ -214,8 +214,13 @@ async fn scrape(client: &AdminClient) -> anyhow::Result<(NodeStatus, Scrape)> {
 }
 
 /// Runs the view until interrupted (or for one frame with `once`).
-pub async fn run(admin: &str, token: Option<String>, once: bool, interval: Duration) -> anyhow::Result<()> {
-    let client = AdminClient::new(admin, token)?;
+pub async fn run(
+    admin: &str,
+    auth: crate::admin_client::AdminAuth,
+    once: bool,
+    interval: Duration,
+) -> anyhow::Result<()> {
+    let client = AdminClient::from_auth(admin, auth)?;
     let (_, mut before) = scrape(&client).await?;
     let mut at = Instant::now();
     loop {

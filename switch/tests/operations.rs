@@ -357,8 +357,15 @@ async fn top_once_and_promtool_read_a_live_node() {
         "switchyard_node_in_flight ",
         "switchyard_payments_stuck 0",
         "switchyard_dlq_size 0",
+        "switchyard_mailbox_depth{actor=\"tenant\",tenant=\"bank-a\"}",
+        "switchyard_mailbox_depth{actor=\"session\",tenant=\"bank-b\"}",
     ] {
         assert!(metrics.contains(expected), "missing {expected} in:\n{metrics}");
+    }
+    // Counted up before each send and down when handled: never below zero.
+    for line in metrics.lines().filter(|l| l.starts_with("switchyard_mailbox_depth{")) {
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(value >= 0.0, "{line}");
     }
     node.stop().await.unwrap();
     promtool_check(&metrics);
@@ -414,6 +421,53 @@ async fn admin_mtls_maps_client_certificates_to_operators_and_tenants() {
     assert!(code == 200 && links.contains(r#""name":"sim""#), "{links}");
     assert_eq!(operator.get(&format!("{path}?tenant=bank-a")).await.unwrap().0, 200);
     assert!(as_cert(None).get("/livez").await.is_err(), "no client certificate: no connection");
+
+    // The CLI authenticates with a client certificate instead of a token.
+    let tls = f.dir.path().join("tls");
+    f.certs.write_to(&tls).unwrap();
+    let url = format!("https://{authority}");
+    let cert_args = |name: &str| -> Vec<String> {
+        let file = |ext: &str| tls.join(format!("{name}.{ext}")).to_str().unwrap().to_owned();
+        vec![
+            "--admin".into(),
+            url.clone(),
+            "--admin-cert".into(),
+            file("pem"),
+            "--admin-key".into(),
+            file("key"),
+            "--admin-ca".into(),
+            tls.join("ca.pem").to_str().unwrap().to_owned(),
+            "--admin-server-name".into(),
+            "switchyard-node".into(),
+        ]
+    };
+    let run = |mut args: Vec<String>, extra: &[&str]| {
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        tokio::task::spawn_blocking(move || cli(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let mut show = vec!["payment".to_owned(), "show".to_owned()];
+    show.extend(cert_args("bank-a"));
+    let (code, text) = run(show, &["--uetr", &uetr]).await.unwrap();
+    assert!(code == 0 && text.contains(&uetr) && text.contains("Settled"), "{text}");
+    let mut other = vec!["payment".to_owned(), "show".to_owned()];
+    other.extend(cert_args("bank-b"));
+    let (code, text) = run(other, &["--uetr", &uetr]).await.unwrap();
+    assert_eq!(code, 1, "another tenant's certificate: not found: {text}");
+    let mut list = vec!["dlq".to_owned(), "list".to_owned()];
+    list.extend(cert_args("bank-z"));
+    let (code, text) = run(list, &["--tenant", "bank-a"]).await.unwrap();
+    assert!(code == 0 && text.trim() == "[]", "operator certificate: {text}");
+    let mut top = vec!["top".to_owned()];
+    top.extend(cert_args("bank-z"));
+    let (code, text) = run(top, &["--once", "--interval-ms", "200"]).await.unwrap();
+    assert!(code == 0 && text.contains("bank-a"), "top over admin mTLS: {text}");
+    // Flags that do not fit together are refused with the flag named.
+    let (code, text) = run(cert_args("bank-a"), &[]).await.unwrap();
+    assert_ne!(code, 0, "{text}");
+    let plain = vec!["dlq", "list", "--admin", "http://127.0.0.1:1", "--admin-cert", "a", "--admin-key", "b"];
+    let (code, text) =
+        run(plain.into_iter().map(str::to_owned).collect(), &["--admin-ca", "c"]).await.unwrap();
+    assert!(code == 2 && text.contains("need https://"), "{text}");
     node.stop().await.unwrap();
 }
 
@@ -460,4 +514,203 @@ async fn sighup_reloads_the_running_binary_and_sigterm_drains() {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     wait_line("stopped");
     assert!(child.wait().unwrap().success());
+}
+
+/// Sends one submission and reads this session's frames until the submission's final answer;
+/// returns its statuses with their reason codes. Other frames are not expected here.
+async fn exchange(
+    p: &mut switchyard_bench::client::Participant,
+    xml: Vec<u8>,
+    correlation: u64,
+) -> Vec<(TxStatus, Option<String>)> {
+    use futures::StreamExt;
+    use switchyard_wire::{Frame, FrameKind};
+    p.tx.send(Frame::new(FrameKind::Submit, correlation, xml)).await.unwrap();
+    let mut out = Vec::new();
+    loop {
+        let frame =
+            tokio::time::timeout(TIMEOUT, p.reader.next()).await.expect("status in time").unwrap().unwrap();
+        assert_eq!(frame.kind, FrameKind::Status, "{}", String::from_utf8_lossy(&frame.payload));
+        assert_eq!(frame.correlation, correlation);
+        let report =
+            switchyard_iso20022::read_pacs002(&frame.payload, &switchyard_iso20022::Limits::default())
+                .unwrap();
+        let tx = &report.txs[0];
+        out.push((tx.tx_sts, tx.reason.map(|r| r.as_str().to_owned())));
+        if tx.tx_sts != TxStatus::ACTC {
+            return out;
+        }
+    }
+}
+
+fn factory_as(prefix: &str, bic: &str) -> switchyard_bench::messages::MessageFactory {
+    let template = switchyard_iso20022::read_pacs008(
+        switchyard::demo::TEMPLATE,
+        &switchyard_iso20022::Limits::default(),
+    )
+    .unwrap();
+    switchyard_bench::messages::MessageFactory::new(template, prefix)
+        .sending_as(&switchyard_iso20022::Bic::parse(bic).unwrap())
+}
+
+fn tenant_with_bics(name: &str, bics: &[&str]) -> String {
+    let list = bics.iter().map(|b| format!("\"{b}\"")).collect::<Vec<_>>().join(", ");
+    format!("[[tenants]]\nname = \"{name}\"\ncertificate_name = \"{name}\"\nbics = [{list}]\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_changes_the_bics_of_a_signed_on_session_without_reconnecting() {
+    let f = fixture().await;
+    let path = write_config(&f, f.dir.path(), &tenant_with_bics("bank-a", &["ZYAAZAJJ"]));
+    let node = Node::start(switchyard::config_file::load(&path).unwrap()).await.unwrap();
+    node.ops.set_config_path(path.clone());
+    let mut p =
+        switchyard_bench::client::Participant::connect(&client(&f, &node, Some("bank-a"))).await.unwrap();
+    let (old, new) = (factory_as("bank-a-old", "ZYAAZAJJ"), factory_as("bank-a-new", "ZYQQZAJJ"));
+    let ok = vec![(TxStatus::ACTC, None), (TxStatus::ACSC, None)];
+    let forbidden = vec![(TxStatus::RJCT, Some("AG01".to_owned()))];
+    assert_eq!(exchange(&mut p, old.make(1).0, 1).await, ok, "its own BIC");
+    assert_eq!(exchange(&mut p, new.make(2).0, 2).await, forbidden, "not yet its BIC");
+
+    write_config(&f, f.dir.path(), &tenant_with_bics("bank-a", &["ZYQQZAJJ"]));
+    let report = node.ops.reload_from_file().await.unwrap();
+    assert_eq!(report.tenants_updated, ["bank-a"]);
+    assert!(report.restart_required.is_empty(), "{report:?}");
+
+    // The same session, signed on before the reload, follows the new list at once.
+    assert_eq!(exchange(&mut p, new.make(3).0, 3).await, ok, "newly allowed BIC");
+    assert_eq!(exchange(&mut p, old.make(4).0, 4).await, forbidden, "removed BIC");
+    let (_, tenants) = api(&node, &token("clearing:manage", None, "ops")).get("/v1/tenants").await.unwrap();
+    assert!(tenants.contains(r#""bics":["ZYQQZAJJ"]"#), "{tenants}");
+    node.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_removing_a_tenant_drains_its_payments_then_signs_its_sessions_off() {
+    use futures::StreamExt;
+    use switchyard_wire::{Frame, FrameKind};
+    let f = fixture_with(SimConfig { latency: Duration::from_millis(200), ..SimConfig::default() }).await;
+    let both = format!("{}{}", tenant_toml("bank-a", 1000), tenant_toml("bank-b", 1000));
+    let path = write_config(&f, f.dir.path(), &both);
+    let node = Node::start(switchyard::config_file::load(&path).unwrap()).await.unwrap();
+    node.ops.set_config_path(path.clone());
+    let spec = client(&f, &node, Some("bank-b"));
+    let mut p = switchyard_bench::client::Participant::connect(&spec).await.unwrap();
+    let factory = factory_as("bank-b", demo_bic("bank-b").as_str());
+    const COUNT: u64 = 20;
+    let mut uetrs = HashMap::new();
+    for n in 1..=COUNT {
+        let (xml, uetr) = factory.make(n);
+        uetrs.insert(n, uetr);
+        p.tx.send(Frame::new(FrameKind::Submit, n, xml)).await.unwrap();
+    }
+    wait_for("bank-b's payments in flight", async || node.in_flight() >= 20).await;
+
+    write_config(&f, f.dir.path(), &tenant_toml("bank-a", 1000));
+    let report = node.ops.reload_from_file().await.unwrap();
+    assert_eq!(report.tenants_removed, ["bank-b"], "{report:?}");
+    assert_eq!(node.ops.retiring(), ["bank-b"], "draining");
+    // A new payment on the open session is refused with AG01; a new connection is refused.
+    p.tx.send(Frame::new(FrameKind::Submit, COUNT + 1, factory.make(COUNT + 1).0)).await.unwrap();
+    assert!(switchyard_bench::client::Participant::connect(&spec).await.is_err(), "no new sign-on");
+
+    // Every payment in flight reaches its outcome on the same connection, then the node signs
+    // the session off and closes it.
+    let mut finals: HashMap<u64, (TxStatus, Option<String>)> = HashMap::new();
+    let mut signed_off = false;
+    loop {
+        let next = tokio::time::timeout(TIMEOUT, p.reader.next()).await.expect("the session ends in time");
+        let Some(Ok(frame)) = next else { break };
+        match frame.kind {
+            FrameKind::Status => {
+                let report = switchyard_iso20022::read_pacs002(
+                    &frame.payload,
+                    &switchyard_iso20022::Limits::default(),
+                )
+                .unwrap();
+                let tx = &report.txs[0];
+                if tx.tx_sts != TxStatus::ACTC {
+                    assert!(!signed_off, "a final status after the sign-off");
+                    finals.insert(frame.correlation, (tx.tx_sts, tx.reason.map(|r| r.as_str().to_owned())));
+                }
+            }
+            FrameKind::SignOff => signed_off = true,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(signed_off, "the removed tenant's session was signed off");
+    assert_eq!(finals.len() as u64, COUNT + 1, "{finals:?}");
+    assert!((1..=COUNT).all(|n| finals[&n] == (TxStatus::ACSC, None)), "{finals:?}");
+    assert_eq!(finals[&(COUNT + 1)], (TxStatus::RJCT, Some("AG01".to_owned())));
+    wait_for("the removed tenant to stop", async || node.ops.retiring().is_empty()).await;
+    let (_, tenants) = api(&node, &token("clearing:manage", None, "ops")).get("/v1/tenants").await.unwrap();
+    assert!(!tenants.contains("bank-b") && tenants.contains("bank-a"), "{tenants}");
+    // The other tenant never noticed.
+    let statuses = run_participant(&f, &node, "bank-a", 3).await;
+    assert!(statuses.values().all(|s| s.last() == Some(&TxStatus::ACSC)), "{statuses:?}");
+    node.stop().await.unwrap();
+
+    let records: Vec<JournalRecord> = switchyard_journal::read_all(&f.dir.path().join("data/journal"))
+        .unwrap()
+        .map(|r| switchyard_journal::codec::decode(&r.unwrap().payload).unwrap())
+        .collect();
+    let accepted = records.iter().filter(|r| matches!(r, JournalRecord::Accepted(_))).count();
+    let outcomes = records.iter().filter(|r| matches!(r, JournalRecord::Outcome(_))).count();
+    assert_eq!((accepted, outcomes), (COUNT as usize + 3, COUNT as usize + 3), "0 payments lost");
+    for uetr in uetrs.values() {
+        assert_eq!(f.sim.stats.submissions_of(uetr), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_applies_listener_limits_live_and_names_what_needs_a_restart() {
+    let f = fixture().await;
+    let path = write_config(&f, f.dir.path(), &tenant_toml("bank-a", 1000));
+    let node = Node::start(switchyard::config_file::load(&path).unwrap()).await.unwrap();
+    node.ops.set_config_path(path.clone());
+    let spec = client(&f, &node, Some("bank-a"));
+    let mut first = switchyard_bench::client::Participant::connect(&spec).await.unwrap();
+    assert_eq!(first.credit_window, 64);
+
+    // Fewer connections and a smaller credit window: applied, nothing needs a restart.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("credit_window = 64", "credit_window = 8\nmax_connections = 1"))
+        .unwrap();
+    let report = node.ops.reload_from_file().await.unwrap();
+    assert_eq!(report.applied, ["limits.credit_window", "limits.max_connections"], "{report:?}");
+    assert!(report.restart_required.is_empty(), "{report:?}");
+    let short = switchyard_bench::client::ClientSpec { timeout: Duration::from_millis(1500), ..spec.clone() };
+    assert!(
+        switchyard_bench::client::Participant::connect(&short).await.is_err(),
+        "max_connections = 1 and one connection open: the second waits"
+    );
+    // The first session still works with the window it signed on with.
+    let factory = factory_as("bank-a", demo_bic("bank-a").as_str());
+    let statuses = submit_all(&mut first, &factory, 70).await;
+    assert!(statuses.values().all(|s| s.last() == Some(&TxStatus::ACSC)));
+
+    // Room again (read within a second): new sign-ons get the new window.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("max_connections = 1", "max_connections = 4")).unwrap();
+    node.ops.reload_from_file().await.unwrap();
+    let second = switchyard_bench::client::Participant::connect(&spec).await.unwrap();
+    assert_eq!(second.credit_window, 8, "the reloaded credit window");
+
+    // What is read once at start is named, not applied.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("listen = \"127.0.0.1:0\"\n[admin]", "listen = \"127.0.0.1:1\"\n[admin]")
+            .replace("credit_window = 8", "credit_window = 8\nlink_window = 100\nclearing_timeout_ms = 2500"),
+    )
+    .unwrap();
+    let report = node.ops.reload_from_file().await.unwrap();
+    assert_eq!(
+        report.restart_required,
+        ["node.listen", "limits.link_window", "limits.clearing_timeout_ms"],
+        "{report:?}"
+    );
+    assert!(report.applied.is_empty(), "{report:?}");
+    drop((first, second));
+    node.stop().await.unwrap();
 }

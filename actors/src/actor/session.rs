@@ -11,9 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{
-    read_camt056, read_pacs002, read_pacs008, read_pacs028, Bic, ReasonCode, TxStatus,
-};
+use switchyard_iso20022::{read_camt056, read_pacs002, read_pacs008, read_pacs028, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::case::{message_family, CancelRequest, InquiryRequest, Requester};
@@ -22,6 +20,7 @@ use super::status::StatusSubject;
 use super::tenant::{Submission, TenantMsg};
 use crate::domain::{Fingerprint, TenantId};
 use crate::metrics;
+use crate::policy::TenantPolicy;
 use crate::ports::{Outbound, WireKind, WireMsg};
 use crate::rate::RateLimit;
 use crate::record::{JournalRecord, RefusedSubmission};
@@ -38,8 +37,9 @@ pub struct SessionArgs {
     pub tenant: TenantId,
     /// The tenant's rate limit, shared by all its sessions.
     pub rate: Arc<RateLimit>,
-    /// The BICs the tenant may instruct as (empty: unrestricted).
-    pub bics: Arc<[Bic]>,
+    /// The BICs the tenant may instruct as (empty: unrestricted) and whether it is still
+    /// admitted; shared by the tenant's sessions and changed in place by a reload.
+    pub policy: Arc<TenantPolicy>,
     pub tenant_ref: ActorRef<TenantMsg>,
     pub outbound: Arc<dyn Outbound>,
     pub ctx: Arc<NodeContext>,
@@ -93,6 +93,8 @@ impl Actor for SessionActor {
         state: &mut SessionArgs,
     ) -> Result<(), ActorProcessingErr> {
         let SessionMsg::Submit { correlation, payload, credit, received } = message;
+        // Counted up by the socket reader (`SessionMsg` senders count with `metrics::mailbox`).
+        metrics::mailbox("session", state.tenant.as_str()).decrement(1.0);
         submit(state, correlation, payload, credit, received);
         Ok(())
     }
@@ -124,6 +126,13 @@ fn submit(
         Some("pacs.002") => return creditor_status(state, &refusal, &payload, credit),
         _ => {}
     }
+    if state.policy.is_retired() {
+        // The tenant was removed from the configuration: no new payment is admitted while its
+        // payments in flight drain (inquiries, cancellations and statuses still are); then its sessions are signed off (docs/OPERATIONS.md).
+        metrics::submission(state.tenant.as_str(), "retired");
+        let detail = format!("tenant {} is being removed from this node; no new payments", state.tenant);
+        return refusal.refuse(None, None, ReasonCode::AG01, &detail, credit);
+    }
     let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
         Ok(message) => message,
         Err(e) => {
@@ -141,7 +150,7 @@ fn submit(
         let detail = "CdtTrfTxInf/PmtId/UETR is required";
         return refusal.refuse(Some(&msg_id), None, ReasonCode::FF01, detail, credit);
     };
-    if let Err(m) = check_sender(&state.bics, &message) {
+    if let Err(m) = check_sender(&state.policy.bics(), &message) {
         metrics::submission(state.tenant.as_str(), "forbidden");
         let detail =
             format!("{} names {}, which is not an institution of tenant {}", m.path, m.claimed, state.tenant);
@@ -173,8 +182,31 @@ fn submit(
         raw: payload,
         received,
     };
-    if let Err(e) = state.tenant_ref.cast(TenantMsg::Submit(Box::new(submission))) {
+    if let Err(e) = to_tenant(state, TenantMsg::Submit(Box::new(submission))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; submission dropped with its connection");
+    }
+}
+
+/// Sends a participant message to the tenant, counted in its mailbox depth (the tenant counts
+/// it down with [`tenant_handles`]).
+fn to_tenant(state: &SessionArgs, msg: TenantMsg) -> Result<(), ractor::MessagingErr<TenantMsg>> {
+    let depth = metrics::mailbox("tenant", state.tenant.as_str());
+    depth.increment(1.0);
+    let sent = state.tenant_ref.cast(msg);
+    if sent.is_err() {
+        depth.decrement(1.0);
+    }
+    sent
+}
+
+/// Called by the tenant actor as it starts handling `msg`: a participant message from a session
+/// leaves its mailbox-depth count.
+pub(crate) fn tenant_handles(msg: &TenantMsg, tenant: &TenantId) {
+    if matches!(
+        msg,
+        TenantMsg::Submit(_) | TenantMsg::Inquiry(_) | TenantMsg::Cancel(_) | TenantMsg::CreditorStatus(_)
+    ) {
+        metrics::mailbox("tenant", tenant.as_str()).decrement(1.0);
     }
 }
 
@@ -200,7 +232,7 @@ fn inquiry(state: &SessionArgs, refusal: &Refusal<'_>, payload: &Bytes, credit: 
     metrics::submission(state.tenant.as_str(), "inquiry");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
     let request = InquiryRequest { from, uetr, request };
-    if let Err(e) = state.tenant_ref.cast(TenantMsg::Inquiry(Box::new(request))) {
+    if let Err(e) = to_tenant(state, TenantMsg::Inquiry(Box::new(request))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; inquiry dropped with its connection");
     }
 }
@@ -226,7 +258,7 @@ fn creditor_status(
     metrics::submission(state.tenant.as_str(), "status");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
     let status = super::tenant::CreditorStatus { from, report };
-    if let Err(e) = state.tenant_ref.cast(TenantMsg::CreditorStatus(Box::new(status))) {
+    if let Err(e) = to_tenant(state, TenantMsg::CreditorStatus(Box::new(status))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; status dropped with its connection");
     }
 }
@@ -252,7 +284,7 @@ fn cancel(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: Ow
     metrics::submission(state.tenant.as_str(), "cancellation");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
     let request = CancelRequest { from, uetr, request, raw: payload };
-    if let Err(e) = state.tenant_ref.cast(TenantMsg::Cancel(Box::new(request))) {
+    if let Err(e) = to_tenant(state, TenantMsg::Cancel(Box::new(request))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; cancellation dropped with its connection");
     }
 }

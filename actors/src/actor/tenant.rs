@@ -251,6 +251,7 @@ impl Actor for TenantActor {
         message: TenantMsg,
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
+        super::session::tenant_handles(&message, &state.tenant);
         match message {
             TenantMsg::Submit(submission) => {
                 let span = tracing::info_span!("payment", tenant = %state.tenant, uetr = %submission.uetr);
