@@ -23,7 +23,7 @@ use switchyard_wire::tls::{load_ca, Identity};
 
 use switchyard_clearing::schemes::gate::{Gate, GateError, GateOptions};
 
-use crate::config::{JournalTuning, Limits, LinkConfig, NodeConfig, TenantConfig};
+use crate::config::{JournalTuning, Limits, LinkConfig, LinkMode, LinkTransport, NodeConfig, TenantConfig};
 
 /// A configuration problem: the key, and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -176,8 +176,19 @@ pub struct RawTenant {
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
     pub name: String,
-    pub address: String,
-    pub server_name: String,
+    /// `dial` (default: the node connects to `address`) or `accept` (the clearing house
+    /// connects to `listen`, presenting a certificate named `peer_name`).
+    pub mode: Option<String>,
+    /// `tls` (default) or `quic`.
+    pub transport: Option<String>,
+    /// Dial mode: the clearing house's address.
+    pub address: Option<String>,
+    /// Dial mode: the name on the clearing house's server certificate.
+    pub server_name: Option<String>,
+    /// Accept mode: where the node listens for the clearing house.
+    pub listen: Option<String>,
+    /// Accept mode: the certificate name the clearing house must present.
+    pub peer_name: Option<String>,
     pub certificate: PathBuf,
     pub private_key: PathBuf,
     pub server_ca: PathBuf,
@@ -467,10 +478,49 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
 impl RawLink {
     fn validate(self, i: usize, resolve: &impl Fn(&Path) -> PathBuf) -> Result<LinkConfig, ConfigError> {
         let key = |k: &str| format!("links[{i}].{k}");
-        let addr = address(&key("address"), &self.address)?;
-        rustls::pki_types::ServerName::try_from(self.server_name.clone()).map_err(|_| {
-            err(key("server_name"), format!("{:?} is not a DNS name or IP address", self.server_name))
-        })?;
+        let transport = match self.transport.as_deref() {
+            None | Some("tls") => LinkTransport::Tls,
+            Some("quic") => LinkTransport::Quic,
+            Some(other) => {
+                return Err(err(key("transport"), format!("{other:?} is not \"tls\" or \"quic\"")))
+            }
+        };
+        let dial_only = [("address", self.address.is_some()), ("server_name", self.server_name.is_some())];
+        let accept_only = [("listen", self.listen.is_some()), ("peer_name", self.peer_name.is_some())];
+        let misplaced = |keys: &[(&str, bool)], mode: &str| {
+            keys.iter().find(|(_, set)| *set).map_or(Ok(()), |(k, _)| {
+                Err(err(key(k), format!("not used in mode = \"{mode}\"; remove it")))
+            })
+        };
+        let (addr, server_name, mode) = match self.mode.as_deref() {
+            None | Some("dial") => {
+                misplaced(&accept_only, "dial")?;
+                let target =
+                    self.address.as_deref().ok_or_else(|| err(key("address"), "required in dial mode"))?;
+                let server_name = self
+                    .server_name
+                    .clone()
+                    .ok_or_else(|| err(key("server_name"), "required in dial mode"))?;
+                rustls::pki_types::ServerName::try_from(server_name.clone()).map_err(|_| {
+                    err(key("server_name"), format!("{server_name:?} is not a DNS name or IP address"))
+                })?;
+                (address(&key("address"), target)?, server_name, LinkMode::Dial)
+            }
+            Some("accept") => {
+                misplaced(&dial_only, "accept")?;
+                let listen =
+                    self.listen.as_deref().ok_or_else(|| err(key("listen"), "required in accept mode"))?;
+                let peer_name = self
+                    .peer_name
+                    .clone()
+                    .filter(|p| !p.is_empty() && p.len() <= 255)
+                    .ok_or_else(|| err(key("peer_name"), "required in accept mode (1-255 characters)"))?;
+                (address(&key("listen"), listen)?, String::new(), LinkMode::Accept { peer_name })
+            }
+            Some(other) => {
+                return Err(err(key("mode"), format!("{other:?} is not \"dial\" or \"accept\"")));
+            }
+        };
         let client_identity = Identity::load(&resolve(&self.certificate), &resolve(&self.private_key))
             .map_err(|e| err(key("certificate"), e.to_string()))?;
         let server_ca =
@@ -479,10 +529,12 @@ impl RawLink {
         Ok(LinkConfig {
             name: self.name,
             addr,
-            server_name: self.server_name,
+            server_name,
             client_identity,
             server_ca,
             scheme,
+            transport,
+            mode,
         })
     }
 
