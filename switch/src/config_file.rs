@@ -22,6 +22,7 @@ use switchyard_iso20022::Limits as IsoLimits;
 use switchyard_wire::tls::{load_ca, Identity};
 
 use switchyard_clearing::schemes::gate::{Gate, GateError, GateOptions};
+use switchyard_clearing::schemes::proxy::{ProxyDirectory, ProxyTarget};
 
 use crate::config::{JournalTuning, Limits, LinkConfig, LinkMode, LinkTransport, NodeConfig, TenantConfig};
 
@@ -200,6 +201,52 @@ pub struct RawLink {
     pub member_bic: Option<String>,
     /// Refuse payments outside the scheme's operating window (default true).
     pub check_window: Option<bool>,
+    /// PayShap only: a TOML file of `[[proxy]]` entries (`id`, `account`, optional `agent`);
+    /// creditor proxies are then resolved by the switch.
+    pub proxy_directory: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxyFile {
+    #[serde(default)]
+    proxy: Vec<RawProxy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxy {
+    id: String,
+    account: String,
+    agent: Option<String>,
+}
+
+/// Largest proxy directory file read (64 MiB).
+const MAX_PROXY_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a PayShap proxy directory (`links[].proxy_directory`).
+fn proxy_directory(key: &str, path: &Path) -> Result<ProxyDirectory, ConfigError> {
+    let shown = path.display();
+    let size = std::fs::metadata(path).map_err(|e| err(key, format!("{shown}: {e}")))?.len();
+    if size > MAX_PROXY_FILE_BYTES {
+        return Err(err(key, format!("{shown}: {size} bytes is over the {MAX_PROXY_FILE_BYTES}-byte limit")));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| err(key, format!("{shown}: {e}")))?;
+    let raw: RawProxyFile = toml::from_str(&text)
+        .map_err(|e| err(key, format!("{shown}: {}", e.to_string().replace('\n', " | "))))?;
+    let mut entries = Vec::with_capacity(raw.proxy.len());
+    for (index, p) in raw.proxy.into_iter().enumerate() {
+        let agent = p
+            .agent
+            .as_deref()
+            .map(|b| {
+                switchyard_iso20022::Bic::parse(b)
+                    .ok_or_else(|| err(key, format!("{shown}: proxy[{index}].agent {b:?} is not a BIC")))
+            })
+            .transpose()?;
+        entries.push((p.id, ProxyTarget { account: p.account, agent }));
+    }
+    ProxyDirectory::new(entries).map_err(|e| err(key, format!("{shown}: {e}")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -525,7 +572,7 @@ impl RawLink {
             .map_err(|e| err(key("certificate"), e.to_string()))?;
         let server_ca =
             load_ca(&resolve(&self.server_ca)).map_err(|e| err(key("server_ca"), e.to_string()))?;
-        let scheme = self.scheme_options(i)?;
+        let scheme = self.scheme_options(i, resolve)?;
         Ok(LinkConfig {
             name: self.name,
             addr,
@@ -538,13 +585,18 @@ impl RawLink {
         })
     }
 
-    fn scheme_options(&self, i: usize) -> Result<Option<GateOptions>, ConfigError> {
+    fn scheme_options(
+        &self,
+        i: usize,
+        resolve: &impl Fn(&Path) -> PathBuf,
+    ) -> Result<Option<GateOptions>, ConfigError> {
         let key = |k: &str| format!("links[{i}].{k}");
         let Some(name) = &self.scheme else {
             for (set, k) in [
                 (self.scheme_max_amount_minor.is_some(), "scheme_max_amount_minor"),
                 (self.member_bic.is_some(), "member_bic"),
                 (self.check_window.is_some(), "check_window"),
+                (self.proxy_directory.is_some(), "proxy_directory"),
             ] {
                 if set {
                     return Err(err(key(k), "only meaningful with links[].scheme"));
@@ -566,10 +618,18 @@ impl RawLink {
             max_amount_minor: self.scheme_max_amount_minor,
             member_bic,
             check_window: self.check_window.unwrap_or(true),
+            proxy_directory: self
+                .proxy_directory
+                .as_deref()
+                .map(|p| proxy_directory(&key("proxy_directory"), &resolve(p)).map(std::sync::Arc::new))
+                .transpose()?,
         };
         Gate::new(&options).map_err(|e| {
-            let k =
-                if matches!(e, GateError::UnknownScheme(_)) { "scheme" } else { "scheme_max_amount_minor" };
+            let k = match e {
+                GateError::UnknownScheme(_) => "scheme",
+                GateError::DirectoryNotApplicable(_) => "proxy_directory",
+                _ => "scheme_max_amount_minor",
+            };
             err(key(k), e.to_string())
         })?;
         Ok(Some(options))

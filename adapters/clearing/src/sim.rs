@@ -118,6 +118,12 @@ pub struct LegSeen {
     pub app_hdr: bool,
     /// The leg's `InstgAgt` BIC.
     pub instructing: Option<String>,
+    /// pacs.008: the creditor account (`CdtrAcct/Id/Othr/Id`, else the IBAN).
+    pub creditor_account: Option<String>,
+    /// pacs.008: the creditor agent's BIC.
+    pub creditor_agent: Option<String>,
+    /// Whether the submission carried a creditor proxy (`CdtrAcct/Prxy`).
+    pub proxy: bool,
 }
 
 /// A `Recorded` from a pacs.008 or a pacs.009: distinct types whose fields carry the same
@@ -140,6 +146,9 @@ macro_rules! recorded {
                 clearing_system: $clearing_system,
                 app_hdr: msg.app_hdr.is_some(),
                 instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
+                creditor_account: None,
+                creditor_agent: tx.and_then(|t| t.cdtr_agt.as_ref()).map(|b| b.as_str().to_owned()),
+                proxy: false,
             },
             amount_minor: tx.map_or(0, |t| t.amount.minor_units),
             currency: tx.map(|t| t.amount.currency.as_str().to_owned()).unwrap_or_default(),
@@ -153,7 +162,15 @@ impl Recorded {
     }
 
     fn of(msg: &Pacs008, status: TxStatus) -> Self {
-        recorded!(msg, status, "pacs.008.001.08", msg.clr_sys.clone().or_else(|| msg.clr_sys_prtry.clone()))
+        let mut recorded = recorded!(
+            msg,
+            status,
+            "pacs.008.001.08",
+            msg.clr_sys.clone().or_else(|| msg.clr_sys_prtry.clone())
+        );
+        recorded.leg.creditor_account =
+            msg.txs.first().and_then(|t| t.cdtr_acct_othr.clone().or_else(|| t.cdtr_iban.clone()));
+        recorded
     }
 }
 
@@ -731,7 +748,9 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
     } else {
         match read_pacs008(&frame.payload, limits) {
             Ok(msg) => {
-                (first_uetr(msg.txs.first().and_then(|t| t.uetr.as_ref())), Recorded::of(&msg, verdict))
+                let mut recorded = Recorded::of(&msg, verdict);
+                recorded.leg.proxy = frame.payload.windows(6).any(|w| w == b"<Prxy>");
+                (first_uetr(msg.txs.first().and_then(|t| t.uetr.as_ref())), recorded)
             }
             Err(e) => return send_now(unreadable(stats, frame, &e)),
         }

@@ -68,7 +68,8 @@ scheme_rules! {
     LegAgents => (RC02, "scheme.leg_agents", "InstgAgt or InstdAgt is missing or has no BIC."),
     Reference => (FF01, "scheme.ref", "A reference breaks the scheme's character set or length."),
     ChargeBearer => (FF01, "scheme.chrg_br", "The charge bearer code is not one the scheme allows."),
-    Proxy => (AC03, "scheme.proxy", "The creditor proxy is not in a form the scheme accepts."),
+    Proxy => (BE23, "scheme.proxy", "The creditor proxy is not in a form the scheme accepts."),
+    ProxyUnknown => (BE23, "scheme.proxy_unknown", "The creditor proxy is not registered in the proxy directory."),
     OutsideWindow => (TM01, "scheme.window", "The scheme is closed at this time (outside its operating window)."),
 }
 

@@ -76,3 +76,12 @@ pub(crate) fn assert_view_agrees(scheme: &dyn ClearingScheme, msg: &Pacs008) {
     let via_view = validate_with_profile(&bytes, &Limits::default(), scheme.as_profile()).map(|_| ());
     assert_eq!(via_view.map_err(|e| e.code), scheme.validate(msg).map_err(|e| e.code));
 }
+
+/// `msg` written, with `CdtrAcct/Prxy` (type `kind`, id `id`) added by text: the typed model
+/// cannot carry a proxy.
+pub(crate) fn bytes_with_proxy(msg: &Pacs008, kind: &str, id: &str) -> Vec<u8> {
+    let xml = String::from_utf8(write_pacs008(msg)).expect("UTF-8");
+    let proxy = format!("<Prxy><Tp><Cd>{kind}</Cd></Tp><Id>{id}</Id></Prxy></CdtrAcct>");
+    let (head, tail) = xml.split_once("</CdtrAcct>").expect("a creditor account");
+    format!("{head}{proxy}{tail}").into_bytes()
+}

@@ -60,6 +60,7 @@ mod checks;
 mod facts;
 pub mod gate;
 pub mod payshap;
+pub mod proxy;
 pub mod rtc;
 pub mod samos;
 pub mod swift;
