@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use switchyard_actors::scheme::SchemeGate;
-use switchyard_iso20022::{write_pacs008, Bic, Limits, Pacs008, ReasonCode, ValidationError};
+use switchyard_iso20022::{
+    write_pacs008, write_pacs009, Bic, Limits, Pacs008, Pacs009, ReasonCode, ValidationError,
+};
 
 use super::proxy::{self, Proxy, ProxyDirectory, ProxyPolicy};
 use super::{bankserv, payshap, rtc, samos, swift, ClearingScheme, LegParties, SCHEMES};
@@ -170,6 +172,54 @@ impl Gate {
                 "/Document/FIToFICstmrCdtTrf/GrpHdr/NbOfTxs",
                 detail,
             ));
+        }
+        Ok(legs.remove(0))
+    }
+}
+
+/// Interbank transfers (pacs.009) through the link's scheme: the same two steps as the
+/// [`SchemeGate`] port (check before acknowledging, leg at submission). The actors route only
+/// pacs.008 today, so these are not on the submission path yet (docs/SCHEMES.md, "Gaps").
+impl Gate {
+    /// Whether the scheme would take this pacs.009 at `now_ms`.
+    ///
+    /// # Errors
+    /// The first broken rule (`FF01` `scheme.msg_version` for a scheme without pacs.009).
+    pub fn check_fi(&self, canonical: &Pacs009, now_ms: u64) -> Result<(), ValidationError> {
+        if self.check_window {
+            self.scheme.check_window(i64::try_from(now_ms).unwrap_or(i64::MAX))?;
+        }
+        self.one_fi_leg(canonical).map(|_| ())
+    }
+
+    /// The scheme's pacs.009 leg, written out.
+    ///
+    /// # Errors
+    /// The first rule the transfer cannot be made to satisfy.
+    pub fn leg_fi(&self, canonical: &Pacs009) -> Result<Bytes, ValidationError> {
+        self.one_fi_leg(canonical).map(|leg| Bytes::from(write_pacs009(&leg)))
+    }
+
+    fn one_fi_leg(&self, canonical: &Pacs009) -> Result<Pacs009, ValidationError> {
+        let tx = canonical.txs.first();
+        let instructing = self
+            .member_bic
+            .clone()
+            .or_else(|| tx.and_then(|t| t.instg_agt.clone()))
+            .or_else(|| tx.and_then(|t| t.dbtr.clone()));
+        let instructed = tx
+            .and_then(|t| t.cdtr_agt.clone())
+            .or_else(|| tx.and_then(|t| t.cdtr.clone()))
+            .or_else(|| tx.and_then(|t| t.instd_agt.clone()));
+        let path = "/Document/FICdtTrf/CdtTrfTxInf";
+        let (Some(instructing), Some(instructed)) = (instructing, instructed) else {
+            let detail = "[scheme.leg_agents] no BICs to instruct and address the scheme leg (InstgAgt/Dbtr, CdtrAgt/Cdtr)";
+            return Err(ValidationError::new(ReasonCode::RC02, format!("{path}/InstgAgt"), detail));
+        };
+        let mut legs = self.scheme.transform_fi(canonical, &LegParties { instructing, instructed })?;
+        if legs.len() != 1 {
+            let detail = format!("[scheme.tx_count] the transfer makes {} scheme legs, not one", legs.len());
+            return Err(ValidationError::new(ReasonCode::FF01, "/Document/FICdtTrf/GrpHdr/NbOfTxs", detail));
         }
         Ok(legs.remove(0))
     }
@@ -415,5 +465,41 @@ mod tests {
         ));
         let options = GateOptions { proxy_directory: Some(Arc::new(directory())), ..GateOptions::new("rtc") };
         assert_eq!(Gate::new(&options).unwrap_err(), GateError::DirectoryNotApplicable("rtc".into()));
+    }
+
+    #[test]
+    fn pacs009_goes_through_samos_and_swift_and_is_refused_elsewhere() {
+        use super::super::fixtures::fi_template;
+        use switchyard_iso20022::read_pacs009;
+        let transfer = fi_template();
+        let samos = gate("samos");
+        assert_eq!(samos.check_fi(&transfer, 0), Ok(()));
+        let leg = read_pacs009(&samos.leg_fi(&transfer).unwrap(), &Limits::default()).unwrap();
+        assert_eq!((leg.sttlm_mtd.as_str(), leg.app_hdr.is_none()), ("CLRG", true));
+        assert_eq!(leg.txs[0].instd_agt.as_ref().map(Bic::as_str), Some("ZYBBZAJJXXX"));
+        // The same interbank transfer in USD: SAMOS settles ZAR only; CBPR+ takes it.
+        let mut usd = transfer.clone();
+        usd.txs[0].amount = money("USD", 1_000_000);
+        let e = samos.check_fi(&usd, 0).unwrap_err();
+        assert_eq!((e.code, e.rule_id()), (ReasonCode::AM03, Some("scheme.ccy")));
+        let swift = gate("swift");
+        assert_eq!(swift.check_fi(&usd, 0), Ok(()));
+        let leg = read_pacs009(&swift.leg_fi(&usd).unwrap(), &Limits::default()).unwrap();
+        assert_eq!(leg.sttlm_mtd, "INDA");
+        let hdr = leg.app_hdr.expect("CBPR+ pacs.009 travels with an AppHdr");
+        assert_eq!(
+            (hdr.msg_def_idr.as_str(), hdr.biz_svc.as_deref()),
+            ("pacs.009.001.08", Some(swift::BIZ_SVC))
+        );
+        // Schemes without interbank transfers refuse pacs.009.
+        for scheme in ["bankserv", "rtc", "payshap"] {
+            let e = gate(scheme).check_fi(&transfer, 0).unwrap_err();
+            assert_eq!((e.code, e.rule_id()), (ReasonCode::FF01, Some("scheme.msg_version")), "{scheme}");
+        }
+        // SAMOS keeps office hours for pacs.009 too.
+        let saturday_noon_ms = (2 * 86_400 + 12 * 3600) * 1000;
+        let windowed = Gate::new(&GateOptions::new("samos")).unwrap();
+        let e = windowed.check_fi(&transfer, saturday_noon_ms).unwrap_err();
+        assert_eq!(e.code, ReasonCode::TM01);
     }
 }
