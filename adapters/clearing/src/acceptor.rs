@@ -1,8 +1,9 @@
 //! Accept-mode clearing links: the clearing house dials the switch.
 //!
 //! Owns a link's listener (TLS 1.3 over TCP, or QUIC) and the admission of inbound clearing
-//! connections: the handshake (client certificate required, chained to the link's CA) under
-//! the handshake deadline, then the peer's identity, which comes from its certificate only
+//! connections: the handshake (client certificate required, chained to the link's CA; for QUIC
+//! also the clearing house's first frame) under the handshake deadline
+//! (`limits.handshake_timeout_ms`), then the peer's identity, which comes from its certificate only
 //! ([`switchyard_wire::identity`]) and must be the name configured for the link
 //! (`links[].peer_name`). Anything else is refused with a warning naming the link, the peer
 //! address and why, and counted in `switchyard_clearing_refused_total{link, transport, reason}`
@@ -97,7 +98,9 @@ pub fn spawn(args: AcceptorArgs, shutdown: CancellationToken) -> JoinHandle<()> 
     let (admitted_tx, admitted_rx) = mpsc::channel(1);
     let transport = args.listen.transport();
     let name = args.session.name.clone();
-    let accept = tokio::spawn(accept_loop(args.listen, args.peer_name, name, admitted_tx, shutdown.clone()));
+    let timeout = args.session.handshake_timeout;
+    let accept =
+        tokio::spawn(accept_loop(args.listen, args.peer_name, name, timeout, admitted_tx, shutdown.clone()));
     tokio::spawn(async move {
         run_sessions(args.session, transport, admitted_rx, shutdown).await;
         let _ = accept.await;
@@ -119,6 +122,7 @@ async fn accept_loop(
     listen: Listen,
     peer_name: String,
     link: String,
+    timeout: std::time::Duration,
     admitted: mpsc::Sender<Admitted>,
     shutdown: CancellationToken,
 ) {
@@ -126,7 +130,6 @@ async fn accept_loop(
     let transport = listen.transport();
     let expected = Arc::new(peer_name);
     let link = Arc::new(link);
-    let timeout = std::time::Duration::from_secs(10);
     loop {
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
         let handshake: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> = match &listen {
@@ -164,13 +167,10 @@ async fn accept_loop(
         };
         let (expected, link, admitted) = (Arc::clone(&expected), Arc::clone(&link), admitted.clone());
         tokio::spawn(async move {
-            let (peer, result) = match tokio::time::timeout(timeout, handshake).await {
-                Ok(done) => done,
-                Err(_) => {
-                    tracing::warn!(link = %link, transport, "clearing connection refused: handshake timed out");
-                    refused(&link, transport, "handshake");
-                    return;
-                }
+            let Ok((peer, result)) = tokio::time::timeout(timeout, handshake).await else {
+                tracing::warn!(link = %link, transport, "clearing connection refused: handshake timed out");
+                refused(&link, transport, "handshake");
+                return;
             };
             match result {
                 Err(why) => {

@@ -299,7 +299,7 @@ mod tests {
     fn pacs009_legs_follow_cbpr_plus() {
         use crate::schemes::fixtures::{assert_fi_round_trip, fi_template};
         let mut transfer = fi_template();
-        transfer.txs[0].amount = money("EUR", 250_000_00);
+        transfer.txs[0].amount = money("EUR", 25_000_000);
         // Canonical CLRG becomes INDA; the AppHdr is written.
         let legs = Swift::DEFAULT.transform_fi(&transfer, &parties()).unwrap();
         let leg = &legs[0];
