@@ -202,3 +202,62 @@ async fn accept_mode_refuses_a_wrong_certificate_over_tls() {
 async fn accept_mode_refuses_a_wrong_certificate_over_quic() {
     accept_mode_refuses_strangers(LinkTransport::Quic).await;
 }
+
+/// Kills the child process when dropped (also when the test fails).
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switchyard_clearing_sim_dials_an_accept_mode_link_over_quic() {
+    let certs = certs();
+    let dir = tempfile::tempdir().unwrap();
+    certs.write_to(&dir.path().join("tls")).unwrap();
+    let node = accepting_node(&certs, dir.path(), LinkTransport::Quic).await;
+    let file = dir.path().join("clearing-sim.toml");
+    let config = format!(
+        "mode = \"dial\"\ntransport = \"quic\"\ndial = \"{}\"\nserver_name = \"switchyard-node\"\n\
+         dial_retry_ms = 50\ncertificate = \"tls/clearing-house.pem\"\nprivate_key = \"tls/clearing-house.key\"\n\
+         client_ca = \"tls/ca.pem\"\n",
+        node.clearing_addrs["sim"]
+    );
+    std::fs::write(&file, config).unwrap();
+    let _sim = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .arg("clearing-sim")
+            .arg("--config")
+            .arg(&file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let links = node.ops.links().await;
+        if links.iter().any(|l| l.name == "sim" && l.connected) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the clearing-sim process did not connect: {links:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The Fixture's own simulator is unused here; payments go to the child process.
+    let ca = certs.ca().unwrap();
+    let idle = sim::start(
+        "127.0.0.1:0".parse().unwrap(),
+        tls::server_config(&certs.identity("clearing-sim").unwrap(), &ca).unwrap(),
+        SimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let f = Fixture { certs, sim: idle, dir };
+    let statuses = run_participant(&f, &node, "bank-a", 3).await;
+    assert_all_settled(&statuses, 3);
+    assert_eq!(f.sim.stats.received.load(std::sync::atomic::Ordering::Relaxed), 0);
+    node.stop().await.unwrap();
+}
