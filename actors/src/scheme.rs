@@ -28,17 +28,19 @@ pub trait SchemeGate: Send + Sync + 'static {
     fn scheme(&self) -> &str;
 
     /// Whether the scheme would take this payment at `now_ms` (its rules and its operating
-    /// window), i.e. whether a leg can be made from it.
+    /// window), i.e. whether a leg can be made from it. `raw` is the participant's message as
+    /// received, for what the typed model does not carry (a PayShap creditor proxy).
     ///
     /// # Errors
     /// The first broken rule, with its one ISO reason code.
-    fn check(&self, canonical: &Pacs008, now_ms: u64) -> Result<(), ValidationError>;
+    fn check(&self, canonical: &Pacs008, raw: &[u8], now_ms: u64) -> Result<(), ValidationError>;
 
-    /// The scheme leg for `canonical`, written out: what goes on the wire to the clearing house.
+    /// The scheme leg for `canonical` (received as `raw`), written out: what goes on the wire to
+    /// the clearing house.
     ///
     /// # Errors
     /// The first rule the payment cannot be made to satisfy.
-    fn leg(&self, canonical: &Pacs008) -> Result<Bytes, ValidationError>;
+    fn leg(&self, canonical: &Pacs008, raw: &[u8]) -> Result<Bytes, ValidationError>;
 }
 
 /// A scheme refusal at admission, with the link whose scheme refused.
@@ -74,6 +76,7 @@ pub fn admissible(
     ctx: &NodeContext,
     query: &RouteQuery<'_>,
     canonical: &Pacs008,
+    raw: &[u8],
     now_ms: u64,
 ) -> Result<(), SchemeRefusal> {
     // No link has a scheme: nothing to check (and no route lookup on the hot path).
@@ -84,7 +87,7 @@ pub fn admissible(
     let mut first = None;
     for link in &candidates {
         let Some(gate) = ctx.scheme(link) else { return Ok(()) };
-        match gate.check(canonical, now_ms) {
+        match gate.check(canonical, raw, now_ms) {
             Ok(()) => return Ok(()),
             Err(error) => {
                 if first.is_none() {
@@ -105,7 +108,7 @@ pub fn admissible(
 pub fn leg_for(ctx: &NodeContext, link: &str, raw: &Bytes, limits: &Limits) -> Result<Bytes, String> {
     let Some(gate) = ctx.scheme(link) else { return Ok(raw.clone()) };
     let canonical = read_pacs008(raw, limits).map_err(|e| format!("link {link}: message unreadable: {e}"))?;
-    gate.leg(&canonical).map_err(|e| format!("link {link}: scheme {} refuses: {e}", gate.scheme()))
+    gate.leg(&canonical, raw).map_err(|e| format!("link {link}: scheme {} refuses: {e}", gate.scheme()))
 }
 
 /// The gates of a node's links by link name.

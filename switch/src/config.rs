@@ -28,21 +28,50 @@ pub struct TenantConfig {
     pub max_in_flight: Option<usize>,
 }
 
-/// A clearing link the node dials.
+/// The transport of a clearing link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LinkTransport {
+    /// TLS 1.3 over TCP (the default).
+    #[default]
+    Tls,
+    /// QUIC (one ordered bidirectional stream, docs/QUIC.md), same certificates.
+    Quic,
+}
+
+/// Who opens a clearing link's connection.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LinkMode {
+    /// The node dials the clearing house at `addr` (the default).
+    #[default]
+    Dial,
+    /// The clearing house dials the node: the node listens on `addr` and accepts only a client
+    /// certificate issued by `server_ca` whose name is `peer_name`.
+    Accept { peer_name: String },
+}
+
+/// A clearing link: the node dials it, or accepts the clearing house's connection.
 #[derive(Debug, Clone)]
 pub struct LinkConfig {
     pub name: String,
+    /// Dial mode: the clearing house's address. Accept mode: where the node listens for it.
     pub addr: SocketAddr,
-    /// The name the clearing house's server certificate must carry.
+    /// Dial mode: the name the clearing house's server certificate must carry (unused when
+    /// accepting).
     pub server_name: String,
-    /// What the switch presents to the clearing house.
+    /// What the switch presents to the clearing house: its client certificate when dialling,
+    /// its server certificate when accepting.
     pub client_identity: Identity,
-    /// The CA that issued the clearing house's certificate.
+    /// The CA that issued the clearing house's certificate (its server certificate when
+    /// dialling, its client certificate when accepting).
     pub server_ca: Vec<CertificateDer<'static>>,
     /// The clearing system behind the link (SAMOS, BankservAfrica, RTC, PayShap, SWIFT): its
     /// profile checks payments at admission and makes the leg sent on the link
     /// (docs/SCHEMES.md). `None`: the participant's message is forwarded unchanged.
     pub scheme: Option<switchyard_clearing::schemes::gate::GateOptions>,
+    /// TLS over TCP or QUIC.
+    pub transport: LinkTransport,
+    /// Dial out or accept.
+    pub mode: LinkMode,
 }
 
 /// Every bound the node enforces.

@@ -22,8 +22,9 @@ use switchyard_iso20022::Limits as IsoLimits;
 use switchyard_wire::tls::{load_ca, Identity};
 
 use switchyard_clearing::schemes::gate::{Gate, GateError, GateOptions};
+use switchyard_clearing::schemes::proxy::{ProxyDirectory, ProxyTarget};
 
-use crate::config::{JournalTuning, Limits, LinkConfig, NodeConfig, TenantConfig};
+use crate::config::{JournalTuning, Limits, LinkConfig, LinkMode, LinkTransport, NodeConfig, TenantConfig};
 
 /// A configuration problem: the key, and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -176,8 +177,19 @@ pub struct RawTenant {
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
     pub name: String,
-    pub address: String,
-    pub server_name: String,
+    /// `dial` (default: the node connects to `address`) or `accept` (the clearing house
+    /// connects to `listen`, presenting a certificate named `peer_name`).
+    pub mode: Option<String>,
+    /// `tls` (default) or `quic`.
+    pub transport: Option<String>,
+    /// Dial mode: the clearing house's address.
+    pub address: Option<String>,
+    /// Dial mode: the name on the clearing house's server certificate.
+    pub server_name: Option<String>,
+    /// Accept mode: where the node listens for the clearing house.
+    pub listen: Option<String>,
+    /// Accept mode: the certificate name the clearing house must present.
+    pub peer_name: Option<String>,
     pub certificate: PathBuf,
     pub private_key: PathBuf,
     pub server_ca: PathBuf,
@@ -189,6 +201,52 @@ pub struct RawLink {
     pub member_bic: Option<String>,
     /// Refuse payments outside the scheme's operating window (default true).
     pub check_window: Option<bool>,
+    /// PayShap only: a TOML file of `[[proxy]]` entries (`id`, `account`, optional `agent`);
+    /// creditor proxies are then resolved by the switch.
+    pub proxy_directory: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxyFile {
+    #[serde(default)]
+    proxy: Vec<RawProxy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxy {
+    id: String,
+    account: String,
+    agent: Option<String>,
+}
+
+/// Largest proxy directory file read (64 MiB).
+const MAX_PROXY_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a PayShap proxy directory (`links[].proxy_directory`).
+fn proxy_directory(key: &str, path: &Path) -> Result<ProxyDirectory, ConfigError> {
+    let shown = path.display();
+    let size = std::fs::metadata(path).map_err(|e| err(key, format!("{shown}: {e}")))?.len();
+    if size > MAX_PROXY_FILE_BYTES {
+        return Err(err(key, format!("{shown}: {size} bytes is over the {MAX_PROXY_FILE_BYTES}-byte limit")));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| err(key, format!("{shown}: {e}")))?;
+    let raw: RawProxyFile = toml::from_str(&text)
+        .map_err(|e| err(key, format!("{shown}: {}", e.to_string().replace('\n', " | "))))?;
+    let mut entries = Vec::with_capacity(raw.proxy.len());
+    for (index, p) in raw.proxy.into_iter().enumerate() {
+        let agent = p
+            .agent
+            .as_deref()
+            .map(|b| {
+                switchyard_iso20022::Bic::parse(b)
+                    .ok_or_else(|| err(key, format!("{shown}: proxy[{index}].agent {b:?} is not a BIC")))
+            })
+            .transpose()?;
+        entries.push((p.id, ProxyTarget { account: p.account, agent }));
+    }
+    ProxyDirectory::new(entries).map_err(|e| err(key, format!("{shown}: {e}")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -467,32 +525,78 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
 impl RawLink {
     fn validate(self, i: usize, resolve: &impl Fn(&Path) -> PathBuf) -> Result<LinkConfig, ConfigError> {
         let key = |k: &str| format!("links[{i}].{k}");
-        let addr = address(&key("address"), &self.address)?;
-        rustls::pki_types::ServerName::try_from(self.server_name.clone()).map_err(|_| {
-            err(key("server_name"), format!("{:?} is not a DNS name or IP address", self.server_name))
-        })?;
+        let transport = match self.transport.as_deref() {
+            None | Some("tls") => LinkTransport::Tls,
+            Some("quic") => LinkTransport::Quic,
+            Some(other) => {
+                return Err(err(key("transport"), format!("{other:?} is not \"tls\" or \"quic\"")))
+            }
+        };
+        let dial_only = [("address", self.address.is_some()), ("server_name", self.server_name.is_some())];
+        let accept_only = [("listen", self.listen.is_some()), ("peer_name", self.peer_name.is_some())];
+        let misplaced = |keys: &[(&str, bool)], mode: &str| {
+            keys.iter().find(|(_, set)| *set).map_or(Ok(()), |(k, _)| {
+                Err(err(key(k), format!("not used in mode = \"{mode}\"; remove it")))
+            })
+        };
+        let (addr, server_name, mode) = match self.mode.as_deref() {
+            None | Some("dial") => {
+                misplaced(&accept_only, "dial")?;
+                let target =
+                    self.address.as_deref().ok_or_else(|| err(key("address"), "required in dial mode"))?;
+                let server_name = self
+                    .server_name
+                    .clone()
+                    .ok_or_else(|| err(key("server_name"), "required in dial mode"))?;
+                rustls::pki_types::ServerName::try_from(server_name.clone()).map_err(|_| {
+                    err(key("server_name"), format!("{server_name:?} is not a DNS name or IP address"))
+                })?;
+                (address(&key("address"), target)?, server_name, LinkMode::Dial)
+            }
+            Some("accept") => {
+                misplaced(&dial_only, "accept")?;
+                let listen =
+                    self.listen.as_deref().ok_or_else(|| err(key("listen"), "required in accept mode"))?;
+                let peer_name = self
+                    .peer_name
+                    .clone()
+                    .filter(|p| !p.is_empty() && p.len() <= 255)
+                    .ok_or_else(|| err(key("peer_name"), "required in accept mode (1-255 characters)"))?;
+                (address(&key("listen"), listen)?, String::new(), LinkMode::Accept { peer_name })
+            }
+            Some(other) => {
+                return Err(err(key("mode"), format!("{other:?} is not \"dial\" or \"accept\"")));
+            }
+        };
         let client_identity = Identity::load(&resolve(&self.certificate), &resolve(&self.private_key))
             .map_err(|e| err(key("certificate"), e.to_string()))?;
         let server_ca =
             load_ca(&resolve(&self.server_ca)).map_err(|e| err(key("server_ca"), e.to_string()))?;
-        let scheme = self.scheme_options(i)?;
+        let scheme = self.scheme_options(i, resolve)?;
         Ok(LinkConfig {
             name: self.name,
             addr,
-            server_name: self.server_name,
+            server_name,
             client_identity,
             server_ca,
             scheme,
+            transport,
+            mode,
         })
     }
 
-    fn scheme_options(&self, i: usize) -> Result<Option<GateOptions>, ConfigError> {
+    fn scheme_options(
+        &self,
+        i: usize,
+        resolve: &impl Fn(&Path) -> PathBuf,
+    ) -> Result<Option<GateOptions>, ConfigError> {
         let key = |k: &str| format!("links[{i}].{k}");
         let Some(name) = &self.scheme else {
             for (set, k) in [
                 (self.scheme_max_amount_minor.is_some(), "scheme_max_amount_minor"),
                 (self.member_bic.is_some(), "member_bic"),
                 (self.check_window.is_some(), "check_window"),
+                (self.proxy_directory.is_some(), "proxy_directory"),
             ] {
                 if set {
                     return Err(err(key(k), "only meaningful with links[].scheme"));
@@ -514,10 +618,18 @@ impl RawLink {
             max_amount_minor: self.scheme_max_amount_minor,
             member_bic,
             check_window: self.check_window.unwrap_or(true),
+            proxy_directory: self
+                .proxy_directory
+                .as_deref()
+                .map(|p| proxy_directory(&key("proxy_directory"), &resolve(p)).map(std::sync::Arc::new))
+                .transpose()?,
         };
         Gate::new(&options).map_err(|e| {
-            let k =
-                if matches!(e, GateError::UnknownScheme(_)) { "scheme" } else { "scheme_max_amount_minor" };
+            let k = match e {
+                GateError::UnknownScheme(_) => "scheme",
+                GateError::DirectoryNotApplicable(_) => "proxy_directory",
+                _ => "scheme_max_amount_minor",
+            };
             err(key(k), e.to_string())
         })?;
         Ok(Some(options))

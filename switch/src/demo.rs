@@ -286,6 +286,8 @@ pub fn node_config(
         client_identity: certs.identity("switchyard")?,
         server_ca: ca.clone(),
         scheme: settings.scheme.as_deref().map(switchyard_clearing::schemes::gate::GateOptions::new),
+        transport: crate::config::LinkTransport::Tls,
+        mode: crate::config::LinkMode::Dial,
     };
     let mut limits = Limits::default();
     limits.payment.clearing_timeout_ms =

@@ -487,10 +487,17 @@ async fn run_sim(setup: switchyard::sim_config::SimSetup) -> anyhow::Result<()> 
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut usr1 = signal(SignalKind::user_defined1())?;
-    let sim = switchyard_clearing::sim::start(setup.listen, setup.tls, setup.config).await?;
-    eprintln!("clearing-sim: listening on {}", sim.addr);
+    let stats_file = setup.stats_file.clone();
+    let dialing = matches!(setup.endpoint, switchyard::sim_config::SimEndpoint::Dial { .. });
+    let transport = setup.transport;
+    let sim = setup.start().await?;
+    if dialing {
+        eprintln!("clearing-sim: dialing {} ({transport:?})", sim.addr);
+    } else {
+        eprintln!("clearing-sim: listening on {} ({transport:?})", sim.addr);
+    }
     let snapshot = |why: &str| {
-        if let Some(path) = &setup.stats_file {
+        if let Some(path) = &stats_file {
             match switchyard::sim_config::write_stats(&sim.stats, path) {
                 Ok(()) => eprintln!("clearing-sim: {why}: stats written to {}", path.display()),
                 Err(e) => eprintln!("clearing-sim: {why}: stats not written to {}: {e}", path.display()),

@@ -1,5 +1,6 @@
-//! `Node`: one running switch. Start order: journal (recovery) → state store catch-up → actors → clearing
-//! dialers → participant listener. Stop order is the reverse, ending with a journal flush.
+//! `Node`: one running switch. Start order: journal (recovery) → state store catch-up → actors →
+//! clearing links (dialers and accept-mode listeners) → participant listener. Stop order is the
+//! reverse, ending with a journal flush.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,8 +12,10 @@ use ractor::{Actor, ActorRef};
 use rustls::pki_types::ServerName;
 use switchyard_actors::actor::{NodeActor, NodeArgs, NodeContext, NodeLimits, NodeMsg, NodeRefs, TenantArgs};
 use switchyard_actors::TenantId;
-use switchyard_clearing::dialer::{self, Backoff, DialerArgs};
+use switchyard_clearing::acceptor;
+use switchyard_clearing::dialer::{self, Backoff, Connector, DialerArgs};
 use switchyard_clearing::schemes::gate::Gate;
+use switchyard_clearing::session::SessionArgs;
 use switchyard_journal::state::StateStore;
 use switchyard_journal::{Journal, JournalConfig, Recovery};
 use switchyard_wire::quic::{self, QuicLimits};
@@ -22,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminState};
 use crate::clock::SystemClock;
-use crate::config::NodeConfig;
+use crate::config::{LinkMode, LinkTransport, NodeConfig};
 use crate::journal_port::{JournalAdapter, StateHistory};
 use crate::listener::{self, ListenerArgs, LiveLimits, TenantDirectory, TenantEntry};
 use crate::ops::Operations;
@@ -38,6 +41,8 @@ pub struct Node {
     pub quic_addr: Option<SocketAddr>,
     /// The admin HTTP listener, when enabled.
     pub admin_addr: Option<SocketAddr>,
+    /// Where each accept-mode clearing link listens for its clearing house, by link name.
+    pub clearing_addrs: HashMap<String, SocketAddr>,
     pub recovery: Recovery,
     /// Journal records the state store caught up on at start.
     pub replayed: u64,
@@ -144,7 +149,8 @@ impl Node {
         let refs: NodeRefs = ractor::call!(root, NodeMsg::Refs).context("asking the node for its actors")?;
         let shutdown = CancellationToken::new();
         let intake = CancellationToken::new();
-        let mut tasks = start_dialers(&config, &refs, &shutdown)?;
+        let (mut tasks, clearing_addrs) =
+            start_links(&config, &refs, &shutdown).await.context("starting the clearing links")?;
         let by_certificate: HashMap<String, TenantEntry> = config
             .tenants
             .iter()
@@ -217,6 +223,7 @@ impl Node {
             addr,
             quic_addr,
             admin_addr,
+            clearing_addrs,
             recovery,
             replayed,
             state,
@@ -289,29 +296,62 @@ fn install_schemes(ctx: &NodeContext, config: &NodeConfig) -> anyhow::Result<()>
     Ok(())
 }
 
-fn start_dialers(
+/// Starts every clearing link's connection keeper: a dialer for dial-mode links, a listener
+/// for accept-mode ones. Returns the tasks and the bound address of each accept-mode link.
+async fn start_links(
     config: &NodeConfig,
     refs: &NodeRefs,
     shutdown: &CancellationToken,
-) -> anyhow::Result<Vec<JoinHandle<()>>> {
+) -> anyhow::Result<(Vec<JoinHandle<()>>, HashMap<String, SocketAddr>)> {
     let mut tasks = Vec::new();
+    let mut bound = HashMap::new();
     for link in &config.links {
         let actor = refs.links.get(&link.name).context("link actor missing")?.clone();
-        let server_name = ServerName::try_from(link.server_name.clone())
-            .with_context(|| format!("links.{}.server_name: not a DNS name or IP address", link.name))?;
-        let args = DialerArgs {
+        let session = SessionArgs {
             name: link.name.clone(),
-            addr: link.addr,
-            server_name,
-            tls: tls::client_config(&link.server_ca, Some(&link.client_identity))?,
             link: actor,
             max_frame_bytes: config.limits.max_frame_bytes,
             out_capacity: config.limits.link_window + 64,
-            connect_timeout: config.limits.handshake_timeout,
+            handshake_timeout: config.limits.handshake_timeout,
             heartbeat: config.limits.link_heartbeat,
-            backoff: Backoff { base_ms: 50, max_ms: 5_000 },
         };
-        tasks.push(dialer::spawn(args, shutdown.clone()));
+        match &link.mode {
+            LinkMode::Dial => {
+                let connector = match link.transport {
+                    LinkTransport::Tls => {
+                        let server_name =
+                            ServerName::try_from(link.server_name.clone()).with_context(|| {
+                                format!("links.{}.server_name: not a DNS name or IP address", link.name)
+                            })?;
+                        Connector::Tls {
+                            addr: link.addr,
+                            server_name,
+                            tls: tls::client_config(&link.server_ca, Some(&link.client_identity))?,
+                        }
+                    }
+                    LinkTransport::Quic => Connector::Quic {
+                        addr: link.addr,
+                        server_name: link.server_name.clone(),
+                        endpoint: quic::client_endpoint(&link.server_ca, Some(&link.client_identity))
+                            .with_context(|| format!("links.{}: QUIC client endpoint", link.name))?,
+                    },
+                };
+                let args = DialerArgs { connector, session, backoff: Backoff { base_ms: 50, max_ms: 5_000 } };
+                tasks.push(dialer::spawn(args, shutdown.clone()));
+            }
+            LinkMode::Accept { peer_name } => {
+                let server = tls::server_config(&link.client_identity, &link.server_ca)?;
+                let listen = match link.transport {
+                    LinkTransport::Tls => acceptor::Listen::tls(link.addr, server).await?,
+                    LinkTransport::Quic => acceptor::Listen::quic(link.addr, server)?,
+                };
+                let addr = listen.local_addr()?;
+                tracing::info!(link = %link.name, %addr, peer = %peer_name, transport = ?link.transport, "clearing link accepting");
+                bound.insert(link.name.clone(), addr);
+                let args = acceptor::AcceptorArgs { listen, peer_name: peer_name.clone(), session };
+                tasks.push(acceptor::spawn(args, shutdown.clone()));
+            }
+        }
     }
-    Ok(tasks)
+    Ok((tasks, bound))
 }

@@ -137,3 +137,102 @@ fn the_shipped_simulator_config_is_valid_and_bounded() {
         assert_eq!(e.key, key, "{e}");
     }
 }
+
+#[test]
+fn clearing_link_modes_transports_and_proxy_directories_are_checked() {
+    use switchyard::config::{LinkMode, LinkTransport};
+    let accept = |s: String| {
+        s.replace(
+            "address = \"127.0.0.1:7444\"\n",
+            "mode = \"accept\"\ntransport = \"quic\"\nlisten = \"127.0.0.1:7445\"\npeer_name = \"clearing-house\"\n",
+        )
+        .replace("server_name = \"clearing-sim\"\n", "")
+    };
+    let (_dir, file) = setup(accept);
+    let config = switchyard::config_file::load(&file).unwrap();
+    let link = &config.links[0];
+    assert_eq!(link.mode, LinkMode::Accept { peer_name: "clearing-house".into() });
+    assert_eq!((link.transport, link.addr.port()), (LinkTransport::Quic, 7445));
+
+    // A PayShap link with a proxy directory next to the file.
+    let payshap =
+        |s: String| s.replace("scheme = \"rtc\"", "scheme = \"payshap\"\nproxy_directory = \"proxies.toml\"");
+    let (dir, file) = setup(payshap);
+    let directory = "[[proxy]]\nid = \"0821234567\"\naccount = \"99887766\"\nagent = \"ZYCCZAJJ\"\n";
+    std::fs::write(dir.path().join("proxies.toml"), directory).unwrap();
+    let config = switchyard::config_file::load(&file).unwrap();
+    let options = config.links[0].scheme.as_ref().unwrap();
+    assert_eq!(options.proxy_directory.as_ref().map(|d| d.len()), Some(1));
+    std::fs::write(dir.path().join("proxies.toml"), directory.replace("99887766", "9988-7766")).unwrap();
+    let e = switchyard::config_file::load(&file).unwrap_err();
+    assert_eq!(e.key, "links[0].proxy_directory", "{e}");
+
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "links[0].mode",
+            Box::new(|s: String| s.replace("name = \"sim\"\n", "name = \"sim\"\nmode = \"both\"\n")),
+        ),
+        (
+            "links[0].transport",
+            Box::new(|s: String| s.replace("name = \"sim\"\n", "name = \"sim\"\ntransport = \"udp\"\n")),
+        ),
+        // Accept mode without a peer name, and with a dial-mode key left in.
+        (
+            "links[0].peer_name",
+            Box::new(move |s: String| accept(s).replace("peer_name = \"clearing-house\"\n", "")),
+        ),
+        (
+            "links[0].address",
+            Box::new(move |s: String| {
+                accept(s).replace(
+                    "listen = \"127.0.0.1:7445\"",
+                    "address = \"127.0.0.1:1\"\nlisten = \"127.0.0.1:7445\"",
+                )
+            }),
+        ),
+        // Dial mode with an accept-mode key.
+        (
+            "links[0].peer_name",
+            Box::new(|s: String| s.replace("name = \"sim\"\n", "name = \"sim\"\npeer_name = \"x\"\n")),
+        ),
+        // A proxy directory on a scheme without proxies.
+        (
+            "links[0].proxy_directory",
+            Box::new(|s: String| {
+                s.replace("scheme = \"rtc\"", "scheme = \"rtc\"\nproxy_directory = \"p.toml\"")
+            }),
+        ),
+    ];
+    for (key, edit) in cases {
+        let (dir, file) = setup(edit);
+        std::fs::write(dir.path().join("p.toml"), "").unwrap();
+        let e = switchyard::config_file::load(&file).unwrap_err();
+        assert_eq!(e.key, key, "{e}");
+    }
+}
+
+#[test]
+fn the_simulator_config_takes_dial_mode_and_quic() {
+    let (dir, _) = setup(|s| s);
+    let file = dir.path().join("clearing-sim.toml");
+    let dial = SIM_EXAMPLE.replace(
+        "listen = \"127.0.0.1:7444\"",
+        "mode = \"dial\"\ntransport = \"quic\"\ndial = \"127.0.0.1:7445\"\nserver_name = \"switchyard-node\"",
+    );
+    std::fs::write(&file, &dial).unwrap();
+    let setup = switchyard::sim_config::load(&file).unwrap();
+    assert_eq!(setup.transport, switchyard::sim_config::SimTransport::Quic);
+    assert!(
+        matches!(setup.endpoint, switchyard::sim_config::SimEndpoint::Dial { ref server_name, .. } if server_name == "switchyard-node")
+    );
+    for (key, text) in [
+        ("dial", dial.replace("dial = \"127.0.0.1:7445\"\n", "")),
+        ("listen", dial.replace("mode = \"dial\"", "listen = \"127.0.0.1:1\"\nmode = \"dial\"")),
+        ("transport", dial.replace("transport = \"quic\"", "transport = \"sctp\"")),
+        ("mode", dial.replace("mode = \"dial\"", "mode = \"both\"")),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let e = switchyard::sim_config::load(&file).unwrap_err();
+        assert_eq!(e.key, key, "{e}");
+    }
+}

@@ -234,3 +234,70 @@ async fn each_scheme_checks_and_transforms_on_the_submission_path() {
     }
     assert_eq!(refused.len(), 5);
 }
+
+/// `xml` with a creditor proxy (`CdtrAcct/Prxy`) of type `kind` added.
+fn with_proxy(xml: &[u8], kind: &str, id: &str) -> Vec<u8> {
+    let text = String::from_utf8(xml.to_vec()).unwrap();
+    let proxy = format!("<Prxy><Tp><Cd>{kind}</Cd></Tp><Id>{id}</Id></Prxy></CdtrAcct>");
+    let (head, tail) = text.split_once("</CdtrAcct>").expect("a creditor account");
+    format!("{head}{proxy}{tail}").into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payshap_resolves_proxy_addressed_creditors_or_refuses_them_with_be23() {
+    use std::sync::Arc;
+    use switchyard_clearing::schemes::proxy::{ProxyDirectory, ProxyTarget};
+    let directory = ProxyDirectory::new([(
+        "+27821234567".to_owned(),
+        ProxyTarget { account: "99887766".into(), agent: Some(Bic::parse("ZYCCZAJJ").unwrap()) },
+    )])
+    .unwrap();
+    let f = fixture().await;
+    let node = start_node_with(&f, |config| {
+        config.links[0].name = "payshap".into();
+        config.links[0].scheme = Some(GateOptions {
+            check_window: false,
+            proxy_directory: Some(Arc::new(directory)),
+            ..GateOptions::new("payshap")
+        });
+        config.routes = RouteTable { routes: vec![Route::new(RouteMatch::default(), "payshap")] };
+    })
+    .await;
+    let deadline = Instant::now() + TIMEOUT;
+    while f.sim.stats.sign_ons.load(Ordering::Relaxed) < 1 {
+        assert!(Instant::now() < deadline, "the link did not sign on");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut p = Participant::connect(&client(&f, &node, Some("bank-a"))).await.unwrap();
+    let template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    let factory = MessageFactory::new(template, "PXY").sending_as(&demo_bic("bank-a"));
+
+    // Registered ShapID (written in national form): resolved, and the proxy travels on.
+    let (xml, uetr) = factory.make(0);
+    let (statuses, reason, detail) = submit_one(&mut p, 1, with_proxy(&xml, "MBNO", "0821234567")).await;
+    assert_eq!(statuses, [TxStatus::ACTC, TxStatus::ACSC], "{reason} {detail}");
+    let leg = f.sim.stats.leg_of(&uetr).expect("at the simulator");
+    assert_eq!(leg.creditor_account.as_deref(), Some("99887766"));
+    assert_eq!(leg.creditor_agent.as_deref(), Some("ZYCCZAJJ"));
+    assert!(leg.proxy, "the leg carries the proxy");
+
+    // Unregistered, or not a ShapID at all: BE23 before any ACTC, never at the simulator.
+    for (n, id, rule) in [(1, "0829999999", "scheme.proxy_unknown"), (2, "12345", "scheme.proxy")] {
+        let (xml, uetr) = factory.make(n);
+        let (statuses, reason, detail) = submit_one(&mut p, n + 1, with_proxy(&xml, "MBNO", id)).await;
+        assert_eq!(statuses, [TxStatus::RJCT], "{id}");
+        assert_eq!(reason, "BE23", "{id}: {detail}");
+        assert!(detail.starts_with(&format!("[{rule}]")), "{id}: {detail}");
+        assert_eq!(f.sim.stats.submissions_of(&uetr), 0, "{id}");
+    }
+
+    // No proxy: the account as given.
+    let (xml, uetr) = factory.make(3);
+    let (statuses, ..) = submit_one(&mut p, 4, xml).await;
+    assert_eq!(statuses, [TxStatus::ACTC, TxStatus::ACSC]);
+    let leg = f.sim.stats.leg_of(&uetr).unwrap();
+    assert!(!leg.proxy);
+    assert_ne!(leg.creditor_account.as_deref(), Some("99887766"));
+    drop(p);
+    node.stop().await.unwrap();
+}

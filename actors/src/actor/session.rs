@@ -167,7 +167,7 @@ fn submit(
         clearing_system: message.clr_sys.as_deref(),
         service_level: tx.svc_lvl_cd.as_deref(),
     };
-    if let Err(refused) = admissible(&state.ctx, &query, &message, state.ctx.clock.now_ms()) {
+    if let Err(refused) = admissible(&state.ctx, &query, &message, &payload, state.ctx.clock.now_ms()) {
         metrics::submission(state.tenant.as_str(), "scheme_refused");
         return refuse_for_scheme(&refused, &refusal, &msg_id, &uetr, credit);
     }

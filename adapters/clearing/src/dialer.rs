@@ -1,25 +1,24 @@
-//! Keeps one clearing link's connection up and plugs it into its `LinkActor`.
+//! Keeps one dial-out clearing link's connection up and plugs it into its `LinkActor`.
 //!
-//! Connect (TCP, TLS 1.3 with the switch's client certificate), sign on, announce `Connected`,
-//! relay every Status frame as a `Reply`, heartbeat while idle; on any failure announce
-//! `Disconnected` and dial again after a capped exponential backoff with jitter — forever, until
-//! shut down. Every wait has a timeout from config.
+//! Connect (TLS 1.3 over TCP, or QUIC, with the switch's client certificate), sign on, then run
+//! the shared link session ([`crate::session`]); on any failure announce `Disconnected` and dial
+//! again after a capped exponential backoff with jitter — forever, until shut down. Every wait
+//! has a timeout from config.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use ractor::ActorRef;
 use rand::Rng;
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
 use switchyard_actors::actor::LinkMsg;
-use switchyard_wire::conn::{split, FrameOutbound};
-use switchyard_wire::{Frame, FrameCodec, FrameKind};
+use switchyard_wire::quic;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+use crate::session::{self, Opener, SessionArgs};
 
 /// Capped exponential backoff: `base_ms * 2^n` up to `max_ms`, plus up to 50% jitter.
 #[derive(Debug, Clone, Copy)]
@@ -36,33 +35,50 @@ impl Backoff {
     }
 }
 
+/// How a dial-out link reaches its clearing house.
+#[derive(Debug, Clone)]
+pub enum Connector {
+    /// TLS 1.3 over TCP.
+    Tls { addr: SocketAddr, server_name: ServerName<'static>, tls: Arc<ClientConfig> },
+    /// QUIC (one ordered bidirectional stream, docs/QUIC.md) from a client endpoint that
+    /// presents the switch's certificate ([`quic::client_endpoint`]).
+    Quic { addr: SocketAddr, server_name: String, endpoint: quinn::Endpoint },
+}
+
+impl Connector {
+    /// `"tls"` or `"quic"` (logs, metrics).
+    #[must_use]
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Self::Tls { .. } => "tls",
+            Self::Quic { .. } => "quic",
+        }
+    }
+}
+
 /// Everything one link's dialer needs.
 #[derive(Debug, Clone)]
 pub struct DialerArgs {
-    pub name: String,
-    pub addr: SocketAddr,
-    pub server_name: ServerName<'static>,
-    pub tls: Arc<ClientConfig>,
-    pub link: ActorRef<LinkMsg>,
-    pub max_frame_bytes: usize,
-    /// Outbound frame queue bound (at least the link window plus control frames).
-    pub out_capacity: usize,
-    pub connect_timeout: Duration,
-    pub heartbeat: Duration,
+    pub connector: Connector,
+    /// The link session (name, link actor, frame and queue bounds, handshake deadline,
+    /// heartbeat).
+    pub session: SessionArgs,
     pub backoff: Backoff,
 }
 
 /// Starts the dialer; it runs until `shutdown` is cancelled.
 pub fn spawn(args: DialerArgs, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let link = args.session.link.clone();
+        let name = args.session.name.clone();
         let mut failures = 0u32;
         loop {
             let outcome = tokio::select! {
                 () = shutdown.cancelled() => break,
-                outcome = session(&args, &mut failures) => outcome,
+                outcome = connect_and_run(&args, &mut failures) => outcome,
             };
-            let _ = args.link.cast(LinkMsg::Disconnected(outcome.clone()));
-            tracing::warn!(link = %args.name, reason = %outcome, failures, "clearing link down; redialling");
+            let _ = link.cast(LinkMsg::Disconnected(outcome.clone()));
+            tracing::warn!(link = %name, transport = args.connector.transport(), reason = %outcome, failures, "clearing link down; redialling");
             let delay = args.backoff.delay(failures);
             failures = failures.saturating_add(1);
             tokio::select! {
@@ -70,77 +86,33 @@ pub fn spawn(args: DialerArgs, shutdown: CancellationToken) -> JoinHandle<()> {
                 () = tokio::time::sleep(delay) => {}
             }
         }
-        let _ = args.link.cast(LinkMsg::Disconnected("shutdown".into()));
+        let _ = link.cast(LinkMsg::Disconnected("shutdown".into()));
     })
 }
 
 /// One connection's life; returns why it ended.
-async fn session(args: &DialerArgs, failures: &mut u32) -> String {
-    let connect = async {
-        let tcp = TcpStream::connect(args.addr).await.map_err(|e| format!("connect {}: {e}", args.addr))?;
-        tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&args.tls));
-        connector.connect(args.server_name.clone(), tcp).await.map_err(|e| format!("tls: {e}"))
-    };
-    let tls = match tokio::time::timeout(args.connect_timeout, connect).await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => return e,
-        Err(_) => return format!("connect timed out after {:?}", args.connect_timeout),
-    };
-    let (mut reader, tx, writer) = split(tls, FrameCodec::new(args.max_frame_bytes), args.out_capacity);
-    let sign_on = Frame::control(FrameKind::SignOn, 0, &[("protocol", "1"), ("link", &args.name)]);
-    if tx.send(sign_on).await.is_err() {
-        return "writer closed during sign-on".into();
-    }
-    match tokio::time::timeout(args.connect_timeout, reader.next()).await {
-        Ok(Some(Ok(f))) if f.kind == FrameKind::SignOnOk => {}
-        Ok(Some(Ok(f))) => return format!("sign-on answered with {:?}", f.kind),
-        Ok(Some(Err(e))) => return format!("sign-on: {e}"),
-        Ok(None) => return "closed during sign-on".into(),
-        Err(_) => return "sign-on timed out".into(),
-    }
-    *failures = 0;
-    let _ = args.link.cast(LinkMsg::Connected(Arc::new(FrameOutbound(tx.clone()))));
-    let why = relay(args, &mut reader, &tx).await;
-    drop(tx);
-    writer.abort();
-    why
-}
-
-async fn relay<S: tokio::io::AsyncRead>(
-    args: &DialerArgs,
-    reader: &mut switchyard_wire::conn::FrameReader<S>,
-    tx: &tokio::sync::mpsc::Sender<Frame>,
-) -> String {
-    let mut heartbeat = tokio::time::interval(args.heartbeat);
-    heartbeat.tick().await;
-    let mut beats_unanswered = 0u32;
-    loop {
-        tokio::select! {
-            frame = reader.next() => match frame {
-                Some(Ok(f)) => {
-                    beats_unanswered = 0;
-                    match f.kind {
-                        // Deliver: a message the clearing house originates (a pacs.004 return).
-                        FrameKind::Status | FrameKind::Deliver => {
-                            let _ = args.link.cast(LinkMsg::Reply { correlation: f.correlation, payload: f.payload });
-                        }
-                        FrameKind::Heartbeat => {
-                            let _ = tx.try_send(Frame::new(FrameKind::HeartbeatAck, f.correlation, bytes::Bytes::new()));
-                        }
-                        FrameKind::Error => tracing::warn!(link = %args.name, payload = %String::from_utf8_lossy(&f.payload), "error frame from clearing house"),
-                        _ => {}
-                    }
-                }
-                Some(Err(e)) => return format!("read: {e}"),
-                None => return "closed by clearing house".into(),
-            },
-            _ = heartbeat.tick() => {
-                beats_unanswered += 1;
-                if beats_unanswered > 3 {
-                    return "no traffic for 3 heartbeat intervals".into();
-                }
-                let _ = tx.try_send(Frame::new(FrameKind::Heartbeat, 0, bytes::Bytes::new()));
+async fn connect_and_run(args: &DialerArgs, failures: &mut u32) -> String {
+    let timeout = args.session.handshake_timeout;
+    let reset = || *failures = 0;
+    match &args.connector {
+        Connector::Tls { addr, server_name, tls } => {
+            let connect = async {
+                let tcp = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+                tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+                let connector = tokio_rustls::TlsConnector::from(Arc::clone(tls));
+                connector.connect(server_name.clone(), tcp).await.map_err(|e| format!("tls: {e}"))
+            };
+            match tokio::time::timeout(timeout, connect).await {
+                Ok(Ok(stream)) => session::run(&args.session, stream, Opener::Us, reset).await,
+                Ok(Err(e)) => e,
+                Err(_) => format!("connect timed out after {timeout:?}"),
+            }
+        }
+        Connector::Quic { addr, server_name, endpoint } => {
+            match tokio::time::timeout(timeout, quic::connect(endpoint, *addr, server_name)).await {
+                Ok(Ok(stream)) => session::run(&args.session, stream, Opener::Us, reset).await,
+                Ok(Err(e)) => format!("quic {addr}: {e}"),
+                Err(_) => format!("QUIC connect timed out after {timeout:?}"),
             }
         }
     }

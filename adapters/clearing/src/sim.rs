@@ -1,7 +1,8 @@
 //! The clearing-house simulator: a product feature, not a mock.
 //!
-//! It accepts mutually authenticated TLS connections, speaks the Switchyard frame protocol, and
-//! answers each pacs.008 submission with a pacs.002: ACSC, or RJCT with a configured probability.
+//! It accepts mutually authenticated TLS or QUIC connections ([`start`], [`start_quic`]), or
+//! dials a switch whose clearing link is in accept mode ([`start_dialing`]); in every case it
+//! speaks the Switchyard frame protocol and answers each pacs.008 submission with a pacs.002: ACSC, or RJCT with a configured probability.
 //! It records every submission per UETR — the independent oracle for "at most one submission per
 //! payment" (invariant 4) — and answers a repeated UETR with its first verdict (a clearing house
 //! dedups). It takes pacs.008 and pacs.009 alike. Faults: latency (fixed plus an exponential
@@ -23,7 +24,7 @@ use switchyard_iso20022::{
     read_pacs008, read_pacs009, read_pacs028, write_pacs002, Limits, Pacs008, Pacs009, ReasonCode,
     StatusReport, TxStatus, TxStatusInfo, Uetr,
 };
-use switchyard_wire::conn::split;
+use switchyard_wire::conn::{split, BoxStream};
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -117,6 +118,12 @@ pub struct LegSeen {
     pub app_hdr: bool,
     /// The leg's `InstgAgt` BIC.
     pub instructing: Option<String>,
+    /// pacs.008: the creditor account (`CdtrAcct/Id/Othr/Id`, else the IBAN).
+    pub creditor_account: Option<String>,
+    /// pacs.008: the creditor agent's BIC.
+    pub creditor_agent: Option<String>,
+    /// Whether the submission carried a creditor proxy (`CdtrAcct/Prxy`).
+    pub proxy: bool,
 }
 
 /// A `Recorded` from a pacs.008 or a pacs.009: distinct types whose fields carry the same
@@ -139,6 +146,9 @@ macro_rules! recorded {
                 clearing_system: $clearing_system,
                 app_hdr: msg.app_hdr.is_some(),
                 instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
+                creditor_account: None,
+                creditor_agent: tx.and_then(|t| t.cdtr_agt.as_ref()).map(|b| b.as_str().to_owned()),
+                proxy: false,
             },
             amount_minor: tx.map_or(0, |t| t.amount.minor_units),
             currency: tx.map(|t| t.amount.currency.as_str().to_owned()).unwrap_or_default(),
@@ -152,7 +162,15 @@ impl Recorded {
     }
 
     fn of(msg: &Pacs008, status: TxStatus) -> Self {
-        recorded!(msg, status, "pacs.008.001.08", msg.clr_sys.clone().or_else(|| msg.clr_sys_prtry.clone()))
+        let mut recorded = recorded!(
+            msg,
+            status,
+            "pacs.008.001.08",
+            msg.clr_sys.clone().or_else(|| msg.clr_sys_prtry.clone())
+        );
+        recorded.leg.creditor_account =
+            msg.txs.first().and_then(|t| t.cdtr_acct_othr.clone().or_else(|| t.cdtr_iban.clone()));
+        recorded
     }
 }
 
@@ -384,7 +402,7 @@ impl SimHandle {
     }
 }
 
-/// Binds `addr` and serves until stopped.
+/// Binds `addr` (TLS 1.3 over TCP) and serves until stopped.
 pub async fn start(
     addr: SocketAddr,
     tls: Arc<ServerConfig>,
@@ -392,23 +410,82 @@ pub async fn start(
 ) -> std::io::Result<SimHandle> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    Ok(launch(addr, config, |config, stats, shutdown, connections| {
+        accept_loop(SimListen::Tls(listener, tls), config, stats, shutdown, connections)
+    }))
+}
+
+/// Binds `addr` (QUIC, same TLS rules: TLS 1.3, client certificate required) and serves until
+/// stopped.
+///
+/// # Errors
+/// The TLS configuration does not suit QUIC, or the bind fails.
+pub fn start_quic(
+    addr: SocketAddr,
+    tls: Arc<ServerConfig>,
+    config: SimConfig,
+) -> Result<SimHandle, switchyard_wire::quic::QuicError> {
+    let endpoint =
+        switchyard_wire::quic::server_endpoint_from(addr, tls, switchyard_wire::quic::QuicLimits::default())?;
+    let addr =
+        endpoint.local_addr().map_err(|source| switchyard_wire::quic::QuicError::Bind { addr, source })?;
+    Ok(launch(addr, config, |config, stats, shutdown, connections| {
+        accept_loop(SimListen::Quic(endpoint), config, stats, shutdown, connections)
+    }))
+}
+
+/// How the simulator dials a switch whose clearing link is in accept mode.
+#[derive(Debug, Clone)]
+pub enum SimDialTransport {
+    /// TLS 1.3 over TCP with the simulator's client certificate.
+    Tls(Arc<rustls::ClientConfig>),
+    /// QUIC from a client endpoint presenting the simulator's certificate.
+    Quic(quinn::Endpoint),
+}
+
+/// Dial mode: the clearing house opens the connection (the switch's link accepts).
+#[derive(Debug, Clone)]
+pub struct SimDial {
+    /// The switch's clearing listener.
+    pub addr: SocketAddr,
+    /// The name the switch's server certificate must carry.
+    pub server_name: String,
+    pub transport: SimDialTransport,
+    /// Pause between connection attempts (after a failure or a lost connection).
+    pub retry: Duration,
+}
+
+/// Starts the simulator in dial mode: it connects to `dial.addr`, signs on, and then behaves
+/// exactly as when the switch dials it; it dials again whenever the connection is lost or
+/// [`SimHandle::disconnect_all`] cuts it, until stopped. `SimHandle::addr` is the dialled
+/// address.
+pub fn start_dialing(dial: SimDial, config: SimConfig) -> SimHandle {
+    let addr = dial.addr;
+    launch(addr, config, |config, stats, shutdown, connections| {
+        dial_loop(dial, config, stats, shutdown, connections)
+    })
+}
+
+fn launch<F, Fut>(addr: SocketAddr, config: SimConfig, run: F) -> SimHandle
+where
+    F: FnOnce(Arc<SimConfig>, Arc<SimStats>, CancellationToken, Arc<Mutex<CancellationToken>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let stats = Arc::new(SimStats::default());
     let shutdown = CancellationToken::new();
     let connections = Arc::new(Mutex::new(shutdown.child_token()));
-    let task = tokio::spawn(accept_loop(
-        listener,
-        tls,
-        Arc::new(config),
-        Arc::clone(&stats),
-        shutdown.clone(),
-        Arc::clone(&connections),
-    ));
-    Ok(SimHandle { addr, stats, shutdown, connections, task })
+    let task =
+        tokio::spawn(run(Arc::new(config), Arc::clone(&stats), shutdown.clone(), Arc::clone(&connections)));
+    SimHandle { addr, stats, shutdown, connections, task }
+}
+
+enum SimListen {
+    Tls(TcpListener, Arc<ServerConfig>),
+    Quic(quinn::Endpoint),
 }
 
 async fn accept_loop(
-    listener: TcpListener,
-    tls: Arc<ServerConfig>,
+    listen: SimListen,
     config: Arc<SimConfig>,
     stats: Arc<SimStats>,
     shutdown: CancellationToken,
@@ -417,18 +494,52 @@ async fn accept_loop(
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
     loop {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
-        let accepted = tokio::select! {
-            () = shutdown.cancelled() => return,
-            accepted = listener.accept() => accepted,
+        let handshake: std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<BoxStream, String>> + Send>,
+        > = match &listen {
+            SimListen::Tls(listener, tls) => {
+                let accepted = tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((tcp, _)) = accepted else { continue };
+                let tls = Arc::clone(tls);
+                Box::pin(async move {
+                    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+                    let stream = tokio_rustls::TlsAcceptor::from(tls)
+                        .accept(tcp)
+                        .await
+                        .map_err(|e| format!("tls: {e}"))?;
+                    Ok(Box::new(stream) as BoxStream)
+                })
+            }
+            SimListen::Quic(endpoint) => {
+                let incoming = tokio::select! {
+                    () = shutdown.cancelled() => {
+                        endpoint.close(0u32.into(), b"shutdown");
+                        return;
+                    }
+                    incoming = endpoint.accept() => match incoming { Some(i) => i, None => return },
+                };
+                Box::pin(async move {
+                    let (stream, _) =
+                        switchyard_wire::quic::establish(incoming).await.map_err(|e| format!("quic: {e}"))?;
+                    Ok(Box::new(stream) as BoxStream)
+                })
+            }
         };
-        let Ok((tcp, peer)) = accepted else { continue };
         let closed = connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        let (tls, config, stats) = (Arc::clone(&tls), Arc::clone(&config), Arc::clone(&stats));
+        let (config, stats) = (Arc::clone(&config), Arc::clone(&stats));
         tokio::spawn(async move {
             tokio::select! {
                 () = closed.cancelled() => {}
-                result = serve(tcp, tls, config, stats) => if let Err(e) = result {
-                    tracing::debug!(%peer, error = %e, "simulator connection ended");
+                result = async {
+                    let stream = tokio::time::timeout(Duration::from_secs(10), handshake)
+                        .await
+                        .map_err(|_| "handshake timed out".to_owned())??;
+                    serve(stream, config, stats, false).await
+                } => if let Err(e) = result {
+                    tracing::debug!(error = %e, "simulator connection ended");
                 },
             }
             drop(permit);
@@ -436,19 +547,82 @@ async fn accept_loop(
     }
 }
 
-async fn serve(
-    tcp: TcpStream,
-    tls: Arc<ServerConfig>,
+async fn dial_loop(
+    dial: SimDial,
     config: Arc<SimConfig>,
     stats: Arc<SimStats>,
+    shutdown: CancellationToken,
+    connections: Arc<Mutex<CancellationToken>>,
+) {
+    loop {
+        let closed = connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let session = async {
+            let stream = tokio::time::timeout(Duration::from_secs(10), dial_once(&dial))
+                .await
+                .map_err(|_| "connect timed out".to_owned())??;
+            serve(stream, Arc::clone(&config), Arc::clone(&stats), true).await
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = closed.cancelled() => {}
+            result = session => if let Err(e) = result {
+                tracing::debug!(addr = %dial.addr, error = %e, "simulator dial-out session ended");
+            },
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(dial.retry) => {}
+        }
+    }
+}
+
+async fn dial_once(dial: &SimDial) -> Result<BoxStream, String> {
+    match &dial.transport {
+        SimDialTransport::Tls(tls) => {
+            let tcp =
+                TcpStream::connect(dial.addr).await.map_err(|e| format!("connect {}: {e}", dial.addr))?;
+            tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+            let name = rustls::pki_types::ServerName::try_from(dial.server_name.clone())
+                .map_err(|e| format!("server name {:?}: {e}", dial.server_name))?;
+            let stream = tokio_rustls::TlsConnector::from(Arc::clone(tls))
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("tls: {e}"))?;
+            Ok(Box::new(stream))
+        }
+        SimDialTransport::Quic(endpoint) => {
+            let stream = switchyard_wire::quic::connect(endpoint, dial.addr, &dial.server_name)
+                .await
+                .map_err(|e| format!("quic: {e}"))?;
+            Ok(Box::new(stream))
+        }
+    }
+}
+
+/// Serves one connection. `dialled`: the simulator opened it, so it signs on first.
+async fn serve(
+    stream: BoxStream,
+    config: Arc<SimConfig>,
+    stats: Arc<SimStats>,
+    dialled: bool,
 ) -> Result<(), String> {
-    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    let stream = tokio_rustls::TlsAcceptor::from(tls).accept(tcp).await.map_err(|e| format!("tls: {e}"))?;
     let (mut reader, tx, writer) = split(stream, FrameCodec::new(config.max_frame_bytes), 4096);
-    stats.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tx.clone());
     // When this connection ends (or is cut), its writer goes too: answers not yet written are
     // lost with the connection, as on a real network.
     let _writer = tokio_util::task::AbortOnDropHandle::new(writer);
+    if dialled {
+        send(&tx, Frame::control(FrameKind::SignOn, 0, &[("protocol", "1"), ("clearing", "sim")])).await;
+        match tokio::time::timeout(Duration::from_secs(10), reader.next()).await {
+            Ok(Some(Ok(f))) if f.kind == FrameKind::SignOnOk => {
+                stats.sign_ons.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(Some(Ok(f))) => return Err(format!("sign-on answered with {:?}", f.kind)),
+            Ok(Some(Err(e))) => return Err(format!("sign-on: {e}")),
+            Ok(None) => return Err("closed during sign-on".to_owned()),
+            Err(_) => return Err("sign-on timed out".to_owned()),
+        }
+    }
+    stats.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tx.clone());
     let limits = Limits::default();
     let mut next_msg = 0u64;
     while let Some(frame) = reader.next().await {
@@ -574,7 +748,9 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
     } else {
         match read_pacs008(&frame.payload, limits) {
             Ok(msg) => {
-                (first_uetr(msg.txs.first().and_then(|t| t.uetr.as_ref())), Recorded::of(&msg, verdict))
+                let mut recorded = Recorded::of(&msg, verdict);
+                recorded.leg.proxy = frame.payload.windows(6).any(|w| w == b"<Prxy>");
+                (first_uetr(msg.txs.first().and_then(|t| t.uetr.as_ref())), recorded)
             }
             Err(e) => return send_now(unreadable(stats, frame, &e)),
         }

@@ -57,6 +57,7 @@ reason_codes! {
     AM12 => "Invalid amount",
     AM18 => "Invalid number of transactions",
     BE04 => "Missing creditor address",
+    BE23 => "Account proxy invalid",
     CUST => "Requested by customer",
     DT01 => "Invalid date",
     DUPL => "Duplicate payment",

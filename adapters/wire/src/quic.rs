@@ -120,7 +120,21 @@ pub fn server_endpoint(
     client_ca: &[CertificateDer<'static>],
     limits: QuicLimits,
 ) -> Result<quinn::Endpoint, QuicError> {
-    let crypto = QuicServerConfig::try_from(tls::server_config(identity, client_ca)?)?;
+    server_endpoint_from(addr, tls::server_config(identity, client_ca)?, limits)
+}
+
+/// As [`server_endpoint`], from a TLS server configuration already built by
+/// [`tls::server_config`] (the clearing simulator and clearing-link listeners hold one).
+///
+/// # Errors
+/// [`QuicError`] when the configuration lacks QUIC's initial cipher suite, a limit is out of
+/// range or the bind fails.
+pub fn server_endpoint_from(
+    addr: SocketAddr,
+    tls: Arc<rustls::ServerConfig>,
+    limits: QuicLimits,
+) -> Result<quinn::Endpoint, QuicError> {
+    let crypto = QuicServerConfig::try_from(tls)?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
     config.transport_config(transport(&limits, limits.max_concurrent_bidi_streams)?);
     config.max_incoming(limits.max_incoming.max(1));

@@ -11,7 +11,7 @@
 
 use switchyard_iso20022::{ReasonCode, ValidationError};
 
-use super::facts::{AccountFacts, AgentFacts, PaymentFacts, TxFacts};
+use super::facts::{AccountFacts, AgentFacts, PaymentFacts, TxFacts, PACS009_ROOT};
 use super::{AccountIds, AgentIds, ClearingSystemId, Currencies, Identifier, Profile};
 
 macro_rules! scheme_rules {
@@ -68,7 +68,8 @@ scheme_rules! {
     LegAgents => (RC02, "scheme.leg_agents", "InstgAgt or InstdAgt is missing or has no BIC."),
     Reference => (FF01, "scheme.ref", "A reference breaks the scheme's character set or length."),
     ChargeBearer => (FF01, "scheme.chrg_br", "The charge bearer code is not one the scheme allows."),
-    Proxy => (AC03, "scheme.proxy", "The creditor proxy is not in a form the scheme accepts."),
+    Proxy => (BE23, "scheme.proxy", "The creditor proxy is not in a form the scheme accepts."),
+    ProxyUnknown => (BE23, "scheme.proxy_unknown", "The creditor proxy is not registered in the proxy directory."),
     OutsideWindow => (TM01, "scheme.window", "The scheme is closed at this time (outside its operating window)."),
 }
 
@@ -79,8 +80,6 @@ impl SchemeRule {
     }
 }
 
-const GRP: &str = "/Document/FIToFICstmrCdtTrf/GrpHdr";
-
 /// Every data-driven rule of `p`, message first, then each transaction in order.
 pub(super) fn check_profile(p: &Profile, f: &PaymentFacts) -> Result<(), ValidationError> {
     check_message(p, f)?;
@@ -89,7 +88,7 @@ pub(super) fn check_profile(p: &Profile, f: &PaymentFacts) -> Result<(), Validat
         check_amount(p, tx, &path)?;
         check_identifiers(p, tx, &path)?;
         check_service_level(p, tx, &path)?;
-        check_agents(p, tx, &path)?;
+        check_agents(p, tx, &path, f.root)?;
         check_accounts(p, tx, &path)?;
     }
     Ok(())
@@ -107,13 +106,13 @@ fn check_message(p: &Profile, f: &PaymentFacts) -> Result<(), ValidationError> {
     }
     if !p.settlement_methods.contains(&f.sttlm_mtd.as_str()) {
         let detail = format!("{} settles {:?}, not '{}'", p.title, p.settlement_methods, f.sttlm_mtd);
-        return Err(SchemeRule::SettlementMethod.at(format!("{GRP}/SttlmInf/SttlmMtd"), detail));
+        return Err(SchemeRule::SettlementMethod.at(format!("{}/SttlmInf/SttlmMtd", f.grp_path()), detail));
     }
     check_clearing_system(p, f)?;
     if f.txs.len() > p.max_txs_per_message {
         let detail =
             format!("{} takes at most {} per message, found {}", p.title, p.max_txs_per_message, f.txs.len());
-        return Err(SchemeRule::TransactionCount.at("/Document/FIToFICstmrCdtTrf", detail));
+        return Err(SchemeRule::TransactionCount.at(format!("/Document/{}", f.root), detail));
     }
     Ok(())
 }
@@ -132,7 +131,7 @@ fn check_clearing_system(p: &Profile, f: &PaymentFacts) -> Result<(), Validation
     }
     let given = cd.or(prtry).unwrap_or_default();
     let detail = format!("{} is cleared as {:?}, not '{given}'", p.title, p.clearing_system);
-    Err(SchemeRule::ClearingSystem.at(format!("{GRP}/SttlmInf/ClrSys"), detail))
+    Err(SchemeRule::ClearingSystem.at(format!("{}/SttlmInf/ClrSys", f.grp_path()), detail))
 }
 
 fn check_amount(p: &Profile, tx: &TxFacts, path: &str) -> Result<(), ValidationError> {
@@ -189,10 +188,12 @@ fn check_service_level(p: &Profile, tx: &TxFacts, path: &str) -> Result<(), Vali
     }
 }
 
-fn check_agents(p: &Profile, tx: &TxFacts, path: &str) -> Result<(), ValidationError> {
+fn check_agents(p: &Profile, tx: &TxFacts, path: &str, root: &str) -> Result<(), ValidationError> {
+    // In a pacs.009 the debtor and creditor are the institutions themselves.
+    let (debtor, creditor) = if root == PACS009_ROOT { ("Dbtr", "Cdtr") } else { ("DbtrAgt", "CdtrAgt") };
     let agents = [
-        (Identifier::DebtorAgent, "DbtrAgt", &tx.dbtr_agt, SchemeRule::DebtorAgent),
-        (Identifier::CreditorAgent, "CdtrAgt", &tx.cdtr_agt, SchemeRule::CreditorAgent),
+        (Identifier::DebtorAgent, debtor, &tx.dbtr_agt, SchemeRule::DebtorAgent),
+        (Identifier::CreditorAgent, creditor, &tx.cdtr_agt, SchemeRule::CreditorAgent),
     ];
     for (id, name, agent, rule) in agents {
         if p.required.contains(&id) {

@@ -10,7 +10,8 @@
 //! (`CdtrAcct/Prxy/Id`). From a [`Pacs008`] it is always `None` (docs/SCHEMES.md, "Gaps").
 
 use switchyard_iso20022::{
-    Bic, ClearingMember, CreditTransferTx, Currency, ElementRef, MessageView, Money, Pacs008, ValidationError,
+    Bic, ClearingMember, CreditTransferTx, Currency, ElementRef, FiCreditTransferTx, MessageView, Money,
+    Pacs008, Pacs009, ValidationError,
 };
 
 use super::checks::SchemeRule;
@@ -18,8 +19,11 @@ use super::checks::SchemeRule;
 /// Group-level facts plus one [`TxFacts`] per `CdtTrfTxInf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentFacts {
-    /// Message definition (`pacs.008.001.08`).
+    /// Message definition (`pacs.008.001.08`, `pacs.009.001.08`).
     pub msg_def: String,
+    /// The Document's message element: `FIToFICstmrCdtTrf` (pacs.008) or `FICdtTrf` (pacs.009);
+    /// every path reported is below `/Document/<root>`.
+    pub root: &'static str,
     pub app_hdr: Option<HeaderFacts>,
     pub msg_id: String,
     pub sttlm_mtd: String,
@@ -84,7 +88,10 @@ pub struct AgentFacts {
     pub member_id: Option<String>,
 }
 
-const TX_ROOT: &str = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf";
+/// The pacs.008 message element.
+pub const PACS008_ROOT: &str = "FIToFICstmrCdtTrf";
+/// The pacs.009 message element.
+pub const PACS009_ROOT: &str = "FICdtTrf";
 
 /// The message definition the typed model writes when it has no AppHdr saying otherwise.
 const MODEL_MSG_DEF: &str = "pacs.008.001.08";
@@ -94,10 +101,16 @@ impl PaymentFacts {
     #[must_use]
     pub fn tx_path(&self, index: usize) -> String {
         if self.txs.len() > 1 {
-            format!("{TX_ROOT}[{}]", index + 1)
+            format!("/Document/{}/CdtTrfTxInf[{}]", self.root, index + 1)
         } else {
-            TX_ROOT.to_owned()
+            format!("/Document/{}/CdtTrfTxInf", self.root)
         }
+    }
+
+    /// Path of the group header.
+    #[must_use]
+    pub fn grp_path(&self) -> String {
+        format!("/Document/{}/GrpHdr", self.root)
     }
 
     /// Facts of a typed pacs.008 (written as pacs.008.001.08 unless its AppHdr names another).
@@ -107,6 +120,7 @@ impl PaymentFacts {
         let group_dt = msg.intr_bk_sttlm_dt.as_ref();
         Self {
             msg_def: msg_def.to_owned(),
+            root: PACS008_ROOT,
             app_hdr: msg.app_hdr.as_ref().map(|h| HeaderFacts { biz_msg_idr: h.biz_msg_idr.clone() }),
             msg_id: msg.msg_id.clone(),
             sttlm_mtd: msg.sttlm_mtd.clone(),
@@ -135,6 +149,7 @@ impl PaymentFacts {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             msg_def: view.msg_def().to_owned(),
+            root: PACS008_ROOT,
             app_hdr: view
                 .app_hdr()
                 .map(|h| HeaderFacts { biz_msg_idr: text(Some(h), "BizMsgIdr").unwrap_or_default() }),
@@ -144,6 +159,48 @@ impl PaymentFacts {
             clr_sys_prtry: text(grp, "SttlmInf/ClrSys/Prtry"),
             txs,
         })
+    }
+}
+
+/// The message definition the typed pacs.009 model writes.
+const MODEL_009_DEF: &str = "pacs.009.001.08";
+
+impl PaymentFacts {
+    /// Facts of a typed pacs.009 (an FI credit transfer): the debtor and creditor
+    /// institutions (`Dbtr`, `Cdtr`) stand where a pacs.008's agents do, so the agent rules
+    /// apply to them (paths name `Dbtr`/`Cdtr`); there are no accounts.
+    #[must_use]
+    pub fn from_pacs009(msg: &Pacs009) -> Self {
+        let msg_def = msg.app_hdr.as_ref().map_or(MODEL_009_DEF, |h| h.msg_def_idr.as_str());
+        Self {
+            msg_def: msg_def.to_owned(),
+            root: PACS009_ROOT,
+            app_hdr: msg.app_hdr.as_ref().map(|h| HeaderFacts { biz_msg_idr: h.biz_msg_idr.clone() }),
+            msg_id: msg.msg_id.clone(),
+            sttlm_mtd: msg.sttlm_mtd.clone(),
+            clr_sys_cd: msg.clr_sys.clone(),
+            clr_sys_prtry: None,
+            txs: msg.txs.iter().map(fi_tx).collect(),
+        }
+    }
+}
+
+fn fi_tx(tx: &FiCreditTransferTx) -> TxFacts {
+    TxFacts {
+        amount: tx.amount,
+        instr_id: tx.instr_id.clone(),
+        end_to_end_id: tx.end_to_end_id.clone(),
+        tx_id: tx.tx_id.clone(),
+        uetr: tx.uetr.as_ref().map(|u| u.as_str().to_owned()),
+        sttlm_dt: tx.intr_bk_sttlm_dt.clone(),
+        svc_lvl_cd: tx.svc_lvl_cd.clone(),
+        chrg_br: None,
+        instg_agt: tx.instg_agt.as_ref().map(|b| b.as_str().to_owned()),
+        instd_agt: tx.instd_agt.as_ref().map(|b| b.as_str().to_owned()),
+        dbtr_acct: AccountFacts::default(),
+        cdtr_acct: AccountFacts::default(),
+        dbtr_agt: model_agent(tx.dbtr.as_ref(), tx.dbtr_mmb.as_ref()),
+        cdtr_agt: model_agent(tx.cdtr.as_ref(), tx.cdtr_mmb.as_ref()),
     }
 }
 

@@ -20,11 +20,15 @@
 /// `PROFILE` (no scheme-specific checks) and whose legs are the standard ones. Expects
 /// `PROFILE` and the usual imports in the scheme's module.
 macro_rules! profile_scheme {
-    ($scheme:ident) => {
+    ($scheme:ident $(, $fi:ident)?) => {
         impl ClearingScheme for $scheme {
             fn profile(&self) -> &Profile {
                 &PROFILE
             }
+
+            $(fn fi_profile(&self) -> Option<&Profile> {
+                Some(&$fi)
+            })?
 
             fn check_facts(&self, facts: &PaymentFacts) -> Result<(), ValidationError> {
                 check_profile(&PROFILE, facts)
@@ -58,15 +62,17 @@ macro_rules! profile_scheme {
 pub mod bankserv;
 mod checks;
 mod facts;
+mod fi;
 pub mod gate;
 pub mod payshap;
+pub mod proxy;
 pub mod rtc;
 pub mod samos;
 pub mod swift;
 
 use std::fmt::Debug;
 
-use switchyard_iso20022::{Bic, MessageView, Pacs008, SchemeProfile, ValidationError};
+use switchyard_iso20022::{Bic, MessageView, Pacs008, Pacs009, SchemeProfile, ValidationError};
 
 pub use checks::SchemeRule;
 pub use facts::{AccountFacts, AgentFacts, HeaderFacts, PaymentFacts, TxFacts};
@@ -261,6 +267,42 @@ pub trait ClearingScheme: SchemeProfile + Debug + Send + Sync {
     /// # Errors
     /// The first rule the canonical payment cannot be made to satisfy.
     fn transform(&self, canonical: &Pacs008, parties: &LegParties) -> Result<Vec<Pacs008>, ValidationError>;
+
+    /// The scheme's rules for interbank transfers (pacs.009), when it settles them (SAMOS,
+    /// SWIFT CBPR+); `None`: pacs.009 is refused (`FF01`, `scheme.msg_version`).
+    fn fi_profile(&self) -> Option<&Profile> {
+        None
+    }
+
+    /// Checks pacs.009 facts against [`ClearingScheme::fi_profile`] (and the scheme's own rules,
+    /// where it has some).
+    ///
+    /// # Errors
+    /// The first broken rule.
+    fn check_fi_facts(&self, facts: &PaymentFacts) -> Result<(), ValidationError> {
+        fi::check(self, facts)
+    }
+
+    /// Checks a typed pacs.009 (canonical or scheme leg) against the scheme.
+    ///
+    /// # Errors
+    /// The first broken rule.
+    fn validate_fi(&self, msg: &Pacs009) -> Result<(), ValidationError> {
+        self.check_fi_facts(&PaymentFacts::from_pacs009(msg))
+    }
+
+    /// The scheme legs for a canonical pacs.009 (one per transaction, settlement information,
+    /// leg agents, an AppHdr where the scheme wants one); every leg validated.
+    ///
+    /// # Errors
+    /// The first rule the transfer cannot be made to satisfy.
+    fn transform_fi(
+        &self,
+        canonical: &Pacs009,
+        parties: &LegParties,
+    ) -> Result<Vec<Pacs009>, ValidationError> {
+        fi::standard_legs(self, canonical, parties, None)
+    }
 
     /// `TM01` when the scheme is closed at `unix_ms`.
     ///

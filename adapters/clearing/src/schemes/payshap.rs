@@ -4,13 +4,15 @@
 //! Owns the PayShap profile (with a configurable per-transaction limit, default R50,000.00) and
 //! transformer. A payment is instant (one transaction per message, 24/7) and its creditor may be
 //! addressed by a proxy (a "ShapID": a mobile number or an alias, at a bank) in
-//! `CdtrAcct/Prxy`. The iso20022 typed model has no proxy field, so the proxy is checked only
-//! through the [`SchemeProfile`] door (the parsed message) and is lost when a leg is written
-//! from the model: docs/SCHEMES.md, "Gaps". Sources and assumptions: docs/SCHEMES.md.
+//! `CdtrAcct/Prxy`. The iso20022 typed model has no proxy field, so the profile checks the proxy
+//! through the [`SchemeProfile`] door (the parsed message), and on the submission path the gate
+//! reads it from the participant's bytes, checks or resolves it and writes it back into the
+//! leg ([`super::proxy`], [`super::gate`]). Sources and assumptions: docs/SCHEMES.md.
 
 use switchyard_iso20022::{MessageView, Pacs008, SchemeProfile, ValidationError};
 
 use super::checks::{check_profile, SchemeRule};
+use super::proxy::proxy_form_ok;
 use super::{
     check_view, standard_legs, AccountIds, AgentIds, ClearingScheme, ClearingSystemId, Currencies,
     Identifier, LegParties, OperatingWindow, PaymentFacts, Profile, TxFacts,
@@ -68,33 +70,9 @@ impl Default for PayShap {
     }
 }
 
-/// `ExternalProxyAccountType1Code` for a mobile phone number.
-const MOBILE: &str = "MBNO";
-
-/// A South African mobile number: `0` or `+27`, then nine digits.
-fn is_za_mobile(text: &str) -> bool {
-    let national = text.strip_prefix("+27").or_else(|| text.strip_prefix('0'));
-    national.is_some_and(|n| n.len() == 9 && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn is_alias_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "._-".contains(c)
-}
-
-/// Assumed ShapID form: `<mobile or alias>[@<bank>]`; a mobile proxy (`MBNO`) is a ZA number.
-fn proxy_ok(kind: Option<&str>, id: &str) -> bool {
-    let (alias, bank) = id.split_once('@').map_or((id, None), |(a, b)| (a, Some(b)));
-    let bank_ok = bank.is_none_or(|b| !b.is_empty() && b.chars().all(is_alias_char));
-    let alias_ok = match kind {
-        Some(MOBILE) => is_za_mobile(alias),
-        _ => !alias.is_empty() && alias.len() <= 64 && alias.chars().all(is_alias_char),
-    };
-    bank_ok && alias_ok
-}
-
 fn check_proxy(tx: &TxFacts, path: &str) -> Result<(), ValidationError> {
     let Some(id) = tx.cdtr_acct.proxy.as_deref() else { return Ok(()) };
-    if proxy_ok(tx.cdtr_acct.proxy_type.as_deref(), id) {
+    if proxy_form_ok(tx.cdtr_acct.proxy_type.as_deref(), id) {
         return Ok(());
     }
     let detail = format!("'{id}' is not a PayShap proxy (a ZA mobile number or alias, optionally @bank)");
@@ -195,8 +173,8 @@ mod tests {
     fn checks_a_proxy_addressed_creditor_through_the_profile_hook() {
         check_bytes(&with_proxy("MBNO", "+27821234567")).unwrap();
         check_bytes(&with_proxy("MBNO", "0821234567@zybank")).unwrap();
-        assert_rejected(check_bytes(&with_proxy("MBNO", "12345")), ReasonCode::AC03, "scheme.proxy");
-        assert_rejected(check_bytes(&with_proxy("MBNO", "0821234567@")), ReasonCode::AC03, "scheme.proxy");
+        assert_rejected(check_bytes(&with_proxy("MBNO", "12345")), ReasonCode::BE23, "scheme.proxy");
+        assert_rejected(check_bytes(&with_proxy("MBNO", "0821234567@")), ReasonCode::BE23, "scheme.proxy");
     }
 
     #[test]
@@ -210,6 +188,7 @@ mod tests {
 
     #[test]
     fn recognises_za_mobile_numbers() {
+        use crate::schemes::proxy::is_za_mobile;
         assert!(is_za_mobile("+27821234567") && is_za_mobile("0821234567"));
         assert!(!is_za_mobile("+2782123456") && !is_za_mobile("821234567"));
     }

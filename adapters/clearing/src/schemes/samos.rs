@@ -44,11 +44,35 @@ pub const PROFILE: Profile = Profile {
     },
 };
 
-/// SAMOS, with [`PROFILE`].
+/// SAMOS for interbank transfers (pacs.009): banks' own transfers settled gross in central
+/// bank money. Same window and currency; institutions (`Dbtr`, `Cdtr`) and leg agents by BIC.
+pub const FI_PROFILE: Profile = Profile {
+    scheme: "samos",
+    title: "SAMOS (pacs.009)",
+    clearing_system: ClearingSystemId::Proprietary("SAMOS"),
+    message_versions: &["pacs.009.001.08"],
+    settlement_methods: &["CLRG"],
+    currencies: Currencies::Only(&["ZAR"]),
+    max_amount_minor: None,
+    max_txs_per_message: 1,
+    refused_service_levels: &[],
+    agent_ids: AgentIds::Bic,
+    account_ids: AccountIds::Any,
+    required: &[
+        Identifier::Uetr,
+        Identifier::SettlementDate,
+        Identifier::LegAgents,
+        Identifier::DebtorAgent,
+        Identifier::CreditorAgent,
+    ],
+    window: PROFILE.window,
+};
+
+/// SAMOS, with [`PROFILE`] (pacs.008) and [`FI_PROFILE`] (pacs.009).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Samos;
 
-profile_scheme!(Samos);
+profile_scheme!(Samos, FI_PROFILE);
 
 #[cfg(test)]
 mod tests {
@@ -129,5 +153,38 @@ mod tests {
         assert_rejected(Samos.check_window(monday_22_sast), ReasonCode::TM01, "scheme.window");
         let saturday_10_sast = monday_10_sast + 5 * 86_400_000;
         assert_rejected(Samos.check_window(saturday_10_sast), ReasonCode::TM01, "scheme.window");
+    }
+
+    #[test]
+    fn settles_interbank_transfers_as_pacs009_legs() {
+        use crate::schemes::fixtures::{assert_fi_round_trip, fi_template};
+        let transfer = fi_template();
+        Samos.validate_fi(&transfer).unwrap();
+        let legs = Samos.transform_fi(&transfer, &parties()).unwrap();
+        assert_eq!(legs.len(), 1);
+        assert_eq!(legs[0].sttlm_mtd, "CLRG");
+        assert_fi_round_trip(&legs[0]);
+        let mut no_date = transfer.clone();
+        no_date.txs[0].intr_bk_sttlm_dt = None;
+        assert_rejected(Samos.validate_fi(&no_date), ReasonCode::DT01, "scheme.sttlm_dt");
+        let mut no_creditor = transfer.clone();
+        no_creditor.txs[0].cdtr = None;
+        let e = Samos.validate_fi(&no_creditor).unwrap_err();
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (ReasonCode::RC04, "/Document/FICdtTrf/CdtTrfTxInf/Cdtr/FinInstnId")
+        );
+        let mut inda = transfer.clone();
+        inda.sttlm_mtd = "INDA".into();
+        assert_rejected(Samos.validate_fi(&inda), ReasonCode::FF01, "scheme.sttlm_mtd");
+        // The transformer puts it right: a SAMOS leg settles CLRG.
+        assert_eq!(Samos.transform_fi(&inda, &parties()).unwrap()[0].sttlm_mtd, "CLRG");
+        let mut two = transfer;
+        two.txs.push(two.txs[0].clone());
+        two.nb_of_txs = 2;
+        assert_rejected(Samos.validate_fi(&two), ReasonCode::FF01, "scheme.tx_count");
+        let ids: Vec<_> =
+            Samos.transform_fi(&two, &parties()).unwrap().into_iter().map(|l| l.msg_id).collect();
+        assert_eq!(ids, ["FI-TEMPLATE-1-1", "FI-TEMPLATE-1-2"]);
     }
 }

@@ -8,11 +8,11 @@
 //! payment into one message per transaction and writes the AppHdr. Sources and assumptions:
 //! docs/SCHEMES.md.
 
-use switchyard_iso20022::{AppHdr, MessageView, Pacs008, SchemeProfile, ValidationError};
+use switchyard_iso20022::{AppHdr, MessageView, Pacs008, Pacs009, SchemeProfile, ValidationError};
 
 use super::checks::{check_profile, SchemeRule};
 use super::{
-    check_view, set_leg_agents, set_settlement, split, AccountIds, AgentIds, ClearingScheme,
+    check_view, fi, set_leg_agents, set_settlement, split, AccountIds, AgentIds, ClearingScheme,
     ClearingSystemId, Currencies, Identifier, LegParties, OperatingWindow, PaymentFacts, Profile,
 };
 
@@ -37,6 +37,26 @@ pub const PROFILE: Profile = Profile {
         Identifier::CreditorAgent,
     ],
     // The network runs around the clock; correspondents' cut-offs are bilateral.
+    window: OperatingWindow::ALWAYS,
+};
+
+/// CBPR+ for interbank transfers (pacs.009 core, cover and advice): AppHdr, one transaction,
+/// UETR, settlement `INDA`/`INGA`/`COVE` (the public CBPR+ advice sample settles `COVE`), never
+/// `CLRG`; instructing/instructed agents by BIC (the debtor and creditor institutions may be
+/// left empty, as in the public CBPR+ minimal sample: the leg agents carry the BICs).
+pub const FI_PROFILE: Profile = Profile {
+    scheme: "swift",
+    title: "SWIFT CBPR+ (pacs.009)",
+    clearing_system: ClearingSystemId::None,
+    message_versions: &["pacs.009.001.08"],
+    settlement_methods: &["INDA", "INGA", "COVE"],
+    currencies: Currencies::AnyActive,
+    max_amount_minor: None,
+    max_txs_per_message: 1,
+    refused_service_levels: &[],
+    agent_ids: AgentIds::Bic,
+    account_ids: AccountIds::Any,
+    required: &[Identifier::AppHdr, Identifier::Uetr, Identifier::LegAgents],
     window: OperatingWindow::ALWAYS,
 };
 
@@ -81,7 +101,7 @@ fn check_reference(name: &str, value: &str, at: String) -> Result<(), Validation
 }
 
 fn check_references(facts: &PaymentFacts) -> Result<(), ValidationError> {
-    check_reference("MsgId", &facts.msg_id, "/Document/FIToFICstmrCdtTrf/GrpHdr/MsgId".into())?;
+    check_reference("MsgId", &facts.msg_id, format!("{}/MsgId", facts.grp_path()))?;
     if let Some(h) = &facts.app_hdr {
         check_reference("BizMsgIdr", &h.biz_msg_idr, "/AppHdr/BizMsgIdr".into())?;
     }
@@ -126,6 +146,23 @@ impl ClearingScheme for Swift {
 
     fn as_profile(&self) -> &dyn SchemeProfile {
         self
+    }
+
+    fn fi_profile(&self) -> Option<&Profile> {
+        Some(&FI_PROFILE)
+    }
+
+    fn check_fi_facts(&self, facts: &PaymentFacts) -> Result<(), ValidationError> {
+        check_profile(&FI_PROFILE, facts)?;
+        check_references(facts)
+    }
+
+    fn transform_fi(
+        &self,
+        canonical: &Pacs009,
+        parties: &LegParties,
+    ) -> Result<Vec<Pacs009>, ValidationError> {
+        fi::standard_legs(self, canonical, parties, Some(BIZ_SVC))
     }
 
     fn transform(&self, canonical: &Pacs008, parties: &LegParties) -> Result<Vec<Pacs008>, ValidationError> {
@@ -256,5 +293,53 @@ mod tests {
         let mut leg = cbpr_leg();
         leg.txs[0].dbtr_agt = None;
         assert_rejected(Swift::DEFAULT.validate(&leg), ReasonCode::RC03, "scheme.dbtr_agt");
+    }
+
+    #[test]
+    fn pacs009_legs_follow_cbpr_plus() {
+        use crate::schemes::fixtures::{assert_fi_round_trip, fi_template};
+        let mut transfer = fi_template();
+        transfer.txs[0].amount = money("EUR", 25_000_000);
+        // Canonical CLRG becomes INDA; the AppHdr is written.
+        let legs = Swift::DEFAULT.transform_fi(&transfer, &parties()).unwrap();
+        let leg = &legs[0];
+        assert_eq!(leg.sttlm_mtd, "INDA");
+        let hdr = leg.app_hdr.as_ref().expect("AppHdr");
+        assert_eq!(
+            (hdr.msg_def_idr.as_str(), hdr.biz_msg_idr.as_str()),
+            ("pacs.009.001.08", leg.msg_id.as_str())
+        );
+        assert_fi_round_trip(leg);
+        // Without the AppHdr, through a clearing system, or with a reference outside the
+        // character set: FF01.
+        let mut bare = leg.clone();
+        bare.app_hdr = None;
+        assert_rejected(Swift::DEFAULT.validate_fi(&bare), ReasonCode::FF01, "scheme.bah");
+        let mut clrg = leg.clone();
+        clrg.sttlm_mtd = "CLRG".into();
+        assert_rejected(Swift::DEFAULT.validate_fi(&clrg), ReasonCode::FF01, "scheme.sttlm_mtd");
+        let mut odd = leg.clone();
+        odd.txs[0].end_to_end_id = "E2E_1".into();
+        assert_rejected(Swift::DEFAULT.validate_fi(&odd), ReasonCode::FF01, "scheme.ref");
+        let mut clearing = leg.clone();
+        clearing.clr_sys = Some("TGT".into());
+        assert_rejected(Swift::DEFAULT.validate_fi(&clearing), ReasonCode::FF01, "scheme.clr_sys");
+    }
+
+    #[test]
+    fn accepts_the_public_cbpr_plus_pacs009_samples() {
+        for name in
+            ["pacs.009.001.08__cbprplus2025__adv_min.xml", "pacs.009.001.08__cbprplus2025__cov_max.xml"]
+        {
+            let path =
+                format!("{}/../../../shared/iso20022/samples/valid/{name}", env!("CARGO_MANIFEST_DIR"));
+            let Ok(bytes) = std::fs::read(&path) else {
+                println!("NOTICE: {name} not found; skipping");
+                continue;
+            };
+            let sample = switchyard_iso20022::read_pacs009(&bytes, &switchyard_iso20022::Limits::default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            Swift::DEFAULT.validate_fi(&sample).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
     }
 }
