@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: the switch allocates per message (parsing, frames,
 /// statuses) and glibc malloc's slow paths measured ~24% of CPU at saturation (bench/RESULTS.md).
+/// Built with `no_thp`: mimalloc otherwise madvises its arena for transparent huge pages, and
+/// every touched 2 MiB page then counts whole in RSS (idle memory, bench/RESULTS.md §4).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use switchyard::demo::{self, DemoSettings};
