@@ -489,6 +489,10 @@ fn report(state: &mut PaymentState, outcome: &Outcome) {
     for link in links.iter().filter_map(|l| args.ctx.link(l)) {
         let _ = link.cast(LinkMsg::Release { uetr: args.record.uetr.clone() });
     }
+    if *outcome == Outcome::InDoubt {
+        // Not the end: the tenant asks again later (a new round of inquiries, never a resend).
+        let _ = args.tenant_ref.cast(TenantMsg::Unresolved(Box::new(args.record.clone())));
+    }
     // The tenant answers with Stop once it has recorded the outcome.
     let _ = args
         .tenant_ref

@@ -129,6 +129,16 @@ pub enum TenantMsg {
     },
     /// An operator's DLQ replay is durable: resume the payment as a recovered one.
     Replay(Box<AcceptedPayment>),
+    /// A payment was reported in doubt (its inquiries went unanswered): ask again later.
+    /// Sent by the payment actor just before its `Finished`.
+    Unresolved(Box<AcceptedPayment>),
+    /// Re-inquiry round `round` of an in-doubt payment is due.
+    Reinquire {
+        uetr: String,
+        round: u32,
+    },
+    /// A clearing link (re)connected: in-doubt payments are asked about now, not at their timer.
+    LinkUp(String),
     /// A configuration reload changed the tenant's in-flight budget.
     SetBudget(usize),
     /// The tenant's admission numbers, for the admin API.
@@ -206,6 +216,19 @@ pub struct TenantState {
     undelivered: std::collections::VecDeque<Bytes>,
     /// Payments delivered to this tenant (on-us or inbound), waiting for its pacs.002, by UETR.
     on_us: HashMap<String, Waiting>,
+    /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
+    /// by UETR. Bounded by the in-flight budget: an in-doubt payment keeps its budget slot.
+    in_doubt: HashMap<String, InDoubt>,
+}
+
+/// An in-doubt payment between re-inquiry rounds.
+#[derive(Debug)]
+struct InDoubt {
+    accepted: Box<AcceptedPayment>,
+    /// Rounds started so far (the delay before the next one doubles per round, capped).
+    round: u32,
+    /// Waiting for its timer (`false` while a resumed payment actor is asking).
+    waiting: bool,
 }
 
 impl Actor for TenantActor {
@@ -238,6 +261,7 @@ impl Actor for TenantActor {
             sessions: Vec::new(),
             undelivered: std::collections::VecDeque::new(),
             on_us: HashMap::new(),
+            in_doubt: HashMap::new(),
         };
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
@@ -265,6 +289,9 @@ impl Actor for TenantActor {
                 // Stop, so it answers them (from its final phase) before it stops.
                 if let Some(payment) = state.live.remove(&uetr) {
                     let _ = payment.cast(PaymentMsg::Stop);
+                }
+                if outcome.is_final() && state.in_doubt.remove(&uetr).is_some() {
+                    tracing::info!(tenant = %state.tenant, %uetr, outcome = outcome.label(), "in-doubt payment resolved by re-inquiry");
                 }
                 // The outcome record is durable, so the journal's durable seq is at or past it.
                 state.admission.finished(&uetr, outcome, state.ctx.history.durable_seq());
@@ -297,6 +324,23 @@ impl Actor for TenantActor {
                 state.admission.restore_accepted(&accepted.uetr, &accepted.msg_id, accepted.fingerprint);
                 in_flight_gauge(state);
                 resume(&myself, state, *accepted).await?;
+            }
+            TenantMsg::Unresolved(accepted) => unresolved(&myself, state, accepted),
+            TenantMsg::Reinquire { uetr, round } => {
+                let due = state.in_doubt.get(&uetr).is_some_and(|d| d.waiting && d.round == round);
+                if due {
+                    reinquire(&myself, state, &uetr).await?;
+                }
+            }
+            TenantMsg::LinkUp(link) => {
+                let waiting: Vec<String> =
+                    state.in_doubt.iter().filter(|(_, d)| d.waiting).map(|(u, _)| u.clone()).collect();
+                if !waiting.is_empty() {
+                    tracing::info!(tenant = %state.tenant, %link, payments = waiting.len(), "clearing link up: in-doubt payments asked about again");
+                }
+                for uetr in waiting {
+                    reinquire(&myself, state, &uetr).await?;
+                }
             }
             TenantMsg::SetBudget(budget) => state.admission.set_max_in_flight(budget),
             TenantMsg::Snapshot(reply) => {
@@ -712,6 +756,43 @@ fn deliver(state: &TenantState, payload: Bytes) -> Result<(), Bytes> {
 fn in_flight_gauge(state: &TenantState) {
     ::metrics::gauge!(metrics::IN_FLIGHT, "tenant" => state.tenant.to_string())
         .set(state.admission.in_flight() as f64);
+}
+
+/// A payment was reported in doubt: schedule its next re-inquiry round (capped exponential
+/// delay with jitter, `PaymentLimits::reinquiry_delay_ms`).
+fn unresolved(myself: &ActorRef<TenantMsg>, state: &mut TenantState, accepted: Box<AcceptedPayment>) {
+    use rand::Rng;
+    let uetr = accepted.uetr.clone();
+    let entry = state.in_doubt.entry(uetr.clone()).or_insert(InDoubt { accepted, round: 0, waiting: true });
+    entry.round = entry.round.saturating_add(1);
+    entry.waiting = true;
+    let round = entry.round;
+    let jitter = crate::payment::Jitter(rand::thread_rng().gen_range(0..1_000_000));
+    let after = state.ctx.limits.payment.reinquiry_delay_ms(round, jitter);
+    tracing::info!(tenant = %state.tenant, %uetr, round, after_ms = after, "payment in doubt; status inquiries resume later");
+    myself.send_after(std::time::Duration::from_millis(after), move || TenantMsg::Reinquire { uetr, round });
+}
+
+/// Resumes an in-doubt payment as a recovered one: it asks every candidate link (pacs.028)
+/// and submits again only after all of them answered "not found" (invariant 4).
+async fn reinquire(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    uetr: &str,
+) -> Result<(), ActorProcessingErr> {
+    if state.live.contains_key(uetr) {
+        return Ok(()); // already being asked about (or replayed)
+    }
+    if !matches!(state.admission.lookup(uetr), Some(Known::Final(Outcome::InDoubt))) {
+        state.in_doubt.remove(uetr); // resolved some other way meanwhile
+        return Ok(());
+    }
+    let Some(entry) = state.in_doubt.get_mut(uetr) else { return Ok(()) };
+    entry.waiting = false;
+    let accepted = (*entry.accepted).clone();
+    metrics::reinquiry(state.tenant.as_str());
+    tracing::info!(tenant = %state.tenant, %uetr, round = entry.round, "re-inquiry of an in-doubt payment");
+    resume(myself, state, accepted).await
 }
 
 async fn resume(
