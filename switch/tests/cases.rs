@@ -254,6 +254,44 @@ async fn a_cancellation_at_the_clearing_house_is_forwarded_and_its_answer_relaye
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clearing_house_that_still_holds_the_payment_cancels_it_and_its_cncl_is_relayed() {
+    // The simulator holds every answer 1.5 s and accepts cancellations of held payments.
+    let latency = Duration::from_millis(1500);
+    let f = fixture_with(SimConfig { latency, cancel_held_ppm: 1_000_000, ..SimConfig::default() }).await;
+    let node = start_node_with(&f, |c| c.limits.payment.clearing_timeout_ms = 60_000).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 4).await;
+    until_at_clearing(&mut a, &uetr).await;
+    let mut others = Vec::new();
+    let answer = a.cancel(&uetr, "bank-a", &mut others).await;
+    // The clearing house's own CNCL (its assigner), relayed unchanged.
+    assert_eq!(conf(&answer), ("CNCL", None, Some("CLEARING-SIM")));
+    assert_eq!(f.sim.stats.cancelled.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let final_status = match others.iter().find(|f| f.correlation == submitted) {
+        Some(frame) => read_pacs002(&frame.payload, &Limits::default()).unwrap(),
+        None => a.status_of(submitted).await,
+    };
+    assert_eq!(final_status.txs[0].tx_sts, TxStatus::CANC, "the participant hears the cancellation");
+    // Past the held answer's time: the clearing house never sent it, the state stays cancelled.
+    tokio::time::sleep(latency + Duration::from_millis(500)).await;
+    assert_eq!(a.inquire(&uetr).await.txs[0].tx_sts, TxStatus::CANC);
+    assert_eq!(conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await).0, "CNCL", "answered from state");
+    assert_eq!(f.sim.stats.cancellations.load(std::sync::atomic::Ordering::Relaxed), 1, "asked once");
+    drop(a);
+    node.stop().await.unwrap();
+    let records = journal_records(&f);
+    let cancelled = records.iter().any(|r| {
+        matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && matches!(&o.outcome, Outcome::Cancelled(by) if by.contains("clearing")))
+    });
+    assert!(cancelled, "the clearing house's cancellation is journaled");
+    let unmatched = records
+        .iter()
+        .any(|r| matches!(r, JournalRecord::UnmatchedReply(u) if u.uetr.as_deref() == Some(uetr.as_str())));
+    assert!(!unmatched, "no pacs.002 followed the cancellation");
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_from_the_clearing_house_is_journaled_and_delivered_to_the_debtor_side_tenant() {
     let f = fixture().await;
     let node = start_node_with(&f, |_| {}).await;
