@@ -108,8 +108,10 @@ impl JournalTally {
                         t.resolved_by_inquiry += 1;
                     }
                 }
-                JournalRecord::Refused(_) | JournalRecord::Operator(_) | JournalRecord::UnmatchedReply(_) => {
-                }
+                JournalRecord::Refused(_)
+                | JournalRecord::Operator(_)
+                | JournalRecord::UnmatchedReply(_)
+                | JournalRecord::Inbound(_) => {}
             }
         }
         Ok(t)

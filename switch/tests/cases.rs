@@ -447,6 +447,11 @@ async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_credito
     }
     let delivered = read_pacs008(&b.delivered().await, &Limits::default()).unwrap();
     assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    // The clearing house sends it again before the participant answered: not delivered twice,
+    // answered PDNG (the participant's status is pending).
+    f.sim.send_payment(xml.clone()).await.unwrap();
+    until_answers(&f, 1).await;
+    assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::PDNG, None)));
     // bank-a cannot answer for bank-b.
     let mut a = Conn::open(&f, &node, "bank-a").await;
     let c = a.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
@@ -459,6 +464,12 @@ async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_credito
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
+    // And again after the answer: answered with the participant's status, not delivered.
+    f.sim.send_payment(xml.clone()).await.unwrap();
+    until_answers(&f, 3).await;
+    assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
+    let next = tokio::time::timeout(Duration::from_millis(300), b.p.reader.next()).await;
+    assert!(next.is_err(), "nothing more was delivered to bank-b: {next:?}");
 
     // A payment for an institution that is no participant here is refused back to the clearing house.
     template.txs[0].cdtr_agt = Some(switchyard_iso20022::Bic::parse("ZYZZZAJJ").unwrap());
@@ -472,4 +483,22 @@ async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_credito
     assert_eq!(f.sim.stats.inbound_status(&stranger), Some((TxStatus::RJCT, Some("AC01".into()))));
     drop((a, b));
     node.stop().await.unwrap();
+    // Journaled: received (before delivery), then the participant's status; once each.
+    let inbound: Vec<_> = journal_records(&f)
+        .into_iter()
+        .filter_map(|r| match r {
+            JournalRecord::Inbound(i) if i.uetr == uetr => Some((i.tenant, i.status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(inbound, vec![("bank-b".to_owned(), None), ("bank-b".to_owned(), Some("ACSC".to_owned()))]);
+}
+
+/// Waits until the simulator has heard `n` statuses for the payments it sent.
+async fn until_answers(f: &common::Fixture, n: u64) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.stats.inbound_answers.load(std::sync::atomic::Ordering::Relaxed) < n {
+        assert!(tokio::time::Instant::now() < deadline, "the switch never answered the clearing house");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -28,7 +28,7 @@ use crate::domain::{Fingerprint, Outcome, TenantId};
 use crate::metrics;
 use crate::payment::PaymentEvent;
 use crate::ports::{JournalFailure, Outbound, WireKind, WireMsg};
-use crate::record::{AcceptedPayment, JournalRecord, PaymentOutcome};
+use crate::record::{AcceptedPayment, InboundPayment, JournalRecord, PaymentOutcome};
 
 /// The tenant actor.
 #[derive(Debug, Default)]
@@ -127,6 +127,14 @@ pub enum TenantMsg {
         link: ActorRef<super::link::LinkMsg>,
         correlation: u64,
     },
+    /// The inbound payment's receipt record is durable (or not): deliver it now.
+    InboundDurable {
+        uetr: String,
+        payload: Bytes,
+        link: ActorRef<super::link::LinkMsg>,
+        correlation: u64,
+        result: Result<u64, JournalFailure>,
+    },
     /// An operator's DLQ replay is durable: resume the payment as a recovered one.
     Replay(Box<AcceptedPayment>),
     /// A payment was reported in doubt (its inquiries went unanswered): ask again later.
@@ -219,6 +227,23 @@ pub struct TenantState {
     /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
     /// by UETR. Bounded by the in-flight budget: an in-doubt payment keeps its budget slot.
     in_doubt: HashMap<String, InDoubt>,
+    /// Inbound payments seen, by UETR, so a clearing house's repeated pacs.008 is answered
+    /// from here instead of being delivered twice. Bounded by [`MAX_INBOUND_REMEMBERED`]
+    /// (oldest forgotten first, in `inbound_order`).
+    inbound: HashMap<String, InboundSeen>,
+    inbound_order: std::collections::VecDeque<String>,
+}
+
+/// Inbound UETRs a tenant remembers for deduplication (in memory; the journal keeps them all).
+pub const MAX_INBOUND_REMEMBERED: usize = 100_000;
+
+/// What the tenant knows of an inbound payment it has seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InboundSeen {
+    /// Being journaled or delivered; the participant's status has not come yet.
+    Pending,
+    /// The participant's final status, relayed to the clearing house.
+    Answered { status: TxStatus, reason: Option<ReasonCode> },
 }
 
 /// An in-doubt payment between re-inquiry rounds.
@@ -262,6 +287,8 @@ impl Actor for TenantActor {
             undelivered: std::collections::VecDeque::new(),
             on_us: HashMap::new(),
             in_doubt: HashMap::new(),
+            inbound: HashMap::new(),
+            inbound_order: std::collections::VecDeque::new(),
         };
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
@@ -317,7 +344,17 @@ impl Actor for TenantActor {
             }
             TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
-                deliver_inbound(state, uetr, payload, link, correlation);
+                inbound_received(&myself, state, uetr, payload, link, correlation);
+            }
+            TenantMsg::InboundDurable { uetr, payload, link, correlation, result } => {
+                if let Err(failure) = result {
+                    tracing::warn!(tenant = %state.tenant, %uetr, %failure, "inbound payment not journaled; refused");
+                    forget_inbound(state, &uetr);
+                    let detail = format!("busy: {failure}; retry later");
+                    refuse_inbound(state, &uetr, &link, correlation, &detail);
+                } else {
+                    deliver_inbound(state, uetr, payload, link, correlation);
+                }
             }
             TenantMsg::Replay(accepted) => {
                 tracing::info!(tenant = %state.tenant, uetr = %accepted.uetr, "DLQ replay: payment resumed");
@@ -654,8 +691,102 @@ fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment:
     let _ = payment.cast(PaymentMsg::Event(event));
 }
 
-/// A payment from a clearing house for this tenant: delivered on a session, or refused at once
-/// (RJCT relayed to the clearing house) when the participant has no session connected.
+/// A payment from a clearing house for this tenant. A UETR seen before is answered from what
+/// the tenant knows (the participant's status as relayed before, or PDNG while it is pending),
+/// never delivered twice. A new one is journaled first (`JournalRecord::Inbound`) and
+/// delivered once durable; refused at once (RJCT) when the participant has no session.
+fn inbound_received(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    uetr: String,
+    payload: Bytes,
+    link: ActorRef<super::link::LinkMsg>,
+    correlation: u64,
+) {
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    let prior = match state.inbound.get(&uetr) {
+        Some(InboundSeen::Answered { status, reason }) => Some(state.ctx.status.pacs002(
+            subject,
+            *status,
+            *reason,
+            Some("duplicate: the participant's status as relayed before"),
+        )),
+        Some(InboundSeen::Pending) => Some(state.ctx.status.pacs002(
+            subject,
+            TxStatus::PDNG,
+            None,
+            Some("duplicate: delivered to the participant; its status is pending"),
+        )),
+        None => None,
+    };
+    if let Some(answer) = prior {
+        tracing::info!(tenant = %state.tenant, %uetr, "repeated inbound payment answered, not delivered again");
+        let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
+        return;
+    }
+    if state.sessions.is_empty() {
+        let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
+        return refuse_inbound(state, &uetr, &link, correlation, &detail);
+    }
+    remember_inbound(state, &uetr, InboundSeen::Pending);
+    let record = JournalRecord::Inbound(InboundPayment {
+        tenant: state.tenant.to_string(),
+        uetr: uetr.clone(),
+        link: link_name(state, &link),
+        status: None,
+        reason: None,
+        message: payload.to_vec(),
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let me = myself.clone();
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            let _ = me.cast(TenantMsg::InboundDurable { uetr, payload, link, correlation, result });
+        }),
+    );
+}
+
+/// The name of a link actor (for journal records), or `?` if it is no longer registered.
+fn link_name(state: &TenantState, link: &ActorRef<super::link::LinkMsg>) -> String {
+    let links = state.ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    links.iter().find(|(_, l)| l.get_id() == link.get_id()).map_or_else(|| "?".to_owned(), |(n, _)| n.clone())
+}
+
+fn remember_inbound(state: &mut TenantState, uetr: &str, seen: InboundSeen) {
+    if state.inbound.insert(uetr.to_owned(), seen).is_none() {
+        state.inbound_order.push_back(uetr.to_owned());
+        while state.inbound_order.len() > MAX_INBOUND_REMEMBERED {
+            if let Some(oldest) = state.inbound_order.pop_front() {
+                state.inbound.remove(&oldest);
+            }
+        }
+    }
+}
+
+fn forget_inbound(state: &mut TenantState, uetr: &str) {
+    if state.inbound.remove(uetr).is_some() {
+        state.inbound_order.retain(|u| u != uetr);
+    }
+}
+
+/// Refuses an inbound payment back to the clearing house (RJCT NARR): it may send it again.
+fn refuse_inbound(
+    state: &TenantState,
+    uetr: &str,
+    link: &ActorRef<super::link::LinkMsg>,
+    correlation: u64,
+    detail: &str,
+) {
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(uetr) };
+    let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(detail));
+    let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
+}
+
+/// A journaled inbound payment: delivered on a session (the participant's pacs.002 is relayed
+/// back), or refused (RJCT) when no session takes it; a refused one may come again.
 fn deliver_inbound(
     state: &mut TenantState,
     uetr: String,
@@ -668,11 +799,9 @@ fn deliver_inbound(
         state.on_us.insert(uetr, Waiting::Clearing { link, correlation });
         return;
     }
-    let subject =
-        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    forget_inbound(state, &uetr);
     let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
-    let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
-    let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
+    refuse_inbound(state, &uetr, &link, correlation, &detail);
 }
 
 /// The creditor tenant's pacs.002 for an on-us payment delivered to it: settles or rejects the
@@ -700,7 +829,31 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
                 return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
             }
             state.on_us.remove(&uetr);
+            let reason = tx.reason;
+            remember_inbound(state, &uetr, InboundSeen::Answered { status: tx.tx_sts, reason });
+            if let Some(seen) = state.inbound.get_mut(&uetr) {
+                *seen = InboundSeen::Answered { status: tx.tx_sts, reason };
+            }
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
+            let record = JournalRecord::Inbound(InboundPayment {
+                tenant: state.tenant.to_string(),
+                uetr: uetr.clone(),
+                link: link_name(state, &link),
+                status: Some(tx.tx_sts.as_str().to_owned()),
+                reason: reason.map(|r| r.as_str().to_owned()),
+                message: raw.to_vec(),
+                at_ms: ctx.clock.now_ms(),
+            });
+            let tenant = state.tenant.clone();
+            let journaled = uetr.clone();
+            ctx.journal.append(
+                &record,
+                Box::new(move |result| {
+                    if let Err(failure) = result {
+                        tracing::error!(%tenant, uetr = %journaled, %failure, "inbound status not journaled (relayed anyway)");
+                    }
+                }),
+            );
             let relayed = link.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok();
             let answer = if relayed {
                 ctx.status.pacs002(

@@ -214,6 +214,8 @@ pub struct SimStats {
     pub cancellations: AtomicU64,
     /// Of those, the payments cancelled (CNCL: the answer was still held back).
     pub cancelled: AtomicU64,
+    /// Statuses (pacs.002) the switch sent for payments the simulator originated (inbound).
+    pub inbound_answers: AtomicU64,
     /// Returns (pacs.004) the simulator originated.
     pub returns: AtomicU64,
     /// Writers of the open connections, for messages the simulator originates (returns).
@@ -231,6 +233,7 @@ impl SimStats {
     }
 
     fn record_inbound_status(&self, limits: &Limits, frame: &Frame) {
+        self.inbound_answers.fetch_add(1, Ordering::Relaxed);
         let Ok(report) = switchyard_iso20022::read_pacs002(&frame.payload, limits) else {
             self.unreadable.fetch_add(1, Ordering::Relaxed);
             return;

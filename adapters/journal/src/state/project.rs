@@ -48,6 +48,14 @@ pub(crate) fn apply_record(
         JournalRecord::UnmatchedReply(u) => {
             (&String::new(), u.uetr.as_ref(), u.at_ms, format!("unmatched-reply:{}:{}", u.link, u.status))
         }
+        // An inbound payment (clearing house → participant): audited only; it is not one of
+        // the tenant's own payments (inquiries, DLQ and listings are about those).
+        JournalRecord::Inbound(i) => (
+            &i.tenant,
+            Some(&i.uetr),
+            i.at_ms,
+            format!("inbound:{}:{}", i.link, i.status.as_deref().unwrap_or("received")),
+        ),
     };
     let change = AuditChange {
         tenant: tenant.clone(),
