@@ -28,6 +28,10 @@ pub enum JournalRecord {
     /// before it is delivered; and again with the participant's final status when that is
     /// relayed to the clearing house. (Appended: older journals decode unchanged.)
     Inbound(InboundPayment),
+    /// A message for a participant (a pacs.004 return) that could not be delivered because no
+    /// session was connected (`delivered: false`, with the message), or that has since been
+    /// delivered (`delivered: true`). Undelivered ones are delivered again after a restart.
+    Delivery(Delivery),
 }
 
 impl JournalRecord {
@@ -38,6 +42,7 @@ impl JournalRecord {
     pub const TYPE_OPERATOR: u16 = 10;
     pub const TYPE_UNMATCHED_REPLY: u16 = 4;
     pub const TYPE_INBOUND: u16 = 5;
+    pub const TYPE_DELIVERY: u16 = 6;
 
     #[must_use]
     pub fn record_type(&self) -> u16 {
@@ -48,6 +53,7 @@ impl JournalRecord {
             Self::Operator(_) => Self::TYPE_OPERATOR,
             Self::UnmatchedReply(_) => Self::TYPE_UNMATCHED_REPLY,
             Self::Inbound(_) => Self::TYPE_INBOUND,
+            Self::Delivery(_) => Self::TYPE_DELIVERY,
         }
     }
 
@@ -61,6 +67,7 @@ impl JournalRecord {
             Self::Operator(o) => Some((&o.tenant, &o.uetr)),
             Self::UnmatchedReply(_) => None,
             Self::Inbound(i) => Some((&i.tenant, &i.uetr)),
+            Self::Delivery(d) => Some((&d.tenant, &d.uetr)),
         }
     }
 }
@@ -166,6 +173,18 @@ pub struct InboundPayment {
     /// The status reason code, if any.
     pub reason: Option<String>,
     /// The pacs.008 as received, or the participant's pacs.002 as relayed.
+    pub message: Vec<u8>,
+    pub at_ms: u64,
+}
+
+/// A message waiting for a participant's session, see [`JournalRecord::Delivery`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub tenant: String,
+    /// The payment the message is about.
+    pub uetr: String,
+    /// `false`: not delivered, `message` waits; `true`: delivered since (`message` empty).
+    pub delivered: bool,
     pub message: Vec<u8>,
     pub at_ms: u64,
 }

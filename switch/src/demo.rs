@@ -111,7 +111,8 @@ impl JournalTally {
                 JournalRecord::Refused(_)
                 | JournalRecord::Operator(_)
                 | JournalRecord::UnmatchedReply(_)
-                | JournalRecord::Inbound(_) => {}
+                | JournalRecord::Inbound(_)
+                | JournalRecord::Delivery(_) => {}
             }
         }
         Ok(t)

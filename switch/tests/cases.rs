@@ -332,6 +332,61 @@ async fn a_return_from_the_clearing_house_is_journaled_and_delivered_to_the_debt
     assert_eq!(tally.returned, 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_for_a_tenant_with_no_session_is_delivered_after_a_restart() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 12).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+    drop(a);
+    node.stop().await.unwrap();
+    // bank-a has no session on this node when the clearing house returns the payment.
+    let node = start_node_with(&f, |_| {}).await;
+    let amount = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].amount;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.send_return(&uetr, amount, "AC04").await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "the clearing link never connected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    while node.state.undelivered("bank-a").unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the undelivered return was never recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    node.stop().await.unwrap();
+    // After a restart, the participant's next session gets it.
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let frame =
+        tokio::time::timeout(TIMEOUT, a.p.reader.next()).await.expect("return in time").unwrap().unwrap();
+    assert_eq!(frame.kind, FrameKind::Deliver);
+    let ret = switchyard_iso20022::read_pacs004(&frame.payload, &Limits::default()).expect("a pacs.004");
+    assert_eq!(ret.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    assert_eq!(ret.txs[0].reason.cd.as_deref(), Some("AC04"));
+    drop(a);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !node.state.undelivered("bank-a").unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the delivery was never recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    node.stop().await.unwrap();
+    // Delivered once: not again after another restart.
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let answer = a.inquire(&uetr).await; // the next frame is this answer, not the pacs.004 again
+    assert!(answer.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"), "{answer:?}");
+    drop(a);
+    node.stop().await.unwrap();
+    let deliveries: Vec<bool> = journal_records(&f)
+        .into_iter()
+        .filter_map(|r| match r {
+            JournalRecord::Delivery(d) if d.uetr == uetr => Some(d.delivered),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deliveries, vec![false, true], "journaled undelivered, then delivered");
+}
+
 fn creditor_status(uetr: &str, status: TxStatus, reason: Option<switchyard_iso20022::ReasonCode>) -> Vec<u8> {
     switchyard_iso20022::write_pacs002(&StatusReport {
         msg_id: format!("CRED-{}", &uetr[..8]),

@@ -28,7 +28,7 @@ use crate::domain::{Fingerprint, Outcome, TenantId};
 use crate::metrics;
 use crate::payment::PaymentEvent;
 use crate::ports::{JournalFailure, Outbound, WireKind, WireMsg};
-use crate::record::{AcceptedPayment, InboundPayment, JournalRecord, PaymentOutcome};
+use crate::record::{AcceptedPayment, Delivery, InboundPayment, JournalRecord, PaymentOutcome};
 
 /// The tenant actor.
 #[derive(Debug, Default)]
@@ -205,9 +205,9 @@ pub struct InboundReturn {
     pub link: String,
 }
 
-/// Bound on returns kept for a tenant with no session connected (they are durable in the
-/// journal either way; beyond the bound the oldest is logged as undelivered and dropped from
-/// memory).
+/// Bound on returns kept in memory for a tenant with no session connected. Each is journaled
+/// as undelivered (`JournalRecord::Delivery`) and stays in the state store until delivered;
+/// beyond the bound the oldest leaves memory and is delivered after the next restart.
 pub const MAX_UNDELIVERED: usize = 10_000;
 
 /// Tenant state.
@@ -221,7 +221,7 @@ pub struct TenantState {
     /// The tenant's connected sessions, in sign-on order.
     sessions: Vec<(ractor::ActorId, SessionOutbound)>,
     /// Messages for the participant waiting for a session (bounded by [`MAX_UNDELIVERED`]).
-    undelivered: std::collections::VecDeque<Bytes>,
+    undelivered: std::collections::VecDeque<(String, Bytes)>,
     /// Payments delivered to this tenant (on-us or inbound), waiting for its pacs.002, by UETR.
     on_us: HashMap<String, Waiting>,
     /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
@@ -293,6 +293,23 @@ impl Actor for TenantActor {
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
         }
+        // Returns journaled as undelivered before a restart wait for the next session.
+        match state.ctx.history.undelivered(state.tenant.as_str()) {
+            Ok(waiting) => {
+                if !waiting.is_empty() {
+                    tracing::info!(tenant = %state.tenant, messages = waiting.len(), "undelivered returns waiting for a session");
+                }
+                state.undelivered.extend(
+                    waiting
+                        .into_iter()
+                        .take(MAX_UNDELIVERED)
+                        .map(|(uetr, message)| (uetr, Bytes::from(message))),
+                );
+            }
+            Err(error) => {
+                tracing::error!(tenant = %state.tenant, %error, "undelivered returns unreadable; delivered after a restart");
+            }
+        }
         Ok(state)
     }
 
@@ -329,11 +346,12 @@ impl Actor for TenantActor {
             TenantMsg::Cancel(request) => cancel(state, *request),
             TenantMsg::Attach { session, outbound } => {
                 state.sessions.push((session, outbound));
-                while let Some(payload) = state.undelivered.pop_front() {
+                while let Some((uetr, payload)) = state.undelivered.pop_front() {
                     if let Err(payload) = deliver(state, payload) {
-                        state.undelivered.push_front(payload);
+                        state.undelivered.push_front((uetr, payload));
                         break;
                     }
+                    journal_delivery(state, &uetr, None);
                 }
             }
             TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
@@ -668,12 +686,34 @@ fn return_durable(
     metrics::outcome(state.tenant.as_str(), "returned", None);
     tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, reason = %inbound.reason, "payment returned (pacs.004)");
     if let Err(payload) = deliver(state, inbound.payload.clone()) {
+        journal_delivery(state, &inbound.uetr, Some(&payload));
         if state.undelivered.len() >= MAX_UNDELIVERED {
-            tracing::error!(tenant = %state.tenant, "undelivered messages at their bound; the oldest stays in the journal only");
+            tracing::error!(tenant = %state.tenant, "undelivered returns at their bound; the oldest is delivered after a restart");
             state.undelivered.pop_front();
         }
-        state.undelivered.push_back(payload);
+        state.undelivered.push_back((inbound.uetr.clone(), payload));
     }
+}
+
+/// Journals a return that found no session (`Some(message)`) or its delivery since (`None`),
+/// so undelivered returns survive a restart (the state store keeps them until delivered).
+fn journal_delivery(state: &TenantState, uetr: &str, undelivered: Option<&Bytes>) {
+    let record = JournalRecord::Delivery(Delivery {
+        tenant: state.tenant.to_string(),
+        uetr: uetr.to_owned(),
+        delivered: undelivered.is_none(),
+        message: undelivered.map(|m| m.to_vec()).unwrap_or_default(),
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let (tenant, uetr) = (state.tenant.clone(), uetr.to_owned());
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            if let Err(failure) = result {
+                tracing::error!(%tenant, %uetr, %failure, "return delivery state not journaled");
+            }
+        }),
+    );
 }
 
 /// An on-us payment for this tenant: delivered now on a session, or refused (the debtor's
