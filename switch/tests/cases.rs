@@ -402,6 +402,83 @@ fn creditor_status(uetr: &str, status: TxStatus, reason: Option<switchyard_iso20
     })
 }
 
+/// bank-b's answer (camt.029) to a cancellation request for `uetr`.
+fn creditor_cancel_answer(uetr: &str, cancelled: bool) -> Vec<u8> {
+    let (conf, tx, reason) = if cancelled { ("CNCL", "ACCR", None) } else { ("RJCR", "RJCR", Some("LEGL")) };
+    switchyard_iso20022::write_camt029(&Camt029 {
+        app_hdr: None,
+        assignment: Assignment {
+            id: "CASE-B".into(),
+            assgnr: PartyRef { name: Some("BANK-B".into()), ..PartyRef::default() },
+            assgne: PartyRef { name: Some("SWITCHYARD".into()), ..PartyRef::default() },
+            cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        },
+        sts_conf: Some(conf.into()),
+        sts_assgnmt_cxl_conf: None,
+        txs: vec![switchyard_iso20022::CancellationStatusTx {
+            cxl_sts_id: None,
+            original: original(uetr),
+            tx_cxl_sts: Some(tx.into()),
+            reason: Reason { cd: reason.map(Into::into), prtry: None, addtl_inf: None },
+        }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_us_cancellation_after_delivery_is_decided_by_the_creditor_tenant() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let factory = on_us_factory();
+
+    // Refused by the creditor: its camt.029 is relayed, the payment goes on and settles.
+    let (xml, kept) = factory.make(21);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    b.delivered().await;
+    let c = a.send(camt056(&kept, "bank-a")).await;
+    let forwarded = switchyard_iso20022::read_camt056(&b.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(forwarded.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(kept.as_str()));
+    let cb = b.send(creditor_cancel_answer(&kept, false)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].tx_sts, TxStatus::ACTC);
+    let answer = read_camt029(&a.answer(c, &mut Vec::new()).await.payload, &Limits::default()).unwrap();
+    assert_eq!(conf(&answer), ("RJCR", Some("LEGL"), Some("BANK-B")));
+    let cb = b.send(creditor_status(&kept, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].tx_sts, TxStatus::ACTC);
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+
+    // Cancelled by the creditor: CNCL relayed, the payment ends cancelled.
+    let (xml, uetr) = factory.make(22);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    b.delivered().await;
+    let mut others = Vec::new();
+    let c = a.send(camt056(&uetr, "bank-a")).await;
+    b.delivered().await;
+    let cb = b.send(creditor_cancel_answer(&uetr, true)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].tx_sts, TxStatus::ACTC);
+    let answer = read_camt029(&a.answer(c, &mut others).await.payload, &Limits::default()).unwrap();
+    assert_eq!(conf(&answer), ("CNCL", None, Some("BANK-B")));
+    let final_status = match others.iter().find(|f| f.correlation == submitted) {
+        Some(frame) => read_pacs002(&frame.payload, &Limits::default()).unwrap(),
+        None => a.status_of(submitted).await,
+    };
+    assert_eq!(final_status.txs[0].tx_sts, TxStatus::CANC);
+    // The creditor can no longer settle it, nor answer again.
+    let cb = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let cb = b.send(creditor_cancel_answer(&uetr, true)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    assert_eq!(a.inquire(&uetr).await.txs[0].tx_sts, TxStatus::CANC);
+    drop((a, b));
+    node.stop().await.unwrap();
+    let cancelled = journal_records(&f).into_iter().any(|r| {
+        matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && matches!(o.outcome, Outcome::Cancelled(_)))
+    });
+    assert!(cancelled, "the cancellation is journaled");
+}
+
 /// A payment from bank-a whose creditor agent is bank-b's institution.
 fn on_us_factory() -> MessageFactory {
     let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();

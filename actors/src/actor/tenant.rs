@@ -119,6 +119,15 @@ pub enum TenantMsg {
     },
     /// A pacs.002 from one of this tenant's sessions about a payment delivered to it.
     CreditorStatus(Box<CreditorStatus>),
+    /// The debtor side asks to cancel an on-us payment delivered to this (creditor) tenant:
+    /// forward the camt.056 to the participant and relay its camt.029 to `payment`.
+    ForwardCancel {
+        uetr: String,
+        payload: Bytes,
+        payment: ActorRef<PaymentMsg>,
+    },
+    /// A camt.029 from one of this tenant's sessions: its answer to a forwarded camt.056.
+    CreditorCancelAnswer(Box<CreditorCancelAnswer>),
     /// A payment a clearing house sent for this (creditor) tenant: deliver it and relay the
     /// participant's pacs.002 back on `link` with `correlation`.
     DeliverInbound {
@@ -183,6 +192,22 @@ impl std::fmt::Debug for CreditorStatus {
     }
 }
 
+/// A participant's camt.029 for a cancellation request the node forwarded to it (on-us).
+pub struct CreditorCancelAnswer {
+    pub from: super::case::Requester,
+    pub uetr: String,
+    /// `CNCL` / `ACCR`: the participant cancelled it.
+    pub cancelled: bool,
+    /// The camt.029 as the participant sent it (relayed to the requester unchanged).
+    pub payload: Bytes,
+}
+
+impl std::fmt::Debug for CreditorCancelAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreditorCancelAnswer").field("uetr", &self.uetr).finish_non_exhaustive()
+    }
+}
+
 /// The write side of one of the tenant's sessions.
 #[derive(Clone)]
 pub struct SessionOutbound(pub Arc<dyn Outbound>);
@@ -224,6 +249,9 @@ pub struct TenantState {
     undelivered: std::collections::VecDeque<(String, Bytes)>,
     /// Payments delivered to this tenant (on-us or inbound), waiting for its pacs.002, by UETR.
     on_us: HashMap<String, Waiting>,
+    /// On-us payments delivered to this tenant whose cancellation request was forwarded to the
+    /// participant, waiting for its camt.029, by UETR (a subset of `on_us`'s keys).
+    cancels: HashMap<String, ActorRef<PaymentMsg>>,
     /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
     /// by UETR. Bounded by the in-flight budget: an in-doubt payment keeps its budget slot.
     in_doubt: HashMap<String, InDoubt>,
@@ -286,6 +314,7 @@ impl Actor for TenantActor {
             sessions: Vec::new(),
             undelivered: std::collections::VecDeque::new(),
             on_us: HashMap::new(),
+            cancels: HashMap::new(),
             in_doubt: HashMap::new(),
             inbound: HashMap::new(),
             inbound_order: std::collections::VecDeque::new(),
@@ -361,6 +390,10 @@ impl Actor for TenantActor {
                 deliver_on_us(state, uetr, payload, &payment);
             }
             TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
+            TenantMsg::ForwardCancel { uetr, payload, payment } => {
+                forward_cancel(state, uetr, payload, &payment)
+            }
+            TenantMsg::CreditorCancelAnswer(answer) => creditor_cancel_answer(state, *answer),
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
                 inbound_received(&myself, state, uetr, payload, link, correlation);
             }
@@ -924,6 +957,7 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
         }
     };
     state.on_us.remove(&uetr);
+    state.cancels.remove(&uetr);
     let delivered = payment.cast(PaymentMsg::Event(event)).is_ok();
     let answer = if delivered {
         ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status accepted"))
@@ -931,6 +965,51 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
         ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the payment has already ended")
     };
     status.from.answer(answer);
+}
+
+/// A cancellation request for an on-us payment delivered to this tenant and not yet answered
+/// by its participant: forwarded to the participant, whose camt.029 decides it. Anything else
+/// cannot be forwarded (the payment asking is answered RJCR by its machine).
+fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment: &ActorRef<PaymentMsg>) {
+    let undeliverable = |why: String| {
+        let _ = payment.cast(PaymentMsg::Event(PaymentEvent::CancelUndeliverable(why)));
+    };
+    if !matches!(state.on_us.get(&uetr), Some(Waiting::OnUs(_))) {
+        return undeliverable(format!("the payment is not waiting for creditor tenant {}", state.tenant));
+    }
+    if deliver(state, payload).is_err() {
+        return undeliverable(format!("creditor tenant {} has no session connected", state.tenant));
+    }
+    tracing::info!(tenant = %state.tenant, %uetr, "on-us cancellation request forwarded (camt.056)");
+    state.cancels.insert(uetr, payment.clone());
+}
+
+/// The participant's camt.029 for a forwarded cancellation request: relayed to the payment,
+/// whose machine decides (CNCL: cancelled; RJCR: the payment goes on).
+fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer) {
+    let ctx = Arc::clone(&state.ctx);
+    let subject = StatusSubject {
+        orgnl_msg_id: "NOTPROVIDED",
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&answer.uetr),
+    };
+    let Some(payment) = state.cancels.remove(&answer.uetr) else {
+        let detail = "no cancellation request for this UETR is waiting for this tenant's answer";
+        return answer.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+    };
+    if answer.cancelled {
+        // Cancelled by the creditor: its pacs.002 is no longer awaited.
+        state.on_us.remove(&answer.uetr);
+    }
+    let relayed = payment
+        .cast(PaymentMsg::CancelAnswer { cancelled: answer.cancelled, payload: answer.payload })
+        .is_ok();
+    let reply = if relayed {
+        ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("cancellation answer relayed"))
+    } else {
+        ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the payment has already ended")
+    };
+    answer.from.answer(reply);
 }
 
 /// Delivers a message to the participant on its first session that takes it. A session whose
