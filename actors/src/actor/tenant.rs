@@ -391,7 +391,7 @@ impl Actor for TenantActor {
             }
             TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
             TenantMsg::ForwardCancel { uetr, payload, payment } => {
-                forward_cancel(state, uetr, payload, &payment)
+                forward_cancel(state, uetr, payload, &payment);
             }
             TenantMsg::CreditorCancelAnswer(answer) => creditor_cancel_answer(state, *answer),
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
