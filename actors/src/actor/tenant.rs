@@ -827,6 +827,7 @@ fn link_name(state: &TenantState, link: &ActorRef<super::link::LinkMsg>) -> Stri
     links.iter().find(|(_, l)| l.get_id() == link.get_id()).map_or_else(|| "?".to_owned(), |(n, _)| n.clone())
 }
 
+/// Records what the tenant knows of an inbound UETR (replacing what it knew).
 fn remember_inbound(state: &mut TenantState, uetr: &str, seen: InboundSeen) {
     if state.inbound.insert(uetr.to_owned(), seen).is_none() {
         state.inbound_order.push_back(uetr.to_owned());
@@ -904,9 +905,6 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
             state.on_us.remove(&uetr);
             let reason = tx.reason;
             remember_inbound(state, &uetr, InboundSeen::Answered { status: tx.tx_sts, reason });
-            if let Some(seen) = state.inbound.get_mut(&uetr) {
-                *seen = InboundSeen::Answered { status: tx.tx_sts, reason };
-            }
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
             let record = JournalRecord::Inbound(InboundPayment {
                 tenant: state.tenant.to_string(),
@@ -1035,6 +1033,12 @@ fn in_flight_gauge(state: &TenantState) {
 fn unresolved(myself: &ActorRef<TenantMsg>, state: &mut TenantState, accepted: Box<AcceptedPayment>) {
     use rand::Rng;
     let uetr = accepted.uetr.clone();
+    if state.ctx.tenant_of_institution(&accepted.creditor_agent).is_some() {
+        // On-us: there is no clearing house to ask, and resuming would deliver the payment to
+        // the creditor tenant again; it stays in doubt (a restart's recovery resumes it).
+        tracing::warn!(tenant = %state.tenant, %uetr, "on-us payment in doubt: not re-asked while running");
+        return;
+    }
     let entry = state.in_doubt.entry(uetr.clone()).or_insert(InDoubt { accepted, round: 0, waiting: true });
     entry.round = entry.round.saturating_add(1);
     entry.waiting = true;
