@@ -479,6 +479,70 @@ async fn an_on_us_cancellation_after_delivery_is_decided_by_the_creditor_tenant(
     assert!(cancelled, "the cancellation is journaled");
 }
 
+/// bank-b's return (pacs.004) of `uetr`.
+fn participant_return(uetr: &str) -> Vec<u8> {
+    let amount = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].amount;
+    switchyard_iso20022::write_pacs004(&switchyard_iso20022::Pacs004 {
+        app_hdr: None,
+        msg_id: "RTR-B-1".into(),
+        cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        nb_of_txs: 1,
+        ttl_rtrd_intr_bk_sttlm_amt: None,
+        intr_bk_sttlm_dt: Some("2026-11-23".into()),
+        sttlm_mtd: "CLRG".into(),
+        clr_sys: None,
+        txs: vec![switchyard_iso20022::ReturnTx {
+            rtr_id: Some("RTR-B-1".into()),
+            original: original(uetr),
+            orgnl_intr_bk_sttlm_amt: None,
+            amount,
+            intr_bk_sttlm_dt: None,
+            chrg_br: None,
+            instg_agt: None,
+            instg_agt_mmb: None,
+            instd_agt: None,
+            instd_agt_mmb: None,
+            reason: Reason { cd: Some("AC06".into()), prtry: None, addtl_inf: None },
+        }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_us_payment_returned_by_its_creditor_reaches_the_debtor_tenant() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = on_us_factory().make(31);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    b.delivered().await;
+    // Not settled yet: nothing to return.
+    let c = b.send(participant_return(&uetr)).await;
+    assert_eq!(b.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+    // The debtor cannot return its own payment; the creditor can, once.
+    let c = a.send(participant_return(&uetr)).await;
+    assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let c = b.send(participant_return(&uetr)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    let ret = switchyard_iso20022::read_pacs004(&a.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(ret.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    assert_eq!(ret.txs[0].reason.cd.as_deref(), Some("AC06"));
+    let report = a.inquire(&uetr).await;
+    assert!(report.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"), "{report:?}");
+    let c = b.send(participant_return(&uetr)).await;
+    assert_eq!(b.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"), "returned once");
+    drop((a, b));
+    node.stop().await.unwrap();
+    let returned = journal_records(&f).into_iter().any(|r| {
+        matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && o.tenant == "bank-a" && o.outcome == Outcome::Returned("AC06".into()))
+    });
+    assert!(returned, "the debtor tenant journaled the return");
+}
+
 /// A payment from bank-a whose creditor agent is bank-b's institution.
 fn on_us_factory() -> MessageFactory {
     let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();

@@ -128,6 +128,8 @@ pub enum TenantMsg {
     },
     /// A camt.029 from one of this tenant's sessions: its answer to a forwarded camt.056.
     CreditorCancelAnswer(Box<CreditorCancelAnswer>),
+    /// A pacs.004 from one of this tenant's sessions: it returns a payment it received.
+    ParticipantReturn(Box<ParticipantReturn>),
     /// A payment a clearing house sent for this (creditor) tenant: deliver it and relay the
     /// participant's pacs.002 back on `link` with `correlation`.
     DeliverInbound {
@@ -208,6 +210,22 @@ impl std::fmt::Debug for CreditorCancelAnswer {
     }
 }
 
+/// A participant's pacs.004 returning a payment it received as creditor.
+pub struct ParticipantReturn {
+    pub from: super::case::Requester,
+    pub uetr: String,
+    /// The return reason code (`RtrRsnInf/Rsn/Cd`, or `NARR`).
+    pub reason: String,
+    /// The pacs.004 as the participant sent it (delivered to the debtor side unchanged).
+    pub payload: Bytes,
+}
+
+impl std::fmt::Debug for ParticipantReturn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParticipantReturn").field("uetr", &self.uetr).finish_non_exhaustive()
+    }
+}
+
 /// The write side of one of the tenant's sessions.
 #[derive(Clone)]
 pub struct SessionOutbound(pub Arc<dyn Outbound>);
@@ -252,6 +270,9 @@ pub struct TenantState {
     /// On-us payments delivered to this tenant whose cancellation request was forwarded to the
     /// participant, waiting for its camt.029, by UETR (a subset of `on_us`'s keys).
     cancels: HashMap<String, ActorRef<PaymentMsg>>,
+    /// On-us payments this tenant settled as creditor (it may return them with a pacs.004),
+    /// bounded by [`MAX_INBOUND_REMEMBERED`], oldest forgotten first.
+    returnable: std::collections::VecDeque<String>,
     /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
     /// by UETR. Bounded by the in-flight budget: an in-doubt payment keeps its budget slot.
     in_doubt: HashMap<String, InDoubt>,
@@ -315,6 +336,7 @@ impl Actor for TenantActor {
             undelivered: std::collections::VecDeque::new(),
             on_us: HashMap::new(),
             cancels: HashMap::new(),
+            returnable: std::collections::VecDeque::new(),
             in_doubt: HashMap::new(),
             inbound: HashMap::new(),
             inbound_order: std::collections::VecDeque::new(),
@@ -394,6 +416,7 @@ impl Actor for TenantActor {
                 forward_cancel(state, uetr, payload, &payment);
             }
             TenantMsg::CreditorCancelAnswer(answer) => creditor_cancel_answer(state, *answer),
+            TenantMsg::ParticipantReturn(ret) => participant_return(state, *ret),
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
                 inbound_received(&myself, state, uetr, payload, link, correlation);
             }
@@ -956,6 +979,12 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     };
     state.on_us.remove(&uetr);
     state.cancels.remove(&uetr);
+    if event == PaymentEvent::ClearingAnswered(Outcome::Settled) {
+        state.returnable.push_back(uetr.clone());
+        if state.returnable.len() > MAX_INBOUND_REMEMBERED {
+            state.returnable.pop_front();
+        }
+    }
     let delivered = payment.cast(PaymentMsg::Event(event)).is_ok();
     let answer = if delivered {
         ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status accepted"))
@@ -1008,6 +1037,32 @@ fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer)
         ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the payment has already ended")
     };
     answer.from.answer(reply);
+}
+
+/// A participant returns a payment it settled as creditor (on-us): offered to every tenant as a
+/// clearing house's pacs.004 is, so the debtor tenant journals `Returned` and delivers it. Only
+/// a UETR this tenant settled as creditor may be returned (another tenant's payments cannot be
+/// touched). Returns of payments received from a clearing house are not supported yet.
+fn participant_return(state: &mut TenantState, ret: ParticipantReturn) {
+    let ctx = Arc::clone(&state.ctx);
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&ret.uetr) };
+    let Some(at) = state.returnable.iter().position(|u| *u == ret.uetr) else {
+        let detail = "no on-us payment settled by this tenant has this UETR";
+        return ret.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+    };
+    state.returnable.remove(at);
+    tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "on-us payment returned by its creditor (pacs.004)");
+    let inbound = Arc::new(InboundReturn {
+        uetr: ret.uetr.clone(),
+        reason: ret.reason,
+        payload: ret.payload,
+        link: format!("on-us:{}", state.tenant),
+    });
+    for tenant in ctx.tenant_refs() {
+        let _ = tenant.cast(TenantMsg::Returned(Arc::clone(&inbound)));
+    }
+    ret.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("return forwarded")));
 }
 
 /// Delivers a message to the participant on its first session that takes it. A session whose
