@@ -273,6 +273,8 @@ pub struct TenantState {
     /// On-us payments this tenant settled as creditor (it may return them with a pacs.004),
     /// bounded by [`MAX_INBOUND_REMEMBERED`], oldest forgotten first.
     returnable: std::collections::VecDeque<String>,
+    /// Returns that arrived while the payment's actor was still live, applied at its `Finished`.
+    pending_returns: HashMap<String, Arc<InboundReturn>>,
     /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
     /// by UETR. Bounded by the in-flight budget: an in-doubt payment keeps its budget slot.
     in_doubt: HashMap<String, InDoubt>,
@@ -337,6 +339,7 @@ impl Actor for TenantActor {
             on_us: HashMap::new(),
             cancels: HashMap::new(),
             returnable: std::collections::VecDeque::new(),
+            pending_returns: HashMap::new(),
             in_doubt: HashMap::new(),
             inbound: HashMap::new(),
             inbound_order: std::collections::VecDeque::new(),
@@ -391,6 +394,9 @@ impl Actor for TenantActor {
                 // The outcome record is durable, so the journal's durable seq is at or past it.
                 state.admission.finished(&uetr, outcome, state.ctx.history.durable_seq());
                 state.admission.forget_projected(state.ctx.history.projected_seq());
+                if let Some(inbound) = state.pending_returns.remove(&uetr) {
+                    returned(&myself, state, inbound);
+                }
                 in_flight_gauge(state);
             }
             TenantMsg::Inquiry(request) => inquiry(state, *request),
@@ -692,7 +698,13 @@ fn answer_cancel_known(state: &TenantState, request: CancelRequest) {
 }
 
 /// A clearing house's pacs.004: if this tenant has the payment settled, journal `Returned`.
-fn returned(myself: &ActorRef<TenantMsg>, state: &TenantState, inbound: Arc<InboundReturn>) {
+fn returned(myself: &ActorRef<TenantMsg>, state: &mut TenantState, inbound: Arc<InboundReturn>) {
+    if state.live.contains_key(&inbound.uetr) {
+        // Its outcome may be reported but not yet recorded here (the payment's `Finished` is
+        // still on its way): decide once it is. One per live payment, so bounded.
+        state.pending_returns.insert(inbound.uetr.clone(), inbound);
+        return;
+    }
     match known(state, &inbound.uetr).as_ref() {
         Some(Known::Final(Outcome::Settled)) => {}
         None => return, // another tenant's payment
