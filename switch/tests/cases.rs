@@ -654,11 +654,7 @@ async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_credito
     assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
     let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
     assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while f.sim.stats.inbound_status(&uetr).is_none() {
-        assert!(tokio::time::Instant::now() < deadline, "the status never reached the clearing house");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_answers(&f, 2).await; // the PDNG, then the participant's status
     assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
     // And again after the answer: answered with the participant's status, not delivered.
     f.sim.send_payment(xml.clone()).await.unwrap();
