@@ -639,18 +639,23 @@ async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_credito
     let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
     template.txs[0].cdtr_agt = Some(demo_bic("bank-b"));
     let (xml, uetr) = MessageFactory::new(template.clone(), "INB").make(1);
-    // The link may still be connecting: retry until the simulator has a connection.
+    // The link may still be signing on (a frame sent before is lost, or refused while bank-b's
+    // session attaches, answered RJCT): send until it is delivered.
     let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while f.sim.send_payment(xml.clone()).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "the clearing link never connected");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let delivered = read_pacs008(&b.delivered().await, &Limits::default()).unwrap();
+    let delivered = loop {
+        let _ = f.sim.send_payment(xml.clone()).await;
+        if let Ok(Some(Ok(frame))) = tokio::time::timeout(Duration::from_secs(3), b.p.reader.next()).await {
+            assert_eq!(frame.kind, FrameKind::Deliver);
+            break read_pacs008(&frame.payload, &Limits::default()).unwrap();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the inbound payment was never delivered");
+    };
     assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
     // The clearing house sends it again before the participant answered: not delivered twice,
     // answered PDNG (the participant's status is pending).
+    let answers = f.sim.stats.inbound_answers.load(std::sync::atomic::Ordering::Relaxed);
     f.sim.send_payment(xml.clone()).await.unwrap();
-    until_answers(&f, 1).await;
+    until_answers(&f, answers + 1).await;
     assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::PDNG, None)));
     // bank-a cannot answer for bank-b.
     let mut a = Conn::open(&f, &node, "bank-a").await;
@@ -658,11 +663,11 @@ async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_credito
     assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
     let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
     assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
-    until_answers(&f, 2).await; // the PDNG, then the participant's status
+    until_answers(&f, answers + 2).await; // the PDNG, then the participant's status
     assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
     // And again after the answer: answered with the participant's status, not delivered.
     f.sim.send_payment(xml.clone()).await.unwrap();
-    until_answers(&f, 3).await;
+    until_answers(&f, answers + 3).await;
     assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
     let next = tokio::time::timeout(Duration::from_millis(300), b.p.reader.next()).await;
     assert!(next.is_err(), "nothing more was delivered to bank-b: {next:?}");
