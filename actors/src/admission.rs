@@ -157,7 +157,8 @@ impl Admission {
     /// `durable_seq`.
     pub fn finished(&mut self, uetr: &str, outcome: Outcome, durable_seq: u64) {
         if let Some(entry) = self.by_uetr.get_mut(uetr) {
-            let was_counted = !matches!(entry.known, Known::Final(_));
+            // In doubt keeps its slot: a later final outcome (re-inquiry) frees it.
+            let was_counted = !matches!(&entry.known, Known::Final(o) if o.is_final());
             let is_final = outcome.is_final();
             if was_counted && is_final {
                 self.in_flight = self.in_flight.saturating_sub(1);
@@ -237,6 +238,13 @@ mod tests {
         a.finished("u3", Outcome::InDoubt, 9);
         assert_eq!(a.forget_projected(100), 0);
         assert_eq!(a.in_flight(), 1);
+        // Resolved later by a re-inquiry round: the slot is freed then, once, and the payment
+        // becomes forgettable like any final one.
+        a.finished("u3", Outcome::Settled, 11);
+        assert_eq!(a.in_flight(), 0);
+        a.finished("u3", Outcome::Settled, 12);
+        assert_eq!(a.in_flight(), 0, "freed once");
+        assert_eq!(a.forget_projected(11), 1);
     }
 
     const FP_A: Fingerprint = Fingerprint([1; 16]);

@@ -26,6 +26,8 @@ pub const LINK_UP: &str = "switchyard_link_connected";
 /// Cancellation requests (camt.056) answered by the payment actor, by tenant and answer
 /// (`cancelled`, `refused`, `relayed`).
 pub const CANCELLATIONS: &str = "switchyard_cancellations_total";
+/// Re-inquiry rounds started for payments reported in doubt, by tenant.
+pub const REINQUIRIES: &str = "switchyard_in_doubt_reinquiries_total";
 /// Clearing replies that matched no outstanding payment, by link.
 pub const UNMATCHED: &str = "switchyard_link_unmatched_replies_total";
 
@@ -58,4 +60,9 @@ pub fn outcome(tenant: &str, outcome: &'static str, elapsed: Option<Duration>) {
 /// Records the node-internal ACK latency.
 pub fn ack(tenant: &str, elapsed: Duration) {
     metrics::histogram!(ACK_LATENCY, "tenant" => tenant.to_owned()).record(elapsed.as_secs_f64());
+}
+
+/// Counts one re-inquiry round of an in-doubt payment.
+pub fn reinquiry(tenant: &str) {
+    metrics::counter!(REINQUIRIES, "tenant" => tenant.to_owned()).increment(1);
 }

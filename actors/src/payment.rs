@@ -13,6 +13,9 @@
 //! the clearing house has the request forwarded there and the clearing house's camt.029 relayed;
 //! a request that arrives while the payment is being offered to a link waits for the link's
 //! answer (sent: forward; refused: cancel locally). A request always gets exactly one answer.
+//! In doubt is not the end: the tenant resumes an in-doubt payment after
+//! [`PaymentLimits::reinquiry_delay_ms`] (or when a clearing link reconnects) as a recovered one,
+//! so it asks again (`Recovered` → inquiry), never resubmits blindly.
 //! Returns (pacs.004) move a settled payment to `Returned`; that happens after the payment
 //! actor has ended and is handled by the tenant (see `actor/tenant.rs`).
 
@@ -34,6 +37,11 @@ pub struct PaymentLimits {
     /// Share of each retry delay (percent, 0..=100) that jitter may take off, so retries of
     /// payments refused together spread out instead of arriving together.
     pub retry_jitter_pct: u32,
+    /// First delay before a payment reported in doubt is asked about again (a new round of
+    /// status inquiries, never a resubmission); doubles per round.
+    pub reinquiry_base_ms: u64,
+    /// Cap on the delay between re-inquiry rounds of an in-doubt payment.
+    pub reinquiry_max_ms: u64,
 }
 
 /// A jitter draw in parts per million (`0..1_000_000`), made by the shell from its RNG and passed
@@ -55,7 +63,25 @@ impl Default for PaymentLimits {
             max_attempts: 20,
             max_inquiries: 5,
             retry_jitter_pct: 20,
+            reinquiry_base_ms: 5_000,
+            reinquiry_max_ms: 300_000,
         }
+    }
+}
+
+impl PaymentLimits {
+    /// Delay before re-inquiry round `round` (1-based) of a payment reported in doubt: capped
+    /// exponential from `reinquiry_base_ms` to `reinquiry_max_ms`, minus up to
+    /// `retry_jitter_pct` percent of it scaled by `jitter`, so payments that went in doubt
+    /// together are not asked about together. Never above the cap.
+    #[must_use]
+    pub fn reinquiry_delay_ms(&self, round: u32, jitter: Jitter) -> u64 {
+        let shift = round.saturating_sub(1).min(30);
+        let full = self.reinquiry_base_ms.saturating_mul(1 << shift).min(self.reinquiry_max_ms);
+        let pct = u128::from(self.retry_jitter_pct.min(100));
+        let ppm = u128::from(jitter.0.min(999_999));
+        let off = u128::from(full) * pct * ppm / (100 * 1_000_000);
+        full - u64::try_from(off).unwrap_or(full)
     }
 }
 

@@ -42,6 +42,11 @@ pub trait HistoryPort: Send + Sync + 'static {
     fn durable_seq(&self) -> u64;
     /// The last journal sequence number the store has applied.
     fn projected_seq(&self) -> u64;
+    /// Messages for the tenant's participant that were journaled as undelivered and not
+    /// delivered since (returns), by UETR; read once when the tenant starts.
+    fn undelivered(&self, _tenant: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// No store behind the tenants: nothing is ever forgotten (tests and tools).

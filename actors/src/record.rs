@@ -24,6 +24,14 @@ pub enum JournalRecord {
     /// an answer arriving after the payment's outcome was learnt another way), or one the link
     /// could not read. Kept for audit and reconciliation; never forwarded to a participant.
     UnmatchedReply(UnmatchedReply),
+    /// A payment a clearing house sent to one of the node's participants (inbound), written
+    /// before it is delivered; and again with the participant's final status when that is
+    /// relayed to the clearing house. (Appended: older journals decode unchanged.)
+    Inbound(InboundPayment),
+    /// A message for a participant (a pacs.004 return) that could not be delivered because no
+    /// session was connected (`delivered: false`, with the message), or that has since been
+    /// delivered (`delivered: true`). Undelivered ones are delivered again after a restart.
+    Delivery(Delivery),
 }
 
 impl JournalRecord {
@@ -33,6 +41,8 @@ impl JournalRecord {
     pub const TYPE_OUTCOME: u16 = 3;
     pub const TYPE_OPERATOR: u16 = 10;
     pub const TYPE_UNMATCHED_REPLY: u16 = 4;
+    pub const TYPE_INBOUND: u16 = 5;
+    pub const TYPE_DELIVERY: u16 = 6;
 
     #[must_use]
     pub fn record_type(&self) -> u16 {
@@ -42,6 +52,8 @@ impl JournalRecord {
             Self::Outcome(_) => Self::TYPE_OUTCOME,
             Self::Operator(_) => Self::TYPE_OPERATOR,
             Self::UnmatchedReply(_) => Self::TYPE_UNMATCHED_REPLY,
+            Self::Inbound(_) => Self::TYPE_INBOUND,
+            Self::Delivery(_) => Self::TYPE_DELIVERY,
         }
     }
 
@@ -54,6 +66,8 @@ impl JournalRecord {
             Self::Refused(r) => r.uetr.as_deref().map(|u| (r.tenant.as_str(), u)),
             Self::Operator(o) => Some((&o.tenant, &o.uetr)),
             Self::UnmatchedReply(_) => None,
+            Self::Inbound(i) => Some((&i.tenant, &i.uetr)),
+            Self::Delivery(d) => Some((&d.tenant, &d.uetr)),
         }
     }
 }
@@ -141,6 +155,36 @@ pub struct UnmatchedReply {
     /// The frame's correlation id.
     pub correlation: u64,
     /// The reply exactly as received.
+    pub message: Vec<u8>,
+    pub at_ms: u64,
+}
+
+/// An inbound payment (clearing house → participant), see [`JournalRecord::Inbound`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundPayment {
+    /// The creditor tenant it is for.
+    pub tenant: String,
+    pub uetr: String,
+    /// The clearing link it arrived on.
+    pub link: String,
+    /// `None` when received (before delivery); the participant's final status code (`ACSC`,
+    /// `RJCT`, ...) when that status was relayed to the clearing house.
+    pub status: Option<String>,
+    /// The status reason code, if any.
+    pub reason: Option<String>,
+    /// The pacs.008 as received, or the participant's pacs.002 as relayed.
+    pub message: Vec<u8>,
+    pub at_ms: u64,
+}
+
+/// A message waiting for a participant's session, see [`JournalRecord::Delivery`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub tenant: String,
+    /// The payment the message is about.
+    pub uetr: String,
+    /// `false`: not delivered, `message` waits; `true`: delivered since (`message` empty).
+    pub delivered: bool,
     pub message: Vec<u8>,
     pub at_ms: u64,
 }

@@ -117,6 +117,20 @@ proptest! {
         prop_assert_eq!(jittered, m.jittered_backoff_ms(attempt, Jitter(draw)));
     }
 
+    /// In-doubt re-inquiry delays: never above the cap, never below (100 - jitter%) of the
+    /// unjittered delay, and monotone in the round without jitter.
+    #[test]
+    fn reinquiry_delay_bounds(base in 1u64..10_000, extra in 0u64..1_000_000, pct in 0u32..=100,
+                              round in 1u32..100, draw in 0u32..1_000_000) {
+        let limits = PaymentLimits { reinquiry_base_ms: base, reinquiry_max_ms: base + extra, retry_jitter_pct: pct, ..PaymentLimits::default() };
+        let full = limits.reinquiry_delay_ms(round, Jitter::NONE);
+        let jittered = limits.reinquiry_delay_ms(round, Jitter(draw));
+        prop_assert!(full <= base + extra && full >= base);
+        prop_assert!(jittered <= full);
+        prop_assert!(u128::from(jittered) * 100 >= u128::from(full) * u128::from(100 - pct));
+        prop_assert!(limits.reinquiry_delay_ms(round + 1, Jitter::NONE) >= full);
+    }
+
     /// Admission against a reference model: a map of UETR → (MsgId, fingerprint, final?).
     /// A simulated state store projects the model now and then (op 3); admission then forgets
     /// projected final payments and must decide exactly as the all-in-memory model does,

@@ -106,6 +106,8 @@ pub struct RawLimits {
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
     pub retry_jitter_pct: u64,
+    pub reinquiry_base_ms: u64,
+    pub reinquiry_max_ms: u64,
 }
 
 impl Default for RawLimits {
@@ -128,6 +130,8 @@ impl Default for RawLimits {
             retry_base_ms: d.payment.retry_base_ms,
             retry_max_ms: d.payment.retry_max_ms,
             retry_jitter_pct: u64::from(d.payment.retry_jitter_pct),
+            reinquiry_base_ms: d.payment.reinquiry_base_ms,
+            reinquiry_max_ms: d.payment.reinquiry_max_ms,
         }
     }
 }
@@ -416,6 +420,19 @@ impl RawLimits {
                     max
                 },
                 retry_jitter_pct: bounded("limits.retry_jitter_pct", self.retry_jitter_pct, 0, 100)? as u32,
+                reinquiry_base_ms: bounded("limits.reinquiry_base_ms", self.reinquiry_base_ms, 10, 3_600_000)?
+                    as u64,
+                reinquiry_max_ms: {
+                    let max =
+                        bounded("limits.reinquiry_max_ms", self.reinquiry_max_ms, 10, 86_400_000)? as u64;
+                    if max < self.reinquiry_base_ms {
+                        return Err(err(
+                            "limits.reinquiry_max_ms",
+                            format!("{max} is below limits.reinquiry_base_ms"),
+                        ));
+                    }
+                    max
+                },
                 ..defaults.payment
             },
             iso: IsoLimits { max_message_bytes: max_message, ..defaults.iso },

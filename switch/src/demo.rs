@@ -108,8 +108,11 @@ impl JournalTally {
                         t.resolved_by_inquiry += 1;
                     }
                 }
-                JournalRecord::Refused(_) | JournalRecord::Operator(_) | JournalRecord::UnmatchedReply(_) => {
-                }
+                JournalRecord::Refused(_)
+                | JournalRecord::Operator(_)
+                | JournalRecord::UnmatchedReply(_)
+                | JournalRecord::Inbound(_)
+                | JournalRecord::Delivery(_) => {}
             }
         }
         Ok(t)

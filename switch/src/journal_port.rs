@@ -95,4 +95,8 @@ impl HistoryPort for StateHistory {
     fn projected_seq(&self) -> u64 {
         self.store.applied_seq()
     }
+
+    fn undelivered(&self, tenant: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+        self.store.undelivered(tenant).map_err(|e| e.to_string())
+    }
 }

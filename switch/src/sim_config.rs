@@ -56,6 +56,8 @@ struct RawSim {
     late_by_ms: u64,
     #[serde(default)]
     crash_ppm: u32,
+    #[serde(default)]
+    cancel_held_ppm: u32,
     reject_reason: Option<String>,
     /// Where to write the per-UETR JSON snapshot (on SIGUSR1 and at exit); none when omitted.
     #[serde(default)]
@@ -170,6 +172,7 @@ pub fn load(path: &Path) -> Result<SimSetup, ConfigError> {
         ("duplicate_ppm", raw.duplicate_ppm),
         ("late_ppm", raw.late_ppm),
         ("crash_ppm", raw.crash_ppm),
+        ("cancel_held_ppm", raw.cancel_held_ppm),
     ] {
         if value > 1_000_000 {
             return Err(err(key, format!("{value} is outside 0..=1000000")));
@@ -202,6 +205,7 @@ pub fn load(path: &Path) -> Result<SimSetup, ConfigError> {
         late_ppm: raw.late_ppm,
         late_by: Duration::from_millis(raw.late_by_ms),
         crash_ppm: raw.crash_ppm,
+        cancel_held_ppm: raw.cancel_held_ppm,
         reject_reason,
         ..SimConfig::default()
     };

@@ -254,6 +254,44 @@ async fn a_cancellation_at_the_clearing_house_is_forwarded_and_its_answer_relaye
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clearing_house_that_still_holds_the_payment_cancels_it_and_its_cncl_is_relayed() {
+    // The simulator holds every answer 1.5 s and accepts cancellations of held payments.
+    let latency = Duration::from_millis(1500);
+    let f = fixture_with(SimConfig { latency, cancel_held_ppm: 1_000_000, ..SimConfig::default() }).await;
+    let node = start_node_with(&f, |c| c.limits.payment.clearing_timeout_ms = 60_000).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 4).await;
+    until_at_clearing(&mut a, &uetr).await;
+    let mut others = Vec::new();
+    let answer = a.cancel(&uetr, "bank-a", &mut others).await;
+    // The clearing house's own CNCL (its assigner), relayed unchanged.
+    assert_eq!(conf(&answer), ("CNCL", None, Some("CLEARING-SIM")));
+    assert_eq!(f.sim.stats.cancelled.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let final_status = match others.iter().find(|f| f.correlation == submitted) {
+        Some(frame) => read_pacs002(&frame.payload, &Limits::default()).unwrap(),
+        None => a.status_of(submitted).await,
+    };
+    assert_eq!(final_status.txs[0].tx_sts, TxStatus::CANC, "the participant hears the cancellation");
+    // Past the held answer's time: the clearing house never sent it, the state stays cancelled.
+    tokio::time::sleep(latency + Duration::from_millis(500)).await;
+    assert_eq!(a.inquire(&uetr).await.txs[0].tx_sts, TxStatus::CANC);
+    assert_eq!(conf(&a.cancel(&uetr, "bank-a", &mut Vec::new()).await).0, "CNCL", "answered from state");
+    assert_eq!(f.sim.stats.cancellations.load(std::sync::atomic::Ordering::Relaxed), 1, "asked once");
+    drop(a);
+    node.stop().await.unwrap();
+    let records = journal_records(&f);
+    let cancelled = records.iter().any(|r| {
+        matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && matches!(&o.outcome, Outcome::Cancelled(by) if by.contains("clearing")))
+    });
+    assert!(cancelled, "the clearing house's cancellation is journaled");
+    let unmatched = records
+        .iter()
+        .any(|r| matches!(r, JournalRecord::UnmatchedReply(u) if u.uetr.as_deref() == Some(uetr.as_str())));
+    assert!(!unmatched, "no pacs.002 followed the cancellation");
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_from_the_clearing_house_is_journaled_and_delivered_to_the_debtor_side_tenant() {
     let f = fixture().await;
     let node = start_node_with(&f, |_| {}).await;
@@ -294,6 +332,65 @@ async fn a_return_from_the_clearing_house_is_journaled_and_delivered_to_the_debt
     assert_eq!(tally.returned, 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_for_a_tenant_with_no_session_is_delivered_after_a_restart() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let (uetr, submitted) = a.submit_one("bank-a", 12).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+    drop(a);
+    node.stop().await.unwrap();
+    // bank-a has no session on this node when the clearing house returns the payment.
+    let node = start_node_with(&f, |_| {}).await;
+    let amount = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].amount;
+    // The simulator may still hold the first node's dead connection and send on it: send again
+    // (a repeated return is ignored) until the new node has recorded it as undelivered.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    'sent: loop {
+        let _ = f.sim.send_return(&uetr, amount, "AC04").await;
+        for _ in 0..50 {
+            if !node.state.undelivered("bank-a").unwrap().is_empty() {
+                break 'sent;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the undelivered return was never recorded");
+    }
+    node.stop().await.unwrap();
+    // After a restart, the participant's next session gets it.
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let frame =
+        tokio::time::timeout(TIMEOUT, a.p.reader.next()).await.expect("return in time").unwrap().unwrap();
+    assert_eq!(frame.kind, FrameKind::Deliver);
+    let ret = switchyard_iso20022::read_pacs004(&frame.payload, &Limits::default()).expect("a pacs.004");
+    assert_eq!(ret.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    assert_eq!(ret.txs[0].reason.cd.as_deref(), Some("AC04"));
+    drop(a);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !node.state.undelivered("bank-a").unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the delivery was never recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    node.stop().await.unwrap();
+    // Delivered once: not again after another restart.
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let answer = a.inquire(&uetr).await; // the next frame is this answer, not the pacs.004 again
+    assert!(answer.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"), "{answer:?}");
+    drop(a);
+    node.stop().await.unwrap();
+    let deliveries: Vec<bool> = journal_records(&f)
+        .into_iter()
+        .filter_map(|r| match r {
+            JournalRecord::Delivery(d) if d.uetr == uetr => Some(d.delivered),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deliveries, vec![false, true], "journaled undelivered, then delivered");
+}
+
 fn creditor_status(uetr: &str, status: TxStatus, reason: Option<switchyard_iso20022::ReasonCode>) -> Vec<u8> {
     switchyard_iso20022::write_pacs002(&StatusReport {
         msg_id: format!("CRED-{}", &uetr[..8]),
@@ -307,6 +404,147 @@ fn creditor_status(uetr: &str, status: TxStatus, reason: Option<switchyard_iso20
         }],
         ..StatusReport::default()
     })
+}
+
+/// bank-b's answer (camt.029) to a cancellation request for `uetr`.
+fn creditor_cancel_answer(uetr: &str, cancelled: bool) -> Vec<u8> {
+    let (conf, tx, reason) = if cancelled { ("CNCL", "ACCR", None) } else { ("RJCR", "RJCR", Some("LEGL")) };
+    switchyard_iso20022::write_camt029(&Camt029 {
+        app_hdr: None,
+        assignment: Assignment {
+            id: "CASE-B".into(),
+            assgnr: PartyRef { name: Some("BANK-B".into()), ..PartyRef::default() },
+            assgne: PartyRef { name: Some("SWITCHYARD".into()), ..PartyRef::default() },
+            cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        },
+        sts_conf: Some(conf.into()),
+        sts_assgnmt_cxl_conf: None,
+        txs: vec![switchyard_iso20022::CancellationStatusTx {
+            cxl_sts_id: None,
+            original: original(uetr),
+            tx_cxl_sts: Some(tx.into()),
+            reason: Reason { cd: reason.map(Into::into), prtry: None, addtl_inf: None },
+        }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_us_cancellation_after_delivery_is_decided_by_the_creditor_tenant() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let factory = on_us_factory();
+
+    // Refused by the creditor: its camt.029 is relayed, the payment goes on and settles.
+    let (xml, kept) = factory.make(21);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    b.delivered().await;
+    let c = a.send(camt056(&kept, "bank-a")).await;
+    let forwarded = switchyard_iso20022::read_camt056(&b.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(forwarded.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(kept.as_str()));
+    let cb = b.send(creditor_cancel_answer(&kept, false)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].tx_sts, TxStatus::ACTC);
+    let answer = read_camt029(&a.answer(c, &mut Vec::new()).await.payload, &Limits::default()).unwrap();
+    assert_eq!(conf(&answer), ("RJCR", Some("LEGL"), Some("BANK-B")));
+    let cb = b.send(creditor_status(&kept, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].tx_sts, TxStatus::ACTC);
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+
+    // Cancelled by the creditor: CNCL relayed, the payment ends cancelled.
+    let (xml, uetr) = factory.make(22);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    b.delivered().await;
+    let mut others = Vec::new();
+    let c = a.send(camt056(&uetr, "bank-a")).await;
+    b.delivered().await;
+    let cb = b.send(creditor_cancel_answer(&uetr, true)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].tx_sts, TxStatus::ACTC);
+    let answer = read_camt029(&a.answer(c, &mut others).await.payload, &Limits::default()).unwrap();
+    assert_eq!(conf(&answer), ("CNCL", None, Some("BANK-B")));
+    let final_status = match others.iter().find(|f| f.correlation == submitted) {
+        Some(frame) => read_pacs002(&frame.payload, &Limits::default()).unwrap(),
+        None => a.status_of(submitted).await,
+    };
+    assert_eq!(final_status.txs[0].tx_sts, TxStatus::CANC);
+    // The creditor can no longer settle it, nor answer again.
+    let cb = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let cb = b.send(creditor_cancel_answer(&uetr, true)).await;
+    assert_eq!(b.status_of(cb).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    assert_eq!(a.inquire(&uetr).await.txs[0].tx_sts, TxStatus::CANC);
+    drop((a, b));
+    node.stop().await.unwrap();
+    let cancelled = journal_records(&f).into_iter().any(|r| {
+        matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && matches!(o.outcome, Outcome::Cancelled(_)))
+    });
+    assert!(cancelled, "the cancellation is journaled");
+}
+
+/// bank-b's return (pacs.004) of `uetr`.
+fn participant_return(uetr: &str) -> Vec<u8> {
+    let amount = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].amount;
+    switchyard_iso20022::write_pacs004(&switchyard_iso20022::Pacs004 {
+        app_hdr: None,
+        msg_id: "RTR-B-1".into(),
+        cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        nb_of_txs: 1,
+        ttl_rtrd_intr_bk_sttlm_amt: None,
+        intr_bk_sttlm_dt: Some("2026-11-23".into()),
+        sttlm_mtd: "CLRG".into(),
+        clr_sys: None,
+        txs: vec![switchyard_iso20022::ReturnTx {
+            rtr_id: Some("RTR-B-1".into()),
+            original: original(uetr),
+            orgnl_intr_bk_sttlm_amt: None,
+            amount,
+            intr_bk_sttlm_dt: None,
+            chrg_br: None,
+            instg_agt: None,
+            instg_agt_mmb: None,
+            instd_agt: None,
+            instd_agt_mmb: None,
+            reason: Reason { cd: Some("AC06".into()), prtry: None, addtl_inf: None },
+        }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_us_payment_returned_by_its_creditor_reaches_the_debtor_tenant() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = on_us_factory().make(31);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    b.delivered().await;
+    // Not settled yet: nothing to return.
+    let c = b.send(participant_return(&uetr)).await;
+    assert_eq!(b.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACSC);
+    // The debtor cannot return its own payment; the creditor can, once.
+    let c = a.send(participant_return(&uetr)).await;
+    assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    let c = b.send(participant_return(&uetr)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    let ret = switchyard_iso20022::read_pacs004(&a.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(ret.txs[0].original.orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    assert_eq!(ret.txs[0].reason.cd.as_deref(), Some("AC06"));
+    let report = a.inquire(&uetr).await;
+    assert!(report.txs[0].addtl_inf.as_deref().unwrap_or("").contains("returned"), "{report:?}");
+    let c = b.send(participant_return(&uetr)).await;
+    assert_eq!(b.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"), "returned once");
+    drop((a, b));
+    node.stop().await.unwrap();
+    let returned = journal_records(&f).into_iter().any(|r| {
+        matches!(r, JournalRecord::Outcome(o) if o.uetr == uetr && o.tenant == "bank-a" && o.outcome == Outcome::Returned("AC06".into()))
+    });
+    assert!(returned, "the debtor tenant journaled the return");
 }
 
 /// A payment from bank-a whose creditor agent is bank-b's institution.
@@ -401,26 +639,38 @@ async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_credito
     let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
     template.txs[0].cdtr_agt = Some(demo_bic("bank-b"));
     let (xml, uetr) = MessageFactory::new(template.clone(), "INB").make(1);
-    // The link may still be connecting: retry until the simulator has a connection.
+    // The link may still be signing on (a frame sent before is lost, or refused while bank-b's
+    // session attaches, answered RJCT): send until it is delivered.
     let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while f.sim.send_payment(xml.clone()).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "the clearing link never connected");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let delivered = read_pacs008(&b.delivered().await, &Limits::default()).unwrap();
+    let delivered = loop {
+        let _ = f.sim.send_payment(xml.clone()).await;
+        if let Ok(Some(Ok(frame))) = tokio::time::timeout(Duration::from_secs(3), b.p.reader.next()).await {
+            assert_eq!(frame.kind, FrameKind::Deliver);
+            break read_pacs008(&frame.payload, &Limits::default()).unwrap();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the inbound payment was never delivered");
+    };
     assert_eq!(delivered.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    // The clearing house sends it again before the participant answered: not delivered twice,
+    // answered PDNG (the participant's status is pending).
+    let answers = f.sim.stats.inbound_answers.load(std::sync::atomic::Ordering::Relaxed);
+    f.sim.send_payment(xml.clone()).await.unwrap();
+    until_answers(&f, answers + 1).await;
+    assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::PDNG, None)));
     // bank-a cannot answer for bank-b.
     let mut a = Conn::open(&f, &node, "bank-a").await;
     let c = a.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
     assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
     let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
     assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while f.sim.stats.inbound_status(&uetr).is_none() {
-        assert!(tokio::time::Instant::now() < deadline, "the status never reached the clearing house");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_answers(&f, answers + 2).await; // the PDNG, then the participant's status
     assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
+    // And again after the answer: answered with the participant's status, not delivered.
+    f.sim.send_payment(xml.clone()).await.unwrap();
+    until_answers(&f, answers + 3).await;
+    assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)));
+    let next = tokio::time::timeout(Duration::from_millis(300), b.p.reader.next()).await;
+    assert!(next.is_err(), "nothing more was delivered to bank-b: {next:?}");
 
     // A payment for an institution that is no participant here is refused back to the clearing house.
     template.txs[0].cdtr_agt = Some(switchyard_iso20022::Bic::parse("ZYZZZAJJ").unwrap());
@@ -434,4 +684,22 @@ async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_credito
     assert_eq!(f.sim.stats.inbound_status(&stranger), Some((TxStatus::RJCT, Some("AC01".into()))));
     drop((a, b));
     node.stop().await.unwrap();
+    // Journaled: received (before delivery), then the participant's status; once each.
+    let inbound: Vec<_> = journal_records(&f)
+        .into_iter()
+        .filter_map(|r| match r {
+            JournalRecord::Inbound(i) if i.uetr == uetr => Some((i.tenant, i.status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(inbound, vec![("bank-b".to_owned(), None), ("bank-b".to_owned(), Some("ACSC".to_owned()))]);
+}
+
+/// Waits until the simulator has heard `n` statuses for the payments it sent.
+async fn until_answers(f: &common::Fixture, n: u64) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.stats.inbound_answers.load(std::sync::atomic::Ordering::Relaxed) < n {
+        assert!(tokio::time::Instant::now() < deadline, "the switch never answered the clearing house");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -49,6 +49,8 @@ async fn thousand_payments_are_acknowledged_settled_and_survive_a_restart() {
             JournalRecord::Refused(r) => panic!("unexpected refusal {r:?}"),
             JournalRecord::Operator(o) => panic!("unexpected operator action {o:?}"),
             JournalRecord::UnmatchedReply(u) => panic!("unexpected unmatched reply {u:?}"),
+            JournalRecord::Inbound(i) => panic!("unexpected inbound payment {i:?}"),
+            JournalRecord::Delivery(d) => panic!("unexpected delivery record {d:?}"),
         }
     }
     for uetr in statuses.keys() {

@@ -225,6 +225,8 @@ async fn each_scheme_checks_and_transforms_on_the_submission_path() {
             JournalRecord::Outcome(o) => assert_eq!(o.outcome, Outcome::Settled),
             JournalRecord::UnmatchedReply(u) => panic!("unexpected unmatched reply {u:?}"),
             JournalRecord::Operator(o) => panic!("unexpected operator action {o:?}"),
+            JournalRecord::Inbound(i) => panic!("unexpected inbound payment {i:?}"),
+            JournalRecord::Delivery(d) => panic!("unexpected delivery record {d:?}"),
         }
     }
     for (uetr, (code, link)) in &refused {

@@ -272,7 +272,10 @@ fn assert_only_accepted(f: &Fixture, good: &str, refused: &[&str]) {
         let mentioned = records.iter().any(|r| match r {
             JournalRecord::Accepted(a) => a.uetr == *uetr,
             JournalRecord::Outcome(o) => o.uetr == *uetr,
-            JournalRecord::Refused(_) | JournalRecord::UnmatchedReply(_) => false,
+            JournalRecord::Refused(_)
+            | JournalRecord::UnmatchedReply(_)
+            | JournalRecord::Inbound(_)
+            | JournalRecord::Delivery(_) => false,
             JournalRecord::Operator(o) => o.uetr == *uetr,
         });
         assert!(!mentioned, "{uetr} is not in the journal");

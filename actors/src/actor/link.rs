@@ -177,6 +177,10 @@ impl Actor for LinkActor {
             LinkMsg::Connected(conn) => {
                 tracing::info!(link = %state.name, "clearing link connected");
                 state.conn = Some(conn);
+                // Payments left in doubt by this link's silence are asked about again now.
+                for tenant in state.ctx.tenant_refs() {
+                    let _ = tenant.cast(super::tenant::TenantMsg::LinkUp(state.name.clone()));
+                }
             }
             LinkMsg::Disconnected(why) if state.conn.is_none() || why == "shutdown" => {
                 tracing::info!(link = %state.name, %why, "clearing link down");

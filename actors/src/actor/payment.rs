@@ -431,6 +431,30 @@ fn forward_cancel(myself: &ActorRef<PaymentMsg>, state: &PaymentState) {
     let Some(name) = state.sent_to.clone().or_else(|| state.inquiring_at.clone()) else {
         return undeliverable("no clearing link known for this payment");
     };
+    if let Some(creditor) = name.strip_prefix(ON_US_PREFIX) {
+        // On-us: the creditor tenant's participant decides, as a clearing house would.
+        let tenant = state
+            .args
+            .ctx
+            .tenants
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(creditor)
+            .cloned();
+        let Some(tenant) = tenant else {
+            return undeliverable(&format!("creditor tenant {creditor} is not running"));
+        };
+        tracing::info!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, %creditor, "on-us cancellation request forwarded (camt.056)");
+        let msg = TenantMsg::ForwardCancel {
+            uetr: state.args.record.uetr.clone(),
+            payload: request.raw.clone(),
+            payment: myself.clone(),
+        };
+        if tenant.cast(msg).is_err() {
+            undeliverable(&format!("creditor tenant {creditor} is not running"));
+        }
+        return;
+    }
     let Some(link) = state.args.ctx.link(&name) else {
         return undeliverable(&format!("link {name} is not running"));
     };
@@ -488,6 +512,10 @@ fn report(state: &mut PaymentState, outcome: &Outcome) {
     links.dedup();
     for link in links.iter().filter_map(|l| args.ctx.link(l)) {
         let _ = link.cast(LinkMsg::Release { uetr: args.record.uetr.clone() });
+    }
+    if *outcome == Outcome::InDoubt {
+        // Not the end: the tenant asks again later (a new round of inquiries, never a resend).
+        let _ = args.tenant_ref.cast(TenantMsg::Unresolved(Box::new(args.record.clone())));
     }
     // The tenant answers with Stop once it has recorded the outcome.
     let _ = args

@@ -124,6 +124,8 @@ fn submit(
         Some("pacs.028") => return inquiry(state, &refusal, &payload, credit),
         Some("camt.056") => return cancel(state, &refusal, payload, credit),
         Some("pacs.002") => return creditor_status(state, &refusal, &payload, credit),
+        Some("camt.029") => return creditor_cancel_answer(state, &refusal, payload, credit),
+        Some("pacs.004") => return participant_return(state, &refusal, payload, credit),
         _ => {}
     }
     if state.policy.is_retired() {
@@ -260,6 +262,70 @@ fn creditor_status(
     let status = super::tenant::CreditorStatus { from, report };
     if let Err(e) = to_tenant(state, TenantMsg::CreditorStatus(Box::new(status))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; status dropped with its connection");
+    }
+}
+
+/// A camt.029 from the participant: its answer to a cancellation request the node forwarded to
+/// it for an on-us payment delivered to it.
+fn creditor_cancel_answer(
+    state: &SessionArgs,
+    refusal: &Refusal<'_>,
+    payload: Bytes,
+    credit: OwnedSemaphorePermit,
+) {
+    let answer = match switchyard_iso20022::read_camt029(&payload, &state.ctx.limits.iso) {
+        Ok(answer) => answer,
+        Err(e) => {
+            metrics::submission(state.tenant.as_str(), "invalid");
+            return refusal.refuse(None, None, e.code, &format!("{} {}", e.path, e.detail), credit);
+        }
+    };
+    let case_id = answer.assignment.id.clone();
+    let [tx] = answer.txs.as_slice() else {
+        let detail = "a cancellation answer must name exactly one transaction";
+        return refusal.refuse(Some(&case_id), None, ReasonCode::NARR, detail, credit);
+    };
+    let Some(uetr) = tx.original.orgnl_uetr.as_ref().map(|u| u.as_str().to_owned()) else {
+        let detail = "OrgnlUETR is required";
+        return refusal.refuse(Some(&case_id), None, ReasonCode::FF01, detail, credit);
+    };
+    let cancelled = answer.sts_conf.as_deref() == Some("CNCL") || tx.tx_cxl_sts.as_deref() == Some("ACCR");
+    metrics::submission(state.tenant.as_str(), "cancellation_answer");
+    let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
+    let answer = super::tenant::CreditorCancelAnswer { from, uetr, cancelled, payload };
+    if let Err(e) = state.tenant_ref.cast(TenantMsg::CreditorCancelAnswer(Box::new(answer))) {
+        tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; cancellation answer dropped with its connection");
+    }
+}
+
+/// A pacs.004 from the participant: it returns a payment it received as creditor (on-us).
+fn participant_return(
+    state: &SessionArgs,
+    refusal: &Refusal<'_>,
+    payload: Bytes,
+    credit: OwnedSemaphorePermit,
+) {
+    let ret = match switchyard_iso20022::read_pacs004(&payload, &state.ctx.limits.iso) {
+        Ok(ret) => ret,
+        Err(e) => {
+            metrics::submission(state.tenant.as_str(), "invalid");
+            return refusal.refuse(None, None, e.code, &format!("{} {}", e.path, e.detail), credit);
+        }
+    };
+    let [tx] = ret.txs.as_slice() else {
+        let detail = "a return must carry exactly one transaction";
+        return refusal.refuse(Some(&ret.msg_id), None, ReasonCode::NARR, detail, credit);
+    };
+    let Some(uetr) = tx.original.orgnl_uetr.as_ref().map(|u| u.as_str().to_owned()) else {
+        let detail = "OrgnlUETR is required";
+        return refusal.refuse(Some(&ret.msg_id), None, ReasonCode::FF01, detail, credit);
+    };
+    let reason = tx.reason.cd.clone().or_else(|| tx.reason.prtry.clone()).unwrap_or_else(|| "NARR".into());
+    metrics::submission(state.tenant.as_str(), "return");
+    let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
+    let ret = super::tenant::ParticipantReturn { from, uetr, reason, payload };
+    if let Err(e) = state.tenant_ref.cast(TenantMsg::ParticipantReturn(Box::new(ret))) {
+        tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; return dropped with its connection");
     }
 }
 

@@ -28,7 +28,7 @@ use crate::domain::{Fingerprint, Outcome, TenantId};
 use crate::metrics;
 use crate::payment::PaymentEvent;
 use crate::ports::{JournalFailure, Outbound, WireKind, WireMsg};
-use crate::record::{AcceptedPayment, JournalRecord, PaymentOutcome};
+use crate::record::{AcceptedPayment, Delivery, InboundPayment, JournalRecord, PaymentOutcome};
 
 /// The tenant actor.
 #[derive(Debug, Default)]
@@ -119,6 +119,17 @@ pub enum TenantMsg {
     },
     /// A pacs.002 from one of this tenant's sessions about a payment delivered to it.
     CreditorStatus(Box<CreditorStatus>),
+    /// The debtor side asks to cancel an on-us payment delivered to this (creditor) tenant:
+    /// forward the camt.056 to the participant and relay its camt.029 to `payment`.
+    ForwardCancel {
+        uetr: String,
+        payload: Bytes,
+        payment: ActorRef<PaymentMsg>,
+    },
+    /// A camt.029 from one of this tenant's sessions: its answer to a forwarded camt.056.
+    CreditorCancelAnswer(Box<CreditorCancelAnswer>),
+    /// A pacs.004 from one of this tenant's sessions: it returns a payment it received.
+    ParticipantReturn(Box<ParticipantReturn>),
     /// A payment a clearing house sent for this (creditor) tenant: deliver it and relay the
     /// participant's pacs.002 back on `link` with `correlation`.
     DeliverInbound {
@@ -127,8 +138,26 @@ pub enum TenantMsg {
         link: ActorRef<super::link::LinkMsg>,
         correlation: u64,
     },
+    /// The inbound payment's receipt record is durable (or not): deliver it now.
+    InboundDurable {
+        uetr: String,
+        payload: Bytes,
+        link: ActorRef<super::link::LinkMsg>,
+        correlation: u64,
+        result: Result<u64, JournalFailure>,
+    },
     /// An operator's DLQ replay is durable: resume the payment as a recovered one.
     Replay(Box<AcceptedPayment>),
+    /// A payment was reported in doubt (its inquiries went unanswered): ask again later.
+    /// Sent by the payment actor just before its `Finished`.
+    Unresolved(Box<AcceptedPayment>),
+    /// Re-inquiry round `round` of an in-doubt payment is due.
+    Reinquire {
+        uetr: String,
+        round: u32,
+    },
+    /// A clearing link (re)connected: in-doubt payments are asked about now, not at their timer.
+    LinkUp(String),
     /// A configuration reload changed the tenant's in-flight budget.
     SetBudget(usize),
     /// The tenant's admission numbers, for the admin API.
@@ -165,6 +194,38 @@ impl std::fmt::Debug for CreditorStatus {
     }
 }
 
+/// A participant's camt.029 for a cancellation request the node forwarded to it (on-us).
+pub struct CreditorCancelAnswer {
+    pub from: super::case::Requester,
+    pub uetr: String,
+    /// `CNCL` / `ACCR`: the participant cancelled it.
+    pub cancelled: bool,
+    /// The camt.029 as the participant sent it (relayed to the requester unchanged).
+    pub payload: Bytes,
+}
+
+impl std::fmt::Debug for CreditorCancelAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreditorCancelAnswer").field("uetr", &self.uetr).finish_non_exhaustive()
+    }
+}
+
+/// A participant's pacs.004 returning a payment it received as creditor.
+pub struct ParticipantReturn {
+    pub from: super::case::Requester,
+    pub uetr: String,
+    /// The return reason code (`RtrRsnInf/Rsn/Cd`, or `NARR`).
+    pub reason: String,
+    /// The pacs.004 as the participant sent it (delivered to the debtor side unchanged).
+    pub payload: Bytes,
+}
+
+impl std::fmt::Debug for ParticipantReturn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParticipantReturn").field("uetr", &self.uetr).finish_non_exhaustive()
+    }
+}
+
 /// The write side of one of the tenant's sessions.
 #[derive(Clone)]
 pub struct SessionOutbound(pub Arc<dyn Outbound>);
@@ -187,9 +248,9 @@ pub struct InboundReturn {
     pub link: String,
 }
 
-/// Bound on returns kept for a tenant with no session connected (they are durable in the
-/// journal either way; beyond the bound the oldest is logged as undelivered and dropped from
-/// memory).
+/// Bound on returns kept in memory for a tenant with no session connected. Each is journaled
+/// as undelivered (`JournalRecord::Delivery`) and stays in the state store until delivered;
+/// beyond the bound the oldest leaves memory and is delivered after the next restart.
 pub const MAX_UNDELIVERED: usize = 10_000;
 
 /// Tenant state.
@@ -203,9 +264,47 @@ pub struct TenantState {
     /// The tenant's connected sessions, in sign-on order.
     sessions: Vec<(ractor::ActorId, SessionOutbound)>,
     /// Messages for the participant waiting for a session (bounded by [`MAX_UNDELIVERED`]).
-    undelivered: std::collections::VecDeque<Bytes>,
+    undelivered: std::collections::VecDeque<(String, Bytes)>,
     /// Payments delivered to this tenant (on-us or inbound), waiting for its pacs.002, by UETR.
     on_us: HashMap<String, Waiting>,
+    /// On-us payments delivered to this tenant whose cancellation request was forwarded to the
+    /// participant, waiting for its camt.029, by UETR (a subset of `on_us`'s keys).
+    cancels: HashMap<String, ActorRef<PaymentMsg>>,
+    /// On-us payments this tenant settled as creditor (it may return them with a pacs.004),
+    /// bounded by [`MAX_INBOUND_REMEMBERED`], oldest forgotten first.
+    returnable: std::collections::VecDeque<String>,
+    /// Returns that arrived while the payment's actor was still live, applied at its `Finished`.
+    pending_returns: HashMap<String, Arc<InboundReturn>>,
+    /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
+    /// by UETR. Bounded by the in-flight budget: an in-doubt payment keeps its budget slot.
+    in_doubt: HashMap<String, InDoubt>,
+    /// Inbound payments seen, by UETR, so a clearing house's repeated pacs.008 is answered
+    /// from here instead of being delivered twice. Bounded by [`MAX_INBOUND_REMEMBERED`]
+    /// (oldest forgotten first, in `inbound_order`).
+    inbound: HashMap<String, InboundSeen>,
+    inbound_order: std::collections::VecDeque<String>,
+}
+
+/// Inbound UETRs a tenant remembers for deduplication (in memory; the journal keeps them all).
+pub const MAX_INBOUND_REMEMBERED: usize = 100_000;
+
+/// What the tenant knows of an inbound payment it has seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InboundSeen {
+    /// Being journaled or delivered; the participant's status has not come yet.
+    Pending,
+    /// The participant's final status, relayed to the clearing house.
+    Answered { status: TxStatus, reason: Option<ReasonCode> },
+}
+
+/// An in-doubt payment between re-inquiry rounds.
+#[derive(Debug)]
+struct InDoubt {
+    accepted: Box<AcceptedPayment>,
+    /// Rounds started so far (the delay before the next one doubles per round, capped).
+    round: u32,
+    /// Waiting for its timer (`false` while a resumed payment actor is asking).
+    waiting: bool,
 }
 
 impl Actor for TenantActor {
@@ -238,9 +337,32 @@ impl Actor for TenantActor {
             sessions: Vec::new(),
             undelivered: std::collections::VecDeque::new(),
             on_us: HashMap::new(),
+            cancels: HashMap::new(),
+            returnable: std::collections::VecDeque::new(),
+            pending_returns: HashMap::new(),
+            in_doubt: HashMap::new(),
+            inbound: HashMap::new(),
+            inbound_order: std::collections::VecDeque::new(),
         };
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
+        }
+        // Returns journaled as undelivered before a restart wait for the next session.
+        match state.ctx.history.undelivered(state.tenant.as_str()) {
+            Ok(waiting) => {
+                if !waiting.is_empty() {
+                    tracing::info!(tenant = %state.tenant, messages = waiting.len(), "undelivered returns waiting for a session");
+                }
+                state.undelivered.extend(
+                    waiting
+                        .into_iter()
+                        .take(MAX_UNDELIVERED)
+                        .map(|(uetr, message)| (uetr, Bytes::from(message))),
+                );
+            }
+            Err(error) => {
+                tracing::error!(tenant = %state.tenant, %error, "undelivered returns unreadable; delivered after a restart");
+            }
         }
         Ok(state)
     }
@@ -267,20 +389,27 @@ impl Actor for TenantActor {
                 if let Some(payment) = state.live.remove(&uetr) {
                     let _ = payment.cast(PaymentMsg::Stop);
                 }
+                if outcome.is_final() && state.in_doubt.remove(&uetr).is_some() {
+                    tracing::info!(tenant = %state.tenant, %uetr, outcome = outcome.label(), "in-doubt payment resolved by re-inquiry");
+                }
                 // The outcome record is durable, so the journal's durable seq is at or past it.
                 state.admission.finished(&uetr, outcome, state.ctx.history.durable_seq());
                 state.admission.forget_projected(state.ctx.history.projected_seq());
+                if let Some(inbound) = state.pending_returns.remove(&uetr) {
+                    returned(&myself, state, inbound);
+                }
                 in_flight_gauge(state);
             }
             TenantMsg::Inquiry(request) => inquiry(state, *request),
             TenantMsg::Cancel(request) => cancel(state, *request),
             TenantMsg::Attach { session, outbound } => {
                 state.sessions.push((session, outbound));
-                while let Some(payload) = state.undelivered.pop_front() {
+                while let Some((uetr, payload)) = state.undelivered.pop_front() {
                     if let Err(payload) = deliver(state, payload) {
-                        state.undelivered.push_front(payload);
+                        state.undelivered.push_front((uetr, payload));
                         break;
                     }
+                    journal_delivery(state, &uetr, None);
                 }
             }
             TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
@@ -290,14 +419,46 @@ impl Actor for TenantActor {
                 deliver_on_us(state, uetr, payload, &payment);
             }
             TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
+            TenantMsg::ForwardCancel { uetr, payload, payment } => {
+                forward_cancel(state, uetr, payload, &payment);
+            }
+            TenantMsg::CreditorCancelAnswer(answer) => creditor_cancel_answer(state, *answer),
+            TenantMsg::ParticipantReturn(ret) => participant_return(state, *ret),
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
-                deliver_inbound(state, uetr, payload, link, correlation);
+                inbound_received(&myself, state, uetr, payload, link, correlation);
+            }
+            TenantMsg::InboundDurable { uetr, payload, link, correlation, result } => {
+                if let Err(failure) = result {
+                    tracing::warn!(tenant = %state.tenant, %uetr, %failure, "inbound payment not journaled; refused");
+                    forget_inbound(state, &uetr);
+                    let detail = format!("busy: {failure}; retry later");
+                    refuse_inbound(state, &uetr, &link, correlation, &detail);
+                } else {
+                    deliver_inbound(state, uetr, payload, link, correlation);
+                }
             }
             TenantMsg::Replay(accepted) => {
                 tracing::info!(tenant = %state.tenant, uetr = %accepted.uetr, "DLQ replay: payment resumed");
                 state.admission.restore_accepted(&accepted.uetr, &accepted.msg_id, accepted.fingerprint);
                 in_flight_gauge(state);
                 resume(&myself, state, *accepted).await?;
+            }
+            TenantMsg::Unresolved(accepted) => unresolved(&myself, state, accepted),
+            TenantMsg::Reinquire { uetr, round } => {
+                let due = state.in_doubt.get(&uetr).is_some_and(|d| d.waiting && d.round == round);
+                if due {
+                    reinquire(&myself, state, &uetr).await?;
+                }
+            }
+            TenantMsg::LinkUp(link) => {
+                let waiting: Vec<String> =
+                    state.in_doubt.iter().filter(|(_, d)| d.waiting).map(|(u, _)| u.clone()).collect();
+                if !waiting.is_empty() {
+                    tracing::info!(tenant = %state.tenant, %link, payments = waiting.len(), "clearing link up: in-doubt payments asked about again");
+                }
+                for uetr in waiting {
+                    reinquire(&myself, state, &uetr).await?;
+                }
             }
             TenantMsg::SetBudget(budget) => state.admission.set_max_in_flight(budget),
             TenantMsg::Snapshot(reply) => {
@@ -538,7 +699,13 @@ fn answer_cancel_known(state: &TenantState, request: CancelRequest) {
 }
 
 /// A clearing house's pacs.004: if this tenant has the payment settled, journal `Returned`.
-fn returned(myself: &ActorRef<TenantMsg>, state: &TenantState, inbound: Arc<InboundReturn>) {
+fn returned(myself: &ActorRef<TenantMsg>, state: &mut TenantState, inbound: Arc<InboundReturn>) {
+    if state.live.contains_key(&inbound.uetr) {
+        // Its outcome may be reported but not yet recorded here (the payment's `Finished` is
+        // still on its way): decide once it is. One per live payment, so bounded.
+        state.pending_returns.insert(inbound.uetr.clone(), inbound);
+        return;
+    }
     match known(state, &inbound.uetr).as_ref() {
         Some(Known::Final(Outcome::Settled)) => {}
         None => return, // another tenant's payment
@@ -588,12 +755,34 @@ fn return_durable(
     metrics::outcome(state.tenant.as_str(), "returned", None);
     tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, reason = %inbound.reason, "payment returned (pacs.004)");
     if let Err(payload) = deliver(state, inbound.payload.clone()) {
+        journal_delivery(state, &inbound.uetr, Some(&payload));
         if state.undelivered.len() >= MAX_UNDELIVERED {
-            tracing::error!(tenant = %state.tenant, "undelivered messages at their bound; the oldest stays in the journal only");
+            tracing::error!(tenant = %state.tenant, "undelivered returns at their bound; the oldest is delivered after a restart");
             state.undelivered.pop_front();
         }
-        state.undelivered.push_back(payload);
+        state.undelivered.push_back((inbound.uetr.clone(), payload));
     }
+}
+
+/// Journals a return that found no session (`Some(message)`) or its delivery since (`None`),
+/// so undelivered returns survive a restart (the state store keeps them until delivered).
+fn journal_delivery(state: &TenantState, uetr: &str, undelivered: Option<&Bytes>) {
+    let record = JournalRecord::Delivery(Delivery {
+        tenant: state.tenant.to_string(),
+        uetr: uetr.to_owned(),
+        delivered: undelivered.is_none(),
+        message: undelivered.map(|m| m.to_vec()).unwrap_or_default(),
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let (tenant, uetr) = (state.tenant.clone(), uetr.to_owned());
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            if let Err(failure) = result {
+                tracing::error!(%tenant, %uetr, %failure, "return delivery state not journaled");
+            }
+        }),
+    );
 }
 
 /// An on-us payment for this tenant: delivered now on a session, or refused (the debtor's
@@ -611,8 +800,103 @@ fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment:
     let _ = payment.cast(PaymentMsg::Event(event));
 }
 
-/// A payment from a clearing house for this tenant: delivered on a session, or refused at once
-/// (RJCT relayed to the clearing house) when the participant has no session connected.
+/// A payment from a clearing house for this tenant. A UETR seen before is answered from what
+/// the tenant knows (the participant's status as relayed before, or PDNG while it is pending),
+/// never delivered twice. A new one is journaled first (`JournalRecord::Inbound`) and
+/// delivered once durable; refused at once (RJCT) when the participant has no session.
+fn inbound_received(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    uetr: String,
+    payload: Bytes,
+    link: ActorRef<super::link::LinkMsg>,
+    correlation: u64,
+) {
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    let prior = match state.inbound.get(&uetr) {
+        Some(InboundSeen::Answered { status, reason }) => Some(state.ctx.status.pacs002(
+            subject,
+            *status,
+            *reason,
+            Some("duplicate: the participant's status as relayed before"),
+        )),
+        Some(InboundSeen::Pending) => Some(state.ctx.status.pacs002(
+            subject,
+            TxStatus::PDNG,
+            None,
+            Some("duplicate: delivered to the participant; its status is pending"),
+        )),
+        None => None,
+    };
+    if let Some(answer) = prior {
+        tracing::info!(tenant = %state.tenant, %uetr, "repeated inbound payment answered, not delivered again");
+        let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
+        return;
+    }
+    if state.sessions.is_empty() {
+        let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
+        return refuse_inbound(state, &uetr, &link, correlation, &detail);
+    }
+    remember_inbound(state, &uetr, InboundSeen::Pending);
+    let record = JournalRecord::Inbound(InboundPayment {
+        tenant: state.tenant.to_string(),
+        uetr: uetr.clone(),
+        link: link_name(state, &link),
+        status: None,
+        reason: None,
+        message: payload.to_vec(),
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let me = myself.clone();
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            let _ = me.cast(TenantMsg::InboundDurable { uetr, payload, link, correlation, result });
+        }),
+    );
+}
+
+/// The name of a link actor (for journal records), or `?` if it is no longer registered.
+fn link_name(state: &TenantState, link: &ActorRef<super::link::LinkMsg>) -> String {
+    let links = state.ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    links.iter().find(|(_, l)| l.get_id() == link.get_id()).map_or_else(|| "?".to_owned(), |(n, _)| n.clone())
+}
+
+/// Records what the tenant knows of an inbound UETR (replacing what it knew).
+fn remember_inbound(state: &mut TenantState, uetr: &str, seen: InboundSeen) {
+    if state.inbound.insert(uetr.to_owned(), seen).is_none() {
+        state.inbound_order.push_back(uetr.to_owned());
+        while state.inbound_order.len() > MAX_INBOUND_REMEMBERED {
+            if let Some(oldest) = state.inbound_order.pop_front() {
+                state.inbound.remove(&oldest);
+            }
+        }
+    }
+}
+
+fn forget_inbound(state: &mut TenantState, uetr: &str) {
+    if state.inbound.remove(uetr).is_some() {
+        state.inbound_order.retain(|u| u != uetr);
+    }
+}
+
+/// Refuses an inbound payment back to the clearing house (RJCT NARR): it may send it again.
+fn refuse_inbound(
+    state: &TenantState,
+    uetr: &str,
+    link: &ActorRef<super::link::LinkMsg>,
+    correlation: u64,
+    detail: &str,
+) {
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(uetr) };
+    let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(detail));
+    let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
+}
+
+/// A journaled inbound payment: delivered on a session (the participant's pacs.002 is relayed
+/// back), or refused (RJCT) when no session takes it; a refused one may come again.
 fn deliver_inbound(
     state: &mut TenantState,
     uetr: String,
@@ -625,11 +909,9 @@ fn deliver_inbound(
         state.on_us.insert(uetr, Waiting::Clearing { link, correlation });
         return;
     }
-    let subject =
-        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    forget_inbound(state, &uetr);
     let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
-    let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
-    let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
+    refuse_inbound(state, &uetr, &link, correlation, &detail);
 }
 
 /// The creditor tenant's pacs.002 for an on-us payment delivered to it: settles or rejects the
@@ -657,7 +939,28 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
                 return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
             }
             state.on_us.remove(&uetr);
+            let reason = tx.reason;
+            remember_inbound(state, &uetr, InboundSeen::Answered { status: tx.tx_sts, reason });
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
+            let record = JournalRecord::Inbound(InboundPayment {
+                tenant: state.tenant.to_string(),
+                uetr: uetr.clone(),
+                link: link_name(state, &link),
+                status: Some(tx.tx_sts.as_str().to_owned()),
+                reason: reason.map(|r| r.as_str().to_owned()),
+                message: raw.to_vec(),
+                at_ms: ctx.clock.now_ms(),
+            });
+            let tenant = state.tenant.clone();
+            let journaled = uetr.clone();
+            ctx.journal.append(
+                &record,
+                Box::new(move |result| {
+                    if let Err(failure) = result {
+                        tracing::error!(%tenant, uetr = %journaled, %failure, "inbound status not journaled (relayed anyway)");
+                    }
+                }),
+            );
             let relayed = link.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok();
             let answer = if relayed {
                 ctx.status.pacs002(
@@ -688,6 +991,13 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
         }
     };
     state.on_us.remove(&uetr);
+    state.cancels.remove(&uetr);
+    if event == PaymentEvent::ClearingAnswered(Outcome::Settled) {
+        state.returnable.push_back(uetr.clone());
+        if state.returnable.len() > MAX_INBOUND_REMEMBERED {
+            state.returnable.pop_front();
+        }
+    }
     let delivered = payment.cast(PaymentMsg::Event(event)).is_ok();
     let answer = if delivered {
         ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status accepted"))
@@ -695,6 +1005,77 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
         ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the payment has already ended")
     };
     status.from.answer(answer);
+}
+
+/// A cancellation request for an on-us payment delivered to this tenant and not yet answered
+/// by its participant: forwarded to the participant, whose camt.029 decides it. Anything else
+/// cannot be forwarded (the payment asking is answered RJCR by its machine).
+fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment: &ActorRef<PaymentMsg>) {
+    let undeliverable = |why: String| {
+        let _ = payment.cast(PaymentMsg::Event(PaymentEvent::CancelUndeliverable(why)));
+    };
+    if !matches!(state.on_us.get(&uetr), Some(Waiting::OnUs(_))) {
+        return undeliverable(format!("the payment is not waiting for creditor tenant {}", state.tenant));
+    }
+    if deliver(state, payload).is_err() {
+        return undeliverable(format!("creditor tenant {} has no session connected", state.tenant));
+    }
+    tracing::info!(tenant = %state.tenant, %uetr, "on-us cancellation request forwarded (camt.056)");
+    state.cancels.insert(uetr, payment.clone());
+}
+
+/// The participant's camt.029 for a forwarded cancellation request: relayed to the payment,
+/// whose machine decides (CNCL: cancelled; RJCR: the payment goes on).
+fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer) {
+    let ctx = Arc::clone(&state.ctx);
+    let subject = StatusSubject {
+        orgnl_msg_id: "NOTPROVIDED",
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&answer.uetr),
+    };
+    let Some(payment) = state.cancels.remove(&answer.uetr) else {
+        let detail = "no cancellation request for this UETR is waiting for this tenant's answer";
+        return answer.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+    };
+    if answer.cancelled {
+        // Cancelled by the creditor: its pacs.002 is no longer awaited.
+        state.on_us.remove(&answer.uetr);
+    }
+    let relayed = payment
+        .cast(PaymentMsg::CancelAnswer { cancelled: answer.cancelled, payload: answer.payload })
+        .is_ok();
+    let reply = if relayed {
+        ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("cancellation answer relayed"))
+    } else {
+        ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the payment has already ended")
+    };
+    answer.from.answer(reply);
+}
+
+/// A participant returns a payment it settled as creditor (on-us): offered to every tenant as a
+/// clearing house's pacs.004 is, so the debtor tenant journals `Returned` and delivers it. Only
+/// a UETR this tenant settled as creditor may be returned (another tenant's payments cannot be
+/// touched). Returns of payments received from a clearing house are not supported yet.
+fn participant_return(state: &mut TenantState, ret: ParticipantReturn) {
+    let ctx = Arc::clone(&state.ctx);
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&ret.uetr) };
+    let Some(at) = state.returnable.iter().position(|u| *u == ret.uetr) else {
+        let detail = "no on-us payment settled by this tenant has this UETR";
+        return ret.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+    };
+    state.returnable.remove(at);
+    tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "on-us payment returned by its creditor (pacs.004)");
+    let inbound = Arc::new(InboundReturn {
+        uetr: ret.uetr.clone(),
+        reason: ret.reason,
+        payload: ret.payload,
+        link: format!("on-us:{}", state.tenant),
+    });
+    for tenant in ctx.tenant_refs() {
+        let _ = tenant.cast(TenantMsg::Returned(Arc::clone(&inbound)));
+    }
+    ret.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("return forwarded")));
 }
 
 /// Delivers a message to the participant on its first session that takes it. A session whose
@@ -713,6 +1094,49 @@ fn deliver(state: &TenantState, payload: Bytes) -> Result<(), Bytes> {
 fn in_flight_gauge(state: &TenantState) {
     ::metrics::gauge!(metrics::IN_FLIGHT, "tenant" => state.tenant.to_string())
         .set(state.admission.in_flight() as f64);
+}
+
+/// A payment was reported in doubt: schedule its next re-inquiry round (capped exponential
+/// delay with jitter, `PaymentLimits::reinquiry_delay_ms`).
+fn unresolved(myself: &ActorRef<TenantMsg>, state: &mut TenantState, accepted: Box<AcceptedPayment>) {
+    use rand::Rng;
+    let uetr = accepted.uetr.clone();
+    if state.ctx.tenant_of_institution(&accepted.creditor_agent).is_some() {
+        // On-us: there is no clearing house to ask, and resuming would deliver the payment to
+        // the creditor tenant again; it stays in doubt (a restart's recovery resumes it).
+        tracing::warn!(tenant = %state.tenant, %uetr, "on-us payment in doubt: not re-asked while running");
+        return;
+    }
+    let entry = state.in_doubt.entry(uetr.clone()).or_insert(InDoubt { accepted, round: 0, waiting: true });
+    entry.round = entry.round.saturating_add(1);
+    entry.waiting = true;
+    let round = entry.round;
+    let jitter = crate::payment::Jitter(rand::thread_rng().gen_range(0..1_000_000));
+    let after = state.ctx.limits.payment.reinquiry_delay_ms(round, jitter);
+    tracing::info!(tenant = %state.tenant, %uetr, round, after_ms = after, "payment in doubt; status inquiries resume later");
+    myself.send_after(std::time::Duration::from_millis(after), move || TenantMsg::Reinquire { uetr, round });
+}
+
+/// Resumes an in-doubt payment as a recovered one: it asks every candidate link (pacs.028)
+/// and submits again only after all of them answered "not found" (invariant 4).
+async fn reinquire(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    uetr: &str,
+) -> Result<(), ActorProcessingErr> {
+    if state.live.contains_key(uetr) {
+        return Ok(()); // already being asked about (or replayed)
+    }
+    if !matches!(state.admission.lookup(uetr), Some(Known::Final(Outcome::InDoubt))) {
+        state.in_doubt.remove(uetr); // resolved some other way meanwhile
+        return Ok(());
+    }
+    let Some(entry) = state.in_doubt.get_mut(uetr) else { return Ok(()) };
+    entry.waiting = false;
+    let accepted = (*entry.accepted).clone();
+    metrics::reinquiry(state.tenant.as_str());
+    tracing::info!(tenant = %state.tenant, %uetr, round = entry.round, "re-inquiry of an in-doubt payment");
+    resume(myself, state, accepted).await
 }
 
 async fn resume(

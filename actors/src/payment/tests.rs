@@ -239,3 +239,14 @@ fn retry_delays_carry_jitter_within_bounds() {
         vec![PaymentEffect::ScheduleRetry { after_ms: 45 }]
     );
 }
+
+#[test]
+fn in_doubt_reinquiry_rounds_back_off_to_a_cap() {
+    let limits =
+        PaymentLimits { reinquiry_base_ms: 100, reinquiry_max_ms: 1_000, ..PaymentLimits::default() };
+    let delays: Vec<u64> = (1..=6).map(|round| limits.reinquiry_delay_ms(round, Jitter::NONE)).collect();
+    assert_eq!(delays, vec![100, 200, 400, 800, 1_000, 1_000]);
+    // 20% jitter at most, taken off the capped delay.
+    assert_eq!(limits.reinquiry_delay_ms(6, Jitter(500_000)), 900);
+    assert_eq!(limits.reinquiry_delay_ms(u32::MAX, Jitter::NONE), 1_000, "no overflow far out");
+}

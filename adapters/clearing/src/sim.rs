@@ -9,6 +9,11 @@
 //! tail, capped), reject rate, drop rate (no answer at all), lost submissions, duplicate
 //! replies, late replies (held back past the switch's timeout) and crash after commit
 //! (recorded, then the connection is cut without an answer).
+//!
+//! Cancellations (camt.056): a payment whose answer the simulator still holds back (latency or
+//! a late reply) is still cancellable on its side; with probability `cancel_held_ppm` it is
+//! cancelled (camt.029 `CNCL`, and its pacs.002 is never sent). Everything else is refused
+//! (`RJCR`: `AGNT` once answered, `NOOR` when never received).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -61,6 +66,10 @@ pub struct SimConfig {
     /// Probability (ppm) that a submission is lost before the clearing house records it (a
     /// status inquiry answers "not found" and the switch may safely submit again).
     pub lose_ppm: u32,
+    /// Probability (ppm) that a cancellation request (camt.056) for a payment whose answer is
+    /// still held back (latency, late reply) is accepted: camt.029 `CNCL`, and the held
+    /// pacs.002 is never sent. Answered payments are always refused (`RJCR AGNT`).
+    pub cancel_held_ppm: u32,
     /// Reason code of injected rejections.
     pub reject_reason: ReasonCode,
     pub max_frame_bytes: usize,
@@ -80,6 +89,7 @@ impl Default for SimConfig {
             reject_ppm: 0,
             drop_ppm: 0,
             lose_ppm: 0,
+            cancel_held_ppm: 0,
             reject_reason: ReasonCode::AM02,
             max_frame_bytes: 1 << 20,
             max_connections: 64,
@@ -91,6 +101,10 @@ impl Default for SimConfig {
 #[derive(Debug, Clone)]
 struct Recorded {
     submissions: u32,
+    /// Its answer is scheduled but not yet written (latency injection): still cancellable.
+    held: bool,
+    /// Cancelled by a camt.056 while held: its answer is never sent.
+    cancelled: bool,
     status: TxStatus,
     /// `pacs.008.001.08` or `pacs.009.001.08`: the original message name echoed in answers.
     msg_name: &'static str,
@@ -134,6 +148,8 @@ macro_rules! recorded {
         let tx = msg.txs.first();
         Recorded {
             submissions: 0,
+            held: false,
+            cancelled: false,
             status: $status,
             msg_name: $name,
             msg_id: msg.msg_id.clone(),
@@ -214,6 +230,10 @@ pub struct SimStats {
     pub sign_ons: AtomicU64,
     /// Cancellation requests (camt.056) answered (camt.029).
     pub cancellations: AtomicU64,
+    /// Of those, the payments cancelled (CNCL: the answer was still held back).
+    pub cancelled: AtomicU64,
+    /// Statuses (pacs.002) the switch sent for payments the simulator originated (inbound).
+    pub inbound_answers: AtomicU64,
     /// Returns (pacs.004) the simulator originated.
     pub returns: AtomicU64,
     /// Writers of the open connections, for messages the simulator originates (returns).
@@ -231,6 +251,7 @@ impl SimStats {
     }
 
     fn record_inbound_status(&self, limits: &Limits, frame: &Frame) {
+        self.inbound_answers.fetch_add(1, Ordering::Relaxed);
         let Ok(report) = switchyard_iso20022::read_pacs002(&frame.payload, limits) else {
             self.unreadable.fetch_add(1, Ordering::Relaxed);
             return;
@@ -654,11 +675,11 @@ async fn serve(
                 match decide(&config, &stats, &limits, &frame, next_msg) {
                     Answer::None => {}
                     Answer::Crash => return Err("crash after commit (injected)".to_owned()),
-                    Answer::Send { delay, frame, twice } => {
+                    Answer::Send { delay, frame, twice, held } => {
                         if twice {
-                            reply(&tx, delay, frame.clone()).await;
+                            reply(&tx, delay, frame.clone(), None, &stats).await;
                         }
-                        reply(&tx, delay, frame).await;
+                        reply(&tx, delay, frame, held, &stats).await;
                     }
                 }
             }
@@ -673,17 +694,62 @@ async fn send(tx: &mpsc::Sender<Frame>, frame: Frame) {
 }
 
 /// Answers at once (waiting for room in the writer: backpressure on the reader, never a silent
-/// drop), or after `delay` from a task of its own so later submissions are not held up.
-async fn reply(tx: &mpsc::Sender<Frame>, delay: Duration, frame: Frame) {
+/// drop), or after `delay` from a task of its own so later submissions are not held up. A held
+/// answer (`held`: the payment's UETR) is not sent if a camt.056 cancelled the payment meanwhile.
+async fn reply(
+    tx: &mpsc::Sender<Frame>,
+    delay: Duration,
+    frame: Frame,
+    held: Option<String>,
+    stats: &Arc<SimStats>,
+) {
     if delay.is_zero() {
         let _ = tx.send(frame).await;
         return;
     }
     let tx = tx.clone();
+    let stats = Arc::clone(stats);
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
+        if let Some(uetr) = held {
+            if !stats.release_held(&uetr) {
+                return; // cancelled while held
+            }
+        }
         let _ = tx.send(frame).await;
     });
+}
+
+impl SimStats {
+    /// The held answer of `uetr` is due: `false` when the payment was cancelled meanwhile (the
+    /// answer is not sent); otherwise it is no longer cancellable.
+    fn release_held(&self, uetr: &str) -> bool {
+        let mut seen = self.lock();
+        match seen.get_mut(uetr) {
+            Some(r) if r.cancelled => false,
+            Some(r) => {
+                r.held = false;
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// A camt.056 for `uetr`: cancels the payment when its answer is still held and `accept`;
+    /// returns the status the simulator then has for it (`CANC` when cancelled now or before).
+    fn cancel_if_held(&self, uetr: &str, accept: bool) -> Option<TxStatus> {
+        let mut seen = self.lock();
+        let r = seen.get_mut(uetr)?;
+        if r.held && accept && !r.cancelled {
+            r.cancelled = true;
+            r.held = false;
+            let counter = if r.status == TxStatus::RJCT { &self.rejected } else { &self.settled };
+            counter.fetch_sub(1, Ordering::Relaxed);
+            self.cancelled.fetch_add(1, Ordering::Relaxed);
+            r.status = TxStatus::CANC;
+        }
+        Some(r.status)
+    }
 }
 
 /// The proprietary reason on the answer to an inquiry about an unknown payment
@@ -696,8 +762,9 @@ enum Answer {
     None,
     /// Recorded, then the simulator dies: the connection is cut without an answer.
     Crash,
-    /// Answer after `delay`; `twice`: a duplicate reply follows.
-    Send { delay: Duration, frame: Frame, twice: bool },
+    /// Answer after `delay`; `twice`: a duplicate reply follows; `held`: the UETR whose first
+    /// answer this is, held back (still cancellable until sent).
+    Send { delay: Duration, frame: Frame, twice: bool, held: Option<String> },
 }
 
 /// Draws `true` with probability `ppm` parts per million.
@@ -724,14 +791,13 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
             delay,
             frame,
             twice: false,
+            held: None,
         });
     }
     if head.windows(8).any(|w| w == b"camt.056") {
-        return cancellation(stats, limits, frame, n).map_or(Answer::None, |(delay, frame)| Answer::Send {
-            delay,
-            frame,
-            twice: false,
-        });
+        let accept = chance(&mut rand::thread_rng(), config.cancel_held_ppm);
+        return cancellation(stats, limits, frame, n, accept)
+            .map_or(Answer::None, |(delay, frame)| Answer::Send { delay, frame, twice: false, held: None });
     }
     stats.received.fetch_add(1, Ordering::Relaxed);
     let mut rng = rand::thread_rng();
@@ -761,7 +827,7 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
     }
     let status = {
         let mut seen = stats.lock();
-        let entry = seen.entry(uetr).or_insert(fresh);
+        let entry = seen.entry(uetr.clone()).or_insert(fresh);
         entry.submissions += 1;
         entry.clone()
     };
@@ -786,7 +852,14 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
     }
     let frame =
         Frame::new(FrameKind::Status, frame.correlation, status_report(&status, config.reject_reason, n));
-    Answer::Send { delay, frame, twice }
+    // The first answer of a payment, held back: cancellable until it is sent.
+    let held = (!delay.is_zero() && status.submissions == 1 && !uetr.is_empty()).then(|| {
+        if let Some(r) = stats.lock().get_mut(&uetr) {
+            r.held = true;
+        }
+        uetr
+    });
+    Answer::Send { delay, frame, twice, held }
 }
 
 fn first_uetr(uetr: Option<&Uetr>) -> String {
@@ -794,7 +867,7 @@ fn first_uetr(uetr: Option<&Uetr>) -> String {
 }
 
 fn send_now(frame: Frame) -> Answer {
-    Answer::Send { delay: Duration::ZERO, frame, twice: false }
+    Answer::Send { delay: Duration::ZERO, frame, twice: false, held: None }
 }
 
 fn unreadable(stats: &SimStats, frame: &Frame, e: &switchyard_iso20022::ValidationError) -> Frame {
@@ -840,21 +913,29 @@ fn inquiry(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(
     Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
 }
 
-/// Answers a camt.056 with a camt.029 from the simulator's own record. The simulator decides a
-/// payment's verdict when it receives it, so a cancellation always comes too late: RJCR with
-/// `AGNT` for a payment it has (settled or rejected) and `NOOR` for one it never received.
-fn cancellation(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(Duration, Frame)> {
+/// Answers a camt.056 with a camt.029 from the simulator's own record: `CNCL` when the payment's
+/// answer is still held back and `accept` (drawn from `cancel_held_ppm`); otherwise RJCR with
+/// `AGNT` for a payment it has answered (settled or rejected) and `NOOR` for one it never
+/// received.
+fn cancellation(
+    stats: &SimStats,
+    limits: &Limits,
+    frame: &Frame,
+    n: u64,
+    accept: bool,
+) -> Option<(Duration, Frame)> {
     let request = match switchyard_iso20022::read_camt056(&frame.payload, limits) {
         Ok(r) => r,
         Err(e) => return Some((Duration::ZERO, unreadable(stats, frame, &e))),
     };
     stats.cancellations.fetch_add(1, Ordering::Relaxed);
     let asked = request.txs.first()?.original.clone();
-    let known = asked.orgnl_uetr.as_ref().and_then(|u| stats.lock().get(u.as_str()).map(|r| r.status));
-    let (reason, detail) = match known {
-        Some(TxStatus::RJCT) => ("AGNT", "already rejected by the clearing house"),
-        Some(_) => ("AGNT", "already settled by the clearing house"),
-        None => ("NOOR", "no payment with this UETR was received"),
+    let known = asked.orgnl_uetr.as_ref().and_then(|u| stats.cancel_if_held(u.as_str(), accept));
+    let (conf, tx_conf, reason, detail) = match known {
+        Some(TxStatus::CANC) => ("CNCL", "ACCR", None, "cancelled by the clearing house before settlement"),
+        Some(TxStatus::RJCT) => ("RJCR", "RJCR", Some("AGNT"), "already rejected by the clearing house"),
+        Some(_) => ("RJCR", "RJCR", Some("AGNT"), "already settled by the clearing house"),
+        None => ("RJCR", "RJCR", Some("NOOR"), "no payment with this UETR was received"),
     };
     let answer = switchyard_iso20022::Camt029 {
         app_hdr: None,
@@ -864,14 +945,14 @@ fn cancellation(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Opt
             assgne: request.assignment.assgnr.clone(),
             cre_dt_tm: now(),
         },
-        sts_conf: Some("RJCR".into()),
+        sts_conf: Some(conf.into()),
         sts_assgnmt_cxl_conf: None,
         txs: vec![switchyard_iso20022::CancellationStatusTx {
             cxl_sts_id: None,
             original: asked,
-            tx_cxl_sts: Some("RJCR".into()),
+            tx_cxl_sts: Some(tx_conf.into()),
             reason: switchyard_iso20022::Reason {
-                cd: Some(reason.into()),
+                cd: reason.map(Into::into),
                 prtry: None,
                 addtl_inf: Some(detail.into()),
             },

@@ -27,6 +27,9 @@ pub const OPEN: &str = "open";
 pub const DLQ: &str = "dlq";
 /// Tree: tenant ‖ UETR → the raw message bytes, kept only while the payment is open or in the DLQ.
 pub const MESSAGES: &str = "messages";
+/// Tree: tenant ‖ UETR → a message not yet delivered to the tenant's participant (a pacs.004),
+/// until a `Delivery { delivered: true }` record removes it.
+pub const UNDELIVERED: &str = "undelivered";
 /// Tree: entry index (u64 BE, from 0) → `AuditEntry`.
 pub const AUDIT: &str = "audit";
 /// Tree: fixed names below → node-scoped values.

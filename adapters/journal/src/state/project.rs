@@ -23,7 +23,7 @@
 
 use switchyard_actors::domain::Outcome;
 use switchyard_actors::record::{
-    AcceptedPayment, JournalRecord, OperatorAction, OperatorKind, PaymentOutcome, RefusedSubmission,
+    AcceptedPayment, Delivery, JournalRecord, OperatorAction, OperatorKind, PaymentOutcome, RefusedSubmission,
 };
 
 use crate::state::audit::{self, AuditChange, AuditHead};
@@ -48,6 +48,15 @@ pub(crate) fn apply_record(
         JournalRecord::UnmatchedReply(u) => {
             (&String::new(), u.uetr.as_ref(), u.at_ms, format!("unmatched-reply:{}:{}", u.link, u.status))
         }
+        JournalRecord::Delivery(d) => (&d.tenant, Some(&d.uetr), d.at_ms, delivery(t, d)?),
+        // An inbound payment (clearing house → participant): audited only; it is not one of
+        // the tenant's own payments (inquiries, DLQ and listings are about those).
+        JournalRecord::Inbound(i) => (
+            &i.tenant,
+            Some(&i.uetr),
+            i.at_ms,
+            format!("inbound:{}:{}", i.link, i.status.as_deref().unwrap_or("received")),
+        ),
     };
     let change = AuditChange {
         tenant: tenant.clone(),
@@ -82,6 +91,18 @@ pub(crate) fn purge_dlq(
     head.append(t, applied_seq, change)?;
     head.save(t)?;
     Ok(true)
+}
+
+/// A message waiting for the participant's session: kept until delivered.
+fn delivery(t: &TxTrees<'_>, d: &Delivery) -> TxResult<String> {
+    let key = keys::tenant_key(&d.tenant, &d.uetr)?;
+    if d.delivered {
+        t.undelivered.remove(key)?;
+        Ok("delivered".into())
+    } else {
+        t.undelivered.insert(key, d.message.as_slice())?;
+        Ok("undelivered".into())
+    }
 }
 
 fn accept(t: &TxTrees<'_>, seq: u64, a: &AcceptedPayment) -> TxResult<String> {

@@ -306,6 +306,18 @@ impl StateStore {
         Ok(out)
     }
 
+    /// Messages for `tenant`'s participant that were never delivered (returns that found no
+    /// session), by UETR, to be delivered again after a restart.
+    pub fn undelivered(&self, tenant: &str) -> Result<Vec<(String, Vec<u8>)>, StateError> {
+        let mut out = Vec::new();
+        for item in self.inner.trees.undelivered.scan_prefix(keys::tenant_prefix(tenant)?) {
+            let (key, message) = item.map_err(StateError::sled("scan undelivered"))?;
+            let (_, uetr) = keys::split_tenant(&key).ok_or_else(|| bad_key(keys::UNDELIVERED))?;
+            out.push((utf8(keys::UNDELIVERED, uetr)?.to_owned(), message.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// The recovery set of `tenant`: accepted, no final outcome (none yet, or in doubt), with
     /// the message bytes, in acceptance order.
     pub fn open_payments(&self, tenant: &str) -> Result<Vec<AcceptedPayment>, StateError> {

@@ -1,4 +1,4 @@
-//! The eight sled trees of one store, and the only way to change them: one transaction over
+//! The nine sled trees of one store, and the only way to change them: one transaction over
 //! all of them.
 //!
 //! Every write to the store (a batch of journal records, a DLQ purge) runs as a single sled
@@ -35,6 +35,7 @@ pub(crate) struct Trees {
     pub messages: Tree,
     pub audit: Tree,
     pub meta: Tree,
+    pub undelivered: Tree,
 }
 
 /// The same trees inside a transaction (sled's transactional trees have no `Debug`).
@@ -47,6 +48,7 @@ pub(crate) struct TxTrees<'a> {
     pub messages: &'a TransactionalTree,
     pub audit: &'a TransactionalTree,
     pub meta: &'a TransactionalTree,
+    pub undelivered: &'a TransactionalTree,
 }
 
 impl Trees {
@@ -62,6 +64,7 @@ impl Trees {
             messages: tree(keys::MESSAGES)?,
             audit: tree(keys::AUDIT)?,
             meta: tree(keys::META)?,
+            undelivered: tree(keys::UNDELIVERED)?,
         })
     }
 
@@ -76,9 +79,10 @@ impl Trees {
             &self.messages,
             &self.audit,
             &self.meta,
+            &self.undelivered,
         );
-        all.transaction(|(payments, by_time, msg_ids, open, dlq, messages, audit, meta)| {
-            f(&TxTrees { payments, by_time, msg_ids, open, dlq, messages, audit, meta })
+        all.transaction(|(payments, by_time, msg_ids, open, dlq, messages, audit, meta, undelivered)| {
+            f(&TxTrees { payments, by_time, msg_ids, open, dlq, messages, audit, meta, undelivered })
         })
         .map_err(|e| match e {
             TransactionError::Abort(e) => e,
