@@ -9,71 +9,9 @@ use std::hint::black_box;
 
 use switchyard_iso20022::{read_pacs002, read_pacs008, validate_any, Limits};
 
-/// One deterministic mutation of `base` (byte edits, deletions, XML fragments, truncation).
-fn mutate(base: &[u8], x: &mut u64) -> Vec<u8> {
-    const TOKENS: &[&[u8]] = &[
-        b"<",
-        b">",
-        b"</",
-        b"/>",
-        b"&",
-        b"&amp;",
-        b"&#0;",
-        b"<!DOCTYPE x>",
-        b"<![CDATA[",
-        b"]]>",
-        b"<!--",
-        b"-->",
-        b"\"",
-        b"'",
-        b":",
-        b"xmlns=\"x\"",
-        b"\xff",
-        b"\xc3",
-        b"\x00",
-        b"<a>",
-        b"</Document>",
-        b"Ccy=\"XAU\"",
-        b" ",
-        b"\n",
-        b"<Nm>x</Nm>",
-        b"-",
-        b"a:",
-    ];
-    let mut next = || {
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        *x
-    };
-    let mut v = base.to_vec();
-    for _ in 0..=(next() % 3) {
-        if v.is_empty() {
-            return v;
-        }
-        let i = (next() as usize) % v.len();
-        let end = (i + (next() as usize) % 64).min(v.len());
-        let t = TOKENS[(next() as usize) % TOKENS.len()];
-        match next() % 6 {
-            0 => v[i] = next() as u8,
-            1 => {
-                v.drain(i..end);
-            }
-            2 => {
-                v.splice(i..i, t.iter().copied());
-            }
-            3 => {
-                let chunk = v[i..end].to_vec();
-                v.splice(i..i, chunk);
-            }
-            4 => v.truncate(i),
-            _ => {
-                v.splice(i..end, t.iter().copied());
-            }
-        }
-    }
-    v
-}
+#[path = "../tests/support/mutate.rs"]
+mod support;
+use support::mutate;
 
 /// Prints every entry point's outcome on each file and on `n` mutations of them, one line
 /// each, so two builds can be compared with `diff`.

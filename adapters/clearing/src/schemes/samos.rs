@@ -47,16 +47,8 @@ pub const PROFILE: Profile = Profile {
 /// SAMOS for interbank transfers (pacs.009): banks' own transfers settled gross in central
 /// bank money. Same window and currency; institutions (`Dbtr`, `Cdtr`) and leg agents by BIC.
 pub const FI_PROFILE: Profile = Profile {
-    scheme: "samos",
     title: "SAMOS (pacs.009)",
-    clearing_system: ClearingSystemId::Proprietary("SAMOS"),
     message_versions: &["pacs.009.001.08"],
-    settlement_methods: &["CLRG"],
-    currencies: Currencies::Only(&["ZAR"]),
-    max_amount_minor: None,
-    max_txs_per_message: 1,
-    refused_service_levels: &[],
-    agent_ids: AgentIds::Bic,
     account_ids: AccountIds::Any,
     required: &[
         Identifier::Uetr,
@@ -65,7 +57,7 @@ pub const FI_PROFILE: Profile = Profile {
         Identifier::DebtorAgent,
         Identifier::CreditorAgent,
     ],
-    window: PROFILE.window,
+    ..PROFILE
 };
 
 /// SAMOS, with [`PROFILE`] (pacs.008) and [`FI_PROFILE`] (pacs.009).

@@ -45,19 +45,10 @@ pub const PROFILE: Profile = Profile {
 /// `CLRG`; instructing/instructed agents by BIC (the debtor and creditor institutions may be
 /// left empty, as in the public CBPR+ minimal sample: the leg agents carry the BICs).
 pub const FI_PROFILE: Profile = Profile {
-    scheme: "swift",
     title: "SWIFT CBPR+ (pacs.009)",
-    clearing_system: ClearingSystemId::None,
     message_versions: &["pacs.009.001.08"],
-    settlement_methods: &["INDA", "INGA", "COVE"],
-    currencies: Currencies::AnyActive,
-    max_amount_minor: None,
-    max_txs_per_message: 1,
-    refused_service_levels: &[],
-    agent_ids: AgentIds::Bic,
-    account_ids: AccountIds::Any,
     required: &[Identifier::AppHdr, Identifier::Uetr, Identifier::LegAgents],
-    window: OperatingWindow::ALWAYS,
+    ..PROFILE
 };
 
 /// The CBPR+ business service written into the AppHdr.

@@ -575,6 +575,11 @@ fn check_unique_attributes(attrs: &str, qname: &str) -> Result<(), ValidationErr
     Ok(())
 }
 
+/// The shared test mutator (a path relative to this file's directory, `src/xml`).
+#[cfg(test)]
+#[path = "../../tests/support/mutate.rs"]
+mod mutate_support;
+
 #[cfg(test)]
 mod tests {
     use super::{check_input, Tree};
@@ -582,66 +587,7 @@ mod tests {
 
     const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/iso20022/samples");
 
-    /// Byte edits, deletions, duplicated ranges, XML fragments and truncations.
-    fn mutate(base: &[u8], x: &mut u64) -> Vec<u8> {
-        const TOKENS: &[&[u8]] = &[
-            b"<",
-            b">",
-            b"</",
-            b"/>",
-            b"&",
-            b"&amp;",
-            b"<!--",
-            b"-->",
-            b"<![CDATA[",
-            b"]]>",
-            b"\"",
-            b"'",
-            b":",
-            b"\n      ",
-            b"\n",
-            b" ",
-            b"\t",
-            b"\r\n",
-            b"<a>",
-            b"</a>",
-            b"<a/>",
-            b"x=\"1\"",
-            b"\xc3\xa9",
-        ];
-        let mut next = || {
-            *x ^= *x << 13;
-            *x ^= *x >> 7;
-            *x ^= *x << 17;
-            *x as usize
-        };
-        let mut v = base.to_vec();
-        for _ in 0..=(next() % 3) {
-            if v.is_empty() {
-                break;
-            }
-            let i = next() % v.len();
-            let end = (i + next() % 48).min(v.len());
-            let t = TOKENS[next() % TOKENS.len()];
-            match next() % 5 {
-                0 => {
-                    v.drain(i..end);
-                }
-                1 => {
-                    v.splice(i..i, t.iter().copied());
-                }
-                2 => {
-                    let chunk = v[i..end].to_vec();
-                    v.splice(i..i, chunk);
-                }
-                3 => v.truncate(i),
-                _ => {
-                    v.splice(i..end, t.iter().copied());
-                }
-            }
-        }
-        v
-    }
+    use super::mutate_support::mutate;
 
     /// The fast paths of the tree builder (indentation, plain start/end tags, plain text)
     /// give exactly the tree, or the error, of the lexer's general path: on every shared
