@@ -9,7 +9,8 @@
 # For each run: the node's peak RSS (sampled every 200 ms from /proc) and the generator's ledger
 # (submitted = acknowledged + refused, nothing stuck or unanswered: nothing dropped).
 # Usage: bench/scripts/overload.sh [SECONDS]   env: PROFILE=release|debug (default release),
-#        PROBE_RATE (default 20000), TENANTS (default 4), OUT (default bench-out/overload).
+#        PROBE_RATE (default 20000), TENANTS (default 4), DRAIN (seconds for the last answers,
+#        default 60), OUT (default bench-out/overload).
 # Exit 0 only if no run lost, stranded or left unanswered a payment. See docs/RELIABILITY.md §6.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +36,7 @@ run() { # NAME RATE [extra load args]
   local name="$1" rate="$2"
   shift 2
   "$bin/switchyard-bench" load --switchyard-bin "$bin/switchyard" --rate "$rate" --duration "$secs" \
-    --warmup 2 --tenants "$tenants" --participants "$tenants" --no-progress --out "$out/$name" "$@" \
+    --warmup 2 --drain "${DRAIN:-60}" --tenants "$tenants" --participants "$tenants" --no-progress --out "$out/$name" "$@" \
     >"$out/$name.txt" 2>&1 &
   local gen=$! peak=0 node rss
   while kill -0 "$gen" 2>/dev/null; do
