@@ -134,6 +134,10 @@ pub struct LoadReport {
     pub unanswered: u64,
     /// Submit → ACTC, microseconds from the intended send time.
     pub ack_us: Histogram<u64>,
+    /// Submit → ACTC, microseconds from the moment the payment was handed to the connection
+    /// (after its credit): the latency of what the switch admitted, without the time the
+    /// credit window held it back in the participant (overload runs).
+    pub admitted_ack_us: Histogram<u64>,
     /// Submit → outcome, microseconds from the intended send time.
     pub final_us: Histogram<u64>,
     /// From the first intended send to the last status received.
@@ -178,6 +182,7 @@ impl LoadReport {
             stuck: 0,
             unanswered: 0,
             ack_us: histogram(),
+            admitted_ack_us: histogram(),
             final_us: histogram(),
             elapsed: Duration::ZERO,
             ack_elapsed: Duration::ZERO,
@@ -200,6 +205,7 @@ impl LoadReport {
         self.stuck += other.stuck;
         self.unanswered += other.unanswered;
         let _ = self.ack_us.add(&other.ack_us);
+        let _ = self.admitted_ack_us.add(&other.admitted_ack_us);
         let _ = self.final_us.add(&other.final_us);
         let _ = self.send_lag_us.add(&other.send_lag_us);
         let _ = self.other_us.add(&other.other_us);
@@ -223,6 +229,8 @@ impl LoadReport {
 #[derive(Debug)]
 struct InFlight {
     due: Instant,
+    /// When it was handed to the connection (after its credit).
+    written: Instant,
     uetr: String,
     kind: MessageKind,
     measured: bool,
@@ -315,10 +323,13 @@ async fn drive(conn: Participant, mut mixer: Mixer, run: Run) -> anyhow::Result<
         *sent.entry(made.kind).or_default() += 1;
         submitted += u64::from(made.kind.is_payment());
         measured_sent += u64::from(measured);
-        lock(&pending)
-            .insert(correlation, InFlight { due, uetr: made.uetr, kind: made.kind, measured, acked: false });
+        let written = Instant::now();
+        lock(&pending).insert(
+            correlation,
+            InFlight { due, written, uetr: made.uetr, kind: made.kind, measured, acked: false },
+        );
         if measured {
-            let _ = lag.record(micros_since(due, Instant::now()));
+            let _ = lag.record(micros_since(due, written));
         }
         if tx.send(Frame::new(FrameKind::Submit, correlation, made.bytes)).await.is_err() {
             break;
@@ -505,6 +516,7 @@ where
                             if entry.measured {
                                 report.measured_acknowledged += 1;
                                 let _ = report.ack_us.record(micros);
+                                let _ = report.admitted_ack_us.record(micros_since(entry.written, now));
                                 report.ack_elapsed = now.saturating_duration_since(run.measure_start);
                             }
                             if let Some(live) = &run.live {

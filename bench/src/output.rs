@@ -44,6 +44,8 @@ pub struct RunResults {
     pub other_answers: LatencySummary,
     /// Due time → handed to the connection (credit waits, generator lag).
     pub send_lag: LatencySummary,
+    /// Handed to the connection → ACTC: the latency of admitted payments.
+    pub admitted_ack: LatencySummary,
     pub kinds: BTreeMap<MessageKind, KindStats>,
 }
 
@@ -67,6 +69,7 @@ impl RunResults {
             final_: LatencySummary::of(&report.final_us),
             other_answers: LatencySummary::of(&report.other_us),
             send_lag: LatencySummary::of(&report.send_lag_us),
+            admitted_ack: LatencySummary::of(&report.admitted_ack_us),
             kinds: report.kinds.clone(),
         }
     }
@@ -167,6 +170,7 @@ pub fn table(report: &LoadReport, results: &RunResults) -> String {
         let _ = writeln!(t, "{}", latency_row("other answers", &report.other_us));
     }
     let _ = writeln!(t, "{}", latency_row("send lag", &report.send_lag_us));
+    let _ = writeln!(t, "{}", latency_row("admitted ACK", &report.admitted_ack_us));
     let _ = writeln!(
         t,
         "throughput {:.0} payments/s acknowledged (offered {} messages/s)",

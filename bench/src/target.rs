@@ -88,6 +88,11 @@ pub struct TargetArgs {
     /// Self-hosted switch: `[journal] max_batch_records` of the node.
     #[arg(long)]
     pub max_batch_records: Option<u32>,
+    /// Self-hosted switch: every tenant's `rate_per_s` (and `burst`). Default 1,000,000, i.e.
+    /// no limit; overload runs set it to show the excess refused explicitly (RJCT) instead of
+    /// held back by the credit window.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub tenant_rate: u32,
 }
 
 fn parse_transport(s: &str) -> Result<Transport, String> {
@@ -376,7 +381,7 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
             let node_toml = dir.path().join("switchyard.toml");
             std::fs::write(
                 &node_toml,
-                node_config(port, sim_port, admin_port, &names, args.max_batch_records),
+                node_config(port, sim_port, admin_port, &names, args.max_batch_records, args.tenant_rate),
             )?;
             let sim_config = sim_toml.display().to_string();
             let mut sim = spawn(
@@ -412,6 +417,7 @@ fn node_config(
     admin_port: u16,
     tenants: &[String],
     max_batch: Option<u32>,
+    tenant_rate: u32,
 ) -> String {
     use std::fmt::Write as _;
     let mut t = format!(
@@ -427,8 +433,8 @@ fn node_config(
         let bic = tenant_bic(u32::try_from(i).unwrap_or(0));
         let _ = write!(
             t,
-            "\n[[tenants]]\nname = \"{name}\"\ncertificate_name = \"{name}\"\nrate_per_s = 1000000\n\
-             burst = 1000000\nbics = [\"{}\"]\n",
+            "\n[[tenants]]\nname = \"{name}\"\ncertificate_name = \"{name}\"\nrate_per_s = {tenant_rate}\n\
+             burst = {tenant_rate}\nbics = [\"{}\"]\n",
             bic.as_str()
         );
     }

@@ -6,9 +6,18 @@
 //! certificate) for every connection it accepts, and relays frames both ways through the
 //! frame codec, so faults can be aimed at whole frames. The current [`Fault`] applies to the
 //! clearing house's replies (Status frames) on their way to the switch; a black hole swallows
-//! everything in both directions. Sockets close with RST (linger 0).
+//! everything in both directions; refusals act on the switch's submissions. Sockets close with
+//! RST (linger 0).
+//!
+//! TLS alert mid-stream: the proxy cannot make rustls send an arbitrary fatal alert inside the
+//! encrypted session, so it writes a forged TLS record straight onto the TCP socket, between
+//! two complete records of the session: a plaintext fatal `internal_error` alert
+//! (`15 03 03 00 02 02 50`). After the handshake every TLS 1.3 record must be protected, so the
+//! switch's rustls cannot authenticate it and fails the session with a fatal error of its own,
+//! exactly as it would for an alert or corrupted record forged by the network.
 
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,7 +52,24 @@ pub enum Fault {
     Duplicate,
     /// Swap replies in pairs (the first of a pair waits at most 50 ms for the second).
     Reorder,
+    /// On every `n`th reply, instead of the reply, inject a forged fatal TLS alert record at the
+    /// TCP level (see the module docs); then relay nothing more on that connection and wait
+    /// (at most 10 s) for the switch to close it.
+    TlsAlertEvery(u32),
+    /// Every `n`th payment submission (pacs.008/pacs.009; inquiries pass) is not forwarded: the
+    /// proxy answers it with an `Error` frame `code=BUSY` (retryable: the clearing house never
+    /// saw it), as a clearing gateway shedding load does.
+    RefuseEvery(u32),
+    /// As [`Fault::RefuseEvery`], then the connection is reset after the `Error` frame.
+    RefuseAndCloseEvery(u32),
 }
+
+/// The forged record of [`Fault::TlsAlertEvery`]: content type alert (21), TLS 1.2 legacy
+/// version, length 2, level fatal (2), description `internal_error` (80).
+pub const FORGED_TLS_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50];
+
+/// The code of the proxy's refusal (`Error` frame) under [`Fault::RefuseEvery`].
+pub const BUSY_CODE: &str = "BUSY";
 
 /// What the proxy did.
 #[derive(Debug, Default)]
@@ -55,6 +81,13 @@ pub struct ProxyStats {
     pub reordered: AtomicU64,
     pub resets: AtomicU64,
     pub swallowed: AtomicU64,
+    /// Forged TLS alerts injected.
+    pub alerts: AtomicU64,
+    /// Submissions refused with `BUSY` (never forwarded).
+    pub refused: AtomicU64,
+    /// Why reading from the switch failed, per connection (the first 16): after a forged alert,
+    /// the alert the switch's TLS stack answered with.
+    pub switch_errors: Mutex<Vec<String>>,
 }
 
 /// TLS on both sides of the proxy.
@@ -146,6 +179,8 @@ enum Out {
     },
     /// Write these bytes (half a frame), then reset the connection.
     Reset(BytesMut),
+    /// Flush the TLS session, then write these raw bytes onto the TCP socket underneath it.
+    Raw(&'static [u8]),
 }
 
 fn encode(frame: Frame) -> BytesMut {
@@ -158,6 +193,8 @@ fn encode(frame: Frame) -> BytesMut {
 async fn relay(down_tcp: TcpStream, ctx: Ctx) -> anyhow::Result<()> {
     down_tcp.set_zero_linger()?;
     down_tcp.set_nodelay(true)?;
+    // A second handle on the same socket, for bytes written under the TLS session.
+    let raw = std::net::TcpStream::from(down_tcp.as_fd().try_clone_to_owned()?);
     let down = tokio_rustls::TlsAcceptor::from(Arc::clone(&ctx.tls.server)).accept(down_tcp).await?;
     let up_tcp = TcpStream::connect(ctx.upstream).await?;
     up_tcp.set_zero_linger()?;
@@ -170,15 +207,50 @@ async fn relay(down_tcp: TcpStream, ctx: Ctx) -> anyhow::Result<()> {
     let mut from_switch = FramedRead::new(down_read, FrameCodec::new(16 << 20));
     let mut from_house = FramedRead::new(up_read, FrameCodec::new(16 << 20));
     let (out_tx, out_rx) = mpsc::channel::<Out>(4096);
-    let writer = tokio::spawn(write_down(down_write, out_rx));
+    let writer = tokio::spawn(write_down(down_write, raw, out_rx));
     let requests = {
-        let ctx = ctx.clone();
+        let (ctx, out_tx) = (ctx.clone(), out_tx.clone());
         async move {
+            let mut nth = 0u32;
             while let Some(frame) = from_switch.next().await {
-                let frame = frame?;
-                if ctx.fault() == Fault::BlackHole {
+                let frame = match frame {
+                    Ok(frame) => frame,
+                    Err(e) => {
+                        let mut errors =
+                            ctx.stats.switch_errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        if errors.len() < 16 {
+                            errors.push(e.to_string());
+                        }
+                        return Err(e.into());
+                    }
+                };
+                let fault = ctx.fault();
+                if fault == Fault::BlackHole {
                     ctx.stats.swallowed.fetch_add(1, Ordering::Relaxed);
                     continue;
+                }
+                if let Fault::RefuseEvery(n) | Fault::RefuseAndCloseEvery(n) = fault {
+                    if frame.kind == FrameKind::Submit && is_payment(&frame.payload) {
+                        nth = nth.wrapping_add(1);
+                        if nth % n.max(1) == 0 {
+                            ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
+                            let busy = Frame::control(
+                                FrameKind::Error,
+                                frame.correlation,
+                                &[
+                                    ("code", BUSY_CODE),
+                                    ("detail", "clearing house busy: not received, retry later"),
+                                ],
+                            );
+                            let due = Instant::now();
+                            out_tx.send(Out::Frame { bytes: encode(busy), due }).await?;
+                            if matches!(fault, Fault::RefuseAndCloseEvery(_)) {
+                                out_tx.send(Out::Reset(BytesMut::new())).await?;
+                                return anyhow::Ok(());
+                            }
+                            continue;
+                        }
+                    }
                 }
                 up_write.write_all(&encode(frame)).await?;
             }
@@ -220,7 +292,17 @@ async fn relay(down_tcp: TcpStream, ctx: Ctx) -> anyhow::Result<()> {
             ctx.stats.replies.fetch_add(1, Ordering::Relaxed);
             nth = nth.wrapping_add(1);
             match fault {
-                Fault::None | Fault::BlackHole => out_tx.send(Out::Frame { bytes, due: now }).await?,
+                Fault::None | Fault::BlackHole | Fault::RefuseEvery(_) | Fault::RefuseAndCloseEvery(_) => {
+                    out_tx.send(Out::Frame { bytes, due: now }).await?;
+                }
+                Fault::TlsAlertEvery(n) if nth % n.max(1) == 0 => {
+                    ctx.stats.alerts.fetch_add(1, Ordering::Relaxed);
+                    out_tx.send(Out::Raw(&FORGED_TLS_ALERT)).await?;
+                    // Nothing more on this connection: the switch must end it.
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    break;
+                }
+                Fault::TlsAlertEvery(_) => out_tx.send(Out::Frame { bytes, due: now }).await?,
                 Fault::Delay(d) => out_tx.send(Out::Frame { bytes, due: now + d }).await?,
                 Fault::DropEvery(n) if nth % n.max(1) == 0 => {
                     ctx.stats.dropped.fetch_add(1, Ordering::Relaxed);
@@ -261,9 +343,24 @@ async fn relay(down_tcp: TcpStream, ctx: Ctx) -> anyhow::Result<()> {
     result
 }
 
-async fn write_down<W: AsyncWrite + Unpin>(mut down: W, mut rx: mpsc::Receiver<Out>) -> anyhow::Result<()> {
+/// Whether a submission is a payment (not a status inquiry or a cancellation request).
+fn is_payment(payload: &[u8]) -> bool {
+    matches!(switchyard_actors::actor::message_family(payload), Some("pacs.008" | "pacs.009"))
+}
+
+async fn write_down<W: AsyncWrite + Unpin>(
+    mut down: W,
+    mut raw: std::net::TcpStream,
+    mut rx: mpsc::Receiver<Out>,
+) -> anyhow::Result<()> {
     while let Some(out) = rx.recv().await {
         match out {
+            Out::Raw(bytes) => {
+                // Every record the session wrote is on the socket first, so the forged one
+                // lands between two whole records.
+                down.flush().await?;
+                write_raw(&mut raw, bytes).await?;
+            }
             Out::Frame { bytes, due } => {
                 tokio::time::sleep_until(due).await;
                 down.write_all(&bytes).await?;
@@ -274,6 +371,22 @@ async fn write_down<W: AsyncWrite + Unpin>(mut down: W, mut rx: mpsc::Receiver<O
                 // Dropping the stream closes the socket with linger 0: an RST mid-frame.
                 return Ok(());
             }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` on a non-blocking socket handle (a few bytes: retried on `WouldBlock`).
+async fn write_raw(raw: &mut std::net::TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    while !bytes.is_empty() {
+        match raw.write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(())

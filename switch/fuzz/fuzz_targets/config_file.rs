@@ -4,8 +4,9 @@
 //! once per process, so inputs that name the right files reach the later checks (limits,
 //! tenants, links, routes). Inputs naming absolute paths or `..` are skipped: reading
 //! arbitrary files of the fuzzing machine (a FIFO, /dev/zero) is not what is under test.
-//! Run: `cd switch/fuzz && cargo +nightly fuzz run config_file corpus/config_file`
-//! (seed it with config/switchyard.toml).
+//! Run (stable toolchain): `cd switch/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build -s none config_file`,
+//! then `<target>/x86_64-unknown-linux-gnu/release/config_file CORPUS -jobs=2 -workers=2
+//! -runs=2000000 -max_len=12288` with CORPUS seeded from config/*.toml (docs/RELIABILITY.md §4).
 
 #![no_main]
 

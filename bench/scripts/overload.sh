@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Overload (issue 10 §3): the self-hosted node + clearing simulator under 2x its sustainable rate.
+#   1. probe:     offered PROBE_RATE (far above capacity) for SECONDS: the acknowledged throughput
+#                 is the sustainable rate C;
+#   2. baseline:  offered C (the p99 to compare against);
+#   3. overload:  offered 2C, no tenant limit: the excess is held back by the credit window;
+#   4. limited:   offered 2C with every tenant limited to C/TENANTS per second: the excess is
+#                 refused explicitly (RJCT before ACTC).
+# For each run: the node's peak RSS (sampled every 200 ms from /proc) and the generator's ledger
+# (submitted = acknowledged + refused, nothing stuck or unanswered: nothing dropped).
+# Usage: bench/scripts/overload.sh [SECONDS]   env: PROFILE=release|debug (default release),
+#        PROBE_RATE (default 20000), TENANTS (default 4), DRAIN (seconds for the last answers,
+#        default 60), OUT (default bench-out/overload).
+# Exit 0 only if no run lost, stranded or left unanswered a payment. See docs/RELIABILITY.md §6.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs="${1:-10}"
+profile="${PROFILE:-release}"
+probe_rate="${PROBE_RATE:-20000}"
+tenants="${TENANTS:-4}"
+out="${OUT:-bench-out/overload}"
+if [ "$profile" = release ]; then
+  cargo build --release -p switchyard -p switchyard-bench
+else
+  cargo build -p switchyard -p switchyard-bench
+fi
+bin="${CARGO_TARGET_DIR:-target}/$profile"
+mkdir -p "$out"
+failed=0
+
+field() { # report.json expression
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results']; print($2)" "$1/report.json"
+}
+
+run() { # NAME RATE [extra load args]
+  local name="$1" rate="$2"
+  shift 2
+  "$bin/switchyard-bench" load --switchyard-bin "$bin/switchyard" --rate "$rate" --duration "$secs" \
+    --warmup 2 --drain "${DRAIN:-60}" --tenants "$tenants" --participants "$tenants" --no-progress --out "$out/$name" "$@" \
+    >"$out/$name.txt" 2>&1 &
+  local gen=$! peak=0 node rss
+  while kill -0 "$gen" 2>/dev/null; do
+    # The node is the child running `switchyard run` (the simulator runs `clearing-sim`).
+    node="$(ps -o pid=,args= --ppid "$gen" 2>/dev/null | awk '/ run /{print $1; exit}' || true)"
+    if [ -n "$node" ]; then
+      rss="$(awk '/^VmRSS/{print $2}' "/proc/$node/status" 2>/dev/null || echo 0)"
+      [ "${rss:-0}" -gt "$peak" ] && peak="$rss"
+    fi
+    sleep 0.2
+  done
+  wait "$gen" || { echo "$name: load generator failed, see $out/$name.txt" >&2; failed=1; return; }
+  local summary
+  summary="$(field "$out/$name" "'offered %d/s: acknowledged %.0f/s; submitted %d acknowledged %d refused %d settled %d rejected %d stuck %d unanswered %d in doubt %d; ACK p99 %.1f ms, admitted ACK p99 %.1f ms, send lag p99 %.1f ms' % (r['offered_rate_per_s'], r['ack_throughput_per_s'], r['submitted'], r['acknowledged'], r['refused'], r['settled'], r['rejected'], r['stuck'], r['unanswered'], r['in_doubt'], r['ack']['p99_ms'], r['admitted_ack']['p99_ms'], r['send_lag']['p99_ms'])")"
+  echo "$name: $summary; node peak RSS $((peak / 1024)) MiB"
+  if [ "$(field "$out/$name" "r['stuck'] + r['unanswered'] + r['submitted'] - r['acknowledged'] - r['refused']")" != 0 ]; then
+    echo "$name: payments dropped, stranded or unanswered" >&2
+    failed=1
+  fi
+}
+
+run probe "$probe_rate"
+sustainable="$(field "$out/probe" "int(r['ack_throughput_per_s'])")"
+echo "sustainable rate C = $sustainable payments/s"
+run baseline "$sustainable"
+run overload $((2 * sustainable))
+per_tenant=$((sustainable / tenants))
+run limited $((2 * sustainable)) --tenant-rate "$((per_tenant > 0 ? per_tenant : 1))"
+exit "$failed"
