@@ -67,6 +67,9 @@ pub struct PaymentArgs {
 /// Facts from the message that routing rules may match on, beyond the acceptance record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteFacts {
+    /// Which payment message it is: the routing key `message_type`, and which of the scheme
+    /// gate's legs (pacs.008 or pacs.009) a link sends.
+    pub kind: crate::message::MessageKind,
     /// `SttlmInf/ClrSys/Cd`.
     pub clearing_system: Option<String>,
     /// `PmtTpInf/SvcLvl/Cd` of the transaction.
@@ -74,12 +77,13 @@ pub struct RouteFacts {
 }
 
 impl RouteFacts {
-    /// The facts of a parsed pacs.008 (its first transaction).
+    /// The facts of a parsed payment message (its first transaction).
     #[must_use]
-    pub fn of(message: &switchyard_iso20022::Pacs008) -> Self {
+    pub fn of(message: &crate::message::PaymentMessage) -> Self {
         Self {
-            clearing_system: message.clr_sys.clone(),
-            service_level: message.txs.first().and_then(|t| t.svc_lvl_cd.clone()),
+            kind: message.kind(),
+            clearing_system: message.clearing_system().map(str::to_owned),
+            service_level: message.service_level().map(str::to_owned),
         }
     }
 }
@@ -237,7 +241,7 @@ fn current_attempt(state: &PaymentState) -> u32 {
 fn candidates(args: &PaymentArgs) -> Vec<String> {
     let query = RouteQuery {
         tenant: args.tenant.as_str(),
-        message_type: "pacs.008",
+        message_type: args.facts.kind.as_str(),
         currency: &args.record.currency,
         amount_minor: args.record.amount_minor,
         creditor_agent: &args.record.creditor_agent,
@@ -345,11 +349,11 @@ fn submit(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, attempt: u32)
         return unavailable(myself, &format!("link {name} is not running"));
     };
     // The scheme leg of this link (docs/SCHEMES.md); never sent when the scheme refuses it.
-    let payload =
-        match crate::scheme::leg_for(&state.args.ctx, name, &state.args.raw, &state.args.ctx.limits.iso) {
-            Ok(payload) => payload,
-            Err(why) => return unavailable(myself, &why),
-        };
+    let (ctx, kind) = (&state.args.ctx, state.args.facts.kind);
+    let payload = match crate::scheme::leg_for(ctx, name, kind, &state.args.raw, &ctx.limits.iso) {
+        Ok(payload) => payload,
+        Err(why) => return unavailable(myself, &why),
+    };
     tracing::debug!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, attempt, link = %name, "submitting to clearing");
     state.sent_to = Some(name.clone());
     let msg = LinkMsg::Submit {
