@@ -46,6 +46,15 @@ impl MessageKind {
         crate::actor::message_family(raw).and_then(Self::of_family)
     }
 
+    /// The message name a status report or inquiry gives as `OrgnlMsgNmId`.
+    #[must_use]
+    pub fn message_name(self) -> &'static str {
+        match self {
+            Self::Pacs008 => "pacs.008.001.08",
+            Self::Pacs009 => "pacs.009.001.08",
+        }
+    }
+
     /// The routing key (`message_type` of a route rule): `pacs.008` or `pacs.009`.
     #[must_use]
     pub fn as_str(self) -> &'static str {

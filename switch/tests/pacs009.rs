@@ -50,6 +50,15 @@ fn pacs009(n: u64, creditor: &str) -> (Vec<u8>, String) {
     (xml.into_bytes(), uetr)
 }
 
+/// The message name (`OrgnlMsgNmId`) a status about `xml` gives.
+fn kind_of(xml: &[u8]) -> &'static str {
+    if xml.windows(15).any(|w| w == b"pacs.009.001.08") {
+        "pacs.009.001.08"
+    } else {
+        "pacs.008.001.08"
+    }
+}
+
 /// The next status frame's transaction status (it must answer `correlation`).
 async fn next_status(p: &mut Participant, correlation: u64) -> TxStatus {
     let frame =
@@ -60,6 +69,7 @@ async fn next_status(p: &mut Participant, correlation: u64) -> TxStatus {
 
 /// Sends one message and reads statuses until a final one: (statuses, reason, detail).
 async fn submit_one(p: &mut Participant, correlation: u64, xml: Vec<u8>) -> (Vec<TxStatus>, String, String) {
+    let xml_name = xml.clone();
     p.tx.send(Frame::new(FrameKind::Submit, correlation, xml)).await.unwrap();
     let mut statuses = Vec::new();
     loop {
@@ -68,6 +78,8 @@ async fn submit_one(p: &mut Participant, correlation: u64, xml: Vec<u8>) -> (Vec
         assert_eq!(frame.kind, FrameKind::Status);
         assert_eq!(frame.correlation, correlation);
         let report = read_pacs002(&frame.payload, &Limits::default()).unwrap();
+        // Every status names the kind of message it is about.
+        assert_eq!(report.orgnl_msg_nm_id, kind_of(&xml_name), "{:?}", report.txs[0].tx_sts);
         let tx = &report.txs[0];
         statuses.push(tx.tx_sts);
         if tx.tx_sts != TxStatus::ACTC {

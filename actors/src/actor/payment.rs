@@ -251,8 +251,11 @@ fn candidates(args: &PaymentArgs) -> Vec<String> {
     args.ctx.routes().candidates(&query)
 }
 
-fn subject(record: &AcceptedPayment) -> StatusSubject<'_> {
+/// What the payment's statuses and inquiries are about (the original message's name by kind).
+fn subject(args: &PaymentArgs) -> StatusSubject<'_> {
+    let record = &args.record;
     StatusSubject {
+        orgnl_msg_nm_id: args.facts.kind.message_name(),
         orgnl_msg_id: &record.msg_id,
         orgnl_end_to_end_id: Some(&record.end_to_end_id),
         orgnl_uetr: Some(&record.uetr),
@@ -385,7 +388,7 @@ fn inquire(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, inquiry: u32
     tracing::info!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, inquiry, link = %name, "status inquiry (pacs.028)");
     metrics::counter!(crate::metrics::INQUIRIES, "link" => name.clone()).increment(1);
     state.inquiring_at = Some(name);
-    let payload = state.args.ctx.status.pacs028(subject(&state.args.record));
+    let payload = state.args.ctx.status.pacs028(subject(&state.args));
     let msg = LinkMsg::Submit {
         kind: SubmitKind::Inquiry,
         uetr: state.args.record.uetr.clone(),
@@ -504,7 +507,7 @@ fn report(state: &mut PaymentState, outcome: &Outcome) {
             _ => None,
         };
         let reason = outcome.reason().or_else(|| (!outcome.is_final()).then_some(ReasonCode::NARR));
-        let payload = args.ctx.status.pacs002(subject(&args.record), outcome.tx_status(), reason, detail);
+        let payload = args.ctx.status.pacs002(subject(args), outcome.tx_status(), reason, detail);
         let _ =
             reply.outbound.send(WireMsg { kind: WireKind::Status, correlation: reply.correlation, payload });
         drop(reply.credit);

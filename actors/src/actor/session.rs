@@ -107,7 +107,13 @@ fn submit(
     credit: OwnedSemaphorePermit,
     received: Instant,
 ) {
-    let refusal = Refusal { tenant: &state.tenant, outbound: &state.outbound, ctx: &state.ctx, correlation };
+    let refusal = Refusal {
+        tenant: &state.tenant,
+        outbound: &state.outbound,
+        ctx: &state.ctx,
+        correlation,
+        kind: MessageKind::Pacs008,
+    };
     if !state.rate.try_take() {
         // Over the rate: refused before parsing, and not journaled, so an abusive tenant
         // cannot load the journal or other tenants' actors (it is counted instead).
@@ -132,6 +138,7 @@ fn submit(
     // A payment: pacs.009 when it says so; anything else is read as a pacs.008 (and refused
     // with the parser's reason code if it is not one), as before pacs.009 was taken.
     let kind = family.and_then(MessageKind::of_family).unwrap_or(MessageKind::Pacs008);
+    let refusal = Refusal { kind, ..refusal };
     if state.policy.is_retired() {
         // The tenant was removed from the configuration: no new payment is admitted while its
         // payments in flight drain (inquiries, cancellations and statuses still are); then its sessions are signed off (docs/OPERATIONS.md).
@@ -382,11 +389,14 @@ pub(crate) struct Refusal<'a> {
     pub outbound: &'a Arc<dyn Outbound>,
     pub ctx: &'a Arc<NodeContext>,
     pub correlation: u64,
+    /// The kind of the refused message, named as `OrgnlMsgNmId` (pacs.008 until known).
+    pub kind: MessageKind,
 }
 
 impl Refusal<'_> {
     fn status(&self, msg_id: Option<&str>, uetr: Option<&str>, code: ReasonCode, detail: &str) -> Bytes {
         let subject = StatusSubject {
+            orgnl_msg_nm_id: self.kind.message_name(),
             orgnl_msg_id: msg_id.unwrap_or("NOTPROVIDED"),
             orgnl_end_to_end_id: None,
             orgnl_uetr: uetr,

@@ -495,6 +495,7 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
         outbound: &sub.outbound,
         ctx: &state.ctx,
         correlation: sub.correlation,
+        kind: sub.message.kind(),
     };
     let stored = if state.admission.needs_stored(&sub.uetr) {
         match state.ctx.history.stored(state.tenant.as_str(), &sub.uetr, &msg_id) {
@@ -565,6 +566,7 @@ fn answer_resend(state: &TenantState, sub: &Submission, known: &Known) {
         Known::Final(outcome) => (outcome.tx_status(), outcome.reason()),
     };
     let subject = StatusSubject {
+        orgnl_msg_nm_id: sub.message.kind().message_name(),
         orgnl_msg_id: sub.message.msg_id(),
         orgnl_end_to_end_id: Some(sub.message.end_to_end_id()),
         orgnl_uetr: Some(&sub.uetr),
@@ -588,6 +590,7 @@ async fn durable(
             outbound: &sub.outbound,
             ctx: &state.ctx,
             correlation: sub.correlation,
+            kind: sub.message.kind(),
         };
         let detail = format!("busy: {failure}; retry later");
         refusal.refuse(Some(sub.message.msg_id()), Some(&sub.uetr), ReasonCode::NARR, &detail, sub.credit);
@@ -598,6 +601,7 @@ async fn durable(
     metrics::ack(state.tenant.as_str(), sub.received.elapsed());
     in_flight_gauge(state);
     let subject = StatusSubject {
+        orgnl_msg_nm_id: sub.message.kind().message_name(),
         orgnl_msg_id: sub.message.msg_id(),
         orgnl_end_to_end_id: Some(sub.message.end_to_end_id()),
         orgnl_uetr: Some(&sub.uetr),
@@ -811,8 +815,12 @@ fn inbound_received(
     link: ActorRef<super::link::LinkMsg>,
     correlation: u64,
 ) {
-    let subject =
-        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+        orgnl_msg_id: "NOTPROVIDED",
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&uetr),
+    };
     let prior = match state.inbound.get(&uetr) {
         Some(InboundSeen::Answered { status, reason }) => Some(state.ctx.status.pacs002(
             subject,
@@ -888,8 +896,12 @@ fn refuse_inbound(
     correlation: u64,
     detail: &str,
 ) {
-    let subject =
-        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(uetr) };
+    let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+        orgnl_msg_id: "NOTPROVIDED",
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(uetr),
+    };
     let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(detail));
     let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
 }
@@ -920,6 +932,7 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     let tx = status.report.txs.first();
     let uetr = tx.and_then(|t| t.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned()).unwrap_or_default();
     let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
         orgnl_msg_id: &status.report.msg_id,
         orgnl_end_to_end_id: None,
         orgnl_uetr: Some(&uetr),
@@ -1028,6 +1041,7 @@ fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment
 fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer) {
     let ctx = Arc::clone(&state.ctx);
     let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
         orgnl_msg_id: "NOTPROVIDED",
         orgnl_end_to_end_id: None,
         orgnl_uetr: Some(&answer.uetr),
@@ -1057,8 +1071,12 @@ fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer)
 /// touched). Returns of payments received from a clearing house are not supported yet.
 fn participant_return(state: &mut TenantState, ret: ParticipantReturn) {
     let ctx = Arc::clone(&state.ctx);
-    let subject =
-        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&ret.uetr) };
+    let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+        orgnl_msg_id: "NOTPROVIDED",
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&ret.uetr),
+    };
     let Some(at) = state.returnable.iter().position(|u| *u == ret.uetr) else {
         let detail = "no on-us payment settled by this tenant has this UETR";
         return ret.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
