@@ -16,6 +16,7 @@ pub mod actor;
 pub mod admission;
 pub mod breaker;
 pub mod domain;
+pub mod message;
 pub mod metrics;
 pub mod payment;
 pub mod policy;

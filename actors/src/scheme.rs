@@ -10,6 +10,10 @@
 //!   transformer makes from the participant's message (settlement information, leg agents,
 //!   an AppHdr for SWIFT).
 //!
+//! Both payment kinds take this path ([`MessageKind`]): a pacs.008 through [`SchemeGate::check`]
+//! and [`SchemeGate::leg`], a pacs.009 through [`SchemeGate::check_fi`] and
+//! [`SchemeGate::leg_fi`] (a scheme without interbank transfers refuses it with `FF01`).
+//!
 //! A link without a gate forwards the participant's message unchanged (tests and the simulator
 //! in pass-through mode). Architecture invariant: a gate is pure (no I/O; the time for the
 //! operating window is an argument).
@@ -17,9 +21,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use switchyard_iso20022::{read_pacs008, Limits, Pacs008, ValidationError};
+use switchyard_iso20022::{Limits, Pacs008, Pacs009, ValidationError};
 
 use crate::actor::NodeContext;
+use crate::message::{MessageKind, PaymentMessage};
 use crate::route::RouteQuery;
 
 /// One clearing link's scheme profile.
@@ -41,6 +46,31 @@ pub trait SchemeGate: Send + Sync + 'static {
     /// # Errors
     /// The first rule the payment cannot be made to satisfy.
     fn leg(&self, canonical: &Pacs008, raw: &[u8]) -> Result<Bytes, ValidationError>;
+
+    /// Whether the scheme would take this interbank transfer (pacs.009) at `now_ms`.
+    ///
+    /// # Errors
+    /// The first broken rule (`FF01` when the scheme takes no pacs.009).
+    fn check_fi(&self, canonical: &Pacs009, now_ms: u64) -> Result<(), ValidationError>;
+
+    /// The scheme's pacs.009 leg for `canonical`, written out.
+    ///
+    /// # Errors
+    /// The first rule the transfer cannot be made to satisfy.
+    fn leg_fi(&self, canonical: &Pacs009) -> Result<Bytes, ValidationError>;
+}
+
+/// One gate's verdict on a payment message of either kind.
+fn check(
+    gate: &dyn SchemeGate,
+    message: &PaymentMessage,
+    raw: &[u8],
+    now_ms: u64,
+) -> Result<(), ValidationError> {
+    match message {
+        PaymentMessage::Pacs008(m) => gate.check(m, raw, now_ms),
+        PaymentMessage::Pacs009(m) => gate.check_fi(m, now_ms),
+    }
 }
 
 /// A scheme refusal at admission, with the link whose scheme refused.
@@ -75,7 +105,7 @@ impl SchemeRefusal {
 pub fn admissible(
     ctx: &NodeContext,
     query: &RouteQuery<'_>,
-    canonical: &Pacs008,
+    canonical: &PaymentMessage,
     raw: &[u8],
     now_ms: u64,
 ) -> Result<(), SchemeRefusal> {
@@ -87,7 +117,7 @@ pub fn admissible(
     let mut first = None;
     for link in &candidates {
         let Some(gate) = ctx.scheme(link) else { return Ok(()) };
-        match gate.check(canonical, raw, now_ms) {
+        match check(gate.as_ref(), canonical, raw, now_ms) {
             Ok(()) => return Ok(()),
             Err(error) => {
                 if first.is_none() {
@@ -100,15 +130,27 @@ pub fn admissible(
     first.map_or(Ok(()), Err)
 }
 
-/// The payload to send on `link` for a payment whose participant message is `raw`.
+/// The payload to send on `link` for a payment whose participant message is `raw`, a message of
+/// `kind`.
 ///
 /// # Errors
 /// A message naming the link and the scheme's broken rule when no leg can be made (the message
 /// is unreadable, or the scheme refuses it at this link).
-pub fn leg_for(ctx: &NodeContext, link: &str, raw: &Bytes, limits: &Limits) -> Result<Bytes, String> {
+pub fn leg_for(
+    ctx: &NodeContext,
+    link: &str,
+    kind: MessageKind,
+    raw: &Bytes,
+    limits: &Limits,
+) -> Result<Bytes, String> {
     let Some(gate) = ctx.scheme(link) else { return Ok(raw.clone()) };
-    let canonical = read_pacs008(raw, limits).map_err(|e| format!("link {link}: message unreadable: {e}"))?;
-    gate.leg(&canonical, raw).map_err(|e| format!("link {link}: scheme {} refuses: {e}", gate.scheme()))
+    let canonical = PaymentMessage::read(kind, raw, limits)
+        .map_err(|e| format!("link {link}: message unreadable: {e}"))?;
+    let leg = match &canonical {
+        PaymentMessage::Pacs008(m) => gate.leg(m, raw),
+        PaymentMessage::Pacs009(m) => gate.leg_fi(m),
+    };
+    leg.map_err(|e| format!("link {link}: scheme {} refuses: {e}", gate.scheme()))
 }
 
 /// The gates of a node's links by link name.

@@ -5,7 +5,7 @@
 //! instructing agent) debtor agent names another institution is refused with AG01 — a valid
 //! certificate of tenant A can never move tenant B's money. Pure: no I/O.
 
-use switchyard_iso20022::{Bic, Pacs008};
+use switchyard_iso20022::{Bic, Pacs008, Pacs009};
 
 /// Why a message's sender claim does not match the authenticated tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,18 +18,37 @@ pub struct SenderMismatch {
 /// Checks every sender claim of `msg` against `bics` (BIC8 or BIC11, compared as institutions).
 /// An empty `bics` list means the tenant is not restricted (development setups only).
 pub fn check_sender(bics: &[Bic], msg: &Pacs008) -> Result<(), SenderMismatch> {
+    let fr = msg.app_hdr.as_ref().and_then(|h| h.fr_bic.as_ref());
+    let txs = msg.txs.iter().map(|tx| (tx.instg_agt.as_ref(), tx.dbtr_agt.as_ref()));
+    check_claims(bics, fr, txs, "CdtTrfTxInf/DbtrAgt/FinInstnId/BICFI")
+}
+
+/// The same check for a pacs.009: the AppHdr `Fr`, each transaction's instructing agent or
+/// (without one) its debtor institution (`Dbtr`, the bank whose money moves).
+pub fn check_sender_fi(bics: &[Bic], msg: &Pacs009) -> Result<(), SenderMismatch> {
+    let fr = msg.app_hdr.as_ref().and_then(|h| h.fr_bic.as_ref());
+    let txs = msg.txs.iter().map(|tx| (tx.instg_agt.as_ref(), tx.dbtr.as_ref()));
+    check_claims(bics, fr, txs, "CdtTrfTxInf/Dbtr/FinInstnId/BICFI")
+}
+
+fn check_claims<'a>(
+    bics: &[Bic],
+    fr: Option<&'a Bic>,
+    txs: impl Iterator<Item = (Option<&'a Bic>, Option<&'a Bic>)>,
+    debtor_path: &'static str,
+) -> Result<(), SenderMismatch> {
     if bics.is_empty() {
         return Ok(());
     }
     let ours = |b: &Bic| bics.iter().any(|own| own.same_institution(b));
     let mut claims: Vec<(&'static str, &Bic)> = Vec::new();
-    if let Some(fr) = msg.app_hdr.as_ref().and_then(|h| h.fr_bic.as_ref()) {
+    if let Some(fr) = fr {
         claims.push(("/AppHdr/Fr/FIId/FinInstnId/BICFI", fr));
     }
-    for tx in &msg.txs {
-        match (&tx.instg_agt, &tx.dbtr_agt) {
+    for (instg, debtor) in txs {
+        match (instg, debtor) {
             (Some(instg), _) => claims.push(("CdtTrfTxInf/InstgAgt/FinInstnId/BICFI", instg)),
-            (None, Some(dbtr)) => claims.push(("CdtTrfTxInf/DbtrAgt/FinInstnId/BICFI", dbtr)),
+            (None, Some(debtor)) => claims.push((debtor_path, debtor)),
             (None, None) => {}
         }
     }

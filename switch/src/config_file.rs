@@ -272,7 +272,7 @@ pub struct RawRoute {
 }
 
 /// Message types a route may name (what the node routes to clearing links).
-const ROUTABLE_MESSAGE_TYPES: &[&str] = &["pacs.008"];
+const ROUTABLE_MESSAGE_TYPES: &[&str] = &["pacs.008", "pacs.009"];
 /// Bound on a route's priority.
 const MAX_ROUTE_PRIORITY: u32 = 1_000_000;
 /// Bound on a route's alternates.

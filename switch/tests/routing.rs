@@ -120,6 +120,10 @@ fn richer_route_rules_are_validated_with_the_key_named() {
     let rule = &config.routes.routes[0];
     assert_eq!((rule.priority, rule.matches.creditor_agent_prefix.as_deref()), (5, Some("ZYABZAJJ")));
     assert_eq!(rule.matches.max_amount_minor, Some(500_000));
+    // Interbank transfers are routed too.
+    std::fs::write(&file, with_route("message_type = \"pacs.009\"")).unwrap();
+    let config = switchyard::config_file::load(&file).unwrap();
+    assert_eq!(config.routes.routes[0].matches.message_type.as_deref(), Some("pacs.009"));
     for (extra, key) in [
         ("alternates = [\"nowhere\"]", "routes[0].alternates[0]"),
         ("alternates = [\"sim\"]", "routes[0].alternates[0]"),

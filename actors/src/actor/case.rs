@@ -82,6 +82,7 @@ impl InquiryRequest {
     pub fn answer(self, ctx: &NodeContext, status: TxStatus, reason: Option<ReasonCode>, detail: &str) {
         let o = self.original();
         let subject = StatusSubject {
+            orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
             orgnl_msg_id: o.orgnl_msg_id.as_deref().unwrap_or("NOTPROVIDED"),
             orgnl_end_to_end_id: o.orgnl_end_to_end_id.as_deref(),
             orgnl_uetr: Some(&self.uetr),
@@ -94,6 +95,7 @@ impl InquiryRequest {
     pub fn not_found(self, ctx: &NodeContext) {
         let o = self.original();
         let subject = StatusSubject {
+            orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
             orgnl_msg_id: o.orgnl_msg_id.as_deref().unwrap_or("NOTPROVIDED"),
             orgnl_end_to_end_id: o.orgnl_end_to_end_id.as_deref(),
             orgnl_uetr: Some(&self.uetr),

@@ -377,6 +377,7 @@ fn inbound_payment(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlatio
         |state: &LinkState, reason: &str, detail: &str, msg: Option<&switchyard_iso20022::Pacs008>| {
             let tx = msg.and_then(|m| m.txs.first());
             let subject = super::status::StatusSubject {
+                orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
                 orgnl_msg_id: msg.map_or("NOTPROVIDED", |m| m.msg_id.as_str()),
                 orgnl_end_to_end_id: tx.map(|t| t.end_to_end_id.as_str()),
                 orgnl_uetr: tx.and_then(|t| t.uetr.as_ref()).map(switchyard_iso20022::Uetr::as_str),

@@ -67,6 +67,9 @@ pub struct PaymentArgs {
 /// Facts from the message that routing rules may match on, beyond the acceptance record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteFacts {
+    /// Which payment message it is: the routing key `message_type`, and which of the scheme
+    /// gate's legs (pacs.008 or pacs.009) a link sends.
+    pub kind: crate::message::MessageKind,
     /// `SttlmInf/ClrSys/Cd`.
     pub clearing_system: Option<String>,
     /// `PmtTpInf/SvcLvl/Cd` of the transaction.
@@ -74,12 +77,13 @@ pub struct RouteFacts {
 }
 
 impl RouteFacts {
-    /// The facts of a parsed pacs.008 (its first transaction).
+    /// The facts of a parsed payment message (its first transaction).
     #[must_use]
-    pub fn of(message: &switchyard_iso20022::Pacs008) -> Self {
+    pub fn of(message: &crate::message::PaymentMessage) -> Self {
         Self {
-            clearing_system: message.clr_sys.clone(),
-            service_level: message.txs.first().and_then(|t| t.svc_lvl_cd.clone()),
+            kind: message.kind(),
+            clearing_system: message.clearing_system().map(str::to_owned),
+            service_level: message.service_level().map(str::to_owned),
         }
     }
 }
@@ -237,7 +241,7 @@ fn current_attempt(state: &PaymentState) -> u32 {
 fn candidates(args: &PaymentArgs) -> Vec<String> {
     let query = RouteQuery {
         tenant: args.tenant.as_str(),
-        message_type: "pacs.008",
+        message_type: args.facts.kind.as_str(),
         currency: &args.record.currency,
         amount_minor: args.record.amount_minor,
         creditor_agent: &args.record.creditor_agent,
@@ -247,8 +251,11 @@ fn candidates(args: &PaymentArgs) -> Vec<String> {
     args.ctx.routes().candidates(&query)
 }
 
-fn subject(record: &AcceptedPayment) -> StatusSubject<'_> {
+/// What the payment's statuses and inquiries are about (the original message's name by kind).
+fn subject(args: &PaymentArgs) -> StatusSubject<'_> {
+    let record = &args.record;
     StatusSubject {
+        orgnl_msg_nm_id: args.facts.kind.message_name(),
         orgnl_msg_id: &record.msg_id,
         orgnl_end_to_end_id: Some(&record.end_to_end_id),
         orgnl_uetr: Some(&record.uetr),
@@ -345,11 +352,11 @@ fn submit(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, attempt: u32)
         return unavailable(myself, &format!("link {name} is not running"));
     };
     // The scheme leg of this link (docs/SCHEMES.md); never sent when the scheme refuses it.
-    let payload =
-        match crate::scheme::leg_for(&state.args.ctx, name, &state.args.raw, &state.args.ctx.limits.iso) {
-            Ok(payload) => payload,
-            Err(why) => return unavailable(myself, &why),
-        };
+    let (ctx, kind) = (&state.args.ctx, state.args.facts.kind);
+    let payload = match crate::scheme::leg_for(ctx, name, kind, &state.args.raw, &ctx.limits.iso) {
+        Ok(payload) => payload,
+        Err(why) => return unavailable(myself, &why),
+    };
     tracing::debug!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, attempt, link = %name, "submitting to clearing");
     state.sent_to = Some(name.clone());
     let msg = LinkMsg::Submit {
@@ -381,7 +388,7 @@ fn inquire(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, inquiry: u32
     tracing::info!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, inquiry, link = %name, "status inquiry (pacs.028)");
     metrics::counter!(crate::metrics::INQUIRIES, "link" => name.clone()).increment(1);
     state.inquiring_at = Some(name);
-    let payload = state.args.ctx.status.pacs028(subject(&state.args.record));
+    let payload = state.args.ctx.status.pacs028(subject(&state.args));
     let msg = LinkMsg::Submit {
         kind: SubmitKind::Inquiry,
         uetr: state.args.record.uetr.clone(),
@@ -500,7 +507,7 @@ fn report(state: &mut PaymentState, outcome: &Outcome) {
             _ => None,
         };
         let reason = outcome.reason().or_else(|| (!outcome.is_final()).then_some(ReasonCode::NARR));
-        let payload = args.ctx.status.pacs002(subject(&args.record), outcome.tx_status(), reason, detail);
+        let payload = args.ctx.status.pacs002(subject(args), outcome.tx_status(), reason, detail);
         let _ =
             reply.outbound.send(WireMsg { kind: WireKind::Status, correlation: reply.correlation, payload });
         drop(reply.credit);

@@ -11,14 +11,15 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use switchyard_iso20022::{read_camt056, read_pacs002, read_pacs008, read_pacs028, ReasonCode, TxStatus};
+use switchyard_iso20022::{read_camt056, read_pacs002, read_pacs028, ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::case::{message_family, CancelRequest, InquiryRequest, Requester};
 use super::context::NodeContext;
 use super::status::StatusSubject;
 use super::tenant::{Submission, TenantMsg};
-use crate::domain::{Fingerprint, TenantId};
+use crate::domain::TenantId;
+use crate::message::{MessageKind, PaymentMessage};
 use crate::metrics;
 use crate::policy::TenantPolicy;
 use crate::ports::{Outbound, WireKind, WireMsg};
@@ -26,7 +27,6 @@ use crate::rate::RateLimit;
 use crate::record::{JournalRecord, RefusedSubmission};
 use crate::route::RouteQuery;
 use crate::scheme::{admissible, SchemeRefusal};
-use crate::sender::check_sender;
 
 /// The session actor (stateless apart from its arguments).
 #[derive(Debug, Default)]
@@ -107,7 +107,13 @@ fn submit(
     credit: OwnedSemaphorePermit,
     received: Instant,
 ) {
-    let refusal = Refusal { tenant: &state.tenant, outbound: &state.outbound, ctx: &state.ctx, correlation };
+    let refusal = Refusal {
+        tenant: &state.tenant,
+        outbound: &state.outbound,
+        ctx: &state.ctx,
+        correlation,
+        kind: MessageKind::Pacs008,
+    };
     if !state.rate.try_take() {
         // Over the rate: refused before parsing, and not journaled, so an abusive tenant
         // cannot load the journal or other tenants' actors (it is counted instead).
@@ -120,7 +126,8 @@ fn submit(
         metrics::submission(state.tenant.as_str(), "rate_limited");
         return refusal.answer(None, None, ReasonCode::NARR, &detail, credit);
     }
-    match message_family(&payload) {
+    let family = message_family(&payload);
+    match family {
         Some("pacs.028") => return inquiry(state, &refusal, &payload, credit),
         Some("camt.056") => return cancel(state, &refusal, payload, credit),
         Some("pacs.002") => return creditor_status(state, &refusal, &payload, credit),
@@ -128,6 +135,10 @@ fn submit(
         Some("pacs.004") => return participant_return(state, &refusal, payload, credit),
         _ => {}
     }
+    // A payment: pacs.009 when it says so; anything else is read as a pacs.008 (and refused
+    // with the parser's reason code if it is not one), as before pacs.009 was taken.
+    let kind = family.and_then(MessageKind::of_family).unwrap_or(MessageKind::Pacs008);
+    let refusal = Refusal { kind, ..refusal };
     if state.policy.is_retired() {
         // The tenant was removed from the configuration: no new payment is admitted while its
         // payments in flight drain (inquiries, cancellations and statuses still are); then its sessions are signed off (docs/OPERATIONS.md).
@@ -135,7 +146,7 @@ fn submit(
         let detail = format!("tenant {} is being removed from this node; no new payments", state.tenant);
         return refusal.refuse(None, None, ReasonCode::AG01, &detail, credit);
     }
-    let message = match read_pacs008(&payload, &state.ctx.limits.iso) {
+    let message = match PaymentMessage::read(kind, &payload, &state.ctx.limits.iso) {
         Ok(message) => message,
         Err(e) => {
             let detail = format!("{} {}", e.path, e.detail);
@@ -143,16 +154,16 @@ fn submit(
             return refusal.refuse(None, None, e.code, &detail, credit);
         }
     };
-    let msg_id = message.msg_id.clone();
-    let [tx] = message.txs.as_slice() else {
+    let msg_id = message.msg_id().to_owned();
+    if message.tx_count() != 1 {
         let detail = "this switch takes exactly one transaction per message";
         return refusal.refuse(Some(&msg_id), None, ReasonCode::NARR, detail, credit);
-    };
-    let Some(uetr) = tx.uetr.as_ref().map(|u| u.as_str().to_owned()) else {
+    }
+    let Some(uetr) = message.uetr().map(str::to_owned) else {
         let detail = "CdtTrfTxInf/PmtId/UETR is required";
         return refusal.refuse(Some(&msg_id), None, ReasonCode::FF01, detail, credit);
     };
-    if let Err(m) = check_sender(&state.policy.bics(), &message) {
+    if let Err(m) = message.check_sender(&state.policy.bics()) {
         metrics::submission(state.tenant.as_str(), "forbidden");
         let detail =
             format!("{} names {}, which is not an institution of tenant {}", m.path, m.claimed, state.tenant);
@@ -160,20 +171,24 @@ fn submit(
     }
     // The route is known here: a payment no clearing scheme on its route would take is refused
     // before it is acknowledged, with the scheme's reason code (ARCHITECTURE.md, decisions).
+    let Some(amount) = message.amount() else {
+        let detail = "CdtTrfTxInf/IntrBkSttlmAmt is required";
+        return refusal.refuse(Some(&msg_id), Some(&uetr), ReasonCode::FF01, detail, credit);
+    };
     let query = RouteQuery {
         tenant: state.tenant.as_str(),
-        message_type: "pacs.008",
-        currency: tx.amount.currency.as_str(),
-        amount_minor: tx.amount.minor_units,
-        creditor_agent: tx.cdtr_agt.as_ref().map_or("", |b| b.as_str()),
-        clearing_system: message.clr_sys.as_deref(),
-        service_level: tx.svc_lvl_cd.as_deref(),
+        message_type: kind.as_str(),
+        currency: amount.currency.as_str(),
+        amount_minor: amount.minor_units,
+        creditor_agent: message.creditor_agent().map_or("", |b| b.as_str()),
+        clearing_system: message.clearing_system(),
+        service_level: message.service_level(),
     };
     if let Err(refused) = admissible(&state.ctx, &query, &message, &payload, state.ctx.clock.now_ms()) {
         metrics::submission(state.tenant.as_str(), "scheme_refused");
         return refuse_for_scheme(&refused, &refusal, &msg_id, &uetr, credit);
     }
-    let fingerprint = Fingerprint::of_transaction(tx);
+    let fingerprint = message.fingerprint();
     let submission = Submission {
         outbound: Arc::clone(&state.outbound),
         correlation,
@@ -374,11 +389,14 @@ pub(crate) struct Refusal<'a> {
     pub outbound: &'a Arc<dyn Outbound>,
     pub ctx: &'a Arc<NodeContext>,
     pub correlation: u64,
+    /// The kind of the refused message, named as `OrgnlMsgNmId` (pacs.008 until known).
+    pub kind: MessageKind,
 }
 
 impl Refusal<'_> {
     fn status(&self, msg_id: Option<&str>, uetr: Option<&str>, code: ReasonCode, detail: &str) -> Bytes {
         let subject = StatusSubject {
+            orgnl_msg_nm_id: self.kind.message_name(),
             orgnl_msg_id: msg_id.unwrap_or("NOTPROVIDED"),
             orgnl_end_to_end_id: None,
             orgnl_uetr: uetr,

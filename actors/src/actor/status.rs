@@ -28,6 +28,9 @@ impl std::fmt::Debug for StatusWriter {
 /// What a status is about: the original message and transaction.
 #[derive(Debug, Clone, Copy)]
 pub struct StatusSubject<'a> {
+    /// `OrgnlMsgNmId`: `pacs.008.001.08` or `pacs.009.001.08`
+    /// ([`crate::message::MessageKind::message_name`]).
+    pub orgnl_msg_nm_id: &'a str,
     pub orgnl_msg_id: &'a str,
     pub orgnl_end_to_end_id: Option<&'a str>,
     pub orgnl_uetr: Option<&'a str>,
@@ -57,7 +60,7 @@ impl StatusWriter {
                 sts_req_id: None,
                 original: OriginalRef {
                     orgnl_msg_id: Some(subject.orgnl_msg_id.to_owned()),
-                    orgnl_msg_nm_id: Some("pacs.008.001.08".to_owned()),
+                    orgnl_msg_nm_id: Some(subject.orgnl_msg_nm_id.to_owned()),
                     orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
                     orgnl_uetr: subject.orgnl_uetr.and_then(Uetr::parse),
                     ..OriginalRef::default()
@@ -84,7 +87,7 @@ impl StatusWriter {
             msg_id: self.next_msg_id(),
             cre_dt_tm: self.clock.timestamp(),
             orgnl_msg_id: subject.orgnl_msg_id.to_owned(),
-            orgnl_msg_nm_id: "pacs.008.001.08".to_owned(),
+            orgnl_msg_nm_id: subject.orgnl_msg_nm_id.to_owned(),
             txs: vec![TxStatusInfo {
                 orgnl_instr_id: None,
                 orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
@@ -107,7 +110,7 @@ impl StatusWriter {
             msg_id: self.next_msg_id(),
             cre_dt_tm: self.clock.timestamp(),
             orgnl_msg_id: subject.orgnl_msg_id.to_owned(),
-            orgnl_msg_nm_id: "pacs.008.001.08".to_owned(),
+            orgnl_msg_nm_id: subject.orgnl_msg_nm_id.to_owned(),
             txs: vec![TxStatusInfo {
                 orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
                 orgnl_uetr: subject.orgnl_uetr.and_then(Uetr::parse),

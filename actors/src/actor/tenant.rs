@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
-use switchyard_iso20022::{Pacs008, ReasonCode, TxStatus};
+use switchyard_iso20022::{ReasonCode, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
@@ -63,7 +63,8 @@ pub struct Submission {
     pub credit: OwnedSemaphorePermit,
     pub uetr: String,
     pub fingerprint: Fingerprint,
-    pub message: Pacs008,
+    /// The parsed message (pacs.008 or pacs.009) with exactly one transaction.
+    pub message: crate::message::PaymentMessage,
     pub raw: Bytes,
     /// When the socket reader took the frame (node-internal latency metrics).
     pub received: Instant,
@@ -488,12 +489,13 @@ impl Actor for TenantActor {
 }
 
 fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission) {
-    let msg_id = sub.message.msg_id.clone();
+    let msg_id = sub.message.msg_id().to_owned();
     let refusal = Refusal {
         tenant: &state.tenant,
         outbound: &sub.outbound,
         ctx: &state.ctx,
         correlation: sub.correlation,
+        kind: sub.message.kind(),
     };
     let stored = if state.admission.needs_stored(&sub.uetr) {
         match state.ctx.history.stored(state.tenant.as_str(), &sub.uetr, &msg_id) {
@@ -541,16 +543,16 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
 }
 
 fn accepted_record(state: &TenantState, sub: &Submission) -> AcceptedPayment {
-    let tx = &sub.message.txs[0];
+    let m = &sub.message;
     AcceptedPayment {
         tenant: state.tenant.to_string(),
         uetr: sub.uetr.clone(),
-        msg_id: sub.message.msg_id.clone(),
-        end_to_end_id: tx.end_to_end_id.clone(),
-        amount_minor: tx.amount.minor_units,
-        currency: tx.amount.currency.as_str().to_owned(),
-        debtor_agent: tx.dbtr_agt.as_ref().map_or_else(String::new, |b| b.as_str().to_owned()),
-        creditor_agent: tx.cdtr_agt.as_ref().map_or_else(String::new, |b| b.as_str().to_owned()),
+        msg_id: m.msg_id().to_owned(),
+        end_to_end_id: m.end_to_end_id().to_owned(),
+        amount_minor: m.amount().map_or(0, |a| a.minor_units),
+        currency: m.amount().map_or_else(String::new, |a| a.currency.as_str().to_owned()),
+        debtor_agent: m.debtor_agent().map_or_else(String::new, |b| b.as_str().to_owned()),
+        creditor_agent: m.creditor_agent().map_or_else(String::new, |b| b.as_str().to_owned()),
         fingerprint: sub.fingerprint,
         message: sub.raw.to_vec(),
         accepted_at_ms: state.ctx.clock.now_ms(),
@@ -563,10 +565,10 @@ fn answer_resend(state: &TenantState, sub: &Submission, known: &Known) {
         Known::Accepted => (TxStatus::ACTC, None),
         Known::Final(outcome) => (outcome.tx_status(), outcome.reason()),
     };
-    let tx = &sub.message.txs[0];
     let subject = StatusSubject {
-        orgnl_msg_id: &sub.message.msg_id,
-        orgnl_end_to_end_id: Some(&tx.end_to_end_id),
+        orgnl_msg_nm_id: sub.message.kind().message_name(),
+        orgnl_msg_id: sub.message.msg_id(),
+        orgnl_end_to_end_id: Some(sub.message.end_to_end_id()),
         orgnl_uetr: Some(&sub.uetr),
     };
     let payload = state.ctx.status.pacs002(subject, status, reason, Some("resend: status of the original"));
@@ -582,25 +584,26 @@ async fn durable(
 ) -> Result<(), ActorProcessingErr> {
     if let Err(failure) = result {
         state.ctx.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
-        state.admission.abandon(&sub.uetr, &sub.message.msg_id);
+        state.admission.abandon(&sub.uetr, sub.message.msg_id());
         let refusal = Refusal {
             tenant: &state.tenant,
             outbound: &sub.outbound,
             ctx: &state.ctx,
             correlation: sub.correlation,
+            kind: sub.message.kind(),
         };
         let detail = format!("busy: {failure}; retry later");
-        refusal.refuse(Some(&sub.message.msg_id), Some(&sub.uetr), ReasonCode::NARR, &detail, sub.credit);
+        refusal.refuse(Some(sub.message.msg_id()), Some(&sub.uetr), ReasonCode::NARR, &detail, sub.credit);
         return Ok(());
     }
     state.admission.accepted(&sub.uetr);
     metrics::submission(state.tenant.as_str(), "accepted");
     metrics::ack(state.tenant.as_str(), sub.received.elapsed());
     in_flight_gauge(state);
-    let tx = &sub.message.txs[0];
     let subject = StatusSubject {
-        orgnl_msg_id: &sub.message.msg_id,
-        orgnl_end_to_end_id: Some(&tx.end_to_end_id),
+        orgnl_msg_nm_id: sub.message.kind().message_name(),
+        orgnl_msg_id: sub.message.msg_id(),
+        orgnl_end_to_end_id: Some(sub.message.end_to_end_id()),
         orgnl_uetr: Some(&sub.uetr),
     };
     // Invariant 1: this ACTC is sent only here, after the acceptance record is durable.
@@ -812,8 +815,12 @@ fn inbound_received(
     link: ActorRef<super::link::LinkMsg>,
     correlation: u64,
 ) {
-    let subject =
-        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+        orgnl_msg_id: "NOTPROVIDED",
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&uetr),
+    };
     let prior = match state.inbound.get(&uetr) {
         Some(InboundSeen::Answered { status, reason }) => Some(state.ctx.status.pacs002(
             subject,
@@ -889,8 +896,12 @@ fn refuse_inbound(
     correlation: u64,
     detail: &str,
 ) {
-    let subject =
-        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(uetr) };
+    let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+        orgnl_msg_id: "NOTPROVIDED",
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(uetr),
+    };
     let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(detail));
     let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
 }
@@ -921,6 +932,7 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     let tx = status.report.txs.first();
     let uetr = tx.and_then(|t| t.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned()).unwrap_or_default();
     let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
         orgnl_msg_id: &status.report.msg_id,
         orgnl_end_to_end_id: None,
         orgnl_uetr: Some(&uetr),
@@ -1029,6 +1041,7 @@ fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment
 fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer) {
     let ctx = Arc::clone(&state.ctx);
     let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
         orgnl_msg_id: "NOTPROVIDED",
         orgnl_end_to_end_id: None,
         orgnl_uetr: Some(&answer.uetr),
@@ -1058,8 +1071,12 @@ fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer)
 /// touched). Returns of payments received from a clearing house are not supported yet.
 fn participant_return(state: &mut TenantState, ret: ParticipantReturn) {
     let ctx = Arc::clone(&state.ctx);
-    let subject =
-        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&ret.uetr) };
+    let subject = StatusSubject {
+        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+        orgnl_msg_id: "NOTPROVIDED",
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&ret.uetr),
+    };
     let Some(at) = state.returnable.iter().position(|u| *u == ret.uetr) else {
         let detail = "no on-us payment settled by this tenant has this UETR";
         return ret.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
@@ -1146,10 +1163,12 @@ async fn resume(
 ) -> Result<(), ActorProcessingErr> {
     let raw = Bytes::from(accepted.message.clone());
     state.ctx.counters.in_flight.fetch_add(1, Ordering::Relaxed);
-    // The acceptance record keeps the message as sent: read it again for the routing facts.
-    let facts = switchyard_iso20022::read_pacs008(&raw, &state.ctx.limits.iso)
+    // The acceptance record keeps the message as sent: read it again for its kind (from its
+    // namespace) and the routing facts.
+    let kind = crate::message::MessageKind::of_raw(&raw).unwrap_or_default();
+    let facts = crate::message::PaymentMessage::read(kind, &raw, &state.ctx.limits.iso)
         .map(|m| RouteFacts::of(&m))
-        .unwrap_or_default();
+        .unwrap_or(RouteFacts { kind, ..RouteFacts::default() });
     spawn_payment(myself, state, accepted, raw, None, facts).await
 }
 

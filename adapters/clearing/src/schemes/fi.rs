@@ -74,6 +74,9 @@ pub(super) fn standard_legs<S: ClearingScheme + ?Sized>(
             tx.instd_agt = Some(parties.instructed.clone());
             tx.instd_agt_mmb = None;
         }
+        // The participant's AppHdr addressed its own hop (its `To`, its `BizSvc`, e.g. a CBPR+
+        // service whose rules the leg no longer follows): a leg carries the scheme's header or none.
+        leg.app_hdr = None;
         if profile.required.contains(&Identifier::AppHdr) {
             leg.app_hdr = Some(AppHdr {
                 fr_bic: Some(parties.instructing.clone()),

@@ -177,29 +177,9 @@ impl Gate {
     }
 }
 
-/// Interbank transfers (pacs.009) through the link's scheme: the same two steps as the
-/// [`SchemeGate`] port (check before acknowledging, leg at submission). The actors route only
-/// pacs.008 today, so these are not on the submission path yet (docs/SCHEMES.md, "Gaps").
+/// Interbank transfers (pacs.009) through the link's scheme: the pacs.009 leg the port's
+/// [`SchemeGate::check_fi`] and [`SchemeGate::leg_fi`] make.
 impl Gate {
-    /// Whether the scheme would take this pacs.009 at `now_ms`.
-    ///
-    /// # Errors
-    /// The first broken rule (`FF01` `scheme.msg_version` for a scheme without pacs.009).
-    pub fn check_fi(&self, canonical: &Pacs009, now_ms: u64) -> Result<(), ValidationError> {
-        if self.check_window {
-            self.scheme.check_window(i64::try_from(now_ms).unwrap_or(i64::MAX))?;
-        }
-        self.one_fi_leg(canonical).map(|_| ())
-    }
-
-    /// The scheme's pacs.009 leg, written out.
-    ///
-    /// # Errors
-    /// The first rule the transfer cannot be made to satisfy.
-    pub fn leg_fi(&self, canonical: &Pacs009) -> Result<Bytes, ValidationError> {
-        self.one_fi_leg(canonical).map(|leg| Bytes::from(write_pacs009(&leg)))
-    }
-
     fn one_fi_leg(&self, canonical: &Pacs009) -> Result<Pacs009, ValidationError> {
         let tx = canonical.txs.first();
         let instructing = self
@@ -242,6 +222,18 @@ impl SchemeGate for Gate {
         let (payment, proxies) = self.prepare(canonical, raw)?;
         let leg = write_pacs008(&self.one_leg(&payment)?);
         Ok(Bytes::from(proxy::carry_proxies(&leg, &proxies)))
+    }
+
+    /// A scheme without interbank transfers refuses with `FF01` (`scheme.msg_version`).
+    fn check_fi(&self, canonical: &Pacs009, now_ms: u64) -> Result<(), ValidationError> {
+        if self.check_window {
+            self.scheme.check_window(i64::try_from(now_ms).unwrap_or(i64::MAX))?;
+        }
+        self.one_fi_leg(canonical).map(|_| ())
+    }
+
+    fn leg_fi(&self, canonical: &Pacs009) -> Result<Bytes, ValidationError> {
+        self.one_fi_leg(canonical).map(|leg| Bytes::from(write_pacs009(&leg)))
     }
 }
 
@@ -470,13 +462,28 @@ mod tests {
     #[test]
     fn pacs009_goes_through_samos_and_swift_and_is_refused_elsewhere() {
         use super::super::fixtures::fi_template;
-        use switchyard_iso20022::read_pacs009;
+        use switchyard_iso20022::{read_pacs009, AppHdr};
         let transfer = fi_template();
         let samos = gate("samos");
         assert_eq!(samos.check_fi(&transfer, 0), Ok(()));
         let leg = read_pacs009(&samos.leg_fi(&transfer).unwrap(), &Limits::default()).unwrap();
         assert_eq!((leg.sttlm_mtd.as_str(), leg.app_hdr.is_none()), ("CLRG", true));
         assert_eq!(leg.txs[0].instd_agt.as_ref().map(Bic::as_str), Some("ZYBBZAJJXXX"));
+        // The participant's own AppHdr (here a CBPR+ one, whose rules a CLRG leg breaks) is not
+        // the leg's: the SAMOS leg has none and reads back valid.
+        let mut headed = transfer.clone();
+        headed.app_hdr = Some(AppHdr {
+            fr_bic: Bic::parse("ZYAAZAJJXXX"),
+            to_bic: Bic::parse("ZYBBZAJJXXX"),
+            biz_msg_idr: headed.msg_id.clone(),
+            msg_def_idr: "pacs.009.001.08".into(),
+            biz_svc: Some("swift.cbprplus.02".into()),
+            cre_dt: headed.cre_dt_tm.clone(),
+            ..AppHdr::default()
+        });
+        headed.sttlm_mtd = "COVE".into();
+        let leg = read_pacs009(&samos.leg_fi(&headed).unwrap(), &Limits::default()).unwrap();
+        assert_eq!((leg.sttlm_mtd.as_str(), leg.app_hdr), ("CLRG", None));
         // The same interbank transfer in USD: SAMOS settles ZAR only; CBPR+ takes it.
         let mut usd = transfer.clone();
         usd.txs[0].amount = money("USD", 1_000_000);
