@@ -731,7 +731,10 @@ async fn settle_inbound(f: &common::Fixture, b: &mut Conn, uetr: &str) {
     assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     while f.sim.stats.inbound_status(uetr) != Some((TxStatus::ACSC, None)) {
-        assert!(tokio::time::Instant::now() < deadline, "the creditor's ACSC never reached the clearing house");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the creditor's ACSC never reached the clearing house"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -773,7 +776,10 @@ async fn an_inbound_payment_returned_by_its_creditor_goes_to_its_clearing_house_
     // Returned once: a second return is refused by the switch, never forwarded.
     let c = b.send(participant_return(&uetr)).await;
     let again = b.status_of(c).await;
-    assert_eq!((again.txs[0].tx_sts, again.txs[0].reason.map(|r| r.as_str())), (TxStatus::RJCT, Some("DUPL")));
+    assert_eq!(
+        (again.txs[0].tx_sts, again.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("DUPL"))
+    );
     drop((a, b));
     node.stop().await.unwrap();
     // Also after a restart (answered from the state store).
@@ -781,7 +787,10 @@ async fn an_inbound_payment_returned_by_its_creditor_goes_to_its_clearing_house_
     let mut b = Conn::open(&f, &node, "bank-b").await;
     let c = b.send(participant_return(&uetr)).await;
     let again = b.status_of(c).await;
-    assert_eq!((again.txs[0].tx_sts, again.txs[0].reason.map(|r| r.as_str())), (TxStatus::RJCT, Some("DUPL")));
+    assert_eq!(
+        (again.txs[0].tx_sts, again.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("DUPL"))
+    );
     drop(b);
     node.stop().await.unwrap();
     assert_eq!(f.sim.stats.returns_received_of(&uetr), 1, "exactly one pacs.004 reached the clearing house");

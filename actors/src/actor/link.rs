@@ -319,7 +319,8 @@ fn forward_return(
 ) {
     use super::tenant::{ReturnAnswer, TenantMsg};
     let not_sent = |why: String| {
-        let _ = tenant.cast(TenantMsg::ReturnAnswer { uetr: uetr.clone(), answer: ReturnAnswer::NotSent(why) });
+        let _ =
+            tenant.cast(TenantMsg::ReturnAnswer { uetr: uetr.clone(), answer: ReturnAnswer::NotSent(why) });
     };
     let window = state.ctx.limits.link_window;
     let Some(conn) = state.conn.as_ref() else {

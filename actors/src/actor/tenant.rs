@@ -1001,8 +1001,12 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
             state.on_us.remove(&uetr);
             let reason = tx.reason;
             let name = link_name(state, &link);
-            let seen =
-                InboundSeen::Answered { status: tx.tx_sts, reason, link: name.as_str().into(), returned: false };
+            let seen = InboundSeen::Answered {
+                status: tx.tx_sts,
+                reason,
+                link: name.as_str().into(),
+                returned: false,
+            };
             remember_inbound(state, &uetr, seen);
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
             let record = JournalRecord::Inbound(InboundPayment {
@@ -1148,7 +1152,8 @@ fn participant_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret
 fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: ParticipantReturn) {
     let ctx = Arc::clone(&state.ctx);
     let uetr = ret.uetr.clone();
-    let subject = StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&uetr) };
     let refuse = |ret: ParticipantReturn, reason: ReasonCode, detail: &str| {
         ret.from.answer(ctx.status.pacs002(subject, TxStatus::RJCT, Some(reason), Some(detail)));
     };
@@ -1168,7 +1173,11 @@ fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: Pa
         }
         Some(InboundSeen::Answered { status: TxStatus::ACSC | TxStatus::ACCC, link, .. }) => link,
         Some(_) => {
-            return refuse(ret, ReasonCode::NARR, "the payment was not settled by this tenant; nothing to return");
+            return refuse(
+                ret,
+                ReasonCode::NARR,
+                "the payment was not settled by this tenant; nothing to return",
+            );
         }
         None => {
             let detail = "no payment settled by this tenant has this UETR";
@@ -1183,7 +1192,8 @@ fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: Pa
         links.get(&*link).cloned()
     };
     let Some(link_ref) = link_ref else {
-        let detail = format!("the clearing link {link} the payment arrived on is not configured; retry later");
+        let detail =
+            format!("the clearing link {link} the payment arrived on is not configured; retry later");
         return refuse(ret, ReasonCode::NARR, &detail);
     };
     set_returned(state, &ret.uetr, true);
@@ -1225,15 +1235,19 @@ fn inbound_return_durable(
     if let Err(failure) = result {
         tracing::warn!(tenant = %state.tenant, uetr = %ret.uetr, %failure, "return not journaled; refused");
         set_returned(state, &ret.uetr, false);
-        let subject =
-            StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(&ret.uetr) };
+        let subject = StatusSubject {
+            orgnl_msg_id: "NOTPROVIDED",
+            orgnl_end_to_end_id: None,
+            orgnl_uetr: Some(&ret.uetr),
+        };
         let detail = format!("busy: {failure}; retry later");
         let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
         return ret.from.answer(answer);
     }
     tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "inbound payment returned by its creditor (pacs.004)");
     let uetr = ret.uetr.clone();
-    let msg = super::link::LinkMsg::Return { uetr: uetr.clone(), payload: ret.payload, tenant: myself.clone() };
+    let msg =
+        super::link::LinkMsg::Return { uetr: uetr.clone(), payload: ret.payload, tenant: myself.clone() };
     state.returning.insert(uetr.clone(), ret.from);
     if link.cast(msg).is_err() {
         let answer = ReturnAnswer::NotSent("the clearing link has stopped".to_owned());
@@ -1250,7 +1264,8 @@ fn return_answer(state: &mut TenantState, uetr: &str, answer: ReturnAnswer) {
         tracing::info!(tenant = %state.tenant, %uetr, ?answer, "answer for a return no participant waits for (late)");
         return;
     };
-    let subject = StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(uetr) };
+    let subject =
+        StatusSubject { orgnl_msg_id: "NOTPROVIDED", orgnl_end_to_end_id: None, orgnl_uetr: Some(uetr) };
     let payload = match answer {
         ReturnAnswer::Status(payload) => payload,
         ReturnAnswer::NotSent(why) => {

@@ -261,7 +261,12 @@ impl SimStats {
     /// How many returns (pacs.004) the switch sent for this original UETR.
     #[must_use]
     pub fn returns_received_of(&self, uetr: &str) -> u32 {
-        self.returns_by_uetr.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(uetr).copied().unwrap_or(0)
+        self.returns_by_uetr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(uetr)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn record_inbound_status(&self, limits: &Limits, frame: &Frame) {

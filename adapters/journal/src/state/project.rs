@@ -23,7 +23,8 @@
 
 use switchyard_actors::domain::Outcome;
 use switchyard_actors::record::{
-    AcceptedPayment, Delivery, InboundPayment, JournalRecord, OperatorAction, OperatorKind, PaymentOutcome, RefusedSubmission,
+    AcceptedPayment, Delivery, InboundPayment, JournalRecord, OperatorAction, OperatorKind, PaymentOutcome,
+    RefusedSubmission,
 };
 
 use crate::state::audit::{self, AuditChange, AuditHead};

@@ -87,7 +87,18 @@ impl Trees {
         );
         all.transaction(
             |(payments, by_time, msg_ids, open, dlq, messages, audit, meta, undelivered, inbound)| {
-                f(&TxTrees { payments, by_time, msg_ids, open, dlq, messages, audit, meta, undelivered, inbound })
+                f(&TxTrees {
+                    payments,
+                    by_time,
+                    msg_ids,
+                    open,
+                    dlq,
+                    messages,
+                    audit,
+                    meta,
+                    undelivered,
+                    inbound,
+                })
             },
         )
         .map_err(|e| match e {
