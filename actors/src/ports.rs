@@ -47,6 +47,26 @@ pub trait HistoryPort: Send + Sync + 'static {
     fn undelivered(&self, _tenant: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
         Ok(Vec::new())
     }
+    /// What the store knows of an inbound payment (clearing house → this tenant's participant)
+    /// with this UETR: asked when the tenant's memory has no answer (after a restart, or once
+    /// it let the UETR go). An error: the store cannot answer (the caller refuses, retryable).
+    fn inbound(&self, _tenant: &str, _uetr: &str) -> Result<Option<InboundStored>, String> {
+        Ok(None)
+    }
+}
+
+/// What the durable store knows of one inbound payment ([`HistoryPort::inbound`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InboundStored {
+    /// The clearing link it arrived on.
+    pub link: String,
+    /// The participant's final status as relayed to the clearing house (`ACSC`, `RJCT`, ...);
+    /// `None`: received, the participant's status never came (or never was relayed).
+    pub status: Option<String>,
+    /// The status reason code, if any.
+    pub reason: Option<String>,
+    /// The participant returned it (its pacs.004 is journaled).
+    pub returned: bool,
 }
 
 /// No store behind the tenants: nothing is ever forgotten (tests and tools).

@@ -168,13 +168,20 @@ pub struct InboundPayment {
     /// The clearing link it arrived on.
     pub link: String,
     /// `None` when received (before delivery); the participant's final status code (`ACSC`,
-    /// `RJCT`, ...) when that status was relayed to the clearing house.
+    /// `RJCT`, ...) when that status was relayed to the clearing house;
+    /// [`InboundPayment::RETURNED`] when the participant returned the payment (pacs.004),
+    /// written before the return is forwarded to the clearing house.
     pub status: Option<String>,
-    /// The status reason code, if any.
+    /// The status reason code, if any (for a return: the return reason code).
     pub reason: Option<String>,
-    /// The pacs.008 as received, or the participant's pacs.002 as relayed.
+    /// The pacs.008 as received, the participant's pacs.002 as relayed, or its pacs.004.
     pub message: Vec<u8>,
     pub at_ms: u64,
+}
+
+impl InboundPayment {
+    /// The `status` of the record that journals a participant's return (pacs.004) of it.
+    pub const RETURNED: &'static str = "RETURNED";
 }
 
 /// A message waiting for a participant's session, see [`JournalRecord::Delivery`].

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use crossbeam_channel::Sender;
 
 use switchyard_actors::admission::{Known, Stored};
-use switchyard_actors::ports::{DurableCallback, HistoryPort, JournalFailure, JournalPort};
+use switchyard_actors::ports::{DurableCallback, HistoryPort, InboundStored, JournalFailure, JournalPort};
 use switchyard_actors::JournalRecord;
 use switchyard_journal::state::StateStore;
 use switchyard_journal::{codec, Journal, JournalError};
@@ -98,5 +98,10 @@ impl HistoryPort for StateHistory {
 
     fn undelivered(&self, tenant: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
         self.store.undelivered(tenant).map_err(|e| e.to_string())
+    }
+
+    /// Straight from the store's `inbound` tree (not through the payments key filter).
+    fn inbound(&self, tenant: &str, uetr: &str) -> Result<Option<InboundStored>, String> {
+        self.store.inbound(tenant, uetr).map_err(|e| e.to_string())
     }
 }

@@ -703,3 +703,138 @@ async fn until_answers(f: &common::Fixture, n: u64) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A pacs.008 from the clearing house for bank-b (creditor agent: bank-b's institution).
+fn inbound_for_bank_b(n: u64) -> (Vec<u8>, String) {
+    let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+    template.txs[0].cdtr_agt = Some(demo_bic("bank-b"));
+    MessageFactory::new(template, "INB").make(n)
+}
+
+/// The simulator sends `xml` to bank-b until it is delivered on `b` (the link may still be
+/// signing on, or the simulator may write on a dead connection of a stopped node).
+async fn deliver_inbound(f: &common::Fixture, b: &mut Conn, xml: &[u8]) -> Vec<u8> {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let _ = f.sim.send_payment(xml.to_vec()).await;
+        if let Ok(Some(Ok(frame))) = tokio::time::timeout(Duration::from_secs(3), b.p.reader.next()).await {
+            assert_eq!(frame.kind, FrameKind::Deliver);
+            return frame.payload.to_vec();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the inbound payment was never delivered");
+    }
+}
+
+/// bank-b settles an inbound payment; waits until the clearing house has its ACSC.
+async fn settle_inbound(f: &common::Fixture, b: &mut Conn, uetr: &str) {
+    let c = b.send(creditor_status(uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while f.sim.stats.inbound_status(uetr) != Some((TxStatus::ACSC, None)) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the creditor's ACSC never reached the clearing house"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn inbound_statuses(f: &common::Fixture, uetr: &str) -> Vec<Option<String>> {
+    journal_records(f)
+        .into_iter()
+        .filter_map(|r| match r {
+            JournalRecord::Inbound(i) if i.uetr == uetr => Some(i.status),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbound_payment_returned_by_its_creditor_goes_to_its_clearing_house_once() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = inbound_for_bank_b(41);
+    deliver_inbound(&f, &mut b, &xml).await;
+    // Delivered, not settled yet: nothing to return.
+    let c = b.send(participant_return(&uetr)).await;
+    let refused = b.status_of(c).await;
+    assert_eq!(refused.txs[0].tx_sts, TxStatus::RJCT, "{refused:?}");
+    assert_eq!(f.sim.stats.returns_received_of(&uetr), 0);
+    settle_inbound(&f, &mut b, &uetr).await;
+    // Another tenant cannot return bank-b's payment.
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let c = a.send(participant_return(&uetr)).await;
+    assert_eq!(a.status_of(c).await.txs[0].reason_prtry.as_deref(), Some("NOTFOUND"));
+    // bank-b returns it: forwarded to the clearing house, whose pacs.002 is relayed.
+    let c = b.send(participant_return(&uetr)).await;
+    let answer = b.status_of(c).await;
+    assert_eq!(answer.orgnl_msg_id, "RTR-B-1", "the clearing house's answer to the pacs.004: {answer:?}");
+    assert_eq!(answer.txs[0].tx_sts, TxStatus::ACSC);
+    assert_eq!(answer.txs[0].orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    assert_eq!(f.sim.stats.returns_received_of(&uetr), 1);
+    // Returned once: a second return is refused by the switch, never forwarded.
+    let c = b.send(participant_return(&uetr)).await;
+    let again = b.status_of(c).await;
+    assert_eq!(
+        (again.txs[0].tx_sts, again.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("DUPL"))
+    );
+    drop((a, b));
+    node.stop().await.unwrap();
+    // Also after a restart (answered from the state store).
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let c = b.send(participant_return(&uetr)).await;
+    let again = b.status_of(c).await;
+    assert_eq!(
+        (again.txs[0].tx_sts, again.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("DUPL"))
+    );
+    drop(b);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.returns_received_of(&uetr), 1, "exactly one pacs.004 reached the clearing house");
+    // Journaled: received, the participant's status, then its return (before it was forwarded).
+    assert_eq!(inbound_statuses(&f, &uetr), vec![None, Some("ACSC".to_owned()), Some("RETURNED".to_owned())]);
+    let ret = journal_records(&f).into_iter().find_map(|r| match r {
+        JournalRecord::Inbound(i) if i.status.as_deref() == Some("RETURNED") => Some(i),
+        _ => None,
+    });
+    let ret = ret.expect("the return record");
+    assert_eq!((ret.tenant.as_str(), ret.reason.as_deref()), ("bank-b", Some("AC06")));
+    assert!(!ret.link.is_empty() && ret.link != "?", "the link the payment arrived on: {}", ret.link);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_inbound_payment_after_a_restart_is_answered_from_the_state_store() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = inbound_for_bank_b(42);
+    deliver_inbound(&f, &mut b, &xml).await;
+    settle_inbound(&f, &mut b, &uetr).await;
+    drop(b);
+    node.stop().await.unwrap();
+    // A new node, empty memory: the clearing house sends the same payment again.
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    'answered: loop {
+        let answers = f.sim.stats.inbound_answers.load(std::sync::atomic::Ordering::Relaxed);
+        // The simulator may write on the stopped node's dead connection first: send again.
+        let _ = f.sim.send_payment(xml.clone()).await;
+        for _ in 0..100 {
+            if f.sim.stats.inbound_answers.load(std::sync::atomic::Ordering::Relaxed) > answers {
+                break 'answered;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the repeated payment was never answered");
+    }
+    assert_eq!(f.sim.stats.inbound_status(&uetr), Some((TxStatus::ACSC, None)), "the status relayed before");
+    let next = tokio::time::timeout(Duration::from_millis(300), b.p.reader.next()).await;
+    assert!(next.is_err(), "not delivered to bank-b again: {next:?}");
+    drop(b);
+    node.stop().await.unwrap();
+    assert_eq!(inbound_statuses(&f, &uetr), vec![None, Some("ACSC".to_owned())], "received once");
+}

@@ -71,6 +71,9 @@ pub enum LinkMsg {
     Reply { correlation: u64, payload: Bytes },
     /// A creditor tenant's pacs.002 for an inbound payment this clearing house sent: relay it.
     Relay { correlation: u64, payload: Bytes },
+    /// A participant returns (pacs.004) an inbound payment this clearing house sent: forward
+    /// it and hand the clearing house's pacs.002 for it to `tenant` (`TenantMsg::ReturnAnswer`).
+    Return { uetr: String, payload: Bytes, tenant: ActorRef<super::tenant::TenantMsg> },
     /// The link's state, for the admin API.
     Snapshot(ractor::RpcReplyPort<LinkSnapshot>),
 }
@@ -101,6 +104,7 @@ impl std::fmt::Debug for LinkMsg {
             Self::Disconnected(why) => write!(f, "Disconnected({why})"),
             Self::Reply { correlation, .. } => write!(f, "Reply({correlation})"),
             Self::Relay { correlation, .. } => write!(f, "Relay({correlation})"),
+            Self::Return { uetr, .. } => write!(f, "Return({uetr})"),
             Self::Snapshot(_) => f.write_str("Snapshot"),
         }
     }
@@ -122,6 +126,10 @@ pub struct LinkState {
     published: (u8, bool),
     /// The last disconnect reason or unreadable answer.
     last_error: Option<String>,
+    /// Participants' returns (pacs.004) forwarded here and not answered yet, by the frame's
+    /// correlation: (UETR, the tenant waiting). Bounded by the link window; emptied when the
+    /// connection goes (the tenants' own deadlines answer their participants).
+    returns: HashMap<u64, (String, ActorRef<super::tenant::TenantMsg>)>,
 }
 
 impl std::fmt::Debug for LinkState {
@@ -155,6 +163,7 @@ impl Actor for LinkActor {
             messages: 0,
             published: (u8::MAX, false),
             last_error: None,
+            returns: HashMap::new(),
         })
     }
 
@@ -183,12 +192,14 @@ impl Actor for LinkActor {
                 }
             }
             LinkMsg::Disconnected(why) if state.conn.is_none() || why == "shutdown" => {
+                state.returns.clear();
                 tracing::info!(link = %state.name, %why, "clearing link down");
                 state.conn = None;
                 state.last_error = Some(why);
             }
             LinkMsg::Disconnected(why) => {
                 tracing::warn!(link = %state.name, %why, outstanding = state.outstanding.len(), "clearing link disconnected");
+                state.returns.clear();
                 state.conn = None;
                 state.breaker.failure(now);
                 state.last_error = Some(why);
@@ -202,6 +213,7 @@ impl Actor for LinkActor {
                     tracing::warn!(link = %state.name, correlation, "inbound payment's status not relayed: link down (the clearing house will ask again)");
                 }
             }
+            LinkMsg::Return { uetr, payload, tenant } => forward_return(state, uetr, payload, tenant),
             LinkMsg::Snapshot(reply) => {
                 let _ = reply.send(snapshot(state));
             }
@@ -295,6 +307,36 @@ fn submit(
     }
     state.outstanding.insert(uetr, reply.clone());
     let _ = reply.cast(PaymentMsg::Event(PaymentEvent::Sent));
+}
+
+/// Forwards a participant's pacs.004 of an inbound payment; the clearing house's pacs.002 for
+/// it (same correlation) goes to `tenant`. Not connected or a full window: not sent.
+fn forward_return(
+    state: &mut LinkState,
+    uetr: String,
+    payload: Bytes,
+    tenant: ActorRef<super::tenant::TenantMsg>,
+) {
+    use super::tenant::{ReturnAnswer, TenantMsg};
+    let not_sent = |why: String| {
+        let _ =
+            tenant.cast(TenantMsg::ReturnAnswer { uetr: uetr.clone(), answer: ReturnAnswer::NotSent(why) });
+    };
+    let window = state.ctx.limits.link_window;
+    let Some(conn) = state.conn.as_ref() else {
+        return not_sent(format!("link {} is not connected", state.name));
+    };
+    if state.returns.len() >= window {
+        return not_sent(format!("link {} has {window} returns waiting for an answer", state.name));
+    }
+    let correlation = state.next_correlation;
+    state.next_correlation += 1;
+    if conn.send(WireMsg { kind: WireKind::Submit, correlation, payload }).is_err() {
+        state.conn = None;
+        return not_sent(format!("link {} connection closed", state.name));
+    }
+    tracing::info!(link = %state.name, %uetr, correlation, "participant's return (pacs.004) forwarded");
+    state.returns.insert(correlation, (uetr, tenant));
 }
 
 /// What a clearing house's pacs.002 means for the payment.
@@ -412,7 +454,16 @@ fn inbound_payment(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlatio
 }
 
 fn answer(myself: &ActorRef<LinkMsg>, state: &mut LinkState, correlation: u64, payload: &[u8]) {
-    match crate::actor::message_family(payload) {
+    let family = crate::actor::message_family(payload);
+    if family == Some("pacs.002") {
+        if let Some((uetr, tenant)) = state.returns.remove(&correlation) {
+            state.breaker.success();
+            let answer = super::tenant::ReturnAnswer::Status(Bytes::copy_from_slice(payload));
+            let _ = tenant.cast(super::tenant::TenantMsg::ReturnAnswer { uetr, answer });
+            return;
+        }
+    }
+    match family {
         Some("camt.029") => return cancellation_answer(state, correlation, payload),
         Some("pacs.004") => return payment_return(state, correlation, payload),
         Some("pacs.008") => return inbound_payment(myself, state, correlation, payload),

@@ -36,6 +36,20 @@ pub struct StatusSubject<'a> {
     pub orgnl_uetr: Option<&'a str>,
 }
 
+impl<'a> StatusSubject<'a> {
+    /// A pacs.008 known only by its UETR (`OrgnlMsgId` `NOTPROVIDED`): inbound payments and
+    /// the answers to participants' requests about them.
+    #[must_use]
+    pub fn pacs008_by_uetr(uetr: &'a str) -> Self {
+        Self {
+            orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+            orgnl_msg_id: "NOTPROVIDED",
+            orgnl_end_to_end_id: None,
+            orgnl_uetr: Some(uetr),
+        }
+    }
+}
+
 impl StatusWriter {
     #[must_use]
     pub fn new(clock: Arc<dyn Clock>) -> Self {

@@ -131,6 +131,18 @@ pub enum TenantMsg {
     CreditorCancelAnswer(Box<CreditorCancelAnswer>),
     /// A pacs.004 from one of this tenant's sessions: it returns a payment it received.
     ParticipantReturn(Box<ParticipantReturn>),
+    /// The record of a participant's return of an inbound payment is durable (or not):
+    /// forward the pacs.004 on `link`, the link the payment arrived on.
+    InboundReturnDurable {
+        ret: Box<ParticipantReturn>,
+        link: ActorRef<super::link::LinkMsg>,
+        result: Result<u64, JournalFailure>,
+    },
+    /// What became of a return forwarded to a clearing house (from the link, or the deadline).
+    ReturnAnswer {
+        uetr: String,
+        answer: ReturnAnswer,
+    },
     /// A payment a clearing house sent for this (creditor) tenant: deliver it and relay the
     /// participant's pacs.002 back on `link` with `correlation`.
     DeliverInbound {
@@ -172,6 +184,17 @@ pub struct TenantSnapshot {
     pub in_flight: usize,
     /// The in-flight budget.
     pub budget: usize,
+}
+
+/// What became of a participant's return (pacs.004) forwarded to a clearing house.
+#[derive(Debug, Clone)]
+pub enum ReturnAnswer {
+    /// The clearing house's pacs.002 for it (relayed to the participant unchanged).
+    Status(Bytes),
+    /// It never left the node (the link was down or full): the payment stays returnable.
+    NotSent(String),
+    /// No answer within the clearing timeout: it may have reached the clearing house.
+    TimedOut,
 }
 
 /// Who waits for a creditor tenant's pacs.002.
@@ -284,18 +307,22 @@ pub struct TenantState {
     /// (oldest forgotten first, in `inbound_order`).
     inbound: HashMap<String, InboundSeen>,
     inbound_order: std::collections::VecDeque<String>,
+    /// Participants' returns of inbound payments forwarded to a clearing house, waiting for
+    /// its pacs.002, by UETR. Each holds its session's credit, so bounded by the windows.
+    returning: HashMap<String, super::case::Requester>,
 }
 
 /// Inbound UETRs a tenant remembers for deduplication (in memory; the journal keeps them all).
 pub const MAX_INBOUND_REMEMBERED: usize = 100_000;
 
 /// What the tenant knows of an inbound payment it has seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum InboundSeen {
     /// Being journaled or delivered; the participant's status has not come yet.
     Pending,
-    /// The participant's final status, relayed to the clearing house.
-    Answered { status: TxStatus, reason: Option<ReasonCode> },
+    /// The participant's final status, relayed to the clearing house on `link`; `returned`:
+    /// the participant has returned it (pacs.004 journaled).
+    Answered { status: TxStatus, reason: Option<ReasonCode>, link: Arc<str>, returned: bool },
 }
 
 /// An in-doubt payment between re-inquiry rounds.
@@ -344,6 +371,7 @@ impl Actor for TenantActor {
             in_doubt: HashMap::new(),
             inbound: HashMap::new(),
             inbound_order: std::collections::VecDeque::new(),
+            returning: HashMap::new(),
         };
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
@@ -424,7 +452,11 @@ impl Actor for TenantActor {
                 forward_cancel(state, uetr, payload, &payment);
             }
             TenantMsg::CreditorCancelAnswer(answer) => creditor_cancel_answer(state, *answer),
-            TenantMsg::ParticipantReturn(ret) => participant_return(state, *ret),
+            TenantMsg::ParticipantReturn(ret) => participant_return(&myself, state, *ret),
+            TenantMsg::InboundReturnDurable { ret, link, result } => {
+                inbound_return_durable(&myself, state, *ret, &link, result);
+            }
+            TenantMsg::ReturnAnswer { uetr, answer } => return_answer(state, &uetr, answer),
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
                 inbound_received(&myself, state, uetr, payload, link, correlation);
             }
@@ -815,14 +847,20 @@ fn inbound_received(
     link: ActorRef<super::link::LinkMsg>,
     correlation: u64,
 ) {
-    let subject = StatusSubject {
-        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
-        orgnl_msg_id: "NOTPROVIDED",
-        orgnl_end_to_end_id: None,
-        orgnl_uetr: Some(&uetr),
+    let subject = StatusSubject::pacs008_by_uetr(&uetr);
+    let seen = match state.inbound.get(&uetr) {
+        Some(seen) => Some(seen.clone()),
+        None => match stored_inbound(state, &uetr) {
+            Ok(seen) => seen,
+            Err(error) => {
+                tracing::error!(tenant = %state.tenant, %uetr, %error, "inbound index unreadable; refused");
+                let detail = "busy: the inbound index cannot be read; retry later";
+                return refuse_inbound(state, &uetr, &link, correlation, detail);
+            }
+        },
     };
-    let prior = match state.inbound.get(&uetr) {
-        Some(InboundSeen::Answered { status, reason }) => Some(state.ctx.status.pacs002(
+    let prior = match &seen {
+        Some(InboundSeen::Answered { status, reason, .. }) => Some(state.ctx.status.pacs002(
             subject,
             *status,
             *reason,
@@ -870,6 +908,23 @@ fn link_name(state: &TenantState, link: &ActorRef<super::link::LinkMsg>) -> Stri
     links.iter().find(|(_, l)| l.get_id() == link.get_id()).map_or_else(|| "?".to_owned(), |(n, _)| n.clone())
 }
 
+/// What the state store knows of an inbound UETR this tenant's memory has not (after a
+/// restart, or let go of): the participant's status as relayed, and whether it was returned.
+/// Received but never answered (the node stopped meanwhile) counts as unknown: it is
+/// delivered again, and the participant's pacs.002 relayed as for a new one.
+fn stored_inbound(state: &mut TenantState, uetr: &str) -> Result<Option<InboundSeen>, String> {
+    let Some(row) = state.ctx.history.inbound(state.tenant.as_str(), uetr)? else { return Ok(None) };
+    let Some(status) = row.status.as_deref().and_then(TxStatus::parse) else { return Ok(None) };
+    let seen = InboundSeen::Answered {
+        status,
+        reason: row.reason.as_deref().and_then(ReasonCode::parse),
+        link: row.link.as_str().into(),
+        returned: row.returned,
+    };
+    remember_inbound(state, uetr, seen.clone());
+    Ok(Some(seen))
+}
+
 /// Records what the tenant knows of an inbound UETR (replacing what it knew).
 fn remember_inbound(state: &mut TenantState, uetr: &str, seen: InboundSeen) {
     if state.inbound.insert(uetr.to_owned(), seen).is_none() {
@@ -896,12 +951,7 @@ fn refuse_inbound(
     correlation: u64,
     detail: &str,
 ) {
-    let subject = StatusSubject {
-        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
-        orgnl_msg_id: "NOTPROVIDED",
-        orgnl_end_to_end_id: None,
-        orgnl_uetr: Some(uetr),
-    };
+    let subject = StatusSubject::pacs008_by_uetr(uetr);
     let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(detail));
     let _ = link.cast(super::link::LinkMsg::Relay { correlation, payload: answer });
 }
@@ -952,12 +1002,19 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
             }
             state.on_us.remove(&uetr);
             let reason = tx.reason;
-            remember_inbound(state, &uetr, InboundSeen::Answered { status: tx.tx_sts, reason });
+            let name = link_name(state, &link);
+            let seen = InboundSeen::Answered {
+                status: tx.tx_sts,
+                reason,
+                link: name.as_str().into(),
+                returned: false,
+            };
+            remember_inbound(state, &uetr, seen);
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
             let record = JournalRecord::Inbound(InboundPayment {
                 tenant: state.tenant.to_string(),
                 uetr: uetr.clone(),
-                link: link_name(state, &link),
+                link: name,
                 status: Some(tx.tx_sts.as_str().to_owned()),
                 reason: reason.map(|r| r.as_str().to_owned()),
                 message: raw.to_vec(),
@@ -1040,12 +1097,7 @@ fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment
 /// whose machine decides (CNCL: cancelled; RJCR: the payment goes on).
 fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer) {
     let ctx = Arc::clone(&state.ctx);
-    let subject = StatusSubject {
-        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
-        orgnl_msg_id: "NOTPROVIDED",
-        orgnl_end_to_end_id: None,
-        orgnl_uetr: Some(&answer.uetr),
-    };
+    let subject = StatusSubject::pacs008_by_uetr(&answer.uetr);
     let Some(payment) = state.cancels.remove(&answer.uetr) else {
         let detail = "no cancellation request for this UETR is waiting for this tenant's answer";
         return answer.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
@@ -1065,21 +1117,15 @@ fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer)
     answer.from.answer(reply);
 }
 
-/// A participant returns a payment it settled as creditor (on-us): offered to every tenant as a
-/// clearing house's pacs.004 is, so the debtor tenant journals `Returned` and delivers it. Only
-/// a UETR this tenant settled as creditor may be returned (another tenant's payments cannot be
-/// touched). Returns of payments received from a clearing house are not supported yet.
-fn participant_return(state: &mut TenantState, ret: ParticipantReturn) {
+/// A participant returns a payment it settled as creditor. On-us: offered to every tenant as a
+/// clearing house's pacs.004 is, so the debtor tenant journals `Returned` and delivers it.
+/// Inbound (from a clearing house): see [`inbound_return`]. Only a UETR this tenant settled as
+/// creditor may be returned (another tenant's payments cannot be touched).
+fn participant_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: ParticipantReturn) {
     let ctx = Arc::clone(&state.ctx);
-    let subject = StatusSubject {
-        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
-        orgnl_msg_id: "NOTPROVIDED",
-        orgnl_end_to_end_id: None,
-        orgnl_uetr: Some(&ret.uetr),
-    };
+    let subject = StatusSubject::pacs008_by_uetr(&ret.uetr);
     let Some(at) = state.returnable.iter().position(|u| *u == ret.uetr) else {
-        let detail = "no on-us payment settled by this tenant has this UETR";
-        return ret.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+        return inbound_return(myself, state, ret);
     };
     state.returnable.remove(at);
     tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "on-us payment returned by its creditor (pacs.004)");
@@ -1093,6 +1139,137 @@ fn participant_return(state: &mut TenantState, ret: ParticipantReturn) {
         let _ = tenant.cast(TenantMsg::Returned(Arc::clone(&inbound)));
     }
     ret.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("return forwarded")));
+}
+
+/// A participant returns an inbound payment (one a clearing house sent it and it settled):
+/// found by UETR in memory or the state store; journaled (`Inbound` with status `RETURNED`)
+/// before the pacs.004 goes to the clearing link the payment arrived on; the clearing house's
+/// pacs.002 for it is relayed to the participant. A payment already returned is refused
+/// (`DUPL`).
+fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: ParticipantReturn) {
+    let ctx = Arc::clone(&state.ctx);
+    let uetr = ret.uetr.clone();
+    let subject = StatusSubject::pacs008_by_uetr(&uetr);
+    let refuse = |ret: ParticipantReturn, reason: ReasonCode, detail: &str| {
+        ret.from.answer(ctx.status.pacs002(subject, TxStatus::RJCT, Some(reason), Some(detail)));
+    };
+    let seen = match state.inbound.get(&ret.uetr) {
+        Some(seen) => Some(seen.clone()),
+        None => match stored_inbound(state, &ret.uetr) {
+            Ok(seen) => seen,
+            Err(error) => {
+                tracing::error!(tenant = %state.tenant, uetr = %ret.uetr, %error, "inbound index unreadable");
+                return refuse(ret, ReasonCode::NARR, "busy: the inbound index cannot be read; retry later");
+            }
+        },
+    };
+    let link = match seen {
+        Some(InboundSeen::Answered { returned: true, .. }) => {
+            return refuse(ret, ReasonCode::DUPL, "the payment has already been returned");
+        }
+        Some(InboundSeen::Answered { status: TxStatus::ACSC | TxStatus::ACCC, link, .. }) => link,
+        Some(_) => {
+            return refuse(
+                ret,
+                ReasonCode::NARR,
+                "the payment was not settled by this tenant; nothing to return",
+            );
+        }
+        None => {
+            let detail = "no payment settled by this tenant has this UETR";
+            return ret.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+        }
+    };
+    if state.returning.contains_key(&ret.uetr) {
+        return refuse(ret, ReasonCode::DUPL, "a return of this payment is in progress");
+    }
+    let link_ref = {
+        let links = ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        links.get(&*link).cloned()
+    };
+    let Some(link_ref) = link_ref else {
+        let detail =
+            format!("the clearing link {link} the payment arrived on is not configured; retry later");
+        return refuse(ret, ReasonCode::NARR, &detail);
+    };
+    set_returned(state, &ret.uetr, true);
+    let record = JournalRecord::Inbound(InboundPayment {
+        tenant: state.tenant.to_string(),
+        uetr: ret.uetr.clone(),
+        link: link.to_string(),
+        status: Some(InboundPayment::RETURNED.to_owned()),
+        reason: Some(ret.reason.clone()),
+        message: ret.payload.to_vec(),
+        at_ms: ctx.clock.now_ms(),
+    });
+    let me = myself.clone();
+    let ret = Box::new(ret);
+    ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            let _ = me.cast(TenantMsg::InboundReturnDurable { ret, link: link_ref, result });
+        }),
+    );
+}
+
+/// Marks an inbound payment in memory as returned (or returnable again).
+fn set_returned(state: &mut TenantState, uetr: &str, value: bool) {
+    if let Some(InboundSeen::Answered { returned, .. }) = state.inbound.get_mut(uetr) {
+        *returned = value;
+    }
+}
+
+/// The return's record is durable: the pacs.004 goes to the clearing link, and the participant
+/// waits for the clearing house's answer (at most the clearing timeout).
+fn inbound_return_durable(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    ret: ParticipantReturn,
+    link: &ActorRef<super::link::LinkMsg>,
+    result: Result<u64, JournalFailure>,
+) {
+    if let Err(failure) = result {
+        tracing::warn!(tenant = %state.tenant, uetr = %ret.uetr, %failure, "return not journaled; refused");
+        set_returned(state, &ret.uetr, false);
+        let subject = StatusSubject::pacs008_by_uetr(&ret.uetr);
+        let detail = format!("busy: {failure}; retry later");
+        let answer = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
+        return ret.from.answer(answer);
+    }
+    tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "inbound payment returned by its creditor (pacs.004)");
+    let uetr = ret.uetr.clone();
+    let msg =
+        super::link::LinkMsg::Return { uetr: uetr.clone(), payload: ret.payload, tenant: myself.clone() };
+    state.returning.insert(uetr.clone(), ret.from);
+    if link.cast(msg).is_err() {
+        let answer = ReturnAnswer::NotSent("the clearing link has stopped".to_owned());
+        return return_answer(state, &uetr, answer);
+    }
+    let after = std::time::Duration::from_millis(state.ctx.limits.payment.clearing_timeout_ms);
+    myself.send_after(after, move || TenantMsg::ReturnAnswer { uetr, answer: ReturnAnswer::TimedOut });
+}
+
+/// Answers the participant waiting for its return: the clearing house's pacs.002 as received,
+/// or RJCT (not sent: the payment may be returned again) or PDNG (no answer in time).
+fn return_answer(state: &mut TenantState, uetr: &str, answer: ReturnAnswer) {
+    let Some(from) = state.returning.remove(uetr) else {
+        tracing::info!(tenant = %state.tenant, %uetr, ?answer, "answer for a return no participant waits for (late)");
+        return;
+    };
+    let subject = StatusSubject::pacs008_by_uetr(uetr);
+    let payload = match answer {
+        ReturnAnswer::Status(payload) => payload,
+        ReturnAnswer::NotSent(why) => {
+            set_returned(state, uetr, false);
+            let detail = format!("return not forwarded: {why}; retry later");
+            state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail))
+        }
+        ReturnAnswer::TimedOut => {
+            let detail = "return forwarded; the clearing house has not answered yet";
+            state.ctx.status.pacs002(subject, TxStatus::PDNG, None, Some(detail))
+        }
+    };
+    from.answer(payload);
 }
 
 /// Delivers a message to the participant on its first session that takes it. A session whose

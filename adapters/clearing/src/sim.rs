@@ -14,6 +14,10 @@
 //! a late reply) is still cancellable on its side; with probability `cancel_held_ppm` it is
 //! cancelled (camt.029 `CNCL`, and its pacs.002 is never sent). Everything else is refused
 //! (`RJCR`: `AGNT` once answered, `NOOR` when never received).
+//!
+//! Returns (pacs.004) from the switch — a participant sending back a payment the simulator
+//! delivered to it — are counted per original UETR and answered with a pacs.002: `ACSC` for the
+//! first return of a UETR, `RJCT DUPL` for any later one (the clearing house dedups returns).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -236,6 +240,10 @@ pub struct SimStats {
     pub inbound_answers: AtomicU64,
     /// Returns (pacs.004) the simulator originated.
     pub returns: AtomicU64,
+    /// Returns (pacs.004) the switch sent (participants returning inbound payments).
+    pub returns_received: AtomicU64,
+    /// Those returns per original UETR.
+    returns_by_uetr: Mutex<HashMap<String, u32>>,
     /// Writers of the open connections, for messages the simulator originates (returns).
     writers: Mutex<Vec<mpsc::Sender<Frame>>>,
     /// Statuses (pacs.002) the switch sent for payments the simulator originated, by UETR.
@@ -248,6 +256,17 @@ impl SimStats {
     #[must_use]
     pub fn inbound_status(&self, uetr: &str) -> Option<(TxStatus, Option<String>)> {
         self.inbound_statuses.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(uetr).cloned()
+    }
+
+    /// How many returns (pacs.004) the switch sent for this original UETR.
+    #[must_use]
+    pub fn returns_received_of(&self, uetr: &str) -> u32 {
+        self.returns_by_uetr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(uetr)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn record_inbound_status(&self, limits: &Limits, frame: &Frame) {
@@ -794,6 +813,9 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
             held: None,
         });
     }
+    if head.windows(8).any(|w| w == b"pacs.004") {
+        return send_now(payment_return(stats, limits, frame, n));
+    }
     if head.windows(8).any(|w| w == b"camt.056") {
         let accept = chance(&mut rand::thread_rng(), config.cancel_held_ppm);
         return cancellation(stats, limits, frame, n, accept)
@@ -960,6 +982,45 @@ fn cancellation(
     };
     let payload = switchyard_iso20022::write_camt029(&answer);
     Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
+}
+
+/// Answers a pacs.004 from the switch with a pacs.002: `ACSC` for the first return of its
+/// original UETR, `RJCT DUPL` for a repeated one; `RJCT FF01` without an original UETR.
+fn payment_return(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Frame {
+    let ret = match switchyard_iso20022::read_pacs004(&frame.payload, limits) {
+        Ok(r) => r,
+        Err(e) => return unreadable(stats, frame, &e),
+    };
+    stats.returns_received.fetch_add(1, Ordering::Relaxed);
+    let original = ret.txs.first().map(|t| t.original.clone()).unwrap_or_default();
+    let (status, reason, detail) = match original.orgnl_uetr.as_ref() {
+        None => (TxStatus::RJCT, Some(ReasonCode::FF01), "the return names no original UETR"),
+        Some(uetr) => {
+            let mut seen = stats.returns_by_uetr.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let count = seen.entry(uetr.as_str().to_owned()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                (TxStatus::ACSC, None, "return settled by the clearing house")
+            } else {
+                (TxStatus::RJCT, Some(ReasonCode::DUPL), "this payment has already been returned")
+            }
+        }
+    };
+    let report = StatusReport {
+        msg_id: format!("SIM-{n}"),
+        cre_dt_tm: now(),
+        orgnl_msg_id: ret.msg_id.clone(),
+        orgnl_msg_nm_id: "pacs.004.001.09".to_owned(),
+        txs: vec![TxStatusInfo {
+            orgnl_end_to_end_id: original.orgnl_end_to_end_id.clone(),
+            orgnl_uetr: original.orgnl_uetr.clone(),
+            reason,
+            addtl_inf: Some(detail.to_owned()),
+            ..TxStatusInfo::new(status)
+        }],
+        ..StatusReport::default()
+    };
+    Frame::new(FrameKind::Status, frame.correlation, write_pacs002(&report))
 }
 
 fn now() -> String {

@@ -681,3 +681,61 @@ fn apply_chunked(store: &StateStore, records: &[JournalRecord], first_seq: u64) 
         store.apply_batch(chunk).unwrap();
     }
 }
+
+fn inbound(tenant: &str, i: u64, status: Option<&str>, reason: Option<&str>) -> JournalRecord {
+    JournalRecord::Inbound(switchyard_actors::record::InboundPayment {
+        tenant: tenant.into(),
+        uetr: uetr(i),
+        link: "sim".into(),
+        status: status.map(Into::into),
+        reason: reason.map(Into::into),
+        message: b"<Document/>".to_vec(),
+        at_ms: 1_000 + i,
+    })
+}
+
+#[test]
+fn inbound_payments_are_indexed_per_tenant_with_status_and_return_and_survive_reopen_and_reindex() {
+    use switchyard_actors::ports::InboundStored;
+    let dir = TempDir::new().unwrap();
+    let journal_dir = dir.path().join("journal");
+    let state_dir = dir.path().join("state");
+    let records = vec![
+        inbound("bank-b", 1, None, None),
+        inbound("bank-b", 2, None, None),
+        inbound("bank-b", 1, Some("ACSC"), None),
+        inbound("bank-b", 2, Some("RJCT"), Some("AC04")),
+        inbound("bank-b", 1, Some(switchyard_actors::record::InboundPayment::RETURNED), Some("AC06")),
+        // Received again (a repeated delivery): what was known stays.
+        inbound("bank-b", 1, None, None),
+    ];
+    write_journal(&journal_dir, &records);
+    let settled_and_returned =
+        InboundStored { link: "sim".into(), status: Some("ACSC".into()), reason: None, returned: true };
+    let rejected = InboundStored {
+        link: "sim".into(),
+        status: Some("RJCT".into()),
+        reason: Some("AC04".into()),
+        returned: false,
+    };
+    {
+        let store = StateStore::open(&state_dir).unwrap();
+        assert_eq!(store.inbound("bank-b", &uetr(1)).unwrap(), None);
+        apply_all(&store, &records[..1], 1);
+        let received = store.inbound("bank-b", &uetr(1)).unwrap().expect("received");
+        assert_eq!((received.status, received.returned), (None, false));
+        apply_all(&store, &records[1..], 2);
+        assert_eq!(store.inbound("bank-b", &uetr(1)).unwrap(), Some(settled_and_returned.clone()));
+        assert_eq!(store.inbound("bank-b", &uetr(2)).unwrap(), Some(rejected.clone()));
+        // Another tenant never sees bank-b's inbound payments; they are not its own payments.
+        assert_eq!(store.inbound("bank-a", &uetr(1)).unwrap(), None);
+        assert_eq!(store.idempotency("bank-b", &uetr(1)).unwrap(), None);
+    }
+    let reopened = StateStore::open(&state_dir).unwrap();
+    assert_eq!(reopened.inbound("bank-b", &uetr(1)).unwrap(), Some(settled_and_returned.clone()));
+    drop(reopened);
+    reindex(&state_dir, &journal_dir).unwrap();
+    let rebuilt = StateStore::open(&state_dir).unwrap();
+    assert_eq!(rebuilt.inbound("bank-b", &uetr(1)).unwrap(), Some(settled_and_returned));
+    assert_eq!(rebuilt.inbound("bank-b", &uetr(2)).unwrap(), Some(rejected));
+}

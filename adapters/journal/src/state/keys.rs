@@ -30,6 +30,10 @@ pub const MESSAGES: &str = "messages";
 /// Tree: tenant ‖ UETR → a message not yet delivered to the tenant's participant (a pacs.004),
 /// until a `Delivery { delivered: true }` record removes it.
 pub const UNDELIVERED: &str = "undelivered";
+/// Tree: tenant ‖ UETR → `StoredInbound`, for payments a clearing house sent to the tenant's
+/// participant (inbound): the link, the participant's relayed status and whether it returned
+/// the payment. Answers a clearing house's repeated pacs.008 after a restart.
+pub const INBOUND: &str = "inbound";
 /// Tree: entry index (u64 BE, from 0) → `AuditEntry`.
 pub const AUDIT: &str = "audit";
 /// Tree: fixed names below → node-scoped values.

@@ -35,5 +35,7 @@ pub use view::{DlqEntry, IdempotencyEntry, PaymentView, StateChange, StateCounts
 
 /// Names of the sled trees, for tools and tests that look at the files directly.
 pub mod tree_names {
-    pub use super::keys::{AUDIT, BY_TIME, DLQ, MESSAGES, META, MSG_IDS, OPEN, PAYMENTS};
+    pub use super::keys::{
+        AUDIT, BY_TIME, DLQ, INBOUND, MESSAGES, META, MSG_IDS, OPEN, PAYMENTS, UNDELIVERED,
+    };
 }

@@ -23,12 +23,13 @@
 
 use switchyard_actors::domain::Outcome;
 use switchyard_actors::record::{
-    AcceptedPayment, Delivery, JournalRecord, OperatorAction, OperatorKind, PaymentOutcome, RefusedSubmission,
+    AcceptedPayment, Delivery, InboundPayment, JournalRecord, OperatorAction, OperatorKind, PaymentOutcome,
+    RefusedSubmission,
 };
 
 use crate::state::audit::{self, AuditChange, AuditHead};
 use crate::state::keys;
-use crate::state::stored::{self, DlqRecord, StoredPayment};
+use crate::state::stored::{self, DlqRecord, StoredInbound, StoredPayment};
 use crate::state::trees::{TxResult, TxTrees};
 use crate::state::view::StateChange;
 
@@ -49,14 +50,10 @@ pub(crate) fn apply_record(
             (&String::new(), u.uetr.as_ref(), u.at_ms, format!("unmatched-reply:{}:{}", u.link, u.status))
         }
         JournalRecord::Delivery(d) => (&d.tenant, Some(&d.uetr), d.at_ms, delivery(t, d)?),
-        // An inbound payment (clearing house → participant): audited only; it is not one of
-        // the tenant's own payments (inquiries, DLQ and listings are about those).
-        JournalRecord::Inbound(i) => (
-            &i.tenant,
-            Some(&i.uetr),
-            i.at_ms,
-            format!("inbound:{}:{}", i.link, i.status.as_deref().unwrap_or("received")),
-        ),
+        // An inbound payment (clearing house → participant): kept in its own `inbound` tree
+        // (dedup of a clearing house's repeated pacs.008, returns); it is not one of the
+        // tenant's own payments (inquiries, DLQ and listings are about those).
+        JournalRecord::Inbound(i) => (&i.tenant, Some(&i.uetr), i.at_ms, inbound(t, i)?),
     };
     let change = AuditChange {
         tenant: tenant.clone(),
@@ -103,6 +100,29 @@ fn delivery(t: &TxTrees<'_>, d: &Delivery) -> TxResult<String> {
         t.undelivered.insert(key, d.message.as_slice())?;
         Ok("undelivered".into())
     }
+}
+
+/// An inbound payment's row: created when received, its status set when the participant's
+/// status is relayed, `returned` set by its return (a `RETURNED` record). Received again (a
+/// repeated delivery after a restart), the row keeps what it knew.
+fn inbound(t: &TxTrees<'_>, i: &InboundPayment) -> TxResult<String> {
+    let key = keys::tenant_key(&i.tenant, &i.uetr)?;
+    let mut row = t.get::<StoredInbound>(t.inbound, keys::INBOUND, &key)?.unwrap_or_else(|| StoredInbound {
+        link: i.link.clone(),
+        status: None,
+        reason: None,
+        returned: false,
+    });
+    match i.status.as_deref() {
+        None => {}
+        Some(InboundPayment::RETURNED) => row.returned = true,
+        Some(status) => {
+            row.status = Some(status.to_owned());
+            row.reason.clone_from(&i.reason);
+        }
+    }
+    t.inbound.insert(key, stored::encode(&row))?;
+    Ok(format!("inbound:{}:{}", i.link, i.status.as_deref().unwrap_or("received")))
 }
 
 fn accept(t: &TxTrees<'_>, seq: u64, a: &AcceptedPayment) -> TxResult<String> {

@@ -22,6 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sled::Tree;
+use switchyard_actors::ports::InboundStored;
 use switchyard_actors::record::{AcceptedPayment, JournalRecord};
 
 use crate::codec;
@@ -32,7 +33,7 @@ use crate::state::error::StateError;
 use crate::state::filter::{self, Index, KeyFilter};
 use crate::state::keys;
 use crate::state::project;
-use crate::state::stored::{self, DlqRecord, StoredPayment};
+use crate::state::stored::{self, DlqRecord, StoredInbound, StoredPayment};
 use crate::state::trees::Trees;
 use crate::state::view::{DlqEntry, IdempotencyEntry, PaymentView, StateCounts};
 
@@ -316,6 +317,25 @@ impl StateStore {
             out.push((utf8(keys::UNDELIVERED, uetr)?.to_owned(), message.to_vec()));
         }
         Ok(out)
+    }
+
+    /// What the store knows of `tenant`'s inbound payment `uetr` (`inbound` tree). Read from
+    /// sled directly: the key filter covers the participant idempotency index only.
+    pub fn inbound(&self, tenant: &str, uetr: &str) -> Result<Option<InboundStored>, StateError> {
+        let value = self
+            .inner
+            .trees
+            .inbound
+            .get(keys::tenant_key(tenant, uetr)?)
+            .map_err(StateError::sled("get inbound"))?;
+        let Some(value) = value else { return Ok(None) };
+        let row: StoredInbound = stored::decode(keys::INBOUND, &value)?;
+        Ok(Some(InboundStored {
+            link: row.link,
+            status: row.status,
+            reason: row.reason,
+            returned: row.returned,
+        }))
     }
 
     /// The recovery set of `tenant`: accepted, no final outcome (none yet, or in doubt), with

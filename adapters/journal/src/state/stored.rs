@@ -105,6 +105,19 @@ impl StoredPayment {
     }
 }
 
+/// An inbound payment's row (`inbound` tree): what a repeated pacs.008 or a participant's
+/// return needs to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredInbound {
+    /// The clearing link it arrived on.
+    pub link: String,
+    /// The participant's final status as relayed (`None`: received, not answered yet).
+    pub status: Option<String>,
+    pub reason: Option<String>,
+    /// The participant returned it (pacs.004 journaled).
+    pub returned: bool,
+}
+
 /// A DLQ row: why and when the payment was dead-lettered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct DlqRecord {

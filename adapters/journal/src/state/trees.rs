@@ -1,4 +1,4 @@
-//! The nine sled trees of one store, and the only way to change them: one transaction over
+//! The ten sled trees of one store, and the only way to change them: one transaction over
 //! all of them.
 //!
 //! Every write to the store (a batch of journal records, a DLQ purge) runs as a single sled
@@ -36,6 +36,7 @@ pub(crate) struct Trees {
     pub audit: Tree,
     pub meta: Tree,
     pub undelivered: Tree,
+    pub inbound: Tree,
 }
 
 /// The same trees inside a transaction (sled's transactional trees have no `Debug`).
@@ -49,6 +50,7 @@ pub(crate) struct TxTrees<'a> {
     pub audit: &'a TransactionalTree,
     pub meta: &'a TransactionalTree,
     pub undelivered: &'a TransactionalTree,
+    pub inbound: &'a TransactionalTree,
 }
 
 impl Trees {
@@ -65,6 +67,7 @@ impl Trees {
             audit: tree(keys::AUDIT)?,
             meta: tree(keys::META)?,
             undelivered: tree(keys::UNDELIVERED)?,
+            inbound: tree(keys::INBOUND)?,
         })
     }
 
@@ -80,10 +83,24 @@ impl Trees {
             &self.audit,
             &self.meta,
             &self.undelivered,
+            &self.inbound,
         );
-        all.transaction(|(payments, by_time, msg_ids, open, dlq, messages, audit, meta, undelivered)| {
-            f(&TxTrees { payments, by_time, msg_ids, open, dlq, messages, audit, meta, undelivered })
-        })
+        all.transaction(
+            |(payments, by_time, msg_ids, open, dlq, messages, audit, meta, undelivered, inbound)| {
+                f(&TxTrees {
+                    payments,
+                    by_time,
+                    msg_ids,
+                    open,
+                    dlq,
+                    messages,
+                    audit,
+                    meta,
+                    undelivered,
+                    inbound,
+                })
+            },
+        )
         .map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(source) => StateError::Sled { op: "transaction", source },
