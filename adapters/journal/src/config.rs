@@ -49,7 +49,8 @@ pub struct JournalConfig {
     pub max_batch_records: usize,
     /// Most bytes (encoded records) in one batch; also bounds one record. Default 4 MiB.
     pub max_batch_bytes: usize,
-    /// Capacity of the bounded append queue; `append` returns `Full` beyond it. Default 65536.
+    /// Bound on the appends queued or in the batch being written (not yet completed);
+    /// `append` returns `Full` beyond it. Default 65536.
     pub queue_capacity: usize,
     /// How batches are made durable. Default `Fdatasync`.
     pub sync: SyncMode,

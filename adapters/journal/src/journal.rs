@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::{SendError, Sender};
 
 use crate::ack::{self, Completion, PendingAck, Seq};
 use crate::config::JournalConfig;
@@ -61,7 +61,7 @@ impl Journal {
         let shared = Arc::new(Shared::default());
         let (max_payload, capacity, dir) = (cfg.max_payload_bytes(), cfg.queue_capacity, cfg.dir.clone());
         let writer = Writer::new(cfg, point, Arc::clone(&shared))?;
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let (tx, rx) = crossbeam_channel::unbounded();
         let handle = thread::Builder::new()
             .name("journal-writer".into())
             .spawn(move || {
@@ -88,18 +88,19 @@ impl Journal {
         if payload.len() > self.inner.max_payload {
             return Err(JournalError::RecordTooLarge { len: payload.len(), max: self.inner.max_payload });
         }
-        let request = Request::Append { record_type, payload, ack: PendingAck::new(done) };
-        match self.inner.tx.try_send(request) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(r)) => {
-                r.disarm();
-                Err(JournalError::Full)
-            }
-            Err(TrySendError::Disconnected(r)) => {
-                r.disarm();
-                Err(self.check_usable().err().unwrap_or(JournalError::Closed))
-            }
+        let queued = &self.inner.shared.queued;
+        if queued.fetch_add(1, Ordering::AcqRel) >= self.inner.capacity {
+            queued.fetch_sub(1, Ordering::AcqRel);
+            drop(done);
+            return Err(JournalError::Full);
         }
+        let request = Request::Append { record_type, payload, ack: PendingAck::new(done) };
+        if let Err(SendError(r)) = self.inner.tx.send(request) {
+            queued.fetch_sub(1, Ordering::AcqRel);
+            r.disarm();
+            return Err(self.check_usable().err().unwrap_or(JournalError::Closed));
+        }
+        Ok(())
     }
 
     /// Appends and waits, without blocking a thread, until the record is durable. Returns

@@ -223,15 +223,18 @@ fn full_queue_pushes_back_and_nothing_is_dropped() {
     let (acked_tx, acked_rx) = mpsc::channel();
     // The first completion blocks the writer thread until released.
     let tx0 = acked_tx.clone();
+    let (blocked_tx, blocked_rx) = mpsc::channel::<()>();
     j.append(
         1,
         vec![0],
         Box::new(move |r| {
+            blocked_tx.send(()).unwrap();
             release_rx.recv().unwrap();
             tx0.send(r.unwrap()).unwrap();
         }),
     )
     .unwrap();
+    blocked_rx.recv().unwrap();
     let mut accepted = 1;
     let mut full = false;
     for i in 0..100u8 {
@@ -247,6 +250,8 @@ fn full_queue_pushes_back_and_nothing_is_dropped() {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     assert!(full, "queue of 4 must fill while the writer is blocked");
+    // The blocked batch (the first record alone) left the bound when it was written: 4 more fit.
+    assert_eq!(accepted, 5, "the bound holds: {accepted} accepted with a capacity of 4");
     release_tx.send(()).unwrap();
     let acked: Vec<u64> = (0..accepted).map(|_| acked_rx.recv().unwrap()).collect();
     assert_eq!(acked, (1..=accepted as u64).collect::<Vec<_>>());
