@@ -16,7 +16,7 @@ use switchyard_clearing::acceptor;
 use switchyard_clearing::dialer::{self, Backoff, Connector, DialerArgs};
 use switchyard_clearing::schemes::gate::Gate;
 use switchyard_clearing::session::SessionArgs;
-use switchyard_journal::state::StateStore;
+use switchyard_journal::state::{open_or_rebuild, StateStore};
 use switchyard_journal::{Journal, JournalConfig, Recovery};
 use switchyard_wire::quic::{self, QuicLimits};
 use switchyard_wire::tls;
@@ -79,7 +79,16 @@ impl Node {
         let (state, replayed) = {
             let (dir, journal_dir) = (state_dir.clone(), journal_dir.clone());
             tokio::task::spawn_blocking(move || {
-                let store = StateStore::open(&dir)?;
+                // A store sled cannot read is rebuilt from the journal (it is a projection).
+                let (store, rebuilt) = open_or_rebuild(&dir, &journal_dir)?;
+                if let Some(r) = &rebuilt {
+                    eprintln!(
+                        "switchyard: state store unreadable ({}); moved to {} and rebuilt from {} journal records",
+                        r.reason,
+                        r.moved_to.display(),
+                        r.report.records
+                    );
+                }
                 let caught_up = store.catch_up(&journal_dir)?;
                 // Admission reads sled only for keys this filter cannot rule out.
                 store.enable_key_filter();

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use switchyard_actors::domain::{Fingerprint, Outcome};
 use switchyard_actors::record::{AcceptedPayment, JournalRecord, PaymentOutcome, RefusedSubmission};
-use switchyard_journal::state::{reindex, tree_names, PaymentView, StateCounts, StateError, StateStore};
+use switchyard_journal::state::{
+    open_or_rebuild, reindex, tree_names, PaymentView, StateCounts, StateError, StateStore,
+};
 use switchyard_journal::{codec, Journal, JournalConfig};
 use tempfile::TempDir;
 
@@ -738,4 +740,38 @@ fn inbound_payments_are_indexed_per_tenant_with_status_and_return_and_survive_re
     let rebuilt = StateStore::open(&state_dir).unwrap();
     assert_eq!(rebuilt.inbound("bank-b", &uetr(1)).unwrap(), Some(settled_and_returned));
     assert_eq!(rebuilt.inbound("bank-b", &uetr(2)).unwrap(), Some(rejected));
+}
+
+/// sled 0.34 can leave a snapshot it cannot read after a kill (spacejam/sled#1527, #1533);
+/// the crash campaign met it. The store is rebuilt from the journal instead of failing the node.
+#[test]
+fn an_unreadable_store_is_moved_aside_and_rebuilt_from_the_journal() {
+    let dir = TempDir::new().unwrap();
+    let journal_dir = dir.path().join("journal");
+    let state_dir = dir.path().join("state");
+    let records = workload(30);
+    write_journal(&journal_dir, &records);
+    let before = {
+        let store = StateStore::open(&state_dir).unwrap();
+        apply_all(&store, &records, 1);
+        store.flush().unwrap();
+        snapshot(&store)
+    };
+    // A torn snapshot, as a kill during sled's snapshot generation leaves it.
+    std::fs::write(state_dir.join("snap.0000000000001000"), vec![0xAB_u8; 300]).unwrap();
+    let unreadable = StateStore::open(&state_dir);
+    assert!(
+        matches!(unreadable, Err(StateError::Sled { source: sled::Error::Corruption { .. }, .. })),
+        "{:?}",
+        unreadable.err()
+    );
+    let (store, rebuilt) = open_or_rebuild(&state_dir, &journal_dir).unwrap();
+    let rebuilt = rebuilt.expect("rebuilt");
+    assert_eq!(rebuilt.report.records, u64::try_from(records.len()).unwrap());
+    assert!(rebuilt.moved_to.join("snap.0000000000001000").exists(), "the damaged store is kept aside");
+    assert!(rebuilt.moved_to.file_name().unwrap().to_string_lossy().starts_with("state.corrupt-"));
+    assert_eq!(snapshot(&store), before, "the rebuilt store equals the one that was lost");
+    drop(store);
+    let (_store, again) = open_or_rebuild(&state_dir, &journal_dir).unwrap();
+    assert!(again.is_none(), "a readable store is opened as it is");
 }

@@ -326,7 +326,8 @@ pub async fn run(spec: &CrashSpec) -> anyhow::Result<CrashReport> {
             report.node_failures.push(format!("settle: {e}"));
             break;
         }
-        if verify::check(&acked, &state_dir, &empty)?.stuck == 0 {
+        let failures = || format!("node failures before the check: {:?}", report.node_failures);
+        if verify::check(&acked, &state_dir, &empty).with_context(failures)?.stuck == 0 {
             break;
         }
     }
@@ -339,7 +340,8 @@ pub async fn run(spec: &CrashSpec) -> anyhow::Result<CrashReport> {
     }
     let sim_records = verify::read_sim_stats(&setup.sim_stats)?;
     report.sim_uetrs = sim_records.len() as u64;
-    report.verdict = verify::check(&acked, &state_dir, &sim_records)?;
+    let failures = || format!("node failures before the check: {:?}", report.node_failures);
+    report.verdict = verify::check(&acked, &state_dir, &sim_records).with_context(failures)?;
     report.elapsed = started.elapsed();
     if spec.work_dir.is_none() && spec.keep_failed && !report.passed() {
         // Keep the evidence of a failed run: logs, data directory, simulator snapshot.

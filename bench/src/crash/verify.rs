@@ -15,7 +15,7 @@ use std::path::Path;
 use anyhow::Context;
 use switchyard_actors::domain::Outcome;
 use switchyard_iso20022::TxStatus;
-use switchyard_journal::state::StateStore;
+use switchyard_journal::state::open_or_rebuild;
 
 use super::ledger::Entry;
 
@@ -89,8 +89,13 @@ pub fn check(
     state_dir: &Path,
     sim: &HashMap<String, SimRecord>,
 ) -> anyhow::Result<Verdict> {
-    let store = StateStore::open(state_dir)
+    // As the node would open it: a store sled cannot read is rebuilt from the journal.
+    let journal_dir = state_dir.with_file_name("journal");
+    let (store, rebuilt) = open_or_rebuild(state_dir, &journal_dir)
         .with_context(|| format!("opening the state store {}", state_dir.display()))?;
+    if let Some(r) = rebuilt {
+        println!("state store unreadable ({}); rebuilt from {} journal records", r.reason, r.report.records);
+    }
     let mut v = Verdict { acked: acked.len() as u64, ..Verdict::default() };
     let mut groups: BTreeMap<(String, String), Sums> = BTreeMap::new();
     for (uetr, entry) in acked {

@@ -29,7 +29,7 @@ mod view;
 pub use audit::{AuditReport, BrokenLink};
 pub use error::StateError;
 pub use keys::LAYOUT_VERSION;
-pub use reindex::{reindex, ReindexReport};
+pub use reindex::{open_or_rebuild, reindex, Rebuilt, ReindexReport};
 pub use store::StateStore;
 pub use view::{DlqEntry, IdempotencyEntry, PaymentView, StateChange, StateCounts};
 

@@ -50,6 +50,48 @@ pub fn reindex(state_dir: &Path, journal_dir: &Path) -> Result<ReindexReport, St
     Ok(report)
 }
 
+/// A store that could not be opened and was rebuilt by [`open_or_rebuild`].
+#[derive(Debug)]
+pub struct Rebuilt {
+    /// Where the unreadable store was moved (kept for inspection; the operator deletes it).
+    pub moved_to: PathBuf,
+    /// What sled reported.
+    pub reason: String,
+    /// The rebuild.
+    pub report: ReindexReport,
+}
+
+/// Opens the store in `state_dir`; if sled reports its files corrupt, moves them aside to
+/// `<state_dir>.corrupt-<unix ms>` and rebuilds the store from the journal (as [`reindex`]
+/// does), then opens that. The journal is the source of truth and the store a projection of
+/// it, so a store damaged by a crash (sled 0.34 can leave an unreadable snapshot behind after
+/// a kill during snapshot generation) costs a rebuild, never the node's availability or a
+/// payment. Any other error (layout version, lock, I/O) is returned unchanged, as is a rebuild
+/// that retention made impossible (`Journal(Truncated)`: run `switchyard reindex` with the
+/// archived segments restored).
+pub fn open_or_rebuild(
+    state_dir: &Path,
+    journal_dir: &Path,
+) -> Result<(StateStore, Option<Rebuilt>), StateError> {
+    let reason = match StateStore::open(state_dir) {
+        Ok(store) => return Ok((store, None)),
+        Err(StateError::Sled { source: source @ sled::Error::Corruption { .. }, .. }) => source.to_string(),
+        Err(e) => return Err(e),
+    };
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let moved_to = sibling(state_dir, &format!(".corrupt-{}", since.as_millis()))?;
+    tracing::error!(
+        dir = %state_dir.display(),
+        moved_to = %moved_to.display(),
+        %reason,
+        "state store unreadable; moved aside and rebuilt from the journal"
+    );
+    fs::rename(state_dir, &moved_to).map_err(|e| StateError::io("rename", state_dir, e))?;
+    let report = reindex(state_dir, journal_dir)?;
+    let store = StateStore::open(state_dir)?;
+    Ok((store, Some(Rebuilt { moved_to, reason, report })))
+}
+
 /// Builds a complete store in `dir` and closes it.
 fn build(dir: &Path, journal_dir: &Path) -> Result<ReindexReport, StateError> {
     let store = StateStore::open(dir)?;
