@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::mutate::{edit, TOKENS};
+
 use proptest::prelude::*;
 use switchyard_iso20022::{read_pacs002, read_pacs008, validate_any, write_pacs002, write_pacs008, Limits};
 
@@ -14,49 +16,8 @@ fn mutate(base: &[u8], op: u8, at: usize, byte: u8, len: usize) -> Vec<u8> {
     }
     let i = at % v.len();
     let end = (i + len % 64).min(v.len());
-    const TOKENS: &[&[u8]] = &[
-        b"<",
-        b">",
-        b"</",
-        b"/>",
-        b"&",
-        b"&amp;",
-        b"&#0;",
-        b"<!DOCTYPE x>",
-        b"<![CDATA[",
-        b"]]>",
-        b"<!--",
-        b"-->",
-        b"\"",
-        b"'",
-        b":",
-        b"xmlns=\"x\"",
-        b"\xff",
-        b"\xc3",
-        b"\x00",
-        b"<a>",
-        b"</Document>",
-        b"Ccy=\"XAU\"",
-    ];
-    match op % 6 {
-        0 => v[i] = byte,
-        1 => {
-            v.drain(i..end);
-        }
-        2 => {
-            let t = TOKENS[usize::from(byte) % TOKENS.len()];
-            v.splice(i..i, t.iter().copied());
-        }
-        3 => {
-            let chunk: Vec<u8> = v[i..end].to_vec();
-            v.splice(i..i, chunk);
-        }
-        4 => v.truncate(i),
-        _ => {
-            let t = TOKENS[usize::from(byte) % TOKENS.len()];
-            v.splice(i..end, t.iter().copied());
-        }
-    }
+    let token = TOKENS[usize::from(byte) % TOKENS.len()];
+    edit(&mut v, u64::from(op), i, end, token, byte);
     v
 }
 
