@@ -204,6 +204,10 @@ enum Waiting {
     OnUs(ActorRef<PaymentMsg>),
     /// A clearing house, through its link, answering the frame with this correlation.
     Clearing { link: ActorRef<super::link::LinkMsg>, correlation: u64 },
+    /// An inbound payment received before a restart and delivered again since: the
+    /// participant's status goes to the link of this name, unsolicited (correlation 0), unless
+    /// the clearing house sends the payment again meanwhile (then it answers that frame).
+    Recovered { link: String },
 }
 
 /// A participant's pacs.002 for a payment the node delivered to it (on-us).
@@ -310,6 +314,10 @@ pub struct TenantState {
     /// Participants' returns of inbound payments forwarded to a clearing house, waiting for
     /// its pacs.002, by UETR. Each holds its session's credit, so bounded by the windows.
     returning: HashMap<String, super::case::Requester>,
+    /// Inbound payments received before a restart and never answered by the participant,
+    /// delivered again to its next session (bounded by [`MAX_INBOUND_REMEMBERED`]; beyond it
+    /// they stay in the state store for the next restart).
+    redeliver: std::collections::VecDeque<(String, Bytes)>,
 }
 
 /// Inbound UETRs a tenant remembers for deduplication (in memory; the journal keeps them all).
@@ -321,8 +329,15 @@ enum InboundSeen {
     /// Being journaled or delivered; the participant's status has not come yet.
     Pending,
     /// The participant's final status, relayed to the clearing house on `link`; `returned`:
-    /// the participant has returned it (pacs.004 journaled).
-    Answered { status: TxStatus, reason: Option<ReasonCode>, link: Arc<str>, returned: bool },
+    /// the participant has returned it (pacs.004 journaled, not refused since);
+    /// `return_status`: the clearing house's status of that return, once it answered.
+    Answered {
+        status: TxStatus,
+        reason: Option<ReasonCode>,
+        link: Arc<str>,
+        returned: bool,
+        return_status: Option<TxStatus>,
+    },
 }
 
 /// An in-doubt payment between re-inquiry rounds.
@@ -372,10 +387,12 @@ impl Actor for TenantActor {
             inbound: HashMap::new(),
             inbound_order: std::collections::VecDeque::new(),
             returning: HashMap::new(),
+            redeliver: std::collections::VecDeque::new(),
         };
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
         }
+        recover_inbound(&mut state);
         // Returns journaled as undelivered before a restart wait for the next session.
         match state.ctx.history.undelivered(state.tenant.as_str()) {
             Ok(waiting) => {
@@ -439,6 +456,16 @@ impl Actor for TenantActor {
                         break;
                     }
                     journal_delivery(state, &uetr, None);
+                }
+                while let Some((uetr, payload)) = state.redeliver.pop_front() {
+                    if !state.on_us.contains_key(&uetr) {
+                        continue; // answered meanwhile
+                    }
+                    if let Err(payload) = deliver(state, payload) {
+                        state.redeliver.push_front((uetr, payload));
+                        break;
+                    }
+                    tracing::info!(tenant = %state.tenant, %uetr, "inbound payment unanswered before a restart delivered again");
                 }
             }
             TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
@@ -859,6 +886,13 @@ fn inbound_received(
             }
         },
     };
+    if let (Some(InboundSeen::Pending), Some(Waiting::Recovered { .. })) = (&seen, state.on_us.get(&uetr)) {
+        // Received before a restart and not answered yet: the participant's status will
+        // answer this frame (the earlier frame's connection is gone).
+        tracing::info!(tenant = %state.tenant, %uetr, "repeated inbound payment, unanswered before a restart: the participant's status answers it");
+        state.on_us.insert(uetr, Waiting::Clearing { link, correlation });
+        return;
+    }
     let prior = match &seen {
         Some(InboundSeen::Answered { status, reason, .. }) => Some(state.ctx.status.pacs002(
             subject,
@@ -920,6 +954,7 @@ fn stored_inbound(state: &mut TenantState, uetr: &str) -> Result<Option<InboundS
         reason: row.reason.as_deref().and_then(ReasonCode::parse),
         link: row.link.as_str().into(),
         returned: row.returned,
+        return_status: row.return_status.as_deref().and_then(TxStatus::parse),
     };
     remember_inbound(state, uetr, seen.clone());
     Ok(Some(seen))
@@ -971,8 +1006,61 @@ fn deliver_inbound(
         return;
     }
     forget_inbound(state, &uetr);
+    // Its receipt is journaled: journal the refusal too, so a restart does not deliver it.
+    journal_inbound(state, &uetr, &link_name(state, &link), InboundPayment::REFUSED, None, &[]);
     let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
     refuse_inbound(state, &uetr, &link, correlation, &detail);
+}
+
+/// Journals a change of an inbound payment's state that nothing waits for (a refusal, a
+/// return's fate); a failure is logged (the state store then keeps the previous state).
+fn journal_inbound(
+    state: &TenantState,
+    uetr: &str,
+    link: &str,
+    status: &str,
+    reason: Option<&str>,
+    message: &[u8],
+) {
+    let record = JournalRecord::Inbound(InboundPayment {
+        tenant: state.tenant.to_string(),
+        uetr: uetr.to_owned(),
+        link: link.to_owned(),
+        status: Some(status.to_owned()),
+        reason: reason.map(str::to_owned),
+        message: message.to_vec(),
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let (tenant, uetr, status) = (state.tenant.clone(), uetr.to_owned(), status.to_owned());
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            if let Err(failure) = result {
+                tracing::error!(%tenant, %uetr, %status, %failure, "inbound payment's state not journaled");
+            }
+        }),
+    );
+}
+
+/// Inbound payments received before a restart that the participant never answered: they wait
+/// for its status again and are delivered to its next session (the clearing house may send
+/// one again meanwhile: its frame is then answered by that status).
+fn recover_inbound(state: &mut TenantState) {
+    let open = match state.ctx.history.unanswered_inbound(state.tenant.as_str()) {
+        Ok(open) => open,
+        Err(error) => {
+            tracing::error!(tenant = %state.tenant, %error, "unanswered inbound payments unreadable; delivered after a restart");
+            return;
+        }
+    };
+    if !open.is_empty() {
+        tracing::info!(tenant = %state.tenant, payments = open.len(), "inbound payments unanswered before the restart: delivered again");
+    }
+    for (uetr, link, message) in open.into_iter().take(MAX_INBOUND_REMEMBERED) {
+        remember_inbound(state, &uetr, InboundSeen::Pending);
+        state.on_us.insert(uetr.clone(), Waiting::Recovered { link });
+        state.redeliver.push_back((uetr, Bytes::from(message)));
+    }
 }
 
 /// The creditor tenant's pacs.002 for an on-us payment delivered to it: settles or rejects the
@@ -994,20 +1082,31 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     let Some(tx) = tx else { return };
     let payment = match waiting {
         Waiting::OnUs(payment) => payment,
-        Waiting::Clearing { link, correlation } => {
+        waiting @ (Waiting::Clearing { .. } | Waiting::Recovered { .. }) => {
             // The clearing house hears the participant's own pacs.002, once it is final.
             if !tx.tx_sts.is_final() {
                 let detail = format!("{} noted; waiting for ACSC or RJCT", tx.tx_sts.as_str());
                 return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
             }
+            let (link, name, correlation) = match waiting {
+                Waiting::Clearing { link, correlation } => {
+                    let name = link_name(state, &link);
+                    (Some(link), name, correlation)
+                }
+                Waiting::Recovered { link: name } => {
+                    let links = ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    (links.get(&name).cloned(), name, 0)
+                }
+                Waiting::OnUs(_) => return,
+            };
             state.on_us.remove(&uetr);
             let reason = tx.reason;
-            let name = link_name(state, &link);
             let seen = InboundSeen::Answered {
                 status: tx.tx_sts,
                 reason,
                 link: name.as_str().into(),
                 returned: false,
+                return_status: None,
             };
             remember_inbound(state, &uetr, seen);
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
@@ -1030,7 +1129,10 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
                     }
                 }),
             );
-            let relayed = link.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok();
+            // Journaled either way: a clearing house that did not hear it (link gone, or down)
+            // is answered from the record when it sends the payment again.
+            let relayed = link
+                .is_some_and(|l| l.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok());
             let answer = if relayed {
                 ctx.status.pacs002(
                     subject,
@@ -1164,8 +1266,16 @@ fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: Pa
         },
     };
     let link = match seen {
-        Some(InboundSeen::Answered { returned: true, .. }) => {
-            return refuse(ret, ReasonCode::DUPL, "the payment has already been returned");
+        Some(InboundSeen::Answered { returned: true, return_status, .. }) => {
+            let detail = match return_status {
+                Some(status) => format!(
+                    "the payment has already been returned (the clearing house answered {})",
+                    status.as_str()
+                ),
+                None => "the payment has already been returned (the clearing house's answer is unknown)"
+                    .to_owned(),
+            };
+            return refuse(ret, ReasonCode::DUPL, &detail);
         }
         Some(InboundSeen::Answered { status: TxStatus::ACSC | TxStatus::ACCC, link, .. }) => link,
         Some(_) => {
@@ -1214,8 +1324,19 @@ fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: Pa
 
 /// Marks an inbound payment in memory as returned (or returnable again).
 fn set_returned(state: &mut TenantState, uetr: &str, value: bool) {
-    if let Some(InboundSeen::Answered { returned, .. }) = state.inbound.get_mut(uetr) {
+    if let Some(InboundSeen::Answered { returned, return_status, .. }) = state.inbound.get_mut(uetr) {
         *returned = value;
+        if value {
+            *return_status = None;
+        }
+    }
+}
+
+/// The link an inbound payment arrived on, as the tenant's memory knows it (`?` if not).
+fn inbound_link(state: &TenantState, uetr: &str) -> String {
+    match state.inbound.get(uetr) {
+        Some(InboundSeen::Answered { link, .. }) => link.to_string(),
+        _ => "?".to_owned(),
     }
 }
 
@@ -1249,9 +1370,41 @@ fn inbound_return_durable(
     myself.send_after(after, move || TenantMsg::ReturnAnswer { uetr, answer: ReturnAnswer::TimedOut });
 }
 
-/// Answers the participant waiting for its return: the clearing house's pacs.002 as received,
-/// or RJCT (not sent: the payment may be returned again) or PDNG (no answer in time).
+/// What became of a participant's return: journaled (the clearing house's status of it, or
+/// that it was never sent — then the payment is returnable again, also after a restart), and
+/// answered to the participant if it still waits: the clearing house's pacs.002 as received,
+/// or RJCT (not sent: the payment may be returned again) or PDNG (no answer in time; nothing
+/// is journaled, the return may have reached the clearing house). A clearing house's RJCT
+/// makes the payment returnable again too.
 fn return_answer(state: &mut TenantState, uetr: &str, answer: ReturnAnswer) {
+    let link = inbound_link(state, uetr);
+    match &answer {
+        ReturnAnswer::Status(payload) => {
+            let tx = switchyard_iso20022::read_pacs002(payload, &state.ctx.limits.iso)
+                .ok()
+                .and_then(|r| r.txs.into_iter().next());
+            if let Some(tx) = tx {
+                let status = format!("{}{}", InboundPayment::RETURN_ANSWER_PREFIX, tx.tx_sts.as_str());
+                let reason = tx.reason.map(|r| r.as_str().to_owned()).or(tx.reason_prtry);
+                journal_inbound(state, uetr, &link, &status, reason.as_deref(), payload);
+                if let Some(InboundSeen::Answered { returned, return_status, .. }) =
+                    state.inbound.get_mut(uetr)
+                {
+                    *return_status = Some(tx.tx_sts);
+                    if tx.tx_sts == TxStatus::RJCT {
+                        *returned = false;
+                    }
+                }
+            } else {
+                tracing::warn!(tenant = %state.tenant, %uetr, "unreadable answer to a return; relayed as received");
+            }
+        }
+        ReturnAnswer::NotSent(_) => {
+            journal_inbound(state, uetr, &link, InboundPayment::RETURN_NOT_SENT, None, &[]);
+            set_returned(state, uetr, false);
+        }
+        ReturnAnswer::TimedOut => {}
+    }
     let Some(from) = state.returning.remove(uetr) else {
         tracing::info!(tenant = %state.tenant, %uetr, ?answer, "answer for a return no participant waits for (late)");
         return;
@@ -1260,7 +1413,6 @@ fn return_answer(state: &mut TenantState, uetr: &str, answer: ReturnAnswer) {
     let payload = match answer {
         ReturnAnswer::Status(payload) => payload,
         ReturnAnswer::NotSent(why) => {
-            set_returned(state, uetr, false);
             let detail = format!("return not forwarded: {why}; retry later");
             state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail))
         }
