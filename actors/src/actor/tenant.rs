@@ -200,8 +200,8 @@ pub enum ReturnAnswer {
 /// Who waits for a creditor tenant's pacs.002.
 #[derive(Debug, Clone)]
 enum Waiting {
-    /// An on-us payment's actor (debtor side of this node).
-    OnUs(ActorRef<PaymentMsg>),
+    /// An on-us payment's actor (debtor side of this node), and the payment's kind.
+    OnUs(ActorRef<PaymentMsg>, crate::message::MessageKind),
     /// A clearing house, through its link, answering the frame with this correlation.
     Clearing { link: ActorRef<super::link::LinkMsg>, correlation: u64 },
     /// An inbound payment received before a restart and delivered again since: the
@@ -300,7 +300,7 @@ pub struct TenantState {
     cancels: HashMap<String, ActorRef<PaymentMsg>>,
     /// On-us payments this tenant settled as creditor (it may return them with a pacs.004),
     /// bounded by [`MAX_INBOUND_REMEMBERED`], oldest forgotten first.
-    returnable: std::collections::VecDeque<String>,
+    returnable: std::collections::VecDeque<(String, crate::message::MessageKind)>,
     /// Returns that arrived while the payment's actor was still live, applied at its `Finished`.
     pending_returns: HashMap<String, Arc<InboundReturn>>,
     /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
@@ -708,7 +708,14 @@ fn known(state: &TenantState, uetr: &str) -> Option<Known> {
     }
 }
 
-fn answer_known(state: &TenantState, request: InquiryRequest) {
+/// The kind of one of this tenant's payments that is not live, when memory still holds its
+/// message (in doubt); otherwise the answer names the kind the request named.
+fn known_kind(state: &TenantState, uetr: &str) -> Option<crate::message::MessageKind> {
+    state.in_doubt.get(uetr).and_then(|d| crate::message::MessageKind::of_raw(&d.accepted.message))
+}
+
+fn answer_known(state: &TenantState, mut request: InquiryRequest) {
+    request.kind = request.kind.or_else(|| known_kind(state, &request.uetr));
     let ctx = &state.ctx;
     match known(state, &request.uetr).as_ref() {
         None => request.not_found(ctx),
@@ -744,7 +751,8 @@ fn cancel(state: &TenantState, request: CancelRequest) {
     answer_cancel_known(state, request);
 }
 
-fn answer_cancel_known(state: &TenantState, request: CancelRequest) {
+fn answer_cancel_known(state: &TenantState, mut request: CancelRequest) {
+    request.kind = request.kind.or_else(|| known_kind(state, &request.uetr));
     let ctx = &state.ctx;
     match known(state, &request.uetr).as_ref() {
         None => request.refused(ctx, "NOOR", "no payment of this tenant has this UETR"),
@@ -850,11 +858,12 @@ fn journal_delivery(state: &TenantState, uetr: &str, undelivered: Option<&Bytes>
 /// An on-us payment for this tenant: delivered now on a session, or refused (the debtor's
 /// payment backs off and tries again until its attempts run out: it stays accepted and durable).
 fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment: &ActorRef<PaymentMsg>) {
+    let kind = crate::message::MessageKind::of_raw(&payload).unwrap_or_default();
     let event = if state.sessions.is_empty() {
         PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
     } else if deliver(state, payload).is_ok() {
         tracing::debug!(tenant = %state.tenant, %uetr, "on-us payment delivered");
-        state.on_us.insert(uetr, Waiting::OnUs(payment.clone()));
+        state.on_us.insert(uetr, Waiting::OnUs(payment.clone(), kind));
         PaymentEvent::Sent
     } else {
         PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
@@ -1069,8 +1078,12 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     let ctx = Arc::clone(&state.ctx);
     let tx = status.report.txs.first();
     let uetr = tx.and_then(|t| t.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned()).unwrap_or_default();
+    let kind = match state.on_us.get(&uetr) {
+        Some(Waiting::OnUs(_, kind)) => *kind,
+        _ => crate::message::MessageKind::Pacs008,
+    };
     let subject = StatusSubject {
-        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+        orgnl_msg_nm_id: kind.message_name(),
         orgnl_msg_id: &status.report.msg_id,
         orgnl_end_to_end_id: None,
         orgnl_uetr: Some(&uetr),
@@ -1081,7 +1094,7 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     };
     let Some(tx) = tx else { return };
     let payment = match waiting {
-        Waiting::OnUs(payment) => payment,
+        Waiting::OnUs(payment, _) => payment,
         waiting @ (Waiting::Clearing { .. } | Waiting::Recovered { .. }) => {
             // The clearing house hears the participant's own pacs.002, once it is final.
             if !tx.tx_sts.is_final() {
@@ -1097,7 +1110,7 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
                     let links = ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
                     (links.get(&name).cloned(), name, 0)
                 }
-                Waiting::OnUs(_) => return,
+                Waiting::OnUs(..) => return,
             };
             state.on_us.remove(&uetr);
             let reason = tx.reason;
@@ -1164,7 +1177,7 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     state.on_us.remove(&uetr);
     state.cancels.remove(&uetr);
     if event == PaymentEvent::ClearingAnswered(Outcome::Settled) {
-        state.returnable.push_back(uetr.clone());
+        state.returnable.push_back((uetr.clone(), kind));
         if state.returnable.len() > MAX_INBOUND_REMEMBERED {
             state.returnable.pop_front();
         }
@@ -1185,7 +1198,7 @@ fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment
     let undeliverable = |why: String| {
         let _ = payment.cast(PaymentMsg::Event(PaymentEvent::CancelUndeliverable(why)));
     };
-    if !matches!(state.on_us.get(&uetr), Some(Waiting::OnUs(_))) {
+    if !matches!(state.on_us.get(&uetr), Some(Waiting::OnUs(..))) {
         return undeliverable(format!("the payment is not waiting for creditor tenant {}", state.tenant));
     }
     if deliver(state, payload).is_err() {
@@ -1199,7 +1212,10 @@ fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment
 /// whose machine decides (CNCL: cancelled; RJCR: the payment goes on).
 fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer) {
     let ctx = Arc::clone(&state.ctx);
-    let subject = StatusSubject::pacs008_by_uetr(&answer.uetr);
+    let mut subject = StatusSubject::pacs008_by_uetr(&answer.uetr);
+    if let Some(Waiting::OnUs(_, kind)) = state.on_us.get(&answer.uetr) {
+        subject.orgnl_msg_nm_id = kind.message_name();
+    }
     let Some(payment) = state.cancels.remove(&answer.uetr) else {
         let detail = "no cancellation request for this UETR is waiting for this tenant's answer";
         return answer.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
@@ -1225,11 +1241,12 @@ fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer)
 /// creditor may be returned (another tenant's payments cannot be touched).
 fn participant_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: ParticipantReturn) {
     let ctx = Arc::clone(&state.ctx);
-    let subject = StatusSubject::pacs008_by_uetr(&ret.uetr);
-    let Some(at) = state.returnable.iter().position(|u| *u == ret.uetr) else {
+    let Some(at) = state.returnable.iter().position(|(u, _)| *u == ret.uetr) else {
         return inbound_return(myself, state, ret);
     };
-    state.returnable.remove(at);
+    let Some((_, kind)) = state.returnable.remove(at) else { return };
+    let mut subject = StatusSubject::pacs008_by_uetr(&ret.uetr);
+    subject.orgnl_msg_nm_id = kind.message_name();
     tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "on-us payment returned by its creditor (pacs.004)");
     let inbound = Arc::new(InboundReturn {
         uetr: ret.uetr.clone(),
