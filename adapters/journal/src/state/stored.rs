@@ -161,3 +161,27 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 pub(crate) fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StateError> {
     codec::decode(bytes).map_err(|e| StateError::Decode { tree, reason: e.to_string() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct OldRow {
+        link: String,
+        status: Option<String>,
+        reason: Option<String>,
+        returned: bool,
+    }
+
+    #[test]
+    fn inbound_rows_of_the_older_shape_still_decode_and_garbage_does_not() {
+        let old = OldRow { link: "sim".into(), status: Some("ACSC".into()), reason: None, returned: true };
+        let row = decode_inbound(&encode(&old)).unwrap();
+        assert_eq!((row.link.as_str(), row.status.as_deref(), row.returned), ("sim", Some("ACSC"), true));
+        assert_eq!(row.return_status, None);
+        let new = StoredInbound { return_status: Some("RJCT".into()), ..row };
+        assert_eq!(decode_inbound(&encode(&new)).unwrap(), new);
+        assert!(decode_inbound(b"\x01\x02").is_err());
+    }
+}
