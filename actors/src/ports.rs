@@ -53,6 +53,13 @@ pub trait HistoryPort: Send + Sync + 'static {
     fn inbound(&self, _tenant: &str, _uetr: &str) -> Result<Option<InboundStored>, String> {
         Ok(None)
     }
+    /// Inbound payments of the tenant received (journaled) and never answered by its
+    /// participant, nor refused: (UETR, link it arrived on, the pacs.008 as received). Read
+    /// once when the tenant starts; they are delivered again (the participant's answer was
+    /// lost with the previous run, or never came).
+    fn unanswered_inbound(&self, _tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// What the durable store knows of one inbound payment ([`HistoryPort::inbound`]).
@@ -65,8 +72,12 @@ pub struct InboundStored {
     pub status: Option<String>,
     /// The status reason code, if any.
     pub reason: Option<String>,
-    /// The participant returned it (its pacs.004 is journaled).
+    /// The participant returned it (its pacs.004 is journaled) and the return was not
+    /// refused since (not sent, or rejected by the clearing house).
     pub returned: bool,
+    /// The clearing house's status of the participant's last return (`ACSC`, `RJCT`), if it
+    /// answered.
+    pub return_status: Option<String>,
 }
 
 /// No store behind the tenants: nothing is ever forgotten (tests and tools).

@@ -182,6 +182,28 @@ pub struct InboundPayment {
 impl InboundPayment {
     /// The `status` of the record that journals a participant's return (pacs.004) of it.
     pub const RETURNED: &'static str = "RETURNED";
+    /// The `status` of the record that journals a received payment the node refused back to
+    /// the clearing house before the participant saw it (no session): it is not waiting for the
+    /// participant, and the clearing house may send it again.
+    pub const REFUSED: &'static str = "REFUSED";
+    /// The `status` of the record that journals a participant's return that never left the
+    /// node (link down or full): the payment is returnable again.
+    pub const RETURN_NOT_SENT: &'static str = "RETURN-NOT-SENT";
+    /// The `status` of the record that journals the clearing house's answer to a participant's
+    /// return: this prefix and its transaction status (`RETURN-ACSC`, `RETURN-RJCT`); `reason`
+    /// is its reason code, `message` its pacs.002. A rejected return is returnable again.
+    pub const RETURN_ANSWER_PREFIX: &'static str = "RETURN-";
+
+    /// The clearing house's status of the participant's return this record journals, if it
+    /// journals one (`RETURN-ACSC` → `ACSC`).
+    #[must_use]
+    pub fn return_answer(&self) -> Option<&str> {
+        let status = self.status.as_deref()?;
+        if status == Self::RETURN_NOT_SENT {
+            return None;
+        }
+        status.strip_prefix(Self::RETURN_ANSWER_PREFIX)
+    }
 }
 
 /// A message waiting for a participant's session, see [`JournalRecord::Delivery`].

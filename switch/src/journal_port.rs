@@ -104,4 +104,8 @@ impl HistoryPort for StateHistory {
     fn inbound(&self, tenant: &str, uetr: &str) -> Result<Option<InboundStored>, String> {
         self.store.inbound(tenant, uetr).map_err(|e| e.to_string())
     }
+
+    fn unanswered_inbound(&self, tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
+        self.store.unanswered_inbound(tenant).map_err(|e| e.to_string())
+    }
 }

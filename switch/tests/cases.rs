@@ -794,8 +794,12 @@ async fn an_inbound_payment_returned_by_its_creditor_goes_to_its_clearing_house_
     drop(b);
     node.stop().await.unwrap();
     assert_eq!(f.sim.stats.returns_received_of(&uetr), 1, "exactly one pacs.004 reached the clearing house");
-    // Journaled: received, the participant's status, then its return (before it was forwarded).
-    assert_eq!(inbound_statuses(&f, &uetr), vec![None, Some("ACSC".to_owned()), Some("RETURNED".to_owned())]);
+    // Journaled: received, the participant's status, its return (before it was forwarded),
+    // then the clearing house's answer to the return.
+    assert_eq!(
+        inbound_statuses(&f, &uetr),
+        vec![None, Some("ACSC".to_owned()), Some("RETURNED".to_owned()), Some("RETURN-ACSC".to_owned())]
+    );
     let ret = journal_records(&f).into_iter().find_map(|r| match r {
         JournalRecord::Inbound(i) if i.status.as_deref() == Some("RETURNED") => Some(i),
         _ => None,
@@ -837,4 +841,128 @@ async fn a_repeated_inbound_payment_after_a_restart_is_answered_from_the_state_s
     drop(b);
     node.stop().await.unwrap();
     assert_eq!(inbound_statuses(&f, &uetr), vec![None, Some("ACSC".to_owned())], "received once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbound_payment_unanswered_before_a_restart_is_delivered_again_and_its_status_relayed() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = inbound_for_bank_b(43);
+    deliver_inbound(&f, &mut b, &xml).await;
+    // bank-b never answers before the node stops.
+    drop(b);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.inbound_status(&uetr), None);
+
+    // After the restart, bank-b's next session gets the payment again, unasked.
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let again = read_pacs008(&b.delivered().await, &Limits::default()).expect("delivered again");
+    assert_eq!(again.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    // The status reaches the clearing house: unsolicited if the link was up, else as the
+    // answer to its repeated pacs.008 (answered from what the node journaled).
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    'relayed: loop {
+        for _ in 0..100 {
+            if f.sim.stats.inbound_status(&uetr) == Some((TxStatus::ACSC, None)) {
+                break 'relayed;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the participant's status never reached the clearing house"
+        );
+        let _ = f.sim.send_payment(xml.clone()).await;
+    }
+    let next = tokio::time::timeout(Duration::from_millis(300), b.p.reader.next()).await;
+    assert!(next.is_err(), "delivered once after the restart: {next:?}");
+    drop(b);
+    node.stop().await.unwrap();
+
+    // Answered now: a further restart delivers nothing.
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let next = tokio::time::timeout(Duration::from_millis(500), b.p.reader.next()).await;
+    assert!(next.is_err(), "not delivered after it was answered: {next:?}");
+    drop(b);
+    node.stop().await.unwrap();
+    // Received once, answered once (the second delivery is not a new receipt).
+    assert_eq!(inbound_statuses(&f, &uetr), vec![None, Some("ACSC".to_owned())]);
+}
+
+/// An address nobody listens on (a clearing link pointed there stays down).
+fn dead_address() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_that_never_left_the_node_is_retried_after_a_restart_and_its_answer_survives_one() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = inbound_for_bank_b(44);
+    deliver_inbound(&f, &mut b, &xml).await;
+    settle_inbound(&f, &mut b, &uetr).await;
+    drop(b);
+    node.stop().await.unwrap();
+
+    // The clearing link is down: the return is not sent, and refused (retryable).
+    let dead = dead_address();
+    let node = start_node_with(&f, |config| config.links[0].addr = dead).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let c = b.send(participant_return(&uetr)).await;
+    let refused = b.status_of(c).await;
+    assert_eq!(
+        (refused.txs[0].tx_sts, refused.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("NARR")),
+        "{refused:?}"
+    );
+    drop(b);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.returns_received_of(&uetr), 0);
+
+    // After a restart the same return goes through (retried until the link is up).
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let c = b.send(participant_return(&uetr)).await;
+        let answer = b.status_of(c).await;
+        if answer.txs[0].tx_sts == TxStatus::ACSC {
+            assert_eq!(answer.orgnl_msg_id, "RTR-B-1", "the clearing house's answer: {answer:?}");
+            break;
+        }
+        let detail = answer.txs[0].addtl_inf.clone().unwrap_or_default();
+        assert!(detail.contains("not forwarded"), "only a link still down refuses it: {answer:?}");
+        assert!(tokio::time::Instant::now() < deadline, "the return never went through");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(b);
+    node.stop().await.unwrap();
+
+    // The clearing house's answer is known after another restart: returned, not again.
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let c = b.send(participant_return(&uetr)).await;
+    let again = b.status_of(c).await;
+    assert_eq!(
+        (again.txs[0].tx_sts, again.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("DUPL"))
+    );
+    let detail = again.txs[0].addtl_inf.clone().unwrap_or_default();
+    assert!(detail.contains("answered ACSC"), "{detail}");
+    drop(b);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.returns_received_of(&uetr), 1, "exactly one pacs.004 reached the clearing house");
+    let statuses = inbound_statuses(&f, &uetr);
+    assert_eq!(
+        statuses[..4],
+        [None, Some("ACSC".to_owned()), Some("RETURNED".to_owned()), Some("RETURN-NOT-SENT".to_owned())]
+    );
+    assert_eq!(statuses[statuses.len() - 2..], [Some("RETURNED".to_owned()), Some("RETURN-ACSC".to_owned())]);
 }

@@ -203,3 +203,179 @@ async fn pacs009_is_routed_checked_settled_and_refused_by_schemes_without_it() {
     assert_eq!(refusal.reason, "FF01");
     assert!(refusal.detail.ends_with("(clearing scheme payshap of link payshap)"), "{}", refusal.detail);
 }
+
+/// The original reference of a request about `uetr`, naming the message `name`.
+fn original_named(uetr: &str, name: &str) -> switchyard_iso20022::OriginalRef {
+    switchyard_iso20022::OriginalRef {
+        orgnl_msg_id: Some("ORIGINAL".into()),
+        orgnl_msg_nm_id: Some(name.into()),
+        orgnl_uetr: switchyard_iso20022::Uetr::parse(uetr),
+        ..switchyard_iso20022::OriginalRef::default()
+    }
+}
+
+/// A pacs.028 about `uetr` whose `OrgnlMsgNmId` is `name`.
+fn pacs028(uetr: &str, name: &str) -> Vec<u8> {
+    switchyard_iso20022::write_pacs028(&switchyard_iso20022::Pacs028 {
+        app_hdr: None,
+        msg_id: "INQ-9".into(),
+        cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        orgnl_grp: None,
+        txs: vec![switchyard_iso20022::StatusRequestTx {
+            sts_req_id: None,
+            original: original_named(uetr, name),
+            instg_agt: None,
+            instg_agt_mmb: None,
+            instd_agt: None,
+            instd_agt_mmb: None,
+        }],
+    })
+}
+
+/// A camt.056 from bank-a for `uetr` whose `OrgnlMsgNmId` is `name`.
+fn camt056(uetr: &str, name: &str) -> Vec<u8> {
+    use switchyard_iso20022::{Assignment, Camt056, CancellationTx, PartyRef, Reason};
+    switchyard_iso20022::write_camt056(&Camt056 {
+        app_hdr: None,
+        assignment: Assignment {
+            id: "CASE-9".into(),
+            assgnr: PartyRef { bic: Some(demo_bic("bank-a")), ..PartyRef::default() },
+            assgne: PartyRef { name: Some("SWITCHYARD".into()), ..PartyRef::default() },
+            cre_dt_tm: "2026-11-23T05:00:00Z".into(),
+        },
+        txs: vec![CancellationTx {
+            cxl_id: None,
+            original: original_named(uetr, name),
+            orgnl_intr_bk_sttlm_amt: None,
+            orgnl_intr_bk_sttlm_dt: None,
+            reason: Reason { cd: Some("DUPL".into()), prtry: None, addtl_inf: None },
+        }],
+    })
+}
+
+/// Waits until the simulator has seen `n` sign-ons (the node's link is up).
+async fn signed_on(f: &common::Fixture, n: u64) {
+    let deadline = Instant::now() + TIMEOUT;
+    while f.sim.stats.sign_ons.load(Ordering::Relaxed) < n {
+        assert!(Instant::now() < deadline, "the link did not sign on");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Sends `payload` and returns the answer frame's payload (the next frame must answer it).
+async fn ask(p: &mut Participant, correlation: u64, payload: Vec<u8>) -> Vec<u8> {
+    p.tx.send(Frame::new(FrameKind::Submit, correlation, payload)).await.unwrap();
+    let frame =
+        tokio::time::timeout(TIMEOUT, p.reader.next()).await.expect("answer in time").unwrap().unwrap();
+    assert_eq!((frame.kind, frame.correlation), (FrameKind::Status, correlation));
+    frame.payload.to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_flight_pacs009_survives_a_restart_and_settles_once_and_answers_name_it() {
+    // The simulator records every payment but never answers it: the node learns the outcome
+    // only by asking (pacs.028), which after the restart is the recovery's first step.
+    let f = common::fixture_with(switchyard_clearing::sim::SimConfig {
+        drop_ppm: 1_000_000,
+        ..Default::default()
+    })
+    .await;
+    let edit = |c: &mut switchyard::config::NodeConfig| {
+        c.limits.payment.clearing_timeout_ms = 60_000;
+        c.limits.drain_timeout = Duration::from_millis(200);
+    };
+    let node = start_node_with(&f, edit).await;
+    signed_on(&f, 1).await;
+    let mut p = Participant::connect(&client(&f, &node, Some("bank-a"))).await.unwrap();
+    let (xml, uetr) = pacs009(7, SAMOS_BIC);
+    p.tx.send(Frame::new(FrameKind::Submit, 1, xml)).await.unwrap();
+    assert_eq!(next_status(&mut p, 1).await, TxStatus::ACTC);
+    let deadline = Instant::now() + TIMEOUT;
+    while f.sim.stats.submissions_of(&uetr) == 0 {
+        assert!(Instant::now() < deadline, "the pacs.009 never reached the simulator");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // In flight: answers name the pacs.009 even when the request says pacs.008.
+    let answer =
+        read_pacs002(&ask(&mut p, 2, pacs028(&uetr, "pacs.008.001.08")).await, &Limits::default()).unwrap();
+    assert_eq!((answer.orgnl_msg_nm_id.as_str(), answer.txs[0].tx_sts), ("pacs.009.001.08", TxStatus::PDNG));
+    // A cancellation goes to the clearing house, whose camt.029 (already settled there) names it.
+    let camt029 = switchyard_iso20022::read_camt029(
+        &ask(&mut p, 3, camt056(&uetr, "pacs.008.001.08")).await,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(camt029.sts_conf.as_deref(), Some("RJCR"));
+    assert_eq!(camt029.txs[0].original.orgnl_msg_nm_id.as_deref(), Some("pacs.009.001.08"));
+    drop(p);
+    node.stop().await.unwrap();
+    let outcomes = |f: &common::Fixture| -> Vec<Outcome> {
+        journal_records(f)
+            .into_iter()
+            .filter_map(|r| match r {
+                JournalRecord::Outcome(o) if o.uetr == uetr => Some(o.outcome),
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(outcomes(&f).iter().all(|o| !o.is_final()), "no outcome before the restart: {:?}", outcomes(&f));
+
+    // Restarted: the recovered pacs.009 asks the clearing house and settles, never resent.
+    let node = start_node_with(&f, edit).await;
+    let mut p = Participant::connect(&client(&f, &node, Some("bank-a"))).await.unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    for correlation in 10.. {
+        let answer = read_pacs002(
+            &ask(&mut p, correlation, pacs028(&uetr, "pacs.009.001.08")).await,
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(answer.orgnl_msg_nm_id, "pacs.009.001.08");
+        if answer.txs[0].tx_sts == TxStatus::ACSC {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the recovered pacs.009 never settled: {answer:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(p);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 1, "one submission per UETR");
+    assert_eq!(f.sim.stats.received_009.load(Ordering::Relaxed), 1);
+    let finals: Vec<_> = outcomes(&f).into_iter().filter(Outcome::is_final).collect();
+    assert_eq!(finals, [Outcome::Settled], "settled once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pacs009_and_a_pacs008_with_one_uetr_from_one_tenant_are_duplicates() {
+    let f = fixture().await;
+    let node = start_node_with(&f, |_| {}).await;
+    signed_on(&f, 1).await;
+    let mut p = Participant::connect(&client(&f, &node, Some("bank-a"))).await.unwrap();
+    // A pacs.008 with the UETR of a pacs.009 (different MsgId, different message).
+    let customer = |n: u64, uetr: &str| -> Vec<u8> {
+        let mut template = read_pacs008(TEMPLATE, &Limits::default()).unwrap();
+        template.txs[0].cdtr_agt = Some(Bic::parse(SAMOS_BIC).unwrap());
+        let (xml, own) = MessageFactory::new(template, "DUP").sending_as(&demo_bic("bank-a")).make(n);
+        String::from_utf8(xml).unwrap().replace(&own, uetr).into_bytes()
+    };
+
+    // pacs.009 first, then a pacs.008 with its UETR.
+    let (xml, first) = pacs009(21, SAMOS_BIC);
+    let (statuses, reason, detail) = submit_one(&mut p, 1, xml).await;
+    assert_eq!(statuses, [TxStatus::ACTC, TxStatus::ACSC], "{reason} {detail}");
+    let (statuses, reason, detail) = submit_one(&mut p, 2, customer(21, &first)).await;
+    assert_eq!((statuses.as_slice(), reason.as_str()), (&[TxStatus::RJCT][..], "DUPL"), "{detail}");
+
+    // pacs.008 first, then a pacs.009 with its UETR.
+    let (_, second) = pacs009(22, SAMOS_BIC);
+    let (statuses, reason, detail) = submit_one(&mut p, 3, customer(22, &second)).await;
+    assert_eq!(statuses, [TxStatus::ACTC, TxStatus::ACSC], "{reason} {detail}");
+    let (xml, _) = pacs009(22, SAMOS_BIC);
+    let (statuses, reason, detail) = submit_one(&mut p, 4, xml).await;
+    assert_eq!((statuses.as_slice(), reason.as_str()), (&[TxStatus::RJCT][..], "DUPL"), "{detail}");
+    drop(p);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.submissions_of(&first), 1);
+    assert_eq!(f.sim.stats.submissions_of(&second), 1);
+    assert_eq!(f.sim.stats.received_009.load(Ordering::Relaxed), 1, "the duplicate pacs.009 never left");
+}

@@ -14,6 +14,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::context::NodeContext;
 use super::status::StatusSubject;
+use crate::message::MessageKind;
 use crate::ports::{Outbound, WireKind, WireMsg};
 
 /// The proprietary pacs.002 reason for a status inquiry about a payment this tenant does not
@@ -60,11 +61,28 @@ impl Requester {
     }
 }
 
+/// The message name (`OrgnlMsgNmId`) an answer about a payment gives: the payment's own kind
+/// when the node knows it (`kind`), else the kind the request names (a pacs.009 when its
+/// `OrgnlMsgNmId` says so), else pacs.008.
+fn answer_name(kind: Option<MessageKind>, original: &OriginalRef) -> &'static str {
+    kind.unwrap_or_else(|| {
+        let named = original.orgnl_msg_nm_id.as_deref().unwrap_or_default();
+        if named.starts_with("pacs.009") {
+            MessageKind::Pacs009
+        } else {
+            MessageKind::Pacs008
+        }
+    })
+    .message_name()
+}
+
 /// A status inquiry (pacs.028) about one of the tenant's payments.
 pub struct InquiryRequest {
     pub from: Requester,
     pub uetr: String,
     pub request: Pacs028,
+    /// The kind of the payment asked about, once the node found it (`None`: not known yet).
+    pub kind: Option<MessageKind>,
 }
 
 impl std::fmt::Debug for InquiryRequest {
@@ -82,7 +100,7 @@ impl InquiryRequest {
     pub fn answer(self, ctx: &NodeContext, status: TxStatus, reason: Option<ReasonCode>, detail: &str) {
         let o = self.original();
         let subject = StatusSubject {
-            orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+            orgnl_msg_nm_id: answer_name(self.kind, o),
             orgnl_msg_id: o.orgnl_msg_id.as_deref().unwrap_or("NOTPROVIDED"),
             orgnl_end_to_end_id: o.orgnl_end_to_end_id.as_deref(),
             orgnl_uetr: Some(&self.uetr),
@@ -95,7 +113,7 @@ impl InquiryRequest {
     pub fn not_found(self, ctx: &NodeContext) {
         let o = self.original();
         let subject = StatusSubject {
-            orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+            orgnl_msg_nm_id: answer_name(self.kind, o),
             orgnl_msg_id: o.orgnl_msg_id.as_deref().unwrap_or("NOTPROVIDED"),
             orgnl_end_to_end_id: o.orgnl_end_to_end_id.as_deref(),
             orgnl_uetr: Some(&self.uetr),
@@ -116,6 +134,8 @@ pub struct CancelRequest {
     pub request: Camt056,
     /// The request as the participant sent it (forwarded to the clearing house unchanged).
     pub raw: Bytes,
+    /// The kind of the payment to cancel, once the node found it (`None`: not known yet).
+    pub kind: Option<MessageKind>,
 }
 
 impl std::fmt::Debug for CancelRequest {
@@ -125,15 +145,17 @@ impl std::fmt::Debug for CancelRequest {
 }
 
 impl CancelRequest {
+    /// The request's original reference, naming the payment's kind (`OrgnlMsgNmId`).
+    fn original(&self) -> OriginalRef {
+        let mut original = self.request.txs[0].original.clone();
+        original.orgnl_msg_nm_id = Some(answer_name(self.kind, &original).to_owned());
+        original
+    }
+
     /// Answers camt.029 `CNCL`.
     pub fn cancelled(self, ctx: &NodeContext, detail: &str) {
-        let payload = ctx.status.camt029(
-            &self.request.assignment,
-            &self.request.txs[0].original,
-            "CNCL",
-            None,
-            Some(detail),
-        );
+        let payload =
+            ctx.status.camt029(&self.request.assignment, &self.original(), "CNCL", None, Some(detail));
         self.from.answer(payload);
     }
 
@@ -141,7 +163,7 @@ impl CancelRequest {
     pub fn refused(self, ctx: &NodeContext, reason: &str, detail: &str) {
         let payload = ctx.status.camt029(
             &self.request.assignment,
-            &self.request.txs[0].original,
+            &self.original(),
             "RJCR",
             Some(reason),
             Some(detail),

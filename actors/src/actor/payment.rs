@@ -173,11 +173,13 @@ impl Actor for PaymentActor {
     ) -> Result<(), ActorProcessingErr> {
         let event = match message {
             PaymentMsg::Event(event) => event,
-            PaymentMsg::Inquiry(request) => {
+            PaymentMsg::Inquiry(mut request) => {
+                request.kind = Some(state.args.facts.kind);
                 answer_inquiry(state, *request);
                 return Ok(());
             }
-            PaymentMsg::Cancel(request) => {
+            PaymentMsg::Cancel(mut request) => {
+                request.kind = Some(state.args.facts.kind);
                 if state.canceller.is_some() {
                     let detail = "a cancellation request for this payment is already in progress";
                     request.refused(&state.args.ctx, "ARPL", detail);

@@ -248,7 +248,7 @@ fn inquiry(state: &SessionArgs, refusal: &Refusal<'_>, payload: &Bytes, credit: 
     };
     metrics::submission(state.tenant.as_str(), "inquiry");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
-    let request = InquiryRequest { from, uetr, request };
+    let request = InquiryRequest { from, uetr, request, kind: None };
     if let Err(e) = to_tenant(state, TenantMsg::Inquiry(Box::new(request))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; inquiry dropped with its connection");
     }
@@ -364,7 +364,7 @@ fn cancel(state: &SessionArgs, refusal: &Refusal<'_>, payload: Bytes, credit: Ow
     };
     metrics::submission(state.tenant.as_str(), "cancellation");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
-    let request = CancelRequest { from, uetr, request, raw: payload };
+    let request = CancelRequest { from, uetr, request, raw: payload, kind: None };
     if let Err(e) = to_tenant(state, TenantMsg::Cancel(Box::new(request))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; cancellation dropped with its connection");
     }

@@ -200,10 +200,14 @@ pub enum ReturnAnswer {
 /// Who waits for a creditor tenant's pacs.002.
 #[derive(Debug, Clone)]
 enum Waiting {
-    /// An on-us payment's actor (debtor side of this node).
-    OnUs(ActorRef<PaymentMsg>),
+    /// An on-us payment's actor (debtor side of this node), and the payment's kind.
+    OnUs(ActorRef<PaymentMsg>, crate::message::MessageKind),
     /// A clearing house, through its link, answering the frame with this correlation.
     Clearing { link: ActorRef<super::link::LinkMsg>, correlation: u64 },
+    /// An inbound payment received before a restart and delivered again since: the
+    /// participant's status goes to the link of this name, unsolicited (correlation 0), unless
+    /// the clearing house sends the payment again meanwhile (then it answers that frame).
+    Recovered { link: String },
 }
 
 /// A participant's pacs.002 for a payment the node delivered to it (on-us).
@@ -296,7 +300,7 @@ pub struct TenantState {
     cancels: HashMap<String, ActorRef<PaymentMsg>>,
     /// On-us payments this tenant settled as creditor (it may return them with a pacs.004),
     /// bounded by [`MAX_INBOUND_REMEMBERED`], oldest forgotten first.
-    returnable: std::collections::VecDeque<String>,
+    returnable: std::collections::VecDeque<(String, crate::message::MessageKind)>,
     /// Returns that arrived while the payment's actor was still live, applied at its `Finished`.
     pending_returns: HashMap<String, Arc<InboundReturn>>,
     /// Payments reported in doubt, waiting for their next re-inquiry round (or being re-asked),
@@ -310,6 +314,10 @@ pub struct TenantState {
     /// Participants' returns of inbound payments forwarded to a clearing house, waiting for
     /// its pacs.002, by UETR. Each holds its session's credit, so bounded by the windows.
     returning: HashMap<String, super::case::Requester>,
+    /// Inbound payments received before a restart and never answered by the participant,
+    /// delivered again to its next session (bounded by [`MAX_INBOUND_REMEMBERED`]; beyond it
+    /// they stay in the state store for the next restart).
+    redeliver: std::collections::VecDeque<(String, Bytes)>,
 }
 
 /// Inbound UETRs a tenant remembers for deduplication (in memory; the journal keeps them all).
@@ -321,8 +329,15 @@ enum InboundSeen {
     /// Being journaled or delivered; the participant's status has not come yet.
     Pending,
     /// The participant's final status, relayed to the clearing house on `link`; `returned`:
-    /// the participant has returned it (pacs.004 journaled).
-    Answered { status: TxStatus, reason: Option<ReasonCode>, link: Arc<str>, returned: bool },
+    /// the participant has returned it (pacs.004 journaled, not refused since);
+    /// `return_status`: the clearing house's status of that return, once it answered.
+    Answered {
+        status: TxStatus,
+        reason: Option<ReasonCode>,
+        link: Arc<str>,
+        returned: bool,
+        return_status: Option<TxStatus>,
+    },
 }
 
 /// An in-doubt payment between re-inquiry rounds.
@@ -372,10 +387,12 @@ impl Actor for TenantActor {
             inbound: HashMap::new(),
             inbound_order: std::collections::VecDeque::new(),
             returning: HashMap::new(),
+            redeliver: std::collections::VecDeque::new(),
         };
         for accepted in args.recovered {
             resume(&myself, &mut state, accepted).await?;
         }
+        recover_inbound(&mut state);
         // Returns journaled as undelivered before a restart wait for the next session.
         match state.ctx.history.undelivered(state.tenant.as_str()) {
             Ok(waiting) => {
@@ -439,6 +456,16 @@ impl Actor for TenantActor {
                         break;
                     }
                     journal_delivery(state, &uetr, None);
+                }
+                while let Some((uetr, payload)) = state.redeliver.pop_front() {
+                    if !state.on_us.contains_key(&uetr) {
+                        continue; // answered meanwhile
+                    }
+                    if let Err(payload) = deliver(state, payload) {
+                        state.redeliver.push_front((uetr, payload));
+                        break;
+                    }
+                    tracing::info!(tenant = %state.tenant, %uetr, "inbound payment unanswered before a restart delivered again");
                 }
             }
             TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
@@ -681,7 +708,14 @@ fn known(state: &TenantState, uetr: &str) -> Option<Known> {
     }
 }
 
-fn answer_known(state: &TenantState, request: InquiryRequest) {
+/// The kind of one of this tenant's payments that is not live, when memory still holds its
+/// message (in doubt); otherwise the answer names the kind the request named.
+fn known_kind(state: &TenantState, uetr: &str) -> Option<crate::message::MessageKind> {
+    state.in_doubt.get(uetr).and_then(|d| crate::message::MessageKind::of_raw(&d.accepted.message))
+}
+
+fn answer_known(state: &TenantState, mut request: InquiryRequest) {
+    request.kind = request.kind.or_else(|| known_kind(state, &request.uetr));
     let ctx = &state.ctx;
     match known(state, &request.uetr).as_ref() {
         None => request.not_found(ctx),
@@ -717,7 +751,8 @@ fn cancel(state: &TenantState, request: CancelRequest) {
     answer_cancel_known(state, request);
 }
 
-fn answer_cancel_known(state: &TenantState, request: CancelRequest) {
+fn answer_cancel_known(state: &TenantState, mut request: CancelRequest) {
+    request.kind = request.kind.or_else(|| known_kind(state, &request.uetr));
     let ctx = &state.ctx;
     match known(state, &request.uetr).as_ref() {
         None => request.refused(ctx, "NOOR", "no payment of this tenant has this UETR"),
@@ -823,11 +858,12 @@ fn journal_delivery(state: &TenantState, uetr: &str, undelivered: Option<&Bytes>
 /// An on-us payment for this tenant: delivered now on a session, or refused (the debtor's
 /// payment backs off and tries again until its attempts run out: it stays accepted and durable).
 fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment: &ActorRef<PaymentMsg>) {
+    let kind = crate::message::MessageKind::of_raw(&payload).unwrap_or_default();
     let event = if state.sessions.is_empty() {
         PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
     } else if deliver(state, payload).is_ok() {
         tracing::debug!(tenant = %state.tenant, %uetr, "on-us payment delivered");
-        state.on_us.insert(uetr, Waiting::OnUs(payment.clone()));
+        state.on_us.insert(uetr, Waiting::OnUs(payment.clone(), kind));
         PaymentEvent::Sent
     } else {
         PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
@@ -859,6 +895,13 @@ fn inbound_received(
             }
         },
     };
+    if let (Some(InboundSeen::Pending), Some(Waiting::Recovered { .. })) = (&seen, state.on_us.get(&uetr)) {
+        // Received before a restart and not answered yet: the participant's status will
+        // answer this frame (the earlier frame's connection is gone).
+        tracing::info!(tenant = %state.tenant, %uetr, "repeated inbound payment, unanswered before a restart: the participant's status answers it");
+        state.on_us.insert(uetr, Waiting::Clearing { link, correlation });
+        return;
+    }
     let prior = match &seen {
         Some(InboundSeen::Answered { status, reason, .. }) => Some(state.ctx.status.pacs002(
             subject,
@@ -920,6 +963,7 @@ fn stored_inbound(state: &mut TenantState, uetr: &str) -> Result<Option<InboundS
         reason: row.reason.as_deref().and_then(ReasonCode::parse),
         link: row.link.as_str().into(),
         returned: row.returned,
+        return_status: row.return_status.as_deref().and_then(TxStatus::parse),
     };
     remember_inbound(state, uetr, seen.clone());
     Ok(Some(seen))
@@ -971,8 +1015,61 @@ fn deliver_inbound(
         return;
     }
     forget_inbound(state, &uetr);
+    // Its receipt is journaled: journal the refusal too, so a restart does not deliver it.
+    journal_inbound(state, &uetr, &link_name(state, &link), InboundPayment::REFUSED, None, &[]);
     let detail = format!("creditor tenant {} has no session connected; retry later", state.tenant);
     refuse_inbound(state, &uetr, &link, correlation, &detail);
+}
+
+/// Journals a change of an inbound payment's state that nothing waits for (a refusal, a
+/// return's fate); a failure is logged (the state store then keeps the previous state).
+fn journal_inbound(
+    state: &TenantState,
+    uetr: &str,
+    link: &str,
+    status: &str,
+    reason: Option<&str>,
+    message: &[u8],
+) {
+    let record = JournalRecord::Inbound(InboundPayment {
+        tenant: state.tenant.to_string(),
+        uetr: uetr.to_owned(),
+        link: link.to_owned(),
+        status: Some(status.to_owned()),
+        reason: reason.map(str::to_owned),
+        message: message.to_vec(),
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let (tenant, uetr, status) = (state.tenant.clone(), uetr.to_owned(), status.to_owned());
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            if let Err(failure) = result {
+                tracing::error!(%tenant, %uetr, %status, %failure, "inbound payment's state not journaled");
+            }
+        }),
+    );
+}
+
+/// Inbound payments received before a restart that the participant never answered: they wait
+/// for its status again and are delivered to its next session (the clearing house may send
+/// one again meanwhile: its frame is then answered by that status).
+fn recover_inbound(state: &mut TenantState) {
+    let open = match state.ctx.history.unanswered_inbound(state.tenant.as_str()) {
+        Ok(open) => open,
+        Err(error) => {
+            tracing::error!(tenant = %state.tenant, %error, "unanswered inbound payments unreadable; delivered after a restart");
+            return;
+        }
+    };
+    if !open.is_empty() {
+        tracing::info!(tenant = %state.tenant, payments = open.len(), "inbound payments unanswered before the restart: delivered again");
+    }
+    for (uetr, link, message) in open.into_iter().take(MAX_INBOUND_REMEMBERED) {
+        remember_inbound(state, &uetr, InboundSeen::Pending);
+        state.on_us.insert(uetr.clone(), Waiting::Recovered { link });
+        state.redeliver.push_back((uetr, Bytes::from(message)));
+    }
 }
 
 /// The creditor tenant's pacs.002 for an on-us payment delivered to it: settles or rejects the
@@ -981,8 +1078,12 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     let ctx = Arc::clone(&state.ctx);
     let tx = status.report.txs.first();
     let uetr = tx.and_then(|t| t.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned()).unwrap_or_default();
+    let kind = match state.on_us.get(&uetr) {
+        Some(Waiting::OnUs(_, kind)) => *kind,
+        _ => crate::message::MessageKind::Pacs008,
+    };
     let subject = StatusSubject {
-        orgnl_msg_nm_id: crate::message::MessageKind::Pacs008.message_name(),
+        orgnl_msg_nm_id: kind.message_name(),
         orgnl_msg_id: &status.report.msg_id,
         orgnl_end_to_end_id: None,
         orgnl_uetr: Some(&uetr),
@@ -993,21 +1094,32 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     };
     let Some(tx) = tx else { return };
     let payment = match waiting {
-        Waiting::OnUs(payment) => payment,
-        Waiting::Clearing { link, correlation } => {
+        Waiting::OnUs(payment, _) => payment,
+        waiting @ (Waiting::Clearing { .. } | Waiting::Recovered { .. }) => {
             // The clearing house hears the participant's own pacs.002, once it is final.
             if !tx.tx_sts.is_final() {
                 let detail = format!("{} noted; waiting for ACSC or RJCT", tx.tx_sts.as_str());
                 return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
             }
+            let (link, name, correlation) = match waiting {
+                Waiting::Clearing { link, correlation } => {
+                    let name = link_name(state, &link);
+                    (Some(link), name, correlation)
+                }
+                Waiting::Recovered { link: name } => {
+                    let links = ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    (links.get(&name).cloned(), name, 0)
+                }
+                Waiting::OnUs(..) => return,
+            };
             state.on_us.remove(&uetr);
             let reason = tx.reason;
-            let name = link_name(state, &link);
             let seen = InboundSeen::Answered {
                 status: tx.tx_sts,
                 reason,
                 link: name.as_str().into(),
                 returned: false,
+                return_status: None,
             };
             remember_inbound(state, &uetr, seen);
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
@@ -1030,7 +1142,10 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
                     }
                 }),
             );
-            let relayed = link.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok();
+            // Journaled either way: a clearing house that did not hear it (link gone, or down)
+            // is answered from the record when it sends the payment again.
+            let relayed = link
+                .is_some_and(|l| l.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok());
             let answer = if relayed {
                 ctx.status.pacs002(
                     subject,
@@ -1062,7 +1177,7 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
     state.on_us.remove(&uetr);
     state.cancels.remove(&uetr);
     if event == PaymentEvent::ClearingAnswered(Outcome::Settled) {
-        state.returnable.push_back(uetr.clone());
+        state.returnable.push_back((uetr.clone(), kind));
         if state.returnable.len() > MAX_INBOUND_REMEMBERED {
             state.returnable.pop_front();
         }
@@ -1083,7 +1198,7 @@ fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment
     let undeliverable = |why: String| {
         let _ = payment.cast(PaymentMsg::Event(PaymentEvent::CancelUndeliverable(why)));
     };
-    if !matches!(state.on_us.get(&uetr), Some(Waiting::OnUs(_))) {
+    if !matches!(state.on_us.get(&uetr), Some(Waiting::OnUs(..))) {
         return undeliverable(format!("the payment is not waiting for creditor tenant {}", state.tenant));
     }
     if deliver(state, payload).is_err() {
@@ -1097,7 +1212,10 @@ fn forward_cancel(state: &mut TenantState, uetr: String, payload: Bytes, payment
 /// whose machine decides (CNCL: cancelled; RJCR: the payment goes on).
 fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer) {
     let ctx = Arc::clone(&state.ctx);
-    let subject = StatusSubject::pacs008_by_uetr(&answer.uetr);
+    let mut subject = StatusSubject::pacs008_by_uetr(&answer.uetr);
+    if let Some(Waiting::OnUs(_, kind)) = state.on_us.get(&answer.uetr) {
+        subject.orgnl_msg_nm_id = kind.message_name();
+    }
     let Some(payment) = state.cancels.remove(&answer.uetr) else {
         let detail = "no cancellation request for this UETR is waiting for this tenant's answer";
         return answer.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
@@ -1123,11 +1241,12 @@ fn creditor_cancel_answer(state: &mut TenantState, answer: CreditorCancelAnswer)
 /// creditor may be returned (another tenant's payments cannot be touched).
 fn participant_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: ParticipantReturn) {
     let ctx = Arc::clone(&state.ctx);
-    let subject = StatusSubject::pacs008_by_uetr(&ret.uetr);
-    let Some(at) = state.returnable.iter().position(|u| *u == ret.uetr) else {
+    let Some(at) = state.returnable.iter().position(|(u, _)| *u == ret.uetr) else {
         return inbound_return(myself, state, ret);
     };
-    state.returnable.remove(at);
+    let Some((_, kind)) = state.returnable.remove(at) else { return };
+    let mut subject = StatusSubject::pacs008_by_uetr(&ret.uetr);
+    subject.orgnl_msg_nm_id = kind.message_name();
     tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "on-us payment returned by its creditor (pacs.004)");
     let inbound = Arc::new(InboundReturn {
         uetr: ret.uetr.clone(),
@@ -1164,8 +1283,16 @@ fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: Pa
         },
     };
     let link = match seen {
-        Some(InboundSeen::Answered { returned: true, .. }) => {
-            return refuse(ret, ReasonCode::DUPL, "the payment has already been returned");
+        Some(InboundSeen::Answered { returned: true, return_status, .. }) => {
+            let detail = match return_status {
+                Some(status) => format!(
+                    "the payment has already been returned (the clearing house answered {})",
+                    status.as_str()
+                ),
+                None => "the payment has already been returned (the clearing house's answer is unknown)"
+                    .to_owned(),
+            };
+            return refuse(ret, ReasonCode::DUPL, &detail);
         }
         Some(InboundSeen::Answered { status: TxStatus::ACSC | TxStatus::ACCC, link, .. }) => link,
         Some(_) => {
@@ -1214,8 +1341,19 @@ fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: Pa
 
 /// Marks an inbound payment in memory as returned (or returnable again).
 fn set_returned(state: &mut TenantState, uetr: &str, value: bool) {
-    if let Some(InboundSeen::Answered { returned, .. }) = state.inbound.get_mut(uetr) {
+    if let Some(InboundSeen::Answered { returned, return_status, .. }) = state.inbound.get_mut(uetr) {
         *returned = value;
+        if value {
+            *return_status = None;
+        }
+    }
+}
+
+/// The link an inbound payment arrived on, as the tenant's memory knows it (`?` if not).
+fn inbound_link(state: &TenantState, uetr: &str) -> String {
+    match state.inbound.get(uetr) {
+        Some(InboundSeen::Answered { link, .. }) => link.to_string(),
+        _ => "?".to_owned(),
     }
 }
 
@@ -1249,9 +1387,41 @@ fn inbound_return_durable(
     myself.send_after(after, move || TenantMsg::ReturnAnswer { uetr, answer: ReturnAnswer::TimedOut });
 }
 
-/// Answers the participant waiting for its return: the clearing house's pacs.002 as received,
-/// or RJCT (not sent: the payment may be returned again) or PDNG (no answer in time).
+/// What became of a participant's return: journaled (the clearing house's status of it, or
+/// that it was never sent — then the payment is returnable again, also after a restart), and
+/// answered to the participant if it still waits: the clearing house's pacs.002 as received,
+/// or RJCT (not sent: the payment may be returned again) or PDNG (no answer in time; nothing
+/// is journaled, the return may have reached the clearing house). A clearing house's RJCT
+/// makes the payment returnable again too.
 fn return_answer(state: &mut TenantState, uetr: &str, answer: ReturnAnswer) {
+    let link = inbound_link(state, uetr);
+    match &answer {
+        ReturnAnswer::Status(payload) => {
+            let tx = switchyard_iso20022::read_pacs002(payload, &state.ctx.limits.iso)
+                .ok()
+                .and_then(|r| r.txs.into_iter().next());
+            if let Some(tx) = tx {
+                let status = format!("{}{}", InboundPayment::RETURN_ANSWER_PREFIX, tx.tx_sts.as_str());
+                let reason = tx.reason.map(|r| r.as_str().to_owned()).or(tx.reason_prtry);
+                journal_inbound(state, uetr, &link, &status, reason.as_deref(), payload);
+                if let Some(InboundSeen::Answered { returned, return_status, .. }) =
+                    state.inbound.get_mut(uetr)
+                {
+                    *return_status = Some(tx.tx_sts);
+                    if tx.tx_sts == TxStatus::RJCT {
+                        *returned = false;
+                    }
+                }
+            } else {
+                tracing::warn!(tenant = %state.tenant, %uetr, "unreadable answer to a return; relayed as received");
+            }
+        }
+        ReturnAnswer::NotSent(_) => {
+            journal_inbound(state, uetr, &link, InboundPayment::RETURN_NOT_SENT, None, &[]);
+            set_returned(state, uetr, false);
+        }
+        ReturnAnswer::TimedOut => {}
+    }
     let Some(from) = state.returning.remove(uetr) else {
         tracing::info!(tenant = %state.tenant, %uetr, ?answer, "answer for a return no participant waits for (late)");
         return;
@@ -1260,7 +1430,6 @@ fn return_answer(state: &mut TenantState, uetr: &str, answer: ReturnAnswer) {
     let payload = match answer {
         ReturnAnswer::Status(payload) => payload,
         ReturnAnswer::NotSent(why) => {
-            set_returned(state, uetr, false);
             let detail = format!("return not forwarded: {why}; retry later");
             state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail))
         }

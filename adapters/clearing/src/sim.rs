@@ -825,7 +825,10 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
     let mut rng = rand::thread_rng();
     let rejected = chance(&mut rng, config.reject_ppm);
     let verdict = if rejected { TxStatus::RJCT } else { TxStatus::ACSC };
-    let (uetr, fresh) = if head.windows(8).any(|w| w == b"pacs.009") {
+    // By the Document's namespace: a pacs.009 forwarded unchanged may carry an AppHdr longer
+    // than `head`.
+    let family = switchyard_actors::actor::message_family(&frame.payload);
+    let (uetr, fresh) = if family == Some("pacs.009") || head.windows(8).any(|w| w == b"pacs.009") {
         stats.received_009.fetch_add(1, Ordering::Relaxed);
         match read_pacs009(&frame.payload, limits) {
             Ok(msg) => {
@@ -951,8 +954,15 @@ fn cancellation(
         Err(e) => return Some((Duration::ZERO, unreadable(stats, frame, &e))),
     };
     stats.cancellations.fetch_add(1, Ordering::Relaxed);
-    let asked = request.txs.first()?.original.clone();
+    let mut asked = request.txs.first()?.original.clone();
     let known = asked.orgnl_uetr.as_ref().and_then(|u| stats.cancel_if_held(u.as_str(), accept));
+    // The answer names the payment as received (a pacs.009 stays a pacs.009), whatever the
+    // request said.
+    if let Some(name) =
+        asked.orgnl_uetr.as_ref().and_then(|u| stats.lock().get(u.as_str()).map(|r| r.msg_name))
+    {
+        asked.orgnl_msg_nm_id = Some(name.to_owned());
+    }
     let (conf, tx_conf, reason, detail) = match known {
         Some(TxStatus::CANC) => ("CNCL", "ACCR", None, "cancelled by the clearing house before settlement"),
         Some(TxStatus::RJCT) => ("RJCR", "RJCR", Some("AGNT"), "already rejected by the clearing house"),

@@ -712,13 +712,19 @@ fn inbound_payments_are_indexed_per_tenant_with_status_and_return_and_survive_re
         inbound("bank-b", 1, None, None),
     ];
     write_journal(&journal_dir, &records);
-    let settled_and_returned =
-        InboundStored { link: "sim".into(), status: Some("ACSC".into()), reason: None, returned: true };
+    let settled_and_returned = InboundStored {
+        link: "sim".into(),
+        status: Some("ACSC".into()),
+        reason: None,
+        returned: true,
+        return_status: None,
+    };
     let rejected = InboundStored {
         link: "sim".into(),
         status: Some("RJCT".into()),
         reason: Some("AC04".into()),
         returned: false,
+        return_status: None,
     };
     {
         let store = StateStore::open(&state_dir).unwrap();
@@ -774,4 +780,63 @@ fn an_unreadable_store_is_moved_aside_and_rebuilt_from_the_journal() {
     drop(store);
     let (_store, again) = open_or_rebuild(&state_dir, &journal_dir).unwrap();
     assert!(again.is_none(), "a readable store is opened as it is");
+}
+
+#[test]
+fn unanswered_inbound_payments_are_listed_until_answered_or_refused_and_returns_keep_their_fate() {
+    use switchyard_actors::record::InboundPayment;
+    let dir = TempDir::new().unwrap();
+    let journal_dir = dir.path().join("journal");
+    let state_dir = dir.path().join("state");
+    let records = vec![
+        inbound("bank-b", 1, None, None),
+        inbound("bank-b", 2, None, None),
+        inbound("bank-b", 3, None, None),
+        inbound("bank-a", 4, None, None),
+        // 1 answered; 2 refused back to the clearing house (no session); 3 stays unanswered.
+        inbound("bank-b", 1, Some("ACSC"), None),
+        inbound("bank-b", 2, Some(InboundPayment::REFUSED), None),
+        // 1 returned, the return never left the node, returned again, answered ACSC.
+        inbound("bank-b", 1, Some(InboundPayment::RETURNED), Some("AC06")),
+        inbound("bank-b", 1, Some(InboundPayment::RETURN_NOT_SENT), None),
+    ];
+    let later = vec![
+        inbound("bank-b", 1, Some(InboundPayment::RETURNED), Some("AC06")),
+        inbound("bank-b", 1, Some("RETURN-ACSC"), None),
+        // 4 is answered RJCT; its return... nothing: not settled.
+        inbound("bank-a", 4, Some("RJCT"), Some("AC04")),
+    ];
+    let mut all = records.clone();
+    all.extend(later.iter().cloned());
+    write_journal(&journal_dir, &all);
+    let listed = |store: &StateStore, tenant: &str| -> Vec<String> {
+        store
+            .unanswered_inbound(tenant)
+            .unwrap()
+            .into_iter()
+            .map(|(u, link, message)| {
+                assert_eq!((link.as_str(), message.as_slice()), ("sim", &b"<Document/>"[..]));
+                u
+            })
+            .collect()
+    };
+    {
+        let store = StateStore::open(&state_dir).unwrap();
+        apply_all(&store, &records, 1);
+        assert_eq!(listed(&store, "bank-b"), vec![uetr(3)]);
+        assert_eq!(listed(&store, "bank-a"), vec![uetr(4)]);
+        let row = store.inbound("bank-b", &uetr(1)).unwrap().unwrap();
+        assert_eq!((row.returned, row.return_status), (false, None), "not sent: returnable again");
+        apply_all(&store, &later, 1 + records.len() as u64);
+        let row = store.inbound("bank-b", &uetr(1)).unwrap().unwrap();
+        assert_eq!((row.returned, row.return_status.as_deref()), (true, Some("ACSC")));
+        assert!(listed(&store, "bank-a").is_empty());
+        // The open entries never show up as rows.
+        assert_eq!(store.inbound("bank-b", &uetr(3)).unwrap().map(|r| r.status), Some(None));
+    }
+    reindex(&state_dir, &journal_dir).unwrap();
+    let rebuilt = StateStore::open(&state_dir).unwrap();
+    assert_eq!(listed(&rebuilt, "bank-b"), vec![uetr(3)]);
+    let row = rebuilt.inbound("bank-b", &uetr(1)).unwrap().unwrap();
+    assert_eq!((row.returned, row.return_status.as_deref()), (true, Some("ACSC")));
 }

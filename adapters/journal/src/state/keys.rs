@@ -33,6 +33,10 @@ pub const UNDELIVERED: &str = "undelivered";
 /// Tree: tenant ‖ UETR → `StoredInbound`, for payments a clearing house sent to the tenant's
 /// participant (inbound): the link, the participant's relayed status and whether it returned
 /// the payment. Answers a clearing house's repeated pacs.008 after a restart.
+/// The same tree also holds, under tenant ‖ 0x00 ‖ UETR ([`inbound_open_key`]), the pacs.008
+/// of each inbound payment received and not answered by the participant (nor refused), so a
+/// restart can deliver it again; a UETR never starts with 0x00, so the two kinds of key never
+/// meet, and one prefix scan lists a tenant's unanswered payments without reading the rows.
 pub const INBOUND: &str = "inbound";
 /// Tree: entry index (u64 BE, from 0) → `AuditEntry`.
 pub const AUDIT: &str = "audit";
@@ -62,6 +66,20 @@ pub fn tenant_prefix(tenant: &str) -> Result<Vec<u8>, StateError> {
 pub fn tenant_key(tenant: &str, id: &str) -> Result<Vec<u8>, StateError> {
     let mut key = tenant_prefix(tenant)?;
     key.extend_from_slice(id.as_bytes());
+    Ok(key)
+}
+
+/// Key of an unanswered inbound payment's message in the `inbound` tree (see [`INBOUND`]).
+pub fn inbound_open_key(tenant: &str, uetr: &str) -> Result<Vec<u8>, StateError> {
+    let mut key = inbound_open_prefix(tenant)?;
+    key.extend_from_slice(uetr.as_bytes());
+    Ok(key)
+}
+
+/// The prefix of `tenant`'s unanswered inbound payments in the `inbound` tree.
+pub fn inbound_open_prefix(tenant: &str) -> Result<Vec<u8>, StateError> {
+    let mut key = tenant_prefix(tenant)?;
+    key.push(0);
     Ok(key)
 }
 

@@ -103,22 +103,50 @@ fn delivery(t: &TxTrees<'_>, d: &Delivery) -> TxResult<String> {
 }
 
 /// An inbound payment's row: created when received, its status set when the participant's
-/// status is relayed, `returned` set by its return (a `RETURNED` record). Received again (a
-/// repeated delivery after a restart), the row keeps what it knew.
+/// status is relayed, `returned` set by its return (a `RETURNED` record) and cleared again by a
+/// return that was not sent or that the clearing house rejected (`RETURN-NOT-SENT`,
+/// `RETURN-RJCT`); the clearing house's answer to a return is kept (`RETURN-<status>`).
+/// Received again (a repeated delivery after a restart), the row keeps what it knew. While a
+/// received payment is unanswered (no status, not refused: `REFUSED`), its pacs.008 is kept
+/// under its open key so a restart delivers it again.
 fn inbound(t: &TxTrees<'_>, i: &InboundPayment) -> TxResult<String> {
     let key = keys::tenant_key(&i.tenant, &i.uetr)?;
-    let mut row = t.get::<StoredInbound>(t.inbound, keys::INBOUND, &key)?.unwrap_or_else(|| StoredInbound {
-        link: i.link.clone(),
-        status: None,
-        reason: None,
-        returned: false,
-    });
+    let open = keys::inbound_open_key(&i.tenant, &i.uetr)?;
+    let mut row = match t.inbound.get(&key)? {
+        Some(bytes) => stored::decode_inbound(&bytes)?,
+        None => StoredInbound {
+            link: i.link.clone(),
+            status: None,
+            reason: None,
+            returned: false,
+            return_status: None,
+        },
+    };
     match i.status.as_deref() {
-        None => {}
-        Some(InboundPayment::RETURNED) => row.returned = true,
+        None => {
+            if row.status.is_none() && !row.returned {
+                t.inbound.insert(open, i.message.as_slice())?;
+            }
+        }
+        Some(InboundPayment::REFUSED) => {
+            t.inbound.remove(open)?;
+        }
+        Some(InboundPayment::RETURNED) => {
+            row.returned = true;
+            row.return_status = None;
+        }
+        Some(InboundPayment::RETURN_NOT_SENT) => row.returned = false,
+        Some(_) if i.return_answer().is_some() => {
+            let answer = i.return_answer().unwrap_or_default();
+            if answer == "RJCT" {
+                row.returned = false;
+            }
+            row.return_status = Some(answer.to_owned());
+        }
         Some(status) => {
             row.status = Some(status.to_owned());
             row.reason.clone_from(&i.reason);
+            t.inbound.remove(open)?;
         }
     }
     t.inbound.insert(key, stored::encode(&row))?;

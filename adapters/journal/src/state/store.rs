@@ -329,13 +329,28 @@ impl StateStore {
             .get(keys::tenant_key(tenant, uetr)?)
             .map_err(StateError::sled("get inbound"))?;
         let Some(value) = value else { return Ok(None) };
-        let row: StoredInbound = stored::decode(keys::INBOUND, &value)?;
+        let row: StoredInbound = stored::decode_inbound(&value)?;
         Ok(Some(InboundStored {
             link: row.link,
             status: row.status,
             reason: row.reason,
             returned: row.returned,
+            return_status: row.return_status,
         }))
+    }
+
+    /// `tenant`'s inbound payments received and never answered by its participant (nor
+    /// refused): (UETR, link, the pacs.008 as received), delivered again after a restart.
+    pub fn unanswered_inbound(&self, tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, StateError> {
+        let prefix = keys::inbound_open_prefix(tenant)?;
+        let mut out = Vec::new();
+        for item in self.inner.trees.inbound.scan_prefix(&prefix) {
+            let (key, message) = item.map_err(StateError::sled("scan inbound"))?;
+            let uetr = utf8(keys::INBOUND, &key[prefix.len()..])?.to_owned();
+            let link = self.inbound(tenant, &uetr)?.map(|row| row.link).unwrap_or_default();
+            out.push((uetr, link, message.to_vec()));
+        }
+        Ok(out)
     }
 
     /// The recovery set of `tenant`: accepted, no final outcome (none yet, or in doubt), with

@@ -114,8 +114,34 @@ pub(crate) struct StoredInbound {
     /// The participant's final status as relayed (`None`: received, not answered yet).
     pub status: Option<String>,
     pub reason: Option<String>,
-    /// The participant returned it (pacs.004 journaled).
+    /// The participant returned it (pacs.004 journaled), and the return was not refused since.
     pub returned: bool,
+    /// The clearing house's status of the last return (`ACSC`, `RJCT`), once it answered.
+    pub return_status: Option<String>,
+}
+
+/// `StoredInbound` as written before `return_status` existed (read, never written).
+#[derive(Deserialize)]
+struct StoredInboundV0 {
+    link: String,
+    status: Option<String>,
+    reason: Option<String>,
+    returned: bool,
+}
+
+/// Decodes an `inbound` row, also in its older shape (without `return_status`), so a store
+/// written before needs no reindex.
+pub(crate) fn decode_inbound(bytes: &[u8]) -> Result<StoredInbound, StateError> {
+    decode::<StoredInbound>(crate::state::keys::INBOUND, bytes).or_else(|e| {
+        let old: StoredInboundV0 = decode(crate::state::keys::INBOUND, bytes).map_err(|_| e)?;
+        Ok(StoredInbound {
+            link: old.link,
+            status: old.status,
+            reason: old.reason,
+            returned: old.returned,
+            return_status: None,
+        })
+    })
 }
 
 /// A DLQ row: why and when the payment was dead-lettered.
@@ -134,4 +160,28 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 /// Decodes a value read from `tree`.
 pub(crate) fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StateError> {
     codec::decode(bytes).map_err(|e| StateError::Decode { tree, reason: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct OldRow {
+        link: String,
+        status: Option<String>,
+        reason: Option<String>,
+        returned: bool,
+    }
+
+    #[test]
+    fn inbound_rows_of_the_older_shape_still_decode_and_garbage_does_not() {
+        let old = OldRow { link: "sim".into(), status: Some("ACSC".into()), reason: None, returned: true };
+        let row = decode_inbound(&encode(&old)).unwrap();
+        assert_eq!((row.link.as_str(), row.status.as_deref(), row.returned), ("sim", Some("ACSC"), true));
+        assert_eq!(row.return_status, None);
+        let new = StoredInbound { return_status: Some("RJCT".into()), ..row };
+        assert_eq!(decode_inbound(&encode(&new)).unwrap(), new);
+        assert!(decode_inbound(b"\x01\x02").is_err());
+    }
 }
