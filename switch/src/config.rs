@@ -127,6 +127,8 @@ pub struct JournalTuning {
     /// How often the state store is checkpointed and the journal segments it covers are
     /// archived (`None`: never; every segment stays live and is scanned at start).
     pub checkpoint_interval: Option<Duration>,
+    /// Bound of the state store's (sled's) page cache, bytes.
+    pub state_cache_bytes: u64,
 }
 
 impl Default for JournalTuning {
@@ -137,6 +139,7 @@ impl Default for JournalTuning {
             queue_capacity: 65_536,
             sync: SyncMode::Fdatasync,
             checkpoint_interval: Some(Duration::from_secs(10)),
+            state_cache_bytes: switchyard_journal::state::DEFAULT_CACHE_BYTES,
         }
     }
 }

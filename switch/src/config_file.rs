@@ -143,6 +143,7 @@ pub struct RawJournal {
     pub max_batch_records: u64,
     pub queue_capacity: u64,
     pub checkpoint_interval_ms: u64,
+    pub state_cache_bytes: u64,
     /// `fdatasync` (production), or a test mode of the crash campaign (docs/RELIABILITY.md).
     pub sync: String,
 }
@@ -159,6 +160,7 @@ impl Default for RawJournal {
             max_batch_records: d.max_batch_records as u64,
             queue_capacity: d.queue_capacity as u64,
             checkpoint_interval_ms: d.checkpoint_interval.map_or(0, |i| i.as_millis() as u64),
+            state_cache_bytes: d.state_cache_bytes,
             sync: "fdatasync".to_owned(),
         }
     }
@@ -477,6 +479,8 @@ impl RawJournal {
                 0 => None,
                 ms => Some(millis("journal.checkpoint_interval_ms", ms, 100, 86_400_000)?),
             },
+            state_cache_bytes: bounded("journal.state_cache_bytes", self.state_cache_bytes, 1 << 20, 1 << 34)?
+                as u64,
         })
     }
 }

@@ -78,9 +78,10 @@ impl Node {
         let state_dir = config.data_dir.join("state");
         let (state, replayed) = {
             let (dir, journal_dir) = (state_dir.clone(), journal_dir.clone());
+            let cache_bytes = config.journal.state_cache_bytes;
             tokio::task::spawn_blocking(move || {
                 // A store sled cannot read is rebuilt from the journal (it is a projection).
-                let (store, rebuilt) = open_or_rebuild(&dir, &journal_dir)?;
+                let (store, rebuilt) = open_or_rebuild(&dir, &journal_dir, cache_bytes)?;
                 if let Some(r) = &rebuilt {
                     eprintln!(
                         "switchyard: state store unreadable ({}); moved to {} and rebuilt from {} journal records",

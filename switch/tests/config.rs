@@ -64,6 +64,10 @@ fn broken_variants_name_the_key() {
         ),
         ("tenants[1].name", Box::new(|s: String| s.replace("name = \"bank-b\"", "name = \"bank-a\""))),
         (
+            "journal.state_cache_bytes",
+            Box::new(|s: String| s.replace("state_cache_bytes = 67108864", "state_cache_bytes = 1000")),
+        ),
+        (
             "limits.max_message_bytes",
             Box::new(|s: String| s.replace("max_message_bytes = 1048576", "max_message_bytes = 2000000")),
         ),

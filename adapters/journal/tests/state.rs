@@ -8,6 +8,7 @@ use switchyard_actors::domain::{Fingerprint, Outcome};
 use switchyard_actors::record::{AcceptedPayment, JournalRecord, PaymentOutcome, RefusedSubmission};
 use switchyard_journal::state::{
     open_or_rebuild, reindex, tree_names, PaymentView, StateCounts, StateError, StateStore,
+    DEFAULT_CACHE_BYTES,
 };
 use switchyard_journal::{codec, Journal, JournalConfig};
 use tempfile::TempDir;
@@ -771,14 +772,14 @@ fn an_unreadable_store_is_moved_aside_and_rebuilt_from_the_journal() {
         "{:?}",
         unreadable.err()
     );
-    let (store, rebuilt) = open_or_rebuild(&state_dir, &journal_dir).unwrap();
+    let (store, rebuilt) = open_or_rebuild(&state_dir, &journal_dir, DEFAULT_CACHE_BYTES).unwrap();
     let rebuilt = rebuilt.expect("rebuilt");
     assert_eq!(rebuilt.report.records, u64::try_from(records.len()).unwrap());
     assert!(rebuilt.moved_to.join("snap.0000000000001000").exists(), "the damaged store is kept aside");
     assert!(rebuilt.moved_to.file_name().unwrap().to_string_lossy().starts_with("state.corrupt-"));
     assert_eq!(snapshot(&store), before, "the rebuilt store equals the one that was lost");
     drop(store);
-    let (_store, again) = open_or_rebuild(&state_dir, &journal_dir).unwrap();
+    let (_store, again) = open_or_rebuild(&state_dir, &journal_dir, DEFAULT_CACHE_BYTES).unwrap();
     assert!(again.is_none(), "a readable store is opened as it is");
 }
 

@@ -15,7 +15,7 @@ use std::path::Path;
 use anyhow::Context;
 use switchyard_actors::domain::Outcome;
 use switchyard_iso20022::TxStatus;
-use switchyard_journal::state::open_or_rebuild;
+use switchyard_journal::state::{open_or_rebuild, DEFAULT_CACHE_BYTES};
 
 use super::ledger::Entry;
 
@@ -91,7 +91,7 @@ pub fn check(
 ) -> anyhow::Result<Verdict> {
     // As the node would open it: a store sled cannot read is rebuilt from the journal.
     let journal_dir = state_dir.with_file_name("journal");
-    let (store, rebuilt) = open_or_rebuild(state_dir, &journal_dir)
+    let (store, rebuilt) = open_or_rebuild(state_dir, &journal_dir, DEFAULT_CACHE_BYTES)
         .with_context(|| format!("opening the state store {}", state_dir.display()))?;
     if let Some(r) = rebuilt {
         println!("state store unreadable ({}); rebuilt from {} journal records", r.reason, r.report.records);

@@ -30,7 +30,7 @@ pub use audit::{AuditReport, BrokenLink};
 pub use error::StateError;
 pub use keys::LAYOUT_VERSION;
 pub use reindex::{open_or_rebuild, reindex, Rebuilt, ReindexReport};
-pub use store::StateStore;
+pub use store::{StateStore, DEFAULT_CACHE_BYTES};
 pub use view::{DlqEntry, IdempotencyEntry, PaymentView, StateChange, StateCounts};
 
 /// Names of the sled trees, for tools and tests that look at the files directly.

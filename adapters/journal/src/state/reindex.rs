@@ -61,7 +61,7 @@ pub struct Rebuilt {
     pub report: ReindexReport,
 }
 
-/// Opens the store in `state_dir`; if sled reports its files corrupt, moves them aside to
+/// Opens the store in `state_dir` (sled's page cache bounded to `cache_bytes`); if sled reports its files corrupt, moves them aside to
 /// `<state_dir>.corrupt-<unix ms>` and rebuilds the store from the journal (as [`reindex`]
 /// does), then opens that. The journal is the source of truth and the store a projection of
 /// it, so a store damaged by a crash (sled 0.34 can leave an unreadable snapshot behind after
@@ -72,8 +72,9 @@ pub struct Rebuilt {
 pub fn open_or_rebuild(
     state_dir: &Path,
     journal_dir: &Path,
+    cache_bytes: u64,
 ) -> Result<(StateStore, Option<Rebuilt>), StateError> {
-    let reason = match StateStore::open(state_dir) {
+    let reason = match StateStore::open_with_cache(state_dir, cache_bytes) {
         Ok(store) => return Ok((store, None)),
         Err(StateError::Sled { source: source @ sled::Error::Corruption { .. }, .. }) => source.to_string(),
         Err(e) => return Err(e),
@@ -88,7 +89,7 @@ pub fn open_or_rebuild(
     );
     fs::rename(state_dir, &moved_to).map_err(|e| StateError::io("rename", state_dir, e))?;
     let report = reindex(state_dir, journal_dir)?;
-    let store = StateStore::open(state_dir)?;
+    let store = StateStore::open_with_cache(state_dir, cache_bytes)?;
     Ok((store, Some(Rebuilt { moved_to, reason, report })))
 }
 
