@@ -30,6 +30,8 @@ struct Entry {
     fingerprint: Fingerprint,
     known: Known,
     msg_id: String,
+    /// The sequence number given with its latest final outcome (0 while not final).
+    final_seq: u64,
 }
 
 /// What the durable index (the state store) knows of a submission's keys, for keys memory no
@@ -65,6 +67,10 @@ pub struct Admission {
     /// Final payments still in memory, oldest first, each with a journal sequence number at or
     /// after its outcome record's: forgotten once the store has projected past it.
     finals: VecDeque<(u64, String)>,
+    /// Final outcomes of payments memory had already let go of (a clearing house's return of
+    /// a settled payment), with their sequence numbers: they override the stored view, which
+    /// may not have applied them yet, until the store has projected past them.
+    late: HashMap<String, (u64, Outcome)>,
 }
 
 impl Admission {
@@ -76,6 +82,7 @@ impl Admission {
             by_uetr: HashMap::new(),
             uetr_by_msg_id: HashMap::new(),
             finals: VecDeque::new(),
+            late: HashMap::new(),
         }
     }
 
@@ -113,7 +120,9 @@ impl Admission {
     /// `stored` is what the durable index knows (empty when memory holds the UETR).
     pub fn admit(&mut self, uetr: &str, msg_id: &str, fingerprint: Fingerprint, stored: &Stored) -> Decision {
         let known = self.by_uetr.get(uetr).map(|e| (e.fingerprint, &e.known));
-        if let Some((fp, known)) = known.or(stored.payment.as_ref().map(|(fp, k)| (*fp, k))) {
+        let late = self.late.get(uetr).map(|(_, outcome)| Known::Final(outcome.clone()));
+        let stored_payment = stored.payment.as_ref().map(|(fp, k)| (*fp, late.as_ref().unwrap_or(k)));
+        if let Some((fp, known)) = known.or(stored_payment) {
             return if fp == fingerprint {
                 Decision::Resend(known.clone())
             } else {
@@ -128,8 +137,10 @@ impl Admission {
             return Decision::OverBudget { in_flight: self.in_flight, limit: self.max_in_flight };
         }
         self.in_flight += 1;
-        self.by_uetr
-            .insert(uetr.to_owned(), Entry { fingerprint, known: Known::Pending, msg_id: msg_id.to_owned() });
+        self.by_uetr.insert(
+            uetr.to_owned(),
+            Entry { fingerprint, known: Known::Pending, msg_id: msg_id.to_owned(), final_seq: 0 },
+        );
         self.uetr_by_msg_id.insert(msg_id.to_owned(), uetr.to_owned());
         Decision::Admit
     }
@@ -154,19 +165,29 @@ impl Admission {
     /// The outcome is durable, and the journal has made everything up to `durable_seq` (at
     /// or after the outcome record) durable. In-doubt payments keep their budget slot until
     /// resolved; final ones stay in memory until [`Admission::forget_projected`] passes
-    /// `durable_seq`.
+    /// `durable_seq`. A final outcome may replace another (settled, then returned): memory
+    /// then answers with the later one until the store has applied it, even for a payment it
+    /// had let go of.
     pub fn finished(&mut self, uetr: &str, outcome: Outcome, durable_seq: u64) {
-        if let Some(entry) = self.by_uetr.get_mut(uetr) {
-            // In doubt keeps its slot: a later final outcome (re-inquiry) frees it.
-            let was_counted = !matches!(&entry.known, Known::Final(o) if o.is_final());
-            let is_final = outcome.is_final();
-            if was_counted && is_final {
-                self.in_flight = self.in_flight.saturating_sub(1);
+        let is_final = outcome.is_final();
+        match self.by_uetr.get_mut(uetr) {
+            Some(entry) => {
+                // In doubt keeps its slot: a later final outcome (re-inquiry) frees it.
+                let was_counted = !matches!(&entry.known, Known::Final(o) if o.is_final());
+                if was_counted && is_final {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                }
+                entry.known = Known::Final(outcome);
+                if is_final {
+                    entry.final_seq = durable_seq;
+                    self.finals.push_back((durable_seq, uetr.to_owned()));
+                }
             }
-            entry.known = Known::Final(outcome);
-            if was_counted && is_final {
+            None if is_final => {
+                self.late.insert(uetr.to_owned(), (durable_seq, outcome));
                 self.finals.push_back((durable_seq, uetr.to_owned()));
             }
+            None => {}
         }
     }
 
@@ -175,12 +196,19 @@ impl Admission {
     pub fn forget_projected(&mut self, projected_seq: u64) -> usize {
         let mut dropped = 0;
         while let Some((_, uetr)) = self.finals.front().filter(|(seq, _)| *seq <= projected_seq) {
-            // A payment reopened since (an operator's DLQ replay) is in flight again: kept.
-            let still_final = self.by_uetr.get(uetr).is_some_and(|e| matches!(e.known, Known::Final(_)));
-            if let Some(entry) = still_final.then(|| self.by_uetr.remove(uetr)).flatten() {
+            // A payment reopened since (an operator's DLQ replay) is in flight again, and one
+            // whose outcome was replaced since waits for its later entry: both kept.
+            let applied = self
+                .by_uetr
+                .get(uetr)
+                .is_some_and(|e| matches!(e.known, Known::Final(_)) && e.final_seq <= projected_seq);
+            if let Some(entry) = applied.then(|| self.by_uetr.remove(uetr)).flatten() {
                 if self.uetr_by_msg_id.get(&entry.msg_id) == Some(uetr) {
                     self.uetr_by_msg_id.remove(&entry.msg_id);
                 }
+            }
+            if self.late.get(uetr).is_some_and(|(seq, _)| *seq <= projected_seq) {
+                self.late.remove(uetr);
             }
             self.finals.pop_front();
             dropped += 1;
@@ -193,15 +221,18 @@ impl Admission {
         self.in_flight += 1;
         self.by_uetr.insert(
             uetr.to_owned(),
-            Entry { fingerprint, known: Known::Accepted, msg_id: msg_id.to_owned() },
+            Entry { fingerprint, known: Known::Accepted, msg_id: msg_id.to_owned(), final_seq: 0 },
         );
         self.uetr_by_msg_id.insert(msg_id.to_owned(), uetr.to_owned());
     }
 
     /// Where a payment is, if known.
     #[must_use]
-    pub fn lookup(&self, uetr: &str) -> Option<&Known> {
-        self.by_uetr.get(uetr).map(|e| &e.known)
+    pub fn lookup(&self, uetr: &str) -> Option<Known> {
+        match self.by_uetr.get(uetr) {
+            Some(entry) => Some(entry.known.clone()),
+            None => self.late.get(uetr).map(|(_, outcome)| Known::Final(outcome.clone())),
+        }
     }
 }
 
@@ -276,11 +307,48 @@ mod tests {
         assert_eq!(a.in_flight(), 0);
         a.finished("u1", Outcome::Returned("AC04".into()), 4);
         assert_eq!(a.in_flight(), 0, "the slot was freed once, at settlement");
-        assert_eq!(a.lookup("u1"), Some(&Known::Final(Outcome::Returned("AC04".into()))));
+        assert_eq!(a.lookup("u1"), Some(Known::Final(Outcome::Returned("AC04".into()))));
         assert_eq!(
             a.admit_mem("u1", "m1", FP_A),
             Decision::Resend(Known::Final(Outcome::Returned("AC04".into())))
         );
+    }
+
+    #[test]
+    fn a_replaced_outcome_is_remembered_until_the_store_has_applied_it() {
+        let mut a = Admission::new(2);
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Admit);
+        a.accepted("u1");
+        a.finished("u1", Outcome::Settled, 3);
+        a.finished("u1", Outcome::Returned("AC04".into()), 9);
+        // The store has applied the settlement, not yet the return: memory still answers.
+        a.forget_projected(5);
+        assert_eq!(a.lookup("u1"), Some(Known::Final(Outcome::Returned("AC04".into()))));
+        a.forget_projected(9);
+        assert_eq!(a.lookup("u1"), None, "the store answers from now on");
+        assert_eq!(a.held(), 0);
+    }
+
+    #[test]
+    fn a_return_of_a_payment_memory_let_go_of_overrides_the_store_until_applied() {
+        let mut a = Admission::new(2);
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Admit);
+        a.accepted("u1");
+        a.finished("u1", Outcome::Settled, 3);
+        a.forget_projected(3);
+        assert_eq!(a.lookup("u1"), None);
+        a.finished("u1", Outcome::Returned("AC04".into()), 8);
+        let returned = Known::Final(Outcome::Returned("AC04".into()));
+        assert_eq!(a.lookup("u1"), Some(returned.clone()));
+        // A resend: the store (not yet applied) still says settled; memory's return wins.
+        let stored =
+            Stored { payment: Some((FP_A, Known::Final(Outcome::Settled))), msg_id_owner: Some("u1".into()) };
+        assert_eq!(a.admit("u1", "m1", FP_A, &stored), Decision::Resend(returned));
+        assert_eq!(a.in_flight(), 0, "a return takes no budget");
+        a.forget_projected(7);
+        assert!(a.lookup("u1").is_some());
+        a.forget_projected(8);
+        assert_eq!(a.lookup("u1"), None);
     }
 
     #[test]

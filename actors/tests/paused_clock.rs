@@ -208,3 +208,134 @@ async fn breaker_reopens_for_probes_exactly_after_open_ms() {
     tokio::time::advance(Duration::from_millis(1)).await;
     assert!(b.admit(now()), "half-open probe after open_ms");
 }
+
+/// Holds the callbacks of records that `hold` picks until the test releases them (or fails
+/// them); every other record is durable at once.
+struct GatedJournal {
+    hold: fn(&JournalRecord) -> bool,
+    held: Mutex<Vec<DurableCallback>>,
+}
+
+impl JournalPort for GatedJournal {
+    fn append(&self, record: &JournalRecord, done: DurableCallback) {
+        if (self.hold)(record) {
+            self.held.lock().unwrap().push(done);
+        } else {
+            done(Ok(1));
+        }
+    }
+}
+
+impl GatedJournal {
+    fn finish(&self, result: &Result<u64, switchyard_actors::ports::JournalFailure>) -> usize {
+        let held = std::mem::take(&mut *self.held.lock().unwrap());
+        let n = held.len();
+        for done in held {
+            done(result.clone());
+        }
+        n
+    }
+}
+
+/// Invariant 1 for inbound payments: the creditor participant's pacs.002 is relayed to the
+/// clearing house, and acknowledged to the participant, only once its record is durable; when
+/// the record cannot be written nothing is relayed and the participant is asked to send again.
+#[tokio::test(start_paused = true)]
+async fn an_inbound_status_is_relayed_only_once_its_record_is_durable() {
+    let journal = Arc::new(GatedJournal {
+        hold: |r| matches!(r, JournalRecord::Inbound(i) if i.status.is_some()),
+        held: Mutex::new(Vec::new()),
+    });
+    let limits = NodeLimits {
+        iso: Limits::default(),
+        payment: PaymentLimits::default(),
+        tenant_max_in_flight: 10,
+        link_window: 10,
+        breaker: Default::default(),
+    };
+    let routes = RouteTable { routes: vec![Route::new(RouteMatch::default(), "ch")] };
+    let ctx =
+        NodeContext::new(journal.clone(), Arc::new(TokioClock(tokio::time::Instant::now())), limits, routes);
+    let tenant = TenantId::new("bank-b");
+    let bic = switchyard_iso20022::Bic::parse("ZYBBZAJJ").unwrap();
+    *ctx.institutions.write().unwrap() = vec![(bic.clone(), "bank-b".to_owned())];
+    let tenant_args =
+        TenantArgs { tenant: tenant.clone(), ctx: ctx.clone(), recovered: vec![], history: vec![] };
+    let (node, _) = Actor::spawn(
+        None,
+        NodeActor,
+        NodeArgs { ctx: ctx.clone(), links: vec!["ch".into()], tenants: vec![tenant_args] },
+    )
+    .await
+    .unwrap();
+    let refs = ractor::call!(node, NodeMsg::Refs).unwrap();
+    let link: ActorRef<LinkMsg> = refs.links["ch"].clone();
+    let clearing = Arc::new(Capture::default());
+    link.cast(LinkMsg::Connected(clearing.clone())).unwrap();
+    let participant = Arc::new(Capture::default());
+    let session_args = SessionArgs {
+        tenant: tenant.clone(),
+        rate: Arc::new(RateLimit::new(RateSpec::default())),
+        policy: Arc::new(switchyard_actors::policy::TenantPolicy::new(vec![bic])),
+        tenant_ref: refs.tenants[&tenant].clone(),
+        outbound: participant.clone(),
+        ctx: ctx.clone(),
+    };
+    let (session, _) = Actor::spawn(None, SessionActor, session_args).await.unwrap();
+    settle(50).await;
+    let uetr = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].uetr.clone().unwrap();
+    let uetr = uetr.as_str().to_owned();
+
+    // The clearing house sends a payment for bank-b; it is delivered to the participant.
+    link.cast(LinkMsg::Reply { correlation: 41, payload: Bytes::from_static(TEMPLATE) }).unwrap();
+    settle(50).await;
+    let delivered = participant.take();
+    assert_eq!(delivered.len(), 1, "the inbound payment is delivered");
+    assert!(read_pacs008(&delivered[0].payload, &Limits::default()).is_ok());
+
+    let credits = Arc::new(tokio::sync::Semaphore::new(2));
+    let send_status = |correlation: u64| {
+        let credit = credits.clone().try_acquire_owned().unwrap();
+        session
+            .cast(SessionMsg::Submit {
+                correlation,
+                payload: answer(&uetr, TxStatus::ACSC, None),
+                credit,
+                received: std::time::Instant::now(),
+            })
+            .unwrap();
+    };
+    let status_of = |msg: &WireMsg| read_pacs002(&msg.payload, &Limits::default()).unwrap().txs[0].clone();
+
+    // The participant settles it, but the record cannot be written: nothing reaches the
+    // clearing house, and the participant is told to send it again.
+    send_status(1);
+    settle(50).await;
+    assert!(clearing.take().is_empty(), "not relayed before its record is durable");
+    assert!(participant.take().is_empty(), "not acknowledged before its record is durable");
+    assert_eq!(journal.finish(&Err(switchyard_actors::ports::JournalFailure::Full)), 1);
+    settle(50).await;
+    assert!(clearing.take().is_empty(), "a status that was not journaled is not relayed");
+    let refused = participant.take();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].correlation, 1);
+    let refused = status_of(&refused[0]);
+    assert_eq!(refused.tx_sts, TxStatus::RJCT);
+    assert_eq!(refused.reason.map(|r| r.as_str()), Some("NARR"));
+
+    // Sent again and made durable: relayed on the clearing frame it answers, then acknowledged.
+    send_status(2);
+    settle(50).await;
+    assert!(clearing.take().is_empty(), "not relayed before its record is durable");
+    assert_eq!(journal.finish(&Ok(7)), 1);
+    settle(50).await;
+    let relayed = clearing.take();
+    assert_eq!(relayed.len(), 1);
+    assert_eq!(relayed[0].correlation, 41);
+    assert_eq!(status_of(&relayed[0]).tx_sts, TxStatus::ACSC);
+    let acked = participant.take();
+    assert_eq!(acked.len(), 1);
+    assert_eq!(acked[0].correlation, 2);
+    assert_eq!(status_of(&acked[0]).tx_sts, TxStatus::ACTC);
+    assert_eq!(credits.available_permits(), 2, "every credit is returned with its answer");
+}

@@ -182,7 +182,7 @@ proptest! {
                     if let Some(entry) = model.get_mut(&uetr).filter(|e| !e.2) {
                         a.finished(&u, Outcome::Settled, seq);
                         entry.2 = true;
-                        prop_assert_eq!(a.lookup(&u), Some(&Known::Final(Outcome::Settled)));
+                        prop_assert_eq!(a.lookup(&u), Some(Known::Final(Outcome::Settled)));
                     }
                 }
                 2 => a.accepted(&u),

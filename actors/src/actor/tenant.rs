@@ -120,6 +120,9 @@ pub enum TenantMsg {
     },
     /// A pacs.002 from one of this tenant's sessions about a payment delivered to it.
     CreditorStatus(Box<CreditorStatus>),
+    /// The record of a participant's status for an inbound payment is durable (or not): relay
+    /// it to the clearing house and acknowledge it to the participant now.
+    InboundStatusDurable(Box<InboundStatus>, Result<u64, JournalFailure>),
     /// The debtor side asks to cancel an on-us payment delivered to this (creditor) tenant:
     /// forward the camt.056 to the participant and relay its camt.029 to `payment`.
     ForwardCancel {
@@ -219,6 +222,27 @@ pub struct CreditorStatus {
 impl std::fmt::Debug for CreditorStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreditorStatus").field("msg_id", &self.report.msg_id).finish_non_exhaustive()
+    }
+}
+
+/// A participant's status for an inbound payment, waiting for its record to be durable.
+pub struct InboundStatus {
+    from: super::case::Requester,
+    orgnl_msg_id: String,
+    kind: crate::message::MessageKind,
+    uetr: String,
+    waiting: Waiting,
+    tx_sts: TxStatus,
+    reason: Option<ReasonCode>,
+    link: Option<ActorRef<super::link::LinkMsg>>,
+    link_name: String,
+    correlation: u64,
+    raw: Bytes,
+}
+
+impl std::fmt::Debug for InboundStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboundStatus").field("uetr", &self.uetr).finish_non_exhaustive()
     }
 }
 
@@ -474,7 +498,10 @@ impl Actor for TenantActor {
             TenantMsg::DeliverOnUs { uetr, payload, payment } => {
                 deliver_on_us(state, uetr, payload, &payment);
             }
-            TenantMsg::CreditorStatus(status) => creditor_status(state, *status),
+            TenantMsg::CreditorStatus(status) => creditor_status(&myself, state, *status),
+            TenantMsg::InboundStatusDurable(pending, result) => {
+                inbound_status_durable(state, *pending, result);
+            }
             TenantMsg::ForwardCancel { uetr, payload, payment } => {
                 forward_cancel(state, uetr, payload, &payment);
             }
@@ -697,7 +724,7 @@ fn inquiry(state: &TenantState, request: InquiryRequest) {
 /// for the final payments memory has let go of.
 fn known(state: &TenantState, uetr: &str) -> Option<Known> {
     if let Some(known) = state.admission.lookup(uetr) {
-        return Some(known.clone());
+        return Some(known);
     }
     match state.ctx.history.stored(state.tenant.as_str(), uetr, "") {
         Ok(stored) => stored.payment.map(|(_, known)| known),
@@ -811,17 +838,19 @@ fn return_durable(
     inbound: Arc<InboundReturn>,
     result: Result<u64, JournalFailure>,
 ) {
-    if let Err(failure) = result {
-        // Not durable: try again shortly; nothing is delivered until it is.
-        tracing::warn!(tenant = %state.tenant, uetr = %inbound.uetr, %failure, "return not journaled; retrying");
-        myself.send_after(std::time::Duration::from_millis(10), move || TenantMsg::Returned(inbound));
-        return;
-    }
-    state.admission.finished(
-        &inbound.uetr,
-        Outcome::Returned(inbound.reason.clone()),
-        state.ctx.history.durable_seq(),
-    );
+    let seq = match result {
+        Ok(seq) => seq,
+        Err(failure) => {
+            // Not durable: try again shortly; nothing is delivered until it is.
+            tracing::warn!(tenant = %state.tenant, uetr = %inbound.uetr, %failure, "return not journaled; retrying");
+            myself.send_after(std::time::Duration::from_millis(10), move || TenantMsg::Returned(inbound));
+            return;
+        }
+    };
+    // Memory answers for the return until the store has applied its record (`seq`): the
+    // settlement it replaces may already be all memory has let go of.
+    let seq = seq.max(state.ctx.history.durable_seq());
+    state.admission.finished(&inbound.uetr, Outcome::Returned(inbound.reason.clone()), seq);
     metrics::outcome(state.tenant.as_str(), "returned", None);
     tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, reason = %inbound.reason, "payment returned (pacs.004)");
     if let Err(payload) = deliver(state, inbound.payload.clone()) {
@@ -1074,7 +1103,7 @@ fn recover_inbound(state: &mut TenantState) {
 
 /// The creditor tenant's pacs.002 for an on-us payment delivered to it: settles or rejects the
 /// debtor's payment. Only this tenant's pacs.002 can (the map is per tenant).
-fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
+fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status: CreditorStatus) {
     let ctx = Arc::clone(&state.ctx);
     let tx = status.report.txs.first();
     let uetr = tx.and_then(|t| t.orgnl_uetr.as_ref()).map(|u| u.as_str().to_owned()).unwrap_or_default();
@@ -1101,66 +1130,54 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
                 let detail = format!("{} noted; waiting for ACSC or RJCT", tx.tx_sts.as_str());
                 return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
             }
-            let (link, name, correlation) = match waiting {
+            let (link, name, correlation) = match &waiting {
                 Waiting::Clearing { link, correlation } => {
-                    let name = link_name(state, &link);
-                    (Some(link), name, correlation)
+                    (Some(link.clone()), link_name(state, link), *correlation)
                 }
                 Waiting::Recovered { link: name } => {
                     let links = ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    (links.get(&name).cloned(), name, 0)
+                    (links.get(name).cloned(), name.clone(), 0)
                 }
                 Waiting::OnUs(..) => return,
             };
+            // Journaled before it is relayed or acknowledged (invariant 1): a clearing house
+            // that did not hear it (link gone, or the node stopped) is answered from the record
+            // when it sends the payment again. Until then a repeat is answered PDNG.
             state.on_us.remove(&uetr);
+            remember_inbound(state, &uetr, InboundSeen::Pending);
+            let tx_sts = tx.tx_sts;
             let reason = tx.reason;
-            let seen = InboundSeen::Answered {
-                status: tx.tx_sts,
-                reason,
-                link: name.as_str().into(),
-                returned: false,
-                return_status: None,
-            };
-            remember_inbound(state, &uetr, seen);
             let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
             let record = JournalRecord::Inbound(InboundPayment {
                 tenant: state.tenant.to_string(),
                 uetr: uetr.clone(),
-                link: name,
-                status: Some(tx.tx_sts.as_str().to_owned()),
+                link: name.clone(),
+                status: Some(tx_sts.as_str().to_owned()),
                 reason: reason.map(|r| r.as_str().to_owned()),
                 message: raw.to_vec(),
                 at_ms: ctx.clock.now_ms(),
             });
-            let tenant = state.tenant.clone();
-            let journaled = uetr.clone();
+            let pending = InboundStatus {
+                from: status.from,
+                orgnl_msg_id: status.report.msg_id,
+                kind,
+                uetr,
+                waiting,
+                tx_sts,
+                reason,
+                link,
+                link_name: name,
+                correlation,
+                raw,
+            };
+            let me = myself.clone();
             ctx.journal.append(
                 &record,
                 Box::new(move |result| {
-                    if let Err(failure) = result {
-                        tracing::error!(%tenant, uetr = %journaled, %failure, "inbound status not journaled (relayed anyway)");
-                    }
+                    let _ = me.cast(TenantMsg::InboundStatusDurable(Box::new(pending), result));
                 }),
             );
-            // Journaled either way: a clearing house that did not hear it (link gone, or down)
-            // is answered from the record when it sends the payment again.
-            let relayed = link
-                .is_some_and(|l| l.cast(super::link::LinkMsg::Relay { correlation, payload: raw }).is_ok());
-            let answer = if relayed {
-                ctx.status.pacs002(
-                    subject,
-                    TxStatus::ACTC,
-                    None,
-                    Some("status relayed to the clearing house"),
-                )
-            } else {
-                ctx.status.pacs002_proprietary(
-                    subject,
-                    case::INQUIRY_NOT_FOUND,
-                    "the clearing link has stopped",
-                )
-            };
-            return status.from.answer(answer);
+            return;
         }
     };
     let event = match tx.tx_sts {
@@ -1189,6 +1206,48 @@ fn creditor_status(state: &mut TenantState, status: CreditorStatus) {
         ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the payment has already ended")
     };
     status.from.answer(answer);
+}
+
+/// The participant's status for an inbound payment is durable: relayed to the clearing house
+/// (on the frame it answers, or unsolicited on the named link after a restart) and the
+/// participant told so. Not durable: nothing is relayed, the payment waits for the status
+/// again and the participant is asked to send it again (RJCT NARR, busy).
+fn inbound_status_durable(
+    state: &mut TenantState,
+    pending: InboundStatus,
+    result: Result<u64, JournalFailure>,
+) {
+    let ctx = Arc::clone(&state.ctx);
+    let subject = StatusSubject {
+        orgnl_msg_nm_id: pending.kind.message_name(),
+        orgnl_msg_id: &pending.orgnl_msg_id,
+        orgnl_end_to_end_id: None,
+        orgnl_uetr: Some(&pending.uetr),
+    };
+    if let Err(failure) = result {
+        tracing::warn!(tenant = %state.tenant, uetr = %pending.uetr, %failure, "inbound status not journaled; not relayed");
+        state.on_us.insert(pending.uetr.clone(), pending.waiting);
+        let detail = format!("busy: {failure}; send the status again");
+        let answer = ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
+        return pending.from.answer(answer);
+    }
+    let seen = InboundSeen::Answered {
+        status: pending.tx_sts,
+        reason: pending.reason,
+        link: pending.link_name.as_str().into(),
+        returned: false,
+        return_status: None,
+    };
+    remember_inbound(state, &pending.uetr, seen);
+    let relayed = pending.link.is_some_and(|l| {
+        l.cast(super::link::LinkMsg::Relay { correlation: pending.correlation, payload: pending.raw }).is_ok()
+    });
+    let answer = if relayed {
+        ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status relayed to the clearing house"))
+    } else {
+        ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the clearing link has stopped")
+    };
+    pending.from.answer(answer);
 }
 
 /// A cancellation request for an on-us payment delivered to this tenant and not yet answered
