@@ -54,8 +54,9 @@ impl std::fmt::Debug for Reply {
 pub struct PaymentArgs {
     pub tenant: TenantId,
     pub tenant_ref: ActorRef<TenantMsg>,
+    /// The acceptance record, without its `message` (one copy per payment is enough: `raw`).
     pub record: AcceptedPayment,
-    /// The message to submit to the clearing house.
+    /// The message as the participant sent it (the acceptance record's `message`).
     pub raw: Bytes,
     /// `None` for a payment resumed by recovery (its connection is gone).
     pub reply: Option<Reply>,
@@ -524,7 +525,9 @@ fn report(state: &mut PaymentState, outcome: &Outcome) {
     }
     if *outcome == Outcome::InDoubt {
         // Not the end: the tenant asks again later (a new round of inquiries, never a resend).
-        let _ = args.tenant_ref.cast(TenantMsg::Unresolved(Box::new(args.record.clone())));
+        // The record travels without its message while the payment runs (`raw` holds it).
+        let record = AcceptedPayment { message: args.raw.to_vec(), ..args.record.clone() };
+        let _ = args.tenant_ref.cast(TenantMsg::Unresolved(Box::new(record)));
     }
     // The tenant answers with Stop once it has recorded the outcome.
     let _ = args

@@ -1564,9 +1564,9 @@ async fn reinquire(
 async fn resume(
     myself: &ActorRef<TenantMsg>,
     state: &mut TenantState,
-    accepted: AcceptedPayment,
+    mut accepted: AcceptedPayment,
 ) -> Result<(), ActorProcessingErr> {
-    let raw = Bytes::from(accepted.message.clone());
+    let raw = Bytes::from(std::mem::take(&mut accepted.message));
     state.ctx.counters.in_flight.fetch_add(1, Ordering::Relaxed);
     // The acceptance record keeps the message as sent: read it again for its kind (from its
     // namespace) and the routing facts.
@@ -1580,11 +1580,13 @@ async fn resume(
 async fn spawn_payment(
     myself: &ActorRef<TenantMsg>,
     state: &mut TenantState,
-    record: AcceptedPayment,
+    mut record: AcceptedPayment,
     raw: Bytes,
     reply: Option<Reply>,
     facts: RouteFacts,
 ) -> Result<(), ActorProcessingErr> {
+    // One copy of the message per in-flight payment (issue 9's memory goal): `raw`.
+    record.message = Vec::new();
     let args = PaymentArgs {
         facts,
         tenant: state.tenant.clone(),
