@@ -43,9 +43,9 @@ async fn main() {
     .await;
     let _b = per_item("tokio task, pending, 64-byte future", || {
         tokio::spawn(async {
-            let x = [0u8; 64];
+            let x = std::hint::black_box([0u8; 64]);
             std::future::pending::<()>().await;
-            drop(x);
+            std::hint::black_box(x);
         })
     })
     .await;
