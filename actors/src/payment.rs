@@ -42,6 +42,10 @@ pub struct PaymentLimits {
     pub reinquiry_base_ms: u64,
     /// Cap on the delay between re-inquiry rounds of an in-doubt payment.
     pub reinquiry_max_ms: u64,
+    /// How long an inbound payment (clearing house → a tenant's participant) waits for the
+    /// participant's pacs.002 once delivered; then the node answers the clearing house RJCT
+    /// AB05 (timeout at the creditor agent) on the participant's behalf.
+    pub inbound_answer_timeout_ms: u64,
 }
 
 /// A jitter draw in parts per million (`0..1_000_000`), made by the shell from its RNG and passed
@@ -65,6 +69,7 @@ impl Default for PaymentLimits {
             retry_jitter_pct: 20,
             reinquiry_base_ms: 5_000,
             reinquiry_max_ms: 300_000,
+            inbound_answer_timeout_ms: 60_000,
         }
     }
 }

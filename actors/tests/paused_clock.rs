@@ -86,20 +86,28 @@ async fn settle(steps: usize) {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn timeout_inquiry_not_found_resubmit_settle() {
-    let journal = Arc::new(MemoryJournal::default());
+/// A node with one link "ch" (connected to `clearing`) and one tenant with one session (on
+/// `participant`), every part real except the journal and the connections.
+struct Harness {
+    link: ActorRef<LinkMsg>,
+    clearing: Arc<Capture>,
+    participant: Arc<Capture>,
+    session: ActorRef<SessionMsg>,
+}
+
+async fn harness(journal: Arc<dyn JournalPort>, payment: PaymentLimits, tenant: &str, bic: &str) -> Harness {
     let limits = NodeLimits {
         iso: Limits::default(),
-        payment: PaymentLimits { clearing_timeout_ms: 1_000, ..PaymentLimits::default() },
+        payment,
         tenant_max_in_flight: 10,
         link_window: 10,
         breaker: Default::default(),
     };
     let routes = RouteTable { routes: vec![Route::new(RouteMatch::default(), "ch")] };
-    let ctx =
-        NodeContext::new(journal.clone(), Arc::new(TokioClock(tokio::time::Instant::now())), limits, routes);
-    let tenant = TenantId::new("bank-a");
+    let ctx = NodeContext::new(journal, Arc::new(TokioClock(tokio::time::Instant::now())), limits, routes);
+    let tenant = TenantId::new(tenant);
+    let bic = switchyard_iso20022::Bic::parse(bic).unwrap();
+    *ctx.institutions.write().unwrap() = vec![(bic.clone(), tenant.to_string())];
     let tenant_args =
         TenantArgs { tenant: tenant.clone(), ctx: ctx.clone(), recovered: vec![], history: vec![] };
     let (node, _) = Actor::spawn(
@@ -113,19 +121,26 @@ async fn timeout_inquiry_not_found_resubmit_settle() {
     let link: ActorRef<LinkMsg> = refs.links["ch"].clone();
     let clearing = Arc::new(Capture::default());
     link.cast(LinkMsg::Connected(clearing.clone())).unwrap();
-
     let participant = Arc::new(Capture::default());
     let session_args = SessionArgs {
         tenant: tenant.clone(),
         rate: Arc::new(RateLimit::new(RateSpec::default())),
-        policy: Arc::new(switchyard_actors::policy::TenantPolicy::new(vec![
-            switchyard_iso20022::Bic::parse("ZYAAZAJJ").unwrap(),
-        ])),
+        policy: Arc::new(switchyard_actors::policy::TenantPolicy::new(vec![bic])),
         tenant_ref: refs.tenants[&tenant].clone(),
         outbound: participant.clone(),
         ctx: ctx.clone(),
     };
     let (session, _) = Actor::spawn(None, SessionActor, session_args).await.unwrap();
+    settle(50).await;
+    Harness { link, clearing, participant, session }
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_inquiry_not_found_resubmit_settle() {
+    let journal = Arc::new(MemoryJournal::default());
+    let payment = PaymentLimits { clearing_timeout_ms: 1_000, ..PaymentLimits::default() };
+    let Harness { link, clearing, participant, session } =
+        harness(journal.clone(), payment, "bank-a", "ZYAAZAJJ").await;
     let credits = Arc::new(tokio::sync::Semaphore::new(1));
     let credit = credits.clone().try_acquire_owned().unwrap();
     let uetr = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].uetr.clone().unwrap();
@@ -214,10 +229,12 @@ async fn breaker_reopens_for_probes_exactly_after_open_ms() {
 struct GatedJournal {
     hold: fn(&JournalRecord) -> bool,
     held: Mutex<Vec<DurableCallback>>,
+    records: Mutex<Vec<JournalRecord>>,
 }
 
 impl JournalPort for GatedJournal {
     fn append(&self, record: &JournalRecord, done: DurableCallback) {
+        self.records.lock().unwrap().push(record.clone());
         if (self.hold)(record) {
             self.held.lock().unwrap().push(done);
         } else {
@@ -237,54 +254,23 @@ impl GatedJournal {
     }
 }
 
-/// Invariant 1 for inbound payments: the creditor participant's pacs.002 is relayed to the
-/// clearing house, and acknowledged to the participant, only once its record is durable; when
-/// the record cannot be written nothing is relayed and the participant is asked to send again.
-#[tokio::test(start_paused = true)]
-async fn an_inbound_status_is_relayed_only_once_its_record_is_durable() {
-    let journal = Arc::new(GatedJournal {
-        hold: |r| matches!(r, JournalRecord::Inbound(i) if i.status.is_some()),
-        held: Mutex::new(Vec::new()),
-    });
-    let limits = NodeLimits {
-        iso: Limits::default(),
-        payment: PaymentLimits::default(),
-        tenant_max_in_flight: 10,
-        link_window: 10,
-        breaker: Default::default(),
-    };
-    let routes = RouteTable { routes: vec![Route::new(RouteMatch::default(), "ch")] };
-    let ctx =
-        NodeContext::new(journal.clone(), Arc::new(TokioClock(tokio::time::Instant::now())), limits, routes);
-    let tenant = TenantId::new("bank-b");
-    let bic = switchyard_iso20022::Bic::parse("ZYBBZAJJ").unwrap();
-    *ctx.institutions.write().unwrap() = vec![(bic.clone(), "bank-b".to_owned())];
-    let tenant_args =
-        TenantArgs { tenant: tenant.clone(), ctx: ctx.clone(), recovered: vec![], history: vec![] };
-    let (node, _) = Actor::spawn(
-        None,
-        NodeActor,
-        NodeArgs { ctx: ctx.clone(), links: vec!["ch".into()], tenants: vec![tenant_args] },
-    )
-    .await
-    .unwrap();
-    let refs = ractor::call!(node, NodeMsg::Refs).unwrap();
-    let link: ActorRef<LinkMsg> = refs.links["ch"].clone();
-    let clearing = Arc::new(Capture::default());
-    link.cast(LinkMsg::Connected(clearing.clone())).unwrap();
-    let participant = Arc::new(Capture::default());
-    let session_args = SessionArgs {
-        tenant: tenant.clone(),
-        rate: Arc::new(RateLimit::new(RateSpec::default())),
-        policy: Arc::new(switchyard_actors::policy::TenantPolicy::new(vec![bic])),
-        tenant_ref: refs.tenants[&tenant].clone(),
-        outbound: participant.clone(),
-        ctx: ctx.clone(),
-    };
-    let (session, _) = Actor::spawn(None, SessionActor, session_args).await.unwrap();
-    settle(50).await;
+/// A node with one link ("ch", connected to `clearing`) and tenant bank-b (BIC ZYBBZAJJ, one
+/// session on `participant`), to which the clearing house has just sent the template payment
+/// (frame 41); `hold` picks the records the journal holds back.
+struct InboundCase {
+    journal: Arc<GatedJournal>,
+    clearing: Arc<Capture>,
+    participant: Arc<Capture>,
+    session: ActorRef<SessionMsg>,
+    uetr: String,
+}
+
+async fn inbound_case(hold: fn(&JournalRecord) -> bool, payment: PaymentLimits) -> InboundCase {
+    let journal =
+        Arc::new(GatedJournal { hold, held: Mutex::new(Vec::new()), records: Mutex::new(Vec::new()) });
+    let Harness { link, clearing, participant, session } =
+        harness(journal.clone(), payment, "bank-b", "ZYBBZAJJ").await;
     let uetr = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].uetr.clone().unwrap();
-    let uetr = uetr.as_str().to_owned();
 
     // The clearing house sends a payment for bank-b; it is delivered to the participant.
     link.cast(LinkMsg::Reply { correlation: 41, payload: Bytes::from_static(TEMPLATE) }).unwrap();
@@ -292,6 +278,23 @@ async fn an_inbound_status_is_relayed_only_once_its_record_is_durable() {
     let delivered = participant.take();
     assert_eq!(delivered.len(), 1, "the inbound payment is delivered");
     assert!(read_pacs008(&delivered[0].payload, &Limits::default()).is_ok());
+    InboundCase { journal, clearing, participant, session, uetr: uetr.as_str().to_owned() }
+}
+
+fn status_of(msg: &WireMsg) -> TxStatusInfo {
+    read_pacs002(&msg.payload, &Limits::default()).unwrap().txs[0].clone()
+}
+
+/// Invariant 1 for inbound payments: the creditor participant's pacs.002 is relayed to the
+/// clearing house, and acknowledged to the participant, only once its record is durable; when
+/// the record cannot be written nothing is relayed and the participant is asked to send again.
+#[tokio::test(start_paused = true)]
+async fn an_inbound_status_is_relayed_only_once_its_record_is_durable() {
+    let InboundCase { journal, clearing, participant, session, uetr } = inbound_case(
+        |r| matches!(r, JournalRecord::Inbound(i) if i.status.is_some()),
+        PaymentLimits::default(),
+    )
+    .await;
 
     let credits = Arc::new(tokio::sync::Semaphore::new(2));
     let send_status = |correlation: u64| {
@@ -305,7 +308,6 @@ async fn an_inbound_status_is_relayed_only_once_its_record_is_durable() {
             })
             .unwrap();
     };
-    let status_of = |msg: &WireMsg| read_pacs002(&msg.payload, &Limits::default()).unwrap().txs[0].clone();
 
     // The participant settles it, but the record cannot be written: nothing reaches the
     // clearing house, and the participant is told to send it again.
@@ -338,4 +340,56 @@ async fn an_inbound_status_is_relayed_only_once_its_record_is_durable() {
     assert_eq!(acked[0].correlation, 2);
     assert_eq!(status_of(&acked[0]).tx_sts, TxStatus::ACTC);
     assert_eq!(credits.available_permits(), 2, "every credit is returned with its answer");
+}
+
+/// Deadlines on every step: an inbound payment its participant never answers is answered RJCT
+/// AB05 to the clearing house by the node (journaled first), exactly at the deadline; the
+/// participant's late status is refused as already answered and not relayed.
+#[tokio::test(start_paused = true)]
+async fn an_inbound_payment_unanswered_by_its_participant_is_rejected_ab05_at_the_deadline() {
+    let payment = PaymentLimits { inbound_answer_timeout_ms: 2_000, ..PaymentLimits::default() };
+    let InboundCase { journal, clearing, participant, session, uetr } =
+        inbound_case(|_| false, payment).await;
+    tokio::time::advance(Duration::from_millis(1_999)).await;
+    settle(50).await;
+    assert!(clearing.take().is_empty(), "nothing before the deadline");
+    tokio::time::advance(Duration::from_millis(2)).await;
+    settle(50).await;
+    let answered = clearing.take();
+    assert_eq!(answered.len(), 1, "one answer at the deadline");
+    assert_eq!(answered[0].correlation, 41, "on the frame of the payment");
+    let timed_out = status_of(&answered[0]);
+    assert_eq!(timed_out.tx_sts, TxStatus::RJCT);
+    assert_eq!(timed_out.reason.map(|r| r.as_str()), Some("AB05"));
+    assert_eq!(timed_out.orgnl_uetr.as_ref().map(switchyard_iso20022::Uetr::as_str), Some(uetr.as_str()));
+    let journaled = journal
+        .records
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| matches!(r, JournalRecord::Inbound(i) if i.status.as_deref() == Some("RJCT") && i.reason.as_deref() == Some("AB05")))
+        .count();
+    assert_eq!(journaled, 1, "the node's answer is journaled");
+
+    // The participant answers late: refused, named, and not relayed.
+    let credits = Arc::new(tokio::sync::Semaphore::new(1));
+    session
+        .cast(SessionMsg::Submit {
+            correlation: 5,
+            payload: answer(&uetr, TxStatus::ACSC, None),
+            credit: credits.clone().try_acquire_owned().unwrap(),
+            received: std::time::Instant::now(),
+        })
+        .unwrap();
+    settle(50).await;
+    assert!(clearing.take().is_empty(), "a late status is not relayed");
+    let refused = participant.take();
+    assert_eq!(refused.len(), 1);
+    let refused = status_of(&refused[0]);
+    assert_eq!(refused.tx_sts, TxStatus::RJCT);
+    assert!(refused.addtl_inf.as_deref().unwrap_or("").contains("already answered RJCT AB05"), "{refused:?}");
+    // And no second deadline answer.
+    tokio::time::advance(Duration::from_millis(10_000)).await;
+    settle(50).await;
+    assert!(clearing.take().is_empty());
 }

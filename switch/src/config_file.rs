@@ -108,6 +108,7 @@ pub struct RawLimits {
     pub retry_jitter_pct: u64,
     pub reinquiry_base_ms: u64,
     pub reinquiry_max_ms: u64,
+    pub inbound_answer_timeout_ms: u64,
 }
 
 impl Default for RawLimits {
@@ -132,6 +133,7 @@ impl Default for RawLimits {
             retry_jitter_pct: u64::from(d.payment.retry_jitter_pct),
             reinquiry_base_ms: d.payment.reinquiry_base_ms,
             reinquiry_max_ms: d.payment.reinquiry_max_ms,
+            inbound_answer_timeout_ms: d.payment.inbound_answer_timeout_ms,
         }
     }
 }
@@ -435,6 +437,12 @@ impl RawLimits {
                     }
                     max
                 },
+                inbound_answer_timeout_ms: bounded(
+                    "limits.inbound_answer_timeout_ms",
+                    self.inbound_answer_timeout_ms,
+                    100,
+                    86_400_000,
+                )? as u64,
                 ..defaults.payment
             },
             iso: IsoLimits { max_message_bytes: max_message, ..defaults.iso },

@@ -123,6 +123,11 @@ pub enum TenantMsg {
     /// The record of a participant's status for an inbound payment is durable (or not): relay
     /// it to the clearing house and acknowledge it to the participant now.
     InboundStatusDurable(Box<InboundStatus>, Result<u64, JournalFailure>),
+    /// An inbound payment delivered to the participant is due its answer: if none came, the
+    /// node answers the clearing house RJCT AB05 on the participant's behalf.
+    InboundDeadline {
+        uetr: String,
+    },
     /// The debtor side asks to cancel an on-us payment delivered to this (creditor) tenant:
     /// forward the camt.056 to the participant and relay its camt.029 to `payment`.
     ForwardCancel {
@@ -227,7 +232,9 @@ impl std::fmt::Debug for CreditorStatus {
 
 /// A participant's status for an inbound payment, waiting for its record to be durable.
 pub struct InboundStatus {
-    from: super::case::Requester,
+    /// The participant's session, to acknowledge its status; `None` when the node answers for
+    /// a participant that did not (the deadline).
+    from: Option<super::case::Requester>,
     orgnl_msg_id: String,
     kind: crate::message::MessageKind,
     uetr: String,
@@ -490,6 +497,7 @@ impl Actor for TenantActor {
                         break;
                     }
                     tracing::info!(tenant = %state.tenant, %uetr, "inbound payment unanswered before a restart delivered again");
+                    arm_inbound_deadline(&myself, state, uetr);
                 }
             }
             TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
@@ -500,8 +508,9 @@ impl Actor for TenantActor {
             }
             TenantMsg::CreditorStatus(status) => creditor_status(&myself, state, *status),
             TenantMsg::InboundStatusDurable(pending, result) => {
-                inbound_status_durable(state, *pending, result);
+                inbound_status_durable(&myself, state, *pending, result);
             }
+            TenantMsg::InboundDeadline { uetr } => inbound_deadline(&myself, state, &uetr),
             TenantMsg::ForwardCancel { uetr, payload, payment } => {
                 forward_cancel(state, uetr, payload, &payment);
             }
@@ -521,7 +530,7 @@ impl Actor for TenantActor {
                     let detail = format!("busy: {failure}; retry later");
                     refuse_inbound(state, &uetr, &link, correlation, &detail);
                 } else {
-                    deliver_inbound(state, uetr, payload, link, correlation);
+                    deliver_inbound(&myself, state, uetr, payload, link, correlation);
                 }
             }
             TenantMsg::Replay(accepted) => {
@@ -1032,6 +1041,7 @@ fn refuse_inbound(
 /// A journaled inbound payment: delivered on a session (the participant's pacs.002 is relayed
 /// back), or refused (RJCT) when no session takes it; a refused one may come again.
 fn deliver_inbound(
+    myself: &ActorRef<TenantMsg>,
     state: &mut TenantState,
     uetr: String,
     payload: Bytes,
@@ -1040,7 +1050,8 @@ fn deliver_inbound(
 ) {
     if deliver(state, payload).is_ok() {
         tracing::debug!(tenant = %state.tenant, %uetr, "inbound payment delivered");
-        state.on_us.insert(uetr, Waiting::Clearing { link, correlation });
+        state.on_us.insert(uetr.clone(), Waiting::Clearing { link, correlation });
+        arm_inbound_deadline(myself, state, uetr);
         return;
     }
     forget_inbound(state, &uetr);
@@ -1118,8 +1129,15 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
         orgnl_uetr: Some(&uetr),
     };
     let Some(waiting) = state.on_us.get(&uetr).cloned() else {
-        let detail = "no payment with this UETR is waiting for this tenant's status";
-        return status.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, detail));
+        let detail = match state.inbound.get(&uetr) {
+            Some(InboundSeen::Answered { status, reason, .. }) => format!(
+                "already answered {}{} to the clearing house",
+                status.as_str(),
+                reason.map(|r| format!(" {}", r.as_str())).unwrap_or_default()
+            ),
+            _ => "no payment with this UETR is waiting for this tenant's status".to_owned(),
+        };
+        return status.from.answer(ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, &detail));
     };
     let Some(tx) = tx else { return };
     let payment = match waiting {
@@ -1144,39 +1162,20 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
             // that did not hear it (link gone, or the node stopped) is answered from the record
             // when it sends the payment again. Until then a repeat is answered PDNG.
             state.on_us.remove(&uetr);
-            remember_inbound(state, &uetr, InboundSeen::Pending);
-            let tx_sts = tx.tx_sts;
-            let reason = tx.reason;
-            let raw = Bytes::from(switchyard_iso20022::write_pacs002(&status.report));
-            let record = JournalRecord::Inbound(InboundPayment {
-                tenant: state.tenant.to_string(),
-                uetr: uetr.clone(),
-                link: name.clone(),
-                status: Some(tx_sts.as_str().to_owned()),
-                reason: reason.map(|r| r.as_str().to_owned()),
-                message: raw.to_vec(),
-                at_ms: ctx.clock.now_ms(),
-            });
             let pending = InboundStatus {
-                from: status.from,
-                orgnl_msg_id: status.report.msg_id,
+                from: Some(status.from),
+                orgnl_msg_id: status.report.msg_id.clone(),
                 kind,
                 uetr,
                 waiting,
-                tx_sts,
-                reason,
+                tx_sts: tx.tx_sts,
+                reason: tx.reason,
                 link,
                 link_name: name,
                 correlation,
-                raw,
+                raw: Bytes::from(switchyard_iso20022::write_pacs002(&status.report)),
             };
-            let me = myself.clone();
-            ctx.journal.append(
-                &record,
-                Box::new(move |result| {
-                    let _ = me.cast(TenantMsg::InboundStatusDurable(Box::new(pending), result));
-                }),
-            );
+            journal_inbound_status(myself, state, pending);
             return;
         }
     };
@@ -1208,11 +1207,35 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
     status.from.answer(answer);
 }
 
-/// The participant's status for an inbound payment is durable: relayed to the clearing house
-/// (on the frame it answers, or unsolicited on the named link after a restart) and the
-/// participant told so. Not durable: nothing is relayed, the payment waits for the status
-/// again and the participant is asked to send it again (RJCT NARR, busy).
+/// Journals the answer to an inbound payment (the participant's status, or the node's AB05 at
+/// the deadline); [`inbound_status_durable`] relays it once the record is durable. Until then
+/// the payment is `Pending` (a repeat from the clearing house is answered PDNG).
+fn journal_inbound_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, pending: InboundStatus) {
+    remember_inbound(state, &pending.uetr, InboundSeen::Pending);
+    let record = JournalRecord::Inbound(InboundPayment {
+        tenant: state.tenant.to_string(),
+        uetr: pending.uetr.clone(),
+        link: pending.link_name.clone(),
+        status: Some(pending.tx_sts.as_str().to_owned()),
+        reason: pending.reason.map(|r| r.as_str().to_owned()),
+        message: pending.raw.to_vec(),
+        at_ms: state.ctx.clock.now_ms(),
+    });
+    let me = myself.clone();
+    state.ctx.journal.append(
+        &record,
+        Box::new(move |result| {
+            let _ = me.cast(TenantMsg::InboundStatusDurable(Box::new(pending), result));
+        }),
+    );
+}
+
+/// The answer to an inbound payment is durable: relayed to the clearing house (on the frame
+/// it answers, or unsolicited on the named link after a restart) and the participant told so.
+/// Not durable: nothing is relayed and the payment waits again — the participant is asked to
+/// send its status again (RJCT NARR, busy), or the node's deadline answer is tried again.
 fn inbound_status_durable(
+    myself: &ActorRef<TenantMsg>,
     state: &mut TenantState,
     pending: InboundStatus,
     result: Result<u64, JournalFailure>,
@@ -1227,9 +1250,14 @@ fn inbound_status_durable(
     if let Err(failure) = result {
         tracing::warn!(tenant = %state.tenant, uetr = %pending.uetr, %failure, "inbound status not journaled; not relayed");
         state.on_us.insert(pending.uetr.clone(), pending.waiting);
+        let Some(from) = pending.from else {
+            let uetr = pending.uetr;
+            myself.send_after(INBOUND_DEADLINE_RETRY, move || TenantMsg::InboundDeadline { uetr });
+            return;
+        };
         let detail = format!("busy: {failure}; send the status again");
         let answer = ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail));
-        return pending.from.answer(answer);
+        return from.answer(answer);
     }
     let seen = InboundSeen::Answered {
         status: pending.tx_sts,
@@ -1242,12 +1270,59 @@ fn inbound_status_durable(
     let relayed = pending.link.is_some_and(|l| {
         l.cast(super::link::LinkMsg::Relay { correlation: pending.correlation, payload: pending.raw }).is_ok()
     });
+    let Some(from) = pending.from else { return };
     let answer = if relayed {
         ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("status relayed to the clearing house"))
     } else {
         ctx.status.pacs002_proprietary(subject, case::INQUIRY_NOT_FOUND, "the clearing link has stopped")
     };
-    pending.from.answer(answer);
+    from.answer(answer);
+}
+
+/// A journal failure delays the node's deadline answer by this much before it is tried again.
+const INBOUND_DEADLINE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Starts the clock on the participant's answer to an inbound payment just delivered to it.
+fn arm_inbound_deadline(myself: &ActorRef<TenantMsg>, state: &TenantState, uetr: String) {
+    let after = std::time::Duration::from_millis(state.ctx.limits.payment.inbound_answer_timeout_ms);
+    myself.send_after(after, move || TenantMsg::InboundDeadline { uetr });
+}
+
+/// The participant did not answer an inbound payment in time: the node answers the clearing
+/// house RJCT AB05 (timeout at the creditor agent) for it, journaled first; the participant's
+/// status, if it comes later, is refused as already answered. Nothing to do when the payment
+/// was answered (or is being) meanwhile.
+fn inbound_deadline(myself: &ActorRef<TenantMsg>, state: &mut TenantState, uetr: &str) {
+    let (link, name, correlation) = match state.on_us.get(uetr) {
+        Some(Waiting::Clearing { link, correlation }) => {
+            (Some(link.clone()), link_name(state, link), *correlation)
+        }
+        Some(Waiting::Recovered { link: name }) => {
+            let links = state.ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            (links.get(name).cloned(), name.clone(), 0)
+        }
+        Some(Waiting::OnUs(..)) | None => return,
+    };
+    let Some(waiting) = state.on_us.remove(uetr) else { return };
+    let timeout_ms = state.ctx.limits.payment.inbound_answer_timeout_ms;
+    tracing::warn!(tenant = %state.tenant, %uetr, timeout_ms, "inbound payment unanswered by the participant; answered RJCT AB05");
+    let detail = format!("no answer from the creditor participant within {timeout_ms} ms");
+    let subject = StatusSubject::pacs008_by_uetr(uetr);
+    let raw = state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::AB05), Some(&detail));
+    let pending = InboundStatus {
+        from: None,
+        orgnl_msg_id: "NOTPROVIDED".to_owned(),
+        kind: crate::message::MessageKind::Pacs008,
+        uetr: uetr.to_owned(),
+        waiting,
+        tx_sts: TxStatus::RJCT,
+        reason: Some(ReasonCode::AB05),
+        link,
+        link_name: name,
+        correlation,
+        raw,
+    };
+    journal_inbound_status(myself, state, pending);
 }
 
 /// A cancellation request for an on-us payment delivered to this tenant and not yet answered

@@ -41,6 +41,7 @@ macro_rules! reason_codes {
 }
 
 reason_codes! {
+    AB05 => "Timeout at the creditor agent",
     AC01 => "Incorrect account number",
     AC03 => "Invalid creditor account number",
     AC04 => "Closed account number",
