@@ -97,6 +97,12 @@ fn broken_variants_name_the_key() {
             "limits.frame_timeout_ms",
             Box::new(|s: String| s.replace("frame_timeout_ms = 10000", "frame_timeout_ms = 5")),
         ),
+        (
+            "limits.inbound_answer_timeout_ms",
+            Box::new(|s: String| {
+                s.replace("inbound_answer_timeout_ms = 60000", "inbound_answer_timeout_ms = 0")
+            }),
+        ),
     ];
     for (key, edit) in cases {
         let (_dir, file) = setup(edit);
