@@ -60,6 +60,12 @@ pub trait HistoryPort: Send + Sync + 'static {
     fn unanswered_inbound(&self, _tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
         Ok(Vec::new())
     }
+    /// Returns (pacs.004) of the tenant's participant journaled and sent, or being sent, to a
+    /// clearing house whose answer never came (nor that they were not sent): (UETR, link, the
+    /// pacs.004 as sent). Read once when the tenant starts; each is asked about (pacs.028).
+    fn unanswered_returns(&self, _tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// What the durable store knows of one inbound payment ([`HistoryPort::inbound`]).

@@ -258,6 +258,7 @@ impl GatedJournal {
 /// session on `participant`), to which the clearing house has just sent the template payment
 /// (frame 41); `hold` picks the records the journal holds back.
 struct InboundCase {
+    link: ActorRef<LinkMsg>,
     journal: Arc<GatedJournal>,
     clearing: Arc<Capture>,
     participant: Arc<Capture>,
@@ -278,7 +279,7 @@ async fn inbound_case(hold: fn(&JournalRecord) -> bool, payment: PaymentLimits) 
     let delivered = participant.take();
     assert_eq!(delivered.len(), 1, "the inbound payment is delivered");
     assert!(read_pacs008(&delivered[0].payload, &Limits::default()).is_ok());
-    InboundCase { journal, clearing, participant, session, uetr: uetr.as_str().to_owned() }
+    InboundCase { link, journal, clearing, participant, session, uetr: uetr.as_str().to_owned() }
 }
 
 fn status_of(msg: &WireMsg) -> TxStatusInfo {
@@ -290,7 +291,7 @@ fn status_of(msg: &WireMsg) -> TxStatusInfo {
 /// the record cannot be written nothing is relayed and the participant is asked to send again.
 #[tokio::test(start_paused = true)]
 async fn an_inbound_status_is_relayed_only_once_its_record_is_durable() {
-    let InboundCase { journal, clearing, participant, session, uetr } = inbound_case(
+    let InboundCase { journal, clearing, participant, session, uetr, .. } = inbound_case(
         |r| matches!(r, JournalRecord::Inbound(i) if i.status.is_some()),
         PaymentLimits::default(),
     )
@@ -348,7 +349,7 @@ async fn an_inbound_status_is_relayed_only_once_its_record_is_durable() {
 #[tokio::test(start_paused = true)]
 async fn an_inbound_payment_unanswered_by_its_participant_is_rejected_ab05_at_the_deadline() {
     let payment = PaymentLimits { inbound_answer_timeout_ms: 2_000, ..PaymentLimits::default() };
-    let InboundCase { journal, clearing, participant, session, uetr } =
+    let InboundCase { journal, clearing, participant, session, uetr, .. } =
         inbound_case(|_| false, payment).await;
     tokio::time::advance(Duration::from_millis(1_999)).await;
     settle(50).await;
@@ -391,5 +392,141 @@ async fn an_inbound_payment_unanswered_by_its_participant_is_rejected_ab05_at_th
     // And no second deadline answer.
     tokio::time::advance(Duration::from_millis(10_000)).await;
     settle(50).await;
+    assert!(clearing.take().is_empty());
+}
+
+/// A participant's pacs.004 returning the template payment (sent to it by the clearing house).
+fn participant_return(uetr: &str) -> Bytes {
+    let amount = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].amount;
+    Bytes::from(switchyard_iso20022::write_pacs004(&switchyard_iso20022::Pacs004 {
+        app_hdr: None,
+        msg_id: "RTR-B-9".into(),
+        cre_dt_tm: "2026-11-23T08:00:00Z".into(),
+        nb_of_txs: 1,
+        ttl_rtrd_intr_bk_sttlm_amt: None,
+        intr_bk_sttlm_dt: Some("2026-11-23".into()),
+        sttlm_mtd: "CLRG".into(),
+        clr_sys: None,
+        txs: vec![switchyard_iso20022::ReturnTx {
+            rtr_id: Some("RTR-B-9".into()),
+            original: switchyard_iso20022::OriginalRef {
+                orgnl_msg_id: Some("ORIGINAL".into()),
+                orgnl_msg_nm_id: Some("pacs.008.001.08".into()),
+                orgnl_uetr: switchyard_iso20022::Uetr::parse(uetr),
+                ..Default::default()
+            },
+            orgnl_intr_bk_sttlm_amt: None,
+            amount,
+            intr_bk_sttlm_dt: None,
+            chrg_br: None,
+            instg_agt: None,
+            instg_agt_mmb: None,
+            instd_agt: None,
+            instd_agt_mmb: None,
+            reason: switchyard_iso20022::Reason { cd: Some("AC06".into()), prtry: None, addtl_inf: None },
+        }],
+    }))
+}
+
+/// Every return reaches a known outcome: a participant's return the clearing house does not
+/// answer is answered PDNG to the participant at the clearing timeout, then asked about by
+/// pacs.028 (never blindly sent again) at the re-inquiry delay; "not found" (and only that)
+/// sends the same pacs.004 once more; the clearing house's ACSC is journaled and delivered to
+/// the participant, and nothing more is asked.
+#[tokio::test(start_paused = true)]
+async fn a_return_the_clearing_house_does_not_answer_is_asked_about_and_sent_again_only_if_not_found() {
+    let payment = PaymentLimits {
+        clearing_timeout_ms: 1_000,
+        reinquiry_base_ms: 4_000,
+        retry_jitter_pct: 0,
+        ..PaymentLimits::default()
+    };
+    let InboundCase { link, journal, clearing, participant, session, uetr } =
+        inbound_case(|_| false, payment).await;
+    let credits = Arc::new(tokio::sync::Semaphore::new(2));
+    let submit = |correlation: u64, payload: Bytes| {
+        let credit = credits.clone().try_acquire_owned().unwrap();
+        session
+            .cast(SessionMsg::Submit { correlation, payload, credit, received: std::time::Instant::now() })
+            .unwrap();
+    };
+    submit(1, answer(&uetr, TxStatus::ACSC, None));
+    settle(50).await;
+    assert_eq!(clearing.take().len(), 1, "the participant's ACSC is relayed");
+    assert_eq!(status_of(&participant.take()[0]).tx_sts, TxStatus::ACTC);
+
+    // The return goes to the clearing house; no answer comes.
+    let pacs004 = participant_return(&uetr);
+    submit(2, pacs004.clone());
+    settle(50).await;
+    let sent = clearing.take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].payload, pacs004, "the participant's pacs.004 as sent");
+    tokio::time::advance(Duration::from_millis(1_001)).await;
+    settle(50).await;
+    let pending = participant.take();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].correlation, 2);
+    assert_eq!(status_of(&pending[0]).tx_sts, TxStatus::PDNG);
+    assert_eq!(credits.available_permits(), 2, "the participant's credit comes back with PDNG");
+    assert!(clearing.take().is_empty(), "not sent again blindly");
+
+    // At the re-inquiry delay: a pacs.028 naming the return.
+    tokio::time::advance(Duration::from_millis(3_998)).await;
+    settle(50).await;
+    assert!(clearing.take().is_empty(), "nothing before the re-inquiry delay");
+    tokio::time::advance(Duration::from_millis(2)).await;
+    settle(50).await;
+    let asked = clearing.take();
+    assert_eq!(asked.len(), 1, "one inquiry");
+    let inquiry = switchyard_iso20022::read_pacs028(&asked[0].payload, &Limits::default()).unwrap();
+    let original = &inquiry.txs[0].original;
+    assert_eq!(original.orgnl_msg_nm_id.as_deref(), Some("pacs.004.001.09"));
+    assert_eq!(original.orgnl_msg_id.as_deref(), Some("RTR-B-9"));
+    assert_eq!(original.orgnl_uetr.as_ref().map(switchyard_iso20022::Uetr::as_str), Some(uetr.as_str()));
+
+    // Not found: the return never arrived, so it is sent once more (the same pacs.004).
+    link.cast(LinkMsg::Reply {
+        correlation: asked[0].correlation,
+        payload: answer(&uetr, TxStatus::RJCT, Some(NOT_FOUND_REASON)),
+    })
+    .unwrap();
+    settle(50).await;
+    let resent = clearing.take();
+    assert_eq!(resent.len(), 1);
+    assert_eq!(resent[0].payload, pacs004);
+
+    // Settled: journaled, delivered to the participant (it was answered PDNG), never asked again.
+    link.cast(LinkMsg::Reply {
+        correlation: resent[0].correlation,
+        payload: answer(&uetr, TxStatus::ACSC, None),
+    })
+    .unwrap();
+    settle(50).await;
+    let delivered = participant.take();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].kind, WireKind::Deliver);
+    assert_eq!(status_of(&delivered[0]).tx_sts, TxStatus::ACSC);
+    let fates: Vec<String> = journal
+        .records
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|r| match r {
+            JournalRecord::Inbound(i) if i.uetr == uetr => i.status.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fates, ["ACSC", "RETURNED", "RETURN-ACSC"]);
+    tokio::time::advance(Duration::from_secs(600)).await;
+    settle(50).await;
+    assert!(clearing.take().is_empty(), "a return with a known outcome is not asked about");
+
+    // Returned again by the participant: refused, naming the clearing house's answer.
+    submit(3, pacs004);
+    settle(50).await;
+    let refused = status_of(&participant.take()[0]);
+    assert_eq!((refused.tx_sts, refused.reason.map(|r| r.as_str())), (TxStatus::RJCT, Some("DUPL")));
+    assert!(refused.addtl_inf.unwrap_or_default().contains("answered ACSC"));
     assert!(clearing.take().is_empty());
 }

@@ -108,4 +108,8 @@ impl HistoryPort for StateHistory {
     fn unanswered_inbound(&self, tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
         self.store.unanswered_inbound(tenant).map_err(|e| e.to_string())
     }
+
+    fn unanswered_returns(&self, tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
+        self.store.unanswered_returns(tenant).map_err(|e| e.to_string())
+    }
 }

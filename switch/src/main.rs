@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 /// statuses) and glibc malloc's slow paths measured ~24% of CPU at saturation (bench/RESULTS.md).
 /// Built with `no_thp`: mimalloc otherwise madvises its arena for transparent huge pages, and
 /// every touched 2 MiB page then counts whole in RSS (idle memory, bench/RESULTS.md §4).
+/// The `system-allocator` feature keeps the system's malloc instead, so heap profilers that
+/// intercept malloc (heaptrack, valgrind) see every allocation (bench/RESULTS.md §4).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use switchyard::demo::{self, DemoSettings};

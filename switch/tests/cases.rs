@@ -966,3 +966,91 @@ async fn a_return_that_never_left_the_node_is_retried_after_a_restart_and_its_an
     );
     assert_eq!(statuses[statuses.len() - 2..], [Some("RETURNED".to_owned()), Some("RETURN-ACSC".to_owned())]);
 }
+
+/// The clearing house settles a participant's return but its answer is lost: the participant
+/// is answered PDNG, the node asks the clearing house (pacs.028) and learns the return settled
+/// — it is not sent again — journals that and delivers it to the participant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_whose_answer_is_lost_is_asked_about_and_its_outcome_delivered_without_a_resend() {
+    let f = fixture_with(SimConfig { drop_ppm: 1_000_000, ..SimConfig::default() }).await;
+    let node = start_node_with(&f, |c| {
+        c.limits.payment.clearing_timeout_ms = 300;
+        c.limits.payment.reinquiry_base_ms = 200;
+    })
+    .await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = inbound_for_bank_b(45);
+    deliver_inbound(&f, &mut b, &xml).await;
+    settle_inbound(&f, &mut b, &uetr).await;
+    let c = b.send(participant_return(&uetr)).await;
+    let pending = b.status_of(c).await;
+    assert_eq!(pending.txs[0].tx_sts, TxStatus::PDNG, "no answer in time: {pending:?}");
+    let settled =
+        read_pacs002(&b.delivered().await, &Limits::default()).expect("the clearing house's answer");
+    assert_eq!(settled.txs[0].tx_sts, TxStatus::ACSC);
+    assert_eq!(settled.txs[0].orgnl_uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    let c = b.send(participant_return(&uetr)).await;
+    let again = b.status_of(c).await;
+    assert_eq!(
+        (again.txs[0].tx_sts, again.txs[0].reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("DUPL"))
+    );
+    assert!(again.txs[0].addtl_inf.as_deref().unwrap_or_default().contains("answered ACSC"), "{again:?}");
+    drop(b);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.returns_received_of(&uetr), 1, "asked about, never sent again");
+    assert!(f.sim.stats.inquiries.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    let statuses = inbound_statuses(&f, &uetr);
+    assert_eq!(statuses[statuses.len() - 2..], [Some("RETURNED".to_owned()), Some("RETURN-ACSC".to_owned())]);
+}
+
+/// A return lost on its way to the clearing house, its node stopped before it could ask: after
+/// the restart the node asks, hears "not found", sends the return once more, and the clearing
+/// house settles it — one return received in all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_lost_before_a_restart_is_asked_about_after_it_and_sent_once_more() {
+    let f = fixture_with(SimConfig { lose_ppm: 1_000_000, ..SimConfig::default() }).await;
+    let node = start_node_with(&f, |c| {
+        c.limits.payment.clearing_timeout_ms = 300;
+        c.limits.payment.reinquiry_base_ms = 600_000;
+    })
+    .await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = inbound_for_bank_b(46);
+    deliver_inbound(&f, &mut b, &xml).await;
+    settle_inbound(&f, &mut b, &uetr).await;
+    let c = b.send(participant_return(&uetr)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::PDNG);
+    drop(b);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.returns_received_of(&uetr), 0, "lost");
+
+    // Another clearing house endpoint (same identity) that loses nothing.
+    let ca = f.certs.ca().unwrap();
+    let sim_tls =
+        switchyard_wire::tls::server_config(&f.certs.identity("clearing-sim").unwrap(), &ca).unwrap();
+    let sim2 = switchyard_clearing::sim::start("127.0.0.1:0".parse().unwrap(), sim_tls, SimConfig::default())
+        .await
+        .unwrap();
+    let node = start_node_with(&f, |c| {
+        c.links[0].addr = sim2.addr;
+        c.limits.payment.reinquiry_base_ms = 200;
+    })
+    .await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while sim2.stats.returns_received_of(&uetr) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the return was never sent again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let settled =
+        read_pacs002(&b.delivered().await, &Limits::default()).expect("the clearing house's answer");
+    assert_eq!(settled.txs[0].tx_sts, TxStatus::ACSC);
+    drop(b);
+    node.stop().await.unwrap();
+    assert!(sim2.stats.inquiries.load(std::sync::atomic::Ordering::Relaxed) >= 1, "asked before sending");
+    assert_eq!(sim2.stats.returns_received_of(&uetr), 1);
+    let statuses = inbound_statuses(&f, &uetr);
+    assert_eq!(statuses[statuses.len() - 2..], [Some("RETURNED".to_owned()), Some("RETURN-ACSC".to_owned())]);
+    sim2.stop().await;
+}

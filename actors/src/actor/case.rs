@@ -25,14 +25,21 @@ pub const INQUIRY_NOT_FOUND: &str = "NOTFOUND";
 /// namespace that is not the AppHdr's. Cheap: a byte scan of at most the first 4 KiB.
 #[must_use]
 pub fn message_family(payload: &[u8]) -> Option<&str> {
+    message_identifier(payload).and_then(|id| id.get(..8))
+}
+
+/// The ISO 20022 message identifier of a payload (`pacs.004.001.09`, ...), from the first
+/// namespace that is not the AppHdr's (as [`message_family`]).
+#[must_use]
+pub fn message_identifier(payload: &[u8]) -> Option<&str> {
     const MARK: &[u8] = b"tech:xsd:";
     let head = &payload[..payload.len().min(4096)];
     let mut from = 0;
     while let Some(at) = head[from..].windows(MARK.len()).position(|w| w == MARK) {
         let start = from + at + MARK.len();
-        let family = head.get(start..start + 8)?;
-        if !family.starts_with(b"head.") {
-            return std::str::from_utf8(family).ok();
+        let id = head.get(start..start + 15)?;
+        if !id.starts_with(b"head.") {
+            return std::str::from_utf8(id).ok();
         }
         from = start;
     }

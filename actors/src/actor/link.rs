@@ -71,9 +71,10 @@ pub enum LinkMsg {
     Reply { correlation: u64, payload: Bytes },
     /// A creditor tenant's pacs.002 for an inbound payment this clearing house sent: relay it.
     Relay { correlation: u64, payload: Bytes },
-    /// A participant returns (pacs.004) an inbound payment this clearing house sent: forward
-    /// it and hand the clearing house's pacs.002 for it to `tenant` (`TenantMsg::ReturnAnswer`).
-    Return { uetr: String, payload: Bytes, tenant: ActorRef<super::tenant::TenantMsg> },
+    /// A participant returns (pacs.004) an inbound payment this clearing house sent, or the
+    /// tenant asks about such a return (a pacs.028, `inquiry`): forward it and hand the
+    /// clearing house's pacs.002 for it to `tenant` (`TenantMsg::ReturnAnswer`).
+    Return { uetr: String, payload: Bytes, tenant: ActorRef<super::tenant::TenantMsg>, inquiry: bool },
     /// The link's state, for the admin API.
     Snapshot(ractor::RpcReplyPort<LinkSnapshot>),
 }
@@ -213,7 +214,9 @@ impl Actor for LinkActor {
                     tracing::warn!(link = %state.name, correlation, "inbound payment's status not relayed: link down (the clearing house will ask again)");
                 }
             }
-            LinkMsg::Return { uetr, payload, tenant } => forward_return(state, uetr, payload, tenant),
+            LinkMsg::Return { uetr, payload, tenant, inquiry } => {
+                forward_return(state, uetr, payload, tenant, inquiry);
+            }
             LinkMsg::Snapshot(reply) => {
                 let _ = reply.send(snapshot(state));
             }
@@ -309,13 +312,15 @@ fn submit(
     let _ = reply.cast(PaymentMsg::Event(PaymentEvent::Sent));
 }
 
-/// Forwards a participant's pacs.004 of an inbound payment; the clearing house's pacs.002 for
-/// it (same correlation) goes to `tenant`. Not connected or a full window: not sent.
+/// Forwards a participant's pacs.004 of an inbound payment (or a pacs.028 about it); the
+/// clearing house's pacs.002 for it (same correlation) goes to `tenant`. Not connected or a
+/// full window: not sent.
 fn forward_return(
     state: &mut LinkState,
     uetr: String,
     payload: Bytes,
     tenant: ActorRef<super::tenant::TenantMsg>,
+    inquiry: bool,
 ) {
     use super::tenant::{ReturnAnswer, TenantMsg};
     let not_sent = |why: String| {
@@ -335,7 +340,9 @@ fn forward_return(
         state.conn = None;
         return not_sent(format!("link {} connection closed", state.name));
     }
-    tracing::info!(link = %state.name, %uetr, correlation, "participant's return (pacs.004) forwarded");
+    let what =
+        if inquiry { "status inquiry (pacs.028) about a return" } else { "participant's return (pacs.004)" };
+    tracing::info!(link = %state.name, %uetr, correlation, "{what} forwarded");
     state.returns.insert(correlation, (uetr, tenant));
 }
 

@@ -21,7 +21,9 @@ mod session;
 mod status;
 mod tenant;
 
-pub use case::{message_family, CancelRequest, InquiryRequest, Requester, INQUIRY_NOT_FOUND};
+pub use case::{
+    message_family, message_identifier, CancelRequest, InquiryRequest, Requester, INQUIRY_NOT_FOUND,
+};
 pub use context::{Counters, NodeContext, NodeLimits};
 pub use link::{LinkActor, LinkArgs, LinkMsg, LinkSnapshot, SubmitKind, NOT_FOUND_REASON};
 pub use node::{NodeActor, NodeArgs, NodeMsg, NodeRefs};

@@ -143,7 +143,8 @@ pub enum TenantMsg {
     /// forward the pacs.004 on `link`, the link the payment arrived on.
     InboundReturnDurable {
         ret: Box<ParticipantReturn>,
-        link: ActorRef<super::link::LinkMsg>,
+        /// The clearing link the payment arrived on, by name.
+        link: Arc<str>,
         result: Result<u64, JournalFailure>,
     },
     /// What became of a return forwarded to a clearing house (from the link, or the deadline).
@@ -172,6 +173,11 @@ pub enum TenantMsg {
     /// A payment was reported in doubt (its inquiries went unanswered): ask again later.
     /// Sent by the payment actor just before its `Finished`.
     Unresolved(Box<AcceptedPayment>),
+    /// The next inquiry about a participant's return whose answer is unknown is due.
+    ReaskReturn {
+        uetr: String,
+        round: u32,
+    },
     /// Re-inquiry round `round` of an in-doubt payment is due.
     Reinquire {
         uetr: String,
@@ -201,9 +207,38 @@ pub enum ReturnAnswer {
     Status(Bytes),
     /// It never left the node (the link was down or full): the payment stays returnable.
     NotSent(String),
-    /// No answer within the clearing timeout: it may have reached the clearing house.
-    TimedOut,
+    /// No answer within the clearing timeout to the return's send or inquiry number `round`:
+    /// it may have reached the clearing house (asked about by pacs.028 later).
+    TimedOut { round: u32 },
 }
+
+/// A participant's return forwarded to a clearing house whose answer is not known yet: until
+/// the clearing house's pacs.002 for it (or for a pacs.028 about it) comes, it is asked about
+/// again and again (capped exponential delay with jitter, and at once when its link comes
+/// up), and sent once more only when the clearing house answered that it has no such return.
+#[derive(Debug)]
+struct ReturnOut {
+    /// The participant's session waiting for the answer, until the first clearing timeout
+    /// (then it is answered `PDNG`); `None` for a return recovered after a restart.
+    from: Option<super::case::Requester>,
+    /// The clearing link the payment arrived on (the return goes back there).
+    link: Arc<str>,
+    /// The pacs.004 as the participant sent it (and as journaled).
+    payload: Bytes,
+    /// Its `MsgId` and message identifier, named by the pacs.028 that asks about it.
+    msg_id: String,
+    msg_name: String,
+    /// Sends and inquiries so far; a timer or answer of an older round is stale.
+    round: u32,
+    /// A pacs.004 or pacs.028 of the current round is out (its timer armed).
+    asking: bool,
+    /// What is out is a pacs.028 (its "not found" answer means the return never arrived).
+    inquiry: bool,
+}
+
+/// Bound on a tenant's returns waiting for a clearing house's answer (sent, or in doubt and
+/// being asked about); beyond it a participant's return is refused (retryable).
+pub const MAX_RETURNS_OUTSTANDING: usize = 10_000;
 
 /// Who waits for a creditor tenant's pacs.002.
 #[derive(Debug, Clone)]
@@ -307,7 +342,8 @@ pub struct InboundReturn {
     pub link: String,
 }
 
-/// Bound on returns kept in memory for a tenant with no session connected. Each is journaled
+/// Bound on messages the participant did not ask for (returns, the clearing house's answers
+/// to its returns) kept in memory for a tenant with no session connected. Each is journaled
 /// as undelivered (`JournalRecord::Delivery`) and stays in the state store until delivered;
 /// beyond the bound the oldest leaves memory and is delivered after the next restart.
 pub const MAX_UNDELIVERED: usize = 10_000;
@@ -343,8 +379,9 @@ pub struct TenantState {
     inbound: HashMap<String, InboundSeen>,
     inbound_order: std::collections::VecDeque<String>,
     /// Participants' returns of inbound payments forwarded to a clearing house, waiting for
-    /// its pacs.002, by UETR. Each holds its session's credit, so bounded by the windows.
-    returning: HashMap<String, super::case::Requester>,
+    /// its pacs.002 (or in doubt and asked about), by UETR. Bounded by
+    /// [`MAX_RETURNS_OUTSTANDING`].
+    returning: HashMap<String, ReturnOut>,
     /// Inbound payments received before a restart and never answered by the participant,
     /// delivered again to its next session (bounded by [`MAX_INBOUND_REMEMBERED`]; beyond it
     /// they stay in the state store for the next restart).
@@ -424,6 +461,7 @@ impl Actor for TenantActor {
             resume(&myself, &mut state, accepted).await?;
         }
         recover_inbound(&mut state);
+        recover_returns(&myself, &mut state);
         // Returns journaled as undelivered before a restart wait for the next session.
         match state.ctx.history.undelivered(state.tenant.as_str()) {
             Ok(waiting) => {
@@ -517,9 +555,15 @@ impl Actor for TenantActor {
             TenantMsg::CreditorCancelAnswer(answer) => creditor_cancel_answer(state, *answer),
             TenantMsg::ParticipantReturn(ret) => participant_return(&myself, state, *ret),
             TenantMsg::InboundReturnDurable { ret, link, result } => {
-                inbound_return_durable(&myself, state, *ret, &link, result);
+                inbound_return_durable(&myself, state, *ret, link, result);
             }
-            TenantMsg::ReturnAnswer { uetr, answer } => return_answer(state, &uetr, answer),
+            TenantMsg::ReturnAnswer { uetr, answer } => return_answer(&myself, state, &uetr, answer),
+            TenantMsg::ReaskReturn { uetr, round } => {
+                let due = state.returning.get(&uetr).is_some_and(|r| !r.asking && r.round == round);
+                if due {
+                    send_return(&myself, state, &uetr, true);
+                }
+            }
             TenantMsg::DeliverInbound { uetr, payload, link, correlation } => {
                 inbound_received(&myself, state, uetr, payload, link, correlation);
             }
@@ -554,6 +598,18 @@ impl Actor for TenantActor {
                 }
                 for uetr in waiting {
                     reinquire(&myself, state, &uetr).await?;
+                }
+                let returns: Vec<String> = state
+                    .returning
+                    .iter()
+                    .filter(|(_, r)| !r.asking && *r.link == *link)
+                    .map(|(u, _)| u.clone())
+                    .collect();
+                if !returns.is_empty() {
+                    tracing::info!(tenant = %state.tenant, %link, returns = returns.len(), "clearing link up: returns with no answer asked about again");
+                }
+                for uetr in returns {
+                    send_return(&myself, state, &uetr, true);
                 }
             }
             TenantMsg::SetBudget(budget) => state.admission.set_max_in_flight(budget),
@@ -862,13 +918,20 @@ fn return_durable(
     state.admission.finished(&inbound.uetr, Outcome::Returned(inbound.reason.clone()), seq);
     metrics::outcome(state.tenant.as_str(), "returned", None);
     tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, reason = %inbound.reason, "payment returned (pacs.004)");
-    if let Err(payload) = deliver(state, inbound.payload.clone()) {
-        journal_delivery(state, &inbound.uetr, Some(&payload));
+    deliver_or_keep(state, &inbound.uetr, inbound.payload.clone());
+}
+
+/// Delivers a message the participant did not ask for (a return, the answer to its return)
+/// to a session, or — none connected — journals it as undelivered and keeps it for the next
+/// session (bounded by [`MAX_UNDELIVERED`]; beyond it, the state store keeps it for a restart).
+fn deliver_or_keep(state: &mut TenantState, uetr: &str, payload: Bytes) {
+    if let Err(payload) = deliver(state, payload) {
+        journal_delivery(state, uetr, Some(&payload));
         if state.undelivered.len() >= MAX_UNDELIVERED {
-            tracing::error!(tenant = %state.tenant, "undelivered returns at their bound; the oldest is delivered after a restart");
+            tracing::error!(tenant = %state.tenant, "undelivered messages at their bound; the oldest is delivered after a restart");
             state.undelivered.pop_front();
         }
-        state.undelivered.push_back((inbound.uetr.clone(), payload));
+        state.undelivered.push_back((uetr.to_owned(), payload));
     }
 }
 
@@ -1444,11 +1507,17 @@ fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: Pa
     if state.returning.contains_key(&ret.uetr) {
         return refuse(ret, ReasonCode::DUPL, "a return of this payment is in progress");
     }
-    let link_ref = {
+    if state.returning.len() >= MAX_RETURNS_OUTSTANDING {
+        let detail = format!(
+            "busy: {MAX_RETURNS_OUTSTANDING} returns of this tenant wait for a clearing house's answer; retry later"
+        );
+        return refuse(ret, ReasonCode::NARR, &detail);
+    }
+    let configured = {
         let links = ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        links.get(&*link).cloned()
+        links.contains_key(&*link)
     };
-    let Some(link_ref) = link_ref else {
+    if !configured {
         let detail =
             format!("the clearing link {link} the payment arrived on is not configured; retry later");
         return refuse(ret, ReasonCode::NARR, &detail);
@@ -1468,7 +1537,7 @@ fn inbound_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret: Pa
     ctx.journal.append(
         &record,
         Box::new(move |result| {
-            let _ = me.cast(TenantMsg::InboundReturnDurable { ret, link: link_ref, result });
+            let _ = me.cast(TenantMsg::InboundReturnDurable { ret, link, result });
         }),
     );
 }
@@ -1483,21 +1552,13 @@ fn set_returned(state: &mut TenantState, uetr: &str, value: bool) {
     }
 }
 
-/// The link an inbound payment arrived on, as the tenant's memory knows it (`?` if not).
-fn inbound_link(state: &TenantState, uetr: &str) -> String {
-    match state.inbound.get(uetr) {
-        Some(InboundSeen::Answered { link, .. }) => link.to_string(),
-        _ => "?".to_owned(),
-    }
-}
-
 /// The return's record is durable: the pacs.004 goes to the clearing link, and the participant
 /// waits for the clearing house's answer (at most the clearing timeout).
 fn inbound_return_durable(
     myself: &ActorRef<TenantMsg>,
     state: &mut TenantState,
     ret: ParticipantReturn,
-    link: &ActorRef<super::link::LinkMsg>,
+    link: Arc<str>,
     result: Result<u64, JournalFailure>,
 ) {
     if let Err(failure) = result {
@@ -1509,70 +1570,200 @@ fn inbound_return_durable(
         return ret.from.answer(answer);
     }
     tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "inbound payment returned by its creditor (pacs.004)");
-    let uetr = ret.uetr.clone();
-    let msg =
-        super::link::LinkMsg::Return { uetr: uetr.clone(), payload: ret.payload, tenant: myself.clone() };
-    state.returning.insert(uetr.clone(), ret.from);
-    if link.cast(msg).is_err() {
-        let answer = ReturnAnswer::NotSent("the clearing link has stopped".to_owned());
-        return return_answer(state, &uetr, answer);
-    }
-    let after = std::time::Duration::from_millis(state.ctx.limits.payment.clearing_timeout_ms);
-    myself.send_after(after, move || TenantMsg::ReturnAnswer { uetr, answer: ReturnAnswer::TimedOut });
+    let out = ReturnOut::new(Some(ret.from), link, ret.payload);
+    state.returning.insert(ret.uetr.clone(), out);
+    send_return(myself, state, &ret.uetr, false);
 }
 
-/// What became of a participant's return: journaled (the clearing house's status of it, or
-/// that it was never sent — then the payment is returnable again, also after a restart), and
-/// answered to the participant if it still waits: the clearing house's pacs.002 as received,
-/// or RJCT (not sent: the payment may be returned again) or PDNG (no answer in time; nothing
-/// is journaled, the return may have reached the clearing house). A clearing house's RJCT
-/// makes the payment returnable again too.
-fn return_answer(state: &mut TenantState, uetr: &str, answer: ReturnAnswer) {
-    let link = inbound_link(state, uetr);
-    match &answer {
-        ReturnAnswer::Status(payload) => {
-            let tx = switchyard_iso20022::read_pacs002(payload, &state.ctx.limits.iso)
-                .ok()
-                .and_then(|r| r.txs.into_iter().next());
-            if let Some(tx) = tx {
-                let status = format!("{}{}", InboundPayment::RETURN_ANSWER_PREFIX, tx.tx_sts.as_str());
-                let reason = tx.reason.map(|r| r.as_str().to_owned()).or(tx.reason_prtry);
-                journal_inbound(state, uetr, &link, &status, reason.as_deref(), payload);
-                if let Some(InboundSeen::Answered { returned, return_status, .. }) =
-                    state.inbound.get_mut(uetr)
-                {
-                    *return_status = Some(tx.tx_sts);
-                    if tx.tx_sts == TxStatus::RJCT {
-                        *returned = false;
-                    }
-                }
-            } else {
-                tracing::warn!(tenant = %state.tenant, %uetr, "unreadable answer to a return; relayed as received");
-            }
-        }
-        ReturnAnswer::NotSent(_) => {
-            journal_inbound(state, uetr, &link, InboundPayment::RETURN_NOT_SENT, None, &[]);
-            set_returned(state, uetr, false);
-        }
-        ReturnAnswer::TimedOut => {}
+impl ReturnOut {
+    fn new(from: Option<super::case::Requester>, link: Arc<str>, payload: Bytes) -> Self {
+        let limits = switchyard_iso20022::Limits::default();
+        let msg_id = switchyard_iso20022::read_pacs004(&payload, &limits)
+            .map_or_else(|_| "NOTPROVIDED".to_owned(), |r| r.msg_id);
+        let msg_name = super::case::message_identifier(&payload).unwrap_or("pacs.004.001.09").to_owned();
+        Self { from, link, payload, msg_id, msg_name, round: 0, asking: false, inquiry: false }
     }
-    let Some(from) = state.returning.remove(uetr) else {
-        tracing::info!(tenant = %state.tenant, %uetr, ?answer, "answer for a return no participant waits for (late)");
+}
+
+/// Sends a participant's return (its pacs.004), or a pacs.028 asking the clearing house about
+/// it (`inquiry`), on the link the payment arrived on; the answer (or the clearing timeout,
+/// [`ReturnAnswer::TimedOut`] of this round) comes back as [`TenantMsg::ReturnAnswer`].
+fn send_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, uetr: &str, inquiry: bool) {
+    let ctx = Arc::clone(&state.ctx);
+    let Some(out) = state.returning.get_mut(uetr) else { return };
+    out.round = out.round.saturating_add(1);
+    out.asking = true;
+    out.inquiry = inquiry;
+    let round = out.round;
+    let payload = if inquiry {
+        let subject = StatusSubject {
+            orgnl_msg_nm_id: &out.msg_name,
+            orgnl_msg_id: &out.msg_id,
+            orgnl_end_to_end_id: None,
+            orgnl_uetr: Some(uetr),
+        };
+        tracing::info!(tenant = %state.tenant, %uetr, round, link = %out.link, "return with no answer: asking the clearing house (pacs.028)");
+        ctx.status.pacs028(subject)
+    } else {
+        out.payload.clone()
+    };
+    let link = {
+        let links = ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        links.get(&*out.link).cloned()
+    };
+    let msg =
+        super::link::LinkMsg::Return { uetr: uetr.to_owned(), payload, tenant: myself.clone(), inquiry };
+    if link.is_none_or(|link| link.cast(msg).is_err()) {
+        let why = format!("the clearing link {} is not running", out.link);
+        return return_answer(myself, state, uetr, ReturnAnswer::NotSent(why));
+    }
+    let after = std::time::Duration::from_millis(ctx.limits.payment.clearing_timeout_ms);
+    let uetr = uetr.to_owned();
+    myself.send_after(after, move || TenantMsg::ReturnAnswer {
+        uetr,
+        answer: ReturnAnswer::TimedOut { round },
+    });
+}
+
+/// Returns journaled before a restart whose clearing house's answer never came (nor that they
+/// were not sent): asked about again (pacs.028) once the tenant runs — at the first re-inquiry
+/// delay, or when their link comes up, whichever is first.
+fn recover_returns(myself: &ActorRef<TenantMsg>, state: &mut TenantState) {
+    use rand::Rng;
+    let open = match state.ctx.history.unanswered_returns(state.tenant.as_str()) {
+        Ok(open) => open,
+        Err(error) => {
+            tracing::error!(tenant = %state.tenant, %error, "returns with no answer unreadable; asked about after a restart");
+            return;
+        }
+    };
+    if !open.is_empty() {
+        tracing::info!(tenant = %state.tenant, returns = open.len(), "returns with no clearing answer before the restart: asked about again");
+    }
+    for (uetr, link, message) in open.into_iter().take(MAX_RETURNS_OUTSTANDING) {
+        state.returning.insert(uetr.clone(), ReturnOut::new(None, Arc::from(link), Bytes::from(message)));
+        let jitter = crate::payment::Jitter(rand::thread_rng().gen_range(0..1_000_000));
+        let after = state.ctx.limits.payment.reinquiry_delay_ms(0, jitter);
+        myself.send_after(std::time::Duration::from_millis(after), move || TenantMsg::ReaskReturn {
+            uetr,
+            round: 0,
+        });
+    }
+}
+
+/// What became of a participant's return (or of a pacs.028 about it):
+/// - the clearing house's pacs.002 of it: journaled (`RETURN-<status>`, a `RJCT` makes the
+///   payment returnable again), relayed to the participant as received if it still waits, else
+///   delivered to it unsolicited; "not found" in answer to a pacs.028: the return never reached
+///   the clearing house, so it is sent once more;
+/// - not sent: the first send while the participant waits is journaled (`RETURN-NOT-SENT`, the
+///   payment is returnable again, also after a restart) and refused RJCT (retryable); a later
+///   send or inquiry is asked again after the re-inquiry delay;
+/// - no answer in time: the participant is answered `PDNG` (nothing is journaled: the return
+///   may have reached the clearing house) and the return is asked about after the delay.
+fn return_answer(myself: &ActorRef<TenantMsg>, state: &mut TenantState, uetr: &str, answer: ReturnAnswer) {
+    let Some(out) = state.returning.get_mut(uetr) else {
+        tracing::info!(tenant = %state.tenant, %uetr, ?answer, "answer for a return already decided (late)");
         return;
     };
-    let subject = StatusSubject::pacs008_by_uetr(uetr);
-    let payload = match answer {
-        ReturnAnswer::Status(payload) => payload,
+    match answer {
+        ReturnAnswer::Status(payload) => {
+            let tx = switchyard_iso20022::read_pacs002(&payload, &state.ctx.limits.iso)
+                .ok()
+                .and_then(|r| r.txs.into_iter().next());
+            let Some(tx) = tx else {
+                tracing::warn!(tenant = %state.tenant, %uetr, "unreadable answer to a return; asked about again later");
+                out.asking = false;
+                if let Some(from) = out.from.take() {
+                    from.answer(payload);
+                }
+                return reask_return_later(myself, state, uetr);
+            };
+            if tx.tx_sts == TxStatus::RJCT
+                && tx.reason_prtry.as_deref() == Some(super::link::NOT_FOUND_REASON)
+            {
+                // Only ever the answer to a pacs.028; to an earlier round's, it is stale.
+                if out.inquiry && out.asking {
+                    tracing::info!(tenant = %state.tenant, %uetr, "the clearing house has no record of the return: sent again");
+                    return send_return(myself, state, uetr, false);
+                }
+                return;
+            }
+            if !matches!(tx.tx_sts, TxStatus::ACSC | TxStatus::ACCC | TxStatus::RJCT) {
+                // Not an outcome (pending, in process): relayed if the participant waits, and
+                // asked about again.
+                out.asking = false;
+                if let Some(from) = out.from.take() {
+                    from.answer(payload);
+                }
+                return reask_return_later(myself, state, uetr);
+            }
+            let Some(out) = state.returning.remove(uetr) else { return };
+            let status = format!("{}{}", InboundPayment::RETURN_ANSWER_PREFIX, tx.tx_sts.as_str());
+            let reason = tx.reason.map(|r| r.as_str().to_owned()).or(tx.reason_prtry);
+            journal_inbound(state, uetr, &out.link, &status, reason.as_deref(), &payload);
+            if let Some(InboundSeen::Answered { returned, return_status, .. }) = state.inbound.get_mut(uetr) {
+                *return_status = Some(tx.tx_sts);
+                if tx.tx_sts == TxStatus::RJCT {
+                    *returned = false;
+                }
+            }
+            match out.from {
+                Some(from) => from.answer(payload),
+                None => {
+                    tracing::info!(tenant = %state.tenant, %uetr, status = tx.tx_sts.as_str(), "the clearing house's answer to a return, after it was answered PDNG: delivered");
+                    deliver_or_keep(state, uetr, payload);
+                }
+            }
+        }
         ReturnAnswer::NotSent(why) => {
-            let detail = format!("return not forwarded: {why}; retry later");
-            state.ctx.status.pacs002(subject, TxStatus::RJCT, Some(ReasonCode::NARR), Some(&detail))
+            if out.round == 1 && out.from.is_some() {
+                let Some(out) = state.returning.remove(uetr) else { return };
+                journal_inbound(state, uetr, &out.link, InboundPayment::RETURN_NOT_SENT, None, &[]);
+                set_returned(state, uetr, false);
+                if let Some(from) = out.from {
+                    let subject = StatusSubject::pacs008_by_uetr(uetr);
+                    let detail = format!("return not forwarded: {why}; retry later");
+                    from.answer(state.ctx.status.pacs002(
+                        subject,
+                        TxStatus::RJCT,
+                        Some(ReasonCode::NARR),
+                        Some(&detail),
+                    ));
+                }
+                return;
+            }
+            tracing::info!(tenant = %state.tenant, %uetr, %why, "return's inquiry not sent; asked again later");
+            out.asking = false;
+            reask_return_later(myself, state, uetr);
         }
-        ReturnAnswer::TimedOut => {
-            let detail = "return forwarded; the clearing house has not answered yet";
-            state.ctx.status.pacs002(subject, TxStatus::PDNG, None, Some(detail))
+        ReturnAnswer::TimedOut { round } => {
+            if round != out.round || !out.asking {
+                return; // an earlier round's timer
+            }
+            out.asking = false;
+            if let Some(from) = out.from.take() {
+                let subject = StatusSubject::pacs008_by_uetr(uetr);
+                let detail = "return forwarded; the clearing house has not answered yet";
+                from.answer(state.ctx.status.pacs002(subject, TxStatus::PDNG, None, Some(detail)));
+            }
+            reask_return_later(myself, state, uetr);
         }
-    };
-    from.answer(payload);
+    }
+}
+
+/// Schedules the next inquiry about a return with no answer: the re-inquiry delay of its round
+/// (capped exponential with jitter), or sooner when its link comes up.
+fn reask_return_later(myself: &ActorRef<TenantMsg>, state: &TenantState, uetr: &str) {
+    use rand::Rng;
+    let Some(out) = state.returning.get(uetr) else { return };
+    let round = out.round;
+    let jitter = crate::payment::Jitter(rand::thread_rng().gen_range(0..1_000_000));
+    let after = state.ctx.limits.payment.reinquiry_delay_ms(round, jitter);
+    tracing::info!(tenant = %state.tenant, %uetr, round, after_ms = after, "return with no answer from the clearing house; asked about later");
+    let uetr = uetr.to_owned();
+    myself
+        .send_after(std::time::Duration::from_millis(after), move || TenantMsg::ReaskReturn { uetr, round });
 }
 
 /// Delivers a message to the participant on its first session that takes it. A session whose

@@ -18,6 +18,9 @@
 //! Returns (pacs.004) from the switch — a participant sending back a payment the simulator
 //! delivered to it — are counted per original UETR and answered with a pacs.002: `ACSC` for the
 //! first return of a UETR, `RJCT DUPL` for any later one (the clearing house dedups returns).
+//! The drop and lose rates apply to them too (answer never sent; return never recorded), and a
+//! pacs.028 whose `OrgnlMsgNmId` names a pacs.004 is answered from that record: `ACSC` when a
+//! return of the UETR was received, else `RJCT NOTFOUND`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -30,8 +33,8 @@ use futures::StreamExt;
 use rand::Rng;
 use rustls::ServerConfig;
 use switchyard_iso20022::{
-    read_pacs008, read_pacs009, read_pacs028, write_pacs002, Limits, Pacs008, Pacs009, ReasonCode,
-    StatusReport, TxStatus, TxStatusInfo, Uetr,
+    read_pacs008, read_pacs009, read_pacs028, write_pacs002, Limits, OriginalRef, Pacs008, Pacs009,
+    ReasonCode, StatusReport, TxStatus, TxStatusInfo, Uetr,
 };
 use switchyard_wire::conn::{split, BoxStream};
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
@@ -64,11 +67,11 @@ pub struct SimConfig {
     pub crash_ppm: u32,
     /// Probability (ppm) that a new submission is rejected.
     pub reject_ppm: u32,
-    /// Probability (ppm) that a submission is processed but its answer is never sent (the
-    /// switch must learn the outcome by status inquiry).
+    /// Probability (ppm) that a submission (or a return, pacs.004) is processed but its answer
+    /// is never sent (the switch must learn the outcome by status inquiry).
     pub drop_ppm: u32,
-    /// Probability (ppm) that a submission is lost before the clearing house records it (a
-    /// status inquiry answers "not found" and the switch may safely submit again).
+    /// Probability (ppm) that a submission (or a return) is lost before the clearing house
+    /// records it (a status inquiry answers "not found" and the switch may safely send again).
     pub lose_ppm: u32,
     /// Probability (ppm) that a cancellation request (camt.056) for a payment whose answer is
     /// still held back (latency, late reply) is accepted: camt.029 `CNCL`, and the held
@@ -814,7 +817,17 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
         });
     }
     if head.windows(8).any(|w| w == b"pacs.004") {
-        return send_now(payment_return(stats, limits, frame, n));
+        let mut rng = rand::thread_rng();
+        if chance(&mut rng, config.lose_ppm) {
+            stats.lost.fetch_add(1, Ordering::Relaxed);
+            return Answer::None;
+        }
+        let answer = payment_return(stats, limits, frame, n);
+        if chance(&mut rng, config.drop_ppm) {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+            return Answer::None;
+        }
+        return send_now(answer);
     }
     if head.windows(8).any(|w| w == b"camt.056") {
         let accept = chance(&mut rand::thread_rng(), config.cancel_held_ppm);
@@ -910,6 +923,9 @@ fn inquiry(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(
     stats.inquiries.fetch_add(1, Ordering::Relaxed);
     let asked = &request.txs.first()?.original;
     let uetr = asked.orgnl_uetr.as_ref()?;
+    if asked.orgnl_msg_nm_id.as_deref().is_some_and(|name| name.starts_with("pacs.004")) {
+        return Some((Duration::ZERO, return_inquiry(stats, asked, uetr, n, frame.correlation)));
+    }
     let known = stats.lock().get(uetr.as_str()).cloned();
     let payload = match known {
         Some(recorded) => status_report(&recorded, ReasonCode::AM02, n),
@@ -992,6 +1008,34 @@ fn cancellation(
     };
     let payload = switchyard_iso20022::write_camt029(&answer);
     Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
+}
+
+/// Answers a pacs.028 about a return (its `OrgnlMsgNmId` names a pacs.004) from the
+/// simulator's record of returns: `ACSC` when it settled one for the original UETR (the first
+/// is settled, later ones are duplicates), else `RJCT NOTFOUND`.
+fn return_inquiry(stats: &SimStats, asked: &OriginalRef, uetr: &Uetr, n: u64, correlation: u64) -> Frame {
+    let received = stats.returns_received_of(uetr.as_str()) > 0;
+    let (status, reason_prtry, detail) = if received {
+        (TxStatus::ACSC, None, "return settled by the clearing house")
+    } else {
+        stats.not_found.fetch_add(1, Ordering::Relaxed);
+        (TxStatus::RJCT, Some(NOT_FOUND_REASON.to_owned()), "no return of this UETR was received")
+    };
+    let report = StatusReport {
+        msg_id: format!("SIM-{n}"),
+        cre_dt_tm: now(),
+        orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".to_owned()),
+        orgnl_msg_nm_id: asked.orgnl_msg_nm_id.clone().unwrap_or_else(|| "pacs.004.001.09".to_owned()),
+        txs: vec![TxStatusInfo {
+            orgnl_end_to_end_id: asked.orgnl_end_to_end_id.clone(),
+            orgnl_uetr: Some(uetr.clone()),
+            reason_prtry,
+            addtl_inf: Some(detail.to_owned()),
+            ..TxStatusInfo::new(status)
+        }],
+        ..StatusReport::default()
+    };
+    Frame::new(FrameKind::Status, correlation, write_pacs002(&report))
 }
 
 /// Answers a pacs.004 from the switch with a pacs.002: `ACSC` for the first return of its

@@ -841,3 +841,62 @@ fn unanswered_inbound_payments_are_listed_until_answered_or_refused_and_returns_
     let row = rebuilt.inbound("bank-b", &uetr(1)).unwrap().unwrap();
     assert_eq!((row.returned, row.return_status.as_deref()), (true, Some("ACSC")));
 }
+
+#[test]
+fn returns_whose_answer_is_unknown_are_listed_until_the_clearing_house_answers() {
+    use switchyard_actors::record::InboundPayment;
+    let dir = TempDir::new().unwrap();
+    let journal_dir = dir.path().join("journal");
+    let state_dir = dir.path().join("state");
+    let settled_and_returned = |n: u64| {
+        vec![
+            inbound("bank-b", n, None, None),
+            inbound("bank-b", n, Some("ACSC"), None),
+            inbound("bank-b", n, Some(InboundPayment::RETURNED), Some("AC06")),
+        ]
+    };
+    // 5: returned, no answer; 6: returned, not sent; 7: returned, rejected by the clearing house.
+    let mut records = settled_and_returned(5);
+    records.extend(settled_and_returned(6));
+    records.push(inbound("bank-b", 6, Some(InboundPayment::RETURN_NOT_SENT), None));
+    records.extend(settled_and_returned(7));
+    records.push(inbound("bank-b", 7, Some("RETURN-RJCT"), Some("DUPL")));
+    let later = vec![inbound("bank-b", 5, Some("RETURN-ACSC"), None)];
+    let mut all = records.clone();
+    all.extend(later.iter().cloned());
+    let listed = |store: &StateStore, tenant: &str| -> Vec<String> {
+        store
+            .unanswered_returns(tenant)
+            .unwrap()
+            .into_iter()
+            .map(|(u, link, message)| {
+                assert_eq!((link.as_str(), message.as_slice()), ("sim", &b"<Document/>"[..]));
+                u
+            })
+            .collect()
+    };
+    write_journal(&journal_dir, &records);
+    {
+        let store = StateStore::open(&state_dir).unwrap();
+        apply_all(&store, &records, 1);
+        assert_eq!(listed(&store, "bank-b"), vec![uetr(5)]);
+        assert!(listed(&store, "bank-a").is_empty());
+        assert!(
+            store.unanswered_inbound("bank-b").unwrap().is_empty(),
+            "a return is not an unanswered payment"
+        );
+        let row = store.inbound("bank-b", &uetr(5)).unwrap().unwrap();
+        assert_eq!((row.returned, row.return_status), (true, None), "the open return key is not a row");
+    }
+    // Rebuilt from the journal: the same.
+    reindex(&state_dir, &journal_dir).unwrap();
+    {
+        let store = StateStore::open(&state_dir).unwrap();
+        assert_eq!(listed(&store, "bank-b"), vec![uetr(5)]);
+        apply_all(&store, &later, 1 + records.len() as u64);
+        assert!(listed(&store, "bank-b").is_empty(), "answered: no longer listed");
+    }
+    write_journal(&journal_dir, &all);
+    reindex(&state_dir, &journal_dir).unwrap();
+    assert!(listed(&StateStore::open(&state_dir).unwrap(), "bank-b").is_empty());
+}

@@ -27,7 +27,8 @@ pub const OPEN: &str = "open";
 pub const DLQ: &str = "dlq";
 /// Tree: tenant ‖ UETR → the raw message bytes, kept only while the payment is open or in the DLQ.
 pub const MESSAGES: &str = "messages";
-/// Tree: tenant ‖ UETR → a message not yet delivered to the tenant's participant (a pacs.004),
+/// Tree: tenant ‖ UETR → a message not yet delivered to the tenant's participant (a pacs.004,
+/// or the clearing house's pacs.002 for the participant's own return once it was answered PDNG),
 /// until a `Delivery { delivered: true }` record removes it.
 pub const UNDELIVERED: &str = "undelivered";
 /// Tree: tenant ‖ UETR → `StoredInbound`, for payments a clearing house sent to the tenant's
@@ -37,6 +38,9 @@ pub const UNDELIVERED: &str = "undelivered";
 /// of each inbound payment received and not answered by the participant (nor refused), so a
 /// restart can deliver it again; a UETR never starts with 0x00, so the two kinds of key never
 /// meet, and one prefix scan lists a tenant's unanswered payments without reading the rows.
+/// Likewise, under tenant ‖ 0x01 ‖ UETR ([`return_open_key`]), the pacs.004 of each return
+/// journaled (`RETURNED`) whose clearing house's answer is not journaled yet, so a restart can
+/// ask about it.
 pub const INBOUND: &str = "inbound";
 /// Tree: entry index (u64 BE, from 0) → `AuditEntry`.
 pub const AUDIT: &str = "audit";
@@ -80,6 +84,21 @@ pub fn inbound_open_key(tenant: &str, uetr: &str) -> Result<Vec<u8>, StateError>
 pub fn inbound_open_prefix(tenant: &str) -> Result<Vec<u8>, StateError> {
     let mut key = tenant_prefix(tenant)?;
     key.push(0);
+    Ok(key)
+}
+
+/// Key of a participant's return whose clearing house's answer is unknown, in the `inbound`
+/// tree (see [`INBOUND`]).
+pub fn return_open_key(tenant: &str, uetr: &str) -> Result<Vec<u8>, StateError> {
+    let mut key = return_open_prefix(tenant)?;
+    key.extend_from_slice(uetr.as_bytes());
+    Ok(key)
+}
+
+/// The prefix of `tenant`'s returns with no answer in the `inbound` tree.
+pub fn return_open_prefix(tenant: &str) -> Result<Vec<u8>, StateError> {
+    let mut key = tenant_prefix(tenant)?;
+    key.push(1);
     Ok(key)
 }
 

@@ -108,10 +108,13 @@ fn delivery(t: &TxTrees<'_>, d: &Delivery) -> TxResult<String> {
 /// `RETURN-RJCT`); the clearing house's answer to a return is kept (`RETURN-<status>`).
 /// Received again (a repeated delivery after a restart), the row keeps what it knew. While a
 /// received payment is unanswered (no status, not refused: `REFUSED`), its pacs.008 is kept
-/// under its open key so a restart delivers it again.
+/// under its open key so a restart delivers it again; while a return's answer is unknown
+/// (`RETURNED`, then neither `RETURN-NOT-SENT` nor `RETURN-<status>`), its pacs.004 is kept under
+/// its return key so a restart asks about it.
 fn inbound(t: &TxTrees<'_>, i: &InboundPayment) -> TxResult<String> {
     let key = keys::tenant_key(&i.tenant, &i.uetr)?;
     let open = keys::inbound_open_key(&i.tenant, &i.uetr)?;
+    let return_open = keys::return_open_key(&i.tenant, &i.uetr)?;
     let mut row = match t.inbound.get(&key)? {
         Some(bytes) => stored::decode_inbound(&bytes)?,
         None => StoredInbound {
@@ -134,9 +137,14 @@ fn inbound(t: &TxTrees<'_>, i: &InboundPayment) -> TxResult<String> {
         Some(InboundPayment::RETURNED) => {
             row.returned = true;
             row.return_status = None;
+            t.inbound.insert(return_open, i.message.as_slice())?;
         }
-        Some(InboundPayment::RETURN_NOT_SENT) => row.returned = false,
+        Some(InboundPayment::RETURN_NOT_SENT) => {
+            row.returned = false;
+            t.inbound.remove(return_open)?;
+        }
         Some(_) if i.return_answer().is_some() => {
+            t.inbound.remove(return_open)?;
             let answer = i.return_answer().unwrap_or_default();
             if answer == "RJCT" {
                 row.returned = false;

@@ -361,6 +361,20 @@ impl StateStore {
         Ok(out)
     }
 
+    /// `tenant`'s participant returns journaled whose clearing house's answer is not (nor that
+    /// they were not sent): (UETR, link, the pacs.004), asked about after a restart.
+    pub fn unanswered_returns(&self, tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, StateError> {
+        let prefix = keys::return_open_prefix(tenant)?;
+        let mut out = Vec::new();
+        for item in self.inner.trees.inbound.scan_prefix(&prefix) {
+            let (key, message) = item.map_err(StateError::sled("scan returns"))?;
+            let uetr = utf8(keys::INBOUND, &key[prefix.len()..])?.to_owned();
+            let link = self.inbound(tenant, &uetr)?.map(|row| row.link).unwrap_or_default();
+            out.push((uetr, link, message.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// The recovery set of `tenant`: accepted, no final outcome (none yet, or in doubt), with
     /// the message bytes, in acceptance order.
     pub fn open_payments(&self, tenant: &str) -> Result<Vec<AcceptedPayment>, StateError> {
