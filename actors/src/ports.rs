@@ -60,6 +60,11 @@ pub trait HistoryPort: Send + Sync + 'static {
     fn unanswered_inbound(&self, _tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
         Ok(Vec::new())
     }
+    /// The kind of one of the tenant's stored payments (for answers naming it once memory let
+    /// go of it); `None` when the store has no such payment or it was stored without its kind.
+    fn kind(&self, _tenant: &str, _uetr: &str) -> Result<Option<crate::message::MessageKind>, String> {
+        Ok(None)
+    }
     /// Returns (pacs.004) of the tenant's participant journaled and sent, or being sent, to a
     /// clearing house whose answer never came (nor that they were not sent): (UETR, link, the
     /// pacs.004 as sent). Read once when the tenant starts; each is asked about (pacs.028).

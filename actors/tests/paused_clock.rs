@@ -530,3 +530,50 @@ async fn a_return_the_clearing_house_does_not_answer_is_asked_about_and_sent_aga
     assert!(refused.addtl_inf.unwrap_or_default().contains("answered ACSC"));
     assert!(clearing.take().is_empty());
 }
+
+/// Late and unmatched replies are journaled, never dropped: a camt.029 for a payment nobody
+/// waits for, and a pacs.004 naming no original UETR, each leave an `UnmatchedReply` record.
+#[tokio::test(start_paused = true)]
+async fn a_cancellation_answer_and_a_return_nobody_waits_for_are_journaled() {
+    let journal = Arc::new(MemoryJournal::default());
+    let Harness { link, .. } = harness(journal.clone(), PaymentLimits::default(), "bank-a", "ZYAAZAJJ").await;
+    let camt029 = switchyard_iso20022::write_camt029(&switchyard_iso20022::Camt029 {
+        app_hdr: None,
+        assignment: switchyard_iso20022::Assignment {
+            id: "CH-9".into(),
+            assgnr: switchyard_iso20022::PartyRef { name: Some("CH".into()), ..Default::default() },
+            assgne: switchyard_iso20022::PartyRef { name: Some("SWITCHYARD".into()), ..Default::default() },
+            cre_dt_tm: "2026-11-23T08:00:00.000Z".into(),
+        },
+        sts_conf: Some("RJCR".into()),
+        sts_assgnmt_cxl_conf: None,
+        txs: vec![switchyard_iso20022::CancellationStatusTx {
+            cxl_sts_id: None,
+            original: switchyard_iso20022::OriginalRef {
+                orgnl_uetr: switchyard_iso20022::Uetr::parse("7c0b2e3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"),
+                ..Default::default()
+            },
+            tx_cxl_sts: Some("RJCR".into()),
+            reason: switchyard_iso20022::Reason { cd: Some("NOOR".into()), prtry: None, addtl_inf: None },
+        }],
+    });
+    link.cast(LinkMsg::Reply { correlation: 9, payload: Bytes::from(camt029) }).unwrap();
+    let mut no_uetr = participant_return("7c0b2e3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b").to_vec();
+    let text = String::from_utf8(no_uetr.clone()).unwrap();
+    let start = text.find("<OrgnlUETR>").unwrap();
+    let end = text.find("</OrgnlUETR>").unwrap() + "</OrgnlUETR>".len();
+    no_uetr.drain(start..end);
+    link.cast(LinkMsg::Reply { correlation: 10, payload: Bytes::from(no_uetr) }).unwrap();
+    settle(50).await;
+    let unmatched: Vec<(u64, String)> = journal
+        .records
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|r| match r {
+            JournalRecord::UnmatchedReply(u) => Some((u.correlation, u.status.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(unmatched, [(9, "camt.029".to_owned()), (10, "pacs.004".to_owned())]);
+}

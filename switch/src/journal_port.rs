@@ -109,6 +109,17 @@ impl HistoryPort for StateHistory {
         self.store.unanswered_inbound(tenant).map_err(|e| e.to_string())
     }
 
+    /// Straight from the store (not through the key filter: asked for inquiries and
+    /// cancellations only, never per submission).
+    fn kind(
+        &self,
+        tenant: &str,
+        uetr: &str,
+    ) -> Result<Option<switchyard_actors::message::MessageKind>, String> {
+        let entry = self.store.idempotency(tenant, uetr).map_err(|e| e.to_string())?;
+        Ok(entry.and_then(|e| e.kind).and_then(|k| switchyard_actors::message::MessageKind::of_family(&k)))
+    }
+
     fn unanswered_returns(&self, tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
         self.store.unanswered_returns(tenant).map_err(|e| e.to_string())
     }

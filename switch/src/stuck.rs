@@ -8,7 +8,10 @@
 //! payments that came due since the last one — nothing scans every open payment.
 //!
 //! Bounds: one entry per open payment (open payments are bounded by the tenants' in-flight
-//! budgets); heap entries of payments that closed are dropped when they come due.
+//! budgets). Heap entries of payments that closed are dropped when they come due, and the heap
+//! is rebuilt from the open set whenever stale entries outnumber live ones (plus
+//! [`COMPACT_SLACK`]), so it stays within twice the open payments whether or not anything
+//! scrapes — without that, a node nobody scraped kept one entry per payment it ever accepted.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -23,6 +26,9 @@ use switchyard_actors::{JournalRecord, Outcome};
 pub fn budget_ms(p: &switchyard_actors::payment::PaymentLimits) -> u64 {
     p.clearing_timeout_ms.saturating_mul(u64::from(p.max_inquiries) + 1).max(60_000)
 }
+
+/// Stale heap entries tolerated beyond the live ones before the heap is rebuilt.
+pub const COMPACT_SLACK: usize = 1024;
 
 /// A payment's key: tenant and UETR.
 type Key = (String, String);
@@ -102,6 +108,16 @@ impl StuckTracker {
                 }
             }
         }
+        if inner.due.len() > 2 * inner.open.len() + COMPACT_SLACK {
+            // Only payments not yet counted need their due time; counted ones left the heap.
+            let live: Vec<_> = inner
+                .open
+                .iter()
+                .filter(|(_, (_, counted))| !counted)
+                .map(|(key, (due, _))| Reverse((*due, key.clone())))
+                .collect();
+            inner.due = BinaryHeap::from(live);
+        }
     }
 
     /// Open payments that are past their budget at `now_ms`. Cost: the payments that came due
@@ -162,6 +178,22 @@ mod tests {
         t.observe(closed("c"));
         t.observe(closed("never-opened"));
         assert_eq!((t.stuck(10_000), t.open()), (0, 0));
+    }
+
+    #[test]
+    fn the_heap_stays_within_twice_the_open_payments_when_nothing_scrapes() {
+        let t = StuckTracker::new(60_000);
+        for i in 0..100_000u64 {
+            t.observe(opened(&i.to_string(), i));
+            if i >= 10 {
+                t.observe(closed(&(i - 10).to_string()));
+            }
+        }
+        let heap = t.lock().due.len();
+        assert_eq!(t.open(), 10);
+        assert!(heap <= 2 * 10 + COMPACT_SLACK + 1, "{heap} heap entries for 10 open payments");
+        // Still exact after compactions: the ten open ones come due, nothing else does.
+        assert_eq!(t.stuck(100_000 + 60_000), 10);
     }
 
     #[test]

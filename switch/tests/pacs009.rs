@@ -343,6 +343,16 @@ async fn an_in_flight_pacs009_survives_a_restart_and_settles_once_and_answers_na
     assert_eq!(f.sim.stats.received_009.load(Ordering::Relaxed), 1);
     let finals: Vec<_> = outcomes(&f).into_iter().filter(Outcome::is_final).collect();
     assert_eq!(finals, [Outcome::Settled], "settled once");
+
+    // Restarted again: memory holds nothing of the settled payment; the state store names its
+    // kind, whatever the request says.
+    let node = start_node_with(&f, edit).await;
+    let mut p = Participant::connect(&client(&f, &node, Some("bank-a"))).await.unwrap();
+    let answer =
+        read_pacs002(&ask(&mut p, 99, pacs028(&uetr, "pacs.008.001.08")).await, &Limits::default()).unwrap();
+    assert_eq!((answer.orgnl_msg_nm_id.as_str(), answer.txs[0].tx_sts), ("pacs.009.001.08", TxStatus::ACSC));
+    drop(p);
+    node.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -368,7 +368,7 @@ fn cancellation_answer(state: &mut LinkState, correlation: u64, payload: &[u8]) 
         Ok(answer) => answer,
         Err(e) => {
             tracing::error!(link = %state.name, correlation, error = %e, "unreadable camt.029 from clearing house");
-            return;
+            return unmatched(state, correlation, None, "UNREADABLE", payload);
         }
     };
     state.breaker.success();
@@ -380,14 +380,11 @@ fn cancellation_answer(state: &mut LinkState, correlation: u64, payload: &[u8]) 
         Some(payment) => {
             let msg = PaymentMsg::CancelAnswer { cancelled, payload: Bytes::copy_from_slice(payload) };
             if payment.cast(msg).is_err() {
-                tracing::warn!(link = %state.name, ?uetr, "cancellation answer for a payment that already ended");
+                // The payment ended meanwhile: kept like any reply nobody waits for.
+                unmatched(state, correlation, uetr, "camt.029", payload);
             }
         }
-        None => {
-            state.unmatched_replies += 1;
-            metrics::counter!(crate::metrics::UNMATCHED, "link" => state.name.clone()).increment(1);
-            tracing::warn!(link = %state.name, ?uetr, correlation, "camt.029 for no outstanding payment");
-        }
+        None => unmatched(state, correlation, uetr, "camt.029", payload),
     }
 }
 
@@ -398,13 +395,14 @@ fn payment_return(state: &mut LinkState, correlation: u64, payload: &[u8]) {
         Ok(ret) => ret,
         Err(e) => {
             tracing::error!(link = %state.name, correlation, error = %e, "unreadable pacs.004 from clearing house");
-            return;
+            return unmatched(state, correlation, None, "UNREADABLE", payload);
         }
     };
     for tx in &ret.txs {
         let Some(uetr) = tx.original.orgnl_uetr.as_ref() else {
             tracing::warn!(link = %state.name, correlation, "pacs.004 without OrgnlUETR; not applied");
             state.ctx.counters.unmatched_returns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            unmatched(state, correlation, None, "pacs.004", payload);
             continue;
         };
         let inbound = Arc::new(super::tenant::InboundReturn {

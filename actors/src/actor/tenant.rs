@@ -800,10 +800,17 @@ fn known(state: &TenantState, uetr: &str) -> Option<Known> {
     }
 }
 
-/// The kind of one of this tenant's payments that is not live, when memory still holds its
-/// message (in doubt); otherwise the answer names the kind the request named.
+/// The kind of one of this tenant's payments that is not live: from its message when memory
+/// still holds it (in doubt), else from the state store; unknown there too (not stored yet, or
+/// stored before kinds were kept), the answer names the kind the request named.
 fn known_kind(state: &TenantState, uetr: &str) -> Option<crate::message::MessageKind> {
-    state.in_doubt.get(uetr).and_then(|d| crate::message::MessageKind::of_raw(&d.accepted.message))
+    if let Some(d) = state.in_doubt.get(uetr) {
+        return crate::message::MessageKind::of_raw(&d.accepted.message);
+    }
+    state.ctx.history.kind(state.tenant.as_str(), uetr).unwrap_or_else(|error| {
+        tracing::warn!(tenant = %state.tenant, %uetr, %error, "state store unreadable; payment kind unknown");
+        None
+    })
 }
 
 fn answer_known(state: &TenantState, mut request: InquiryRequest) {

@@ -75,30 +75,38 @@ pub fn tenant_key(tenant: &str, id: &str) -> Result<Vec<u8>, StateError> {
 
 /// Key of an unanswered inbound payment's message in the `inbound` tree (see [`INBOUND`]).
 pub fn inbound_open_key(tenant: &str, uetr: &str) -> Result<Vec<u8>, StateError> {
-    let mut key = inbound_open_prefix(tenant)?;
-    key.extend_from_slice(uetr.as_bytes());
-    Ok(key)
+    marked_key(tenant, INBOUND_OPEN, uetr)
 }
 
 /// The prefix of `tenant`'s unanswered inbound payments in the `inbound` tree.
 pub fn inbound_open_prefix(tenant: &str) -> Result<Vec<u8>, StateError> {
-    let mut key = tenant_prefix(tenant)?;
-    key.push(0);
-    Ok(key)
+    marked_prefix(tenant, INBOUND_OPEN)
 }
 
 /// Key of a participant's return whose clearing house's answer is unknown, in the `inbound`
 /// tree (see [`INBOUND`]).
 pub fn return_open_key(tenant: &str, uetr: &str) -> Result<Vec<u8>, StateError> {
-    let mut key = return_open_prefix(tenant)?;
-    key.extend_from_slice(uetr.as_bytes());
-    Ok(key)
+    marked_key(tenant, RETURN_OPEN, uetr)
 }
 
 /// The prefix of `tenant`'s returns with no answer in the `inbound` tree.
 pub fn return_open_prefix(tenant: &str) -> Result<Vec<u8>, StateError> {
+    marked_prefix(tenant, RETURN_OPEN)
+}
+
+/// Markers after the tenant prefix in the `inbound` tree (a UETR never starts with either).
+const INBOUND_OPEN: u8 = 0;
+const RETURN_OPEN: u8 = 1;
+
+fn marked_prefix(tenant: &str, marker: u8) -> Result<Vec<u8>, StateError> {
     let mut key = tenant_prefix(tenant)?;
-    key.push(1);
+    key.push(marker);
+    Ok(key)
+}
+
+fn marked_key(tenant: &str, marker: u8, uetr: &str) -> Result<Vec<u8>, StateError> {
+    let mut key = marked_prefix(tenant, marker)?;
+    key.extend_from_slice(uetr.as_bytes());
     Ok(key)
 }
 

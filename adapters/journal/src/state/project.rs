@@ -164,7 +164,7 @@ fn inbound(t: &TxTrees<'_>, i: &InboundPayment) -> TxResult<String> {
 fn accept(t: &TxTrees<'_>, seq: u64, a: &AcceptedPayment) -> TxResult<String> {
     let key = keys::tenant_key(&a.tenant, &a.uetr)?;
     let mut payment = StoredPayment::accepted(seq, a);
-    if let Some(old) = t.get::<StoredPayment>(t.payments, keys::PAYMENTS, &key)? {
+    if let Some(old) = t.payment(&key)? {
         tracing::info!(tenant = %a.tenant, uetr = %a.uetr, seq, "payment accepted again (replay): reopened");
         t.by_time.remove(keys::time_key(&old.tenant, old.accepted_at_ms, old.accepted_seq)?)?;
         payment.history = old.history;
@@ -185,7 +185,7 @@ fn accept(t: &TxTrees<'_>, seq: u64, a: &AcceptedPayment) -> TxResult<String> {
 fn outcome(t: &TxTrees<'_>, seq: u64, o: &PaymentOutcome) -> TxResult<String> {
     let label = StateChange::outcome_label(&o.outcome);
     let key = keys::tenant_key(&o.tenant, &o.uetr)?;
-    let Some(mut payment) = t.get::<StoredPayment>(t.payments, keys::PAYMENTS, &key)? else {
+    let Some(mut payment) = t.payment(&key)? else {
         tracing::warn!(tenant = %o.tenant, uetr = %o.uetr, seq, "outcome for a payment the store never saw accepted");
         return Ok(label);
     };
@@ -226,7 +226,7 @@ fn place(t: &TxTrees<'_>, key: &[u8], seq: u64, payment: &StoredPayment, o: &Pay
 fn operator(t: &TxTrees<'_>, seq: u64, o: &OperatorAction) -> TxResult<String> {
     let label = o.kind.label().to_owned();
     let key = keys::tenant_key(&o.tenant, &o.uetr)?;
-    let Some(mut payment) = t.get::<StoredPayment>(t.payments, keys::PAYMENTS, &key)? else {
+    let Some(mut payment) = t.payment(&key)? else {
         tracing::warn!(tenant = %o.tenant, uetr = %o.uetr, seq, "operator action on a payment the store never saw");
         return Ok(label);
     };

@@ -310,7 +310,7 @@ impl StateStore {
         let mut out = Vec::new();
         for item in self.inner.trees.payments.scan_prefix(prefix) {
             let (_, value) = item.map_err(StateError::sled("scan payments"))?;
-            out.push(stored::decode::<StoredPayment>(keys::PAYMENTS, &value)?.idempotency());
+            out.push(stored::decode_payment(&value)?.idempotency());
         }
         Ok(out)
     }
@@ -350,24 +350,26 @@ impl StateStore {
     /// `tenant`'s inbound payments received and never answered by its participant (nor
     /// refused): (UETR, link, the pacs.008 as received), delivered again after a restart.
     pub fn unanswered_inbound(&self, tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, StateError> {
-        let prefix = keys::inbound_open_prefix(tenant)?;
-        let mut out = Vec::new();
-        for item in self.inner.trees.inbound.scan_prefix(&prefix) {
-            let (key, message) = item.map_err(StateError::sled("scan inbound"))?;
-            let uetr = utf8(keys::INBOUND, &key[prefix.len()..])?.to_owned();
-            let link = self.inbound(tenant, &uetr)?.map(|row| row.link).unwrap_or_default();
-            out.push((uetr, link, message.to_vec()));
-        }
-        Ok(out)
+        self.inbound_entries(tenant, &keys::inbound_open_prefix(tenant)?, "scan inbound")
     }
 
     /// `tenant`'s participant returns journaled whose clearing house's answer is not (nor that
     /// they were not sent): (UETR, link, the pacs.004), asked about after a restart.
     pub fn unanswered_returns(&self, tenant: &str) -> Result<Vec<(String, String, Vec<u8>)>, StateError> {
-        let prefix = keys::return_open_prefix(tenant)?;
+        self.inbound_entries(tenant, &keys::return_open_prefix(tenant)?, "scan returns")
+    }
+
+    /// The messages kept under one of the `inbound` tree's marked prefixes of `tenant`, with
+    /// their UETR and the link of the payment's row.
+    fn inbound_entries(
+        &self,
+        tenant: &str,
+        prefix: &[u8],
+        op: &'static str,
+    ) -> Result<Vec<(String, String, Vec<u8>)>, StateError> {
         let mut out = Vec::new();
-        for item in self.inner.trees.inbound.scan_prefix(&prefix) {
-            let (key, message) = item.map_err(StateError::sled("scan returns"))?;
+        for item in self.inner.trees.inbound.scan_prefix(prefix) {
+            let (key, message) = item.map_err(StateError::sled(op))?;
             let uetr = utf8(keys::INBOUND, &key[prefix.len()..])?.to_owned();
             let link = self.inbound(tenant, &uetr)?.map(|row| row.link).unwrap_or_default();
             out.push((uetr, link, message.to_vec()));
@@ -465,7 +467,7 @@ impl StateStore {
             .payments
             .get(keys::tenant_key(tenant, uetr)?)
             .map_err(StateError::sled("get payment"))?;
-        value.map(|v| stored::decode(keys::PAYMENTS, &v)).transpose()
+        value.map(|v| stored::decode_payment(&v)).transpose()
     }
 
     /// A payment with its message bytes; both must exist (the caller found it in an index).

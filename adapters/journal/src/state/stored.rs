@@ -31,6 +31,51 @@ pub(crate) struct StoredPayment {
     pub accepted_seq: u64,
     pub history: Vec<StateChange>,
     pub outcome: Option<Outcome>,
+    /// The message's kind (`pacs.008`, `pacs.009`), so answers about the payment name it after
+    /// memory and the message bytes let go of it; `None` in rows written before it was kept.
+    pub kind: Option<String>,
+}
+
+/// `StoredPayment` as written before `kind` existed (read, never written).
+#[derive(Deserialize)]
+struct StoredPaymentV0 {
+    tenant: String,
+    uetr: String,
+    msg_id: String,
+    end_to_end_id: String,
+    amount_minor: i64,
+    currency: String,
+    debtor_agent: String,
+    creditor_agent: String,
+    fingerprint: Fingerprint,
+    accepted_at_ms: u64,
+    accepted_seq: u64,
+    history: Vec<StateChange>,
+    outcome: Option<Outcome>,
+}
+
+/// Decodes a `payments` row, also in its older shape (without `kind`), so a store written
+/// before needs no reindex.
+pub(crate) fn decode_payment(bytes: &[u8]) -> Result<StoredPayment, StateError> {
+    decode::<StoredPayment>(crate::state::keys::PAYMENTS, bytes).or_else(|e| {
+        let old: StoredPaymentV0 = decode(crate::state::keys::PAYMENTS, bytes).map_err(|_| e)?;
+        Ok(StoredPayment {
+            tenant: old.tenant,
+            uetr: old.uetr,
+            msg_id: old.msg_id,
+            end_to_end_id: old.end_to_end_id,
+            amount_minor: old.amount_minor,
+            currency: old.currency,
+            debtor_agent: old.debtor_agent,
+            creditor_agent: old.creditor_agent,
+            fingerprint: old.fingerprint,
+            accepted_at_ms: old.accepted_at_ms,
+            accepted_seq: old.accepted_seq,
+            history: old.history,
+            outcome: old.outcome,
+            kind: None,
+        })
+    })
 }
 
 impl StoredPayment {
@@ -50,6 +95,7 @@ impl StoredPayment {
             accepted_seq: seq,
             history: Vec::new(),
             outcome: None,
+            kind: switchyard_actors::message::MessageKind::of_raw(&a.message).map(|k| k.as_str().to_owned()),
         }
     }
 
@@ -75,6 +121,7 @@ impl StoredPayment {
             accepted_at_ms: self.accepted_at_ms,
             history: self.history,
             outcome: self.outcome,
+            kind: self.kind,
         }
     }
 
@@ -84,6 +131,7 @@ impl StoredPayment {
             msg_id: self.msg_id,
             fingerprint: self.fingerprint,
             outcome: self.outcome,
+            kind: self.kind,
         }
     }
 
@@ -183,5 +231,49 @@ mod tests {
         let new = StoredInbound { return_status: Some("RJCT".into()), ..row };
         assert_eq!(decode_inbound(&encode(&new)).unwrap(), new);
         assert!(decode_inbound(b"\x01\x02").is_err());
+    }
+
+    /// A payment row written before `kind` existed (the shape of `StoredPaymentV0`).
+    #[derive(Serialize)]
+    struct Old {
+        tenant: String,
+        uetr: String,
+        msg_id: String,
+        end_to_end_id: String,
+        amount_minor: i64,
+        currency: String,
+        debtor_agent: String,
+        creditor_agent: String,
+        fingerprint: Fingerprint,
+        accepted_at_ms: u64,
+        accepted_seq: u64,
+        history: Vec<StateChange>,
+        outcome: Option<Outcome>,
+    }
+
+    #[test]
+    fn payment_rows_of_both_shapes_decode_and_the_old_one_has_no_kind() {
+        let old = Old {
+            tenant: "bank-a".into(),
+            uetr: "u1".into(),
+            msg_id: "M1".into(),
+            end_to_end_id: "E1".into(),
+            amount_minor: 12_345,
+            currency: "ZAR".into(),
+            debtor_agent: "ZYAAZAJJ".into(),
+            creditor_agent: "ZYABZAJJ".into(),
+            fingerprint: Fingerprint([7; 16]),
+            accepted_at_ms: 7,
+            accepted_seq: 3,
+            history: vec![StateChange { seq: 3, at_ms: 7, state: StateChange::ACCEPTED.into() }],
+            outcome: Some(Outcome::Settled),
+        };
+        let decoded = decode_payment(&encode(&old)).unwrap();
+        assert_eq!(decoded.kind, None);
+        assert_eq!((decoded.uetr.as_str(), decoded.amount_minor), ("u1", 12_345));
+        assert_eq!(decoded.outcome, Some(Outcome::Settled));
+        let new = StoredPayment { kind: Some("pacs.009".into()), ..decoded };
+        assert_eq!(decode_payment(&encode(&new)).unwrap(), new);
+        assert!(decode_payment(b"not a row").is_err(), "garbage is an error, not a payment");
     }
 }

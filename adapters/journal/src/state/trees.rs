@@ -128,6 +128,14 @@ impl TxTrees<'_> {
         }
     }
 
+    /// A `payments` row (in either of its shapes, [`stored::decode_payment`]).
+    pub fn payment(&self, key: &[u8]) -> TxResult<Option<stored::StoredPayment>> {
+        match self.payments.get(key)? {
+            Some(bytes) => Ok(Some(stored::decode_payment(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
     /// A u64 from the `meta` tree (0 when absent).
     pub fn meta_u64(&self, key: &[u8]) -> TxResult<u64> {
         match self.meta.get(key)? {

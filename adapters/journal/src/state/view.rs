@@ -56,6 +56,8 @@ pub struct PaymentView {
     pub history: Vec<StateChange>,
     /// The latest outcome; `None` while the payment has none.
     pub outcome: Option<Outcome>,
+    /// `pacs.008` or `pacs.009`; `None` for payments stored before the kind was kept.
+    pub kind: Option<String>,
 }
 
 /// What idempotency needs to remember of a payment for its whole life (DESIGN §3 step 4).
@@ -66,6 +68,8 @@ pub struct IdempotencyEntry {
     pub fingerprint: Fingerprint,
     /// The latest outcome; `None`: accepted, no outcome yet.
     pub outcome: Option<Outcome>,
+    /// `pacs.008` or `pacs.009` (`None`: stored before the kind was kept).
+    pub kind: Option<String>,
 }
 
 /// A dead-lettered payment waiting for an operator (replay or purge).
