@@ -532,7 +532,8 @@ async fn a_return_the_clearing_house_does_not_answer_is_asked_about_and_sent_aga
 }
 
 /// Late and unmatched replies are journaled, never dropped: a camt.029 for a payment nobody
-/// waits for, and a pacs.004 naming no original UETR, each leave an `UnmatchedReply` record.
+/// waits for, a pacs.004 naming no original UETR and a pacs.004 of a payment no tenant has
+/// each leave an `UnmatchedReply` record.
 #[tokio::test(start_paused = true)]
 async fn a_cancellation_answer_and_a_return_nobody_waits_for_are_journaled() {
     let journal = Arc::new(MemoryJournal::default());
@@ -564,6 +565,11 @@ async fn a_cancellation_answer_and_a_return_nobody_waits_for_are_journaled() {
     let end = text.find("</OrgnlUETR>").unwrap() + "</OrgnlUETR>".len();
     no_uetr.drain(start..end);
     link.cast(LinkMsg::Reply { correlation: 10, payload: Bytes::from(no_uetr) }).unwrap();
+    link.cast(LinkMsg::Reply {
+        correlation: 11,
+        payload: participant_return("7c0b2e3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"),
+    })
+    .unwrap();
     settle(50).await;
     let unmatched: Vec<(u64, String)> = journal
         .records
@@ -575,5 +581,8 @@ async fn a_cancellation_answer_and_a_return_nobody_waits_for_are_journaled() {
             _ => None,
         })
         .collect();
-    assert_eq!(unmatched, [(9, "camt.029".to_owned()), (10, "pacs.004".to_owned())]);
+    assert_eq!(
+        unmatched,
+        [(9, "camt.029".to_owned()), (10, "pacs.004".to_owned()), (11, "pacs.004".to_owned())]
+    );
 }

@@ -405,15 +405,16 @@ fn payment_return(state: &mut LinkState, correlation: u64, payload: &[u8]) {
             unmatched(state, correlation, None, "pacs.004", payload);
             continue;
         };
-        let inbound = Arc::new(super::tenant::InboundReturn {
-            uetr: uetr.as_str().to_owned(),
-            reason: tx.reason.cd.clone().or_else(|| tx.reason.prtry.clone()).unwrap_or_else(|| "NARR".into()),
-            payload: Bytes::copy_from_slice(payload),
-            link: state.name.clone(),
-        });
-        for tenant in state.ctx.tenant_refs() {
-            let _ = tenant.cast(super::tenant::TenantMsg::Returned(Arc::clone(&inbound)));
-        }
+        let tenants = state.ctx.tenant_refs();
+        let inbound = Arc::new(super::tenant::InboundReturn::new(
+            uetr.as_str().to_owned(),
+            tx.reason.cd.clone().or_else(|| tx.reason.prtry.clone()).unwrap_or_else(|| "NARR".into()),
+            Bytes::copy_from_slice(payload),
+            state.name.clone(),
+            correlation,
+            tenants.len(),
+        ));
+        inbound.offer(&tenants, &*state.ctx.journal, state.ctx.clock.now_ms());
     }
 }
 

@@ -106,6 +106,8 @@ pub enum TenantMsg {
     },
     /// A clearing house returned a payment (pacs.004); applied by the tenant that owns the UETR.
     Returned(Arc<InboundReturn>),
+    /// A return this tenant applies could not be journaled: try again.
+    JournalReturn(Arc<InboundReturn>),
     /// The `Returned` outcome record's journal write finished.
     ReturnDurable {
         inbound: Arc<InboundReturn>,
@@ -331,7 +333,9 @@ impl std::fmt::Debug for SessionOutbound {
 }
 
 /// A pacs.004 from a clearing house, offered to every tenant; only the owner of the UETR with a
-/// settled payment applies it.
+/// settled payment applies it. When every tenant offered it has decided and none applied it
+/// (nobody's payment, not settled, a repeat), it is journaled as an `UnmatchedReply`: a reply
+/// nobody takes is kept, never dropped.
 #[derive(Debug)]
 pub struct InboundReturn {
     pub uetr: String,
@@ -340,6 +344,79 @@ pub struct InboundReturn {
     /// The pacs.004 as the clearing house sent it (delivered to the participant unchanged).
     pub payload: Bytes,
     pub link: String,
+    /// The frame it came on (for the unmatched record).
+    pub correlation: u64,
+    /// Tenants offered it that have not decided yet.
+    undecided: std::sync::atomic::AtomicUsize,
+    /// A tenant applied it.
+    applied: std::sync::atomic::AtomicBool,
+}
+
+impl InboundReturn {
+    /// A return to offer to `tenants` tenants.
+    #[must_use]
+    pub fn new(
+        uetr: String,
+        reason: String,
+        payload: Bytes,
+        link: String,
+        correlation: u64,
+        tenants: usize,
+    ) -> Self {
+        Self {
+            uetr,
+            reason,
+            payload,
+            link,
+            correlation,
+            undecided: std::sync::atomic::AtomicUsize::new(tenants),
+            applied: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Offers it to every tenant; a tenant that cannot take it has decided (not applied).
+    pub fn offer(
+        self: &Arc<Self>,
+        tenants: &[ActorRef<TenantMsg>],
+        journal: &dyn crate::ports::JournalPort,
+        now_ms: u64,
+    ) {
+        for tenant in tenants {
+            if tenant.cast(TenantMsg::Returned(Arc::clone(self))).is_err() {
+                self.decided(false, journal, now_ms);
+            }
+        }
+    }
+
+    /// One tenant's decision; the last one journals the return as unmatched if none applied it.
+    pub fn decided(&self, applied: bool, journal: &dyn crate::ports::JournalPort, now_ms: u64) {
+        use std::sync::atomic::Ordering;
+        if applied {
+            self.applied.store(true, Ordering::SeqCst);
+        }
+        if self.undecided.fetch_sub(1, Ordering::SeqCst) != 1 || self.applied.load(Ordering::SeqCst) {
+            return;
+        }
+        tracing::warn!(link = %self.link, uetr = %self.uetr, correlation = self.correlation,
+            "return (pacs.004) no tenant applied (not its payment, not settled, or a repeat); journaled, not delivered");
+        let record = JournalRecord::UnmatchedReply(crate::record::UnmatchedReply {
+            link: self.link.clone(),
+            uetr: Some(self.uetr.clone()),
+            status: "pacs.004".to_owned(),
+            correlation: self.correlation,
+            message: self.payload.to_vec(),
+            at_ms: now_ms,
+        });
+        let (link, uetr) = (self.link.clone(), self.uetr.clone());
+        journal.append(
+            &record,
+            Box::new(move |result| {
+                if let Err(failure) = result {
+                    tracing::error!(%link, %uetr, %failure, "unmatched return not journaled");
+                }
+            }),
+        );
+    }
 }
 
 /// Bound on messages the participant did not ask for (returns, the clearing house's answers
@@ -540,6 +617,7 @@ impl Actor for TenantActor {
             }
             TenantMsg::Detach { session } => state.sessions.retain(|(id, _)| *id != session),
             TenantMsg::Returned(inbound) => returned(&myself, state, inbound),
+            TenantMsg::JournalReturn(inbound) => journal_return(&myself, state, inbound),
             TenantMsg::ReturnDurable { inbound, result } => return_durable(&myself, state, inbound, result),
             TenantMsg::DeliverOnUs { uetr, payload, payment } => {
                 deliver_on_us(state, uetr, payload, &payment);
@@ -875,19 +953,27 @@ fn returned(myself: &ActorRef<TenantMsg>, state: &mut TenantState, inbound: Arc<
         state.pending_returns.insert(inbound.uetr.clone(), inbound);
         return;
     }
+    let ctx = Arc::clone(&state.ctx);
+    let not_applied = |inbound: &InboundReturn| inbound.decided(false, &*ctx.journal, ctx.clock.now_ms());
     match known(state, &inbound.uetr).as_ref() {
         Some(Known::Final(Outcome::Settled)) => {}
-        None => return, // another tenant's payment
+        None => return not_applied(&inbound), // another tenant's payment
         Some(Known::Final(Outcome::Returned(_))) => {
             tracing::info!(tenant = %state.tenant, uetr = %inbound.uetr, "repeated return ignored");
-            return;
+            return not_applied(&inbound);
         }
         Some(other) => {
             tracing::warn!(tenant = %state.tenant, uetr = %inbound.uetr, link = %inbound.link, state = ?other,
                 "return for a payment that is not settled; not applied");
-            return;
+            return not_applied(&inbound);
         }
     }
+    inbound.decided(true, &*ctx.journal, ctx.clock.now_ms());
+    journal_return(myself, state, inbound);
+}
+
+/// Journals a return this tenant applies (`Returned` outcome); tried again until durable.
+fn journal_return(myself: &ActorRef<TenantMsg>, state: &TenantState, inbound: Arc<InboundReturn>) {
     let record = JournalRecord::Outcome(PaymentOutcome {
         tenant: state.tenant.to_string(),
         uetr: inbound.uetr.clone(),
@@ -915,7 +1001,8 @@ fn return_durable(
         Err(failure) => {
             // Not durable: try again shortly; nothing is delivered until it is.
             tracing::warn!(tenant = %state.tenant, uetr = %inbound.uetr, %failure, "return not journaled; retrying");
-            myself.send_after(std::time::Duration::from_millis(10), move || TenantMsg::Returned(inbound));
+            myself
+                .send_after(std::time::Duration::from_millis(10), move || TenantMsg::JournalReturn(inbound));
             return;
         }
     };
@@ -1452,15 +1539,11 @@ fn participant_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret
     let mut subject = StatusSubject::pacs008_by_uetr(&ret.uetr);
     subject.orgnl_msg_nm_id = kind.message_name();
     tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "on-us payment returned by its creditor (pacs.004)");
-    let inbound = Arc::new(InboundReturn {
-        uetr: ret.uetr.clone(),
-        reason: ret.reason,
-        payload: ret.payload,
-        link: format!("on-us:{}", state.tenant),
-    });
-    for tenant in ctx.tenant_refs() {
-        let _ = tenant.cast(TenantMsg::Returned(Arc::clone(&inbound)));
-    }
+    let tenants = ctx.tenant_refs();
+    let link = format!("on-us:{}", state.tenant);
+    let inbound =
+        Arc::new(InboundReturn::new(ret.uetr.clone(), ret.reason, ret.payload, link, 0, tenants.len()));
+    inbound.offer(&tenants, &*ctx.journal, ctx.clock.now_ms());
     ret.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some("return forwarded")));
 }
 
