@@ -1305,16 +1305,7 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
                 let detail = format!("{} noted; waiting for ACSC or RJCT", tx.tx_sts.as_str());
                 return status.from.answer(ctx.status.pacs002(subject, TxStatus::ACTC, None, Some(&detail)));
             }
-            let (link, name, correlation) = match &waiting {
-                Waiting::Clearing { link, correlation } => {
-                    (Some(link.clone()), link_name(state, link), *correlation)
-                }
-                Waiting::Recovered { link: name } => {
-                    let links = ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    (links.get(name).cloned(), name.clone(), 0)
-                }
-                Waiting::OnUs(..) => return,
-            };
+            let Some((link, name, correlation)) = clearing_side(state, &waiting) else { return };
             // Journaled before it is relayed or acknowledged (invariant 1): a clearing house
             // that did not hear it (link gone, or the node stopped) is answered from the record
             // when it sends the payment again. Until then a repeat is answered PDNG.
@@ -1436,6 +1427,24 @@ fn inbound_status_durable(
     from.answer(answer);
 }
 
+/// Where the answer to an inbound payment goes: the clearing link (if running), its name and
+/// the frame it answers (0: unsolicited, after a restart); `None` for an on-us payment.
+fn clearing_side(
+    state: &TenantState,
+    waiting: &Waiting,
+) -> Option<(Option<ActorRef<super::link::LinkMsg>>, String, u64)> {
+    match waiting {
+        Waiting::Clearing { link, correlation } => {
+            Some((Some(link.clone()), link_name(state, link), *correlation))
+        }
+        Waiting::Recovered { link: name } => {
+            let links = state.ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Some((links.get(name).cloned(), name.clone(), 0))
+        }
+        Waiting::OnUs(..) => None,
+    }
+}
+
 /// A journal failure delays the node's deadline answer by this much before it is tried again.
 const INBOUND_DEADLINE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -1450,15 +1459,8 @@ fn arm_inbound_deadline(myself: &ActorRef<TenantMsg>, state: &TenantState, uetr:
 /// status, if it comes later, is refused as already answered. Nothing to do when the payment
 /// was answered (or is being) meanwhile.
 fn inbound_deadline(myself: &ActorRef<TenantMsg>, state: &mut TenantState, uetr: &str) {
-    let (link, name, correlation) = match state.on_us.get(uetr) {
-        Some(Waiting::Clearing { link, correlation }) => {
-            (Some(link.clone()), link_name(state, link), *correlation)
-        }
-        Some(Waiting::Recovered { link: name }) => {
-            let links = state.ctx.links.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            (links.get(name).cloned(), name.clone(), 0)
-        }
-        Some(Waiting::OnUs(..)) | None => return,
+    let Some((link, name, correlation)) = state.on_us.get(uetr).and_then(|w| clearing_side(state, w)) else {
+        return;
     };
     let Some(waiting) = state.on_us.remove(uetr) else { return };
     let timeout_ms = state.ctx.limits.payment.inbound_answer_timeout_ms;
@@ -1660,15 +1662,19 @@ fn inbound_return_durable(
         return ret.from.answer(answer);
     }
     tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "inbound payment returned by its creditor (pacs.004)");
-    let out = ReturnOut::new(Some(ret.from), link, ret.payload);
+    let out = ReturnOut::new(Some(ret.from), link, ret.payload, &state.ctx.limits.iso);
     state.returning.insert(ret.uetr.clone(), out);
     send_return(myself, state, &ret.uetr, false);
 }
 
 impl ReturnOut {
-    fn new(from: Option<super::case::Requester>, link: Arc<str>, payload: Bytes) -> Self {
-        let limits = switchyard_iso20022::Limits::default();
-        let msg_id = switchyard_iso20022::read_pacs004(&payload, &limits)
+    fn new(
+        from: Option<super::case::Requester>,
+        link: Arc<str>,
+        payload: Bytes,
+        limits: &switchyard_iso20022::Limits,
+    ) -> Self {
+        let msg_id = switchyard_iso20022::read_pacs004(&payload, limits)
             .map_or_else(|_| "NOTPROVIDED".to_owned(), |r| r.msg_id);
         let msg_name = super::case::message_identifier(&payload).unwrap_or("pacs.004.001.09").to_owned();
         Self { from, link, payload, msg_id, msg_name, round: 0, asking: false, inquiry: false }
@@ -1719,7 +1725,6 @@ fn send_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, uetr: &str
 /// were not sent): asked about again (pacs.028) once the tenant runs — at the first re-inquiry
 /// delay, or when their link comes up, whichever is first.
 fn recover_returns(myself: &ActorRef<TenantMsg>, state: &mut TenantState) {
-    use rand::Rng;
     let open = match state.ctx.history.unanswered_returns(state.tenant.as_str()) {
         Ok(open) => open,
         Err(error) => {
@@ -1731,9 +1736,11 @@ fn recover_returns(myself: &ActorRef<TenantMsg>, state: &mut TenantState) {
         tracing::info!(tenant = %state.tenant, returns = open.len(), "returns with no clearing answer before the restart: asked about again");
     }
     for (uetr, link, message) in open.into_iter().take(MAX_RETURNS_OUTSTANDING) {
-        state.returning.insert(uetr.clone(), ReturnOut::new(None, Arc::from(link), Bytes::from(message)));
-        let jitter = crate::payment::Jitter(rand::thread_rng().gen_range(0..1_000_000));
-        let after = state.ctx.limits.payment.reinquiry_delay_ms(0, jitter);
+        state.returning.insert(
+            uetr.clone(),
+            ReturnOut::new(None, Arc::from(link), Bytes::from(message), &state.ctx.limits.iso),
+        );
+        let after = reinquiry_delay_ms(state, 0);
         myself.send_after(std::time::Duration::from_millis(after), move || TenantMsg::ReaskReturn {
             uetr,
             round: 0,
@@ -1845,11 +1852,9 @@ fn return_answer(myself: &ActorRef<TenantMsg>, state: &mut TenantState, uetr: &s
 /// Schedules the next inquiry about a return with no answer: the re-inquiry delay of its round
 /// (capped exponential with jitter), or sooner when its link comes up.
 fn reask_return_later(myself: &ActorRef<TenantMsg>, state: &TenantState, uetr: &str) {
-    use rand::Rng;
     let Some(out) = state.returning.get(uetr) else { return };
     let round = out.round;
-    let jitter = crate::payment::Jitter(rand::thread_rng().gen_range(0..1_000_000));
-    let after = state.ctx.limits.payment.reinquiry_delay_ms(round, jitter);
+    let after = reinquiry_delay_ms(state, round);
     tracing::info!(tenant = %state.tenant, %uetr, round, after_ms = after, "return with no answer from the clearing house; asked about later");
     let uetr = uetr.to_owned();
     myself
@@ -1874,10 +1879,17 @@ fn in_flight_gauge(state: &TenantState) {
         .set(state.admission.in_flight() as f64);
 }
 
+/// The delay before re-inquiry round `round` (of an in-doubt payment or of a return with no
+/// answer): `PaymentLimits::reinquiry_delay_ms` with a jitter draw from the RNG.
+fn reinquiry_delay_ms(state: &TenantState, round: u32) -> u64 {
+    use rand::Rng;
+    let jitter = crate::payment::Jitter(rand::thread_rng().gen_range(0..1_000_000));
+    state.ctx.limits.payment.reinquiry_delay_ms(round, jitter)
+}
+
 /// A payment was reported in doubt: schedule its next re-inquiry round (capped exponential
 /// delay with jitter, `PaymentLimits::reinquiry_delay_ms`).
 fn unresolved(myself: &ActorRef<TenantMsg>, state: &mut TenantState, accepted: Box<AcceptedPayment>) {
-    use rand::Rng;
     let uetr = accepted.uetr.clone();
     if state.ctx.tenant_of_institution(&accepted.creditor_agent).is_some() {
         // On-us: there is no clearing house to ask, and resuming would deliver the payment to
@@ -1889,8 +1901,7 @@ fn unresolved(myself: &ActorRef<TenantMsg>, state: &mut TenantState, accepted: B
     entry.round = entry.round.saturating_add(1);
     entry.waiting = true;
     let round = entry.round;
-    let jitter = crate::payment::Jitter(rand::thread_rng().gen_range(0..1_000_000));
-    let after = state.ctx.limits.payment.reinquiry_delay_ms(round, jitter);
+    let after = reinquiry_delay_ms(state, round);
     tracing::info!(tenant = %state.tenant, %uetr, round, after_ms = after, "payment in doubt; status inquiries resume later");
     myself.send_after(std::time::Duration::from_millis(after), move || TenantMsg::Reinquire { uetr, round });
 }

@@ -923,35 +923,59 @@ fn inquiry(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Option<(
     stats.inquiries.fetch_add(1, Ordering::Relaxed);
     let asked = &request.txs.first()?.original;
     let uetr = asked.orgnl_uetr.as_ref()?;
-    if asked.orgnl_msg_nm_id.as_deref().is_some_and(|name| name.starts_with("pacs.004")) {
-        return Some((Duration::ZERO, return_inquiry(stats, asked, uetr, n, frame.correlation)));
-    }
-    let known = stats.lock().get(uetr.as_str()).cloned();
-    let payload = match known {
-        Some(recorded) => status_report(&recorded, ReasonCode::AM02, n),
-        None => {
+    let payload = if asked.orgnl_msg_nm_id.as_deref().is_some_and(|name| name.starts_with("pacs.004")) {
+        // About a return: from the record of returns (the first of a UETR is settled).
+        if stats.returns_received_of(uetr.as_str()) > 0 {
+            answer_about(asked, uetr, TxStatus::ACSC, None, "return settled by the clearing house", n)
+        } else {
             stats.not_found.fetch_add(1, Ordering::Relaxed);
-            let report = StatusReport {
-                msg_id: format!("SIM-{n}"),
-                cre_dt_tm: now(),
-                orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".to_owned()),
-                orgnl_msg_nm_id: asked
-                    .orgnl_msg_nm_id
-                    .clone()
-                    .unwrap_or_else(|| "pacs.008.001.08".to_owned()),
-                txs: vec![TxStatusInfo {
-                    orgnl_end_to_end_id: asked.orgnl_end_to_end_id.clone(),
-                    orgnl_uetr: Some(uetr.clone()),
-                    reason_prtry: Some(NOT_FOUND_REASON.to_owned()),
-                    addtl_inf: Some("no payment with this UETR was received".to_owned()),
-                    ..TxStatusInfo::new(TxStatus::RJCT)
-                }],
-                ..StatusReport::default()
-            };
-            write_pacs002(&report)
+            answer_about(
+                asked,
+                uetr,
+                TxStatus::RJCT,
+                Some(NOT_FOUND_REASON),
+                "no return of this UETR was received",
+                n,
+            )
+        }
+    } else {
+        match stats.lock().get(uetr.as_str()).cloned() {
+            Some(recorded) => status_report(&recorded, ReasonCode::AM02, n),
+            None => {
+                stats.not_found.fetch_add(1, Ordering::Relaxed);
+                let detail = "no payment with this UETR was received";
+                answer_about(asked, uetr, TxStatus::RJCT, Some(NOT_FOUND_REASON), detail, n)
+            }
         }
     };
     Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
+}
+
+/// A pacs.002 answering a pacs.028 about `asked` with `status` (and a proprietary reason),
+/// naming the message as the request did (pacs.008, or the pacs.004 of a return, by default).
+fn answer_about(
+    asked: &OriginalRef,
+    uetr: &Uetr,
+    status: TxStatus,
+    reason_prtry: Option<&str>,
+    detail: &str,
+    n: u64,
+) -> Vec<u8> {
+    let report = StatusReport {
+        msg_id: format!("SIM-{n}"),
+        cre_dt_tm: now(),
+        orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".to_owned()),
+        orgnl_msg_nm_id: asked.orgnl_msg_nm_id.clone().unwrap_or_else(|| "pacs.008.001.08".to_owned()),
+        txs: vec![TxStatusInfo {
+            orgnl_end_to_end_id: asked.orgnl_end_to_end_id.clone(),
+            orgnl_uetr: Some(uetr.clone()),
+            reason_prtry: reason_prtry.map(str::to_owned),
+            addtl_inf: Some(detail.to_owned()),
+            ..TxStatusInfo::new(status)
+        }],
+        ..StatusReport::default()
+    };
+    write_pacs002(&report)
 }
 
 /// Answers a camt.056 with a camt.029 from the simulator's own record: `CNCL` when the payment's
@@ -1008,34 +1032,6 @@ fn cancellation(
     };
     let payload = switchyard_iso20022::write_camt029(&answer);
     Some((Duration::ZERO, Frame::new(FrameKind::Status, frame.correlation, payload)))
-}
-
-/// Answers a pacs.028 about a return (its `OrgnlMsgNmId` names a pacs.004) from the
-/// simulator's record of returns: `ACSC` when it settled one for the original UETR (the first
-/// is settled, later ones are duplicates), else `RJCT NOTFOUND`.
-fn return_inquiry(stats: &SimStats, asked: &OriginalRef, uetr: &Uetr, n: u64, correlation: u64) -> Frame {
-    let received = stats.returns_received_of(uetr.as_str()) > 0;
-    let (status, reason_prtry, detail) = if received {
-        (TxStatus::ACSC, None, "return settled by the clearing house")
-    } else {
-        stats.not_found.fetch_add(1, Ordering::Relaxed);
-        (TxStatus::RJCT, Some(NOT_FOUND_REASON.to_owned()), "no return of this UETR was received")
-    };
-    let report = StatusReport {
-        msg_id: format!("SIM-{n}"),
-        cre_dt_tm: now(),
-        orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".to_owned()),
-        orgnl_msg_nm_id: asked.orgnl_msg_nm_id.clone().unwrap_or_else(|| "pacs.004.001.09".to_owned()),
-        txs: vec![TxStatusInfo {
-            orgnl_end_to_end_id: asked.orgnl_end_to_end_id.clone(),
-            orgnl_uetr: Some(uetr.clone()),
-            reason_prtry,
-            addtl_inf: Some(detail.to_owned()),
-            ..TxStatusInfo::new(status)
-        }],
-        ..StatusReport::default()
-    };
-    Frame::new(FrameKind::Status, correlation, write_pacs002(&report))
 }
 
 /// Answers a pacs.004 from the switch with a pacs.002: `ACSC` for the first return of its
