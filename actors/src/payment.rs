@@ -16,6 +16,10 @@
 //! In doubt is not the end: the tenant resumes an in-doubt payment after
 //! [`PaymentLimits::reinquiry_delay_ms`] (or when a clearing link reconnects) as a recovered one,
 //! so it asks again (`Recovered` → inquiry), never resubmits blindly.
+//! On-us payments (both agents are tenants of the node) treat the creditor tenant as their
+//! clearing house: `Delivered` instead of `Sent`, with the participant's answer timeout as the
+//! deadline; the inquiry that follows it is answered at once by the creditor tenant (RJCT AB05
+//! if the participant still has not answered, "not found" if it never held the payment).
 //! Returns (pacs.004) move a settled payment to `Returned`; that happens after the payment
 //! actor has ended and is handled by the tenant (see `actor/tenant.rs`).
 
@@ -42,9 +46,10 @@ pub struct PaymentLimits {
     pub reinquiry_base_ms: u64,
     /// Cap on the delay between re-inquiry rounds of an in-doubt payment.
     pub reinquiry_max_ms: u64,
-    /// How long an inbound payment (clearing house → a tenant's participant) waits for the
-    /// participant's pacs.002 once delivered; then the node answers the clearing house RJCT
-    /// AB05 (timeout at the creditor agent) on the participant's behalf.
+    /// How long a payment delivered to a tenant's participant as creditor (inbound from a
+    /// clearing house, or on-us from another tenant) waits for the participant's pacs.002; then
+    /// the node answers RJCT AB05 (timeout at the creditor agent) on the participant's behalf,
+    /// to the clearing house or to the on-us debtor's payment.
     pub inbound_answer_timeout_ms: u64,
 }
 
@@ -118,6 +123,11 @@ pub enum PaymentEvent {
     Recovered,
     /// The link wrote the submission (or inquiry) to the clearing house.
     Sent,
+    /// On-us: the payment was delivered to the creditor tenant's participant. The node is the
+    /// clearing house here, so the submission's deadline is the participant's answer timeout
+    /// (`inbound_answer_timeout_ms`); at it the creditor tenant answers RJCT AB05 for the
+    /// participant (asked as an inquiry is), or "not found" if it never held the payment.
+    Delivered,
     /// No link could take it (no route, disconnected, window full, breaker open).
     LinkUnavailable(String),
     /// A backoff timer fired.
@@ -265,9 +275,14 @@ impl PaymentMachine {
             (Phase::Accepted, E::Started) => self.submit(1),
             (Phase::Accepted, E::Recovered) => self.inquire(0, 1),
             (Phase::Backoff { attempt }, E::RetryDue) => self.submit(attempt + 1),
-            (Phase::Routing { attempt }, E::Sent) => {
+            (Phase::Routing { attempt }, event @ (E::Sent | E::Delivered)) => {
                 self.phase = Phase::AwaitingClearing { attempt };
-                let mut effects = vec![self.deadline(attempt, 0)];
+                let after_ms = if event == E::Delivered {
+                    self.limits.inbound_answer_timeout_ms
+                } else {
+                    self.limits.clearing_timeout_ms
+                };
+                let mut effects = vec![PaymentEffect::ScheduleDeadline { attempt, inquiry: 0, after_ms }];
                 if self.cancel == CancelState::Deferred {
                     // It went out while the request waited: only the clearing house can cancel now.
                     self.cancel = CancelState::Forwarded;

@@ -96,6 +96,18 @@ struct Harness {
 }
 
 async fn harness(journal: Arc<dyn JournalPort>, payment: PaymentLimits, tenant: &str, bic: &str) -> Harness {
+    let (link, clearing, mut parties) = harness_of(journal, payment, &[(tenant, bic)]).await;
+    let (participant, session) = parties.remove(0);
+    Harness { link, clearing, participant, session }
+}
+
+/// The node of [`harness`] with several tenants `(name, BIC)`, each with one session whose
+/// participant is the first of its pair.
+async fn harness_of(
+    journal: Arc<dyn JournalPort>,
+    payment: PaymentLimits,
+    tenants: &[(&str, &str)],
+) -> (ActorRef<LinkMsg>, Arc<Capture>, Vec<(Arc<Capture>, ActorRef<SessionMsg>)>) {
     let limits = NodeLimits {
         iso: Limits::default(),
         payment,
@@ -105,15 +117,25 @@ async fn harness(journal: Arc<dyn JournalPort>, payment: PaymentLimits, tenant: 
     };
     let routes = RouteTable { routes: vec![Route::new(RouteMatch::default(), "ch")] };
     let ctx = NodeContext::new(journal, Arc::new(TokioClock(tokio::time::Instant::now())), limits, routes);
-    let tenant = TenantId::new(tenant);
-    let bic = switchyard_iso20022::Bic::parse(bic).unwrap();
-    *ctx.institutions.write().unwrap() = vec![(bic.clone(), tenant.to_string())];
-    let tenant_args =
-        TenantArgs { tenant: tenant.clone(), ctx: ctx.clone(), recovered: vec![], history: vec![] };
+    let parsed: Vec<(TenantId, switchyard_iso20022::Bic)> = tenants
+        .iter()
+        .map(|(tenant, bic)| (TenantId::new(tenant), switchyard_iso20022::Bic::parse(bic).unwrap()))
+        .collect();
+    *ctx.institutions.write().unwrap() =
+        parsed.iter().map(|(tenant, bic)| (bic.clone(), tenant.to_string())).collect();
+    let tenant_args = parsed
+        .iter()
+        .map(|(tenant, _)| TenantArgs {
+            tenant: tenant.clone(),
+            ctx: ctx.clone(),
+            recovered: vec![],
+            history: vec![],
+        })
+        .collect();
     let (node, _) = Actor::spawn(
         None,
         NodeActor,
-        NodeArgs { ctx: ctx.clone(), links: vec!["ch".into()], tenants: vec![tenant_args] },
+        NodeArgs { ctx: ctx.clone(), links: vec!["ch".into()], tenants: tenant_args },
     )
     .await
     .unwrap();
@@ -121,18 +143,22 @@ async fn harness(journal: Arc<dyn JournalPort>, payment: PaymentLimits, tenant: 
     let link: ActorRef<LinkMsg> = refs.links["ch"].clone();
     let clearing = Arc::new(Capture::default());
     link.cast(LinkMsg::Connected(clearing.clone())).unwrap();
-    let participant = Arc::new(Capture::default());
-    let session_args = SessionArgs {
-        tenant: tenant.clone(),
-        rate: Arc::new(RateLimit::new(RateSpec::default())),
-        policy: Arc::new(switchyard_actors::policy::TenantPolicy::new(vec![bic])),
-        tenant_ref: refs.tenants[&tenant].clone(),
-        outbound: participant.clone(),
-        ctx: ctx.clone(),
-    };
-    let (session, _) = Actor::spawn(None, SessionActor, session_args).await.unwrap();
+    let mut parties = Vec::new();
+    for (tenant, bic) in parsed {
+        let participant = Arc::new(Capture::default());
+        let session_args = SessionArgs {
+            tenant: tenant.clone(),
+            rate: Arc::new(RateLimit::new(RateSpec::default())),
+            policy: Arc::new(switchyard_actors::policy::TenantPolicy::new(vec![bic])),
+            tenant_ref: refs.tenants[&tenant].clone(),
+            outbound: participant.clone(),
+            ctx: ctx.clone(),
+        };
+        let (session, _) = Actor::spawn(None, SessionActor, session_args).await.unwrap();
+        parties.push((participant, session));
+    }
     settle(50).await;
-    Harness { link, clearing, participant, session }
+    (link, clearing, parties)
 }
 
 #[tokio::test(start_paused = true)]
@@ -393,6 +419,81 @@ async fn an_inbound_payment_unanswered_by_its_participant_is_rejected_ab05_at_th
     tokio::time::advance(Duration::from_millis(10_000)).await;
     settle(50).await;
     assert!(clearing.take().is_empty());
+}
+
+/// Deadlines on every step, on-us: the template payment goes from bank-a (ZYAAZAJJ) to bank-b
+/// (ZYBBZAJJ), both tenants. bank-b's participant never answers: exactly at the answer timeout
+/// the debtor's payment is rejected AB05 (journaled, then reported to bank-a) — not left in
+/// doubt, never sent to a clearing house; bank-b's late status is refused as already answered.
+#[tokio::test(start_paused = true)]
+async fn an_on_us_payment_its_creditor_never_answers_is_rejected_ab05_at_the_deadline() {
+    let journal = Arc::new(MemoryJournal::default());
+    let payment = PaymentLimits {
+        inbound_answer_timeout_ms: 3_000,
+        clearing_timeout_ms: 1_000,
+        ..PaymentLimits::default()
+    };
+    let (_link, clearing, parties) =
+        harness_of(journal.clone(), payment, &[("bank-a", "ZYAAZAJJ"), ("bank-b", "ZYBBZAJJ")]).await;
+    let [(debtor, debtor_session), (creditor, creditor_session)] = <[_; 2]>::try_from(parties).ok().unwrap();
+    let uetr = read_pacs008(TEMPLATE, &Limits::default()).unwrap().txs[0].uetr.clone().unwrap();
+    let credits = Arc::new(tokio::sync::Semaphore::new(2));
+    let submit = |session: &ActorRef<SessionMsg>, correlation: u64, payload: Bytes| {
+        let credit = credits.clone().try_acquire_owned().unwrap();
+        let received = std::time::Instant::now();
+        session.cast(SessionMsg::Submit { correlation, payload, credit, received }).unwrap();
+    };
+    submit(&debtor_session, 7, Bytes::from_static(TEMPLATE));
+    settle(50).await;
+    assert_eq!(status_of(&debtor.take()[0]).tx_sts, TxStatus::ACTC);
+    let delivered = creditor.take();
+    assert_eq!(delivered.len(), 1, "delivered to the creditor tenant's participant");
+    assert_eq!(delivered[0].kind, WireKind::Deliver);
+
+    // Past the clearing timeout nothing happens: the creditor's answer timeout is the deadline.
+    tokio::time::advance(Duration::from_millis(2_999)).await;
+    settle(50).await;
+    assert!(debtor.take().is_empty() && creditor.take().is_empty(), "nothing before the deadline");
+    tokio::time::advance(Duration::from_millis(2)).await;
+    settle(50).await;
+    let reported = debtor.take();
+    assert_eq!(reported.len(), 1, "one final status at the deadline");
+    assert_eq!(reported[0].correlation, 7, "answering the submission");
+    let final_status = status_of(&reported[0]);
+    assert_eq!(
+        (final_status.tx_sts, final_status.reason.map(|r| r.as_str())),
+        (TxStatus::RJCT, Some("AB05"))
+    );
+    let outcomes: Vec<_> = journal
+        .records
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|r| match r {
+            JournalRecord::Outcome(o) => Some(o.outcome.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![switchyard_actors::Outcome::Rejected("AB05".into())],
+        "journaled once, not in doubt"
+    );
+    assert!(clearing.take().is_empty(), "no clearing house is involved");
+    assert!(creditor.take().is_empty(), "not delivered again");
+
+    // bank-b answers late: refused as already answered; bank-a hears nothing more.
+    submit(&creditor_session, 9, answer(uetr.as_str(), TxStatus::ACSC, None));
+    settle(50).await;
+    let refused = creditor.take();
+    assert_eq!(refused.len(), 1);
+    let refused = status_of(&refused[0]);
+    assert_eq!(refused.tx_sts, TxStatus::RJCT);
+    assert!(refused.addtl_inf.as_deref().unwrap_or("").contains("already answered RJCT AB05"), "{refused:?}");
+    tokio::time::advance(Duration::from_millis(60_000)).await;
+    settle(50).await;
+    assert!(debtor.take().is_empty(), "nothing after the outcome");
+    assert_eq!(credits.available_permits(), 2, "every credit is returned with its answer");
 }
 
 /// A participant's pacs.004 returning the template payment (sent to it by the clearing house).

@@ -13,6 +13,7 @@ fn event() -> impl Strategy<Value = PaymentEvent> {
         Just(PaymentEvent::Started),
         Just(PaymentEvent::Recovered),
         Just(PaymentEvent::Sent),
+        Just(PaymentEvent::Delivered),
         Just(PaymentEvent::LinkUnavailable("down".into())),
         Just(PaymentEvent::RetryDue),
         Just(PaymentEvent::ClearingAnswered(Outcome::Settled)),

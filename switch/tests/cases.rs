@@ -630,6 +630,52 @@ async fn an_on_us_payment_is_settled_by_the_creditor_tenant_without_a_clearing_h
     assert!(outcomes.contains(&(held.clone(), Outcome::Settled)));
 }
 
+/// An on-us payment delivered before a restart and not answered: the creditor tenant's wait
+/// lived in memory, so after the restart the debtor's payment asks the creditor tenant (not a
+/// clearing house), hears "not found" and delivers it again with the same UETR; the
+/// participant's answer then settles it, and no clearing house ever sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_us_payment_unanswered_before_a_restart_is_delivered_again_and_settled() {
+    let f = fixture().await;
+    // Stopping does not wait for the unanswered payment (it resumes on the next start).
+    let node = start_node_with(&f, |c| c.limits.drain_timeout = Duration::from_millis(200)).await;
+    let mut a = Conn::open(&f, &node, "bank-a").await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let (xml, uetr) = on_us_factory().make(41);
+    let submitted = a.send(xml).await;
+    assert_eq!(a.status_of(submitted).await.txs[0].tx_sts, TxStatus::ACTC);
+    let first = read_pacs008(&b.delivered().await, &Limits::default()).unwrap();
+    assert_eq!(first.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    drop((a, b));
+    node.stop().await.unwrap();
+    let inquiries_before = f.sim.stats.inquiries.load(std::sync::atomic::Ordering::Relaxed);
+
+    let node = start_node_with(&f, |_| {}).await;
+    let mut b = Conn::open(&f, &node, "bank-b").await;
+    let again = read_pacs008(&b.delivered().await, &Limits::default()).expect("delivered again");
+    assert_eq!(again.txs[0].uetr.as_ref().map(Uetr::as_str), Some(uetr.as_str()));
+    let c = b.send(creditor_status(&uetr, TxStatus::ACSC, None)).await;
+    assert_eq!(b.status_of(c).await.txs[0].tx_sts, TxStatus::ACTC);
+    let next = tokio::time::timeout(Duration::from_millis(300), b.p.reader.next()).await;
+    assert!(next.is_err(), "delivered once after the restart: {next:?}");
+    drop(b);
+    node.stop().await.unwrap();
+    assert_eq!(f.sim.stats.submissions_of(&uetr), 0, "no clearing house involved");
+    assert_eq!(
+        f.sim.stats.inquiries.load(std::sync::atomic::Ordering::Relaxed),
+        inquiries_before,
+        "the creditor tenant was asked, not a clearing house"
+    );
+    let outcomes: Vec<_> = journal_records(&f)
+        .into_iter()
+        .filter_map(|r| match r {
+            JournalRecord::Outcome(o) if o.uetr == uetr => Some(o.outcome),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes, vec![Outcome::Settled], "settled once, by the creditor's answer");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inbound_payment_from_the_clearing_house_is_delivered_and_the_creditors_status_relayed() {
     let f = fixture().await;

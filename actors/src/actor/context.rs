@@ -120,17 +120,23 @@ impl NodeContext {
     /// The tenant an institution (BIC8 or BIC11, compared as institutions) belongs to.
     #[must_use]
     pub fn tenant_of_institution(&self, bic: &str) -> Option<(String, ActorRef<TenantMsg>)> {
+        let owner = self.owner_of_institution(bic)?;
+        let actor =
+            self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&owner).cloned()?;
+        Some((owner, actor))
+    }
+
+    /// The tenant whose participant is the institution `bic`, by name, whether or not its
+    /// actor is running yet.
+    #[must_use]
+    pub fn owner_of_institution(&self, bic: &str) -> Option<String> {
         let bic = switchyard_iso20022::Bic::parse(bic)?;
-        let owner = self
-            .institutions
+        self.institutions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .find(|(own, _)| own.same_institution(&bic))
-            .map(|(_, tenant)| tenant.clone())?;
-        let actor =
-            self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&owner).cloned()?;
-        Some((owner, actor))
+            .map(|(_, tenant)| tenant.clone())
     }
 
     /// The scheme profile of a named link, if it has one.

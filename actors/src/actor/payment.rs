@@ -133,7 +133,12 @@ impl Actor for PaymentActor {
         _myself: ActorRef<PaymentMsg>,
         args: PaymentArgs,
     ) -> Result<PaymentState, ActorProcessingErr> {
-        let unasked = if args.reply.is_none() { candidates(&args) } else { Vec::new() };
+        let unasked = match (&args.reply, args.ctx.owner_of_institution(&args.record.creditor_agent)) {
+            (Some(_), _) => Vec::new(),
+            // On-us: the creditor tenant is the only one that can have it.
+            (None, Some(creditor)) => vec![on_us_name(&creditor)],
+            (None, None) => candidates(&args),
+        };
         Ok(PaymentState {
             machine: PaymentMachine::new(args.ctx.limits.payment),
             args,
@@ -325,13 +330,21 @@ fn on_us_name(tenant: &str) -> String {
     format!("{ON_US_PREFIX}{tenant}")
 }
 
+/// A running tenant by name.
+fn tenant_ref(state: &PaymentState, tenant: &str) -> Option<ActorRef<TenantMsg>> {
+    let tenants = state.args.ctx.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    tenants.get(tenant).cloned()
+}
+
 /// Prefix of `sent_to` for a payment delivered on-us.
 const ON_US_PREFIX: &str = "on-us:";
 
 fn submit(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, attempt: u32) {
-    if let Some((creditor, tenant)) = state.args.ctx.tenant_of_institution(&state.args.record.creditor_agent)
-    {
+    if let Some(creditor) = state.args.ctx.owner_of_institution(&state.args.record.creditor_agent) {
         // On-us: both agents are tenants of this node; the creditor tenant is the "clearing house".
+        let Some(tenant) = tenant_ref(state, &creditor) else {
+            return unavailable(myself, &format!("creditor tenant {creditor} is not running"));
+        };
         tracing::debug!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, attempt, %creditor, "delivering on-us");
         state.sent_to = Some(on_us_name(&creditor));
         let msg = TenantMsg::DeliverOnUs {
@@ -381,9 +394,18 @@ fn inquire(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, inquiry: u32
     let Some(name) = target else {
         return unavailable(myself, "no link to ask");
     };
-    if name.starts_with(ON_US_PREFIX) {
-        // Only the creditor tenant's own pacs.002 settles an on-us payment; nobody else to ask.
-        return unavailable(myself, "on-us: waiting for the creditor tenant's pacs.002");
+    if let Some(creditor) = name.strip_prefix(ON_US_PREFIX) {
+        // On-us: the creditor tenant answers for its participant (`TenantMsg::OnUsInquiry`).
+        let Some(tenant) = tenant_ref(state, creditor) else {
+            return unavailable(myself, &format!("creditor tenant {creditor} is not running"));
+        };
+        tracing::info!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, inquiry, %creditor, "on-us inquiry to the creditor tenant");
+        state.inquiring_at = Some(name.clone());
+        let msg = TenantMsg::OnUsInquiry { uetr: state.args.record.uetr.clone(), payment: myself.clone() };
+        if tenant.cast(msg).is_err() {
+            unavailable(myself, &format!("creditor tenant {creditor} is not running"));
+        }
+        return;
     }
     let Some(link) = state.args.ctx.link(&name) else {
         return unavailable(myself, &format!("link {name} is not running"));
@@ -443,15 +465,7 @@ fn forward_cancel(myself: &ActorRef<PaymentMsg>, state: &PaymentState) {
     };
     if let Some(creditor) = name.strip_prefix(ON_US_PREFIX) {
         // On-us: the creditor tenant's participant decides, as a clearing house would.
-        let tenant = state
-            .args
-            .ctx
-            .tenants
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(creditor)
-            .cloned();
-        let Some(tenant) = tenant else {
+        let Some(tenant) = tenant_ref(state, creditor) else {
             return undeliverable(&format!("creditor tenant {creditor} is not running"));
         };
         tracing::info!(tenant = %state.args.tenant, uetr = %state.args.record.uetr, %creditor, "on-us cancellation request forwarded (camt.056)");

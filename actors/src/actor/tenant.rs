@@ -120,6 +120,14 @@ pub enum TenantMsg {
         payload: Bytes,
         payment: ActorRef<PaymentMsg>,
     },
+    /// The debtor side's deadline for an on-us payment delivered to this (creditor) tenant has
+    /// passed (or it was resumed after a restart) and it asks what became of it: RJCT AB05 if the
+    /// participant still has not answered (the node answers for it, as for inbound payments),
+    /// the node's earlier answer if it gave one, else "not found" (never delivered here).
+    OnUsInquiry {
+        uetr: String,
+        payment: ActorRef<PaymentMsg>,
+    },
     /// A pacs.002 from one of this tenant's sessions about a payment delivered to it.
     CreditorStatus(Box<CreditorStatus>),
     /// The record of a participant's status for an inbound payment is durable (or not): relay
@@ -622,6 +630,7 @@ impl Actor for TenantActor {
             TenantMsg::DeliverOnUs { uetr, payload, payment } => {
                 deliver_on_us(state, uetr, payload, &payment);
             }
+            TenantMsg::OnUsInquiry { uetr, payment } => on_us_inquiry(state, &uetr, &payment),
             TenantMsg::CreditorStatus(status) => creditor_status(&myself, state, *status),
             TenantMsg::InboundStatusDurable(pending, result) => {
                 inbound_status_durable(&myself, state, *pending, result);
@@ -1059,12 +1068,54 @@ fn deliver_on_us(state: &mut TenantState, uetr: String, payload: Bytes, payment:
     } else if deliver(state, payload).is_ok() {
         tracing::debug!(tenant = %state.tenant, %uetr, "on-us payment delivered");
         state.on_us.insert(uetr, Waiting::OnUs(payment.clone(), kind));
-        PaymentEvent::Sent
+        PaymentEvent::Delivered
     } else {
         PaymentEvent::LinkUnavailable(format!("creditor tenant {} has no session connected", state.tenant))
     };
     let _ = payment.cast(PaymentMsg::Event(event));
 }
+
+/// The on-us debtor's payment asks what became of its delivery (its deadline, the participant's
+/// answer timeout, has passed; or it was resumed after a restart or from doubt). Answered at
+/// once, as a clearing house answers a pacs.028 — `Sent`, then the answer:
+/// - still waiting for the participant: the node rejects it for the participant (RJCT AB05,
+///   remembered so the participant's late pacs.002 is refused as already answered);
+/// - the node answered AB05 before: that answer again;
+/// - unknown here (never delivered, or delivered before a restart): "not found", so the
+///   payment delivers it again (same UETR: the participant answers a repeat with its status).
+fn on_us_inquiry(state: &mut TenantState, uetr: &str, payment: &ActorRef<PaymentMsg>) {
+    let ab05 = || PaymentEvent::ClearingAnswered(Outcome::Rejected(ReasonCode::AB05.as_str().to_owned()));
+    let answer = if matches!(state.on_us.get(uetr), Some(Waiting::OnUs(..))) {
+        state.on_us.remove(uetr);
+        state.cancels.remove(uetr);
+        let timeout_ms = state.ctx.limits.payment.inbound_answer_timeout_ms;
+        tracing::warn!(tenant = %state.tenant, %uetr, timeout_ms, "on-us payment unanswered by the creditor participant; rejected AB05");
+        let seen = InboundSeen::Answered {
+            status: TxStatus::RJCT,
+            reason: Some(ReasonCode::AB05),
+            link: ON_US.into(),
+            returned: false,
+            return_status: None,
+        };
+        remember_inbound(state, uetr, seen);
+        ab05()
+    } else {
+        match state.inbound.get(uetr) {
+            Some(InboundSeen::Answered {
+                status: TxStatus::RJCT,
+                reason: Some(ReasonCode::AB05),
+                link,
+                ..
+            }) if &**link == ON_US => ab05(),
+            _ => PaymentEvent::NotFound,
+        }
+    };
+    let _ = payment.cast(PaymentMsg::Event(PaymentEvent::Sent));
+    let _ = payment.cast(PaymentMsg::Event(answer));
+}
+
+/// What an on-us payment's remembered answer names as its "link" (it came from no clearing house).
+const ON_US: &str = "on-us";
 
 /// A payment from a clearing house for this tenant. A UETR seen before is answered from what
 /// the tenant knows (the participant's status as relayed before, or PDNG while it is pending),
@@ -1287,10 +1338,15 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
     };
     let Some(waiting) = state.on_us.get(&uetr).cloned() else {
         let detail = match state.inbound.get(&uetr) {
-            Some(InboundSeen::Answered { status, reason, .. }) => format!(
-                "already answered {}{} to the clearing house",
+            Some(InboundSeen::Answered { status, reason, link, .. }) => format!(
+                "already answered {}{} {}",
                 status.as_str(),
-                reason.map(|r| format!(" {}", r.as_str())).unwrap_or_default()
+                reason.map(|r| format!(" {}", r.as_str())).unwrap_or_default(),
+                if &**link == ON_US {
+                    "to the debtor agent (on-us; the participant's answer timeout passed)"
+                } else {
+                    "to the clearing house"
+                }
             ),
             _ => "no payment with this UETR is waiting for this tenant's status".to_owned(),
         };
@@ -1891,12 +1947,6 @@ fn reinquiry_delay_ms(state: &TenantState, round: u32) -> u64 {
 /// delay with jitter, `PaymentLimits::reinquiry_delay_ms`).
 fn unresolved(myself: &ActorRef<TenantMsg>, state: &mut TenantState, accepted: Box<AcceptedPayment>) {
     let uetr = accepted.uetr.clone();
-    if state.ctx.tenant_of_institution(&accepted.creditor_agent).is_some() {
-        // On-us: there is no clearing house to ask, and resuming would deliver the payment to
-        // the creditor tenant again; it stays in doubt (a restart's recovery resumes it).
-        tracing::warn!(tenant = %state.tenant, %uetr, "on-us payment in doubt: not re-asked while running");
-        return;
-    }
     let entry = state.in_doubt.entry(uetr.clone()).or_insert(InDoubt { accepted, round: 0, waiting: true });
     entry.round = entry.round.saturating_add(1);
     entry.waiting = true;

@@ -37,6 +37,36 @@ fn a_timeout_asks_the_clearing_house_and_never_resends() {
     assert_eq!(m.inquiries_sent, 1);
 }
 
+/// On-us: the creditor tenant is the clearing house; the deadline is its participant's answer
+/// timeout, and the creditor tenant's answer to the inquiry after it is final.
+#[test]
+fn an_on_us_delivery_waits_for_the_creditors_answer_timeout_then_asks_the_creditor_tenant() {
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    let timeout = m.limits.inbound_answer_timeout_ms;
+    assert_ne!(timeout, m.limits.clearing_timeout_ms);
+    assert_eq!(
+        m.step(PaymentEvent::Delivered, 1),
+        vec![PaymentEffect::ScheduleDeadline { attempt: 1, inquiry: 0, after_ms: timeout }]
+    );
+    assert_eq!(m.step(PaymentEvent::Delivered, 2), vec![], "a repeat changes nothing");
+    let effects = m.step(PaymentEvent::DeadlineReached { attempt: 1, inquiry: 0 }, timeout + 1);
+    assert_eq!(effects, vec![PaymentEffect::ReportTimeout, PaymentEffect::Inquire { inquiry: 1 }]);
+    m.step(PaymentEvent::Sent, timeout + 1);
+    let rejected = Outcome::Rejected("AB05".into());
+    assert_eq!(
+        m.step(PaymentEvent::ClearingAnswered(rejected.clone()), timeout + 2),
+        vec![PaymentEffect::JournalOutcome(rejected)]
+    );
+    // Not found at the creditor tenant (it never held it): delivered again, never in doubt.
+    let mut m = machine();
+    m.step(PaymentEvent::Started, 0);
+    m.step(PaymentEvent::Delivered, 0);
+    m.step(PaymentEvent::DeadlineReached { attempt: 1, inquiry: 0 }, timeout);
+    m.step(PaymentEvent::Sent, timeout);
+    assert_eq!(m.step(PaymentEvent::NotFound, timeout), vec![PaymentEffect::Submit { attempt: 2 }]);
+}
+
 #[test]
 fn not_found_makes_a_new_submission_safe() {
     let mut m = machine();
