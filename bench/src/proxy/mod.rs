@@ -15,6 +15,10 @@
 //! (`15 03 03 00 02 02 50`). After the handshake every TLS 1.3 record must be protected, so the
 //! switch's rustls cannot authenticate it and fails the session with a fatal error of its own,
 //! exactly as it would for an alert or corrupted record forged by the network.
+//!
+//! QUIC links go through [`udp::UdpProxy`] instead: datagram loss, black hole and NAT rebinding.
+
+pub mod udp;
 
 use std::net::SocketAddr;
 use std::os::fd::AsFd;
