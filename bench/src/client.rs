@@ -58,6 +58,9 @@ pub struct ClientSpec {
     pub timeout: Duration,
 }
 
+/// The heartbeat interval assumed when SignOnOk names none.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);
+
 /// A signed-on participant session.
 pub struct Participant {
     pub reader: FrameReader<BoxStream>,
@@ -65,6 +68,8 @@ pub struct Participant {
     /// Submissions the switch allows in flight (from SignOnOk).
     pub credit_window: usize,
     pub session: String,
+    /// How often the node wants a `Heartbeat` while the session is idle (from SignOnOk).
+    pub heartbeat: Duration,
     /// Keeps a QUIC client endpoint alive as long as the session.
     _endpoint: Option<quinn::Endpoint>,
 }
@@ -121,6 +126,10 @@ impl Participant {
             .and_then(|v| v.parse().ok())
             .context("SignOnOk without credit_window")?;
         let session = frame.control_value("session").unwrap_or_default().to_owned();
-        Ok(Self { reader, tx, credit_window, session, _endpoint: endpoint })
+        let heartbeat = frame
+            .control_value("heartbeat_ms")
+            .and_then(|v| v.parse().ok())
+            .map_or(DEFAULT_HEARTBEAT, Duration::from_millis);
+        Ok(Self { reader, tx, credit_window, session, heartbeat, _endpoint: endpoint })
     }
 }

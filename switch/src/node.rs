@@ -32,6 +32,10 @@ use crate::ops::Operations;
 use crate::projector::{Projector, Retention};
 use crate::stuck::{StuckEvent, StuckTracker};
 
+/// The QUIC stateless-reset key in the data directory (`quic::ResetKey`; created at the first
+/// start with a QUIC listener, kept across restarts).
+pub const QUIC_RESET_KEY_FILE: &str = "quic-reset.key";
+
 /// A running node.
 #[derive(Debug)]
 pub struct Node {
@@ -191,11 +195,14 @@ impl Node {
         let args = ListenerArgs { tls: server_tls, tenants: directory, limits: live_limits, ctx };
         let quic_addr = match config.listen_quic {
             Some(at) => {
-                let endpoint = quic::server_endpoint(
+                // The same stateless-reset key across restarts: participants of the previous
+                // run learn at once that their connection is gone (`quic::ResetKey`).
+                let reset_key = quic::ResetKey::load_or_create(&config.data_dir.join(QUIC_RESET_KEY_FILE))?;
+                let endpoint = quic::server_endpoint_with(
                     at,
-                    &config.server_identity,
-                    &config.participant_ca,
+                    Arc::clone(&args.tls),
                     QuicLimits::default(),
+                    Some(&reset_key),
                 )
                 .with_context(|| format!("binding QUIC {at}"))?;
                 let bound = endpoint.local_addr()?;

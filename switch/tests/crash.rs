@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use switchyard_bench::client::Transport;
 use switchyard_bench::crash::{self, CrashSpec};
 
 fn spec(cycles: u32, seed: u64) -> CrashSpec {
@@ -41,6 +42,24 @@ async fn twenty_crash_cycles_lose_duplicate_mismatch_and_strand_nothing() {
     assert_eq!(report.cycles, 20);
     assert!(report.kills + report.startup_kills > 0, "the schedule killed the node at least once");
     assert!(report.ledger.acked > 0, "payments were acknowledged under the faults");
+    assert!(report.passed(), "seed {seed}: {}\n{}", report.summary_line(), report.details().join("\n"));
+}
+
+/// The same campaign with the participants and the clearing link on QUIC (fewer cycles: CI
+/// time). A QUIC connection cut by SIGKILL or frozen by SIGSTOP ends by idle timeout rather than
+/// by RST, and the sessions must come back all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_cycles_over_quic_lose_duplicate_mismatch_and_strand_nothing() {
+    let seed = seed();
+    println!("seed: {seed} (replay with CRASH_SEED={seed})");
+    let report = crash::run(&CrashSpec { transport: Transport::Quic, ..spec(8, seed) }).await.unwrap();
+    for line in report.details() {
+        println!("{line}");
+    }
+    println!("{}", report.summary_line());
+    assert_eq!(report.cycles, 8);
+    assert!(report.ledger.acked > 0, "payments were acknowledged over QUIC under the faults");
+    assert!(report.sessions > 2, "the participants' QUIC sessions came back after the faults");
     assert!(report.passed(), "seed {seed}: {}\n{}", report.summary_line(), report.details().join("\n"));
 }
 

@@ -134,11 +134,113 @@ pub fn server_endpoint_from(
     tls: Arc<rustls::ServerConfig>,
     limits: QuicLimits,
 ) -> Result<quinn::Endpoint, QuicError> {
+    server_endpoint_with(addr, tls, limits, None)
+}
+
+/// The secret a server endpoint derives its stateless-reset tokens from (HMAC-SHA256 of the
+/// connection ID), and the key of its connection IDs' integrity check. quinn draws a new one for every endpoint by default, so after a restart the
+/// node could not prove to a peer of its previous run that their connection is gone: the peer
+/// kept sending into it until its idle timeout (60 s). With the same key across restarts (kept
+/// in the data directory), the restarted node answers such a packet with a valid stateless
+/// reset and the peer reconnects at once (RFC 9000 §10.3).
+#[derive(Clone)]
+pub struct ResetKey([u8; RESET_KEY_BYTES]);
+
+/// Length of a [`ResetKey`].
+pub const RESET_KEY_BYTES: usize = 32;
+
+impl std::fmt::Debug for ResetKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResetKey(..)")
+    }
+}
+
+impl ResetKey {
+    /// A fresh key from the system's random source.
+    ///
+    /// # Errors
+    /// When the system's random source fails.
+    pub fn random() -> io::Result<Self> {
+        use ring::rand::SecureRandom;
+        let mut key = [0_u8; RESET_KEY_BYTES];
+        ring::rand::SystemRandom::new()
+            .fill(&mut key)
+            .map_err(|_| io::Error::other("the system random source failed"))?;
+        Ok(Self(key))
+    }
+
+    /// The key kept at `path`; created (random, readable by the owner only, synced) when the
+    /// file does not exist.
+    ///
+    /// # Errors
+    /// An error naming `path` when it cannot be read or written, or holds anything but
+    /// [`RESET_KEY_BYTES`] bytes.
+    pub fn load_or_create(path: &std::path::Path) -> io::Result<Self> {
+        let named =
+            |e: io::Error| io::Error::new(e.kind(), format!("QUIC reset key {}: {e}", path.display()));
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let key = <[u8; RESET_KEY_BYTES]>::try_from(bytes.as_slice()).map_err(|_| {
+                    named(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("expected {RESET_KEY_BYTES} bytes, found {}", bytes.len()),
+                    ))
+                })?;
+                Ok(Self(key))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                let key = Self::random()?;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(named)?;
+                file.write_all(&key.0).and_then(|()| file.sync_all()).map_err(named)?;
+                Ok(key)
+            }
+            Err(e) => Err(named(e)),
+        }
+    }
+}
+
+/// As [`server_endpoint_from`], with stateless-reset tokens derived from `reset_key` (the same
+/// key across restarts: see [`ResetKey`]); `None`: a random key for this endpoint only.
+///
+/// # Errors
+/// As [`server_endpoint_from`].
+pub fn server_endpoint_with(
+    addr: SocketAddr,
+    tls: Arc<rustls::ServerConfig>,
+    limits: QuicLimits,
+    reset_key: Option<&ResetKey>,
+) -> Result<quinn::Endpoint, QuicError> {
     let crypto = QuicServerConfig::try_from(tls)?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
     config.transport_config(transport(&limits, limits.max_concurrent_bidi_streams)?);
     config.max_incoming(limits.max_incoming.max(1));
-    quinn::Endpoint::server(config, addr).map_err(|source| QuicError::Bind { addr, source })
+    let endpoint_config = match reset_key {
+        Some(key) => {
+            let hmac = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key.0);
+            // Connection IDs carry a keyed check (quinn drops a packet whose ID fails it before
+            // any reset): that key must outlive the process too. Derived, not the reset key.
+            let tag = ring::hmac::sign(&hmac, b"switchyard quic connection-id key");
+            let mut cid_key = [0_u8; 8];
+            cid_key.copy_from_slice(&tag.as_ref()[..8]);
+            let cid_key = u64::from_le_bytes(cid_key);
+            let mut config = quinn::EndpointConfig::new(Arc::new(hmac));
+            config
+                .cid_generator(move || Box::new(quinn_proto::HashedConnectionIdGenerator::from_key(cid_key)));
+            config
+        }
+        None => quinn::EndpointConfig::default(),
+    };
+    let bind = |source| QuicError::Bind { addr, source };
+    let socket = std::net::UdpSocket::bind(addr).map_err(bind)?;
+    let runtime = quinn::default_runtime().ok_or_else(|| bind(io::Error::other("no async runtime found")))?;
+    quinn::Endpoint::new(endpoint_config, Some(config), socket, runtime).map_err(bind)
 }
 
 /// A client endpoint on an ephemeral IPv4 port that trusts `server_ca` and presents `identity`

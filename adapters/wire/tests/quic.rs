@@ -134,3 +134,99 @@ async fn a_session_is_one_stream_in_one_direction() {
     let reverse = tokio::time::timeout(wait, server_side.connection().open_bi()).await;
     assert!(reverse.is_err(), "the server may not open streams towards a client");
 }
+
+/// A UDP relay standing for "the node's address": datagrams from the client go to whichever
+/// server `target` names now, the server's answers come back. Switching `target` is a restart
+/// on the same address as the client sees it: the old server never hears from it again and
+/// sends nothing (as after SIGKILL), the new one gets the old connection's packets.
+async fn relay(target: std::sync::Arc<std::sync::Mutex<SocketAddr>>) -> SocketAddr {
+    let front = std::sync::Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let back = std::sync::Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let addr = front.local_addr().unwrap();
+    let client = std::sync::Arc::new(std::sync::Mutex::new(None::<SocketAddr>));
+    {
+        let (front, back, client) = (front.clone(), back.clone(), client.clone());
+        tokio::spawn(async move {
+            let mut buf = vec![0_u8; 65_535];
+            while let Ok((n, from)) = front.recv_from(&mut buf).await {
+                *client.lock().unwrap() = Some(from);
+                let to = *target.lock().unwrap();
+                let _ = back.send_to(&buf[..n], to).await;
+            }
+        });
+    }
+    tokio::spawn(async move {
+        let mut buf = vec![0_u8; 65_535];
+        while let Ok((n, _)) = back.recv_from(&mut buf).await {
+            let to = *client.lock().unwrap();
+            if let Some(to) = to {
+                let _ = front.send_to(&buf[..n], to).await;
+            }
+        }
+    });
+    addr
+}
+
+/// A server that vanished (its process killed: no CONNECTION_CLOSE) and came back at the same
+/// address answers the old connection's next packet with a stateless reset — valid only when
+/// it derives it from the same `ResetKey`. With it the client learns at once that the session
+/// is gone; with a fresh key the reset is not recognised and the client hears nothing (it would
+/// wait for its idle timeout).
+#[tokio::test]
+async fn a_server_back_with_the_same_reset_key_resets_the_old_connections_at_once() {
+    for same_key in [true, false] {
+        let certs = DevCerts::generate(&["switch"], &["bank-a"]).unwrap();
+        let tls =
+            switchyard_wire::tls::server_config(&certs.identity("switch").unwrap(), &certs.ca().unwrap())
+                .unwrap();
+        let key = quic::ResetKey::random().unwrap();
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let first =
+            quic::server_endpoint_with(loopback, tls.clone(), QuicLimits::default(), Some(&key)).unwrap();
+        let target = std::sync::Arc::new(std::sync::Mutex::new(first.local_addr().unwrap()));
+        let addr = relay(target.clone()).await;
+        let accepted = {
+            let first = first.clone();
+            tokio::spawn(async move { quic::accept(&first).await.unwrap().unwrap() })
+        };
+        let client = loopback_client(&certs, Some(&certs.identity("bank-a").unwrap()));
+        let stream = quic::connect(&client, addr, "localhost").await.unwrap();
+        let (mut reader, tx, _writer) = conn::split(stream, FrameCodec::new(MAX_FRAME_BYTES), 16);
+        tx.send(Frame::control(FrameKind::SignOn, 0, &[("protocol", "1")])).await.unwrap();
+        let (server_side, _) = accepted.await.unwrap();
+
+        // The restart: the old server is cut off without a word, a new one answers instead.
+        let other = quic::ResetKey::random().unwrap();
+        let new_key = if same_key { &key } else { &other };
+        let back = quic::server_endpoint_with(loopback, tls, QuicLimits::default(), Some(new_key)).unwrap();
+        *target.lock().unwrap() = back.local_addr().unwrap();
+
+        tx.send(Frame::new(FrameKind::Submit, 1, vec![b'x'; 1_000])).await.unwrap();
+        let heard = tokio::time::timeout(Duration::from_secs(3), next_frame(&mut reader)).await;
+        if same_key {
+            let ended = heard.expect("the client learns at once");
+            assert!(!matches!(ended, Some(Ok(_))), "the session ended, no frame: {ended:?}");
+        } else {
+            assert!(heard.is_err(), "a reset from another key is not believed: {heard:?}");
+        }
+        let reason = server_side.connection().close_reason();
+        assert!(reason.is_none(), "the old server never closed it: {reason:?}");
+        drop((server_side, back, first));
+    }
+}
+
+#[test]
+fn the_reset_key_is_created_once_private_and_refused_when_damaged() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quic-reset.key");
+    quic::ResetKey::load_or_create(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.len(), quic::RESET_KEY_BYTES);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    quic::ResetKey::load_or_create(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "loaded, not replaced");
+    std::fs::write(&path, b"short").unwrap();
+    let error = quic::ResetKey::load_or_create(&path).unwrap_err().to_string();
+    assert!(error.contains("quic-reset.key") && error.contains("expected 32 bytes, found 5"), "{error}");
+}

@@ -45,6 +45,9 @@ pub struct CrashArgs {
     /// Start no new cycle after this many minutes; then settle, check and report the cycles done.
     #[arg(long)]
     max_minutes: Option<u64>,
+    /// Transport of the participants and of the clearing link: `tls` (TLS 1.3 over TCP) or `quic`.
+    #[arg(long, default_value = "tls", value_parser = |s: &str| s.parse::<crate::client::Transport>())]
+    transport: crate::client::Transport,
 }
 
 /// Runs `switchyard-bench crash`: exit 0 only if nothing was lost, duplicated, mismatched or stuck.
@@ -59,6 +62,7 @@ pub fn run(args: CrashArgs) -> anyhow::Result<ExitCode> {
         now.as_nanos() as u64 ^ u64::from(std::process::id())
     });
     println!("seed: {seed}");
+    println!("transport: {}", args.transport);
     let spec = CrashSpec {
         cycles: args.cycles,
         seed,
@@ -71,6 +75,7 @@ pub fn run(args: CrashArgs) -> anyhow::Result<ExitCode> {
         verbose: !args.quiet,
         time_limit: args.max_minutes.map(|m| Duration::from_secs(m * 60)),
         ready_timeout: Duration::from_secs(60),
+        transport: args.transport,
         ..CrashSpec::new(switchyard)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

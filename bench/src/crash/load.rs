@@ -57,6 +57,10 @@ fn make(template: &Pacs008, tenant: &str, run: u64, n: u64) -> (Vec<u8>, String,
     (write_pacs008(&msg), uetr, amount, currency)
 }
 
+/// Longest wait for a credit before a heartbeat goes out instead (or the node's interval, if
+/// shorter).
+const HEARTBEAT_WHEN_BLOCKED: Duration = Duration::from_millis(500);
+
 /// Runs one participant until `stop`: connect, send, and reconnect after every break.
 /// Returns the number of sessions it signed on.
 pub async fn participant(
@@ -91,16 +95,32 @@ async fn session(
     run_id: u64,
     next: &AtomicU64,
 ) {
-    let Participant { mut reader, tx, credit_window, .. } = conn;
+    let Participant { mut reader, tx, credit_window, heartbeat, .. } = conn;
+    // A participant with its whole window unanswered sends heartbeats (docs/PROTOCOL.md): they
+    // are what makes a dead connection show — an RST on TCP; on QUIC, the restarted node's
+    // stateless reset (nothing else would be sent until QUIC's idle timeout).
+    let heartbeat = heartbeat.min(HEARTBEAT_WHEN_BLOCKED);
     let credits = Arc::new(Semaphore::new(credit_window));
     let pending: Arc<Mutex<HashMap<u64, String>>> = Arc::new(Mutex::new(HashMap::new()));
     let broken = CancellationToken::new();
+    // When the session last heard anything (ms since it began): silence for three heartbeat
+    // intervals while waiting means the node is gone (QUIC learns nothing else before its
+    // idle timeout, its probes backing off exponentially while the node is down).
+    let began = tokio::time::Instant::now();
+    let last_heard = Arc::new(AtomicU64::new(0));
     let receiver = {
-        let (ledger, credits, pending, broken) =
-            (Arc::clone(ledger), Arc::clone(&credits), Arc::clone(&pending), broken.clone());
+        let (ledger, credits, pending, broken, last_heard) = (
+            Arc::clone(ledger),
+            Arc::clone(&credits),
+            Arc::clone(&pending),
+            broken.clone(),
+            Arc::clone(&last_heard),
+        );
         tokio::spawn(async move {
             let limits = Limits::default();
             while let Some(Ok(frame)) = reader.next().await {
+                let heard = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX);
+                last_heard.store(heard, Ordering::Relaxed);
                 if frame.kind != FrameKind::Status {
                     continue;
                 }
@@ -136,7 +156,19 @@ async fn session(
         let permit = tokio::select! {
             () = broken.cancelled() => break,
             () = stop.cancelled() => break,
-            permit = credits.acquire() => permit,
+            permit = tokio::time::timeout(heartbeat, credits.acquire()) => permit,
+        };
+        let Ok(permit) = permit else {
+            let silent_ms = u64::try_from(began.elapsed().as_millis())
+                .unwrap_or(u64::MAX)
+                .saturating_sub(last_heard.load(Ordering::Relaxed));
+            if u128::from(silent_ms) > 3 * heartbeat.as_millis() {
+                break; // three intervals without a word: reconnect
+            }
+            if tx.send(Frame::new(FrameKind::Heartbeat, 0, bytes::Bytes::new())).await.is_err() {
+                break;
+            }
+            continue;
         };
         let Ok(permit) = permit else { break };
         permit.forget();

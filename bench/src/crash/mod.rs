@@ -72,6 +72,8 @@ pub struct CrashSpec {
     /// Start no new cycle after this long (the campaign then settles and checks as usual, and
     /// reports the cycles it completed); `None`: run all `cycles`.
     pub time_limit: Option<Duration>,
+    /// Participants and the clearing link: TLS over TCP, or QUIC.
+    pub transport: Transport,
 }
 
 impl CrashSpec {
@@ -93,6 +95,7 @@ impl CrashSpec {
             verbose: true,
             keep_failed: true,
             time_limit: None,
+            transport: Transport::Tls,
         }
     }
 }
@@ -217,10 +220,10 @@ impl Node<'_> {
     }
 }
 
-fn client(setup: &Setup, tenant: &str) -> anyhow::Result<ClientSpec> {
+fn client(setup: &Setup, tenant: &str, transport: Transport) -> anyhow::Result<ClientSpec> {
     Ok(ClientSpec {
         addr: setup.node_addr,
-        transport: Transport::Tls,
+        transport,
         server_name: "switchyard-node".to_owned(),
         ca: setup.certs.ca()?,
         identity: Some(setup.certs.identity(tenant)?),
@@ -251,6 +254,7 @@ pub async fn run(spec: &CrashSpec) -> anyhow::Result<CrashReport> {
         credit_window: 64,
         reject_ppm: spec.reject_ppm,
         sim_latency_ms: 2,
+        quic: spec.transport == Transport::Quic,
     };
     let setup = setup::write(&dir, &settings)?;
     let mut rng = StdRng::seed_from_u64(spec.seed);
@@ -277,7 +281,7 @@ pub async fn run(spec: &CrashSpec) -> anyhow::Result<CrashReport> {
         let share = spec.rate_per_s / n + u64::from((i as u64) < spec.rate_per_s % n);
         let sender = load::Sender {
             tenant: (*tenant).to_owned(),
-            client: client(&setup, tenant)?,
+            client: client(&setup, tenant, spec.transport)?,
             rate_per_s: share.max(1),
             template: template.clone(),
         };

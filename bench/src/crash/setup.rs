@@ -3,7 +3,7 @@
 //! the node's clearing link find them again after every restart).
 
 use std::fmt::Write as _;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -17,7 +17,9 @@ pub const TENANTS: [&str; 2] = ["bank-a", "bank-b"];
 pub struct Setup {
     pub dir: PathBuf,
     pub certs: DevCerts,
+    /// Where participants connect: the node's TLS port, or its QUIC port with `quic`.
     pub node_addr: SocketAddr,
+    /// The simulator's listening address (TCP, or UDP with `quic`).
     pub sim_addr: SocketAddr,
     pub node_config: PathBuf,
     pub sim_config: PathBuf,
@@ -38,6 +40,8 @@ pub struct NodeSettings {
     pub reject_ppm: u32,
     /// Simulator answer latency.
     pub sim_latency_ms: u64,
+    /// Participants and the clearing link over QUIC instead of TLS over TCP.
+    pub quic: bool,
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -46,16 +50,26 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
+/// A UDP port that was free a moment ago on 127.0.0.1.
+fn free_udp_port() -> anyhow::Result<SocketAddr> {
+    let socket = UdpSocket::bind("127.0.0.1:0").context("finding a free UDP port")?;
+    Ok(socket.local_addr()?)
+}
+
 /// Writes certificates and both configuration files into `dir`.
 pub fn write(dir: &Path, settings: &NodeSettings) -> anyhow::Result<Setup> {
     let mut clients: Vec<&str> = TENANTS.to_vec();
     clients.push("switchyard");
     let certs = DevCerts::generate(&["switchyard-node", "clearing-sim"], &clients)?;
     certs.write_to(&dir.join("tls"))?;
-    let (node_addr, sim_addr) = (free_port()?, free_port()?);
+    let tls_addr = free_port()?;
+    let (node_addr, sim_addr) =
+        if settings.quic { (free_udp_port()?, free_udp_port()?) } else { (tls_addr, free_port()?) };
+    let quic_listen = if settings.quic { format!("listen_quic = \"{node_addr}\"\n") } else { String::new() };
+    let transport = if settings.quic { "quic" } else { "tls" };
     let data_dir = dir.join("data");
     let mut node = format!(
-        "[node]\ndata_dir = \"data\"\nlisten = \"{node_addr}\"\n\n\
+        "[node]\ndata_dir = \"data\"\nlisten = \"{tls_addr}\"\n{quic_listen}\n\
          [tls]\ncertificate = \"tls/switchyard-node.pem\"\nprivate_key = \"tls/switchyard-node.key\"\n\
          participant_ca = \"tls/ca.pem\"\n\n\
          [limits]\ncredit_window = {}\nclearing_timeout_ms = {}\ndrain_timeout_ms = {}\n\
@@ -74,14 +88,14 @@ pub fn write(dir: &Path, settings: &NodeSettings) -> anyhow::Result<Setup> {
     }
     let _ = write!(
         node,
-        "[[links]]\nname = \"sim\"\naddress = \"{sim_addr}\"\nserver_name = \"clearing-sim\"\n\
+        "[[links]]\nname = \"sim\"\naddress = \"{sim_addr}\"\ntransport = \"{transport}\"\nserver_name = \"clearing-sim\"\n\
          certificate = \"tls/switchyard.pem\"\nprivate_key = \"tls/switchyard.key\"\nserver_ca = \"tls/ca.pem\"\n\n\
          [[routes]]\nlink = \"sim\"\n"
     );
     let node_config = dir.join("switchyard.toml");
     std::fs::write(&node_config, node).context("writing the node's configuration")?;
     let sim = format!(
-        "listen = \"{sim_addr}\"\ncertificate = \"tls/clearing-sim.pem\"\nprivate_key = \"tls/clearing-sim.key\"\n\
+        "listen = \"{sim_addr}\"\ntransport = \"{transport}\"\ncertificate = \"tls/clearing-sim.pem\"\nprivate_key = \"tls/clearing-sim.key\"\n\
          client_ca = \"tls/ca.pem\"\nlatency_ms = {}\nreject_ppm = {}\nstats_file = \"clearing-sim-stats.json\"\n",
         settings.sim_latency_ms, settings.reject_ppm
     );
