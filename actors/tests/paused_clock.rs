@@ -312,6 +312,14 @@ fn status_of(msg: &WireMsg) -> TxStatusInfo {
     read_pacs002(&msg.payload, &Limits::default()).unwrap().txs[0].clone()
 }
 
+/// A participant's late status was answered with one RJCT naming the node's AB05 answer.
+fn refused_as_answered_ab05(answers: &[WireMsg]) {
+    assert_eq!(answers.len(), 1);
+    let refused = status_of(&answers[0]);
+    assert_eq!(refused.tx_sts, TxStatus::RJCT);
+    assert!(refused.addtl_inf.as_deref().unwrap_or("").contains("already answered RJCT AB05"), "{refused:?}");
+}
+
 /// Invariant 1 for inbound payments: the creditor participant's pacs.002 is relayed to the
 /// clearing house, and acknowledged to the participant, only once its record is durable; when
 /// the record cannot be written nothing is relayed and the participant is asked to send again.
@@ -410,11 +418,7 @@ async fn an_inbound_payment_unanswered_by_its_participant_is_rejected_ab05_at_th
         .unwrap();
     settle(50).await;
     assert!(clearing.take().is_empty(), "a late status is not relayed");
-    let refused = participant.take();
-    assert_eq!(refused.len(), 1);
-    let refused = status_of(&refused[0]);
-    assert_eq!(refused.tx_sts, TxStatus::RJCT);
-    assert!(refused.addtl_inf.as_deref().unwrap_or("").contains("already answered RJCT AB05"), "{refused:?}");
+    refused_as_answered_ab05(&participant.take());
     // And no second deadline answer.
     tokio::time::advance(Duration::from_millis(10_000)).await;
     settle(50).await;
@@ -485,11 +489,7 @@ async fn an_on_us_payment_its_creditor_never_answers_is_rejected_ab05_at_the_dea
     // bank-b answers late: refused as already answered; bank-a hears nothing more.
     submit(&creditor_session, 9, answer(uetr.as_str(), TxStatus::ACSC, None));
     settle(50).await;
-    let refused = creditor.take();
-    assert_eq!(refused.len(), 1);
-    let refused = status_of(&refused[0]);
-    assert_eq!(refused.tx_sts, TxStatus::RJCT);
-    assert!(refused.addtl_inf.as_deref().unwrap_or("").contains("already answered RJCT AB05"), "{refused:?}");
+    refused_as_answered_ab05(&creditor.take());
     tokio::time::advance(Duration::from_millis(60_000)).await;
     settle(50).await;
     assert!(debtor.take().is_empty(), "nothing after the outcome");

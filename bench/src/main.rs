@@ -24,6 +24,9 @@ enum Command {
     Peer(cmd::peer::PeerArgs),
     /// Crash campaign: SIGKILL/SIGSTOP/SIGTERM the real node under load, restart, check the ledger.
     Crash(cmd::crash::CrashArgs),
+    /// Fault proxy between a node's clearing link and a clearing house (TLS frames or QUIC
+    /// datagrams); change the fault by typing it on standard input.
+    Proxy(cmd::proxy::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Echo(args) => cmd::echo::run(args),
         Command::Peer(args) => cmd::peer::run(args),
         Command::Crash(args) => cmd::crash::run(args),
+        Command::Proxy(args) => cmd::proxy::run(args),
     };
     match result {
         Ok(code) => code,

@@ -4,4 +4,5 @@ pub mod crash;
 pub mod echo;
 pub mod load;
 pub mod peer;
+pub mod proxy;
 pub mod sweep;

@@ -68,6 +68,43 @@ pub enum Fault {
     RefuseAndCloseEvery(u32),
 }
 
+/// The names [`Fault`] parses from (`switchyard-bench proxy`).
+pub const FAULT_SYNTAX: &str =
+    "none, delay:MS, drop-every:N, reset-mid-frame-every:N, black-hole, duplicate, \
+reorder, tls-alert-every:N, refuse-every:N, refuse-and-close-every:N";
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(n, a)| (n, Some(a)));
+        let n = || -> Result<u32, String> {
+            let arg = arg.ok_or_else(|| format!("{name} needs a number, as {name}:N"))?;
+            match arg.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!("{name}: {arg:?} is not a whole number from 1")),
+            }
+        };
+        let none = |fault: Self| match arg {
+            None => Ok(fault),
+            Some(_) => Err(format!("{name} takes no argument")),
+        };
+        match name {
+            "none" => none(Self::None),
+            "black-hole" => none(Self::BlackHole),
+            "duplicate" => none(Self::Duplicate),
+            "reorder" => none(Self::Reorder),
+            "delay" => Ok(Self::Delay(Duration::from_millis(u64::from(n()?)))),
+            "drop-every" => Ok(Self::DropEvery(n()?)),
+            "reset-mid-frame-every" => Ok(Self::ResetMidFrameEvery(n()?)),
+            "tls-alert-every" => Ok(Self::TlsAlertEvery(n()?)),
+            "refuse-every" => Ok(Self::RefuseEvery(n()?)),
+            "refuse-and-close-every" => Ok(Self::RefuseAndCloseEvery(n()?)),
+            other => Err(format!("unknown fault {other:?}: use one of {FAULT_SYNTAX}")),
+        }
+    }
+}
+
 /// The forged record of [`Fault::TlsAlertEvery`]: content type alert (21), TLS 1.2 legacy
 /// version, length 2, level fatal (2), description `internal_error` (80).
 pub const FORGED_TLS_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50];

@@ -36,6 +36,25 @@ pub enum UdpFault {
     BlackHole,
 }
 
+/// The names [`UdpFault`] parses from (`switchyard-bench proxy --transport quic`).
+pub const UDP_FAULT_SYNTAX: &str = "none, loss-every:N, black-hole";
+
+impl std::str::FromStr for UdpFault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().split_once(':') {
+            None if s.trim() == "none" => Ok(Self::None),
+            None if s.trim() == "black-hole" => Ok(Self::BlackHole),
+            Some(("loss-every", n)) => match n.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(Self::LossEvery(n)),
+                _ => Err(format!("loss-every: {n:?} is not a whole number from 1")),
+            },
+            _ => Err(format!("unknown datagram fault {:?}: use one of {UDP_FAULT_SYNTAX}", s.trim())),
+        }
+    }
+}
+
 /// What the proxy did.
 #[derive(Debug, Default)]
 pub struct UdpStats {
@@ -259,6 +278,25 @@ mod tests {
         let mut buf = [0_u8; 64];
         let n = tokio::time::timeout(wait, client.recv(&mut buf)).await.ok()?.unwrap();
         std::str::from_utf8(&buf[..n]).unwrap().parse().ok()
+    }
+
+    #[test]
+    fn faults_parse_from_their_names_and_bad_ones_are_named() {
+        assert_eq!("loss-every:8".parse(), Ok(UdpFault::LossEvery(8)));
+        assert_eq!(" black-hole ".parse(), Ok(UdpFault::BlackHole));
+        assert_eq!("none".parse(), Ok(UdpFault::None));
+        let bad = "loss-every:0".parse::<UdpFault>().unwrap_err();
+        assert!(bad.contains("\"0\""), "{bad}");
+        let unknown = "drop".parse::<UdpFault>().unwrap_err();
+        assert!(unknown.contains("\"drop\"") && unknown.contains(UDP_FAULT_SYNTAX), "{unknown}");
+        use super::super::Fault;
+        assert_eq!("delay:500".parse(), Ok(Fault::Delay(std::time::Duration::from_millis(500))));
+        assert_eq!("refuse-and-close-every:10".parse(), Ok(Fault::RefuseAndCloseEvery(10)));
+        assert_eq!("reorder".parse(), Ok(Fault::Reorder));
+        assert!("reorder:2".parse::<Fault>().unwrap_err().contains("takes no argument"));
+        assert!("drop-every".parse::<Fault>().unwrap_err().contains("drop-every:N"));
+        assert!("drop-every:x".parse::<Fault>().unwrap_err().contains("\"x\""));
+        assert!("flip".parse::<Fault>().unwrap_err().contains(super::super::FAULT_SYNTAX));
     }
 
     #[tokio::test]
