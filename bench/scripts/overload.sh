@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Overload (issue 10 §3): the self-hosted node + clearing simulator under 2x its sustainable rate.
 #   1. probe:     offered PROBE_RATE (far above capacity) for SECONDS: the acknowledged throughput
-#                 is the sustainable rate C;
+#                 is the saturation throughput X; the sustainable rate is C = X * UTILISATION/100
+#                 (a node run at 100 % of its capacity queues without bound, so its p99 is no
+#                 bound to keep);
 #   2. baseline:  offered C (the p99 to compare against);
 #   3. overload:  offered 2C, no tenant limit: the excess is held back by the credit window;
 #   4. limited:   offered 2C with every tenant limited to C/TENANTS per second: the excess is
@@ -9,7 +11,8 @@
 # For each run: the node's peak RSS (sampled every 200 ms from /proc) and the generator's ledger
 # (submitted = acknowledged + refused, nothing stuck or unanswered: nothing dropped).
 # Usage: bench/scripts/overload.sh [SECONDS]   env: PROFILE=release|debug (default release),
-#        PROBE_RATE (default 20000), TENANTS (default 4), DRAIN (seconds for the last answers,
+#        PROBE_RATE (default 20000), UTILISATION (percent of X taken as sustainable, default 70;
+#        100 reproduces the runs before session 7), TENANTS (default 4), DRAIN (seconds for the last answers,
 #        default 60), OUT (default bench-out/overload).
 # Exit 0 only if no run lost, stranded or left unanswered a payment. See docs/RELIABILITY.md §6.
 set -euo pipefail
@@ -59,8 +62,10 @@ run() { # NAME RATE [extra load args]
 }
 
 run probe "$probe_rate"
-sustainable="$(field "$out/probe" "int(r['ack_throughput_per_s'])")"
-echo "sustainable rate C = $sustainable payments/s"
+utilisation="${UTILISATION:-70}"
+saturation="$(field "$out/probe" "int(r['ack_throughput_per_s'])")"
+sustainable=$((saturation * utilisation / 100))
+echo "saturation throughput X = $saturation payments/s; sustainable rate C = $utilisation % of X = $sustainable payments/s"
 run baseline "$sustainable"
 run overload $((2 * sustainable))
 per_tenant=$((sustainable / tenants))
