@@ -34,6 +34,13 @@ fn main() {
         store.flush().unwrap();
     });
 
+    drop(store);
+    let bytes = dir_bytes(&tmp.path().join("one"));
+    println!(
+        "state store on disk after apply: {bytes} bytes, {:.0} per record",
+        bytes as f64 / records.len() as f64
+    );
+
     let store = StateStore::open(&tmp.path().join("batch")).unwrap();
     let numbered: Vec<(u64, JournalRecord)> = (1..).zip(records.iter().cloned()).collect();
     report("apply_batch, 256 records per transaction", records.len(), || {
@@ -42,6 +49,13 @@ fn main() {
         }
         store.flush().unwrap();
     });
+
+    drop(store);
+    let bytes = dir_bytes(&tmp.path().join("batch"));
+    println!(
+        "state store on disk after apply_batch: {bytes} bytes, {:.0} per record",
+        bytes as f64 / records.len() as f64
+    );
 
     let journal_dir = tmp.path().join("journal");
     write_journal(&journal_dir, &records);
@@ -52,6 +66,23 @@ fn main() {
     });
     let counts = store.counts().unwrap();
     println!("final: {counts:?}");
+}
+
+/// Bytes of the files under `dir` (allocated blocks, as `du` counts them: sled's files are sparse).
+fn dir_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                dir_bytes(&e.path())
+            } else {
+                meta.blocks() * 512
+            }
+        })
+        .sum()
 }
 
 fn report(name: &str, n: usize, run: impl FnOnce()) {
