@@ -239,6 +239,23 @@ async fn quic_connection_reset_and_crash_after_commit() {
         stats.sign_ons.load(Relaxed)
     );
     assert!(inquiries >= crashed, "every crash-after-commit resolved by inquiry");
+    // Each payment the simulator committed and never answered reached its outcome through a
+    // status inquiry (the journal's outcome record counts them), never a second submission.
+    let resolved_by_inquiry: std::collections::HashMap<String, u32> = common::journal_records(&f)
+        .into_iter()
+        .filter_map(|r| match r {
+            switchyard_actors::JournalRecord::Outcome(o) => Some((o.uetr, o.inquiries)),
+            _ => None,
+        })
+        .collect();
+    for uetr in stats.crashed_uetrs() {
+        let asked = resolved_by_inquiry.get(&uetr).copied();
+        assert!(
+            asked.is_some_and(|n| n > 0),
+            "{uetr} crashed after commit: outcome after {asked:?} inquiries"
+        );
+        assert_eq!(stats.submissions_of(&uetr), 1, "{uetr} submitted once");
+    }
 }
 
 /// The QUIC link through the datagram proxy (`switchyard_bench::proxy::udp`) to the simulator

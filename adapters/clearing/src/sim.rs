@@ -251,7 +251,12 @@ pub struct SimStats {
     writers: Mutex<Vec<mpsc::Sender<Frame>>>,
     /// Statuses (pacs.002) the switch sent for payments the simulator originated, by UETR.
     inbound_statuses: Mutex<HashMap<String, (TxStatus, Option<String>)>>,
+    /// The UETRs of the submissions counted in `crashed` (the first [`MAX_CRASHED_LISTED`]).
+    crashed_uetrs: Mutex<Vec<String>>,
 }
+
+/// How many crash-after-commit UETRs [`SimStats::crashed_uetrs`] lists.
+pub const MAX_CRASHED_LISTED: usize = 10_000;
 
 impl SimStats {
     /// The status the switch relayed for a payment the simulator sent (inbound), if any: the
@@ -259,6 +264,13 @@ impl SimStats {
     #[must_use]
     pub fn inbound_status(&self, uetr: &str) -> Option<(TxStatus, Option<String>)> {
         self.inbound_statuses.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(uetr).cloned()
+    }
+
+    /// The UETRs whose submission was recorded and then left unanswered by a simulated crash
+    /// (`crash_ppm`), in order, at most [`MAX_CRASHED_LISTED`].
+    #[must_use]
+    pub fn crashed_uetrs(&self) -> Vec<String> {
+        self.crashed_uetrs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// How many returns (pacs.004) the switch sent for this original UETR.
@@ -871,6 +883,11 @@ fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, 
     };
     if chance(&mut rng, config.crash_ppm) {
         stats.crashed.fetch_add(1, Ordering::Relaxed);
+        let mut listed = stats.crashed_uetrs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if listed.len() < MAX_CRASHED_LISTED {
+            listed.push(uetr.clone());
+        }
+        drop(listed);
         return Answer::Crash;
     }
     if chance(&mut rng, config.drop_ppm) {
