@@ -8,7 +8,7 @@ mod common;
 
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{fixture, run_participant, start_node_with, Fixture};
@@ -34,18 +34,25 @@ async fn proxy(f: &Fixture) -> FaultProxy {
 
 /// Runs PAYMENTS payments through node → proxy → simulator with `fault` switched on once the
 /// simulator has seen 50 submissions and off again after `lasting`; checks the outcome (see
-/// [`run_scenario`]) and returns how many payments were reported in doubt.
-async fn run_with(fault: Fault, lasting: Duration, in_doubt_allowed: bool) -> (Fixture, FaultProxy, usize) {
+/// [`run_scenario`]) and returns how many payments were reported in doubt and how long after
+/// the fault began the link's breaker was seen open (if it opened).
+async fn run_with(
+    fault: Fault,
+    lasting: Duration,
+    in_doubt_allowed: bool,
+) -> (Fixture, FaultProxy, usize, Option<Duration>) {
     let f = fixture().await;
     let proxy = proxy(&f).await;
     let addr = proxy.addr;
+    let fault_at = Mutex::new(None);
     let chaos = async {
         wait_for_submissions(&f, 50).await;
         proxy.set(fault);
+        *fault_at.lock().unwrap() = Some(tokio::time::Instant::now());
         tokio::time::sleep(lasting).await;
         proxy.set(Fault::None);
     };
-    let in_doubt = run_scenario(
+    let (in_doubt, opened) = run_scenario(
         &f,
         move |config| config.links[0].addr = addr,
         chaos,
@@ -53,7 +60,17 @@ async fn run_with(fault: Fault, lasting: Duration, in_doubt_allowed: bool) -> (F
         &format!("{fault:?}"),
     )
     .await;
-    (f, proxy, in_doubt)
+    let delay = breaker_delay(&fault_at, opened);
+    (f, proxy, in_doubt, delay)
+}
+
+/// The breaker opens after `failure_threshold` (5) consecutive failures; under a black hole
+/// the in-flight submissions all time out one clearing timeout (300 ms) after it begins, so it
+/// opens then. The bound leaves a loaded CI machine 1.7 s more.
+fn breaker_opened_in_time(label: &str, opened_after: Option<Duration>) {
+    eprintln!("{label}: breaker seen open {opened_after:?} after the fault began");
+    let opened_after = opened_after.unwrap_or_else(|| panic!("{label}: the breaker never opened"));
+    assert!(opened_after <= Duration::from_secs(2), "{label}: breaker open only after {opened_after:?}");
 }
 
 /// Waits (at most 30 s) until the simulator has received `n` submissions.
@@ -76,7 +93,7 @@ async fn run_scenario(
     chaos: impl std::future::Future<Output = ()>,
     in_doubt_allowed: bool,
     label: &str,
-) -> usize {
+) -> (usize, Option<tokio::time::Instant>) {
     let edit = move |config: &mut NodeConfig| {
         config.limits.credit_window = 32;
         config.limits.payment.clearing_timeout_ms = 300;
@@ -90,7 +107,19 @@ async fn run_scenario(
         link(config);
     };
     let node = start_node_with(f, edit).await;
-    let (statuses, ()) = tokio::join!(run_participant(f, &node, "bank-a", PAYMENTS), chaos);
+    let mut breaker_opened = None;
+    let (statuses, ()) = {
+        let work = async { tokio::join!(run_participant(f, &node, "bank-a", PAYMENTS), chaos) };
+        tokio::pin!(work);
+        let watch = breaker_opens(&node.ops, "sim");
+        tokio::pin!(watch);
+        loop {
+            tokio::select! {
+                done = &mut work => break done,
+                at = &mut watch, if breaker_opened.is_none() => breaker_opened = Some(at),
+            }
+        }
+    };
     assert_eq!(statuses.len(), PAYMENTS as usize, "{label}: every payment answered");
     let mut in_doubt = Vec::new();
     for (uetr, seen) in &statuses {
@@ -119,21 +148,40 @@ async fn run_scenario(
     assert_eq!(f.sim.stats.max_submissions_per_uetr(), 1, "{label}: no UETR submitted twice");
     assert_eq!(f.sim.stats.distinct_uetrs(), PAYMENTS as usize, "{label}: every UETR reached the house");
     node.stop().await.unwrap();
-    in_doubt.len()
+    (in_doubt.len(), breaker_opened)
+}
+
+/// When the breaker of `link` is first seen open (polled every 10 ms); pending until then.
+async fn breaker_opens(ops: &switchyard::ops::Operations, link: &str) -> tokio::time::Instant {
+    loop {
+        if ops.links().await.iter().any(|l| l.name == link && l.breaker == "open") {
+            return tokio::time::Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// How long after the fault began the breaker was seen open, if it was.
+fn breaker_delay(
+    fault_at: &Mutex<Option<tokio::time::Instant>>,
+    opened: Option<tokio::time::Instant>,
+) -> Option<Duration> {
+    let fault_at = (*fault_at.lock().unwrap())?;
+    opened.map(|at| at.saturating_duration_since(fault_at))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delayed_replies_beyond_the_clearing_timeout() {
     // 500 ms > the 300 ms clearing timeout: payments go in doubt and are resolved by inquiry,
     // and the late answers that still arrive must not count twice.
-    let (_f, proxy, _) =
+    let (_f, proxy, _, _) =
         run_with(Fault::Delay(Duration::from_millis(500)), Duration::from_secs(1), false).await;
     assert!(proxy.stats.replies.load(Relaxed) > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_replies() {
-    let (f, proxy, _) = run_with(Fault::DropEvery(3), Duration::from_secs(1), false).await;
+    let (f, proxy, _, _) = run_with(Fault::DropEvery(3), Duration::from_secs(1), false).await;
     assert!(proxy.stats.dropped.load(Relaxed) > 0, "replies were dropped");
     assert!(f.sim.stats.inquiries.load(Relaxed) > 0, "and recovered by pacs.028");
 }
@@ -143,7 +191,7 @@ async fn connection_reset_in_the_middle_of_a_reply() {
     // Reconnects plus the 300 ms clearing timeout can outlast a payment's inquiry budget on a
     // loaded machine (CI met it once): such a payment is reported in doubt (invariant 3) and
     // must then reach its outcome in the running node, never by a second submission.
-    let (f, proxy, _) = run_with(Fault::ResetMidFrameEvery(20), Duration::from_secs(1), true).await;
+    let (f, proxy, _, _) = run_with(Fault::ResetMidFrameEvery(20), Duration::from_secs(1), true).await;
     assert!(proxy.stats.resets.load(Relaxed) > 0, "connections were reset mid-frame");
     assert!(f.sim.stats.sign_ons.load(Relaxed) >= 2, "the link reconnected");
 }
@@ -152,7 +200,8 @@ async fn connection_reset_in_the_middle_of_a_reply() {
 async fn black_hole_then_recovery() {
     // Longer than a payment's whole inquiry budget (300 ms timeout × 6 plus backoff), so some
     // payments are reported in doubt and must be resolved by re-inquiry without a restart.
-    let (f, proxy, in_doubt) = run_with(Fault::BlackHole, Duration::from_secs(5), true).await;
+    let (f, proxy, in_doubt, breaker) = run_with(Fault::BlackHole, Duration::from_secs(5), true).await;
+    breaker_opened_in_time("black hole", breaker);
     assert!(in_doubt > 0, "the black hole outlasted the inquiry budget of some payments");
     assert!(f.sim.stats.inquiries.load(Relaxed) > 0, "resolved by pacs.028, not by resubmission");
     assert!(proxy.stats.swallowed.load(Relaxed) > 0, "traffic vanished");
@@ -161,13 +210,13 @@ async fn black_hole_then_recovery() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicated_replies() {
-    let (_f, proxy, _) = run_with(Fault::Duplicate, Duration::from_secs(1), false).await;
+    let (_f, proxy, _, _) = run_with(Fault::Duplicate, Duration::from_secs(1), false).await;
     assert!(proxy.stats.duplicated.load(Relaxed) > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reordered_replies() {
-    let (_f, proxy, _) = run_with(Fault::Reorder, Duration::from_secs(1), false).await;
+    let (_f, proxy, _, _) = run_with(Fault::Reorder, Duration::from_secs(1), false).await;
     assert!(proxy.stats.reordered.load(Relaxed) > 0);
 }
 
@@ -175,7 +224,7 @@ async fn reordered_replies() {
 async fn tls_alert_in_the_middle_of_the_stream() {
     // A forged fatal alert record between two records of the session: the switch's rustls
     // fails the session; the link reconnects and the replies lost with it are asked for.
-    let (f, proxy, _) = run_with(Fault::TlsAlertEvery(25), Duration::from_secs(1), false).await;
+    let (f, proxy, _, _) = run_with(Fault::TlsAlertEvery(25), Duration::from_secs(1), false).await;
     assert!(proxy.stats.alerts.load(Relaxed) > 0, "alerts were injected");
     assert!(f.sim.stats.sign_ons.load(Relaxed) >= 2, "the link reconnected after the alert");
     let errors = proxy.stats.switch_errors.lock().unwrap().clone();
@@ -190,7 +239,7 @@ async fn tls_alert_in_the_middle_of_the_stream() {
 async fn retryable_busy_refusals_are_retried_without_double_submission() {
     // Every 4th payment is refused BUSY before the clearing house sees it: the payment learns
     // "not found" by inquiry and is submitted again, within its attempt budget.
-    let (f, proxy, _) = run_with(Fault::RefuseEvery(4), Duration::from_secs(1), false).await;
+    let (f, proxy, _, _) = run_with(Fault::RefuseEvery(4), Duration::from_secs(1), false).await;
     let refused = proxy.stats.refused.load(Relaxed);
     assert!(refused > 0, "submissions were refused");
     assert!(f.sim.stats.not_found.load(Relaxed) >= refused, "each refusal learnt by inquiry: not found");
@@ -199,7 +248,7 @@ async fn retryable_busy_refusals_are_retried_without_double_submission() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retryable_refusal_then_connection_close() {
-    let (f, proxy, _) = run_with(Fault::RefuseAndCloseEvery(10), Duration::from_secs(1), false).await;
+    let (f, proxy, _, _) = run_with(Fault::RefuseAndCloseEvery(10), Duration::from_secs(1), false).await;
     assert!(proxy.stats.refused.load(Relaxed) > 0, "submissions were refused");
     assert!(f.sim.stats.sign_ons.load(Relaxed) >= 2, "the link reconnected");
     assert_eq!(f.sim.stats.received.load(Relaxed), PAYMENTS, "each payment reached the house once");
@@ -229,7 +278,7 @@ async fn quic_connection_reset_and_crash_after_commit() {
         }
     };
     let quic = |config: &mut NodeConfig| config.links[0].transport = LinkTransport::Quic;
-    run_scenario(&f, quic, chaos, false, "QUIC reset").await;
+    let _ = run_scenario(&f, quic, chaos, false, "QUIC reset").await;
     let stats = &f.sim.stats;
     assert!(stats.sign_ons.load(Relaxed) >= 5, "the link reconnected after every reset");
     // Each crash leaves one recorded, unanswered submission: it is resolved by inquiry.
@@ -265,7 +314,7 @@ async fn run_quic_via_udp_proxy<F, Fut>(
     in_doubt_allowed: bool,
     heartbeat: Duration,
     label: &str,
-) -> (Fixture, Arc<UdpProxy>, usize)
+) -> (Fixture, Arc<UdpProxy>, usize, Option<Duration>)
 where
     F: FnOnce(Arc<UdpProxy>) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -273,8 +322,10 @@ where
     let f = quic_fixture(SimConfig::default()).await;
     let proxy = Arc::new(UdpProxy::start("127.0.0.1:0".parse().unwrap(), f.sim.addr).await.unwrap());
     let addr = proxy.addr;
+    let fault_at = Mutex::new(None);
     let chaos = async {
         wait_for_submissions(&f, 50).await;
+        *fault_at.lock().unwrap() = Some(tokio::time::Instant::now());
         act(Arc::clone(&proxy)).await;
     };
     let via = move |config: &mut NodeConfig| {
@@ -282,15 +333,16 @@ where
         config.links[0].addr = addr;
         config.limits.link_heartbeat = heartbeat;
     };
-    let in_doubt = run_scenario(&f, via, chaos, in_doubt_allowed, label).await;
-    (f, proxy, in_doubt)
+    let (in_doubt, opened) = run_scenario(&f, via, chaos, in_doubt_allowed, label).await;
+    let delay = breaker_delay(&fault_at, opened);
+    (f, proxy, in_doubt, delay)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quic_datagram_loss() {
     // One datagram in eight lost, both ways, for 2 s: QUIC's loss recovery retransmits; an
     // answer held up past the 300 ms clearing timeout is resolved by inquiry, never resent.
-    let (_f, proxy, _) = run_quic_via_udp_proxy(
+    let (_f, proxy, _, _) = run_quic_via_udp_proxy(
         |proxy| {
             proxy.set(UdpFault::LossEvery(8));
             async move {
@@ -313,7 +365,7 @@ async fn quic_black_hole_then_recovery() {
     // Every datagram swallowed for 5 s (longer than a payment's inquiry budget), the QUIC
     // connection never closed: the link must notice the silence itself (heartbeat, idle
     // timeout), reconnect once the path is back, and resolve what was in flight by pacs.028.
-    let (f, proxy, in_doubt) = run_quic_via_udp_proxy(
+    let (f, proxy, in_doubt, breaker) = run_quic_via_udp_proxy(
         |proxy| {
             proxy.set(UdpFault::BlackHole);
             async move {
@@ -326,6 +378,7 @@ async fn quic_black_hole_then_recovery() {
         "QUIC black hole",
     )
     .await;
+    breaker_opened_in_time("QUIC black hole", breaker);
     assert!(proxy.stats.swallowed.load(Relaxed) > 0, "traffic vanished");
     assert!(in_doubt > 0, "the black hole outlasted the inquiry budget of some payments");
     assert!(f.sim.stats.inquiries.load(Relaxed) > 0, "resolved by pacs.028, not by resubmission");
@@ -337,7 +390,7 @@ async fn quic_path_rebinding_migrates_the_connection() {
     // Five NAT rebindings 200 ms apart while payments flow: the switch's datagrams arrive from
     // a new port each time and the old port is gone. QUIC validates the new path and the
     // connection carries on: no reconnect, no payment in doubt, none submitted twice.
-    let (f, proxy, _) = run_quic_via_udp_proxy(
+    let (f, proxy, _, _) = run_quic_via_udp_proxy(
         |proxy| async move {
             for _ in 0..5 {
                 proxy.rebind();
