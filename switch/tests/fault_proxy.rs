@@ -476,10 +476,6 @@ fn quantile(v: &mut [Duration], pct: usize) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a timed measurement: run by hand (see docs/RELIABILITY.md §5)"]
 async fn other_links_p99_under_a_fault_on_this_link() {
-    use switchyard_actors::route::{Route, RouteMatch};
-    let env =
-        |name: &str, default: u32| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    let (secs, rounds) = (u64::from(env("OTHER_LINK_SECS", 6)), env("OTHER_LINK_ROUNDS", 1));
     let faults = [
         Fault::Delay(Duration::from_millis(500)),
         Fault::DropEvery(3),
@@ -493,66 +489,126 @@ async fn other_links_p99_under_a_fault_on_this_link() {
     ];
     for fault in faults {
         let f = fixture().await;
-        let ca = f.certs.ca().unwrap();
-        let sim2_tls = tls::server_config(&f.certs.identity("clearing-sim").unwrap(), &ca).unwrap();
-        let sim2 = sim::start("127.0.0.1:0".parse().unwrap(), sim2_tls, SimConfig::default()).await.unwrap();
         let proxy = proxy(&f).await;
-        let (addr, addr2) = (proxy.addr, sim2.addr);
-        let edit = move |config: &mut NodeConfig| {
-            config.links[0].addr = addr;
-            let mut second = config.links[0].clone();
-            second.name = "sim2".into();
-            second.addr = addr2;
-            config.links.push(second);
-            let only_b = RouteMatch { tenant: Some("bank-b".into()), ..RouteMatch::default() };
-            config.routes.routes.insert(0, Route { priority: 1, ..Route::new(only_b, "sim2") });
-            config.limits.credit_window = 32;
-            config.limits.payment.clearing_timeout_ms = 300;
-            config.limits.link_heartbeat = Duration::from_millis(200);
-        };
-        let node = start_node_with(&f, edit).await;
-        // Pooled over `rounds` alternations of (without, with), each `secs` long.
-        let (mut without, mut with) = (Vec::new(), Vec::new());
-        for round in 0..rounds * 2 {
-            let faulty = round % 2 == 1;
-            let done = std::sync::atomic::AtomicBool::new(false);
-            let chaos = async {
-                if faulty {
-                    proxy.set(fault);
-                }
-                let measured = paced_latencies(&f, &node, Duration::from_secs(secs), round).await;
-                proxy.set(Fault::None);
-                done.store(true, Relaxed);
-                measured
-            };
-            // bank-a keeps link "sim" busy for the whole measurement, in batches of 50.
-            let load = async {
-                let client = common::client(&f, &node, Some("bank-a"));
-                let mut a = switchyard_bench::client::Participant::connect(&client).await.unwrap();
-                let mut batch = 0;
-                while !done.load(Relaxed) {
-                    common::submit_all(&mut a, &factory("bank-a", round * 1000 + batch), 50).await;
-                    batch += 1;
-                }
-            };
-            let (_, latencies) = tokio::join!(load, chaos);
-            if faulty {
-                with.extend(latencies);
-            } else {
-                without.extend(latencies);
-            }
-            // Let the link come back (and what the fault left in doubt settle) before the next round.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-        let (n0, n1) = (without.len(), with.len());
-        let (p50_0, p50_1) = (quantile(&mut without, 50), quantile(&mut with, 50));
-        let (base, under) = (quantile(&mut without, 99), quantile(&mut with, 99));
-        eprintln!(
-            "{fault:?} on link sim: link sim2 p50 {p50_0:?} / p99 {base:?} ({n0} payments) without, p50 {p50_1:?} / p99 {under:?} ({n1}) with: p99 {:+.0} %",
-            (under.as_secs_f64() / base.as_secs_f64() - 1.0) * 100.0
-        );
-        assert!(sim2.stats.max_submissions_per_uetr() <= 1 && f.sim.stats.max_submissions_per_uetr() <= 1);
-        node.stop().await.unwrap();
-        sim2.stop().await;
+        let set = |on: bool| proxy.set(if on { fault } else { Fault::None });
+        other_link_p99(&format!("{fault:?}"), &f, proxy.addr, false, &set, None).await;
     }
+}
+
+/// The same measurement with link "sim" on QUIC through the datagram proxy (the simulator on
+/// QUIC; link "sim2" stays TLS): datagram loss, black hole, NAT rebinding every 250 ms, and
+/// the simulator resetting its QUIC connections every 250 ms.
+/// `cargo test --release -p switchyard --test fault_proxy -- --ignored --nocapture other_link`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a timed measurement: run by hand (see docs/RELIABILITY.md §5)"]
+async fn other_links_p99_under_a_quic_fault_on_this_link() {
+    for class in ["loss-every-8", "black-hole", "rebinding", "connection-reset"] {
+        let f = quic_fixture(SimConfig::default()).await;
+        let proxy = UdpProxy::start("127.0.0.1:0".parse().unwrap(), f.sim.addr).await.unwrap();
+        let fault = match class {
+            "loss-every-8" => UdpFault::LossEvery(8),
+            "black-hole" => UdpFault::BlackHole,
+            _ => UdpFault::None,
+        };
+        let set = |on: bool| proxy.set(if on { fault } else { UdpFault::None });
+        let rebind = || proxy.rebind();
+        let reset = || f.sim.disconnect_all();
+        let tick: Option<&(dyn Fn() + Sync)> = match class {
+            "rebinding" => Some(&rebind),
+            "connection-reset" => Some(&reset),
+            _ => None,
+        };
+        other_link_p99(&format!("QUIC {class}"), &f, proxy.addr, true, &set, tick).await;
+    }
+}
+
+/// Link "sim" (at `sim_addr`, QUIC if `quic`) carries bank-a's load in batches of 50; link
+/// "sim2" (TLS, its own simulator) carries bank-b's paced payments. Alternates rounds without
+/// and with the fault (`fault(true)` at the start of a faulty round, `fault(false)` at its end;
+/// `tick` every 250 ms while faulty), `OTHER_LINK_ROUNDS` times (default 1), each
+/// `OTHER_LINK_SECS` long (default 6), and prints link sim2's p50/p99 without and with.
+async fn other_link_p99(
+    label: &str,
+    f: &Fixture,
+    sim_addr: std::net::SocketAddr,
+    quic: bool,
+    fault: &(dyn Fn(bool) + Sync),
+    tick: Option<&(dyn Fn() + Sync)>,
+) {
+    use switchyard_actors::route::{Route, RouteMatch};
+    let env =
+        |name: &str, default: u32| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let (secs, rounds) = (u64::from(env("OTHER_LINK_SECS", 6)), env("OTHER_LINK_ROUNDS", 1));
+    let ca = f.certs.ca().unwrap();
+    let sim2_tls = tls::server_config(&f.certs.identity("clearing-sim").unwrap(), &ca).unwrap();
+    let sim2 = sim::start("127.0.0.1:0".parse().unwrap(), sim2_tls, SimConfig::default()).await.unwrap();
+    let addr2 = sim2.addr;
+    let edit = move |config: &mut NodeConfig| {
+        config.links[0].addr = sim_addr;
+        let mut second = config.links[0].clone();
+        if quic {
+            config.links[0].transport = LinkTransport::Quic;
+        }
+        second.name = "sim2".into();
+        second.addr = addr2;
+        second.transport = LinkTransport::Tls;
+        config.links.push(second);
+        let only_b = RouteMatch { tenant: Some("bank-b".into()), ..RouteMatch::default() };
+        config.routes.routes.insert(0, Route { priority: 1, ..Route::new(only_b, "sim2") });
+        config.limits.credit_window = 32;
+        config.limits.payment.clearing_timeout_ms = 300;
+        config.limits.link_heartbeat = Duration::from_millis(200);
+    };
+    let node = start_node_with(f, edit).await;
+    // Pooled over `rounds` alternations of (without, with), each `secs` long.
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for round in 0..rounds * 2 {
+        let faulty = round % 2 == 1;
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let chaos = async {
+            if faulty {
+                fault(true);
+            }
+            let measured = paced_latencies(f, &node, Duration::from_secs(secs), round).await;
+            fault(false);
+            done.store(true, Relaxed);
+            measured
+        };
+        let ticking = async {
+            while faulty && !done.load(Relaxed) {
+                if let Some(tick) = tick {
+                    tick();
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        };
+        // bank-a keeps link "sim" busy for the whole measurement, in batches of 50.
+        let load = async {
+            let client = common::client(f, &node, Some("bank-a"));
+            let mut a = switchyard_bench::client::Participant::connect(&client).await.unwrap();
+            let mut batch = 0;
+            while !done.load(Relaxed) {
+                common::submit_all(&mut a, &factory("bank-a", round * 1000 + batch), 50).await;
+                batch += 1;
+            }
+        };
+        let (_, latencies, ()) = tokio::join!(load, chaos, ticking);
+        if faulty {
+            with.extend(latencies);
+        } else {
+            without.extend(latencies);
+        }
+        // Let the link come back (and what the fault left in doubt settle) before the next round.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let (n0, n1) = (without.len(), with.len());
+    let (p50_0, p50_1) = (quantile(&mut without, 50), quantile(&mut with, 50));
+    let (base, under) = (quantile(&mut without, 99), quantile(&mut with, 99));
+    eprintln!(
+        "{label} on link sim: link sim2 p50 {p50_0:?} / p99 {base:?} ({n0} payments) without, p50 {p50_1:?} / p99 {under:?} ({n1}) with: p99 {:+.0} %",
+        (under.as_secs_f64() / base.as_secs_f64() - 1.0) * 100.0
+    );
+    assert!(sim2.stats.max_submissions_per_uetr() <= 1 && f.sim.stats.max_submissions_per_uetr() <= 1);
+    node.stop().await.unwrap();
+    sim2.stop().await;
 }
