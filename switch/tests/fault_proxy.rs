@@ -341,18 +341,27 @@ where
     (f, proxy, in_doubt, delay)
 }
 
+/// The datagram proxy's `fault` on for `lasting`, then off (an `act` for
+/// [`run_quic_via_udp_proxy`]).
+fn udp_fault_for(
+    fault: UdpFault,
+    lasting: Duration,
+) -> impl FnOnce(Arc<UdpProxy>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    move |proxy| {
+        proxy.set(fault);
+        Box::pin(async move {
+            tokio::time::sleep(lasting).await;
+            proxy.set(UdpFault::None);
+        })
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quic_datagram_loss() {
     // One datagram in eight lost, both ways, for 2 s: QUIC's loss recovery retransmits; an
     // answer held up past the 300 ms clearing timeout is resolved by inquiry, never resent.
     let (_f, proxy, _, _) = run_quic_via_udp_proxy(
-        |proxy| {
-            proxy.set(UdpFault::LossEvery(8));
-            async move {
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                proxy.set(UdpFault::None);
-            }
-        },
+        udp_fault_for(UdpFault::LossEvery(8), Duration::from_secs(2)),
         true,
         Duration::from_millis(200),
         "QUIC loss",
@@ -369,13 +378,7 @@ async fn quic_black_hole_then_recovery() {
     // connection never closed: the link must notice the silence itself (heartbeat, idle
     // timeout), reconnect once the path is back, and resolve what was in flight by pacs.028.
     let (f, proxy, in_doubt, breaker) = run_quic_via_udp_proxy(
-        |proxy| {
-            proxy.set(UdpFault::BlackHole);
-            async move {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                proxy.set(UdpFault::None);
-            }
-        },
+        udp_fault_for(UdpFault::BlackHole, Duration::from_secs(5)),
         true,
         Duration::from_millis(200),
         "QUIC black hole",

@@ -325,8 +325,9 @@ fn unavailable(myself: &ActorRef<PaymentMsg>, why: &str) {
     let _ = myself.cast(PaymentMsg::Event(PaymentEvent::LinkUnavailable(why.to_owned())));
 }
 
-/// The name payments use for the on-us "link" of a creditor tenant.
-fn on_us_name(tenant: &str) -> String {
+/// The name payments use for the on-us "link" of a creditor tenant (also the `link` the
+/// creditor tenant records for its answers and returns of on-us payments).
+pub(super) fn on_us_name(tenant: &str) -> String {
     format!("{ON_US_PREFIX}{tenant}")
 }
 
@@ -337,7 +338,7 @@ fn tenant_ref(state: &PaymentState, tenant: &str) -> Option<ActorRef<TenantMsg>>
 }
 
 /// Prefix of `sent_to` for a payment delivered on-us.
-const ON_US_PREFIX: &str = "on-us:";
+pub(super) const ON_US_PREFIX: &str = "on-us:";
 
 fn submit(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, attempt: u32) {
     if let Some(creditor) = state.args.ctx.owner_of_institution(&state.args.record.creditor_agent) {

@@ -1093,7 +1093,7 @@ fn on_us_inquiry(state: &mut TenantState, uetr: &str, payment: &ActorRef<Payment
         let seen = InboundSeen::Answered {
             status: TxStatus::RJCT,
             reason: Some(ReasonCode::AB05),
-            link: ON_US.into(),
+            link: super::payment::on_us_name(state.tenant.as_str()).into(),
             returned: false,
             return_status: None,
         };
@@ -1106,16 +1106,13 @@ fn on_us_inquiry(state: &mut TenantState, uetr: &str, payment: &ActorRef<Payment
                 reason: Some(ReasonCode::AB05),
                 link,
                 ..
-            }) if &**link == ON_US => ab05(),
+            }) if link.starts_with(super::payment::ON_US_PREFIX) => ab05(),
             _ => PaymentEvent::NotFound,
         }
     };
     let _ = payment.cast(PaymentMsg::Event(PaymentEvent::Sent));
     let _ = payment.cast(PaymentMsg::Event(answer));
 }
-
-/// What an on-us payment's remembered answer names as its "link" (it came from no clearing house).
-const ON_US: &str = "on-us";
 
 /// A payment from a clearing house for this tenant. A UETR seen before is answered from what
 /// the tenant knows (the participant's status as relayed before, or PDNG while it is pending),
@@ -1342,7 +1339,7 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
                 "already answered {}{} {}",
                 status.as_str(),
                 reason.map(|r| format!(" {}", r.as_str())).unwrap_or_default(),
-                if &**link == ON_US {
+                if link.starts_with(super::payment::ON_US_PREFIX) {
                     "to the debtor agent (on-us; the participant's answer timeout passed)"
                 } else {
                     "to the clearing house"
@@ -1598,7 +1595,7 @@ fn participant_return(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ret
     subject.orgnl_msg_nm_id = kind.message_name();
     tracing::info!(tenant = %state.tenant, uetr = %ret.uetr, reason = %ret.reason, "on-us payment returned by its creditor (pacs.004)");
     let tenants = ctx.tenant_refs();
-    let link = format!("on-us:{}", state.tenant);
+    let link = super::payment::on_us_name(state.tenant.as_str());
     let inbound =
         Arc::new(InboundReturn::new(ret.uetr.clone(), ret.reason, ret.payload, link, 0, tenants.len()));
     inbound.offer(&tenants, &*ctx.journal, ctx.clock.now_ms());
