@@ -112,6 +112,7 @@ async fn harness_of(
         iso: Limits::default(),
         payment,
         tenant_max_in_flight: 10,
+        node_max_in_flight: 15,
         link_window: 10,
         breaker: Default::default(),
     };

@@ -6,14 +6,17 @@
 #                 bound to keep);
 #   2. baseline:  offered C (the p99 to compare against);
 #   3. overload:  offered 2C, no tenant limit: the excess is held back by the credit window;
-#   4. limited:   offered 2C with every tenant limited to C/TENANTS per second: the excess is
-#                 refused explicitly (RJCT before ACTC).
+#   4. limited:   offered 2C with every tenant limited to C/TENANTS per second and the node's
+#                 in-flight bound set: the excess is refused explicitly (RJCT before ACTC);
+#   5. capped:    offered 2C, tenants unlimited, only the node's in-flight bound
+#                 (limits.node_max_in_flight = NODE_MAX_IN_FLIGHT): the excess is refused
+#                 explicitly (RJCT NARR busy) once that many payments are in flight.
 # For each run: the node's peak RSS (sampled every 200 ms from /proc) and the generator's ledger
 # (submitted = acknowledged + refused, nothing stuck or unanswered: nothing dropped).
 # Usage: bench/scripts/overload.sh [SECONDS]   env: PROFILE=release|debug (default release),
 #        PROBE_RATE (default 20000), UTILISATION (percent of X taken as sustainable, default 70;
 #        100 reproduces the runs before session 7), TENANTS (default 4), DRAIN (seconds for the last answers,
-#        default 60), OUT (default bench-out/overload).
+#        default 60), NODE_MAX_IN_FLIGHT (default 1000), OUT (default bench-out/overload).
 # Exit 0 only if no run lost, stranded or left unanswered a payment. See docs/RELIABILITY.md §6.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -69,5 +72,7 @@ echo "saturation throughput X = $saturation payments/s; sustainable rate C = $ut
 run baseline "$sustainable"
 run overload $((2 * sustainable))
 per_tenant=$((sustainable / tenants))
-run limited $((2 * sustainable)) --tenant-rate "$((per_tenant > 0 ? per_tenant : 1))"
+cap="${NODE_MAX_IN_FLIGHT:-1000}"
+run limited $((2 * sustainable)) --tenant-rate "$((per_tenant > 0 ? per_tenant : 1))" --node-max-in-flight "$cap"
+run capped $((2 * sustainable)) --node-max-in-flight "$cap"
 exit "$failed"

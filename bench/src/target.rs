@@ -93,6 +93,11 @@ pub struct TargetArgs {
     /// held back by the credit window.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub tenant_rate: u32,
+    /// Self-hosted switch: the node's `limits.node_max_in_flight` (all tenants together).
+    /// Default 1,000,000, i.e. no limit; overload runs set it to show the node's memory bound
+    /// held, the excess refused explicitly (RJCT NARR "busy").
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub node_max_in_flight: u32,
 }
 
 fn parse_transport(s: &str) -> Result<Transport, String> {
@@ -381,7 +386,7 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
             let node_toml = dir.path().join("switchyard.toml");
             std::fs::write(
                 &node_toml,
-                node_config(port, sim_port, admin_port, &names, args.max_batch_records, args.tenant_rate),
+                node_config(port, sim_port, admin_port, &names, args),
             )?;
             let sim_config = sim_toml.display().to_string();
             let mut sim = spawn(
@@ -416,17 +421,19 @@ fn node_config(
     sim_port: u16,
     admin_port: u16,
     tenants: &[String],
-    max_batch: Option<u32>,
-    tenant_rate: u32,
+    args: &TargetArgs,
 ) -> String {
     use std::fmt::Write as _;
     let mut t = format!(
         "[node]\ndata_dir = \"data\"\nlisten = \"127.0.0.1:{port}\"\nlisten_quic = \"127.0.0.1:{port}\"\n\n\
          [admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\n\
          [tls]\ncertificate = \"certs/switchyard-node.pem\"\nprivate_key = \"certs/switchyard-node.key\"\n\
-         participant_ca = \"certs/ca.pem\"\n\n[limits]\ntenant_max_in_flight = 1000000\n\n[journal]\n"
+         participant_ca = \"certs/ca.pem\"\n\n[limits]\ntenant_max_in_flight = 1000000\n\
+         node_max_in_flight = {}\n\n[journal]\n",
+        args.node_max_in_flight
     );
-    if let Some(n) = max_batch {
+    let tenant_rate = args.tenant_rate;
+    if let Some(n) = args.max_batch_records {
         let _ = writeln!(t, "max_batch_records = {n}");
     }
     for (i, name) in tenants.iter().enumerate() {

@@ -242,11 +242,12 @@ fn sample(state: &AdminState) {
     metrics::gauge!("switchyard_node_in_flight").set(state.ops.in_flight() as f64);
     metrics::gauge!("switchyard_uptime_seconds").set(state.ops.uptime().as_secs_f64());
     let l = state.ops.limits(); // as last reloaded
-    let bounds: [(&'static str, usize); 8] = [
+    let bounds: [(&'static str, usize); 9] = [
         ("credit_window", l.credit_window),
         ("max_frame_bytes", l.max_frame_bytes),
         ("max_connections", l.max_connections),
         ("tenant_max_in_flight", l.tenant_max_in_flight),
+        ("node_max_in_flight", l.node_max_in_flight),
         ("link_window", l.link_window),
         ("max_message_bytes", l.iso.max_message_bytes),
         ("journal_queue_capacity", state.journal_tuning.queue_capacity),

@@ -88,6 +88,9 @@ pub struct Limits {
     /// cut, docs/PROTOCOL.md).
     pub frame_timeout: Duration,
     pub tenant_max_in_flight: usize,
+    /// Admitted, not yet final payments of all tenants together: the bound on the memory
+    /// payments take (docs/OPERATIONS.md, "Memory").
+    pub node_max_in_flight: usize,
     pub link_window: usize,
     pub link_heartbeat: Duration,
     /// On stop (SIGTERM): how long to wait for payments in flight to reach an outcome.
@@ -107,6 +110,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             frame_timeout: Duration::from_secs(10),
             tenant_max_in_flight: 16_384,
+            node_max_in_flight: 65_536,
             link_window: 8192,
             link_heartbeat: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(30),

@@ -112,6 +112,7 @@ impl Node {
             iso: config.limits.iso,
             payment: config.limits.payment,
             tenant_max_in_flight: config.limits.tenant_max_in_flight,
+            node_max_in_flight: config.limits.node_max_in_flight,
             link_window: config.limits.link_window,
             breaker: config.limits.breaker,
         };

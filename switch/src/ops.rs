@@ -408,6 +408,7 @@ impl Operations {
         let old_limits = self.limits.get();
         restart_keys(&self.started_with, &new, &mut report.restart_required);
         live_keys(&old_limits, &new.limits, &mut report.applied);
+        self.ctx.node_max_in_flight.store(new.limits.node_max_in_flight, Ordering::Relaxed);
         let old = read(&self.configs);
         let mut directory = (*self.directory.snapshot()).clone();
         for t in &new.tenants {
@@ -636,7 +637,7 @@ fn journal_differs(o: &crate::config::JournalTuning, n: &crate::config::JournalT
 
 /// Names the limits that changed and take effect live (listener limits, tenant budget, drain).
 fn live_keys(o: &crate::config::Limits, n: &crate::config::Limits, out: &mut Vec<String>) {
-    let pairs: [(&str, bool); 8] = [
+    let pairs: [(&str, bool); 9] = [
         ("limits.credit_window", o.credit_window != n.credit_window),
         ("limits.max_frame_bytes", o.max_frame_bytes != n.max_frame_bytes),
         ("limits.max_connections", o.max_connections != n.max_connections),
@@ -644,6 +645,7 @@ fn live_keys(o: &crate::config::Limits, n: &crate::config::Limits, out: &mut Vec
         ("limits.idle_timeout_ms", o.idle_timeout != n.idle_timeout),
         ("limits.frame_timeout_ms", o.frame_timeout != n.frame_timeout),
         ("limits.tenant_max_in_flight", o.tenant_max_in_flight != n.tenant_max_in_flight),
+        ("limits.node_max_in_flight", o.node_max_in_flight != n.node_max_in_flight),
         ("limits.drain_timeout_ms", o.drain_timeout != n.drain_timeout),
     ];
     out.extend(pairs.iter().filter(|(_, changed)| *changed).map(|(k, _)| (*k).to_owned()));

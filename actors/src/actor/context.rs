@@ -20,6 +20,9 @@ pub struct NodeLimits {
     pub payment: PaymentLimits,
     /// Per-tenant bound on admitted, not yet final payments.
     pub tenant_max_in_flight: usize,
+    /// Node-wide bound on admitted, not yet final payments (all tenants together): what bounds
+    /// the memory payments take, whatever the offered load.
+    pub node_max_in_flight: usize,
     /// Per-link bound on payments awaiting a clearing answer.
     pub link_window: usize,
     /// Circuit breaker thresholds for every link.
@@ -49,6 +52,8 @@ pub struct NodeContext {
     pub counters: Counters,
     /// The durable idempotency index behind the tenants' memory ([`NoHistory`] by default).
     pub history: Arc<dyn HistoryPort>,
+    /// The node-wide in-flight bound as last reloaded (starts at `limits.node_max_in_flight`).
+    pub node_max_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 /// Node-wide event counters (exported as metrics by the composition root).
@@ -90,6 +95,7 @@ impl NodeContext {
         history: Arc<dyn HistoryPort>,
     ) -> Arc<Self> {
         let status = StatusWriter::new(Arc::clone(&clock));
+        let node_max_in_flight = std::sync::atomic::AtomicUsize::new(limits.node_max_in_flight);
         Arc::new(Self {
             journal,
             clock,
@@ -102,7 +108,23 @@ impl NodeContext {
             status,
             counters: Counters::default(),
             history,
+            node_max_in_flight,
         })
+    }
+
+    /// Takes one of the node's in-flight slots for a newly admitted payment; `Err` with the
+    /// count and the bound when all are taken. Exact under concurrency (one atomic update), so
+    /// the bound holds across tenants. Recovered payments are counted in without asking: they
+    /// were acknowledged before the restart and must run.
+    pub fn reserve_in_flight(&self) -> Result<(), (i64, usize)> {
+        use std::sync::atomic::Ordering;
+        let limit = self.node_max_in_flight.load(Ordering::Relaxed);
+        let bound = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.counters
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < bound).then_some(n + 1))
+            .map(|_| ())
+            .map_err(|n| (n, limit))
     }
 
     /// The current route table.

@@ -749,7 +749,13 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
     };
     match state.admission.admit(&sub.uetr, &msg_id, sub.fingerprint, &stored) {
         Decision::Admit => {
-            state.ctx.counters.in_flight.fetch_add(1, Ordering::Relaxed);
+            if let Err((in_flight, limit)) = state.ctx.reserve_in_flight() {
+                state.admission.abandon(&sub.uetr, &msg_id);
+                metrics::submission(state.tenant.as_str(), "busy");
+                let detail =
+                    format!("busy: the node has {in_flight} payments in flight (limit {limit}); retry later");
+                return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::NARR, &detail, sub.credit);
+            }
         }
         Decision::Resend(known) => {
             metrics::submission(state.tenant.as_str(), "resend");
