@@ -384,10 +384,7 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
                 ),
             )?;
             let node_toml = dir.path().join("switchyard.toml");
-            std::fs::write(
-                &node_toml,
-                node_config(port, sim_port, admin_port, &names, args),
-            )?;
+            std::fs::write(&node_toml, node_config(port, sim_port, admin_port, &names, args))?;
             let sim_config = sim_toml.display().to_string();
             let mut sim = spawn(
                 "clearing simulator",
@@ -416,13 +413,7 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
 }
 
 /// The generated node configuration (keys as documented in config/switchyard.toml).
-fn node_config(
-    port: u16,
-    sim_port: u16,
-    admin_port: u16,
-    tenants: &[String],
-    args: &TargetArgs,
-) -> String {
+fn node_config(port: u16, sim_port: u16, admin_port: u16, tenants: &[String], args: &TargetArgs) -> String {
     use std::fmt::Write as _;
     let mut t = format!(
         "[node]\ndata_dir = \"data\"\nlisten = \"127.0.0.1:{port}\"\nlisten_quic = \"127.0.0.1:{port}\"\n\n\

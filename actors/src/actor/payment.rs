@@ -121,7 +121,14 @@ pub struct PaymentState {
     canceller: Option<CancelRequest>,
     /// The clearing house's camt.029, to be relayed to `canceller`.
     relay: Option<Bytes>,
+    /// Pending deadline and retry timers. Each holds a reference to this actor until it fires,
+    /// which would keep the stopped actor's cell and mailboxes in memory for up to the clearing
+    /// timeout after the payment ended (~8 KiB × the rate × 10 s: 480 MiB at 6,000/s, found by
+    /// the overload run, docs/RELIABILITY.md §6); aborted when the actor stops.
+    timers: Vec<Timer>,
 }
+
+type Timer = ractor::concurrency::JoinHandle<Result<(), ractor::MessagingErr<PaymentMsg>>>;
 
 impl Actor for PaymentActor {
     type Msg = PaymentMsg;
@@ -147,6 +154,7 @@ impl Actor for PaymentActor {
             inquiring_at: None,
             canceller: None,
             relay: None,
+            timers: Vec::new(),
         })
     }
 
@@ -157,6 +165,9 @@ impl Actor for PaymentActor {
     ) -> Result<(), ActorProcessingErr> {
         // Counted in when admitted (or resumed) by the tenant; counted out here, whatever ended it.
         state.args.ctx.counters.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        for timer in state.timers.drain(..) {
+            timer.abort();
+        }
         Ok(())
     }
 
@@ -299,14 +310,16 @@ fn apply(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, event: Payment
             PaymentEffect::Submit { attempt } => submit(myself, state, attempt),
             PaymentEffect::Inquire { inquiry } => inquire(myself, state, inquiry),
             PaymentEffect::ScheduleRetry { after_ms } => {
-                myself.send_after(Duration::from_millis(after_ms), || {
+                let timer = myself.send_after(Duration::from_millis(after_ms), || {
                     PaymentMsg::Event(PaymentEvent::RetryDue)
                 });
+                keep(state, timer);
             }
             PaymentEffect::ScheduleDeadline { attempt, inquiry, after_ms } => {
-                myself.send_after(Duration::from_millis(after_ms), move || {
+                let timer = myself.send_after(Duration::from_millis(after_ms), move || {
                     PaymentMsg::Event(PaymentEvent::DeadlineReached { attempt, inquiry })
                 });
+                keep(state, timer);
             }
             PaymentEffect::ReportTimeout => {
                 if let Some(link) = state.sent_to.as_deref().and_then(|l| state.args.ctx.link(l)) {
@@ -319,6 +332,12 @@ fn apply(myself: &ActorRef<PaymentMsg>, state: &mut PaymentState, event: Payment
             PaymentEffect::AnswerCancel(answer) => answer_cancel(state, answer),
         }
     }
+}
+
+/// Keeps a pending timer (forgetting those that fired) so that stopping aborts it.
+fn keep(state: &mut PaymentState, timer: Timer) {
+    state.timers.retain(|t| !t.is_finished());
+    state.timers.push(timer);
 }
 
 fn unavailable(myself: &ActorRef<PaymentMsg>, why: &str) {
