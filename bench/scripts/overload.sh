@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
 # Overload (issue 10 §3): the self-hosted node + clearing simulator under 2x its sustainable rate.
-#   1. probe:     offered PROBE_RATE (far above capacity) for SECONDS: the acknowledged throughput
-#                 is the saturation throughput X; the sustainable rate is C = X * UTILISATION/100
-#                 (a node run at 100 % of its capacity queues without bound, so its p99 is no
-#                 bound to keep);
-#   2. baseline:  offered C (the p99 to compare against);
-#   3. overload:  offered 2C, no tenant limit: the excess is held back by the credit window;
+#   1. sweep:     `switchyard-bench sweep` finds the sustainable rate C: the highest offered rate
+#                 whose ACK p99 stays within P99_BOUND_MS (the bound the admitted payments must
+#                 keep at 2C);
+#   2. baseline:  offered C;
+#   3. overload:  offered 2C, no tenant limit, no node bound: the excess is held back by the
+#                 credit window (and queues);
 #   4. limited:   offered 2C with every tenant limited to C/TENANTS per second and the node's
 #                 in-flight bound set: the excess is refused explicitly (RJCT before ACTC);
 #   5. capped:    offered 2C, tenants unlimited, only the node's in-flight bound
 #                 (limits.node_max_in_flight = NODE_MAX_IN_FLIGHT): the excess is refused
 #                 explicitly (RJCT NARR busy) once that many payments are in flight.
+# The node (and simulator) run pinned to core PIN_NODE, the generator to PIN_GENERATOR, so the
+# generator's own work at 2C does not take the node's CPU (2+ cores; PIN=0 turns pinning off).
 # For each run: the node's peak RSS (sampled every 200 ms from /proc) and the generator's ledger
 # (submitted = acknowledged + refused, nothing stuck or unanswered: nothing dropped).
 # Usage: bench/scripts/overload.sh [SECONDS]   env: PROFILE=release|debug (default release),
-#        PROBE_RATE (default 20000), UTILISATION (percent of X taken as sustainable, default 70;
-#        100 reproduces the runs before session 7), TENANTS (default 4), DRAIN (seconds for the last answers,
-#        default 60), NODE_MAX_IN_FLIGHT (default 1000), OUT (default bench-out/overload).
-# Exit 0 only if no run lost, stranded or left unanswered a payment. See docs/RELIABILITY.md §6.
+#        P99_BOUND_MS (default 20), TENANTS (default 4), DRAIN (seconds for the last answers,
+#        default 60), NODE_MAX_IN_FLIGHT (default 1000), PIN (default 1), PIN_NODE (default 1),
+#        PIN_GENERATOR (default 0), OUT (default bench-out/overload).
+# Exit 0 only if no run lost, stranded or left unanswered a payment and the limited run's
+# admitted ACK p99 is within P99_BOUND_MS. See docs/RELIABILITY.md §6.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-10}"
 profile="${PROFILE:-release}"
-probe_rate="${PROBE_RATE:-20000}"
+bound="${P99_BOUND_MS:-20}"
+pin=()
+if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+  pin=(--pin-node "${PIN_NODE:-1}" --pin-generator "${PIN_GENERATOR:-0}")
+fi
 tenants="${TENANTS:-4}"
 out="${OUT:-bench-out/overload}"
 if [ "$profile" = release ]; then
@@ -42,7 +49,8 @@ run() { # NAME RATE [extra load args]
   local name="$1" rate="$2"
   shift 2
   "$bin/switchyard-bench" load --switchyard-bin "$bin/switchyard" --rate "$rate" --duration "$secs" \
-    --warmup 2 --drain "${DRAIN:-60}" --tenants "$tenants" --participants "$tenants" --no-progress --out "$out/$name" "$@" \
+    --warmup 2 --drain "${DRAIN:-60}" --tenants "$tenants" --participants "$tenants" --no-progress --out "$out/$name" \
+    "${pin[@]}" "$@" \
     >"$out/$name.txt" 2>&1 &
   local gen=$! peak=0 node rss
   while kill -0 "$gen" 2>/dev/null; do
@@ -64,15 +72,26 @@ run() { # NAME RATE [extra load args]
   fi
 }
 
-run probe "$probe_rate"
-utilisation="${UTILISATION:-70}"
-saturation="$(field "$out/probe" "int(r['ack_throughput_per_s'])")"
-sustainable=$((saturation * utilisation / 100))
-echo "saturation throughput X = $saturation payments/s; sustainable rate C = $utilisation % of X = $sustainable payments/s"
+"$bin/switchyard-bench" sweep --switchyard-bin "$bin/switchyard" --p99-bound-ms "$bound" --start-rate 1000 \
+  --step-rate 1000 --max-rate 40000 --resolution 250 --step-duration 5 --warmup 1 --drain "${DRAIN:-60}" \
+  --tenants "$tenants" --participants "$tenants" --no-progress --out "$out/sweep" "${pin[@]}" >"$out/sweep.txt" 2>&1 ||
+  { echo "sweep failed, see $out/sweep.txt" >&2; exit 1; }
+sustainable="$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['highest_passing_rate'] or 0)" "$out/sweep/sweep.json")"
+[ "$sustainable" -gt 0 ] || { echo "no rate kept ACK p99 within $bound ms, see $out/sweep.txt" >&2; exit 1; }
+echo "sustainable rate C = $sustainable payments/s (the highest whose ACK p99 <= $bound ms)"
 run baseline "$sustainable"
 run overload $((2 * sustainable))
 per_tenant=$((sustainable / tenants))
 cap="${NODE_MAX_IN_FLIGHT:-1000}"
 run limited $((2 * sustainable)) --tenant-rate "$((per_tenant > 0 ? per_tenant : 1))" --node-max-in-flight "$cap"
 run capped $((2 * sustainable)) --node-max-in-flight "$cap"
+if [ -f "$out/limited/report.json" ]; then
+  kept="$(field "$out/limited" "int(r['admitted_ack']['p99_ms'] <= $bound)")"
+  if [ "$kept" = 1 ]; then
+    echo "limited: admitted ACK p99 within the $bound ms bound at 2C"
+  else
+    echo "limited: admitted ACK p99 above the $bound ms bound at 2C" >&2
+    failed=1
+  fi
+fi
 exit "$failed"
