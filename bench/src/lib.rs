@@ -32,6 +32,7 @@ pub mod output;
 #[cfg(feature = "peers")]
 pub mod peers;
 pub mod plot;
+pub mod ports;
 pub mod proxy;
 pub mod report;
 pub mod target;

@@ -9,7 +9,7 @@
 //! port accepts. Stop: SIGTERM, then SIGKILL after 30 s; their stderr goes to `node.log`,
 //! `clearing-sim.log` or `echo.log` in the output directory.
 
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,6 +22,7 @@ use switchyard_wire::tls::{self, Identity};
 
 use crate::client::{ClientSpec, Transport};
 use crate::loadgen::{AnswerMode, ParticipantSpec};
+use crate::ports::Protocols;
 
 /// What kind of server the target is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -259,18 +260,12 @@ fn switchyard_bin(args: &TargetArgs) -> anyhow::Result<PathBuf> {
 }
 
 fn free_tcp_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    crate::ports::free_port(Protocols::Tcp)
 }
 
 /// A port free for both TCP and UDP (the node's TLS and QUIC listeners share it).
 fn free_port_pair() -> anyhow::Result<u16> {
-    for _ in 0..100 {
-        let port = free_tcp_port()?;
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return Ok(port);
-        }
-    }
-    bail!("no port free for both TCP and UDP on 127.0.0.1")
+    crate::ports::free_port(Protocols::Both)
 }
 
 fn spawn(

@@ -3,7 +3,7 @@
 //! the node's clearing link find them again after every restart).
 
 use std::fmt::Write as _;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -46,14 +46,12 @@ pub struct NodeSettings {
 
 /// A port that was free a moment ago on 127.0.0.1.
 fn free_port() -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?)
+    Ok(SocketAddr::from(([127, 0, 0, 1], crate::ports::free_port(crate::ports::Protocols::Tcp)?)))
 }
 
 /// A UDP port that was free a moment ago on 127.0.0.1.
 fn free_udp_port() -> anyhow::Result<SocketAddr> {
-    let socket = UdpSocket::bind("127.0.0.1:0").context("finding a free UDP port")?;
-    Ok(socket.local_addr()?)
+    Ok(SocketAddr::from(([127, 0, 0, 1], crate::ports::free_port(crate::ports::Protocols::Udp)?)))
 }
 
 /// Writes certificates and both configuration files into `dir`.
