@@ -165,7 +165,7 @@ async fn the_node_wide_in_flight_bound_holds_across_tenants_and_reloads_live() {
 }
 
 /// A payment that ended leaves no task behind. Its deadline timer held a reference to its actor
-/// until it fired, so every stopped payment kept its actor's cell and mailboxes (~8 KiB) for the
+/// until it fired, so every stopped payment kept its actor's cell and mailboxes for the
 /// whole clearing timeout: at 6,000 payments/s the node's RSS grew to 565 MiB with ~100 payments
 /// in flight (docs/RELIABILITY.md §6). With a 10-minute clearing timeout and 50 payments settled
 /// at once, the runtime's live tasks must come back to where they were.
