@@ -99,7 +99,7 @@ impl Running {
             Self::Tls(p) => {
                 let s = &p.stats;
                 format!(
-                    "connections {} replies {} dropped {} duplicated {} reordered {} resets {} swallowed {} alerts {} refused {}",
+                    "connections {} replies {} dropped {} duplicated {} reordered {} resets {} swallowed {} alerts {} refused {} slowed {}",
                     s.connections.load(Relaxed),
                     s.replies.load(Relaxed),
                     s.dropped.load(Relaxed),
@@ -109,6 +109,7 @@ impl Running {
                     s.swallowed.load(Relaxed),
                     s.alerts.load(Relaxed),
                     s.refused.load(Relaxed),
+                    s.slowed.load(Relaxed),
                 )
             }
             Self::Quic(p) => {

@@ -66,12 +66,21 @@ pub enum Fault {
     RefuseEvery(u32),
     /// As [`Fault::RefuseEvery`], then the connection is reset after the `Error` frame.
     RefuseAndCloseEvery(u32),
+    /// A slow sender: every `n`th reply is dribbled out [`SLOW_CHUNK`] bytes at a time, each
+    /// piece its own TLS record, [`SLOW_PAUSE`] apart (a 1.2 KB reply takes ~750 ms); the
+    /// replies behind it on the connection wait (head-of-line).
+    SlowEvery(u32),
 }
+
+/// Bytes per write of [`Fault::SlowEvery`].
+pub const SLOW_CHUNK: usize = 16;
+/// The pause between the writes of [`Fault::SlowEvery`].
+pub const SLOW_PAUSE: Duration = Duration::from_millis(10);
 
 /// The names [`Fault`] parses from (`switchyard-bench proxy`).
 pub const FAULT_SYNTAX: &str =
     "none, delay:MS, drop-every:N, reset-mid-frame-every:N, black-hole, duplicate, \
-reorder, tls-alert-every:N, refuse-every:N, refuse-and-close-every:N";
+reorder, tls-alert-every:N, refuse-every:N, refuse-and-close-every:N, slow-every:N";
 
 impl std::str::FromStr for Fault {
     type Err = String;
@@ -100,6 +109,7 @@ impl std::str::FromStr for Fault {
             "tls-alert-every" => Ok(Self::TlsAlertEvery(n()?)),
             "refuse-every" => Ok(Self::RefuseEvery(n()?)),
             "refuse-and-close-every" => Ok(Self::RefuseAndCloseEvery(n()?)),
+            "slow-every" => Ok(Self::SlowEvery(n()?)),
             other => Err(format!("unknown fault {other:?}: use one of {FAULT_SYNTAX}")),
         }
     }
@@ -126,6 +136,8 @@ pub struct ProxyStats {
     pub alerts: AtomicU64,
     /// Submissions refused with `BUSY` (never forwarded).
     pub refused: AtomicU64,
+    /// Replies dribbled out by a slow sender.
+    pub slowed: AtomicU64,
     /// Why reading from the switch failed, per connection (the first 16): after a forged alert,
     /// the alert the switch's TLS stack answered with.
     pub switch_errors: Mutex<Vec<String>>,
@@ -220,6 +232,8 @@ enum Out {
     },
     /// Write these bytes (half a frame), then reset the connection.
     Reset(BytesMut),
+    /// Write this frame slowly ([`Fault::SlowEvery`]).
+    Slow(BytesMut),
     /// Flush the TLS session, then write these raw bytes onto the TCP socket underneath it.
     Raw(&'static [u8]),
 }
@@ -357,6 +371,11 @@ async fn relay(down_tcp: TcpStream, ctx: Ctx) -> anyhow::Result<()> {
                     break;
                 }
                 Fault::ResetMidFrameEvery(_) => out_tx.send(Out::Frame { bytes, due: now }).await?,
+                Fault::SlowEvery(n) if nth % n.max(1) == 0 => {
+                    ctx.stats.slowed.fetch_add(1, Ordering::Relaxed);
+                    out_tx.send(Out::Slow(bytes)).await?;
+                }
+                Fault::SlowEvery(_) => out_tx.send(Out::Frame { bytes, due: now }).await?,
                 Fault::Duplicate => {
                     ctx.stats.duplicated.fetch_add(1, Ordering::Relaxed);
                     out_tx.send(Out::Frame { bytes: bytes.clone(), due: now }).await?;
@@ -405,6 +424,13 @@ async fn write_down<W: AsyncWrite + Unpin>(
             Out::Frame { bytes, due } => {
                 tokio::time::sleep_until(due).await;
                 down.write_all(&bytes).await?;
+            }
+            Out::Slow(bytes) => {
+                for piece in bytes.chunks(SLOW_CHUNK) {
+                    down.write_all(piece).await?;
+                    down.flush().await?;
+                    tokio::time::sleep(SLOW_PAUSE).await;
+                }
             }
             Out::Reset(half) => {
                 down.write_all(&half).await?;

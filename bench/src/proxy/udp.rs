@@ -293,6 +293,7 @@ mod tests {
         assert_eq!("delay:500".parse(), Ok(Fault::Delay(std::time::Duration::from_millis(500))));
         assert_eq!("refuse-and-close-every:10".parse(), Ok(Fault::RefuseAndCloseEvery(10)));
         assert_eq!("reorder".parse(), Ok(Fault::Reorder));
+        assert_eq!("slow-every:5".parse(), Ok(Fault::SlowEvery(5)));
         assert!("reorder:2".parse::<Fault>().unwrap_err().contains("takes no argument"));
         assert!("drop-every".parse::<Fault>().unwrap_err().contains("drop-every:N"));
         assert!("drop-every:x".parse::<Fault>().unwrap_err().contains("\"x\""));
