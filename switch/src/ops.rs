@@ -91,6 +91,10 @@ pub struct NodeStatus {
     pub uptime_s: u64,
     /// Submissions being made durable plus live payment actors.
     pub in_flight: i64,
+    /// The node-wide bound on payments in flight (`limits.node_max_in_flight`, as last
+    /// reloaded; 0 from a node that predates it).
+    #[serde(default)]
+    pub max_in_flight: usize,
     pub open_payments: u64,
     pub dlq: u64,
     /// Payments open longer than their whole deadline budget.
@@ -359,6 +363,7 @@ impl Operations {
         Ok(NodeStatus {
             uptime_s: self.started.elapsed().as_secs(),
             in_flight: self.ctx.counters.in_flight.load(Ordering::Acquire),
+            max_in_flight: self.ctx.node_max_in_flight.load(Ordering::Relaxed),
             open_payments: counts.open,
             dlq: counts.dlq,
             stuck: self.stuck().await?,

@@ -145,9 +145,10 @@ pub fn frame(status: &NodeStatus, before: &Scrape, after: &Scrape, elapsed: Dura
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "switchyard top — up {}s, in flight {}, open {}, DLQ {}, stuck {}, journal seq {} (state {})",
+        "switchyard top — up {}s, in flight {}/{}, open {}, DLQ {}, stuck {}, journal seq {} (state {})",
         status.uptime_s,
         status.in_flight,
+        status.max_in_flight,
         status.open_payments,
         status.dlq,
         status.stuck,

@@ -332,9 +332,19 @@ async fn top_once_and_promtool_read_a_live_node() {
     let (code, frame) = top.await.unwrap();
     assert_eq!(traffic.await.unwrap().len(), 200);
     assert_eq!(code, 0, "{frame}");
-    for expected in
-        ["switchyard top", "throughput", "TENANT", "bank-a", "bank-b", "LINK", "sim", "up", "closed", "DLQ 0"]
-    {
+    for expected in [
+        "switchyard top",
+        "throughput",
+        "TENANT",
+        "bank-a",
+        "bank-b",
+        "LINK",
+        "sim",
+        "up",
+        "closed",
+        "DLQ 0",
+        "/65536,",
+    ] {
         assert!(frame.contains(expected), "missing {expected:?} in:\n{frame}");
     }
     assert!(!frame.contains('\x1b'), "--once prints no escape codes");
