@@ -21,6 +21,16 @@ use switchyard_journal::Journal;
 /// Records applied per sled transaction, at most.
 const BATCH: usize = 256;
 
+/// How long the projector keeps collecting after a batch's first record before applying it.
+/// A sled transaction costs far more than a record in it (bench/RESULTS.md §3: ~10,000
+/// records/s one per transaction, 34,000–50,000/s in batches of 256), and at a few thousand
+/// payments/s records arrive one at a time, so without a pause almost every transaction held a
+/// single record and the projection with sled's writer threads took ~45 % of a core at 2,000
+/// payments/s. Measured, node pinned to one core at 2,000 payments/s: 90–91 % busy without the
+/// pause, 69–74 % with 5 ms, 64–66 % with 20 ms. The projection never backs an ACK; it is this
+/// much later at most.
+const LINGER: Duration = Duration::from_millis(20);
+
 /// One durable record on its way to the store. Boxed: the bounded channel preallocates every
 /// slot, and a boxed slot is 16 bytes where an inline `JournalRecord` is a few hundred (idle
 /// memory, bench/RESULTS.md §4).
@@ -110,9 +120,12 @@ fn run(
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break,
         }
+        let until = Instant::now() + LINGER;
         while batch.len() < BATCH {
-            let Ok(next) = rx.try_recv() else { break };
-            batch.push(next);
+            match rx.recv_deadline(until) {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
         }
         // The journal completes batches in sequence order; concurrent completions may still
         // interleave across threads, so sort before applying.

@@ -70,8 +70,16 @@ async fn colliding_msg_id_and_uetr_across_tenants_are_two_payments() {
 
     // Two payments in the state store, one per tenant, and two submissions at the clearing
     // house (which keys by UETR alone: the collision is the participants' doing).
+    // The store is a projection, a few milliseconds behind the journal: wait for it.
     for tenant in ["bank-a", "bank-b"] {
-        let view = node.state.payment(tenant, &uetr).unwrap().unwrap_or_else(|| panic!("{tenant} has it"));
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        let view = loop {
+            if let Some(view) = node.state.payment(tenant, &uetr).unwrap() {
+                break view;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{tenant} has it");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
         assert_eq!(view.tenant, tenant);
         assert_eq!(view.msg_id, "COLLIDE-1");
     }
