@@ -3,7 +3,9 @@
 //! Step up from `--start-rate` by `--step-rate` until a step fails or `--max-rate` passes,
 //! then bisect between the highest pass and the lowest failure until they are within
 //! `--resolution`. A step passes when its ACK p99 is at most `--p99-bound-ms`, it acknowledged
-//! at least `--min-throughput` of the offered payment rate, and nothing was left unanswered.
+//! at least `--min-throughput` of the offered payment rate, and nothing was left unanswered. A
+//! failing step is run again up to `--confirm-failures` times and fails only if every try does:
+//! one stall of the machine (a slow fdatasync) must not cap the search far below the capacity.
 //! One target (self-hosted or running) serves every step; each step writes its own report
 //! into `OUT/rate-<R>/`, and the sweep writes `sweep.json` and `sweep.svg`.
 
@@ -50,6 +52,9 @@ pub struct SweepArgs {
     /// Smallest acknowledged/offered payment ratio for a step to pass.
     #[arg(long, default_value_t = 0.95)]
     pub min_throughput: f64,
+    /// Times a failing step is run again before it counts as failed (0: fail at once).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=5))]
+    pub confirm_failures: u32,
     /// Output directory.
     #[arg(long, default_value = "bench-out/sweep")]
     pub out: PathBuf,
@@ -160,26 +165,45 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let mut search = Search::new(args.start_rate, args.step_rate, args.max_rate, args.resolution);
     let mut steps = Vec::new();
     while let Some(rate) = search.next() {
-        let step_started = SystemTime::now();
-        let report = runtime.block_on(load::run_once(
-            &target,
-            &args.generator,
-            rate,
-            Duration::from_secs(args.step_duration),
-            Duration::from_secs(args.warmup),
-        ))?;
-        let results = RunResults::of(&report, rate);
-        let passed = passes(&results, &args, share);
-        let title = format!("sweep step at {rate}/s over {}", args.target.transport);
-        let meta = output::RunMeta { command: "sweep-step", started: step_started, title, baseline: None };
-        output::write_run(&args.out.join(format!("rate-{rate}")), &meta, &args, &report, &results)?;
-        eprintln!(
-            "sweep: {rate:>7}/s  ACK p99 {:>9.3} ms  acknowledged {:>8.0}/s  unanswered {}  {}",
-            results.ack.p99_ms,
-            results.ack_throughput_per_s,
-            results.unanswered,
-            if passed { "pass" } else { "FAIL" }
-        );
+        let mut attempt = 0;
+        let (results, passed) = loop {
+            let step_started = SystemTime::now();
+            let report = runtime.block_on(load::run_once(
+                &target,
+                &args.generator,
+                rate,
+                Duration::from_secs(args.step_duration),
+                Duration::from_secs(args.warmup),
+            ))?;
+            let results = RunResults::of(&report, rate);
+            let passed = passes(&results, &args, share);
+            let title = format!("sweep step at {rate}/s over {}", args.target.transport);
+            let meta =
+                output::RunMeta { command: "sweep-step", started: step_started, title, baseline: None };
+            let dir = match attempt {
+                0 => format!("rate-{rate}"),
+                n => format!("rate-{rate}-again-{n}"),
+            };
+            output::write_run(&args.out.join(dir), &meta, &args, &report, &results)?;
+            let again = !passed && attempt < args.confirm_failures;
+            eprintln!(
+                "sweep: {rate:>7}/s  ACK p99 {:>9.3} ms  acknowledged {:>8.0}/s  unanswered {}  {}",
+                results.ack.p99_ms,
+                results.ack_throughput_per_s,
+                results.unanswered,
+                if passed {
+                    "pass"
+                } else if again {
+                    "FAIL, trying again"
+                } else {
+                    "FAIL"
+                }
+            );
+            if !again {
+                break (results, passed);
+            }
+            attempt += 1;
+        };
         search.record(rate, passed);
         steps.push(Step { rate, passed, results });
     }
