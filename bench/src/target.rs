@@ -22,7 +22,7 @@ use switchyard_wire::tls::{self, Identity};
 
 use crate::client::{ClientSpec, Transport};
 use crate::loadgen::{AnswerMode, ParticipantSpec};
-use crate::ports::Protocols;
+use crate::ports::{free_port, Protocols};
 
 /// What kind of server the target is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -259,15 +259,6 @@ fn switchyard_bin(args: &TargetArgs) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from("switchyard"))
 }
 
-fn free_tcp_port() -> anyhow::Result<u16> {
-    crate::ports::free_port(Protocols::Tcp)
-}
-
-/// A port free for both TCP and UDP (the node's TLS and QUIC listeners share it).
-fn free_port_pair() -> anyhow::Result<u16> {
-    crate::ports::free_port(Protocols::Both)
-}
-
 fn spawn(
     name: &str,
     program: &Path,
@@ -338,7 +329,7 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
     }
     let ca = tls::load_ca(&certs.join("ca.pem"))?;
     let pin = args.pin_node.as_deref();
-    let port = free_port_pair()?;
+    let port = free_port(Protocols::Both)?; // TLS and QUIC listeners share it
     let listen = SocketAddr::from(([127, 0, 0, 1], port));
     let mut children = Vec::new();
     match args.target_kind {
@@ -367,8 +358,8 @@ fn self_host(args: &TargetArgs, out: &Path) -> anyhow::Result<Target> {
             children.push(echo);
         }
         TargetKind::Switch => {
-            let sim_port = free_tcp_port()?;
-            let admin_port = free_tcp_port()?;
+            let sim_port = free_port(Protocols::Tcp)?;
+            let admin_port = free_port(Protocols::Tcp)?;
             let sim_toml = dir.path().join("clearing-sim.toml");
             std::fs::write(
                 &sim_toml,

@@ -413,7 +413,6 @@ impl Operations {
         let old_limits = self.limits.get();
         restart_keys(&self.started_with, &new, &mut report.restart_required);
         live_keys(&old_limits, &new.limits, &mut report.applied);
-        self.ctx.node_max_in_flight.store(new.limits.node_max_in_flight, Ordering::Relaxed);
         let old = read(&self.configs);
         let mut directory = (*self.directory.snapshot()).clone();
         for t in &new.tenants {
@@ -484,6 +483,7 @@ impl Operations {
         limits.breaker = started.breaker;
         limits.payment = started.payment;
         limits.iso = started.iso;
+        self.ctx.node_max_in_flight.store(limits.node_max_in_flight, Ordering::Relaxed);
         self.limits.set(limits);
         tracing::info!(?report, "configuration reloaded");
         Ok(report)

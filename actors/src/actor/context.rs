@@ -116,7 +116,7 @@ impl NodeContext {
     /// count and the bound when all are taken. Exact under concurrency (one atomic update), so
     /// the bound holds across tenants. Recovered payments are counted in without asking: they
     /// were acknowledged before the restart and must run.
-    pub fn reserve_in_flight(&self) -> Result<(), (i64, usize)> {
+    pub fn reserve_in_flight(&self) -> Result<(), (usize, usize)> {
         use std::sync::atomic::Ordering;
         let limit = self.node_max_in_flight.load(Ordering::Relaxed);
         let bound = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -124,7 +124,7 @@ impl NodeContext {
             .in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < bound).then_some(n + 1))
             .map(|_| ())
-            .map_err(|n| (n, limit))
+            .map_err(|n| (usize::try_from(n).unwrap_or(0), limit))
     }
 
     /// The current route table.

@@ -747,16 +747,16 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
     } else {
         Stored::default()
     };
-    match state.admission.admit(&sub.uetr, &msg_id, sub.fingerprint, &stored) {
-        Decision::Admit => {
-            if let Err((in_flight, limit)) = state.ctx.reserve_in_flight() {
+    // Over the tenant's budget or the node's: who is full, in flight, the limit.
+    let busy = match state.admission.admit(&sub.uetr, &msg_id, sub.fingerprint, &stored) {
+        Decision::Admit => match state.ctx.reserve_in_flight() {
+            Ok(()) => None,
+            Err((in_flight, limit)) => {
                 state.admission.abandon(&sub.uetr, &msg_id);
-                metrics::submission(state.tenant.as_str(), "busy");
-                let detail =
-                    format!("busy: the node has {in_flight} payments in flight (limit {limit}); retry later");
-                return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::NARR, &detail, sub.credit);
+                Some(("the node", in_flight, limit))
             }
-        }
+        },
+        Decision::OverBudget { in_flight, limit } => Some(("tenant", in_flight, limit)),
         Decision::Resend(known) => {
             metrics::submission(state.tenant.as_str(), "resend");
             return answer_resend(state, &sub, &known);
@@ -766,12 +766,11 @@ fn admit(myself: &ActorRef<TenantMsg>, state: &mut TenantState, sub: Submission)
             let detail = format!("{key} already used by a different payment");
             return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::DUPL, &detail, sub.credit);
         }
-        Decision::OverBudget { in_flight, limit } => {
-            metrics::submission(state.tenant.as_str(), "busy");
-            let detail =
-                format!("busy: tenant has {in_flight} payments in flight (limit {limit}); retry later");
-            return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::NARR, &detail, sub.credit);
-        }
+    };
+    if let Some((who, in_flight, limit)) = busy {
+        metrics::submission(state.tenant.as_str(), "busy");
+        let detail = format!("busy: {who} has {in_flight} payments in flight (limit {limit}); retry later");
+        return refusal.refuse(Some(&msg_id), Some(&sub.uetr), ReasonCode::NARR, &detail, sub.credit);
     }
     let record = accepted_record(state, &sub);
     let myself = myself.clone();

@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -46,10 +47,7 @@ pub struct ProxyArgs {
     /// The certificate presented to the clearing house (the node's client certificate).
     #[arg(long, default_value = "switchyard")]
     pub client_name: String,
-    /// The fault at start. TLS: none, delay:MS, drop-every:N, reset-mid-frame-every:N,
-    /// black-hole, duplicate, reorder, tls-alert-every:N, refuse-every:N,
-    /// refuse-and-close-every:N. QUIC: none, loss-every:N, black-hole.
-    #[arg(long, default_value = "none")]
+    #[arg(long, default_value = "none", help = fault_help())]
     pub fault: String,
     /// Print the counters every this many seconds; 0: only at the end.
     #[arg(long, default_value_t = 1)]
@@ -95,36 +93,42 @@ impl Running {
     }
 
     fn stats(&self) -> String {
-        match self {
+        let counters: &[(&str, &AtomicU64)] = match self {
             Self::Tls(p) => {
                 let s = &p.stats;
-                format!(
-                    "connections {} replies {} dropped {} duplicated {} reordered {} resets {} swallowed {} alerts {} refused {} slowed {}",
-                    s.connections.load(Relaxed),
-                    s.replies.load(Relaxed),
-                    s.dropped.load(Relaxed),
-                    s.duplicated.load(Relaxed),
-                    s.reordered.load(Relaxed),
-                    s.resets.load(Relaxed),
-                    s.swallowed.load(Relaxed),
-                    s.alerts.load(Relaxed),
-                    s.refused.load(Relaxed),
-                    s.slowed.load(Relaxed),
-                )
+                &[
+                    ("connections", &s.connections),
+                    ("replies", &s.replies),
+                    ("dropped", &s.dropped),
+                    ("duplicated", &s.duplicated),
+                    ("reordered", &s.reordered),
+                    ("resets", &s.resets),
+                    ("swallowed", &s.swallowed),
+                    ("alerts", &s.alerts),
+                    ("refused", &s.refused),
+                    ("slowed", &s.slowed),
+                ]
             }
             Self::Quic(p) => {
                 let s = &p.stats;
-                format!(
-                    "flows {} relayed {} dropped {} swallowed {} rebinds {}",
-                    s.flows.load(Relaxed),
-                    s.relayed.load(Relaxed),
-                    s.dropped.load(Relaxed),
-                    s.swallowed.load(Relaxed),
-                    s.rebinds.load(Relaxed),
-                )
+                &[
+                    ("flows", &s.flows),
+                    ("relayed", &s.relayed),
+                    ("dropped", &s.dropped),
+                    ("swallowed", &s.swallowed),
+                    ("rebinds", &s.rebinds),
+                ]
             }
-        }
+        };
+        let shown: Vec<String> =
+            counters.iter().map(|(name, n)| format!("{name} {}", n.load(Relaxed))).collect();
+        shown.join(" ")
     }
+}
+
+/// The `--fault` help: the syntax of both kinds, from the parsers' own lists.
+fn fault_help() -> String {
+    format!("The fault at start. TLS: {FAULT_SYNTAX}. QUIC: {UDP_FAULT_SYNTAX}")
 }
 
 /// Runs `switchyard-bench proxy`.

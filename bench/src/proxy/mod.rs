@@ -89,10 +89,7 @@ impl std::str::FromStr for Fault {
         let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(n, a)| (n, Some(a)));
         let n = || -> Result<u32, String> {
             let arg = arg.ok_or_else(|| format!("{name} needs a number, as {name}:N"))?;
-            match arg.parse::<u32>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(format!("{name}: {arg:?} is not a whole number from 1")),
-            }
+            count(name, arg)
         };
         let none = |fault: Self| match arg {
             None => Ok(fault),
@@ -112,6 +109,14 @@ impl std::str::FromStr for Fault {
             "slow-every" => Ok(Self::SlowEvery(n()?)),
             other => Err(format!("unknown fault {other:?}: use one of {FAULT_SYNTAX}")),
         }
+    }
+}
+
+/// The `N` of a fault `name:N`: a whole number from 1 (also for [`udp::UdpFault`]).
+pub(crate) fn count(name: &str, arg: &str) -> Result<u32, String> {
+    match arg.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{name}: {arg:?} is not a whole number from 1")),
     }
 }
 

@@ -46,10 +46,7 @@ impl std::str::FromStr for UdpFault {
         match s.trim().split_once(':') {
             None if s.trim() == "none" => Ok(Self::None),
             None if s.trim() == "black-hole" => Ok(Self::BlackHole),
-            Some(("loss-every", n)) => match n.parse::<u32>() {
-                Ok(n) if n > 0 => Ok(Self::LossEvery(n)),
-                _ => Err(format!("loss-every: {n:?} is not a whole number from 1")),
-            },
+            Some(("loss-every", n)) => super::count("loss-every", n).map(Self::LossEvery),
             _ => Err(format!("unknown datagram fault {:?}: use one of {UDP_FAULT_SYNTAX}", s.trim())),
         }
     }
