@@ -85,6 +85,7 @@ pub struct AcceptedPayment {
     pub creditor_agent: String,
     pub fingerprint: Fingerprint,
     /// The message exactly as the participant sent it.
+    #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
     pub accepted_at_ms: u64,
 }
@@ -155,6 +156,7 @@ pub struct UnmatchedReply {
     /// The frame's correlation id.
     pub correlation: u64,
     /// The reply exactly as received.
+    #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
     pub at_ms: u64,
 }
@@ -175,6 +177,7 @@ pub struct InboundPayment {
     /// The status reason code, if any (for a return: the return reason code).
     pub reason: Option<String>,
     /// The pacs.008 as received, the participant's pacs.002 as relayed, or its pacs.004.
+    #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
     pub at_ms: u64,
 }
@@ -214,6 +217,7 @@ pub struct Delivery {
     pub uetr: String,
     /// `false`: not delivered, `message` waits; `true`: delivered since (`message` empty).
     pub delivered: bool,
+    #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
     pub at_ms: u64,
 }

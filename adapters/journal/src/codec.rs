@@ -69,4 +69,70 @@ mod tests {
         let huge = u64::MAX.to_le_bytes();
         assert!(decode::<Vec<u8>>(&huge).is_err());
     }
+
+    /// The message bytes of a record go through `serde_bytes` (one copy instead of one
+    /// `serialize_u8` per byte: the journal append's largest CPU cost); in bincode that is the
+    /// same u64 length + bytes as a plain `Vec<u8>`, so journals written before decode
+    /// unchanged, and the size limit still holds before anything is allocated.
+    #[test]
+    fn message_bytes_keep_the_plain_vec_layout() {
+        use switchyard_actors::domain::Fingerprint;
+        use switchyard_actors::record::{AcceptedPayment, JournalRecord};
+
+        #[derive(serde::Serialize)]
+        enum PlainRecord {
+            Accepted(PlainAccepted),
+        }
+        #[derive(serde::Serialize)]
+        struct PlainAccepted {
+            tenant: String,
+            uetr: String,
+            msg_id: String,
+            end_to_end_id: String,
+            amount_minor: i64,
+            currency: String,
+            debtor_agent: String,
+            creditor_agent: String,
+            fingerprint: Fingerprint,
+            message: Vec<u8>,
+            accepted_at_ms: u64,
+        }
+        let message: Vec<u8> = (0..=255u8).cycle().take(1_800).collect();
+        let record = JournalRecord::Accepted(AcceptedPayment {
+            tenant: "bank-a".into(),
+            uetr: "0b8e2bd1-7c35-4a56-9b55-9f2d4a8b1c01".into(),
+            msg_id: "MSG-1".into(),
+            end_to_end_id: "E2E-1".into(),
+            amount_minor: 12_345,
+            currency: "ZAR".into(),
+            debtor_agent: "ZYAAZAJJ".into(),
+            creditor_agent: "ZYABZAJJ".into(),
+            fingerprint: Fingerprint([9; 16]),
+            message: message.clone(),
+            accepted_at_ms: 1_700_000_000_000,
+        });
+        let plain = PlainRecord::Accepted(PlainAccepted {
+            tenant: "bank-a".into(),
+            uetr: "0b8e2bd1-7c35-4a56-9b55-9f2d4a8b1c01".into(),
+            msg_id: "MSG-1".into(),
+            end_to_end_id: "E2E-1".into(),
+            amount_minor: 12_345,
+            currency: "ZAR".into(),
+            debtor_agent: "ZYAAZAJJ".into(),
+            creditor_agent: "ZYABZAJJ".into(),
+            fingerprint: Fingerprint([9; 16]),
+            message,
+            accepted_at_ms: 1_700_000_000_000,
+        });
+        let bytes = encode(&record);
+        assert_eq!(bytes, encode(&plain), "the record's byte layout changed");
+        assert_eq!(decode::<JournalRecord>(&bytes).unwrap(), record);
+
+        // A damaged length in front of the message bytes is refused, not allocated.
+        let at = bytes.len() - 8 - 1_800 - 8;
+        assert_eq!(&bytes[at..at + 8], &1_800u64.to_le_bytes());
+        let mut damaged = bytes.clone();
+        damaged[at..at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        assert!(decode::<JournalRecord>(&damaged).is_err());
+    }
 }
