@@ -8,6 +8,7 @@
 //! next to a live writer: a batch being written shows up as a torn tail and ends the read.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::path::Path;
 
 use crate::error::JournalError;
@@ -34,9 +35,22 @@ pub struct RecordIter {
     next_file: usize,
     from_seq: u64,
     expected: Option<u64>,
-    pending: VecDeque<Record>,
+    /// The segment being read; its records are copied out one at a time, so a read holds one
+    /// segment's bytes and not a second copy of them (a full 64 MiB live segment at start-up).
+    segment: Vec<u8>,
+    /// Where the wanted records of `segment` are.
+    pending: VecDeque<Located>,
     error: Option<JournalError>,
     done: bool,
+}
+
+/// A record of the current segment: its header fields and where its payload is.
+#[derive(Debug)]
+struct Located {
+    seq: u64,
+    record_type: u16,
+    version: u8,
+    payload: Range<usize>,
 }
 
 /// Reads every record still in `dir`, archived ones first (after retention deleted some, from
@@ -62,6 +76,7 @@ pub fn read_from(dir: &Path, from_seq: u64) -> Result<RecordIter, JournalError> 
         next_file: 0,
         from_seq,
         expected: None,
+        segment: Vec::new(),
         pending: VecDeque::new(),
         error: None,
         done: false,
@@ -75,18 +90,22 @@ impl RecordIter {
         self.next_file += 1;
         let is_last = self.next_file == self.files.len();
         let from = self.from_seq;
-        let mut records = Vec::new();
-        let scan = scan::scan_file(file, self.expected, is_last, |v| {
+        self.segment = Vec::new(); // the previous segment's bytes go before the next one's come
+        let buf = segment::read_segment(&file.path)?;
+        let base = buf.as_ptr().addr();
+        let pending = &mut self.pending;
+        let scan = scan::scan_segment(&buf, file.first_seq, self.expected, is_last, |v| {
             if v.seq >= from {
-                records.push(Record {
+                let start = v.payload.as_ptr().addr() - base;
+                pending.push_back(Located {
                     seq: v.seq,
                     record_type: v.record_type,
                     version: v.version,
-                    payload: v.payload.to_vec(),
+                    payload: start..start + v.payload.len(),
                 });
             }
-        })?;
-        self.pending.extend(records);
+        });
+        self.segment = buf;
         self.expected = scan.next_seq();
         match scan.tail {
             Tail::Corrupt { offset, reason } => {
@@ -103,7 +122,13 @@ impl Iterator for RecordIter {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(r) = self.pending.pop_front() {
-                return Some(Ok(r));
+                let payload = self.segment[r.payload].to_vec();
+                return Some(Ok(Record {
+                    seq: r.seq,
+                    record_type: r.record_type,
+                    version: r.version,
+                    payload,
+                }));
             }
             if let Some(e) = self.error.take() {
                 self.done = true;
