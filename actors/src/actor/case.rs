@@ -34,14 +34,12 @@ pub fn message_family(payload: &[u8]) -> Option<&str> {
 pub fn message_identifier(payload: &[u8]) -> Option<&str> {
     const MARK: &[u8] = b"tech:xsd:";
     let head = &payload[..payload.len().min(4096)];
-    let mut from = 0;
-    while let Some(at) = head[from..].windows(MARK.len()).position(|w| w == MARK) {
-        let start = from + at + MARK.len();
+    for at in memchr::memmem::find_iter(head, MARK) {
+        let start = at + MARK.len();
         let id = head.get(start..start + 15)?;
         if !id.starts_with(b"head.") {
             return std::str::from_utf8(id).ok();
         }
-        from = start;
     }
     None
 }
