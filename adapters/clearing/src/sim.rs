@@ -817,7 +817,6 @@ fn latency(config: &SimConfig, rng: &mut impl Rng) -> Duration {
     (config.latency + tail).min(config.latency_max)
 }
 
-/// Records a submission (pacs.008 or pacs.009) or answers an inquiry (pacs.028).
 /// Whether `needle` occurs in `hay` (memchr's SIMD search; `windows().any()`, which compared
 /// every position, made these scans most of `decide`'s own time: the simulator's CPU per
 /// payment fell 4 % with this, bench/RESULTS.md §0).
@@ -825,6 +824,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
 
+/// Records a submission (pacs.008 or pacs.009) or answers an inquiry (pacs.028).
 fn decide(config: &SimConfig, stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> Answer {
     let head = &frame.payload[..frame.payload.len().min(1024)];
     if contains(head, b"pacs.028") {
