@@ -15,6 +15,25 @@ use tempfile::TempDir;
 
 const TENANTS: [&str; 3] = ["bank-a", "bank-b", "bank-c"];
 
+/// Opens the store's sled directory directly (to damage it on purpose). A store dropped a
+/// moment ago may still hold the file lock while sled's background threads finish, so this
+/// waits for it the way `StateStore::open` does, at most 5 s.
+fn raw_sled(dir: &Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("open {}: {e}", dir.display()),
+        }
+    }
+}
+
 fn uetr(i: u64) -> String {
     format!("{i:08x}-0000-4000-8000-{i:012x}")
 }
@@ -400,7 +419,7 @@ fn verify_audit_names_a_tampered_entry() {
     let index = u64::try_from(seq_of_first_settled).unwrap();
     {
         // Rewrite the entry directly in sled: "settled" becomes "SETTLED", the hash is kept.
-        let db = sled::open(&state_dir).unwrap();
+        let db = raw_sled(&state_dir);
         let audit = db.open_tree(tree_names::AUDIT).unwrap();
         let value = audit.get(index.to_be_bytes()).unwrap().unwrap().to_vec();
         let at = value.windows(7).position(|w| w == b"settled").expect("the entry names its change");
@@ -429,7 +448,7 @@ fn verify_audit_detects_a_removed_newest_entry() {
     }
     let last = u64::try_from(records.len()).unwrap() - 1;
     {
-        let db = sled::open(&state_dir).unwrap();
+        let db = raw_sled(&state_dir);
         db.open_tree(tree_names::AUDIT).unwrap().remove(last.to_be_bytes()).unwrap();
         db.flush().unwrap();
     }
@@ -516,7 +535,7 @@ fn a_store_is_opened_once_and_keeps_its_layout_version() {
     assert_eq!(store.applied_seq(), 1, "clones share one store");
     drop((store, clone));
     {
-        let db = sled::open(&state_dir).unwrap();
+        let db = raw_sled(&state_dir);
         db.open_tree(tree_names::META).unwrap().insert("layout_version", &99u32.to_be_bytes()[..]).unwrap();
         db.flush().unwrap();
     }
