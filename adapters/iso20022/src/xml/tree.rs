@@ -450,7 +450,7 @@ impl<'a> Builder<'a, '_> {
         let Some(open) = self.nodes.get(top as usize) else { return false };
         let q = open.qname.as_bytes();
         let from = pos + 2;
-        if bytes.get(from + q.len()) != Some(&b'>') || bytes.get(from..from + q.len()) != Some(q) {
+        if bytes.get(from + q.len()) != Some(&b'>') || !bytes.get(from..from + q.len()).is_some_and(|t| same_name_bytes(t, q)) {
             return false;
         }
         self.stack.pop();
