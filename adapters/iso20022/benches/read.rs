@@ -2,12 +2,21 @@
 //! same run over the same bytes: quick-xml's raw event reader (one pass, no validation) and
 //! quick-xml + serde-derive deserialising the same fields our model holds (no validation).
 //!
-//! Run: `cargo bench -p switchyard-iso20022 --bench read`
+//! Run: `cargo bench -p switchyard-iso20022 --bench read` (the system allocator), and with
+//! `--features bench-mimalloc` under mimalloc, the allocator the switch binary runs with (all
+//! three readers under the same allocator either way; the groups are named after it).
 
 // The baseline structs exist to be deserialized; their fields are never read back.
 #![allow(dead_code)]
 
 use std::hint::black_box;
+
+#[cfg(feature = "bench-mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Suffix of the benchmark groups: which allocator the run used.
+const ALLOCATOR: &str = if cfg!(feature = "bench-mimalloc") { "mimalloc" } else { "system" };
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde::Deserialize;
@@ -158,7 +167,7 @@ fn bench(c: &mut Criterion) {
         read_pacs008(&bytes, &limits).expect("sample must be valid");
         let stripped = strip_prefixes(std::str::from_utf8(&bytes).expect("utf8"));
         quick_xml::de::from_str::<Envelope>(&stripped).expect("serde baseline must parse");
-        let mut g = c.benchmark_group(*label);
+        let mut g = c.benchmark_group(format!("{label}/{ALLOCATOR}"));
         g.throughput(Throughput::Elements(1));
         g.bench_function("switchyard_read_validate", |b| b.iter(|| read_pacs008(black_box(&bytes), &limits)));
         g.bench_function("quick_xml_raw_events", |b| b.iter(|| raw_events(black_box(&bytes))));
