@@ -89,6 +89,9 @@ mod arena {
             return;
         }
         nodes.clear();
+        // `filter_map`, not `filter`: it changes the element type's lifetime (the vector is
+        // empty, so the closure never runs) and std collects it in place.
+        #[allow(clippy::unnecessary_filter_map)]
         let empty: Vec<Node<'static>> = nodes.into_iter().filter_map(|_| None).collect();
         // Ignored when the thread is being torn down.
         let _ = SPARE.try_with(|s| {
