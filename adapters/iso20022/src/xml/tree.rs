@@ -414,11 +414,14 @@ pub(crate) fn prefix(qname: &str) -> &str {
 /// Iterates `(qname, raw value)` over attribute text the lexer has already validated.
 pub(crate) fn attributes(raw: &str) -> impl Iterator<Item = (&str, &str)> {
     let mut rest = raw;
+    // Only XML whitespace can separate the parts (the lexer checked the syntax), so the
+    // trims are ASCII ones, not `str::trim`'s Unicode ones.
+    let xml_ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
     std::iter::from_fn(move || {
-        let trimmed = rest.trim_start();
+        let trimmed = rest.trim_start_matches(xml_ws);
         let eq = trimmed.bytes().position(|b| b == b'=')?;
-        let name = trimmed.get(..eq)?.trim_end();
-        let after = trimmed.get(eq + 1..)?.trim_start();
+        let name = trimmed.get(..eq)?.trim_end_matches(xml_ws);
+        let after = trimmed.get(eq + 1..)?.trim_start_matches(xml_ws);
         let quote = *after.as_bytes().first()?;
         let body = after.get(1..)?;
         let end = crate::xml::lexer::find_byte(body.as_bytes(), quote)?;
