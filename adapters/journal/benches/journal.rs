@@ -12,12 +12,16 @@
 //! 2. open loop at a constant intended rate (default 50,000/s: half the 100k/s target): ACK
 //!    latency measured from each record's *intended* send time (coordinated-omission
 //!    corrected);
-//! 3. baselines: raw `write` + fdatasync per record on one file, and sled insert + flush.
+//! 3. baselines: raw `write` + fdatasync per record on one file, and sled insert + flush;
+//! 4. the platform's floor for an open loop: the same pacer feeding one thread that does a raw
+//!    write + fdatasync per record, or nothing, at `JOURNAL_BENCH_RAW_RATE` (default 5000/s, a
+//!    rate one fdatasync per record sustains), and the journal's open loop at that rate.
 //!
 //! Knobs: `JOURNAL_BENCH_SECS` (seconds per scenario, default 2), `JOURNAL_BENCH_RATE`
 //! (open-loop rate, default 50000), `JOURNAL_BENCH_HGRM` (a directory to write .hgrm files),
 //! `JOURNAL_BENCH_FILTER` (run only scenarios whose key contains it: `raw`, `sled`,
-//! `closed-w<writers>-b<batch>`, `open`).
+//! `closed-w<writers>-b<batch>`, `open`, `paced-idle`, `paced-raw`, `open-at-raw-rate`;
+//! `paced` selects both paced baselines).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -65,6 +69,14 @@ fn main() {
         }
     }
     scenarios.push(("open".into(), Box::new(move || open_loop(rate, secs.max(3)))));
+    // The platform's own floor for an open loop: the same pacer feeding a thread that does
+    // one write + fdatasync per record (no journal), and feeding a thread that does nothing
+    // (the pacer's own lateness), at a rate one fdatasync per record can sustain; and the
+    // journal at that same rate.
+    let raw_rate = env_u64("JOURNAL_BENCH_RAW_RATE", 5_000);
+    scenarios.push(("paced-idle".into(), Box::new(move || paced_raw(raw_rate, secs.max(3), false))));
+    scenarios.push(("paced-raw".into(), Box::new(move || paced_raw(raw_rate, secs.max(3), true))));
+    scenarios.push(("open-at-raw-rate".into(), Box::new(move || open_loop(raw_rate, secs.max(3)))));
     let rows: Vec<Row> =
         scenarios.iter().filter(|(name, _)| name.contains(&filter)).map(|(_, run)| run()).collect();
     print_rows(&rows);
@@ -273,6 +285,53 @@ fn open_loop(rate: u64, secs: u64) -> Row {
             stats.segments_created,
             stats.rotate_micros_max,
             full.load(Ordering::Relaxed)
+        ),
+    }
+}
+
+/// The open-loop pacer of [`open_loop`] without the journal: it hands each record's intended
+/// send time to one thread that, with `sync`, appends 1 KiB to a plain file and fdatasyncs it
+/// (the raw baseline, paced), and without, only takes it (what the pacer and a thread wake-up
+/// cost). Latency is measured from the intended time, as in [`open_loop`].
+fn paced_raw(rate: u64, secs: u64, sync: bool) -> Row {
+    let dir = bench_dir();
+    let path = dir.path().join("raw");
+    let (tx, rx) = crossbeam_channel::unbounded::<Instant>();
+    let writer = thread::spawn(move || {
+        let mut f = OpenOptions::new().create(true).append(true).open(path).expect("open raw");
+        let payload = vec![0xA5u8; PAYLOAD_BYTES];
+        let mut hist = new_hist();
+        for intended in rx {
+            if sync {
+                f.write_all(&payload).expect("write");
+                f.sync_data().expect("fdatasync");
+            }
+            hist.record(micros(intended.elapsed())).expect("record");
+        }
+        hist
+    });
+    let total = rate * secs;
+    let period = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let start = Instant::now() + Duration::from_millis(50);
+    let mut lag = new_hist();
+    for i in 0..total {
+        let intended = start + period * u32::try_from(i).expect("bounded by rate * secs");
+        wait_until(intended);
+        lag.record(micros(intended.elapsed())).expect("record");
+        tx.send(intended).expect("writer alive");
+    }
+    drop(tx);
+    let hist = writer.join().expect("writer");
+    let sent_for = start.elapsed().as_secs_f64();
+    let what = if sync { "raw write+fdatasync per record" } else { "no I/O (pacer and hand-over only)" };
+    Row {
+        name: format!("paced at {rate}/s: {what}"),
+        records_per_s: hist.len() as f64 / sent_for,
+        hist,
+        note: format!(
+            "1 pacer (send lag p50 {} us p99 {} us) + 1 thread",
+            lag.value_at_quantile(0.5),
+            lag.value_at_quantile(0.99)
         ),
     }
 }
