@@ -54,6 +54,7 @@ pub(crate) fn flags_of(local: &str) -> u8 {
 
 /// Runs the rules that apply to a simple value with semantic `semantic` of an element whose
 /// name has the [`flags_of`] `flags`.
+#[inline]
 pub(crate) fn check(
     flags: u8,
     value: &str,

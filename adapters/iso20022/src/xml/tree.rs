@@ -269,12 +269,17 @@ impl<'a> Tree<'a> {
             let len = loop {
                 let n = self.node(c)?;
                 let name = n.local.as_bytes();
-                if rest.get(..name.len()).is_some_and(|head| same_name_bytes(head, name)) {
-                    match rest.get(name.len()) {
-                        None => return Some(c),
-                        Some(b'/') => break name.len(),
-                        Some(_) => {}
+                // The byte after a same-length segment must end it: that rejects most
+                // siblings with one compare, as a length check would.
+                let ends = match rest.get(name.len()) {
+                    None => rest.len() == name.len(),
+                    Some(&b) => b == b'/',
+                };
+                if ends && rest.get(..name.len()).is_some_and(|head| same_name_bytes(head, name)) {
+                    if name.len() == rest.len() {
+                        return Some(c);
                     }
+                    break name.len();
                 }
                 c = n.next_sibling;
             };
