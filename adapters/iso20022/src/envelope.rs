@@ -54,8 +54,8 @@ pub(crate) fn parse_parts<'a>(input: &'a [u8], limits: &Limits) -> Result<Parts<
     let src = check_input(input, limits)?;
     let tree = Tree::parse(src, limits)?;
     let (hdr, doc) = locate(&tree)?;
-    let app_hdr = hdr.map(|n| part_schema(&tree, n, "head.001")).transpose()?;
-    let document = doc.map(|n| part_schema(&tree, n, "")).transpose()?;
+    let app_hdr = hdr.map(|(n, ns)| part_schema(&tree, n, &ns, "head.001")).transpose()?;
+    let document = doc.map(|(n, ns)| part_schema(&tree, n, &ns, "")).transpose()?;
     if app_hdr.is_none() && document.is_none() {
         return Err(Rule::UnknownMessage.at("/", "no ISO 20022 AppHdr or Document found"));
     }
@@ -69,7 +69,10 @@ pub(crate) fn parse_parts<'a>(input: &'a [u8], limits: &Limits) -> Result<Parts<
     Ok(Parts { tree, app_hdr, document })
 }
 
-fn locate(tree: &Tree<'_>) -> Result<(Option<u32>, Option<u32>), ValidationError> {
+/// The AppHdr and the Document of the input, each with its namespace.
+type Located<'a> = (Option<(u32, Cow<'a, str>)>, Option<(u32, Cow<'a, str>)>);
+
+fn locate<'a>(tree: &Tree<'a>) -> Result<Located<'a>, ValidationError> {
     let (mut hdr, mut doc) = (None, None);
     for (i, n) in tree.nodes.iter().enumerate() {
         let slot = match n.local {
@@ -78,12 +81,13 @@ fn locate(tree: &Tree<'_>) -> Result<(Option<u32>, Option<u32>), ValidationError
             _ => continue,
         };
         let i = u32::try_from(i).unwrap_or(NONE);
-        if inside_iso_part(tree, i)
-            || namespace_of(tree, i).is_none_or(|ns| msg_def_of_namespace(&ns).is_none())
-        {
+        if inside_iso_part(tree, i) {
             continue;
         }
-        if slot.replace(i).is_some() {
+        let Some(ns) = namespace_of(tree, i).filter(|ns| msg_def_of_namespace(ns).is_some()) else {
+            continue;
+        };
+        if slot.replace((i, ns)).is_some() {
             return Err(
                 Rule::EnvelopeMismatch.at(format!("/{}", n.local), "more than one ISO part of this kind")
             );
@@ -120,10 +124,14 @@ pub(crate) fn namespace_of<'a>(tree: &Tree<'a>, node: u32) -> Option<Cow<'a, str
     None
 }
 
-fn part_schema(tree: &Tree<'_>, node: u32, family: &str) -> Result<(u32, &'static Schema), ValidationError> {
+fn part_schema(
+    tree: &Tree<'_>,
+    node: u32,
+    ns: &str,
+    family: &str,
+) -> Result<(u32, &'static Schema), ValidationError> {
     let local = tree.node(node).map_or("", |n| n.local);
-    let ns = namespace_of(tree, node).unwrap_or_default();
-    let id = msg_def_of_namespace(&ns).unwrap_or("");
+    let id = msg_def_of_namespace(ns).unwrap_or("");
     match schema(id) {
         Some(s) if id.starts_with(family) => Ok((node, s)),
         _ => {

@@ -42,7 +42,7 @@ static LOADED: [OnceLock<Option<Schema>>; 20] = [const { OnceLock::new() }; 20];
 
 /// The schema for `msg_def` (e.g. `pacs.008.001.08`), or `None` when unsupported.
 pub(crate) fn schema(msg_def: &str) -> Option<&'static Schema> {
-    let i = SCHEMAS.iter().position(|(id, _)| *id == msg_def)?;
+    let i = SCHEMAS.iter().position(|(id, _)| crate::xml::tree::same_name(id, msg_def))?;
     let (id, text) = SCHEMAS[i];
     LOADED.get(i)?.get_or_init(|| load(id, text).ok()).as_ref()
 }
