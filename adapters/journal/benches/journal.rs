@@ -21,7 +21,8 @@
 //! (open-loop rate, default 50000), `JOURNAL_BENCH_HGRM` (a directory to write .hgrm files),
 //! `JOURNAL_BENCH_FILTER` (run only scenarios whose key contains it: `raw`, `sled`,
 //! `closed-w<writers>-b<batch>`, `open`, `paced-idle`, `paced-raw`, `open-at-raw-rate`;
-//! `paced` selects both paced baselines).
+//! `paced` selects both paced baselines), `JOURNAL_BENCH_SPIN=1` (the open-loop pacers spin
+//! instead of sleeping).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -58,6 +59,7 @@ fn main() {
     let secs = env_u64("JOURNAL_BENCH_SECS", 2);
     let rate = env_u64("JOURNAL_BENCH_RATE", 50_000);
     let filter = std::env::var("JOURNAL_BENCH_FILTER").unwrap_or_default();
+    SPIN.store(env_u64("JOURNAL_BENCH_SPIN", 0) == 1, Ordering::Relaxed);
     let mut scenarios: Vec<(String, Box<dyn Fn() -> Row>)> = vec![
         ("raw".into(), Box::new(move || raw_fdatasync_baseline(secs))),
         ("sled".into(), Box::new(move || sled_baseline(secs))),
@@ -336,10 +338,21 @@ fn paced_raw(rate: u64, secs: u64, sync: bool) -> Row {
     }
 }
 
-/// Waits until `t` by sleeping in short steps. No spinning: on a 2-core machine a spinning
-/// pacer would steal the core the kernel needs to complete the fdatasync. Lateness is not
-/// hidden: latency is measured from the intended time, so a late pacer shows up in the numbers.
+/// `JOURNAL_BENCH_SPIN=1`: the pacers spin instead of sleeping (to tell a late wake-up from
+/// a stalled CPU).
+static SPIN: AtomicBool = AtomicBool::new(false);
+
+/// Waits until `t` by sleeping in short steps. No spinning by default: on a 2-core machine a
+/// spinning pacer would steal the core the kernel needs to complete the fdatasync. Lateness is
+/// not hidden: latency is measured from the intended time, so a late pacer shows up in the
+/// numbers.
 fn wait_until(t: Instant) {
+    if SPIN.load(Ordering::Relaxed) {
+        while Instant::now() < t {
+            std::hint::spin_loop();
+        }
+        return;
+    }
     let now = Instant::now();
     if t > now {
         thread::sleep((t - now).max(PACER_TICK));
