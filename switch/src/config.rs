@@ -128,6 +128,9 @@ pub struct JournalTuning {
     pub max_batch_records: usize,
     pub queue_capacity: usize,
     pub sync: SyncMode,
+    /// Sync pacing: an fdatasync starts no sooner than this after the previous one
+    /// (`JournalConfig::min_sync_interval`; zero = off).
+    pub min_sync_interval: Duration,
     /// How often the state store is checkpointed and the journal segments it covers are
     /// archived (`None`: never; every segment stays live and is scanned at start).
     pub checkpoint_interval: Option<Duration>,
@@ -142,6 +145,7 @@ impl Default for JournalTuning {
             max_batch_records: 4096,
             queue_capacity: 65_536,
             sync: SyncMode::Fdatasync,
+            min_sync_interval: switchyard_journal::DEFAULT_MIN_SYNC_INTERVAL,
             checkpoint_interval: Some(Duration::from_secs(10)),
             state_cache_bytes: switchyard_journal::state::DEFAULT_CACHE_BYTES,
         }

@@ -146,6 +146,8 @@ pub struct RawJournal {
     pub segment_bytes: u64,
     pub max_batch_records: u64,
     pub queue_capacity: u64,
+    /// Sync pacing, microseconds (0 = off).
+    pub min_sync_interval_us: u64,
     pub checkpoint_interval_ms: u64,
     pub state_cache_bytes: u64,
     /// `fdatasync` (production), or a test mode of the crash campaign (docs/RELIABILITY.md).
@@ -163,6 +165,7 @@ impl Default for RawJournal {
             segment_bytes: d.segment_bytes,
             max_batch_records: d.max_batch_records as u64,
             queue_capacity: d.queue_capacity as u64,
+            min_sync_interval_us: d.min_sync_interval.as_micros() as u64,
             checkpoint_interval_ms: d.checkpoint_interval.map_or(0, |i| i.as_millis() as u64),
             state_cache_bytes: d.state_cache_bytes,
             sync: "fdatasync".to_owned(),
@@ -486,6 +489,12 @@ impl RawJournal {
             segment_bytes: bounded("journal.segment_bytes", self.segment_bytes, 1 << 20, 1 << 30)? as u64,
             max_batch_records: bounded("journal.max_batch_records", self.max_batch_records, 1, 1 << 20)?,
             queue_capacity: bounded("journal.queue_capacity", self.queue_capacity, 16, 1 << 24)?,
+            min_sync_interval: Duration::from_micros(bounded(
+                "journal.min_sync_interval_us",
+                self.min_sync_interval_us,
+                0,
+                switchyard_journal::MAX_MIN_SYNC_INTERVAL.as_micros() as u64,
+            )? as u64),
             checkpoint_interval: match self.checkpoint_interval_ms {
                 0 => None,
                 ms => Some(millis("journal.checkpoint_interval_ms", ms, 100, 86_400_000)?),

@@ -76,6 +76,7 @@ impl Node {
         jc.max_batch_records = config.journal.max_batch_records;
         jc.queue_capacity = config.journal.queue_capacity;
         jc.sync = config.journal.sync;
+        jc.min_sync_interval = config.journal.min_sync_interval;
         let (journal, recovery) =
             Journal::open(jc).with_context(|| format!("opening journal in {}", journal_dir.display()))?;
         // The state store catches up with the journal before anything can be admitted.

@@ -636,8 +636,21 @@ fn restart_keys(old: &NodeConfig, new: &NodeConfig, out: &mut Vec<String>) {
 }
 
 fn journal_differs(o: &crate::config::JournalTuning, n: &crate::config::JournalTuning) -> bool {
-    (o.segment_bytes, o.max_batch_records, o.queue_capacity, o.sync, o.checkpoint_interval)
-        != (n.segment_bytes, n.max_batch_records, n.queue_capacity, n.sync, n.checkpoint_interval)
+    (
+        o.segment_bytes,
+        o.max_batch_records,
+        o.queue_capacity,
+        o.sync,
+        o.min_sync_interval,
+        o.checkpoint_interval,
+    ) != (
+        n.segment_bytes,
+        n.max_batch_records,
+        n.queue_capacity,
+        n.sync,
+        n.min_sync_interval,
+        n.checkpoint_interval,
+    )
 }
 
 /// Names the limits that changed and take effect live (listener limits, tenant budget, drain).

@@ -68,6 +68,10 @@ fn broken_variants_name_the_key() {
             Box::new(|s: String| s.replace("state_cache_bytes = 67108864", "state_cache_bytes = 1000")),
         ),
         (
+            "journal.min_sync_interval_us",
+            Box::new(|s: String| s.replace("min_sync_interval_us = 400", "min_sync_interval_us = 20000")),
+        ),
+        (
             "limits.max_message_bytes",
             Box::new(|s: String| s.replace("max_message_bytes = 1048576", "max_message_bytes = 2000000")),
         ),

@@ -22,7 +22,8 @@
 //! `JOURNAL_BENCH_FILTER` (run only scenarios whose key contains it: `raw`, `sled`,
 //! `closed-w<writers>-b<batch>`, `open`, `paced-idle`, `paced-raw`, `open-at-raw-rate`;
 //! `paced` selects both paced baselines), `JOURNAL_BENCH_SPIN=1` (the open-loop pacers spin
-//! instead of sleeping).
+//! instead of sleeping), `JOURNAL_BENCH_MIN_SYNC_US` (the journal's sync pacing in
+//! microseconds, default 400; 0 turns it off).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -164,6 +165,10 @@ fn open_journal(dir: &Path, max_batch_records: usize) -> Journal {
     let mut cfg = JournalConfig::new(dir);
     cfg.max_batch_records = max_batch_records;
     cfg.segment_bytes = env_u64("JOURNAL_BENCH_SEGMENT_MB", 64) << 20;
+    if let Ok(us) = std::env::var("JOURNAL_BENCH_MIN_SYNC_US") {
+        cfg.min_sync_interval =
+            Duration::from_micros(us.parse().expect("JOURNAL_BENCH_MIN_SYNC_US: microseconds"));
+    }
     Journal::open(cfg).expect("open journal").0
 }
 
@@ -278,12 +283,14 @@ fn open_loop(rate: u64, secs: u64) -> Row {
         records_per_s: hist.len() as f64 / sent_for,
         hist,
         note: format!(
-            "1 pacer (send lag p50 {} us p99 {} us); mean batch {} records; fdatasync mean {} us max {} us; rotations {} max {} us; Full answers {}",
+            "1 pacer (send lag p50 {} us p99 {} us); mean batch {} records; {} fdatasyncs/s, mean {} us max {} us; {} batches paced; rotations {} max {} us; Full answers {}",
             lag.value_at_quantile(0.5),
             lag.value_at_quantile(0.99),
             stats.records / stats.batches.max(1),
+            (stats.fsyncs as f64 / sent_for) as u64,
             stats.fsync_micros_total / stats.fsyncs.max(1),
             stats.fsync_micros_max,
+            stats.paced_batches,
             stats.segments_created,
             stats.rotate_micros_max,
             full.load(Ordering::Relaxed)

@@ -5,6 +5,7 @@
 //! before any file is touched.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::JournalError;
 use crate::format::{RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
@@ -13,6 +14,10 @@ use crate::format::{RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
 pub const MIN_SEGMENT_BYTES: u64 = 4096;
 /// Largest segment accepted (record offsets are u32-friendly and recovery reads a segment whole).
 pub const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+/// Default [`JournalConfig::min_sync_interval`]: at most 2,500 fdatasyncs per second.
+pub const DEFAULT_MIN_SYNC_INTERVAL: Duration = Duration::from_micros(400);
+/// Largest [`JournalConfig::min_sync_interval`] accepted: it is added to the ACK latency.
+pub const MAX_MIN_SYNC_INTERVAL: Duration = Duration::from_millis(10);
 
 /// How the writer makes a batch durable before acknowledging it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,6 +59,12 @@ pub struct JournalConfig {
     pub queue_capacity: usize,
     /// How batches are made durable. Default `Fdatasync`.
     pub sync: SyncMode,
+    /// Group-commit pacing: an fdatasync starts no sooner than this after the previous one
+    /// started; records arriving meanwhile join the batch. It bounds the sync rate (400 µs:
+    /// at most 2,500/s) and adds at most this much to an ACK, only under load (a record that
+    /// finds the writer idle long enough is synced at once). Zero turns pacing off. Default
+    /// 400 µs; see docs/STORAGE.md, "Sync pacing".
+    pub min_sync_interval: Duration,
 }
 
 impl JournalConfig {
@@ -66,6 +77,7 @@ impl JournalConfig {
             max_batch_bytes: 4 << 20,
             queue_capacity: 65536,
             sync: SyncMode::Fdatasync,
+            min_sync_interval: DEFAULT_MIN_SYNC_INTERVAL,
         }
     }
 
@@ -94,6 +106,15 @@ impl JournalConfig {
         }
         if self.queue_capacity == 0 {
             return bad("queue_capacity", "must be at least 1".into());
+        }
+        if self.min_sync_interval > MAX_MIN_SYNC_INTERVAL {
+            return bad(
+                "min_sync_interval",
+                format!(
+                    "{:?} > {:?} (it is added to acknowledgement latency)",
+                    self.min_sync_interval, MAX_MIN_SYNC_INTERVAL
+                ),
+            );
         }
         Ok(())
     }

@@ -41,7 +41,10 @@ mod verify;
 mod writer;
 
 pub use ack::{Completion, Seq};
-pub use config::{JournalConfig, SyncMode, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
+pub use config::{
+    JournalConfig, SyncMode, DEFAULT_MIN_SYNC_INTERVAL, MAX_MIN_SYNC_INTERVAL, MAX_SEGMENT_BYTES,
+    MIN_SEGMENT_BYTES,
+};
 pub use error::JournalError;
 pub use format::{FORMAT_VERSION, RECORD_HEADER_LEN, RECORD_VERSION, SEGMENT_HEADER_LEN};
 pub use journal::Journal;

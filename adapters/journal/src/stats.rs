@@ -42,6 +42,8 @@ pub struct JournalStats {
     pub queue_capacity: u64,
     /// Segment files created since open.
     pub segments_created: u64,
+    /// Batches whose fdatasync waited for `min_sync_interval` (sync pacing) since open.
+    pub paced_batches: u64,
     /// Batches per size bucket ([`BATCH_BUCKETS`], then larger); not cumulative.
     pub batch_hist: [u64; 14],
     /// fdatasync calls per latency bucket ([`FSYNC_BUCKETS_MICROS`], then slower); not cumulative.
@@ -61,6 +63,7 @@ pub(crate) struct Counters {
     fsync_micros_max: AtomicU64,
     rotate_micros_max: AtomicU64,
     segments_created: AtomicU64,
+    paced_batches: AtomicU64,
     batch_hist: [AtomicU64; 14],
     fsync_hist: [AtomicU64; 13],
 }
@@ -86,6 +89,10 @@ impl Counters {
         self.fsync_micros_max.fetch_max(micros, Relaxed);
     }
 
+    pub fn paced(&self) {
+        self.paced_batches.fetch_add(1, Relaxed);
+    }
+
     pub fn segment_created(&self, rotate_micros: u64) {
         self.segments_created.fetch_add(1, Relaxed);
         self.rotate_micros_max.fetch_max(rotate_micros, Relaxed);
@@ -105,6 +112,7 @@ impl Counters {
             queue_len: queue_len as u64,
             queue_capacity: queue_capacity as u64,
             segments_created: self.segments_created.load(Relaxed),
+            paced_batches: self.paced_batches.load(Relaxed),
             batch_hist: std::array::from_fn(|i| self.batch_hist[i].load(Relaxed)),
             fsync_hist: std::array::from_fn(|i| self.fsync_hist[i].load(Relaxed)),
         }

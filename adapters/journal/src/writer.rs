@@ -109,6 +109,8 @@ pub(crate) struct Writer {
     batch_bytes: u64,
     /// A request pulled from the queue that did not fit in the current batch.
     carry: Option<Request>,
+    /// When the last fdatasync started (sync pacing, `min_sync_interval`).
+    last_sync: Option<Instant>,
     marker: Option<Marker>,
     /// Prepares the next segment in the background.
     spares: SparePreparer,
@@ -142,6 +144,7 @@ impl Writer {
             acks: Vec::new(),
             batch_bytes: 0,
             carry: None,
+            last_sync: None,
             marker,
             shared,
         })
@@ -157,7 +160,10 @@ impl Writer {
                     Err(_) => return,
                 },
             };
-            let outcome = self.gather(first, rx).and_then(|stop| self.commit().map(|()| stop));
+            let outcome = self
+                .gather(Some(first), rx)
+                .and_then(|stop| if stop { Ok(stop) } else { self.pace(rx) })
+                .and_then(|stop| self.commit().map(|()| stop));
             match outcome {
                 Ok(false) => {}
                 Ok(true) => return self.drain_closed(rx),
@@ -166,10 +172,35 @@ impl Writer {
         }
     }
 
+    /// Sync pacing: when the previous fdatasync started less than `min_sync_interval` ago,
+    /// waits out the rest and gathers what arrived meanwhile into the batch (unless it is
+    /// already full). Returns true when a shutdown request was reached.
+    fn pace(&mut self, rx: &Receiver<Request>) -> Result<bool, JournalError> {
+        let interval = self.cfg.min_sync_interval;
+        let Some(last) = self.last_sync else { return Ok(false) };
+        if interval.is_zero() || self.carry.is_some() {
+            return Ok(false);
+        }
+        let due = last + interval;
+        let now = Instant::now();
+        if due <= now {
+            return Ok(false);
+        }
+        std::thread::sleep(due - now);
+        self.shared.counters.paced();
+        self.gather(None, rx)
+    }
+
     /// Adds `first` and whatever else is queued, up to the batch limits. Returns true when a
     /// shutdown request was reached.
-    fn gather(&mut self, first: Request, rx: &Receiver<Request>) -> Result<bool, JournalError> {
-        let mut next = first;
+    fn gather(&mut self, first: Option<Request>, rx: &Receiver<Request>) -> Result<bool, JournalError> {
+        let mut next = match first {
+            Some(r) => r,
+            None => match rx.try_recv() {
+                Ok(r) => r,
+                Err(_) => return Ok(false),
+            },
+        };
         loop {
             let Request::Append { record_type, payload, ack } = next else { return Ok(true) };
             if self.batch_full(payload.len()) {
@@ -237,6 +268,7 @@ impl Writer {
     /// fdatasync of the active segment, then the power-loss marker when simulating.
     fn sync(&mut self) -> Result<(), JournalError> {
         let started = Instant::now();
+        self.last_sync = Some(started);
         let a = &self.active;
         a.file.sync_data().map_err(|e| JournalError::io("fdatasync", &a.path, e))?;
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);

@@ -447,3 +447,48 @@ fn readers_see_a_clean_prefix_while_the_writer_runs() {
     assert_eq!(records(dir.path()).len(), 3000);
     assert!(longest <= 3000);
 }
+
+/// Sync pacing: a batch's fdatasync starts no sooner than `min_sync_interval` after the
+/// previous one, and the records that arrive meanwhile join it; the first record after a
+/// quiet spell is not held back; zero turns pacing off; a value above the bound is refused.
+#[test]
+fn sync_pacing_spaces_fdatasyncs_and_batches_what_arrives_meanwhile() {
+    use std::time::{Duration, Instant};
+    let interval = switchyard_journal::MAX_MIN_SYNC_INTERVAL;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(dir.path());
+    c.min_sync_interval = interval;
+    let (j, _) = Journal::open(c).unwrap();
+    let t0 = Instant::now();
+    append_n(&j, 1, 0);
+    // Ten more, right after: the next fdatasync waits out the interval (the sync pacing
+    // counter says so), and no record is acknowledged before it.
+    append_n(&j, 10, 1);
+    let waited = t0.elapsed();
+    assert!(waited >= interval, "all eleven durable after {waited:?}, before the interval");
+    let s = j.stats();
+    assert_eq!(s.records, 11);
+    assert!(s.paced_batches >= 1 && s.batches < 11, "{s:?}");
+    // After a quiet spell longer than the interval, a record is synced without waiting.
+    let paced = s.paced_batches;
+    std::thread::sleep(interval * 5);
+    append_n(&j, 1, 11);
+    assert_eq!(j.stats().paced_batches, paced, "a record after a quiet spell is not paced");
+    j.shutdown().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(dir.path());
+    c.min_sync_interval = Duration::ZERO;
+    let (j, _) = Journal::open(c).unwrap();
+    append_n(&j, 1, 0);
+    append_n(&j, 1, 1);
+    assert_eq!(j.stats().paced_batches, 0, "pacing off");
+    j.shutdown().unwrap();
+
+    let mut c = cfg(dir.path());
+    c.min_sync_interval = interval + Duration::from_micros(1);
+    match Journal::open(c) {
+        Err(JournalError::Config { key, .. }) => assert_eq!(key, "min_sync_interval"),
+        other => panic!("expected a config error, got {:?}", other.map(|_| ())),
+    }
+}
