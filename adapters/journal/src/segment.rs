@@ -22,8 +22,11 @@ const SUFFIX: &str = ".journal";
 const TMP_SUFFIX: &str = ".tmp";
 /// Chunk size for the zero-filling fallback when fallocate is unsupported.
 const ZERO_CHUNK: usize = 1 << 20;
-/// While zero-filling, fdatasync after this many chunks.
-const SYNC_EVERY_CHUNKS: u32 = 8;
+/// While zero-filling, fdatasync after this many chunks. One (1 MiB per flush): the journal's
+/// own fdatasync queues behind a spare's flush on the same disk, and 8 MiB flushes made the
+/// open loop at 50,000 records/s see ~6 slow (> 2.5 ms) syncs a second, ACK p99 8.5 ms; with
+/// 1 MiB flushes 0.5 a second and ACK p99 1.6–2.1 ms (bench/RESULTS.md §3).
+const SYNC_EVERY_CHUNKS: u32 = 1;
 
 /// A segment file found in the journal directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,8 +175,8 @@ pub fn reserve(file: &File, path: &Path, len: u64) -> Result<(), JournalError> {
 /// Writes zeros over `[0, len)` so every block is already *written*: an fdatasync after
 /// appending into written blocks flushes only data, while into fallocated-but-unwritten blocks
 /// it must also commit the extent conversion to the file system journal (measurably slower,
-/// and queued behind other processes' metadata). Syncs every few MiB so it never leaves one
-/// huge flush behind, and pauses `pace` after each 1 MiB chunk so a background fill never holds
+/// and queued behind other processes' metadata). Syncs every `SYNC_EVERY_CHUNKS` MiB so each
+/// flush is small (the writer's fdatasync waits behind it), and pauses `pace` after each 1 MiB chunk so a background fill never holds
 /// a core (or the disk queue) for long on a small machine. Stops early, returning `false`,
 /// when `abort` is set.
 pub fn zero_fill(
