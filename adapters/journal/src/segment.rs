@@ -20,13 +20,11 @@ use crate::format::SegmentHeader;
 const PREFIX: &str = "seg-";
 const SUFFIX: &str = ".journal";
 const TMP_SUFFIX: &str = ".tmp";
-/// Chunk size for the zero-filling fallback when fallocate is unsupported.
+/// Chunk size for zero-filling; each chunk is fdatasynced on its own. The journal's own
+/// fdatasync queues behind a spare's flush on the same disk: flushing every 8 MiB made the open
+/// loop at 50,000 records/s see ~6 slow (> 2.5 ms) syncs a second and ACK p99 8.5 ms; flushing
+/// every 1 MiB, ~0.5 a second and ACK p99 1.5–2.1 ms (bench/RESULTS.md §3).
 const ZERO_CHUNK: usize = 1 << 20;
-/// While zero-filling, fdatasync after this many chunks. One (1 MiB per flush): the journal's
-/// own fdatasync queues behind a spare's flush on the same disk, and 8 MiB flushes made the
-/// open loop at 50,000 records/s see ~6 slow (> 2.5 ms) syncs a second, ACK p99 8.5 ms; with
-/// 1 MiB flushes 0.5 a second and ACK p99 1.6–2.1 ms (bench/RESULTS.md §3).
-const SYNC_EVERY_CHUNKS: u32 = 1;
 
 /// A segment file found in the journal directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,8 +173,8 @@ pub fn reserve(file: &File, path: &Path, len: u64) -> Result<(), JournalError> {
 /// Writes zeros over `[0, len)` so every block is already *written*: an fdatasync after
 /// appending into written blocks flushes only data, while into fallocated-but-unwritten blocks
 /// it must also commit the extent conversion to the file system journal (measurably slower,
-/// and queued behind other processes' metadata). Syncs every `SYNC_EVERY_CHUNKS` MiB so each
-/// flush is small (the writer's fdatasync waits behind it), and pauses `pace` after each 1 MiB chunk so a background fill never holds
+/// and queued behind other processes' metadata). Syncs every `ZERO_CHUNK` (1 MiB) so each
+/// flush is small (the writer's fdatasync waits behind it), and pauses `pace` after each chunk so a background fill never holds
 /// a core (or the disk queue) for long on a small machine. Stops early, returning `false`,
 /// when `abort` is set.
 pub fn zero_fill(
@@ -188,7 +186,6 @@ pub fn zero_fill(
 ) -> Result<bool, JournalError> {
     let zeros = vec![0u8; ZERO_CHUNK];
     let mut at = 0u64;
-    let mut chunks = 0u32;
     while at < len {
         if abort.load(Ordering::Relaxed) {
             return Ok(false);
@@ -196,10 +193,7 @@ pub fn zero_fill(
         let n = usize::try_from(len - at).unwrap_or(ZERO_CHUNK).min(ZERO_CHUNK);
         file.write_all_at(&zeros[..n], at).map_err(|e| JournalError::io("zero fill", path, e))?;
         at += n as u64;
-        chunks += 1;
-        if chunks % SYNC_EVERY_CHUNKS == 0 {
-            file.sync_data().map_err(|e| JournalError::io("fdatasync", path, e))?;
-        }
+        file.sync_data().map_err(|e| JournalError::io("fdatasync", path, e))?;
         if !pace.is_zero() {
             std::thread::sleep(pace);
         }
