@@ -174,9 +174,9 @@ pub fn reserve(file: &File, path: &Path, len: u64) -> Result<(), JournalError> {
 /// appending into written blocks flushes only data, while into fallocated-but-unwritten blocks
 /// it must also commit the extent conversion to the file system journal (measurably slower,
 /// and queued behind other processes' metadata). Syncs every `ZERO_CHUNK` (1 MiB) so each
-/// flush is small (the writer's fdatasync waits behind it), and pauses `pace` after each chunk so a background fill never holds
-/// a core (or the disk queue) for long on a small machine. Stops early, returning `false`,
-/// when `abort` is set.
+/// flush is small (the writer's fdatasync waits behind it), and pauses `pace` after each chunk
+/// so a background fill never holds a core (or the disk queue) for long on a small machine.
+/// Stops early, returning `false`, when `abort` is set.
 pub fn zero_fill(
     file: &File,
     path: &Path,
