@@ -98,6 +98,10 @@ fn describe() {
     describe_gauge!("switchyard_journal_last_batch_records", "Records in the most recent group commit.");
     describe_gauge!("switchyard_journal_fsyncs", "fdatasync calls since start.");
     describe_gauge!("switchyard_journal_fsync_seconds_max", "Longest single fdatasync since start, seconds.");
+    describe_gauge!(
+        "switchyard_journal_paced_batches",
+        "Group commits whose fdatasync waited for journal.min_sync_interval_us (sync pacing) since start."
+    );
     describe_gauge!("switchyard_journal_queue_depth", "Records waiting in the journal's append queue.");
     describe_gauge!("switchyard_node_in_flight", "Node-wide work in progress: submissions being made durable plus live payments (bounded by the credit windows).");
     describe_gauge!("switchyard_uptime_seconds", "Seconds since the node started.");
@@ -238,6 +242,7 @@ fn sample(state: &AdminState) {
     metrics::gauge!("switchyard_journal_last_batch_records").set(s.last_batch_records as f64);
     metrics::gauge!("switchyard_journal_fsyncs").set(s.fsyncs as f64);
     metrics::gauge!("switchyard_journal_fsync_seconds_max").set(s.fsync_micros_max as f64 / 1e6);
+    metrics::gauge!("switchyard_journal_paced_batches").set(s.paced_batches as f64);
     metrics::gauge!("switchyard_journal_queue_depth").set(s.queue_len as f64);
     metrics::gauge!("switchyard_node_in_flight").set(state.ops.in_flight() as f64);
     metrics::gauge!("switchyard_uptime_seconds").set(state.ops.uptime().as_secs_f64());

@@ -36,6 +36,7 @@ async fn health_readiness_and_metrics() {
         r#"switchyard_payment_outcomes_total{tenant="bank-a",outcome="settled"}"#,
         "switchyard_ack_latency_seconds",
         "switchyard_journal_fsyncs",
+        "switchyard_journal_paced_batches",
     ] {
         assert!(metrics.contains(expected), "missing {expected} in:\n{metrics}");
     }
