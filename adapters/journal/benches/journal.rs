@@ -258,28 +258,19 @@ fn open_loop(rate: u64, secs: u64) -> Row {
     let journal = open_journal(dir.path(), 4096);
     let hist: Hist = Arc::new(Mutex::new(new_hist()));
     let full = Arc::new(AtomicU64::new(0));
-    let total = rate * secs;
-    let period = Duration::from_nanos(1_000_000_000 / rate.max(1));
     let payload = vec![0x3Cu8; PAYLOAD_BYTES];
     // Steady state: let the spare preparer finish its first segment before the clock starts.
     thread::sleep(Duration::from_secs(1));
-    let start = Instant::now() + Duration::from_millis(50);
-    let mut lag = new_hist();
-    for i in 0..total {
-        let intended = start + period * u32::try_from(i).expect("bounded by rate * secs");
-        wait_until(intended);
-        lag.record(micros(intended.elapsed())).expect("record");
-        loop {
-            match journal.append(RECORD_TYPE, payload.clone(), timed(&hist, intended, || {})) {
-                Ok(()) => break,
-                Err(JournalError::Full) => {
-                    full.fetch_add(1, Ordering::Relaxed);
-                    thread::yield_now();
-                }
-                Err(e) => panic!("append: {e}"),
+    let (lag, start) = pace(rate, secs, |intended| loop {
+        match journal.append(RECORD_TYPE, payload.clone(), timed(&hist, intended, || {})) {
+            Ok(()) => break,
+            Err(JournalError::Full) => {
+                full.fetch_add(1, Ordering::Relaxed);
+                thread::yield_now();
             }
+            Err(e) => panic!("append: {e}"),
         }
-    }
+    });
     let sent_for = start.elapsed().as_secs_f64();
     journal.shutdown().expect("shutdown");
     let stats = journal.stats();
@@ -332,16 +323,7 @@ fn paced_raw(rate: u64, secs: u64, sync: bool) -> Row {
         }
         hist
     });
-    let total = rate * secs;
-    let period = Duration::from_nanos(1_000_000_000 / rate.max(1));
-    let start = Instant::now() + Duration::from_millis(50);
-    let mut lag = new_hist();
-    for i in 0..total {
-        let intended = start + period * u32::try_from(i).expect("bounded by rate * secs");
-        wait_until(intended);
-        lag.record(micros(intended.elapsed())).expect("record");
-        tx.send(intended).expect("writer alive");
-    }
+    let (lag, start) = pace(rate, secs, |intended| tx.send(intended).expect("writer alive"));
     drop(tx);
     let hist = writer.join().expect("writer");
     let sent_for = start.elapsed().as_secs_f64();
@@ -356,6 +338,22 @@ fn paced_raw(rate: u64, secs: u64, sync: bool) -> Row {
             lag.value_at_quantile(0.99)
         ),
     }
+}
+
+/// The open-loop pacer: calls `send` with each record's intended send time, `rate` times a
+/// second for `secs` seconds, starting 50 ms from now. Returns how late each send was and the
+/// start time.
+fn pace(rate: u64, secs: u64, mut send: impl FnMut(Instant)) -> (Histogram<u64>, Instant) {
+    let period = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let start = Instant::now() + Duration::from_millis(50);
+    let mut lag = new_hist();
+    for i in 0..rate * secs {
+        let intended = start + period * u32::try_from(i).expect("bounded by rate * secs");
+        wait_until(intended);
+        lag.record(micros(intended.elapsed())).expect("record");
+        send(intended);
+    }
+    (lag, start)
 }
 
 /// `JOURNAL_BENCH_SPIN=1`: the pacers spin instead of sleeping (to tell a late wake-up from
