@@ -121,8 +121,9 @@ impl Default for Limits {
     }
 }
 
-/// Journal tuning.
-#[derive(Debug, Clone, Copy)]
+/// Journal tuning. Every field is read once at start: a reload that changes any of them is
+/// reported as needing a restart (`ops`, compared whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JournalTuning {
     pub segment_bytes: u64,
     pub max_batch_records: usize,

@@ -623,7 +623,7 @@ fn restart_keys(old: &NodeConfig, new: &NodeConfig, out: &mut Vec<String>) {
         ("tls.certificate", old.server_identity.chain != new.server_identity.chain),
         ("tls.participant_ca", old.participant_ca != new.participant_ca),
         ("links", links(old) != links(new)),
-        ("journal", journal_differs(&old.journal, &new.journal)),
+        ("journal", old.journal != new.journal),
         ("limits.link_window", o.link_window != n.link_window),
         ("limits.link_heartbeat_ms", o.link_heartbeat != n.link_heartbeat),
         ("limits.clearing_timeout_ms", o.payment.clearing_timeout_ms != n.payment.clearing_timeout_ms),
@@ -633,24 +633,6 @@ fn restart_keys(old: &NodeConfig, new: &NodeConfig, out: &mut Vec<String>) {
         ("limits.max_message_bytes", o.iso.max_message_bytes != n.iso.max_message_bytes),
     ];
     out.extend(pairs.iter().filter(|(_, changed)| *changed).map(|(k, _)| (*k).to_owned()));
-}
-
-fn journal_differs(o: &crate::config::JournalTuning, n: &crate::config::JournalTuning) -> bool {
-    (
-        o.segment_bytes,
-        o.max_batch_records,
-        o.queue_capacity,
-        o.sync,
-        o.min_sync_interval,
-        o.checkpoint_interval,
-    ) != (
-        n.segment_bytes,
-        n.max_batch_records,
-        n.queue_capacity,
-        n.sync,
-        n.min_sync_interval,
-        n.checkpoint_interval,
-    )
 }
 
 /// Names the limits that changed and take effect live (listener limits, tenant budget, drain).

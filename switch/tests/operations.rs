@@ -711,13 +711,14 @@ async fn reload_applies_listener_limits_live_and_names_what_needs_a_restart() {
     std::fs::write(
         &path,
         text.replace("listen = \"127.0.0.1:0\"\n[admin]", "listen = \"127.0.0.1:1\"\n[admin]")
-            .replace("credit_window = 8", "credit_window = 8\nlink_window = 100\nclearing_timeout_ms = 2500"),
+            .replace("credit_window = 8", "credit_window = 8\nlink_window = 100\nclearing_timeout_ms = 2500")
+            + "[journal]\nstate_cache_bytes = 33554432\n",
     )
     .unwrap();
     let report = node.ops.reload_from_file().await.unwrap();
     assert_eq!(
         report.restart_required,
-        ["node.listen", "limits.link_window", "limits.clearing_timeout_ms"],
+        ["node.listen", "journal", "limits.link_window", "limits.clearing_timeout_ms"],
         "{report:?}"
     );
     assert!(report.applied.is_empty(), "{report:?}");
