@@ -309,6 +309,8 @@ fn slow_fsyncs(stats: &switchyard_journal::JournalStats) -> u64 {
 fn paced_raw(rate: u64, secs: u64, sync: bool) -> Row {
     let dir = bench_dir();
     let path = dir.path().join("raw");
+    // Unbounded on purpose (an open loop must not wait for the thread it measures); it holds
+    // at most `rate * secs` instants, 16 bytes each.
     let (tx, rx) = crossbeam_channel::unbounded::<Instant>();
     let writer = thread::spawn(move || {
         let mut f = OpenOptions::new().create(true).append(true).open(path).expect("open raw");

@@ -161,7 +161,7 @@ impl Writer {
                 },
             };
             let outcome = self
-                .gather(Some(first), rx)
+                .gather(first, rx)
                 .and_then(|stop| if stop { Ok(stop) } else { self.pace(rx) })
                 .and_then(|stop| self.commit().map(|()| stop));
             match outcome {
@@ -188,19 +188,16 @@ impl Writer {
         }
         std::thread::sleep(due - now);
         self.shared.counters.paced();
-        self.gather(None, rx)
+        match rx.try_recv() {
+            Ok(next) => self.gather(next, rx),
+            Err(_) => Ok(false),
+        }
     }
 
     /// Adds `first` and whatever else is queued, up to the batch limits. Returns true when a
     /// shutdown request was reached.
-    fn gather(&mut self, first: Option<Request>, rx: &Receiver<Request>) -> Result<bool, JournalError> {
-        let mut next = match first {
-            Some(r) => r,
-            None => match rx.try_recv() {
-                Ok(r) => r,
-                Err(_) => return Ok(false),
-            },
-        };
+    fn gather(&mut self, first: Request, rx: &Receiver<Request>) -> Result<bool, JournalError> {
+        let mut next = first;
         loop {
             let Request::Append { record_type, payload, ack } = next else { return Ok(true) };
             if self.batch_full(payload.len()) {
