@@ -1,5 +1,6 @@
-//! Reads one file N times with `read_pacs008` (`ours`) or quick-xml's raw event reader
-//! (`raw`), for instruction counting: the per-message cost is the difference of an N-message
+//! Reads one file N times with `read_pacs008` (`ours`), `validate_any` (`any`) or quick-xml's
+//! raw event reader, buffered (`raw`, `read_event_into`) or borrowing (`rawb`, `read_event`),
+//! for instruction counting: the per-message cost is the difference of an N-message
 //! and a 1-message run under `valgrind --tool=callgrind` (one-time schema loading cancels).
 //!
 //! Run: `cargo build --release -p switchyard-iso20022 --example read_loop`, then
@@ -45,10 +46,23 @@ fn raw_events(bytes: &[u8]) -> usize {
     n
 }
 
+/// The borrowing pass over a byte slice: no copies (`rawb`).
+fn raw_borrowed(bytes: &[u8]) -> usize {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut n = 0usize;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            Ok(_) => n += 1,
+        }
+    }
+    n
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(file)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: read_loop ours|any|raw FILE [N] | read_loop dump MUTATIONS FILE...");
+        eprintln!("usage: read_loop ours|any|raw|rawb FILE [N] | read_loop dump MUTATIONS FILE...");
         std::process::exit(2);
     };
     if mode == "dump" {
@@ -67,6 +81,7 @@ fn main() {
         match mode.as_str() {
             "ours" => ok += usize::from(read_pacs008(black_box(&bytes), &limits).is_ok()),
             "any" => ok += usize::from(validate_any(black_box(&bytes), &limits).is_ok()),
+            "rawb" => ok += usize::from(raw_borrowed(black_box(&bytes)) > 0),
             _ => ok += usize::from(raw_events(black_box(&bytes)) > 0),
         }
     }

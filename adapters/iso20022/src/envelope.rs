@@ -74,6 +74,8 @@ type Located<'a> = (Option<(u32, Cow<'a, str>)>, Option<(u32, Cow<'a, str>)>);
 
 fn locate<'a>(tree: &Tree<'a>) -> Result<Located<'a>, ValidationError> {
     let (mut hdr, mut doc) = (None, None);
+    // A `Document` in a namespace that is not ISO 20022's (`urn:swift:xsd:admi.998...`).
+    let mut foreign_doc = None;
     for (i, n) in tree.nodes.iter().enumerate() {
         let slot = match n.local {
             "AppHdr" => &mut hdr,
@@ -84,14 +86,26 @@ fn locate<'a>(tree: &Tree<'a>) -> Result<Located<'a>, ValidationError> {
         if inside_iso_part(tree, i) {
             continue;
         }
-        let Some(ns) = namespace_of(tree, i).filter(|ns| msg_def_of_namespace(ns).is_some()) else {
-            continue;
+        let ns = match namespace_of(tree, i) {
+            Some(ns) if msg_def_of_namespace(&ns).is_some() => ns,
+            other => {
+                if n.local == "Document" && foreign_doc.is_none() {
+                    foreign_doc = Some(other.unwrap_or_default());
+                }
+                continue;
+            }
         };
         if slot.replace((i, ns)).is_some() {
             return Err(
                 Rule::EnvelopeMismatch.at(format!("/{}", n.local), "more than one ISO part of this kind")
             );
         }
+    }
+    // A header with a Document this crate cannot read is not a valid bare header: the message
+    // it heads is unsupported.
+    if let (Some(_), None, Some(ns)) = (&hdr, &doc, foreign_doc) {
+        let ns = if ns.is_empty() { "(none)".into() } else { format!("'{ns}'") };
+        return Err(Rule::UnknownMessage.at("/Document", format!("unsupported message namespace {ns}")));
     }
     Ok((hdr, doc))
 }

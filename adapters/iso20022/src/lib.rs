@@ -45,6 +45,7 @@ pub use rule::Rule;
 pub use rules::cbpr::CbprPlusProfile;
 pub use rules::fednow::{FedNowProfile, FEDNOW_SERVICE_MMB_ID};
 pub use rules::profile::{ElementRef, MessageView, SchemeProfile};
+pub use rules::sepa::SepaProfile;
 pub use types::bic::Bic;
 pub use types::currency::Currency;
 pub use types::iban::is_valid_iban;

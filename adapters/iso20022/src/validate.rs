@@ -10,6 +10,7 @@ use crate::limits::Limits;
 use crate::rules::cbpr::CbprPlusProfile;
 use crate::rules::fednow::FedNowProfile;
 use crate::rules::profile::{MessageView, SchemeProfile};
+use crate::rules::sepa::SepaProfile;
 use crate::rules::{header, message};
 
 /// What `validate_any` learned about a valid message.
@@ -21,7 +22,7 @@ pub struct MessageSummary {
     pub msg_id: String,
     /// The AppHdr's message definition id, when a header was present.
     pub app_hdr_def: Option<String>,
-    /// The built-in scheme profiles that were applied (`fednow`, `cbpr+`).
+    /// The built-in scheme profiles that were applied (`fednow`, `cbpr+`, `sepa`).
     pub profiles: Vec<&'static str>,
 }
 
@@ -29,8 +30,9 @@ pub struct MessageSummary {
 pub(crate) fn check_parts(parts: &Parts<'_>) -> Result<Vec<&'static str>, ValidationError> {
     check_iso_rules(parts)?;
     let view = MessageView { parts };
+    let declared = Declared::scan(&view);
     let mut applied = Vec::new();
-    if FedNowProfile::applies(&view) {
+    if declared.fednow_clearing || FedNowProfile::applies_by_header(&view) {
         FedNowProfile.check(&view)?;
         applied.push("fednow");
     }
@@ -38,7 +40,34 @@ pub(crate) fn check_parts(parts: &Parts<'_>) -> Result<Vec<&'static str>, Valida
         CbprPlusProfile.check(&view)?;
         applied.push("cbpr+");
     }
+    if declared.sepa {
+        SepaProfile.check(&view)?;
+        applied.push("sepa");
+    }
     Ok(applied)
+}
+
+/// The scheme declarations found in the Document's body, in one pass over it (rather than
+/// one per profile): clearing system `FDN` (FedNow) and service level `SEPA`.
+struct Declared {
+    fednow_clearing: bool,
+    sepa: bool,
+}
+
+impl Declared {
+    fn scan(view: &MessageView<'_, '_>) -> Declared {
+        let mut d = Declared { fednow_clearing: false, sepa: false };
+        let Some(doc) = view.document() else { return d };
+        for el in doc.descendants() {
+            let (marker, code) = match el.name() {
+                "ClrSys" => (&mut d.fednow_clearing, "FDN"),
+                "SvcLvl" => (&mut d.sepa, "SEPA"),
+                _ => continue,
+            };
+            *marker |= el.child("Cd").is_some_and(|cd| cd.text() == code);
+        }
+        d
+    }
 }
 
 fn check_iso_rules(parts: &Parts<'_>) -> Result<(), ValidationError> {

@@ -1,8 +1,9 @@
 //! CBPR+ (SWIFT cross-border payments and reporting) usage rules, applied when the AppHdr
 //! declares a `swift.cbprplus.*` business service: one transaction per payment message,
 //! settlement method INDA/INGA/COVE (never CLRG), date-times with a UTC offset, BizMsgIdr
-//! equal to GrpHdr/MsgId, and the CBPR+ reference character set with InstrId at most 16
-//! characters.
+//! equal to GrpHdr/MsgId, the CBPR+ reference character set with InstrId at most 16
+//! characters, and no commodity code (XAU, XAG, XPD, XPT) as the currency of any amount —
+//! also where the schema allows historic codes (e.g. `OrgnlTxRef/IntrBkSttlmAmt`).
 
 use crate::error::ValidationError;
 use crate::rule::Rule;
@@ -63,6 +64,17 @@ fn reference(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Precious-metal commodity codes: ISO 4217 lists them, but they are not settlement currencies.
+const COMMODITIES: &[&str] = &["XAU", "XAG", "XPD", "XPT"];
+
+fn commodity(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
+    match el.attr("Ccy") {
+        Some(ccy) if COMMODITIES.contains(&&*ccy) => Err(Rule::CurrencyInvalid
+            .at(el.path(), format!("'{ccy}' is a commodity code, not a CBPR+ settlement currency"))),
+        _ => Ok(()),
+    }
+}
+
 /// A one-compare prefilter by (length, first byte) for the names the check looks at: the
 /// transaction elements of [`PAYMENT_TXS`], `SttlmMtd` and the [`is_reference`] names.
 fn may_matter(name: &str) -> bool {
@@ -89,6 +101,11 @@ impl SchemeProfile for CbprPlusProfile {
         let tx_name = PAYMENT_TXS.iter().find(|(f, _)| *f == family).map(|(_, t)| *t);
         let mut txs = 0usize;
         for el in doc.descendants() {
+            // Amounts are leaves with a `Ccy`: skip the envelope's and parts' namespace
+            // declarations without parsing them.
+            if el.has_attributes() && el.is_leaf() {
+                commodity(&el)?;
+            }
             let name = el.name();
             if !may_matter(name) {
                 continue;

@@ -1,6 +1,7 @@
 //! Message-level business rules on the validated tree: NbOfTxs / CtrlSum /
 //! TtlIntrBkSttlmAmt totals, zero settlement amounts, known status codes, RJCT reasons,
-//! return and cancellation reasons, and the original-group reference of status requests.
+//! return and cancellation reasons, RJCR (rejected cancellation) reasons, and the
+//! original-group reference of status requests.
 
 use crate::error::ValidationError;
 use crate::rule::Rule;
@@ -37,6 +38,7 @@ pub(crate) fn check(tree: &Tree<'_>, doc: u32, msg_def: &str) -> Result<(), Vali
         "pacs.002" | "pain.002" => statuses(tree, root)?,
         "pacs.004" => each_needs(tree, root, "TxInf", "RtrRsnInf/Rsn", Rule::ReturnReasonMissing)?,
         "camt.056" => cancellation_reasons(tree, root)?,
+        "camt.029" => rejected_cancellations(tree, root)?,
         "pacs.028" => original_group(tree, root)?,
         _ => {}
     }
@@ -202,6 +204,49 @@ fn cancellation_reasons(tree: &Tree<'_>, root: u32) -> Result<(), ValidationErro
             }
         }
         each_needs(tree, u, "TxInf", "CxlRsnInf/Rsn", Rule::CancellationReasonMissing)?;
+    }
+    Ok(())
+}
+
+/// camt.029: a rejected cancellation request (`RJCR`) says why, like a RJCT status does. A
+/// transaction's status is its `TxCxlSts`, else the group's `GrpCxlSts`, else the case's
+/// `Sts/Conf`; each rejected transaction needs `CxlStsRsnInf/Rsn`, or its group does (the
+/// group's reason covers the transactions under it). A rejection with no transaction
+/// details needs the reason at group level.
+fn rejected_cancellations(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
+    let conf = tree.descend(root, "Sts/Conf").map(|c| tree.text(c));
+    let is_rjcr = |status: Option<u32>| match status {
+        Some(s) => tree.text(s) == "RJCR",
+        None => conf.as_deref() == Some("RJCR"),
+    };
+    let has_reason = |n: u32| tree.descend(n, "CxlStsRsnInf/Rsn").is_some();
+    let mut any_details = false;
+    for d in named(tree, root, "CxlDtls") {
+        any_details = true;
+        let grp = tree.child(d, "OrgnlGrpInfAndSts");
+        let grp_status = grp.and_then(|g| tree.child(g, "GrpCxlSts"));
+        let grp_reason = grp.is_some_and(has_reason);
+        let mut txs = named(tree, d, "TxInfAndSts").peekable();
+        if txs.peek().is_none() {
+            if let Some(g) = grp.filter(|&g| is_rjcr(grp_status) && !has_reason(g)) {
+                return Err(
+                    Rule::CancellationRejectWithoutReason.at(tree.path(g), "RJCR without CxlStsRsnInf/Rsn")
+                );
+            }
+            continue;
+        }
+        for t in txs {
+            let status = tree.child(t, "TxCxlSts").or(grp_status);
+            if is_rjcr(status) && !has_reason(t) && !grp_reason {
+                return Err(
+                    Rule::CancellationRejectWithoutReason.at(tree.path(t), "RJCR without CxlStsRsnInf/Rsn")
+                );
+            }
+        }
+    }
+    if !any_details && conf.as_deref() == Some("RJCR") {
+        return Err(Rule::CancellationRejectWithoutReason
+            .at(format!("{}/Sts/Conf", tree.path(root)), "RJCR without any CxlDtls giving the reason"));
     }
     Ok(())
 }

@@ -7,4 +7,5 @@ pub(crate) mod fednow;
 pub(crate) mod header;
 pub(crate) mod message;
 pub(crate) mod profile;
+pub(crate) mod sepa;
 pub(crate) mod values;

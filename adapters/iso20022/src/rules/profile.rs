@@ -1,11 +1,11 @@
 //! The per-scheme profile hook and the read-only message view a profile inspects.
 //!
 //! A [`SchemeProfile`] adds a clearing scheme's usage rules on top of ISO validation; the
-//! clearing crate implements one per scheme. Two profiles ship here because the public
+//! clearing crate implements one per scheme. Three profiles ship here because the public
 //! samples need them and because their messages identify themselves: [`FedNowProfile`]
-//! (FedNow market practice / clearing system FDN / FedNow wrappers) and [`CbprPlusProfile`]
-//! (AppHdr `BizSvc` `swift.cbprplus.*`). [`crate::validate_any`] applies them only when the
-//! message declares that scheme.
+//! (FedNow market practice / clearing system FDN / FedNow wrappers), [`CbprPlusProfile`]
+//! (AppHdr `BizSvc` `swift.cbprplus.*`) and [`SepaProfile`] (service level `SEPA`).
+//! [`crate::validate_any`] applies them only when the message declares that scheme.
 
 use std::borrow::Cow;
 
@@ -82,6 +82,11 @@ impl<'p, 'a> ElementRef<'p, 'a> {
     #[must_use]
     pub fn attr(&self, name: &str) -> Option<Cow<'a, str>> {
         self.tree.attr(self.node, name)
+    }
+
+    /// Whether the element carries any attribute (a cheap test before [`ElementRef::attr`]).
+    pub(crate) fn has_attributes(&self) -> bool {
+        self.tree.node(self.node).is_some_and(|n| !n.attrs.is_empty())
     }
 
     /// Path for error reports (`/Document/.../UETR`).

@@ -159,7 +159,15 @@ impl<'t, 'a> Validator<'t, 'a> {
                 continue;
             }
             if prefix(qname) == "xsi" {
-                continue;
+                // Schema locations are hints; type substitution (`xsi:type`) and `xsi:nil`
+                // change what the element means, and no ISO 20022 type allows either.
+                if matches!(local_name(qname), "schemaLocation" | "noNamespaceSchemaLocation") {
+                    continue;
+                }
+                return Err(self.fail(
+                    Rule::XsdAttribute,
+                    format!("attribute '{qname}' is not allowed (no type substitution or nil in ISO 20022)"),
+                ));
             }
             let known = decls.is_some_and(|d| d.iter().any(|a| &*a.name == qname));
             if !known {
@@ -306,7 +314,7 @@ impl<'t, 'a> Validator<'t, 'a> {
     fn simple_value(&self, node: u32, st: &SimpleType, flags: u8) -> Result<(), ValidationError> {
         let n = &self.tree.nodes[node as usize];
         if n.text_split {
-            return Err(self.fail(Rule::XsdText, "simple content split by markup"));
+            return Err(self.fail(Rule::XsdText, "simple content mixed with elements"));
         }
         let text = self.tree.text(node);
         let value = if st.base == Base::Str {

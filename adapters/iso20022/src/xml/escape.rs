@@ -34,6 +34,38 @@ pub(crate) fn is_xml_char(c: char) -> bool {
     !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
 }
 
+/// The value of element content that runs over comments, processing instructions or CDATA
+/// sections (`AB<!-- x -->C`, `A<![CDATA[<B>]]>`): the character data without the comments
+/// and PIs, CDATA sections verbatim, entity references decoded. `raw` is content the lexer
+/// has already checked, with no element markup in it.
+pub(crate) fn decode_content(raw: &str) -> Cow<'_, str> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&decode(&rest[..i]));
+        let tail = &rest[i..];
+        let (kept, close, body) = if let Some(b) = tail.strip_prefix("<![CDATA[") {
+            (true, "]]>", b)
+        } else if let Some(b) = tail.strip_prefix("<!--") {
+            (false, "-->", b)
+        } else if let Some(b) = tail.strip_prefix("<?") {
+            (false, "?>", b)
+        } else {
+            // Not reachable for lexer-checked content; keep the byte rather than lose text.
+            out.push('<');
+            rest = &tail[1..];
+            continue;
+        };
+        let end = body.find(close).unwrap_or(body.len());
+        if kept {
+            out.push_str(&body[..end]);
+        }
+        rest = body.get(end + close.len()..).unwrap_or("");
+    }
+    out.push_str(&decode(rest));
+    Cow::Owned(out)
+}
+
 /// Decodes entity references in already-validated character data (the lexer checked them).
 pub(crate) fn decode(raw: &str) -> Cow<'_, str> {
     if !raw.as_bytes().contains(&b'&') {
@@ -72,5 +104,18 @@ pub(crate) fn escape_into(out: &mut Vec<u8>, text: &str) {
             0..=0x1f => out.extend_from_slice("\u{fffd}".as_bytes()),
             _ => out.push(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_content;
+
+    #[test]
+    fn content_drops_comments_and_pis_and_keeps_cdata() {
+        assert_eq!(decode_content("AB<!-- c -->C"), "ABC");
+        assert_eq!(decode_content("A<?pi x?>B&amp;C"), "AB&C");
+        assert_eq!(decode_content("A<![CDATA[<&B>]]>&lt;C"), "A<&B><C");
+        assert_eq!(decode_content("<![CDATA[x]]><!---->y"), "xy");
     }
 }

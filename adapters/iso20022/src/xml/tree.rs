@@ -39,7 +39,10 @@ pub(crate) struct Node<'a> {
     pub(crate) text: &'a str,
     /// The text needs no entity decoding (a CDATA section, or character data without `&`).
     pub(crate) text_verbatim: bool,
-    /// More than one character-data segment, or non-whitespace text next to child elements.
+    /// `text` runs over comments, processing instructions or CDATA sections between its
+    /// character-data pieces (`AB<!-- x -->C`); [`Tree::text`] takes the markup out.
+    pub(crate) text_mixed: bool,
+    /// Non-whitespace text next to child elements (mixed content).
     pub(crate) text_split: bool,
     pub(crate) parent: u32,
     pub(crate) first_child: u32,
@@ -108,7 +111,8 @@ mod arena {
 /// keep the per-chunk reduction rare.
 fn has_control(input: &[u8]) -> bool {
     input.chunks(512).any(|chunk| {
-        chunk.iter().fold(false, |acc, &b| acc | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')))
+        // `b | 4 == 13` exactly for tab (9) and CR (13): one compare instead of two.
+        chunk.iter().fold(false, |acc, &b| acc | ((b < 0x20) & ((b | 4) != b'\r') & (b != b'\n')))
     })
 }
 
@@ -153,6 +157,7 @@ impl<'a> Tree<'a> {
     #[inline(always)]
     fn parse_impl<const FAST: bool>(src: &'a str, limits: &Limits) -> Result<Tree<'a>, ValidationError> {
         let mut b = Builder {
+            src,
             nodes: arena::take((src.len() / 40).min(1 << 16)),
             stack: Vec::with_capacity(limits.max_depth.min(64)),
             limits,
@@ -304,7 +309,7 @@ impl<'a> Tree<'a> {
     pub(crate) fn text(&self, i: u32) -> Cow<'a, str> {
         match self.node(i) {
             Some(n) if n.text_verbatim => Cow::Borrowed(n.text), // verbatim: CDATA or no '&'
-
+            Some(n) if n.text_mixed => escape::decode_content(n.text),
             Some(n) => escape::decode(n.text),
             None => Cow::Borrowed(""),
         }
@@ -417,22 +422,33 @@ pub(crate) fn prefix(qname: &str) -> &str {
 }
 
 /// Iterates `(qname, raw value)` over attribute text the lexer has already validated.
-pub(crate) fn attributes(raw: &str) -> impl Iterator<Item = (&str, &str)> {
-    let mut rest = raw;
-    // Only XML whitespace can separate the parts (the lexer checked the syntax), so the
-    // trims are ASCII ones, not `str::trim`'s Unicode ones.
-    let xml_ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
-    std::iter::from_fn(move || {
-        let trimmed = rest.trim_start_matches(xml_ws);
+pub(crate) fn attributes(raw: &str) -> Attributes<'_> {
+    Attributes { rest: raw }
+}
+
+/// The iterator of [`attributes`].
+pub(crate) struct Attributes<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Attributes<'a> {
+    type Item = (&'a str, &'a str);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        // Only XML whitespace can separate the parts (the lexer checked the syntax), so the
+        // trims are ASCII ones, not `str::trim`'s Unicode ones.
+        let xml_ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+        let trimmed = self.rest.trim_start_matches(xml_ws);
         let eq = trimmed.bytes().position(|b| b == b'=')?;
         let name = trimmed.get(..eq)?.trim_end_matches(xml_ws);
         let after = trimmed.get(eq + 1..)?.trim_start_matches(xml_ws);
         let quote = *after.as_bytes().first()?;
         let body = after.get(1..)?;
         let end = crate::xml::lexer::find_byte(body.as_bytes(), quote)?;
-        rest = body.get(end + 1..)?;
+        self.rest = body.get(end + 1..)?;
         Some((name, body.get(..end)?))
-    })
+    }
 }
 
 /// End of the spaces after the line break at `pos` (`pos + 1` when none), eight at a time;
@@ -454,6 +470,7 @@ fn indent_end(bytes: &[u8], pos: usize) -> usize {
 }
 
 struct Builder<'a, 'l> {
+    src: &'a str,
     nodes: Vec<Node<'a>>,
     stack: Vec<u32>,
     limits: &'l Limits,
@@ -601,6 +618,7 @@ impl<'a> Builder<'a, '_> {
             attrs,
             text: "",
             text_verbatim: false,
+            text_mixed: false,
             text_split: false,
             parent,
             first_child: NONE,
@@ -638,6 +656,7 @@ impl<'a> Builder<'a, '_> {
         }
     }
 
+    #[inline(always)]
     fn text(&mut self, raw: &'a str, cdata: bool, blank: bool, offset: usize) -> Result<(), ValidationError> {
         let Some(&top) = self.stack.last() else {
             if !blank {
@@ -647,6 +666,7 @@ impl<'a> Builder<'a, '_> {
             }
             return Ok(());
         };
+        let src = self.src;
         let Some(node) = self.nodes.get_mut(top as usize) else { return Ok(()) };
         if node.first_child != NONE {
             node.text_split |= !blank;
@@ -654,10 +674,36 @@ impl<'a> Builder<'a, '_> {
             node.text = raw;
             node.text_verbatim = cdata;
         } else if !blank || !node.text.bytes().all(is_ws) {
-            node.text_split = true;
+            further_piece(node, src, raw);
         }
         Ok(())
     }
+}
+
+/// A further piece of a leaf's text, after a comment, PI or CDATA section: the text now
+/// spans from the first piece to this one, markup included (rare; kept out of line).
+#[cold]
+fn further_piece<'a>(node: &mut Node<'a>, src: &'a str, raw: &'a str) {
+    node.text = content_span(src, node.text, raw);
+    node.text_mixed = true;
+    node.text_verbatim = false;
+}
+
+/// The slice of `src` from the first text piece `first` to the last one `last`, widened to
+/// take in the `<![CDATA[` / `]]>` markup when a piece is a CDATA section (a CDATA token is
+/// its inner text; no other text piece is directly preceded by `<![CDATA[` or followed by
+/// `]]>`). Offsets come from the slices' addresses; both borrow from `src`.
+fn content_span<'a>(src: &'a str, first: &'a str, last: &'a str) -> &'a str {
+    let base = src.as_ptr() as usize;
+    let mut start = (first.as_ptr() as usize).saturating_sub(base);
+    let mut end = (last.as_ptr() as usize).saturating_sub(base) + last.len();
+    if start >= 9 && src.as_bytes().get(start - 9..start) == Some(b"<![CDATA[") {
+        start -= 9;
+    }
+    if src.as_bytes().get(end..end + 3) == Some(b"]]>") {
+        end += 3;
+    }
+    src.get(start..end).unwrap_or(last)
 }
 
 fn check_unique_attributes(attrs: &str, qname: &str) -> Result<(), ValidationError> {
@@ -709,6 +755,17 @@ mod tests {
             for b in &names {
                 assert_eq!(super::same_name_bytes(a, b), a == b, "{a:?} vs {b:?}");
             }
+        }
+    }
+
+    /// The control-character scan flags exactly the C0 controls other than tab, LF and CR.
+    #[test]
+    fn has_control_flags_exactly_the_forbidden_bytes() {
+        for b in 0..=255u8 {
+            let want = b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
+            let mut input = vec![b'a'; 700];
+            input[600] = b;
+            assert_eq!(super::has_control(&input), want, "byte {b:#04x}");
         }
     }
 
