@@ -24,6 +24,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde::Deserialize;
 use switchyard_iso20022::{read_pacs008, Limits};
 
+#[path = "support/raw.rs"]
+mod raw;
+use raw::{raw_events, raw_events_borrowed};
+
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/iso20022/samples/valid/");
 const SAMPLES: &[(&str, &str)] = &[
     ("mt103_4.9KB", "pacs.008.001.08__mt103-to-mx__p.2.1.2_A_B.xml"),
@@ -143,33 +147,6 @@ struct Tx {
 /// the same document with namespace prefixes removed (done once, outside the timing).
 fn strip_prefixes(xml: &str) -> String {
     xml.replace("<head:", "<").replace("</head:", "</").replace("<pacs:", "<").replace("</pacs:", "</")
-}
-
-fn raw_events(bytes: &[u8]) -> usize {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    let mut n = 0usize;
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
-            Ok(_) => n += 1,
-        }
-        buf.clear();
-    }
-    n
-}
-
-/// The borrowing pass: events point into `bytes`, nothing is copied (the cheaper baseline).
-fn raw_events_borrowed(bytes: &[u8]) -> usize {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut n = 0usize;
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
-            Ok(_) => n += 1,
-        }
-    }
-    n
 }
 
 fn bench(c: &mut Criterion) {

@@ -10,6 +10,10 @@ use std::hint::black_box;
 
 use switchyard_iso20022::{read_pacs002, read_pacs008, validate_any, Limits};
 
+#[path = "../benches/support/raw.rs"]
+mod raw;
+use raw::{raw_events, raw_events_borrowed};
+
 #[path = "../tests/support/mutate.rs"]
 mod support;
 use support::mutate;
@@ -30,33 +34,6 @@ fn dump(files: &[String], n: usize) {
         println!("{i} P8 {:?}", read_pacs008(&input, &limits));
         println!("{i} P2 {:?}", read_pacs002(&input, &limits));
     }
-}
-
-fn raw_events(bytes: &[u8]) -> usize {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    let mut n = 0usize;
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
-            Ok(_) => n += 1,
-        }
-        buf.clear();
-    }
-    n
-}
-
-/// The borrowing pass over a byte slice: no copies (`rawb`).
-fn raw_borrowed(bytes: &[u8]) -> usize {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut n = 0usize;
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
-            Ok(_) => n += 1,
-        }
-    }
-    n
 }
 
 fn main() {
@@ -81,7 +58,7 @@ fn main() {
         match mode.as_str() {
             "ours" => ok += usize::from(read_pacs008(black_box(&bytes), &limits).is_ok()),
             "any" => ok += usize::from(validate_any(black_box(&bytes), &limits).is_ok()),
-            "rawb" => ok += usize::from(raw_borrowed(black_box(&bytes)) > 0),
+            "rawb" => ok += usize::from(raw_events_borrowed(black_box(&bytes)) > 0),
             _ => ok += usize::from(raw_events(black_box(&bytes)) > 0),
         }
     }
