@@ -9,7 +9,7 @@ use crate::error::ValidationError;
 use crate::limits::Limits;
 use crate::rules::cbpr::CbprPlusProfile;
 use crate::rules::fednow::FedNowProfile;
-use crate::rules::profile::{MessageView, SchemeProfile};
+use crate::rules::profile::{Declared, MessageView, SchemeProfile};
 use crate::rules::sepa::SepaProfile;
 use crate::rules::{header, message};
 
@@ -45,29 +45,6 @@ pub(crate) fn check_parts(parts: &Parts<'_>) -> Result<Vec<&'static str>, Valida
         applied.push("sepa");
     }
     Ok(applied)
-}
-
-/// The scheme declarations found in the Document's body, in one pass over it (rather than
-/// one per profile): clearing system `FDN` (FedNow) and service level `SEPA`.
-struct Declared {
-    fednow_clearing: bool,
-    sepa: bool,
-}
-
-impl Declared {
-    fn scan(view: &MessageView<'_, '_>) -> Declared {
-        let mut d = Declared { fednow_clearing: false, sepa: false };
-        let Some(doc) = view.document() else { return d };
-        for el in doc.descendants() {
-            let (marker, code) = match el.name() {
-                "ClrSys" => (&mut d.fednow_clearing, "FDN"),
-                "SvcLvl" => (&mut d.sepa, "SEPA"),
-                _ => continue,
-            };
-            *marker |= el.child("Cd").is_some_and(|cd| cd.text() == code);
-        }
-        d
-    }
 }
 
 fn check_iso_rules(parts: &Parts<'_>) -> Result<(), ValidationError> {

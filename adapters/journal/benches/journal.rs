@@ -280,9 +280,8 @@ fn open_loop(rate: u64, secs: u64) -> Row {
         records_per_s: hist.len() as f64 / sent_for,
         hist,
         note: format!(
-            "1 pacer (send lag p50 {} us p99 {} us); mean batch {} records; {} fdatasyncs/s, mean {} us max {} us, {} over 2.5 ms; {} batches paced; rotations {} max {} us; Full answers {}",
-            lag.value_at_quantile(0.5),
-            lag.value_at_quantile(0.99),
+            "{}; mean batch {} records; {} fdatasyncs/s, mean {} us max {} us, {} over 2.5 ms; {} batches paced; rotations {} max {} us; Full answers {}",
+            pacer_note(&lag),
             stats.records / stats.batches.max(1),
             (stats.fsyncs as f64 / sent_for) as u64,
             stats.fsync_micros_total / stats.fsyncs.max(1),
@@ -294,6 +293,11 @@ fn open_loop(rate: u64, secs: u64) -> Row {
             full.load(Ordering::Relaxed)
         ),
     }
+}
+
+/// How late the open-loop pacer sent (its own lag, part of every latency it measures).
+fn pacer_note(lag: &Histogram<u64>) -> String {
+    format!("1 pacer (send lag p50 {} us p99 {} us)", lag.value_at_quantile(0.5), lag.value_at_quantile(0.99))
 }
 
 /// fdatasyncs slower than 2.5 ms (the buckets of `FSYNC_BUCKETS_MICROS` above 2,500 µs).
@@ -334,11 +338,7 @@ fn paced_raw(rate: u64, secs: u64, sync: bool) -> Row {
         name: format!("paced at {rate}/s: {what}"),
         records_per_s: hist.len() as f64 / sent_for,
         hist,
-        note: format!(
-            "1 pacer (send lag p50 {} us p99 {} us) + 1 thread",
-            lag.value_at_quantile(0.5),
-            lag.value_at_quantile(0.99)
-        ),
+        note: format!("{} + 1 thread", pacer_note(&lag)),
     }
 }
 

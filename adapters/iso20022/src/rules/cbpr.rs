@@ -67,12 +67,12 @@ fn reference(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
 /// Precious-metal commodity codes: ISO 4217 lists them, but they are not settlement currencies.
 const COMMODITIES: &[&str] = &["XAU", "XAG", "XPD", "XPT"];
 
-fn commodity(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
-    match el.attr("Ccy") {
-        Some(ccy) if COMMODITIES.contains(&&*ccy) => Err(Rule::CurrencyInvalid
-            .at(el.path(), format!("'{ccy}' is a commodity code, not a CBPR+ settlement currency"))),
-        _ => Ok(()),
+fn commodity(el: &ElementRef<'_, '_>, ccy: &str) -> Result<(), ValidationError> {
+    if COMMODITIES.contains(&ccy) {
+        return Err(Rule::CurrencyInvalid
+            .at(el.path(), format!("'{ccy}' is a commodity code, not a CBPR+ settlement currency")));
     }
+    Ok(())
 }
 
 /// A one-compare prefilter by (length, first byte) for the names the check looks at: the
@@ -101,10 +101,8 @@ impl SchemeProfile for CbprPlusProfile {
         let tx_name = PAYMENT_TXS.iter().find(|(f, _)| *f == family).map(|(_, t)| *t);
         let mut txs = 0usize;
         for el in doc.descendants() {
-            // Amounts are leaves with a `Ccy`: skip the envelope's and parts' namespace
-            // declarations without parsing them.
-            if el.has_attributes() && el.is_leaf() {
-                commodity(&el)?;
+            if let Some(ccy) = el.currency() {
+                commodity(&el, &ccy)?;
             }
             let name = el.name();
             if !may_matter(name) {

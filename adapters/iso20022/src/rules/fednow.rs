@@ -8,7 +8,7 @@
 
 use crate::error::ValidationError;
 use crate::rule::Rule;
-use crate::rules::profile::{ElementRef, MessageView, SchemeProfile};
+use crate::rules::profile::{only_currency, Declared, ElementRef, MessageView, SchemeProfile};
 
 /// The FedNow Service routing number (the header party for messages to/from FedNow).
 pub const FEDNOW_SERVICE_MMB_ID: &str = "021150706";
@@ -46,10 +46,7 @@ impl FedNowProfile {
     /// Whether `msg` declares itself a FedNow message.
     #[must_use]
     pub fn applies(msg: &MessageView<'_, '_>) -> bool {
-        let clearing = msg.document().is_some_and(|d| {
-            d.find_all("ClrSys").any(|c| c.child("Cd").is_some_and(|cd| cd.text() == "FDN"))
-        });
-        clearing || Self::applies_by_header(msg)
+        Declared::scan(msg).fednow_clearing || Self::applies_by_header(msg)
     }
 
     /// The declarations outside the Document's body: AppHdr market practice
@@ -99,14 +96,7 @@ impl SchemeProfile for FedNowProfile {
             document_rules(msg.msg_def(), &doc)?;
         }
         if let Some(doc) = msg.document() {
-            for el in doc.descendants().filter(|e| e.attr("Ccy").is_some()) {
-                let ccy = el.attr("Ccy").unwrap_or_default();
-                if ccy != "USD" {
-                    return Err(
-                        Rule::ProfileCurrency.at(el.path(), format!("FedNow settles USD only, not {ccy}"))
-                    );
-                }
-            }
+            only_currency(&doc, "USD", "FedNow")?;
         }
         if let Some(doc) = msg.document() {
             for s in doc.find_all("TxSts").chain(doc.find_all("GrpSts")) {

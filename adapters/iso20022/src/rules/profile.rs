@@ -11,7 +11,8 @@ use std::borrow::Cow;
 
 use crate::envelope::Parts;
 use crate::error::ValidationError;
-use crate::xml::tree::Tree;
+use crate::rule::Rule;
+use crate::xml::tree::{Tree, NONE};
 
 /// A clearing scheme's additional rules.
 pub trait SchemeProfile {
@@ -84,9 +85,15 @@ impl<'p, 'a> ElementRef<'p, 'a> {
         self.tree.attr(self.node, name)
     }
 
-    /// Whether the element carries any attribute (a cheap test before [`ElementRef::attr`]).
-    pub(crate) fn has_attributes(&self) -> bool {
-        self.tree.node(self.node).is_some_and(|n| !n.attrs.is_empty())
+    /// The currency of an amount: its `Ccy`. Amounts are leaves with attributes, so other
+    /// elements (the envelope's and parts' namespace declarations) are passed over without
+    /// parsing their attributes.
+    pub(crate) fn currency(&self) -> Option<Cow<'a, str>> {
+        let n = self.tree.node(self.node)?;
+        if n.attrs.is_empty() || n.first_child != NONE {
+            return None;
+        }
+        self.tree.attr(self.node, "Ccy")
     }
 
     /// Path for error reports (`/Document/.../UETR`).
@@ -130,5 +137,45 @@ impl<'p, 'a> ElementRef<'p, 'a> {
     /// All descendants (document order) with this local name.
     pub fn find_all(&self, name: &'p str) -> impl Iterator<Item = ElementRef<'p, 'a>> + 'p {
         self.descendants().filter(move |e| e.name() == name)
+    }
+}
+
+/// A scheme that settles in one currency: every amount of the Document is in `ccy`.
+pub(crate) fn only_currency(
+    doc: &ElementRef<'_, '_>,
+    ccy: &str,
+    scheme: &str,
+) -> Result<(), ValidationError> {
+    for el in doc.descendants() {
+        if let Some(found) = el.currency().filter(|c| c != ccy) {
+            return Err(
+                Rule::ProfileCurrency.at(el.path(), format!("{scheme} settles {ccy} only, not {found}"))
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The scheme declarations in a Document's body, found in one pass over it: clearing system
+/// `FDN` (FedNow) and service level `SEPA`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Declared {
+    pub(crate) fednow_clearing: bool,
+    pub(crate) sepa: bool,
+}
+
+impl Declared {
+    pub(crate) fn scan(msg: &MessageView<'_, '_>) -> Declared {
+        let mut d = Declared::default();
+        let Some(doc) = msg.document() else { return d };
+        for el in doc.descendants() {
+            let (marker, code) = match el.name() {
+                "ClrSys" => (&mut d.fednow_clearing, "FDN"),
+                "SvcLvl" => (&mut d.sepa, "SEPA"),
+                _ => continue,
+            };
+            *marker |= el.child("Cd").is_some_and(|cd| cd.text() == code);
+        }
+        d
     }
 }
