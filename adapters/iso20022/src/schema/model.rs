@@ -112,9 +112,20 @@ impl Particle {
 #[inline(always)]
 pub(crate) fn name_key(name: &str) -> u64 {
     let b = name.as_bytes();
-    match b.get(..8) {
-        Some(head) => head.try_into().map_or(0, u64::from_le_bytes),
-        None => b.iter().rev().fold(0u64, |k, &c| (k << 8) | u64::from(c)),
+    let n = b.len();
+    // Overlapping loads instead of a byte loop: the shifted tail re-ORs bytes the head
+    // already holds, so the result is the zero-padded little-endian value.
+    let byte = |at: usize| b.get(at).map_or(0, |&c| u64::from(c));
+    let word32 = |at: usize| {
+        b.get(at..at + 4)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+    };
+    match n {
+        0 => 0,
+        1..=3 => byte(0) | (byte(n / 2) << (8 * (n / 2))) | (byte(n - 1) << (8 * (n - 1))),
+        4..=7 => word32(0) | (word32(n - 4) << (8 * (n - 4))),
+        _ => b.get(..8).and_then(|s| <[u8; 8]>::try_from(s).ok()).map_or(0, u64::from_le_bytes),
     }
 }
 
@@ -159,5 +170,23 @@ impl Schema {
     }
     pub(crate) fn complex(&self, i: u32) -> Option<&ComplexType> {
         self.complex.get(i as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `name_key` is the first eight bytes, little-endian and zero-padded, for every length.
+    #[test]
+    fn name_key_is_the_zero_padded_head() {
+        let text = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        for start in 0..4 {
+            for len in 0..=12 {
+                let name = &text[start..start + len];
+                let mut head = [0u8; 8];
+                let n = len.min(8);
+                head[..n].copy_from_slice(&name.as_bytes()[..n]);
+                assert_eq!(super::name_key(name), u64::from_le_bytes(head), "{name:?}");
+            }
+        }
     }
 }

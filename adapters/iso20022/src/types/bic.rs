@@ -5,10 +5,16 @@ use std::str::FromStr;
 
 /// A syntactically valid BIC (the ISO pattern; the country code is checked separately by
 /// [`Bic::has_known_country`], because published translator samples use fictitious ones).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Stored inline (11 bytes and a length), so reading a message's agents allocates nothing.
+/// Unused bytes are zero, which keeps the derived order that of the text.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
-pub struct Bic(String);
+pub struct Bic {
+    bytes: [u8; 11],
+    len: u8,
+}
 
 fn is_upper_alnum(b: u8) -> bool {
     b.is_ascii_uppercase() || b.is_ascii_digit()
@@ -39,40 +45,46 @@ impl Bic {
     /// alphanumeric location, optional 3 alphanumeric branch.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        is_bic(text).then(|| Bic(text.to_owned()))
+        if !is_bic(text) {
+            return None;
+        }
+        let mut bytes = [0u8; 11];
+        bytes.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        Some(Bic { bytes, len: text.len() as u8 })
     }
 
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only `parse` builds a `Bic`, from ASCII text, so this never falls back.
+        self.bytes.get(..usize::from(self.len)).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
     }
 
     /// Same institution and branch, comparing BIC8 as BIC11 with branch `XXX`.
     #[must_use]
     pub fn same_institution(&self, other: &Bic) -> bool {
-        same_institution(&self.0, &other.0)
+        same_institution(self.as_str(), other.as_str())
     }
 
     /// The 11-character form (BIC8 padded with `XXX`).
     #[must_use]
     pub fn bic11(&self) -> String {
-        if self.0.len() == 8 {
-            format!("{}XXX", self.0)
+        if self.len == 8 {
+            format!("{}XXX", self.as_str())
         } else {
-            self.0.clone()
+            self.as_str().to_owned()
         }
     }
 
     /// Whether characters 5-6 are an ISO 3166 country code (or XK).
     #[must_use]
     pub fn has_known_country(&self) -> bool {
-        self.0.get(4..6).is_some_and(country_exists)
+        self.as_str().get(4..6).is_some_and(country_exists)
     }
 
     /// Location character 2 is `0`: a test-and-training BIC.
     #[must_use]
     pub fn is_test(&self) -> bool {
-        self.0.as_bytes().get(7) == Some(&b'0')
+        self.bytes[7] == b'0'
     }
 }
 
@@ -83,7 +95,13 @@ pub(crate) fn country_exists(code: &str) -> bool {
 
 impl fmt::Display for Bic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Bic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Bic").field(&self.as_str()).finish()
     }
 }
 
@@ -96,6 +114,37 @@ impl TryFrom<String> for Bic {
 
 impl From<Bic> for String {
     fn from(b: Bic) -> String {
-        b.0
+        b.as_str().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bic;
+
+    /// The inline form behaves as the text: same string, order, equality and debug form.
+    #[test]
+    fn inline_bic_behaves_as_its_text() {
+        let texts = ["DEUTDEFF", "DEUTDEFFXXX", "DEUTDEFF500", "CHASGB2L", "CHASGB2LXXX", "AAAAZA20"];
+        let mut bics: Vec<Bic> = texts.iter().map(|t| Bic::parse(t).expect("valid BIC")).collect();
+        for (b, t) in bics.iter().zip(texts) {
+            assert_eq!(b.as_str(), t);
+            assert_eq!(b.to_string(), t);
+            assert_eq!(format!("{b:?}"), format!("Bic({t:?})"));
+            assert_eq!(String::from(b.clone()), t);
+        }
+        let mut sorted_texts = texts.to_vec();
+        sorted_texts.sort_unstable();
+        bics.sort();
+        assert_eq!(bics.iter().map(Bic::as_str).collect::<Vec<_>>(), sorted_texts);
+        assert_ne!(bics[0], bics[1]);
+        assert!(Bic::parse("DEUTDEFF")
+            .expect("bic")
+            .same_institution(&Bic::parse("DEUTDEFFXXX").expect("bic")));
+        assert_eq!(Bic::parse("AAAAZA20").expect("bic").bic11(), "AAAAZA20XXX");
+        assert!(Bic::parse("AAAAZA20").expect("bic").is_test());
+        for bad in ["", "DEUTDEF", "DEUTDEFFXX", "DEUTDEFFXXXX", "deutdeff", "DEUT1EFF"] {
+            assert!(Bic::parse(bad).is_none(), "{bad:?}");
+        }
     }
 }

@@ -12,8 +12,9 @@ use crate::rule::Rule;
 /// One lexical token. Slices borrow from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Token<'a> {
-    /// `<qname attrs>` or `<qname attrs/>`; `attrs` is the validated raw attribute text.
-    Start { qname: &'a str, attrs: &'a str, empty: bool },
+    /// `<qname attrs>` or `<qname attrs/>`; `attrs` is the validated raw attribute text;
+    /// `duplicate` names the first attribute that repeats an earlier one.
+    Start { qname: &'a str, attrs: &'a str, empty: bool, duplicate: Option<&'a str> },
     /// `</qname>`.
     End { qname: &'a str },
     /// Character data between tags (raw, entities not decoded) or a CDATA section;
@@ -382,30 +383,53 @@ impl<'a> Lexer<'a> {
         if self.bytes().get(self.pos) == Some(&b'>') {
             // The common case: `<Name>` without attributes.
             self.pos += 1;
-            return Ok(Token::Start { qname, attrs: "", empty: false });
+            return Ok(Token::Start { qname, attrs: "", empty: false, duplicate: None });
         }
         let attrs_start = self.pos;
+        // Names seen so far, compared as each attribute is read: no second pass over the
+        // attribute text (beyond eight attributes, the earlier text is re-read).
+        let mut seen = [""; 8];
+        let mut count = 0usize;
+        let mut duplicate = None;
         loop {
             let had_ws = self.skip_ws();
             match self.rest().first() {
                 Some(b'>') => {
                     let attrs = self.slice(attrs_start, self.pos);
                     self.pos += 1;
-                    return Ok(Token::Start { qname, attrs, empty: false });
+                    return Ok(Token::Start { qname, attrs, empty: false, duplicate });
                 }
                 Some(b'/') if self.rest().get(1) == Some(&b'>') => {
                     let attrs = self.slice(attrs_start, self.pos);
                     self.pos += 2;
-                    return Ok(Token::Start { qname, attrs, empty: true });
+                    return Ok(Token::Start { qname, attrs, empty: true, duplicate });
                 }
-                Some(_) if had_ws => self.attribute()?,
+                Some(_) if had_ws => {
+                    let before = self.pos;
+                    let name = self.attribute()?;
+                    if duplicate.is_none() {
+                        let repeated = match seen.get_mut(count) {
+                            Some(slot) => {
+                                *slot = name;
+                                seen.get(..count).is_some_and(|earlier| earlier.contains(&name))
+                            }
+                            None => crate::xml::tree::attributes(self.slice(attrs_start, before))
+                                .any(|(earlier, _)| earlier == name),
+                        };
+                        if repeated {
+                            duplicate = Some(name);
+                        }
+                    }
+                    count += 1;
+                }
                 _ => return Err(err(Rule::XmlSyntax, format!("malformed start tag <{qname}"))),
             }
         }
     }
 
-    fn attribute(&mut self) -> Result<(), ValidationError> {
-        self.name()?;
+    /// One `name="value"`; returns the name.
+    fn attribute(&mut self) -> Result<&'a str, ValidationError> {
+        let name = self.name()?;
         self.skip_ws();
         if self.rest().first() != Some(&b'=') {
             return Err(err(Rule::XmlSyntax, format!("attribute without '=' at offset {}", self.pos)));
@@ -432,7 +456,7 @@ impl<'a> Lexer<'a> {
             check_char_data(self.slice(start, start + len), start)?;
         }
         self.pos = start + len + 1;
-        Ok(())
+        Ok(name)
     }
 }
 

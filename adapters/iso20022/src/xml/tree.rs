@@ -563,7 +563,9 @@ impl<'a> Builder<'a, '_> {
 
     fn push(&mut self, tok: Token<'a>, offset: usize) -> Result<(), ValidationError> {
         match tok {
-            Token::Start { qname, attrs, empty } => self.start(qname, attrs, empty, offset),
+            Token::Start { qname, attrs, empty, duplicate } => {
+                self.start(qname, attrs, empty, duplicate, offset)
+            }
             Token::End { qname } => self.end(qname, offset),
             Token::Text { raw, cdata, blank, plain } => self.text(raw, cdata || plain, blank, offset),
         }
@@ -574,10 +576,13 @@ impl<'a> Builder<'a, '_> {
         qname: &'a str,
         attrs: &'a str,
         empty: bool,
+        duplicate: Option<&str>,
         offset: usize,
     ) -> Result<(), ValidationError> {
         self.may_open(qname, offset)?;
-        check_unique_attributes(attrs, qname)?;
+        if let Some(name) = duplicate {
+            return Err(Rule::XmlSyntax.at("/", format!("duplicate attribute {name} on <{qname}>")));
+        }
         self.start_named(qname, local_name(qname), attrs, empty)
     }
 
@@ -706,18 +711,6 @@ fn content_span<'a>(src: &'a str, first: &'a str, last: &'a str) -> &'a str {
     src.get(start..end).unwrap_or(last)
 }
 
-fn check_unique_attributes(attrs: &str, qname: &str) -> Result<(), ValidationError> {
-    if attrs.is_empty() {
-        return Ok(());
-    }
-    for (i, (name, _)) in attributes(attrs).enumerate() {
-        if attributes(attrs).take(i).any(|(earlier, _)| earlier == name) {
-            return Err(Rule::XmlSyntax.at("/", format!("duplicate attribute {name} on <{qname}>")));
-        }
-    }
-    Ok(())
-}
-
 /// The shared test mutator (a path relative to this file's directory, `src/xml`).
 #[cfg(test)]
 #[path = "../../tests/support/mutate.rs"]
@@ -766,6 +759,28 @@ mod tests {
             let mut input = vec![b'a'; 700];
             input[600] = b;
             assert_eq!(super::has_control(&input), want, "byte {b:#04x}");
+        }
+    }
+
+    /// A repeated attribute name is refused, naming the first repeat, at any position
+    /// (also past the eight names the lexer keeps at hand); distinct names pass.
+    #[test]
+    fn duplicate_attributes_are_refused() {
+        let limits = Limits::default();
+        let tag = |names: &[String]| {
+            let attrs: String = names.iter().map(|n| format!(" {n}=\"v\"")).collect();
+            format!("<r{attrs}/>")
+        };
+        let distinct: Vec<String> = (0..12).map(|i| format!("a{i}")).collect();
+        assert!(Tree::parse(&tag(&distinct), &limits).is_ok());
+        assert!(Tree::parse(r#"<r p:x="1" q:x="2"/>"#, &limits).is_ok(), "qnames differ");
+        for (len, repeat_of) in [(2, 0), (8, 6), (9, 0), (9, 7), (12, 3)] {
+            let mut names = distinct[..len - 1].to_vec();
+            names.push(names[repeat_of].clone());
+            names.push(names[0].clone()); // a later repeat: the first one is named
+            let err = Tree::parse(&tag(&names), &limits).expect_err("duplicate");
+            let want = format!("duplicate attribute {} on <r>", names[repeat_of]);
+            assert!(err.detail.ends_with(&want), "{len}/{repeat_of}: {}", err.detail);
         }
     }
 
