@@ -17,6 +17,7 @@ use crate::xml::lexer::{is_ws, Lexer, Token};
 /// Index of "no node".
 pub(crate) const NONE: u32 = u32::MAX;
 
+#[inline(always)]
 fn is_transaction_element(local: &str) -> bool {
     // Dispatch on the length first: most element names are rejected by one compare.
     match local.len() {
@@ -169,8 +170,8 @@ impl<'a> Tree<'a> {
         let mut lexer = Lexer::new(src, limits);
         let max_text = lexer.max_text;
         loop {
-            let pos = lexer.pos;
-            let Some(&first) = bytes.get(pos) else { break };
+            let mut pos = lexer.pos;
+            let Some(&(mut first)) = bytes.get(pos) else { break };
             if !FAST {
                 match lexer.next_token()? {
                     Some(tok) => b.push(tok, lexer.offset())?,
@@ -184,16 +185,15 @@ impl<'a> Tree<'a> {
                 // of an element without children (left to the text path below).
                 let end = indent_end(bytes, pos);
                 if end - pos <= max_text && bytes.get(end) == Some(&b'<') {
-                    match bytes.get(end + 1) {
-                        Some(b'/') if b.open_has_child() => {
-                            lexer.pos = end;
-                            continue;
-                        }
-                        Some(b'/') | None => {}
-                        Some(_) => {
-                            lexer.pos = end;
-                            continue;
-                        }
+                    let skip = match bytes.get(end + 1) {
+                        Some(b'/') => b.open_has_child(),
+                        None => false,
+                        Some(_) => true,
+                    };
+                    if skip {
+                        // Straight on to the tag.
+                        (pos, first) = (end, b'<');
+                        lexer.pos = end;
                     }
                 }
             }
@@ -383,7 +383,7 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
 /// [`same_name`] on bytes. Names of up to 16 bytes (nearly all ISO element names) are
 /// compared without a loop or a `bcmp` call: up to three bytes one by one (first, middle,
 /// last cover them all), longer ones as two overlapping words, head and tail.
-#[inline]
+#[inline(always)]
 pub(crate) fn same_name_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -469,6 +469,27 @@ fn indent_end(bytes: &[u8], pos: usize) -> usize {
     i
 }
 
+/// A leaf's plain content right after its start tag: character data without `&`/`>` of at
+/// most `max_text` bytes, then `</qname>` byte for byte. Returns the text and the offset after
+/// the end tag; `None` for anything else (the builder then takes the usual steps).
+#[inline(always)]
+fn leaf_text<'a>(src: &'a str, at: usize, qname: &str, max_text: usize) -> Option<(&'a str, usize)> {
+    let bytes = src.as_bytes();
+    let (len, special) = crate::xml::lexer::char_data_len(bytes.get(at..)?);
+    let close = at + len;
+    let q = qname.as_bytes();
+    let name_at = close + 2;
+    if special
+        || len > max_text
+        || bytes.get(close + 1) != Some(&b'/')
+        || bytes.get(name_at + q.len()) != Some(&b'>')
+        || !bytes.get(name_at..name_at + q.len()).is_some_and(|t| same_name_bytes(t, q))
+    {
+        return None;
+    }
+    Some((src.get(at..close)?, name_at + q.len() + 1))
+}
+
 struct Builder<'a, 'l> {
     src: &'a str,
     nodes: Vec<Node<'a>>,
@@ -523,6 +544,19 @@ impl<'a> Builder<'a, '_> {
         let qname = src.get(pos + 1..name_end).unwrap_or("");
         let local = qname.get(local_at..).unwrap_or(qname);
         self.may_open(qname, end)?;
+        // Indentation or a tag right after the start tag: an element with children (or an
+        // empty one); anything else is probably a leaf's value.
+        if !empty && !matches!(bytes.get(end), Some(b'\n' | b'<') | None) {
+            if let Some((text, after)) = leaf_text(src, end, qname, self.limits.max_text_bytes) {
+                // `<qname>text</qname>`: the element opens and closes here, with its text.
+                self.start_named(qname, local, "", true)?;
+                if let Some(node) = self.nodes.last_mut() {
+                    node.text = text;
+                    node.text_verbatim = true;
+                }
+                return Ok(Some(after));
+            }
+        }
         self.start_named(qname, local, "", empty)?;
         Ok(Some(end))
     }
