@@ -52,6 +52,13 @@ pub(crate) fn flags_of(local: &str) -> u8 {
     f
 }
 
+/// Whether [`check`] has anything to check: no name flags, no semantic and ASCII text (so
+/// no bidirectional controls) leave it nothing.
+#[inline(always)]
+pub(crate) fn applies(flags: u8, value: &str, semantic: Semantic) -> bool {
+    flags != 0 || semantic != Semantic::Plain || !value.is_ascii()
+}
+
 /// Runs the rules that apply to a simple value with semantic `semantic` of an element whose
 /// name has the [`flags_of`] `flags`.
 #[inline]
@@ -62,6 +69,10 @@ pub(crate) fn check(
     stack: &[(u32, bool)],
     tree: &Tree<'_>,
 ) -> Result<(), Failure> {
+    // Every rule below needs one of these; a rule that needs none must change `applies`.
+    if !applies(flags, value, semantic) {
+        return Ok(());
+    }
     match semantic {
         Semantic::Iban => iban(value, stack, tree)?,
         Semantic::ActiveCurrency if Currency::parse(value).is_none() => {

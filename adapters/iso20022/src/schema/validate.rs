@@ -7,7 +7,7 @@ use crate::rule::Rule;
 use crate::rules::values;
 use crate::schema::lexical;
 use crate::schema::model::{name_key, Base, Content, Particle, Schema, SimpleType, TypeRef};
-use crate::xml::tree::{attributes, local_name, prefix, same_name, same_name_bytes, Tree};
+use crate::xml::tree::{attributes, local_name, prefix, same_name, same_name_bytes, Tree, NONE};
 
 /// Deepest recursion the walker allows regardless of `Limits::max_depth`.
 const MAX_WALK_DEPTH: usize = 256;
@@ -201,7 +201,9 @@ impl<'t, 'a> Validator<'t, 'a> {
                 if count < p.max && p.is_named(name, key) {
                     count += 1;
                     chosen = true;
-                    self.element(child, p.ty, p.max > 1, p.flags)?;
+                    if !self.plain_leaf_ok(child, p) {
+                        self.element(child, p.ty, p.max > 1, p.flags)?;
+                    }
                     break;
                 }
                 if choice && chosen {
@@ -218,6 +220,42 @@ impl<'t, 'a> Validator<'t, 'a> {
             }
         }
         self.check_end(particles, pi, count, choice, chosen)
+    }
+
+    /// The common leaf, checked without the general steps: a simple-typed element in the
+    /// part's prefix, without attributes or children, whose text is one plain piece, and
+    /// whose value passes. `true` only where [`Validator::element`] would pass it too; for
+    /// anything else (and for every failure, to report it) the caller takes that path.
+    #[inline(always)]
+    fn plain_leaf_ok(&mut self, node: u32, p: &Particle) -> bool {
+        let TypeRef::Simple(s) = p.ty else { return false };
+        let n = &self.tree.nodes[node as usize];
+        if !n.attrs.is_empty()
+            || n.first_child != NONE
+            || !n.text_verbatim
+            || n.text_split
+            || self.stack.len() >= MAX_WALK_DEPTH
+            || !self.has_part_prefix(n.qname, n.local)
+        {
+            return false;
+        }
+        let Some(st) = self.schema.simple(s) else { return false };
+        let value = if st.base == Base::Str {
+            n.text
+        } else {
+            n.text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+        };
+        if check_facets(st, value).is_err() {
+            return false;
+        }
+        if !values::applies(p.flags, value, st.semantic) {
+            return true;
+        }
+        // Value rules see the element on the stack, as in the general path.
+        self.stack.push((node, p.max > 1));
+        let ok = values::check(p.flags, value, st.semantic, &self.stack, self.tree).is_ok();
+        self.stack.pop();
+        ok
     }
 
     fn check_end(
