@@ -245,7 +245,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         } else {
             n.text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
         };
-        if check_facets(st, value).is_err() {
+        if failed_facet(st, value).is_some() {
             return false;
         }
         if !values::applies(p.flags, value, st.semantic) {
@@ -376,9 +376,31 @@ fn shorten(value: &str) -> String {
 
 /// Checks every facet of `st` on `value` (whitespace already handled per base type).
 pub(crate) fn check_facets(st: &SimpleType, value: &str) -> Result<(), String> {
+    match failed_facet(st, value) {
+        None => Ok(()),
+        Some(facet) => Err(describe(st, value, facet)),
+    }
+}
+
+/// The facet of a simple type that a value breaks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Facet {
+    Lexical,
+    Length(usize),
+    Enumeration,
+    Pattern,
+    TotalDigits,
+    FractionDigits,
+    Negative,
+}
+
+/// The first facet of `st` that `value` breaks, if any: the test alone, with no text built,
+/// so the passing case stays small; [`describe`] words a failure.
+#[inline]
+pub(crate) fn failed_facet(st: &SimpleType, value: &str) -> Option<Facet> {
     let lexical_ok = match st.base {
         Base::Str => true,
-        Base::Decimal => return decimal_facets(st, value),
+        Base::Decimal => return failed_decimal_facet(st, value),
         Base::Date => lexical::date(value),
         Base::DateTime => lexical::date_time(value),
         Base::Time => lexical::time(value),
@@ -388,28 +410,21 @@ pub(crate) fn check_facets(st: &SimpleType, value: &str) -> Result<(), String> {
         Base::Base64 => lexical::base64(value),
     };
     if !lexical_ok {
-        return Err(format!("'{}' is not a valid {:?} ({})", shorten(value), st.base, st.name));
+        return Some(Facet::Lexical);
     }
     if st.base == Base::Str && !length_surely_ok(st, value) {
         let len = value.chars().count();
         if st.min_len.is_some_and(|m| len < m as usize) || st.max_len.is_some_and(|m| len > m as usize) {
-            return Err(format!(
-                "length {len} outside {}..{} ({})",
-                st.min_len.unwrap_or(0),
-                st.max_len.map_or("∞".to_owned(), |m| m.to_string()),
-                st.name
-            ));
+            return Some(Facet::Length(len));
         }
     }
     if !st.enums.is_empty() && !st.enums.iter().any(|e| &**e == value) {
-        return Err(format!("'{}' is not a code of {}", shorten(value), st.name));
+        return Some(Facet::Enumeration);
     }
-    if let Some(p) = &st.pattern {
-        if !p.is_match(value) {
-            return Err(format!("'{}' does not match {} ({})", shorten(value), p.source(), st.name));
-        }
+    match &st.pattern {
+        Some(p) if !p.is_match(value) => Some(Facet::Pattern),
+        _ => None,
     }
-    Ok(())
 }
 
 /// Whether the length facets of `st` hold for `value` without counting its characters: a
@@ -421,24 +436,45 @@ fn length_surely_ok(st: &SimpleType, value: &str) -> bool {
         && st.min_len.is_none_or(|m| bytes.div_ceil(4) >= m as usize)
 }
 
-fn decimal_facets(st: &SimpleType, value: &str) -> Result<(), String> {
-    let d = lexical::decimal(value)
-        .ok_or_else(|| format!("'{}' is not a decimal ({})", shorten(value), st.name))?;
+fn failed_decimal_facet(st: &SimpleType, value: &str) -> Option<Facet> {
+    let Some(d) = lexical::decimal(value) else { return Some(Facet::Lexical) };
     if st.total_digits.is_some_and(|t| d.total_digits() > t as usize) {
-        return Err(format!("'{}' has more than {} digits", shorten(value), st.total_digits.unwrap_or(0)));
+        return Some(Facet::TotalDigits);
     }
     if st.fraction_digits.is_some_and(|f| d.fraction_digits() > f as usize) {
-        return Err(format!(
-            "'{}' has more than {} decimals",
-            shorten(value),
-            st.fraction_digits.unwrap_or(0)
-        ));
+        return Some(Facet::FractionDigits);
     }
     if st.min_inclusive_zero && d.negative && !d.is_zero() {
-        return Err(format!("'{}' is negative", shorten(value)));
+        return Some(Facet::Negative);
     }
     if !st.enums.is_empty() && !st.enums.iter().any(|e| &**e == value) {
-        return Err(format!("'{}' is not allowed", shorten(value)));
+        return Some(Facet::Enumeration);
     }
-    Ok(())
+    None
+}
+
+/// The readable detail of a facet failure.
+#[cold]
+#[inline(never)]
+fn describe(st: &SimpleType, value: &str, facet: Facet) -> String {
+    let v = shorten(value);
+    match facet {
+        Facet::Lexical if st.base == Base::Decimal => format!("'{v}' is not a decimal ({})", st.name),
+        Facet::Lexical => format!("'{v}' is not a valid {:?} ({})", st.base, st.name),
+        Facet::Length(len) => format!(
+            "length {len} outside {}..{} ({})",
+            st.min_len.unwrap_or(0),
+            st.max_len.map_or("∞".to_owned(), |m| m.to_string()),
+            st.name
+        ),
+        Facet::Enumeration if st.base == Base::Decimal => format!("'{v}' is not allowed"),
+        Facet::Enumeration => format!("'{v}' is not a code of {}", st.name),
+        Facet::Pattern => {
+            let source = st.pattern.as_ref().map_or("", |p| p.source());
+            format!("'{v}' does not match {source} ({})", st.name)
+        }
+        Facet::TotalDigits => format!("'{v}' has more than {} digits", st.total_digits.unwrap_or(0)),
+        Facet::FractionDigits => format!("'{v}' has more than {} decimals", st.fraction_digits.unwrap_or(0)),
+        Facet::Negative => format!("'{v}' is negative"),
+    }
 }
