@@ -15,7 +15,7 @@ use crate::rule::Rule;
 use crate::schema::model::Schema;
 use crate::schema::registry::{msg_def_of_namespace, schema};
 use crate::schema::validate::Validator;
-use crate::xml::tree::{attributes, check_input, prefix, Tree, NONE};
+use crate::xml::tree::{attributes, prefix, Tree, NONE};
 
 /// The namespace of the envelope element `write_*` functions put around AppHdr + Document.
 pub const ENVELOPE_NAMESPACE: &str = "urn:switchyard:xsd:envelope";
@@ -51,8 +51,7 @@ impl Parts<'_> {
 
 /// Parses `input`, locates AppHdr/Document, and validates both against their schemas.
 pub(crate) fn parse_parts<'a>(input: &'a [u8], limits: &Limits) -> Result<Parts<'a>, ValidationError> {
-    let src = check_input(input, limits)?;
-    let tree = Tree::parse(src, limits)?;
+    let tree = Tree::read(input, limits)?;
     let (hdr, doc) = locate(&tree)?;
     let app_hdr = hdr.map(|(n, ns)| part_schema(&tree, n, &ns, "head.001")).transpose()?;
     let document = doc.map(|(n, ns)| part_schema(&tree, n, &ns, "")).transpose()?;

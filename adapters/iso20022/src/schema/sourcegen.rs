@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::limits::Limits;
 use crate::schema::pattern::Pattern;
-use crate::xml::tree::{check_input, Tree};
+use crate::xml::tree::Tree;
 
 /// Compiles one XSD into the compact format described in `schema::load`.
 pub(crate) fn compile_xsd(xsd: &[u8]) -> Result<String, String> {
@@ -16,8 +16,7 @@ pub(crate) fn compile_xsd(xsd: &[u8]) -> Result<String, String> {
         max_text_bytes: 1 << 16,
         max_transactions: usize::MAX,
     };
-    let src = check_input(xsd, &limits).map_err(|e| e.to_string())?;
-    let tree = Tree::parse(src, &limits).map_err(|e| e.to_string())?;
+    let tree = Tree::read(xsd, &limits).map_err(|e| e.to_string())?;
     let mut out = String::new();
     for top in tree.children(0) {
         match tree.nodes[top as usize].local {

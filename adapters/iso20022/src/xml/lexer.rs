@@ -121,33 +121,40 @@ fn eq_mask(word: u64, byte: u8) -> u64 {
 }
 
 /// Length of the character data at the start of `bytes` (up to the first `<` or the end),
-/// and whether it may contain `&` or `>` (never a false "no"; a rare false "yes" only costs
-/// the exact check). Eight bytes at a time.
+/// whether it may contain `&` or `>` (never a false "no"; a rare false "yes" only costs the
+/// exact check), and whether it contains a byte below 0x20 (tab, line breaks and the C0
+/// controls; exact). Eight bytes at a time.
 #[inline]
-pub(crate) fn char_data_len(bytes: &[u8]) -> (usize, bool) {
+pub(crate) fn char_data_len(bytes: &[u8]) -> (usize, bool, bool) {
     let mut special = 0u64;
+    let mut low = 0u64;
     let mut at = 0;
     for chunk in bytes.chunks_exact(8) {
         let word = word_at(chunk);
         let lt = eq_mask(word, b'<');
         let sp = eq_mask(word, b'&') | eq_mask(word, b'>');
+        // Set at a byte below 0x20 (and possibly above one: borrows only run upwards).
+        let lo = word.wrapping_sub(LO * 0x20) & !word & HI;
         if lt != 0 {
             // Bytes below the first '<' only.
             let below = (lt & lt.wrapping_neg()) - 1;
             special |= sp & below;
-            return (at + (lt.trailing_zeros() / 8) as usize, special != 0);
+            low |= lo & below;
+            return (at + (lt.trailing_zeros() / 8) as usize, special != 0, low != 0);
         }
         special |= sp;
+        low |= lo;
         at += 8;
     }
-    let mut has = special != 0;
+    let (mut has, mut has_low) = (special != 0, low != 0);
     for (i, &b) in bytes.iter().enumerate().skip(at) {
         if b == b'<' {
-            return (i, has);
+            return (i, has, has_low);
         }
         has |= b == b'&' || b == b'>';
+        has_low |= b < 0x20;
     }
-    (bytes.len(), has)
+    (bytes.len(), has, has_low)
 }
 
 /// Offset of the first `byte` in `bytes`, eight bytes at a time.
@@ -256,7 +263,7 @@ impl<'a> Lexer<'a> {
             (ws, true, false)
         } else {
             // Leaf values are short: a word-at-a-time scan beats a memchr set-up here.
-            let (len, special) = char_data_len(rest.get(ws..).unwrap_or(&[]));
+            let (len, special, _) = char_data_len(rest.get(ws..).unwrap_or(&[]));
             (ws + len, false, special)
         };
         self.pos += len;
@@ -513,7 +520,7 @@ mod tests {
     /// The word-at-a-time scan agrees with a byte loop on `<` and never misses `&`/`>`.
     #[test]
     fn char_data_len_matches_byte_loop() {
-        let alphabet: &[u8] = b"a<&> \xc3\xa9";
+        let alphabet: &[u8] = b"a<&> \xc3\xa9\n\x01";
         for len in 0..20usize {
             for seed in 0..400u32 {
                 let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(len as u32);
@@ -527,9 +534,12 @@ mod tests {
                     .collect();
                 let want_len = bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len());
                 let want_special = bytes[..want_len].iter().any(|&b| b == b'&' || b == b'>');
-                let (got_len, got_special) = char_data_len(&bytes);
+                let want_low = bytes[..want_len].iter().any(|&b| b < 0x20);
+                let (got_len, got_special, got_low) = char_data_len(&bytes);
                 assert_eq!(got_len, want_len, "{bytes:?}");
                 assert!(got_special || !want_special, "{bytes:?}");
+                // Exact: a borrow only runs upwards from a byte that is itself below 0x20.
+                assert_eq!(got_low, want_low, "{bytes:?}");
             }
         }
     }

@@ -117,7 +117,8 @@ fn has_control(input: &[u8]) -> bool {
     })
 }
 
-/// Decodes and checks the raw input: size, UTF-8, no C0 controls.
+/// Decodes and checks the raw input: size and UTF-8. C0 controls are found as the tree is
+/// built ([`Tree::read`]), not by a pass of their own.
 pub(crate) fn check_input<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a str, ValidationError> {
     if input.len() > limits.max_message_bytes {
         return Err(
@@ -127,18 +128,32 @@ pub(crate) fn check_input<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a st
     if input.starts_with(&[0xfe, 0xff]) || input.starts_with(&[0xff, 0xfe]) || input.starts_with(&[0, b'<']) {
         return Err(Rule::XmlEncoding.at("/", "UTF-16 input is not accepted"));
     }
-    let text = std::str::from_utf8(input)
-        .map_err(|e| Rule::XmlEncoding.at("/", format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    if has_control(input) {
-        let i = input.iter().position(|&b| b < 0x20 && !is_ws(b)).unwrap_or(0);
-        let b = input.get(i).copied().unwrap_or(0);
-        return Err(Rule::XmlEncoding.at("/", format!("control character 0x{b:02x} at byte {i}")));
-    }
-    Ok(text)
+    std::str::from_utf8(input)
+        .map_err(|e| Rule::XmlEncoding.at("/", format!("invalid UTF-8 at byte {}", e.valid_up_to())))
+}
+
+/// The error for the first C0 control character (other than tab, LF, CR) in `input`, if any.
+#[cold]
+fn control_error(input: &[u8]) -> Option<ValidationError> {
+    let i = input.iter().position(|&b| b < 0x20 && !is_ws(b))?;
+    let b = input.get(i).copied().unwrap_or(0);
+    Some(Rule::XmlEncoding.at("/", format!("control character 0x{b:02x} at byte {i}")))
 }
 
 impl<'a> Tree<'a> {
-    /// Parses `src` (already checked by [`check_input`]) into a tree.
+    /// Checks and parses a raw input: [`check_input`], then [`Tree::parse`]. An input with a
+    /// C0 control character fails with that, whatever else is wrong with it, as when the
+    /// characters were checked first.
+    pub(crate) fn read(input: &'a [u8], limits: &Limits) -> Result<Tree<'a>, ValidationError> {
+        let src = check_input(input, limits)?;
+        Tree::parse(src, limits).map_err(|e| control_error(input).unwrap_or(e))
+    }
+
+    /// Parses `src` (already checked by [`check_input`]) into a tree. A tree is returned only
+    /// if `src` has no C0 control character: every byte is passed over either by a fast path
+    /// that admits only known bytes (names, spaces and line breaks, character data without
+    /// bytes below 0x20) or by the lexer's general path, whose tokens are scanned whole. On an
+    /// error, [`Tree::read`] decides whether a control character takes precedence.
     ///
     /// The loop handles the common shapes itself — `<name>` without attributes, an end tag
     /// that names the open element, indentation, and short character data without `&`/`>` —
@@ -173,7 +188,12 @@ impl<'a> Tree<'a> {
             let mut pos = lexer.pos;
             let Some(&(mut first)) = bytes.get(pos) else { break };
             if !FAST {
-                match lexer.next_token()? {
+                let tok = lexer.next_token()?;
+                if has_control(bytes.get(pos..lexer.pos).unwrap_or(&[])) {
+                    return Err(control_error(bytes)
+                        .unwrap_or_else(|| Rule::XmlEncoding.at("/", "control character")));
+                }
+                match tok {
                     Some(tok) => b.push(tok, lexer.offset())?,
                     None => break,
                 }
@@ -220,8 +240,15 @@ impl<'a> Tree<'a> {
                 lexer.pos = end;
                 continue;
             }
-            // General path, from the same offset.
-            match lexer.next_token()? {
+            // General path, from the same offset; its tokens are scanned for C0 controls.
+            let from = lexer.pos;
+            let tok = lexer.next_token()?;
+            if has_control(bytes.get(from..lexer.pos).unwrap_or(&[])) {
+                return Err(
+                    control_error(bytes).unwrap_or_else(|| Rule::XmlEncoding.at("/", "control character"))
+                );
+            }
+            match tok {
                 Some(tok) => b.push(tok, lexer.offset())?,
                 None => break,
             }
@@ -475,11 +502,12 @@ fn indent_end(bytes: &[u8], pos: usize) -> usize {
 #[inline(always)]
 fn leaf_text<'a>(src: &'a str, at: usize, qname: &str, max_text: usize) -> Option<(&'a str, usize)> {
     let bytes = src.as_bytes();
-    let (len, special) = crate::xml::lexer::char_data_len(bytes.get(at..)?);
+    let (len, special, low) = crate::xml::lexer::char_data_len(bytes.get(at..)?);
     let close = at + len;
     let q = qname.as_bytes();
     let name_at = close + 2;
     if special
+        || low
         || len > max_text
         || bytes.get(close + 1) != Some(&b'/')
         || bytes.get(name_at + q.len()) != Some(&b'>')
@@ -583,8 +611,8 @@ impl<'a> Builder<'a, '_> {
             }
             ws
         } else {
-            let (len, special) = crate::xml::lexer::char_data_len(rest);
-            if special || len > max_text || len == rest.len() {
+            let (len, special, low) = crate::xml::lexer::char_data_len(rest);
+            if special || low || len > max_text || len == rest.len() {
                 return Ok(None);
             }
             len
@@ -793,6 +821,61 @@ mod tests {
             let mut input = vec![b'a'; 700];
             input[600] = b;
             assert_eq!(super::has_control(&input), want, "byte {b:#04x}");
+        }
+    }
+
+    /// A C0 control character anywhere — in a name, a value, an attribute, a comment, between
+    /// tags, before or after the root — fails the read with the same error as a check of every
+    /// byte up front would give (the first such character and its offset), also when the
+    /// input has other faults; tab, LF and CR are accepted. Every shared sample, every
+    /// forbidden byte, eight positions each.
+    #[test]
+    fn control_characters_fail_wherever_they_are() {
+        let limits = Limits::default();
+        let mut samples = Vec::new();
+        for dir in ["valid", "invalid", "unvalidated"] {
+            let Ok(entries) = std::fs::read_dir(format!("{SAMPLES}/{dir}")) else { continue };
+            for e in entries.filter_map(Result::ok) {
+                samples.push(std::fs::read(e.path()).expect("read sample"));
+            }
+        }
+        if samples.is_empty() {
+            println!("NOTICE: shared samples not found; skipping");
+            return;
+        }
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut checked = 0;
+        for sample in &samples {
+            for b in (0u8..0x20).filter(|b| !matches!(b, b'\t' | b'\n' | b'\r')) {
+                for _ in 0..8 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let at = (x % (sample.len() as u64 + 1)) as usize;
+                    let mut input = sample.clone();
+                    input.insert(at, b);
+                    // `\0<` at the start reads as UTF-16, refused as such before anything else.
+                    let Ok(text) = std::str::from_utf8(&input) else { continue };
+                    if input.starts_with(&[0, b'<']) {
+                        continue;
+                    }
+                    let first = input.iter().position(|&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'));
+                    let at = first.expect("the inserted byte");
+                    let want = format!("control character 0x{:02x} at byte {at}", input[at]);
+                    let err = Tree::read(&input, &limits).expect_err(&want);
+                    assert!(err.detail.ends_with(&want), "{}: {}", want, err.detail);
+                    assert_eq!(
+                        Tree::parse_reference(text, &limits).map(|_| ()).map_err(|_| ()),
+                        Err(()),
+                        "the reference builder refuses it too"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        for ok in ["<r>\ta\r\nb\n</r>", "<r a=\"\t\"/>", "<r>\n\t<x/>\r\n</r>", "<!-- \t -->\n<r/>\r\n"] {
+            assert!(Tree::read(ok.as_bytes(), &limits).is_ok(), "{ok:?}");
         }
     }
 
