@@ -144,6 +144,16 @@ fn control_error(input: &[u8]) -> Option<ValidationError> {
     Some(Rule::XmlEncoding.at("/", format!("control character 0x{b:02x} at byte {i}")))
 }
 
+/// The general path's check of the bytes a token took: no C0 control among them (the error
+/// names the input's first one, which no earlier token held).
+#[inline]
+fn no_control_in(bytes: &[u8], from: usize, to: usize) -> Result<(), ValidationError> {
+    if has_control(bytes.get(from..to).unwrap_or(&[])) {
+        return Err(control_error(bytes).unwrap_or_else(|| Rule::XmlEncoding.at("/", "control character")));
+    }
+    Ok(())
+}
+
 impl<'a> Tree<'a> {
     /// Checks and parses a raw input: [`check_input`], then [`Tree::parse`]. An input with a
     /// C0 control character fails with that, whatever else is wrong with it, as when the
@@ -193,10 +203,7 @@ impl<'a> Tree<'a> {
             let Some(&(mut first)) = bytes.get(pos) else { break };
             if !FAST {
                 let tok = lexer.next_token()?;
-                if has_control(bytes.get(pos..lexer.pos).unwrap_or(&[])) {
-                    return Err(control_error(bytes)
-                        .unwrap_or_else(|| Rule::XmlEncoding.at("/", "control character")));
-                }
+                no_control_in(bytes, pos, lexer.pos)?;
                 match tok {
                     Some(tok) => b.push(tok, lexer.offset())?,
                     None => break,
@@ -247,11 +254,7 @@ impl<'a> Tree<'a> {
             // General path, from the same offset; its tokens are scanned for C0 controls.
             let from = lexer.pos;
             let tok = lexer.next_token()?;
-            if has_control(bytes.get(from..lexer.pos).unwrap_or(&[])) {
-                return Err(
-                    control_error(bytes).unwrap_or_else(|| Rule::XmlEncoding.at("/", "control character"))
-                );
-            }
+            no_control_in(bytes, from, lexer.pos)?;
             match tok {
                 Some(tok) => b.push(tok, lexer.offset())?,
                 None => break,
@@ -500,8 +503,8 @@ fn indent_end(bytes: &[u8], pos: usize) -> usize {
     i
 }
 
-/// A leaf's plain content right after its start tag: character data without `&`/`>` of at
-/// most `max_text` bytes, then `</qname>` byte for byte. Returns the text and the offset after
+/// A leaf's plain content right after its start tag: character data without `&`, `>` or bytes
+/// below 0x20, of at most `max_text` bytes, then `</qname>` byte for byte. Returns the text and the offset after
 /// the end tag; `None` for anything else (the builder then takes the usual steps).
 #[inline(always)]
 fn leaf_text<'a>(src: &'a str, at: usize, qname: &str, max_text: usize) -> Option<(&'a str, usize)> {
