@@ -794,6 +794,23 @@ mod tests {
 
     use super::mutate_support::mutate;
 
+    /// Every shared sample (valid, invalid, unvalidated), or `None` with a notice when the
+    /// shared material is not beside the checkout.
+    fn all_samples() -> Option<Vec<Vec<u8>>> {
+        let mut samples = Vec::new();
+        for dir in ["valid", "invalid", "unvalidated"] {
+            let Ok(entries) = std::fs::read_dir(format!("{SAMPLES}/{dir}")) else { continue };
+            for e in entries.filter_map(Result::ok) {
+                samples.push(std::fs::read(e.path()).expect("read sample"));
+            }
+        }
+        if samples.is_empty() {
+            println!("NOTICE: shared samples not found; skipping");
+            return None;
+        }
+        Some(samples)
+    }
+
     /// The loop-free name compare agrees with `==` on every pair of names up to 20 bytes
     /// drawn from a small alphabet (so that near misses at every position occur).
     #[test]
@@ -839,17 +856,7 @@ mod tests {
     #[test]
     fn control_characters_fail_wherever_they_are() {
         let limits = Limits::default();
-        let mut samples = Vec::new();
-        for dir in ["valid", "invalid", "unvalidated"] {
-            let Ok(entries) = std::fs::read_dir(format!("{SAMPLES}/{dir}")) else { continue };
-            for e in entries.filter_map(Result::ok) {
-                samples.push(std::fs::read(e.path()).expect("read sample"));
-            }
-        }
-        if samples.is_empty() {
-            println!("NOTICE: shared samples not found; skipping");
-            return;
-        }
+        let Some(samples) = all_samples() else { return };
         let mut x = 0x2545_f491_4f6c_dd1du64;
         let mut checked = 0;
         for sample in &samples {
@@ -948,17 +955,7 @@ mod tests {
     /// sample and 10,000 mutations of them, with default and with small limits.
     #[test]
     fn fast_builder_matches_reference_builder() {
-        let mut bases = Vec::new();
-        for dir in ["valid", "invalid", "unvalidated"] {
-            let Ok(entries) = std::fs::read_dir(format!("{SAMPLES}/{dir}")) else { continue };
-            for e in entries.filter_map(Result::ok) {
-                bases.push(std::fs::read(e.path()).expect("read sample"));
-            }
-        }
-        if bases.is_empty() {
-            println!("NOTICE: shared samples not found; skipping");
-            return;
-        }
+        let Some(bases) = all_samples() else { return };
         let small = Limits { max_depth: 12, max_text_bytes: 24, max_transactions: 1, ..Limits::default() };
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let (mut trees, mut errors) = (0, 0);
