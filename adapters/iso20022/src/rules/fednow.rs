@@ -94,11 +94,7 @@ impl SchemeProfile for FedNowProfile {
     fn check(&self, msg: &MessageView<'_, '_>) -> Result<(), ValidationError> {
         if let Some(doc) = msg.document() {
             document_rules(msg.msg_def(), &doc)?;
-        }
-        if let Some(doc) = msg.document() {
             only_currency(&doc, "USD", "FedNow")?;
-        }
-        if let Some(doc) = msg.document() {
             for s in doc.find_all("TxSts").chain(doc.find_all("GrpSts")) {
                 let code = s.text();
                 if !FEDNOW_STATUSES.contains(&&*code) {

@@ -240,11 +240,7 @@ impl<'t, 'a> Validator<'t, 'a> {
             return false;
         }
         let Some(st) = self.schema.simple(s) else { return false };
-        let value = if st.base == Base::Str {
-            n.text
-        } else {
-            n.text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
-        };
+        let value = facet_value(st, n.text);
         if failed_facet(st, value).is_some() {
             return false;
         }
@@ -355,14 +351,21 @@ impl<'t, 'a> Validator<'t, 'a> {
             return Err(self.fail(Rule::XsdText, "simple content mixed with elements"));
         }
         let text = self.tree.text(node);
-        let value = if st.base == Base::Str {
-            &*text
-        } else {
-            text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
-        };
+        let value = facet_value(st, &text);
         check_facets(st, value).map_err(|d| self.fail(Rule::XsdFacet, d))?;
         values::check(flags, value, st.semantic, &self.stack, self.tree)
             .map_err(|(rule, d)| self.fail(rule, d))
+    }
+}
+
+/// The value the facets of `st` see: `xs:string` as written, every other base with XML
+/// whitespace collapsed at both ends (`whiteSpace="collapse"`).
+#[inline(always)]
+fn facet_value<'v>(st: &SimpleType, text: &'v str) -> &'v str {
+    if st.base == Base::Str {
+        text
+    } else {
+        text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
     }
 }
 
