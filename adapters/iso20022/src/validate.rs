@@ -26,23 +26,41 @@ pub struct MessageSummary {
     pub profiles: Vec<&'static str>,
 }
 
+/// The built-in profiles [`check_parts`] applied, in the order it applies them; a `Vec` is
+/// built only for a [`MessageSummary`] (the typed readers drop the list).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Applied {
+    fednow: bool,
+    cbpr: bool,
+    sepa: bool,
+}
+
+impl Applied {
+    fn names(self) -> Vec<&'static str> {
+        [(self.fednow, "fednow"), (self.cbpr, "cbpr+"), (self.sepa, "sepa")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect()
+    }
+}
+
 /// ISO rules (message + header) and the built-in profiles the message declares.
-pub(crate) fn check_parts(parts: &Parts<'_>) -> Result<Vec<&'static str>, ValidationError> {
+pub(crate) fn check_parts(parts: &Parts<'_>) -> Result<Applied, ValidationError> {
     check_iso_rules(parts)?;
     let view = MessageView { parts };
     let declared = Declared::scan(&view);
-    let mut applied = Vec::new();
+    let mut applied = Applied::default();
     if declared.fednow_clearing || FedNowProfile::applies_by_header(&view) {
         FedNowProfile.check(&view)?;
-        applied.push("fednow");
+        applied.fednow = true;
     }
     if CbprPlusProfile::applies(&view) {
         CbprPlusProfile.check(&view)?;
-        applied.push("cbpr+");
+        applied.cbpr = true;
     }
     if declared.sepa {
         SepaProfile.check(&view)?;
-        applied.push("sepa");
+        applied.sepa = true;
     }
     Ok(applied)
 }
@@ -61,8 +79,8 @@ fn check_iso_rules(parts: &Parts<'_>) -> Result<(), ValidationError> {
 /// The first failure, with its reason code, path and detail.
 pub fn validate_any(input: &[u8], limits: &Limits) -> Result<MessageSummary, ValidationError> {
     let parts = parse_parts(input, limits)?;
-    let profiles = check_parts(&parts)?;
-    Ok(summary(&parts, profiles))
+    let applied = check_parts(&parts)?;
+    Ok(summary(&parts, applied.names()))
 }
 
 /// Like [`validate_any`], but applies `profile` instead of the built-in profiles.

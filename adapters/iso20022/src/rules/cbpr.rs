@@ -47,18 +47,29 @@ fn header_consistency(msg: &MessageView<'_, '_>) -> Result<(), ValidationError> 
     Ok(())
 }
 
-fn cbpr_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '?' | ':' | '(' | ')' | '.' | ',' | '\'' | '+' | ' ')
-}
+/// The CBPR+ reference character set, by byte. Every member is ASCII, so a text is in the set
+/// exactly when each of its bytes is (the bytes of other characters are all above 0x7f).
+static CBPR_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(b, b'/' | b'-' | b'?' | b':' | b'(' | b')' | b'.' | b',' | b'\'' | b'+' | b' ');
+        i += 1;
+    }
+    t
+};
 
 fn reference(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
     let text = el.text();
-    if !text.chars().all(cbpr_char) {
+    if !text.bytes().all(|b| CBPR_BYTE[usize::from(b)]) {
         return Err(
             Rule::ProfileReference.at(el.path(), format!("'{text}' uses characters outside the CBPR+ set"))
         );
     }
-    if el.name() == "InstrId" && text.chars().count() > 16 {
+    // ASCII by now: bytes are characters.
+    if el.name() == "InstrId" && text.len() > 16 {
         return Err(Rule::ProfileReference.at(el.path(), "CBPR+ InstrId is at most 16 characters"));
     }
     Ok(())
@@ -130,7 +141,19 @@ impl SchemeProfile for CbprPlusProfile {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_reference, may_matter, PAYMENT_TXS};
+    use super::{is_reference, may_matter, CBPR_BYTE, PAYMENT_TXS};
+
+    /// The byte table accepts a text exactly when every character is in the CBPR+ set
+    /// (letters, digits and `/-?:().,'+` and space).
+    #[test]
+    fn byte_table_is_the_character_set() {
+        let in_set = |c: char| c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c);
+        let by_bytes = |t: &str| t.bytes().all(|b| CBPR_BYTE[usize::from(b)]);
+        for c in (0u32..0x3000).filter_map(char::from_u32).chain(['\u{1f600}', '\u{fffd}']) {
+            let t = format!("AB{c}9");
+            assert_eq!(by_bytes(&t), in_set(c), "{c:?}");
+        }
+    }
 
     /// The prefilter lets through every name the check acts on.
     #[test]

@@ -2,6 +2,8 @@
 //! schema. Walks the tree once, depth-first; every failure carries the element path built
 //! from the walk (`[n]` on elements whose particle may repeat).
 
+use std::cell::Cell;
+
 use crate::error::ValidationError;
 use crate::rule::Rule;
 use crate::rules::values;
@@ -11,6 +13,12 @@ use crate::xml::tree::{attributes, local_name, prefix, same_name, same_name_byte
 
 /// Deepest recursion the walker allows regardless of `Limits::max_depth`.
 const MAX_WALK_DEPTH: usize = 256;
+
+thread_local! {
+    /// The element stack of the last walk on this thread, emptied, for the next one (at most
+    /// `MAX_WALK_DEPTH + 1` entries: a few KB).
+    static WALK_STACK: Cell<Vec<(u32, bool)>> = const { Cell::new(Vec::new()) };
+}
 
 pub(crate) struct Validator<'t, 'a> {
     tree: &'t Tree<'a>,
@@ -24,13 +32,19 @@ impl<'t, 'a> Validator<'t, 'a> {
     /// Checks the subtree at `root` against `schema`; the caller has matched the namespace.
     pub(crate) fn run(tree: &'t Tree<'a>, root: u32, schema: &'static Schema) -> Result<(), ValidationError> {
         let Some(node) = tree.node(root) else { return Err(Rule::XmlSyntax.at("/", "no root")) };
-        let mut v = Validator { tree, schema, prefix: prefix(node.qname), stack: Vec::with_capacity(32) };
         if node.local != &*schema.root {
             return Err(
                 Rule::WrongMessageType.at(format!("/{}", node.local), format!("expected <{}>", schema.root))
             );
         }
-        v.element(root, schema.root_ty, false, values::flags_of(&schema.root))
+        // The stack's allocation is kept for the next walk on this thread.
+        let mut stack = WALK_STACK.try_with(Cell::take).unwrap_or_default();
+        stack.reserve(32);
+        let mut v = Validator { tree, schema, prefix: prefix(node.qname), stack };
+        let result = v.element(root, schema.root_ty, false, values::flags_of(&schema.root));
+        v.stack.clear();
+        let _ = WALK_STACK.try_with(|s| s.set(v.stack));
+        result
     }
 
     fn path(&self) -> String {

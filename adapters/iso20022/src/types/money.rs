@@ -58,12 +58,15 @@ impl Money {
         if int.len() + exp > 18 {
             return Err(bad("too many digits"));
         }
+        // At most 18 digits (checked above), so the value fits an `i64`; the checked steps
+        // only keep that reasoning out of the trusted base.
         let mut minor: i64 = 0;
-        for b in int.bytes().chain(frac.bytes()).chain(std::iter::repeat_n(b'0', exp - frac.len())) {
-            minor = minor
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(i64::from(b - b'0')))
-                .ok_or_else(|| bad("overflow"))?;
+        for digit in int.bytes().chain(frac.bytes()).map(|b| i64::from(b - b'0')) {
+            minor =
+                minor.checked_mul(10).and_then(|m| m.checked_add(digit)).ok_or_else(|| bad("overflow"))?;
+        }
+        for _ in frac.len()..exp {
+            minor = minor.checked_mul(10).ok_or_else(|| bad("overflow"))?;
         }
         Ok(Money { minor_units: minor, currency: ccy })
     }

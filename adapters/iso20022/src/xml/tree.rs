@@ -77,6 +77,29 @@ mod arena {
 
     thread_local! {
         static SPARE: RefCell<Vec<Node<'static>>> = const { RefCell::new(Vec::new()) };
+        static SPARE_STACK: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// An empty element stack with room for at least `capacity` entries (the builder's).
+    pub(super) fn take_stack(capacity: usize) -> Vec<u32> {
+        let mut v = SPARE_STACK.try_with(|s| std::mem::take(&mut *s.borrow_mut())).unwrap_or_default();
+        v.reserve(capacity);
+        v
+    }
+
+    /// Keeps `stack`'s allocation for the next tree on this thread.
+    pub(super) fn give_back_stack(mut stack: Vec<u32>) {
+        if stack.capacity() == 0 || stack.capacity() > KEEP_MAX {
+            return;
+        }
+        stack.clear();
+        let _ = SPARE_STACK.try_with(|s| {
+            if let Ok(mut spare) = s.try_borrow_mut() {
+                if spare.capacity() < stack.capacity() {
+                    *spare = stack;
+                }
+            }
+        });
     }
 
     /// An empty arena with room for at least `capacity` nodes.
@@ -189,7 +212,7 @@ impl<'a> Tree<'a> {
         let mut b = Builder {
             src,
             nodes: arena::take((src.len() / 40).min(1 << 16)),
-            stack: Vec::with_capacity(limits.max_depth.min(64)),
+            stack: arena::take_stack(limits.max_depth.min(64)),
             limits,
             transactions: 0,
             root_closed: false,
@@ -263,7 +286,7 @@ impl<'a> Tree<'a> {
         if !b.stack.is_empty() || b.nodes.is_empty() {
             return Err(Rule::XmlSyntax.at("/", "unexpected end of input (unclosed element or no root)"));
         }
-        Ok(Tree { nodes: b.nodes })
+        Ok(Tree { nodes: std::mem::take(&mut b.nodes) })
     }
 
     pub(crate) fn node(&self, i: u32) -> Option<&Node<'a>> {
@@ -352,7 +375,9 @@ impl<'a> Tree<'a> {
     /// Value of attribute `name` (matched on the local name), decoded.
     pub(crate) fn attr(&self, i: u32, name: &str) -> Option<Cow<'a, str>> {
         let n = self.node(i)?;
-        attributes(n.attrs).find(|(k, _)| local_name(k) == name).map(|(_, v)| escape::decode(v))
+        let raw = first_attribute_named(n.attrs, name, "")
+            .or_else(|| attributes(n.attrs).find(|(k, _)| local_name(k) == name).map(|(_, v)| v))?;
+        Some(escape::decode(raw))
     }
 
     /// A readable path from the outermost ISO element (`Document`/`AppHdr`) down to `i`;
@@ -455,6 +480,23 @@ pub(crate) fn prefix(qname: &str) -> &str {
     }
 }
 
+/// The raw value when the first attribute is written exactly ` name="value"` (one space
+/// before it, none around `=`), as an amount's ` Ccy="EUR"` or a part's ` xmlns="..."` is:
+/// the value [`attributes`] yields first for that name, without its trims. The name is given
+/// in two pieces (`xmlns:` and a prefix), so none is built. `None` for anything else.
+#[inline]
+pub(crate) fn first_attribute_named<'a>(raw: &'a str, name: &str, name_tail: &str) -> Option<&'a str> {
+    let rest = raw.strip_prefix(' ')?.strip_prefix(name)?.strip_prefix(name_tail)?.as_bytes();
+    let quote = match rest {
+        [b'=', q @ (b'"' | b'\''), ..] => *q,
+        _ => return None,
+    };
+    let body = rest.get(2..)?;
+    let end = crate::xml::lexer::find_byte(body, quote)?;
+    let start = raw.len() - body.len();
+    raw.get(start..start + end)
+}
+
 /// Iterates `(qname, raw value)` over attribute text the lexer has already validated.
 pub(crate) fn attributes(raw: &str) -> Attributes<'_> {
     Attributes { rest: raw }
@@ -534,6 +576,14 @@ struct Builder<'a, 'l> {
     root_closed: bool,
     /// Length of the qname the last [`Builder::fast_end`] closed.
     last_len: usize,
+}
+
+/// The builder's allocations go back to this thread's spares, also when parsing fails.
+impl Drop for Builder<'_, '_> {
+    fn drop(&mut self) {
+        arena::give_back_stack(std::mem::take(&mut self.stack));
+        arena::give_back(std::mem::take(&mut self.nodes));
+    }
 }
 
 impl<'a> Builder<'a, '_> {
@@ -977,5 +1027,46 @@ mod tests {
         }
         // Both outcomes must be well represented for the comparison to mean anything.
         assert!(trees > 500 && errors > 500, "{trees} trees, {errors} errors");
+    }
+
+    /// The first-attribute shortcut finds exactly what iterating finds first for that name,
+    /// whatever the layout: spacing, quotes, prefixes, other attributes before or after.
+    #[test]
+    fn first_attribute_shortcut_agrees_with_iteration() {
+        use super::{attributes, first_attribute_named, local_name};
+        let layouts = [
+            " Ccy=\"EUR\"",
+            " Ccy='EUR'",
+            "  Ccy=\"EUR\"",
+            " Ccy =\"EUR\"",
+            " Ccy= \"EUR\"",
+            "\tCcy=\"EUR\"",
+            " Ccy=\"\"",
+            " Ccy=\"a'b\" x=\"1\"",
+            " x=\"1\" Ccy=\"EUR\"",
+            " Ccyx=\"EUR\" Ccy=\"USD\"",
+            " a:Ccy=\"EUR\"",
+            " xmlns=\"urn:a\"",
+            " xmlns:head=\"urn:h\" xmlns=\"urn:d\"",
+            " xmlns:headx=\"urn:h\"",
+            "",
+        ];
+        let mut hits = 0;
+        for raw in layouts {
+            for (name, tail) in [("Ccy", ""), ("xmlns", ""), ("xmlns:", "head"), ("x", "")] {
+                let full = format!("{name}{tail}");
+                let iterated = attributes(raw).find(|(k, _)| *k == full).map(|(_, v)| v);
+                if let Some(v) = first_attribute_named(raw, name, tail) {
+                    hits += 1;
+                    assert_eq!(Some(v), iterated, "{raw:?} {full}");
+                    // What `Tree::attr` matches on (the local name) agrees for unprefixed names.
+                    if !full.contains(':') {
+                        let by_local = attributes(raw).find(|(k, _)| local_name(k) == full).map(|(_, v)| v);
+                        assert_eq!(Some(v), by_local, "{raw:?} {full}");
+                    }
+                }
+            }
+        }
+        assert!(hits >= 5, "the shortcut must apply to the usual layouts ({hits})");
     }
 }
