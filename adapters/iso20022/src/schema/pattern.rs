@@ -26,22 +26,39 @@ struct Item {
 pub(crate) struct Pattern {
     alternatives: Vec<Vec<Item>>,
     /// The pattern expanded to fixed strings of atoms, when it has that shape; each atom as
-    /// the set of ASCII bytes it accepts (bit `c` of the mask).
-    fixed: Option<Vec<Vec<u128>>>,
+    /// the set of ASCII bytes it accepts (an [`AsciiSet`]).
+    fixed: Option<Vec<Vec<AsciiSet>>>,
     /// One alternative of single-character atoms where only the last may vary in count
     /// (`[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}`, `[0-9]{1,15}`): `(ASCII mask, min, max)`
     /// per item, matched greedily, which is exact for that shape.
-    runs: Option<Vec<(u128, u32, u32)>>,
+    runs: Option<Vec<(AsciiSet, u32, u32)>>,
     source: Box<str>,
 }
 
-/// The ASCII bytes a single-character atom accepts, as a bit mask.
-fn ascii_mask(atom: &Atom) -> u128 {
-    (0..128u32).filter(|&c| atom_matches_one(atom, c)).fold(0u128, |m, c| m | (1u128 << c))
+/// A set of ASCII bytes: bit `c % 64` of word `c / 64`. Two words, not a `u128`: testing a
+/// byte is then one load and one shift, where a 128-bit shift takes several instructions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AsciiSet([u64; 2]);
+
+impl AsciiSet {
+    /// Whether byte `c` is in the set (never for bytes above 0x7f).
+    #[inline(always)]
+    fn has(self, c: u8) -> bool {
+        self.0.get(usize::from(c >> 6)).is_some_and(|w| (w >> (c & 63)) & 1 == 1)
+    }
+}
+
+/// The ASCII bytes a single-character atom accepts.
+fn ascii_mask(atom: &Atom) -> AsciiSet {
+    let mut words = [0u64; 2];
+    for c in (0..128u32).filter(|&c| atom_matches_one(atom, c)) {
+        words[(c / 64) as usize] |= 1 << (c % 64);
+    }
+    AsciiSet(words)
 }
 
 /// See [`Pattern::runs`].
-fn fixed_runs(alternatives: &[Vec<Item>]) -> Option<Vec<(u128, u32, u32)>> {
+fn fixed_runs(alternatives: &[Vec<Item>]) -> Option<Vec<(AsciiSet, u32, u32)>> {
     let [items] = alternatives else { return None };
     let last = items.len().checked_sub(1)?;
     items
@@ -74,7 +91,7 @@ impl Pattern {
     /// counts (UUIDs, BICs after expanding a trailing `(...){0,1}`, codes), matching is one
     /// left-to-right check per alternative of the right length. `None` = not applicable.
     fn fixed_match(&self, text: &str) -> Option<bool> {
-        let in_mask = |m: u128, c: u8| c < 128 && (m >> c) & 1 == 1;
+        let in_mask = |m: AsciiSet, c: u8| m.has(c);
         if let Some(fixed) = &self.fixed {
             // A non-ASCII byte is in no mask: it fails here only where the atom could not
             // match it either, so decide by the slow path then.
