@@ -58,8 +58,8 @@ impl Money {
         if int.len() + exp > 18 {
             return Err(bad("too many digits"));
         }
-        // At most 18 digits (checked above), so the value fits an `i64`; the checked steps
-        // only keep that reasoning out of the trusted base.
+        // At most 18 digits (checked above) fit an `i64`; the arithmetic is checked all the
+        // same, so a mistake in that reasoning fails as an error, never as a wrong amount.
         let mut minor: i64 = 0;
         for digit in int.bytes().chain(frac.bytes()).map(|b| i64::from(b - b'0')) {
             minor =
