@@ -45,7 +45,7 @@ pub(crate) fn check(tree: &Tree<'_>, doc: u32, msg_def: &str) -> Result<(), Vali
     Ok(())
 }
 
-fn named<'t>(tree: &'t Tree<'_>, parent: u32, name: &'t str) -> impl Iterator<Item = u32> + 't {
+fn named<'t>(tree: &'t Tree<'_>, parent: u32, name: &'t str) -> impl Iterator<Item = u32> + Clone + 't {
     tree.children(parent).filter(move |&c| tree.nodes[c as usize].local == name)
 }
 
@@ -66,8 +66,8 @@ fn scaled(text: &str) -> Option<i128> {
     Some(if d.negative { -v } else { v })
 }
 
-fn sum_of(tree: &Tree<'_>, txs: &[u32], path: &str) -> Option<i128> {
-    txs.iter().try_fold(0i128, |acc, &t| {
+fn sum_of(tree: &Tree<'_>, mut txs: impl Iterator<Item = u32>, path: &str) -> Option<i128> {
+    txs.try_fold(0i128, |acc, t| {
         let v = tree.descend(t, path).map_or(Some(0), |n| scaled(&tree.text(n)))?;
         acc.checked_add(v)
     })
@@ -75,17 +75,18 @@ fn sum_of(tree: &Tree<'_>, txs: &[u32], path: &str) -> Option<i128> {
 
 fn group_totals(tree: &Tree<'_>, root: u32, tx: &str, amt: &str, total: &str) -> Result<(), ValidationError> {
     let Some(grp) = tree.child(root, "GrpHdr") else { return Ok(()) };
-    let txs: Vec<u32> = named(tree, root, tx).collect();
-    check_count_and_sum(tree, grp, &txs, amt)?;
+    // The transactions are iterated where needed (no list is built).
+    let txs = named(tree, root, tx);
+    check_count_and_sum(tree, grp, txs.clone(), amt)?;
     if let Some(t) = tree.child(grp, total) {
         let ccy = tree.attr(t, "Ccy");
-        let mixed = txs.iter().filter_map(|&x| tree.child(x, amt)).find(|&a| tree.attr(a, "Ccy") != ccy);
+        let mixed = txs.clone().filter_map(|x| tree.child(x, amt)).find(|&a| tree.attr(a, "Ccy") != ccy);
         if let Some(a) = mixed {
             return Err(
                 Rule::ControlSumMismatch.at(tree.path(a), format!("{amt} currency differs from {total}"))
             );
         }
-        if scaled(&tree.text(t)) != sum_of(tree, &txs, amt) {
+        if scaled(&tree.text(t)) != sum_of(tree, txs, amt) {
             return Err(
                 Rule::ControlSumMismatch.at(tree.path(t), format!("{total} differs from the sum of {amt}"))
             );
@@ -95,12 +96,18 @@ fn group_totals(tree: &Tree<'_>, root: u32, tx: &str, amt: &str, total: &str) ->
 }
 
 /// `NbOfTxs` and `CtrlSum` of `grp` against the transactions `txs`.
-fn check_count_and_sum(tree: &Tree<'_>, grp: u32, txs: &[u32], amt: &str) -> Result<(), ValidationError> {
+fn check_count_and_sum(
+    tree: &Tree<'_>,
+    grp: u32,
+    txs: impl Iterator<Item = u32> + Clone,
+    amt: &str,
+) -> Result<(), ValidationError> {
     if let Some(n) = tree.child(grp, "NbOfTxs") {
         let declared = tree.text(n);
-        if declared.trim().parse::<usize>().ok() != Some(txs.len()) {
+        let count = txs.clone().count();
+        if declared.trim().parse::<usize>().ok() != Some(count) {
             return Err(Rule::NbOfTxsMismatch
-                .at(tree.path(n), format!("NbOfTxs {declared} but {} transactions", txs.len())));
+                .at(tree.path(n), format!("NbOfTxs {declared} but {count} transactions")));
         }
     }
     if let Some(c) = tree.child(grp, "CtrlSum") {
@@ -125,14 +132,12 @@ fn zero_amounts(tree: &Tree<'_>, root: u32, tx: &str, amt: &str) -> Result<(), V
 }
 
 fn pain001_totals(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
-    let mut all = Vec::new();
     for pmt in named(tree, root, "PmtInf") {
-        let txs: Vec<u32> = named(tree, pmt, "CdtTrfTxInf").collect();
-        check_count_and_sum(tree, pmt, &txs, "Amt/InstdAmt")?;
-        all.extend(txs);
+        check_count_and_sum(tree, pmt, named(tree, pmt, "CdtTrfTxInf"), "Amt/InstdAmt")?;
     }
+    let all = named(tree, root, "PmtInf").flat_map(|pmt| named(tree, pmt, "CdtTrfTxInf"));
     match tree.child(root, "GrpHdr") {
-        Some(grp) => check_count_and_sum(tree, grp, &all, "Amt/InstdAmt"),
+        Some(grp) => check_count_and_sum(tree, grp, all, "Amt/InstdAmt"),
         None => Ok(()),
     }
 }

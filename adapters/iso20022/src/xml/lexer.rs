@@ -284,18 +284,10 @@ impl<'a> Lexer<'a> {
         self.src.get(from..to).unwrap_or("")
     }
 
+    /// Offset of the first `needle` at or after `from` (memchr's vectorised substring search).
     fn find(&self, from: usize, needle: &[u8]) -> Option<usize> {
         let hay = self.bytes().get(from..)?;
-        let (&first, tail) = needle.split_first()?;
-        let mut at = 0;
-        while let Some(i) = find_byte(hay.get(at..)?, first) {
-            let cand = at + i;
-            if hay.get(cand + 1..cand + 1 + tail.len()) == Some(tail) {
-                return Some(from + cand);
-            }
-            at = cand + 1;
-        }
-        None
+        memchr::memmem::find(hay, needle).map(|i| from + i)
     }
 
     fn processing_instruction(&mut self) -> Result<(), ValidationError> {

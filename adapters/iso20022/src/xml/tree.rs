@@ -418,6 +418,7 @@ impl<'a> Tree<'a> {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Children<'t, 'a> {
     tree: &'t Tree<'a>,
     next: u32,
