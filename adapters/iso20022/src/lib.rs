@@ -19,6 +19,7 @@ mod reason;
 mod rule;
 mod rules;
 mod schema;
+mod spare;
 mod types;
 mod validate;
 mod xml;

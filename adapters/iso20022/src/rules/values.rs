@@ -52,12 +52,11 @@ pub(crate) fn flags_of(local: &str) -> u8 {
     f
 }
 
-/// Whether [`check`] has anything to check: no name flags, no semantic with a rule (IBAN,
-/// active currency; a BIC's country is deliberately not checked, see `Bic`) and ASCII text
-/// (so no bidirectional controls) leave it nothing.
+/// Whether [`check`] has anything to check: no name flags, no semantic and ASCII text (so
+/// no bidirectional controls) leave it nothing.
 #[inline(always)]
 pub(crate) fn applies(flags: u8, value: &str, semantic: Semantic) -> bool {
-    flags != 0 || matches!(semantic, Semantic::Iban | Semantic::ActiveCurrency) || !value.is_ascii()
+    flags != 0 || semantic != Semantic::Plain || !value.is_ascii()
 }
 
 /// Runs the rules that apply to a simple value with semantic `semantic` of an element whose

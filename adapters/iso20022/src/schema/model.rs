@@ -39,12 +39,12 @@ impl Base {
 }
 
 /// Business meaning attached to a simple type by name, so the business rules run in the same
-/// pass as the facets.
+/// pass as the facets. Only types with a value rule have one: a BIC's pattern is its facet,
+/// and its country is deliberately not checked (see `Bic`), so BIC types are `Plain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Semantic {
     Plain,
     Iban,
-    Bic,
     ActiveCurrency,
 }
 
@@ -52,12 +52,6 @@ impl Semantic {
     pub(crate) fn of(type_name: &str) -> Semantic {
         match type_name {
             "IBAN2007Identifier" => Semantic::Iban,
-            "BICFIDec2014Identifier"
-            | "AnyBICDec2014Identifier"
-            | "BICFIIdentifier"
-            | "AnyBICIdentifier"
-            | "BICIdentifier"
-            | "BICFIDec2014Identifier_v2" => Semantic::Bic,
             "ActiveCurrencyCode" => Semantic::ActiveCurrency,
             _ => Semantic::Plain,
         }

@@ -2,22 +2,21 @@
 //! schema. Walks the tree once, depth-first; every failure carries the element path built
 //! from the walk (`[n]` on elements whose particle may repeat).
 
-use std::cell::Cell;
-
 use crate::error::ValidationError;
 use crate::rule::Rule;
 use crate::rules::values;
 use crate::schema::lexical;
 use crate::schema::model::{name_key, Base, Content, Particle, Schema, SimpleType, TypeRef};
+use crate::spare::{self, Slot};
 use crate::xml::tree::{attributes, local_name, prefix, same_name, same_name_bytes, Tree, NONE};
 
 /// Deepest recursion the walker allows regardless of `Limits::max_depth`.
 const MAX_WALK_DEPTH: usize = 256;
 
 thread_local! {
-    /// The element stack of the last walk on this thread, emptied, for the next one (at most
-    /// `MAX_WALK_DEPTH + 1` entries: a few KB).
-    static WALK_STACK: Cell<Vec<(u32, bool)>> = const { Cell::new(Vec::new()) };
+    /// The walk's element stack, kept per thread (`crate::spare`; at most `MAX_WALK_DEPTH + 1`
+    /// entries).
+    static WALK_STACK: Slot<(u32, bool)> = const { Slot::new(Vec::new()) };
 }
 
 pub(crate) struct Validator<'t, 'a> {
@@ -37,13 +36,10 @@ impl<'t, 'a> Validator<'t, 'a> {
                 Rule::WrongMessageType.at(format!("/{}", node.local), format!("expected <{}>", schema.root))
             );
         }
-        // The stack's allocation is kept for the next walk on this thread.
-        let mut stack = WALK_STACK.try_with(Cell::take).unwrap_or_default();
-        stack.reserve(32);
+        let stack = spare::take(&WALK_STACK, 32);
         let mut v = Validator { tree, schema, prefix: prefix(node.qname), stack };
         let result = v.element(root, schema.root_ty, false, values::flags_of(&schema.root));
-        v.stack.clear();
-        let _ = WALK_STACK.try_with(|s| s.set(v.stack));
+        spare::keep(&WALK_STACK, v.stack);
         result
     }
 

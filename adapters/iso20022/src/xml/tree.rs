@@ -62,72 +62,43 @@ impl Drop for Tree<'_> {
     }
 }
 
-/// One node arena per thread (and one element stack for the builder), reused from message to
-/// message: a message's tree would otherwise allocate and free a block of several KB each time
-/// (with glibc's malloc that is a large-bin allocation and a consolidation on free). No `unsafe`: an empty `Vec<Node<'static>>`
-/// is a `Vec<Node<'a>>` by covariance, and an emptied `Vec<Node<'a>>` goes back through an
-/// in-place `collect`, which keeps its allocation.
+/// The tree's node arena and the builder's element stack, kept per thread (`crate::spare`): a
+/// message's tree would otherwise allocate and free a block of several KB each time (with
+/// glibc's malloc that is a large-bin allocation and a consolidation on free). No `unsafe`: an
+/// empty `Vec<Node<'static>>` is a `Vec<Node<'a>>` by covariance, and an emptied
+/// `Vec<Node<'a>>` goes back through an in-place `collect`, which keeps its allocation.
 mod arena {
-    use std::cell::RefCell;
-
     use super::Node;
-
-    /// Arenas larger than this (in nodes) are not kept: one huge message must not pin memory.
-    const KEEP_MAX: usize = 4096;
+    use crate::spare::{self, Slot};
 
     thread_local! {
-        static SPARE: RefCell<Vec<Node<'static>>> = const { RefCell::new(Vec::new()) };
-        static SPARE_STACK: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
-    }
-
-    /// An empty element stack with room for at least `capacity` entries (the builder's).
-    pub(super) fn take_stack(capacity: usize) -> Vec<u32> {
-        let mut v = SPARE_STACK.try_with(|s| std::mem::take(&mut *s.borrow_mut())).unwrap_or_default();
-        v.reserve(capacity);
-        v
-    }
-
-    /// Keeps `stack`'s allocation for the next tree on this thread.
-    pub(super) fn give_back_stack(mut stack: Vec<u32>) {
-        if stack.capacity() == 0 || stack.capacity() > KEEP_MAX {
-            return;
-        }
-        stack.clear();
-        let _ = SPARE_STACK.try_with(|s| {
-            if let Ok(mut spare) = s.try_borrow_mut() {
-                if spare.capacity() < stack.capacity() {
-                    *spare = stack;
-                }
-            }
-        });
+        static NODES: Slot<Node<'static>> = const { Slot::new(Vec::new()) };
+        static STACK: Slot<u32> = const { Slot::new(Vec::new()) };
     }
 
     /// An empty arena with room for at least `capacity` nodes.
     pub(super) fn take<'a>(capacity: usize) -> Vec<Node<'a>> {
-        let mut v: Vec<Node<'a>> =
-            SPARE.try_with(|s| std::mem::take(&mut *s.borrow_mut())).unwrap_or_default();
-        v.reserve(capacity);
-        v
+        spare::take(&NODES, capacity)
     }
 
     /// Keeps `nodes`' allocation for the next tree on this thread.
     pub(super) fn give_back(mut nodes: Vec<Node<'_>>) {
-        if nodes.capacity() == 0 || nodes.capacity() > KEEP_MAX {
-            return;
-        }
         nodes.clear();
         // `filter_map`, not `filter`: it changes the element type's lifetime (the vector is
         // empty, so the closure never runs) and std collects it in place.
         #[allow(clippy::unnecessary_filter_map)]
         let empty: Vec<Node<'static>> = nodes.into_iter().filter_map(|_| None).collect();
-        // Ignored when the thread is being torn down.
-        let _ = SPARE.try_with(|s| {
-            if let Ok(mut spare) = s.try_borrow_mut() {
-                if spare.capacity() < empty.capacity() {
-                    *spare = empty;
-                }
-            }
-        });
+        spare::keep(&NODES, empty);
+    }
+
+    /// An empty element stack with room for at least `capacity` entries (the builder's).
+    pub(super) fn take_stack(capacity: usize) -> Vec<u32> {
+        spare::take(&STACK, capacity)
+    }
+
+    /// Keeps `stack`'s allocation for the next tree on this thread.
+    pub(super) fn give_back_stack(stack: Vec<u32>) {
+        spare::keep(&STACK, stack);
     }
 }
 
