@@ -1,7 +1,7 @@
 //! The head.001 Business Application Header (versions .01, .02, .04): typed model, reader
 //! and writer (head.001.001.02, the CBPR+/FedNow version, unless the model says otherwise).
 
-use crate::messages::fields::{agent, text_at, write_agent, ClearingMember};
+use crate::messages::fields::{agent, own_text, write_agent, ClearingMember};
 use crate::types::bic::Bic;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
@@ -71,25 +71,45 @@ pub struct AppHdr {
 }
 
 pub(crate) fn read_app_hdr(tree: &Tree<'_>, node: u32, msg_def: &str) -> AppHdr {
-    let party = |name: &str| agent(tree, tree.descend(node, name).and_then(|p| tree.child(p, "FIId")));
-    let (fr_bic, fr_mmb) = party("Fr");
-    let (to_bic, to_mmb) = party("To");
-    let mkt_prctc = tree
-        .child(node, "MktPrctc")
-        .map(|m| (text_at(tree, m, "Regy").unwrap_or_default(), text_at(tree, m, "Id").unwrap_or_default()));
+    let [fr, to, biz_msg_idr, msg_def_idr, biz_svc, mkt_prctc, cre_dt, cpy_dplct, pssbl_dplct, prty] = tree
+        .kids(
+            node,
+            [
+                "Fr",
+                "To",
+                "BizMsgIdr",
+                "MsgDefIdr",
+                "BizSvc",
+                "MktPrctc",
+                "CreDt",
+                "CpyDplct",
+                "PssblDplct",
+                "Prty",
+            ],
+        );
+    let party = |p: Option<u32>| agent(tree, p.and_then(|p| tree.child(p, "FIId")));
+    let (fr_bic, fr_mmb) = party(fr);
+    let (to_bic, to_mmb) = party(to);
+    let mkt_prctc = mkt_prctc.map(|m| {
+        let [regy, id] = tree.kids(m, ["Regy", "Id"]);
+        (own_text(tree, regy).unwrap_or_default(), own_text(tree, id).unwrap_or_default())
+    });
     AppHdr {
         fr_bic,
         fr_mmb,
         to_bic,
         to_mmb,
-        biz_msg_idr: text_at(tree, node, "BizMsgIdr").unwrap_or_default(),
-        msg_def_idr: text_at(tree, node, "MsgDefIdr").unwrap_or_default(),
-        biz_svc: text_at(tree, node, "BizSvc"),
+        biz_msg_idr: own_text(tree, biz_msg_idr).unwrap_or_default(),
+        msg_def_idr: own_text(tree, msg_def_idr).unwrap_or_default(),
+        biz_svc: own_text(tree, biz_svc),
         mkt_prctc,
-        cre_dt: text_at(tree, node, "CreDt").unwrap_or_default(),
-        cpy_dplct: text_at(tree, node, "CpyDplct"),
-        pssbl_dplct: text_at(tree, node, "PssblDplct").is_some_and(|t| t.trim() == "true" || t.trim() == "1"),
-        prty: text_at(tree, node, "Prty"),
+        cre_dt: own_text(tree, cre_dt).unwrap_or_default(),
+        cpy_dplct: own_text(tree, cpy_dplct),
+        pssbl_dplct: pssbl_dplct.is_some_and(|p| {
+            let t = tree.text(p);
+            t.trim() == "true" || t.trim() == "1"
+        }),
+        prty: own_text(tree, prty),
         version: HeadVersion::of(msg_def),
     }
 }

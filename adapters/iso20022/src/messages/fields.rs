@@ -29,12 +29,17 @@ pub(crate) fn texts_of(tree: &Tree<'_>, node: u32, name: &str) -> Vec<String> {
     tree.children_named(node, name).map(|c| tree.text(c).into_owned()).collect()
 }
 
+/// Owned text of `node`, when there is one.
+pub(crate) fn own_text(tree: &Tree<'_>, node: Option<u32>) -> Option<String> {
+    node.map(|n| tree.text(n).into_owned())
+}
+
 /// Reads `FinInstnId/BICFI` (or `BIC`) and `FinInstnId/ClrSysMmbId` of an agent element.
 pub(crate) fn agent(tree: &Tree<'_>, agent: Option<u32>) -> (Option<Bic>, Option<ClearingMember>) {
     let Some(fin) = agent.and_then(|a| tree.child(a, "FinInstnId")) else { return (None, None) };
-    let bic =
-        tree.child(fin, "BICFI").or_else(|| tree.child(fin, "BIC")).and_then(|b| Bic::parse(&tree.text(b)));
-    let mmb = tree.child(fin, "ClrSysMmbId").map(|m| ClearingMember {
+    let [bicfi, bic, mmb] = tree.kids(fin, ["BICFI", "BIC", "ClrSysMmbId"]);
+    let bic = bicfi.or(bic).and_then(|b| Bic::parse(&tree.text(b)));
+    let mmb = mmb.map(|m| ClearingMember {
         clr_sys_cd: text_at(tree, m, "ClrSysId/Cd"),
         mmb_id: text_at(tree, m, "MmbId").unwrap_or_default(),
     });

@@ -6,7 +6,7 @@ use crate::error::ValidationError;
 use crate::limits::Limits;
 use crate::messages::apphdr::{read_app_hdr, AppHdr};
 use crate::messages::fields::{
-    agent, money, money_at, text_at, texts_of, write_agent, write_agent_opt, write_code_choice, write_money,
+    agent, money, own_text, texts_of, write_agent, write_agent_opt, write_code_choice, write_money,
     ClearingMember,
 };
 use crate::rule::Rule;
@@ -175,19 +175,35 @@ fn read_model(parts: &Parts<'_>, doc: u32) -> Result<Pacs008, ValidationError> {
         tree.child(root, "GrpHdr").ok_or_else(|| Rule::XsdMissingElement.at("/Document", "no GrpHdr"))?;
     let txs =
         tree.children_named(root, "CdtTrfTxInf").map(|c| read_tx(tree, c)).collect::<Result<Vec<_>, _>>()?;
+    let [msg_id, cre_dt_tm, nb_of_txs, ctrl_sum, ttl, sttlm_dt, sttlm_inf, instg_agt, instd_agt] = tree.kids(
+        grp,
+        [
+            "MsgId",
+            "CreDtTm",
+            "NbOfTxs",
+            "CtrlSum",
+            "TtlIntrBkSttlmAmt",
+            "IntrBkSttlmDt",
+            "SttlmInf",
+            "InstgAgt",
+            "InstdAgt",
+        ],
+    );
+    let [sttlm_mtd, clr_sys] = sttlm_inf.map_or([None; 2], |s| tree.kids(s, ["SttlmMtd", "ClrSys"]));
+    let [clr_sys_cd, clr_sys_prtry] = clr_sys.map_or([None; 2], |c| tree.kids(c, ["Cd", "Prtry"]));
     Ok(Pacs008 {
         app_hdr: parts.app_hdr.map(|(n, s)| read_app_hdr(tree, n, &s.msg_def)),
-        msg_id: text_at(tree, grp, "MsgId").unwrap_or_default(),
-        cre_dt_tm: text_at(tree, grp, "CreDtTm").unwrap_or_default(),
-        nb_of_txs: text_at(tree, grp, "NbOfTxs").and_then(|t| t.parse().ok()).unwrap_or(0),
-        ctrl_sum: text_at(tree, grp, "CtrlSum"),
-        ttl_intr_bk_sttlm_amt: money_at(tree, grp, "TtlIntrBkSttlmAmt")?,
-        intr_bk_sttlm_dt: text_at(tree, grp, "IntrBkSttlmDt"),
-        sttlm_mtd: text_at(tree, grp, "SttlmInf/SttlmMtd").unwrap_or_default(),
-        clr_sys: text_at(tree, grp, "SttlmInf/ClrSys/Cd"),
-        clr_sys_prtry: text_at(tree, grp, "SttlmInf/ClrSys/Prtry"),
-        grp_instg_agt: agent(tree, tree.child(grp, "InstgAgt")).0,
-        grp_instd_agt: agent(tree, tree.child(grp, "InstdAgt")).0,
+        msg_id: own_text(tree, msg_id).unwrap_or_default(),
+        cre_dt_tm: own_text(tree, cre_dt_tm).unwrap_or_default(),
+        nb_of_txs: nb_of_txs.and_then(|n| tree.text(n).parse().ok()).unwrap_or(0),
+        ctrl_sum: own_text(tree, ctrl_sum),
+        ttl_intr_bk_sttlm_amt: ttl.map(|n| money(tree, n)).transpose()?,
+        intr_bk_sttlm_dt: own_text(tree, sttlm_dt),
+        sttlm_mtd: own_text(tree, sttlm_mtd).unwrap_or_default(),
+        clr_sys: own_text(tree, clr_sys_cd),
+        clr_sys_prtry: own_text(tree, clr_sys_prtry),
+        grp_instg_agt: agent(tree, instg_agt).0,
+        grp_instd_agt: agent(tree, instd_agt).0,
         txs,
     })
 }
@@ -246,12 +262,17 @@ impl TxKids {
     }
 }
 
-fn text_in(tree: &Tree<'_>, node: Option<u32>, path: &str) -> Option<String> {
-    node.and_then(|n| text_at(tree, n, path))
+/// `Cd` and `Prtry` of an optional code choice element.
+fn code_choice(tree: &Tree<'_>, node: Option<u32>) -> [Option<String>; 2] {
+    let [cd, prtry] = node.map_or([None; 2], |n| tree.kids(n, ["Cd", "Prtry"]));
+    [own_text(tree, cd), own_text(tree, prtry)]
 }
 
-fn own_text(tree: &Tree<'_>, node: Option<u32>) -> Option<String> {
-    node.map(|n| tree.text(n).into_owned())
+/// `Id/IBAN` and `Id/Othr/Id` of an optional account element.
+fn account(tree: &Tree<'_>, acct: Option<u32>) -> [Option<String>; 2] {
+    let Some(id) = acct.and_then(|a| tree.child(a, "Id")) else { return [None, None] };
+    let [iban, othr] = tree.kids(id, ["IBAN", "Othr"]);
+    [own_text(tree, iban), own_text(tree, othr.and_then(|o| tree.child(o, "Id")))]
 }
 
 fn read_tx(tree: &Tree<'_>, tx: u32) -> Result<CreditTransferTx, ValidationError> {
@@ -261,19 +282,27 @@ fn read_tx(tree: &Tree<'_>, tx: u32) -> Result<CreditTransferTx, ValidationError
     let (instd_agt, instd_agt_mmb) = agent(tree, k.instd_agt);
     let (dbtr_agt, dbtr_agt_mmb) = agent(tree, k.dbtr_agt);
     let (cdtr_agt, cdtr_agt_mmb) = agent(tree, k.cdtr_agt);
-    let p = |path: &str| text_in(tree, k.pmt_id, path);
-    let ptp = |path: &str| text_in(tree, k.pmt_tp_inf, path);
+    let [instr_id, end_to_end_id, tx_id, uetr, clr_sys_ref] =
+        k.pmt_id.map_or([None; 5], |p| tree.kids(p, ["InstrId", "EndToEndId", "TxId", "UETR", "ClrSysRef"]));
+    let [svc_lvl, lcl_instrm, ctgy_purp] =
+        k.pmt_tp_inf.map_or([None; 3], |p| tree.kids(p, ["SvcLvl", "LclInstrm", "CtgyPurp"]));
+    let [svc_lvl_cd, _] = code_choice(tree, svc_lvl);
+    let [lcl_instrm_cd, lcl_instrm_prtry] = code_choice(tree, lcl_instrm);
+    let [ctgy_purp_cd, ctgy_purp_prtry] = code_choice(tree, ctgy_purp);
+    let [dbtr_iban, dbtr_acct_othr] = account(tree, k.dbtr_acct);
+    let [cdtr_iban, cdtr_acct_othr] = account(tree, k.cdtr_acct);
+    let name = |party: Option<u32>| own_text(tree, party.and_then(|p| tree.child(p, "Nm")));
     Ok(CreditTransferTx {
-        instr_id: p("InstrId"),
-        end_to_end_id: p("EndToEndId").unwrap_or_default(),
-        tx_id: p("TxId"),
-        uetr: p("UETR").and_then(|u| Uetr::parse(&u)),
-        clr_sys_ref: p("ClrSysRef"),
-        svc_lvl_cd: ptp("SvcLvl/Cd"),
-        lcl_instrm_cd: ptp("LclInstrm/Cd"),
-        lcl_instrm_prtry: ptp("LclInstrm/Prtry"),
-        ctgy_purp_cd: ptp("CtgyPurp/Cd"),
-        ctgy_purp_prtry: ptp("CtgyPurp/Prtry"),
+        instr_id: own_text(tree, instr_id),
+        end_to_end_id: own_text(tree, end_to_end_id).unwrap_or_default(),
+        tx_id: own_text(tree, tx_id),
+        uetr: uetr.and_then(|u| Uetr::parse(&tree.text(u))),
+        clr_sys_ref: own_text(tree, clr_sys_ref),
+        svc_lvl_cd,
+        lcl_instrm_cd,
+        lcl_instrm_prtry,
+        ctgy_purp_cd,
+        ctgy_purp_prtry,
         amount: money(tree, amt)?,
         intr_bk_sttlm_dt: own_text(tree, k.sttlm_dt),
         instd_amt: k.instd_amt.map(|a| money(tree, a)).transpose()?,
@@ -284,17 +313,17 @@ fn read_tx(tree: &Tree<'_>, tx: u32) -> Result<CreditTransferTx, ValidationError
         instd_agt,
         instd_agt_mmb,
         intrmy_agt1: agent(tree, k.intrmy_agt1).0,
-        dbtr_name: text_in(tree, k.dbtr, "Nm"),
-        dbtr_iban: text_in(tree, k.dbtr_acct, "Id/IBAN"),
-        dbtr_acct_othr: text_in(tree, k.dbtr_acct, "Id/Othr/Id"),
+        dbtr_name: name(k.dbtr),
+        dbtr_iban,
+        dbtr_acct_othr,
         dbtr_agt,
         dbtr_agt_mmb,
         cdtr_agt,
         cdtr_agt_mmb,
-        cdtr_name: text_in(tree, k.cdtr, "Nm"),
-        cdtr_iban: text_in(tree, k.cdtr_acct, "Id/IBAN"),
-        cdtr_acct_othr: text_in(tree, k.cdtr_acct, "Id/Othr/Id"),
-        purp_cd: text_in(tree, k.purp, "Cd"),
+        cdtr_name: name(k.cdtr),
+        cdtr_iban,
+        cdtr_acct_othr,
+        purp_cd: own_text(tree, k.purp.and_then(|p| tree.child(p, "Cd"))),
         rmt_inf_ustrd: k.rmt_inf.map(|r| texts_of(tree, r, "Ustrd")).unwrap_or_default(),
     })
 }

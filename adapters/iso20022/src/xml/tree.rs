@@ -291,6 +291,22 @@ impl<'a> Tree<'a> {
         None
     }
 
+    /// The first child of `i` named each of `names`, found in one pass over the children
+    /// (each slot as [`Tree::child`] would find it; the names must differ).
+    #[inline]
+    pub(crate) fn kids<const N: usize>(&self, i: u32, names: [&str; N]) -> [Option<u32>; N] {
+        let mut found = [None; N];
+        for c in self.children(i) {
+            let local = self.nodes[c as usize].local;
+            if let Some(k) = names.iter().position(|name| same_name(local, name)) {
+                if let Some(slot) = found.get_mut(k) {
+                    slot.get_or_insert(c);
+                }
+            }
+        }
+        found
+    }
+
     /// Follows a `/`-separated chain of first-matching children.
     ///
     /// The path is never searched for its `/`s: each child's name is compared with the start
@@ -821,6 +837,33 @@ mod tests {
 
     /// Every shared sample (valid, invalid, unvalidated), or `None` with a notice when the
     /// shared material is not beside the checkout.
+    /// `kids` finds, in one pass, what `child` finds name by name: the first child of each
+    /// name, on every element of every shared sample (names taken from the sample itself,
+    /// plus one no element has).
+    #[test]
+    fn kids_agree_with_child() {
+        let Some(samples) = all_samples() else { return };
+        let limits = Limits::default();
+        let mut checked = 0;
+        for bytes in &samples {
+            let Ok(t) = Tree::read(bytes, &limits) else { continue };
+            let mut names: Vec<&str> = t.nodes.iter().map(|n| n.local).collect();
+            names.sort_unstable();
+            names.dedup();
+            for i in 0..t.nodes.len() as u32 {
+                for chunk in names.chunks(3) {
+                    let want = [chunk[0], chunk.get(1).copied().unwrap_or("NoSuchName"), "Absent"];
+                    let got = t.kids(i, want);
+                    for (name, found) in want.iter().zip(got) {
+                        assert_eq!(found, t.child(i, name), "node {i}, {name}");
+                        checked += usize::from(found.is_some());
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "only {checked} children found");
+    }
+
     fn all_samples() -> Option<Vec<Vec<u8>>> {
         let mut samples = Vec::new();
         for dir in ["valid", "invalid", "unvalidated"] {
