@@ -105,10 +105,7 @@ pub(crate) fn read_app_hdr(tree: &Tree<'_>, node: u32, msg_def: &str) -> AppHdr 
         mkt_prctc,
         cre_dt: own_text(tree, cre_dt).unwrap_or_default(),
         cpy_dplct: own_text(tree, cpy_dplct),
-        pssbl_dplct: pssbl_dplct.is_some_and(|p| {
-            let t = tree.text(p);
-            t.trim() == "true" || t.trim() == "1"
-        }),
+        pssbl_dplct: pssbl_dplct.is_some_and(|p| matches!(tree.text(p).trim(), "true" | "1")),
         prty: own_text(tree, prty),
         version: HeadVersion::of(msg_def),
     }

@@ -21,7 +21,7 @@ pub struct ClearingMember {
 
 /// Text of the first child chain `path` below `node`, owned.
 pub(crate) fn text_at(tree: &Tree<'_>, node: u32, path: &str) -> Option<String> {
-    tree.descend(node, path).map(|n| tree.text(n).into_owned())
+    own_text(tree, tree.descend(node, path))
 }
 
 /// All texts of children named `name` below `node`.

@@ -295,6 +295,10 @@ impl<'a> Tree<'a> {
     /// (each slot as [`Tree::child`] would find it; the names must differ).
     #[inline]
     pub(crate) fn kids<const N: usize>(&self, i: u32, names: [&str; N]) -> [Option<u32>; N] {
+        debug_assert!(
+            names.iter().enumerate().all(|(k, a)| !names[..k].contains(a)),
+            "kids: a name given twice would leave its second slot empty"
+        );
         let mut found = [None; N];
         for c in self.children(i) {
             let local = self.nodes[c as usize].local;
@@ -835,11 +839,9 @@ mod tests {
 
     use super::mutate_support::mutate;
 
-    /// Every shared sample (valid, invalid, unvalidated), or `None` with a notice when the
-    /// shared material is not beside the checkout.
     /// `kids` finds, in one pass, what `child` finds name by name: the first child of each
     /// name, on every element of every shared sample (names taken from the sample itself,
-    /// plus one no element has).
+    /// plus names no element has).
     #[test]
     fn kids_agree_with_child() {
         let Some(samples) = all_samples() else { return };
@@ -864,6 +866,8 @@ mod tests {
         assert!(checked > 1000, "only {checked} children found");
     }
 
+    /// Every shared sample (valid, invalid, unvalidated), or `None` with a notice when the
+    /// shared material is not beside the checkout.
     fn all_samples() -> Option<Vec<Vec<u8>>> {
         let mut samples = Vec::new();
         for dir in ["valid", "invalid", "unvalidated"] {
