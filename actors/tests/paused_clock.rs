@@ -72,7 +72,7 @@ fn answer(uetr: &str, status: TxStatus, prtry: Option<&str>) -> Bytes {
         orgnl_msg_nm_id: "pacs.008.001.08".into(),
         txs: vec![TxStatusInfo {
             orgnl_uetr: switchyard_iso20022::Uetr::parse(uetr),
-            reason_prtry: prtry.map(str::to_owned),
+            reason_prtry: prtry.map(Into::into),
             ..TxStatusInfo::new(status)
         }],
         ..StatusReport::default()

@@ -1,5 +1,6 @@
 //! pacs.008 messages for load: one template, fresh MsgId and UETR per message.
 
+use compact_str::format_compact;
 use switchyard_iso20022::{write_pacs008, Bic, Pacs008, Uetr};
 
 /// Makes messages from a template read once.
@@ -42,18 +43,18 @@ impl MessageFactory {
         let mut msg = self.template.clone();
         let uetr_text = uuid::Uuid::new_v4().to_string();
         let uetr = Uetr::parse(&uetr_text);
-        msg.msg_id = self.msg_id(n);
+        msg.msg_id = self.msg_id(n).into();
         if let Some(hdr) = msg.app_hdr.as_mut() {
             hdr.biz_msg_idr.clone_from(&msg.msg_id);
         }
         if let Some(tx) = msg.txs.first_mut() {
             tx.uetr = uetr;
-            tx.end_to_end_id = format!("E2E-{n}");
+            tx.end_to_end_id = format_compact!("E2E-{n}");
             if tx.instr_id.is_some() {
-                tx.instr_id = Some(format!("I{n}"));
+                tx.instr_id = Some(format_compact!("I{n}"));
             }
             if tx.tx_id.is_some() {
-                tx.tx_id = Some(format!("T{n}"));
+                tx.tx_id = Some(format_compact!("T{n}"));
             }
         }
         (write_pacs008(&msg), uetr_text)

@@ -250,9 +250,9 @@ impl Mixer {
 
     fn original(earlier: &Earlier) -> OriginalRef {
         OriginalRef {
-            orgnl_msg_id: Some(earlier.msg_id.clone()),
-            orgnl_msg_nm_id: Some("pacs.008.001.08".to_owned()),
-            orgnl_end_to_end_id: Some(earlier.end_to_end_id.clone()),
+            orgnl_msg_id: Some(earlier.msg_id.clone().into()),
+            orgnl_msg_nm_id: Some("pacs.008.001.08".into()),
+            orgnl_end_to_end_id: Some(earlier.end_to_end_id.clone().into()),
             orgnl_uetr: Uetr::parse(&earlier.uetr),
             ..OriginalRef::default()
         }
@@ -262,7 +262,7 @@ impl Mixer {
         let tx = self.template.txs.first();
         let request = Pacs028 {
             app_hdr: None,
-            msg_id: format!("{}S-{n}", self.prefix),
+            msg_id: format!("{}S-{n}", self.prefix).into(),
             cre_dt_tm: self.template.cre_dt_tm.clone(),
             orgnl_grp: None,
             txs: vec![StatusRequestTx {
@@ -282,7 +282,7 @@ impl Mixer {
         let request = Camt056 {
             app_hdr: None,
             assignment: Assignment {
-                id: format!("{}C-{n}", self.prefix),
+                id: format!("{}C-{n}", self.prefix).into(),
                 assgnr: PartyRef {
                     bic: self.bic.clone().or_else(|| tx.and_then(|t| t.instg_agt.clone())),
                     ..PartyRef::default()
@@ -291,11 +291,11 @@ impl Mixer {
                 cre_dt_tm: self.template.cre_dt_tm.clone(),
             },
             txs: vec![CancellationTx {
-                cxl_id: Some(format!("{}X-{n}", self.prefix)),
+                cxl_id: Some(format!("{}X-{n}", self.prefix).into()),
                 original: Self::original(earlier),
                 orgnl_intr_bk_sttlm_amt: tx.map(|t| t.amount),
                 orgnl_intr_bk_sttlm_dt: tx.and_then(|t| t.intr_bk_sttlm_dt.clone()),
-                reason: Reason { cd: Some("DUPL".to_owned()), ..Reason::default() },
+                reason: Reason { cd: Some("DUPL".into()), ..Reason::default() },
             }],
         };
         write_camt056(&request)
@@ -317,7 +317,7 @@ pub fn large_template(template: &Pacs008, bytes: usize) -> Pacs008 {
                     line.push_str("0123456789");
                 }
                 line.truncate(140);
-                line
+                line.into()
             })
             .collect();
     }

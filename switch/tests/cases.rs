@@ -393,7 +393,7 @@ async fn a_return_for_a_tenant_with_no_session_is_delivered_after_a_restart() {
 
 fn creditor_status(uetr: &str, status: TxStatus, reason: Option<switchyard_iso20022::ReasonCode>) -> Vec<u8> {
     switchyard_iso20022::write_pacs002(&StatusReport {
-        msg_id: format!("CRED-{}", &uetr[..8]),
+        msg_id: format!("CRED-{}", &uetr[..8]).into(),
         cre_dt_tm: "2026-11-23T05:00:00Z".into(),
         orgnl_msg_id: "ORIGINAL".into(),
         orgnl_msg_nm_id: "pacs.008.001.08".into(),

@@ -89,7 +89,7 @@ async fn colliding_msg_id_and_uetr_across_tenants_are_two_payments() {
 }
 
 /// A status as the participant sees it: status, reason code, additional information.
-type Seen = (TxStatus, Option<String>, Option<String>);
+type Seen = (TxStatus, Option<String>, Option<switchyard_iso20022::Text>);
 
 /// Sends `count` payments of `tenant` at once (correlations `1..=count`, UETRs from `round`), then
 /// reads until each has its final status; returns every status per correlation.

@@ -21,7 +21,7 @@ fn factory(amount_minor: i64, service_level: Option<&str>, prefix: &str) -> Mess
     if let Some(total) = template.ttl_intr_bk_sttlm_amt.as_mut() {
         total.minor_units = amount_minor;
     }
-    template.txs[0].svc_lvl_cd = service_level.map(str::to_owned);
+    template.txs[0].svc_lvl_cd = service_level.map(Into::into);
     MessageFactory::new(template, prefix).sending_as(&demo_bic("bank-a"))
 }
 

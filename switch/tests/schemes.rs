@@ -133,7 +133,7 @@ async fn submit_one(p: &mut Participant, correlation: u64, xml: Vec<u8>) -> (Vec
         statuses.push(tx.tx_sts);
         if tx.tx_sts != TxStatus::ACTC {
             let reason = tx.reason.map(|r| r.as_str().to_owned()).unwrap_or_default();
-            return (statuses, reason, tx.addtl_inf.clone().unwrap_or_default());
+            return (statuses, reason, tx.addtl_inf.clone().unwrap_or_default().to_string());
         }
     }
 }

@@ -153,7 +153,7 @@ impl CancelRequest {
     /// The request's original reference, naming the payment's kind (`OrgnlMsgNmId`).
     fn original(&self) -> OriginalRef {
         let mut original = self.request.txs[0].original.clone();
-        original.orgnl_msg_nm_id = Some(answer_name(self.kind, &original).to_owned());
+        original.orgnl_msg_nm_id = Some(answer_name(self.kind, &original).into());
         original
     }
 

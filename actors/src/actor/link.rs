@@ -354,7 +354,10 @@ fn event_of(report: &StatusReport) -> Option<(String, PaymentEvent)> {
         TxStatus::ACSC | TxStatus::ACCC => PaymentEvent::ClearingAnswered(Outcome::Settled),
         TxStatus::RJCT if tx.reason_prtry.as_deref() == Some(NOT_FOUND_REASON) => PaymentEvent::NotFound,
         TxStatus::RJCT => {
-            let code = tx.reason.map(|r| r.as_str().to_owned()).or_else(|| tx.reason_other_cd.clone());
+            let code = tx
+                .reason
+                .map(|r| r.as_str().to_owned())
+                .or_else(|| tx.reason_other_cd.as_deref().map(str::to_owned));
             PaymentEvent::ClearingAnswered(Outcome::Rejected(code.unwrap_or_else(|| "NARR".to_owned())))
         }
         _ => return None,
@@ -408,7 +411,12 @@ fn payment_return(state: &mut LinkState, correlation: u64, payload: &[u8]) {
         let tenants = state.ctx.tenant_refs();
         let inbound = Arc::new(super::tenant::InboundReturn::new(
             uetr.as_str().to_owned(),
-            tx.reason.cd.clone().or_else(|| tx.reason.prtry.clone()).unwrap_or_else(|| "NARR".into()),
+            tx.reason
+                .cd
+                .clone()
+                .or_else(|| tx.reason.prtry.clone())
+                .unwrap_or_else(|| "NARR".into())
+                .to_string(),
             Bytes::copy_from_slice(payload),
             state.name.clone(),
             correlation,

@@ -338,7 +338,7 @@ fn participant_return(
     let reason = tx.reason.cd.clone().or_else(|| tx.reason.prtry.clone()).unwrap_or_else(|| "NARR".into());
     metrics::submission(state.tenant.as_str(), "return");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
-    let ret = super::tenant::ParticipantReturn { from, uetr, reason, payload };
+    let ret = super::tenant::ParticipantReturn { from, uetr, reason: reason.to_string(), payload };
     if let Err(e) = state.tenant_ref.cast(TenantMsg::ParticipantReturn(Box::new(ret))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; return dropped with its connection");
     }

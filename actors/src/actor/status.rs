@@ -67,15 +67,15 @@ impl StatusWriter {
     pub fn pacs028(&self, subject: StatusSubject<'_>) -> Bytes {
         let request = Pacs028 {
             app_hdr: None,
-            msg_id: self.next_msg_id(),
-            cre_dt_tm: self.clock.timestamp(),
+            msg_id: self.next_msg_id().into(),
+            cre_dt_tm: self.clock.timestamp().into(),
             orgnl_grp: None,
             txs: vec![StatusRequestTx {
                 sts_req_id: None,
                 original: OriginalRef {
-                    orgnl_msg_id: Some(subject.orgnl_msg_id.to_owned()),
-                    orgnl_msg_nm_id: Some(subject.orgnl_msg_nm_id.to_owned()),
-                    orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
+                    orgnl_msg_id: Some(subject.orgnl_msg_id.into()),
+                    orgnl_msg_nm_id: Some(subject.orgnl_msg_nm_id.into()),
+                    orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(Into::into),
                     orgnl_uetr: subject.orgnl_uetr.and_then(Uetr::parse),
                     ..OriginalRef::default()
                 },
@@ -98,13 +98,13 @@ impl StatusWriter {
         detail: Option<&str>,
     ) -> Bytes {
         let report = StatusReport {
-            msg_id: self.next_msg_id(),
-            cre_dt_tm: self.clock.timestamp(),
-            orgnl_msg_id: subject.orgnl_msg_id.to_owned(),
-            orgnl_msg_nm_id: subject.orgnl_msg_nm_id.to_owned(),
+            msg_id: self.next_msg_id().into(),
+            cre_dt_tm: self.clock.timestamp().into(),
+            orgnl_msg_id: subject.orgnl_msg_id.into(),
+            orgnl_msg_nm_id: subject.orgnl_msg_nm_id.into(),
             txs: vec![TxStatusInfo {
                 orgnl_instr_id: None,
-                orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
+                orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(Into::into),
                 orgnl_tx_id: None,
                 orgnl_uetr: subject.orgnl_uetr.and_then(Uetr::parse),
                 tx_sts: status,
@@ -121,14 +121,14 @@ impl StatusWriter {
     #[must_use]
     pub fn pacs002_proprietary(&self, subject: StatusSubject<'_>, reason: &str, detail: &str) -> Bytes {
         let report = StatusReport {
-            msg_id: self.next_msg_id(),
-            cre_dt_tm: self.clock.timestamp(),
-            orgnl_msg_id: subject.orgnl_msg_id.to_owned(),
-            orgnl_msg_nm_id: subject.orgnl_msg_nm_id.to_owned(),
+            msg_id: self.next_msg_id().into(),
+            cre_dt_tm: self.clock.timestamp().into(),
+            orgnl_msg_id: subject.orgnl_msg_id.into(),
+            orgnl_msg_nm_id: subject.orgnl_msg_nm_id.into(),
             txs: vec![TxStatusInfo {
-                orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(str::to_owned),
+                orgnl_end_to_end_id: subject.orgnl_end_to_end_id.map(Into::into),
                 orgnl_uetr: subject.orgnl_uetr.and_then(Uetr::parse),
-                reason_prtry: Some(reason.to_owned()),
+                reason_prtry: Some(reason.into()),
                 addtl_inf: Some(detail.chars().take(105).collect()),
                 ..TxStatusInfo::new(TxStatus::RJCT)
             }],
@@ -151,27 +151,27 @@ impl StatusWriter {
         detail: Option<&str>,
     ) -> Bytes {
         let assgne = if request.assgnr == PartyRef::default() {
-            PartyRef { name: Some("NOTPROVIDED".to_owned()), ..PartyRef::default() }
+            PartyRef { name: Some("NOTPROVIDED".into()), ..PartyRef::default() }
         } else {
             request.assgnr.clone()
         };
         let answer = Camt029 {
             app_hdr: None,
             assignment: Assignment {
-                id: self.next_msg_id(),
-                assgnr: PartyRef { name: Some("SWITCHYARD".to_owned()), ..PartyRef::default() },
+                id: self.next_msg_id().into(),
+                assgnr: PartyRef { name: Some("SWITCHYARD".into()), ..PartyRef::default() },
                 assgne,
-                cre_dt_tm: self.clock.timestamp(),
+                cre_dt_tm: self.clock.timestamp().into(),
             },
-            sts_conf: Some(conf.to_owned()),
+            sts_conf: Some(conf.into()),
             sts_assgnmt_cxl_conf: None,
             txs: vec![CancellationStatusTx {
                 cxl_sts_id: None,
                 original: original.clone(),
                 // CancellationIndividualStatus1Code has ACCR where the case status says CNCL.
-                tx_cxl_sts: Some(if conf == "CNCL" { "ACCR" } else { conf }.to_owned()),
+                tx_cxl_sts: Some(if conf == "CNCL" { "ACCR" } else { conf }.into()),
                 reason: Reason {
-                    cd: reason.map(str::to_owned),
+                    cd: reason.map(Into::into),
                     prtry: None,
                     addtl_inf: detail.map(|d| d.chars().take(105).collect()),
                 },

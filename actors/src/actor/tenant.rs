@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
-use switchyard_iso20022::{ReasonCode, TxStatus};
+use switchyard_iso20022::{ReasonCode, Text, TxStatus};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
@@ -1370,7 +1370,7 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
             state.on_us.remove(&uetr);
             let pending = InboundStatus {
                 from: Some(status.from),
-                orgnl_msg_id: status.report.msg_id.clone(),
+                orgnl_msg_id: status.report.msg_id.to_string(),
                 kind,
                 uetr,
                 waiting,
@@ -1388,7 +1388,10 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
     let event = match tx.tx_sts {
         TxStatus::ACSC | TxStatus::ACCC => PaymentEvent::ClearingAnswered(Outcome::Settled),
         TxStatus::RJCT => {
-            let code = tx.reason.map(|r| r.as_str().to_owned()).or_else(|| tx.reason_other_cd.clone());
+            let code = tx
+                .reason
+                .map(|r| r.as_str().to_owned())
+                .or_else(|| tx.reason_other_cd.as_deref().map(str::to_owned));
             PaymentEvent::ClearingAnswered(Outcome::Rejected(code.unwrap_or_else(|| "NARR".to_owned())))
         }
         other => {
@@ -1733,7 +1736,7 @@ impl ReturnOut {
         limits: &switchyard_iso20022::Limits,
     ) -> Self {
         let msg_id = switchyard_iso20022::read_pacs004(&payload, limits)
-            .map_or_else(|_| "NOTPROVIDED".to_owned(), |r| r.msg_id);
+            .map_or_else(|_| "NOTPROVIDED".to_owned(), |r| r.msg_id.to_string());
         let msg_name = super::case::message_identifier(&payload).unwrap_or("pacs.004.001.09").to_owned();
         Self { from, link, payload, msg_id, msg_name, round: 0, asking: false, inquiry: false }
     }
@@ -1855,7 +1858,7 @@ fn return_answer(myself: &ActorRef<TenantMsg>, state: &mut TenantState, uetr: &s
             }
             let Some(out) = state.returning.remove(uetr) else { return };
             let status = format!("{}{}", InboundPayment::RETURN_ANSWER_PREFIX, tx.tx_sts.as_str());
-            let reason = tx.reason.map(|r| r.as_str().to_owned()).or(tx.reason_prtry);
+            let reason = tx.reason.map(|r| r.as_str().to_owned()).or(tx.reason_prtry.map(Text::into_string));
             journal_inbound(state, uetr, &out.link, &status, reason.as_deref(), &payload);
             if let Some(InboundSeen::Answered { returned, return_status, .. }) = state.inbound.get_mut(uetr) {
                 *return_status = Some(tx.tx_sts);

@@ -34,7 +34,7 @@ use rand::Rng;
 use rustls::ServerConfig;
 use switchyard_iso20022::{
     read_pacs008, read_pacs009, read_pacs028, write_pacs002, Limits, OriginalRef, Pacs008, Pacs009,
-    ReasonCode, StatusReport, TxStatus, TxStatusInfo, Uetr,
+    ReasonCode, StatusReport, Text, TxStatus, TxStatusInfo, Uetr,
 };
 use switchyard_wire::conn::{split, BoxStream};
 use switchyard_wire::{Frame, FrameCodec, FrameKind};
@@ -115,10 +115,10 @@ struct Recorded {
     status: TxStatus,
     /// `pacs.008.001.08` or `pacs.009.001.08`: the original message name echoed in answers.
     msg_name: &'static str,
-    msg_id: String,
-    instr_id: Option<String>,
-    end_to_end_id: String,
-    tx_id: Option<String>,
+    msg_id: Text,
+    instr_id: Option<Text>,
+    end_to_end_id: Text,
+    tx_id: Option<Text>,
     uetr: Option<Uetr>,
     leg: LegSeen,
     /// The settlement amount as it arrived (minor units) and its currency: the clearing house's
@@ -132,17 +132,17 @@ struct Recorded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegSeen {
     /// `SttlmInf/SttlmMtd`.
-    pub settlement_method: String,
+    pub settlement_method: Text,
     /// `SttlmInf/ClrSys/Cd` or `/Prtry`.
-    pub clearing_system: Option<String>,
+    pub clearing_system: Option<Text>,
     /// Whether a head.001 AppHdr came with it.
     pub app_hdr: bool,
     /// The leg's `InstgAgt` BIC.
-    pub instructing: Option<String>,
+    pub instructing: Option<Text>,
     /// pacs.008: the creditor account (`CdtrAcct/Id/Othr/Id`, else the IBAN).
-    pub creditor_account: Option<String>,
+    pub creditor_account: Option<Text>,
     /// pacs.008: the creditor agent's BIC.
-    pub creditor_agent: Option<String>,
+    pub creditor_agent: Option<Text>,
     /// Whether the submission carried a creditor proxy (`CdtrAcct/Prxy`).
     pub proxy: bool,
 }
@@ -168,9 +168,9 @@ macro_rules! recorded {
                 settlement_method: msg.sttlm_mtd.clone(),
                 clearing_system: $clearing_system,
                 app_hdr: msg.app_hdr.is_some(),
-                instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().to_owned()),
+                instructing: tx.and_then(|t| t.instg_agt.as_ref()).map(|b| b.as_str().into()),
                 creditor_account: None,
-                creditor_agent: tx.and_then(|t| t.cdtr_agt.as_ref()).map(|b| b.as_str().to_owned()),
+                creditor_agent: tx.and_then(|t| t.cdtr_agt.as_ref()).map(|b| b.as_str().into()),
                 proxy: false,
             },
             amount_minor: tx.map_or(0, |t| t.amount.minor_units),
@@ -384,18 +384,18 @@ impl SimHandle {
         let n = self.stats.returns.fetch_add(1, Ordering::Relaxed) + 1;
         let ret = switchyard_iso20022::Pacs004 {
             app_hdr: None,
-            msg_id: format!("SIM-RTR-{n}"),
-            cre_dt_tm: now(),
+            msg_id: format!("SIM-RTR-{n}").into(),
+            cre_dt_tm: now().into(),
             nb_of_txs: 1,
             ttl_rtrd_intr_bk_sttlm_amt: None,
-            intr_bk_sttlm_dt: Some(now()[..10].to_owned()),
-            sttlm_mtd: "CLRG".to_owned(),
+            intr_bk_sttlm_dt: Some(now()[..10].into()),
+            sttlm_mtd: "CLRG".into(),
             clr_sys: None,
             txs: vec![switchyard_iso20022::ReturnTx {
-                rtr_id: Some(format!("SIM-RTR-{n}")),
+                rtr_id: Some(format!("SIM-RTR-{n}").into()),
                 original: switchyard_iso20022::OriginalRef {
                     orgnl_msg_id: Some(recorded.msg_id.clone()),
-                    orgnl_msg_nm_id: Some("pacs.008.001.08".to_owned()),
+                    orgnl_msg_nm_id: Some("pacs.008.001.08".into()),
                     orgnl_instr_id: recorded.instr_id.clone(),
                     orgnl_end_to_end_id: Some(recorded.end_to_end_id.clone()),
                     orgnl_tx_id: recorded.tx_id.clone(),
@@ -410,11 +410,7 @@ impl SimHandle {
                 instg_agt_mmb: None,
                 instd_agt: None,
                 instd_agt_mmb: None,
-                reason: switchyard_iso20022::Reason {
-                    cd: Some(reason.to_owned()),
-                    prtry: None,
-                    addtl_inf: None,
-                },
+                reason: switchyard_iso20022::Reason { cd: Some(reason.into()), prtry: None, addtl_inf: None },
             }],
         };
         let payload = Bytes::from(switchyard_iso20022::write_pacs004(&ret));
@@ -986,15 +982,15 @@ fn answer_about(
     n: u64,
 ) -> Vec<u8> {
     let report = StatusReport {
-        msg_id: format!("SIM-{n}"),
-        cre_dt_tm: now(),
-        orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".to_owned()),
-        orgnl_msg_nm_id: asked.orgnl_msg_nm_id.clone().unwrap_or_else(|| "pacs.008.001.08".to_owned()),
+        msg_id: format!("SIM-{n}").into(),
+        cre_dt_tm: now().into(),
+        orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".into()),
+        orgnl_msg_nm_id: asked.orgnl_msg_nm_id.clone().unwrap_or_else(|| "pacs.008.001.08".into()),
         txs: vec![TxStatusInfo {
             orgnl_end_to_end_id: asked.orgnl_end_to_end_id.clone(),
             orgnl_uetr: Some(uetr.clone()),
-            reason_prtry: reason_prtry.map(str::to_owned),
-            addtl_inf: Some(detail.to_owned()),
+            reason_prtry: reason_prtry.map(Into::into),
+            addtl_inf: Some(detail.into()),
             ..TxStatusInfo::new(status)
         }],
         ..StatusReport::default()
@@ -1025,7 +1021,7 @@ fn cancellation(
     if let Some(name) =
         asked.orgnl_uetr.as_ref().and_then(|u| stats.lock().get(u.as_str()).map(|r| r.msg_name))
     {
-        asked.orgnl_msg_nm_id = Some(name.to_owned());
+        asked.orgnl_msg_nm_id = Some(name.into());
     }
     let (conf, tx_conf, reason, detail) = match known {
         Some(TxStatus::CANC) => ("CNCL", "ACCR", None, "cancelled by the clearing house before settlement"),
@@ -1036,10 +1032,10 @@ fn cancellation(
     let answer = switchyard_iso20022::Camt029 {
         app_hdr: None,
         assignment: switchyard_iso20022::Assignment {
-            id: format!("SIM-{n}"),
+            id: format!("SIM-{n}").into(),
             assgnr: switchyard_iso20022::PartyRef { name: Some("CLEARING-SIM".into()), ..Default::default() },
             assgne: request.assignment.assgnr.clone(),
-            cre_dt_tm: now(),
+            cre_dt_tm: now().into(),
         },
         sts_conf: Some(conf.into()),
         sts_assgnmt_cxl_conf: None,
@@ -1081,15 +1077,15 @@ fn payment_return(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> F
         }
     };
     let report = StatusReport {
-        msg_id: format!("SIM-{n}"),
-        cre_dt_tm: now(),
+        msg_id: format!("SIM-{n}").into(),
+        cre_dt_tm: now().into(),
         orgnl_msg_id: ret.msg_id.clone(),
-        orgnl_msg_nm_id: "pacs.004.001.09".to_owned(),
+        orgnl_msg_nm_id: "pacs.004.001.09".into(),
         txs: vec![TxStatusInfo {
             orgnl_end_to_end_id: original.orgnl_end_to_end_id.clone(),
             orgnl_uetr: original.orgnl_uetr.clone(),
             reason,
-            addtl_inf: Some(detail.to_owned()),
+            addtl_inf: Some(detail.into()),
             ..TxStatusInfo::new(status)
         }],
         ..StatusReport::default()
@@ -1103,10 +1099,10 @@ fn now() -> String {
 
 fn status_report(r: &Recorded, reject_reason: ReasonCode, n: u64) -> Vec<u8> {
     let report = StatusReport {
-        msg_id: format!("SIM-{n}"),
-        cre_dt_tm: now(),
+        msg_id: format!("SIM-{n}").into(),
+        cre_dt_tm: now().into(),
         orgnl_msg_id: r.msg_id.clone(),
-        orgnl_msg_nm_id: r.msg_name.to_owned(),
+        orgnl_msg_nm_id: r.msg_name.into(),
         txs: vec![TxStatusInfo {
             orgnl_instr_id: r.instr_id.clone(),
             orgnl_end_to_end_id: Some(r.end_to_end_id.clone()),

@@ -25,6 +25,8 @@ mod validate;
 mod xml;
 
 pub use envelope::ENVELOPE_NAMESPACE;
+/// Text of a model field.
+pub type Text = compact_str::CompactString;
 pub use error::ValidationError;
 pub use limits::Limits;
 pub use messages::admi002::{read_admi002, write_admi002, Admi002, ADMI002_NS};

@@ -35,7 +35,7 @@ pub struct Sender {
 fn make(template: &Pacs008, tenant: &str, run: u64, n: u64) -> (Vec<u8>, String, i64, &'static str) {
     let mut msg = template.clone();
     let uetr = uuid::Uuid::new_v4().to_string();
-    msg.msg_id = format!("CR{run:x}-{tenant}-{n}");
+    msg.msg_id = format!("CR{run:x}-{tenant}-{n}").into();
     if let Some(hdr) = msg.app_hdr.as_mut() {
         hdr.biz_msg_idr.clone_from(&msg.msg_id);
     }
@@ -44,9 +44,9 @@ fn make(template: &Pacs008, tenant: &str, run: u64, n: u64) -> (Vec<u8>, String,
     let amount = 100 + i64::try_from(n.wrapping_mul(7_919) % 99_900).unwrap_or(0);
     if let Some(tx) = msg.txs.first_mut() {
         tx.uetr = Uetr::parse(&uetr);
-        tx.end_to_end_id = format!("E2E-{n}");
-        tx.instr_id = tx.instr_id.as_ref().map(|_| format!("I{n}"));
-        tx.tx_id = tx.tx_id.as_ref().map(|_| format!("T{n}"));
+        tx.end_to_end_id = format!("E2E-{n}").into();
+        tx.instr_id = tx.instr_id.as_ref().map(|_| format!("I{n}").into());
+        tx.tx_id = tx.tx_id.as_ref().map(|_| format!("T{n}").into());
         tx.amount.minor_units = amount;
         if let Some(ccy) = Currency::parse(currency) {
             tx.amount.currency = ccy;

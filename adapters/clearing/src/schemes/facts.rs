@@ -11,7 +11,7 @@
 
 use switchyard_iso20022::{
     Bic, ClearingMember, CreditTransferTx, Currency, ElementRef, FiCreditTransferTx, MessageView, Money,
-    Pacs008, Pacs009, ValidationError,
+    Pacs008, Pacs009, Text, ValidationError,
 };
 
 use super::checks::SchemeRule;
@@ -20,38 +20,38 @@ use super::checks::SchemeRule;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentFacts {
     /// Message definition (`pacs.008.001.08`, `pacs.009.001.08`).
-    pub msg_def: String,
+    pub msg_def: Text,
     /// The Document's message element: `FIToFICstmrCdtTrf` (pacs.008) or `FICdtTrf` (pacs.009);
     /// every path reported is below `/Document/<root>`.
     pub root: &'static str,
     pub app_hdr: Option<HeaderFacts>,
-    pub msg_id: String,
-    pub sttlm_mtd: String,
-    pub clr_sys_cd: Option<String>,
-    pub clr_sys_prtry: Option<String>,
+    pub msg_id: Text,
+    pub sttlm_mtd: Text,
+    pub clr_sys_cd: Option<Text>,
+    pub clr_sys_prtry: Option<Text>,
     pub txs: Vec<TxFacts>,
 }
 
 /// The AppHdr fields schemes check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderFacts {
-    pub biz_msg_idr: String,
+    pub biz_msg_idr: Text,
 }
 
 /// One transaction's facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxFacts {
     pub amount: Money,
-    pub instr_id: Option<String>,
-    pub end_to_end_id: String,
-    pub tx_id: Option<String>,
-    pub uetr: Option<String>,
+    pub instr_id: Option<Text>,
+    pub end_to_end_id: Text,
+    pub tx_id: Option<Text>,
+    pub uetr: Option<Text>,
     /// `IntrBkSttlmDt`, transaction level or else group level.
-    pub sttlm_dt: Option<String>,
-    pub svc_lvl_cd: Option<String>,
-    pub chrg_br: Option<String>,
-    pub instg_agt: Option<String>,
-    pub instd_agt: Option<String>,
+    pub sttlm_dt: Option<Text>,
+    pub svc_lvl_cd: Option<Text>,
+    pub chrg_br: Option<Text>,
+    pub instg_agt: Option<Text>,
+    pub instd_agt: Option<Text>,
     pub dbtr_acct: AccountFacts,
     pub cdtr_acct: AccountFacts,
     pub dbtr_agt: AgentFacts,
@@ -61,13 +61,13 @@ pub struct TxFacts {
 /// An account: IBAN, other identification, proxy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountFacts {
-    pub iban: Option<String>,
+    pub iban: Option<Text>,
     /// `Id/Othr/Id`.
-    pub other: Option<String>,
+    pub other: Option<Text>,
     /// `Prxy/Id` (view only).
-    pub proxy: Option<String>,
+    pub proxy: Option<Text>,
     /// `Prxy/Tp/Cd` (view only).
-    pub proxy_type: Option<String>,
+    pub proxy_type: Option<Text>,
 }
 
 impl AccountFacts {
@@ -81,11 +81,11 @@ impl AccountFacts {
 /// An agent: BIC and/or clearing system member id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AgentFacts {
-    pub bic: Option<String>,
+    pub bic: Option<Text>,
     /// `ClrSysMmbId/ClrSysId/Cd`.
-    pub member_system: Option<String>,
+    pub member_system: Option<Text>,
     /// `ClrSysMmbId/MmbId`.
-    pub member_id: Option<String>,
+    pub member_id: Option<Text>,
 }
 
 /// The pacs.008 message element.
@@ -119,7 +119,7 @@ impl PaymentFacts {
         let msg_def = msg.app_hdr.as_ref().map_or(MODEL_MSG_DEF, |h| h.msg_def_idr.as_str());
         let group_dt = msg.intr_bk_sttlm_dt.as_ref();
         Self {
-            msg_def: msg_def.to_owned(),
+            msg_def: msg_def.into(),
             root: PACS008_ROOT,
             app_hdr: msg.app_hdr.as_ref().map(|h| HeaderFacts { biz_msg_idr: h.biz_msg_idr.clone() }),
             msg_id: msg.msg_id.clone(),
@@ -148,7 +148,7 @@ impl PaymentFacts {
             .map(|tx| view_tx(&tx, group_dt.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            msg_def: view.msg_def().to_owned(),
+            msg_def: view.msg_def().into(),
             root: PACS008_ROOT,
             app_hdr: view
                 .app_hdr()
@@ -173,7 +173,7 @@ impl PaymentFacts {
     pub fn from_pacs009(msg: &Pacs009) -> Self {
         let msg_def = msg.app_hdr.as_ref().map_or(MODEL_009_DEF, |h| h.msg_def_idr.as_str());
         Self {
-            msg_def: msg_def.to_owned(),
+            msg_def: msg_def.into(),
             root: PACS009_ROOT,
             app_hdr: msg.app_hdr.as_ref().map(|h| HeaderFacts { biz_msg_idr: h.biz_msg_idr.clone() }),
             msg_id: msg.msg_id.clone(),
@@ -191,12 +191,12 @@ fn fi_tx(tx: &FiCreditTransferTx) -> TxFacts {
         instr_id: tx.instr_id.clone(),
         end_to_end_id: tx.end_to_end_id.clone(),
         tx_id: tx.tx_id.clone(),
-        uetr: tx.uetr.as_ref().map(|u| u.as_str().to_owned()),
+        uetr: tx.uetr.as_ref().map(|u| u.as_str().into()),
         sttlm_dt: tx.intr_bk_sttlm_dt.clone(),
         svc_lvl_cd: tx.svc_lvl_cd.clone(),
         chrg_br: None,
-        instg_agt: tx.instg_agt.as_ref().map(|b| b.as_str().to_owned()),
-        instd_agt: tx.instd_agt.as_ref().map(|b| b.as_str().to_owned()),
+        instg_agt: tx.instg_agt.as_ref().map(|b| b.as_str().into()),
+        instd_agt: tx.instd_agt.as_ref().map(|b| b.as_str().into()),
         dbtr_acct: AccountFacts::default(),
         cdtr_acct: AccountFacts::default(),
         dbtr_agt: model_agent(tx.dbtr.as_ref(), tx.dbtr_mmb.as_ref()),
@@ -204,18 +204,18 @@ fn fi_tx(tx: &FiCreditTransferTx) -> TxFacts {
     }
 }
 
-fn model_tx(tx: &CreditTransferTx, group_dt: Option<&String>) -> TxFacts {
+fn model_tx(tx: &CreditTransferTx, group_dt: Option<&Text>) -> TxFacts {
     TxFacts {
         amount: tx.amount,
         instr_id: tx.instr_id.clone(),
         end_to_end_id: tx.end_to_end_id.clone(),
         tx_id: tx.tx_id.clone(),
-        uetr: tx.uetr.as_ref().map(|u| u.as_str().to_owned()),
+        uetr: tx.uetr.as_ref().map(|u| u.as_str().into()),
         sttlm_dt: tx.intr_bk_sttlm_dt.as_ref().or(group_dt).cloned(),
         svc_lvl_cd: tx.svc_lvl_cd.clone(),
         chrg_br: tx.chrg_br.clone(),
-        instg_agt: tx.instg_agt.as_ref().map(|b| b.as_str().to_owned()),
-        instd_agt: tx.instd_agt.as_ref().map(|b| b.as_str().to_owned()),
+        instg_agt: tx.instg_agt.as_ref().map(|b| b.as_str().into()),
+        instd_agt: tx.instd_agt.as_ref().map(|b| b.as_str().into()),
         dbtr_acct: model_account(tx.dbtr_iban.as_ref(), tx.dbtr_acct_othr.as_ref()),
         cdtr_acct: model_account(tx.cdtr_iban.as_ref(), tx.cdtr_acct_othr.as_ref()),
         dbtr_agt: model_agent(tx.dbtr_agt.as_ref(), tx.dbtr_agt_mmb.as_ref()),
@@ -223,24 +223,24 @@ fn model_tx(tx: &CreditTransferTx, group_dt: Option<&String>) -> TxFacts {
     }
 }
 
-fn model_account(iban: Option<&String>, other: Option<&String>) -> AccountFacts {
+fn model_account(iban: Option<&Text>, other: Option<&Text>) -> AccountFacts {
     AccountFacts { iban: iban.cloned(), other: other.cloned(), proxy: None, proxy_type: None }
 }
 
 fn model_agent(bic: Option<&Bic>, member: Option<&ClearingMember>) -> AgentFacts {
     AgentFacts {
-        bic: bic.map(|b| b.as_str().to_owned()),
+        bic: bic.map(|b| b.as_str().into()),
         member_system: member.and_then(|m| m.clr_sys_cd.clone()),
         member_id: member.map(|m| m.mmb_id.clone()),
     }
 }
 
 /// Text of the descendant at `path` below `el`, owned.
-fn text(el: Option<ElementRef<'_, '_>>, path: &str) -> Option<String> {
-    el.and_then(|e| e.descend(path)).map(|e| e.text().into_owned())
+fn text(el: Option<ElementRef<'_, '_>>, path: &str) -> Option<Text> {
+    el.and_then(|e| e.descend(path)).map(|e| Text::from(e.text()))
 }
 
-fn view_tx(tx: &ElementRef<'_, '_>, group_dt: Option<&String>) -> Result<TxFacts, ValidationError> {
+fn view_tx(tx: &ElementRef<'_, '_>, group_dt: Option<&Text>) -> Result<TxFacts, ValidationError> {
     let t = |path: &str| text(Some(*tx), path);
     let amount_el = tx.child("IntrBkSttlmAmt");
     let amount = amount_el

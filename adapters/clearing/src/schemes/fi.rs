@@ -50,7 +50,7 @@ pub(super) fn standard_legs<S: ClearingScheme + ?Sized>(
     for (n, txs) in canonical.txs.chunks(chunk).enumerate() {
         let mut leg = canonical.clone();
         if canonical.txs.len() > chunk {
-            leg.msg_id = format!("{}-{}", canonical.msg_id, n + 1);
+            leg.msg_id = format!("{}-{}", canonical.msg_id, n + 1).into();
             if leg.msg_id.chars().count() > 35 {
                 let detail = format!("split MsgId '{}' exceeds 35 characters", leg.msg_id);
                 return Err(SchemeRule::Reference.at("/Document/FICdtTrf/GrpHdr/MsgId", detail));
@@ -60,11 +60,11 @@ pub(super) fn standard_legs<S: ClearingScheme + ?Sized>(
         leg.nb_of_txs = u32::try_from(txs.len()).unwrap_or(u32::MAX);
         if !profile.settlement_methods.contains(&leg.sttlm_mtd.as_str()) {
             if let Some(first) = profile.settlement_methods.first() {
-                (*first).clone_into(&mut leg.sttlm_mtd);
+                leg.sttlm_mtd = (*first).into();
             }
         }
         leg.clr_sys = match profile.clearing_system {
-            ClearingSystemId::Code(cd) => Some(cd.to_owned()),
+            ClearingSystemId::Code(cd) => Some(cd.into()),
             // The typed pacs.009 has no ClrSys/Prtry (module docs, gap).
             ClearingSystemId::Proprietary(_) | ClearingSystemId::None => None,
         };
@@ -83,7 +83,7 @@ pub(super) fn standard_legs<S: ClearingScheme + ?Sized>(
                 to_bic: Some(parties.instructed.clone()),
                 biz_msg_idr: leg.msg_id.clone(),
                 msg_def_idr: "pacs.009.001.08".into(),
-                biz_svc: biz_svc.map(str::to_owned),
+                biz_svc: biz_svc.map(Into::into),
                 cre_dt: leg.cre_dt_tm.clone(),
                 ..AppHdr::default()
             });

@@ -374,7 +374,7 @@ fn split_leg(
         return Err(SchemeRule::Reference.at("/Document/FIToFICstmrCdtTrf/GrpHdr/MsgId", detail));
     }
     let mut leg = canonical.clone();
-    leg.msg_id = msg_id;
+    leg.msg_id = msg_id.into();
     leg.txs = txs.to_vec();
     leg.nb_of_txs = u32::try_from(txs.len()).unwrap_or(u32::MAX);
     leg.ctrl_sum = None;
@@ -389,12 +389,12 @@ const MAX_MSG_ID_CHARS: usize = 35;
 fn set_settlement(profile: &Profile, leg: &mut Pacs008) {
     if !profile.settlement_methods.contains(&leg.sttlm_mtd.as_str()) {
         if let Some(first) = profile.settlement_methods.first() {
-            (*first).clone_into(&mut leg.sttlm_mtd);
+            leg.sttlm_mtd = (*first).into();
         }
     }
     let (cd, prtry) = match profile.clearing_system {
-        ClearingSystemId::Code(cd) => (Some(cd.to_owned()), None),
-        ClearingSystemId::Proprietary(p) => (None, Some(p.to_owned())),
+        ClearingSystemId::Code(cd) => (Some(cd.into()), None),
+        ClearingSystemId::Proprietary(p) => (None, Some(p.into())),
         ClearingSystemId::None => (None, None),
     };
     leg.clr_sys = cd;

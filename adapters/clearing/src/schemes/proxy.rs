@@ -234,7 +234,7 @@ pub fn apply(
             };
             if let Some(tx) = canonical.txs.get_mut(index) {
                 tx.cdtr_iban = None;
-                tx.cdtr_acct_othr = Some(target.account.clone());
+                tx.cdtr_acct_othr = Some(target.account.clone().into());
                 if let Some(agent) = &target.agent {
                     tx.cdtr_agt = Some(agent.clone());
                     tx.cdtr_agt_mmb = None;

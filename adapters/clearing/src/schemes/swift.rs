@@ -160,7 +160,7 @@ impl ClearingScheme for Swift {
         let mut legs = split(canonical, PROFILE.max_txs_per_message)?;
         for leg in &mut legs {
             if !PROFILE.settlement_methods.contains(&leg.sttlm_mtd.as_str()) {
-                self.settlement_method.clone_into(&mut leg.sttlm_mtd);
+                leg.sttlm_mtd = self.settlement_method.into();
             }
             set_settlement(&PROFILE, leg);
             set_leg_agents(leg, parties);
@@ -245,7 +245,7 @@ mod tests {
         leg.sttlm_mtd = "CLRG".into();
         assert_rejected(Swift::DEFAULT.validate(&leg), ReasonCode::FF01, "scheme.sttlm_mtd");
         for method in ["INGA", "COVE"] {
-            method.clone_into(&mut leg.sttlm_mtd);
+            leg.sttlm_mtd = method.into();
             Swift::DEFAULT.validate(&leg).unwrap();
         }
         leg.clr_sys = Some("TGT".into());

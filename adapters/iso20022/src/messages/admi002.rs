@@ -8,26 +8,27 @@ use crate::messages::apphdr::{read_app_hdr, AppHdr};
 use crate::messages::envelope_writer::write_with_header;
 use crate::messages::fields::text_at;
 use crate::messages::related::document_root;
+use crate::Text;
 
 /// An admi.002 message reject.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Admi002 {
     pub app_hdr: Option<AppHdr>,
     /// `RltdRef/Ref`: the reference of the rejected message.
-    pub related_ref: String,
+    pub related_ref: Text,
     /// `Rsn/RjctgPtyRsn` (e.g. a reason code such as `FF01`).
-    pub rjctg_pty_rsn: String,
-    pub rjctn_dt_tm: Option<String>,
-    pub err_lctn: Option<String>,
-    pub rsn_desc: Option<String>,
-    pub addtl_data: Option<String>,
+    pub rjctg_pty_rsn: Text,
+    pub rjctn_dt_tm: Option<Text>,
+    pub err_lctn: Option<Text>,
+    pub rsn_desc: Option<Text>,
+    pub addtl_data: Option<Text>,
 }
 
 impl Admi002 {
     /// The reject the switch sends for an unreadable message, from the validation failure.
     #[must_use]
     pub fn from_error(related_ref: &str, rjctn_dt_tm: &str, e: &ValidationError) -> Self {
-        let clip = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+        let clip = |s: &str, n: usize| s.chars().take(n).collect::<Text>();
         Admi002 {
             app_hdr: None,
             related_ref: if related_ref.is_empty() { "NONREF".into() } else { clip(related_ref, 35) },

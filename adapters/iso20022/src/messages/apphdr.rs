@@ -5,6 +5,7 @@ use crate::messages::fields::{agent, own_text, write_agent, ClearingMember};
 use crate::types::bic::Bic;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// head.001 version.
 #[non_exhaustive]
@@ -51,21 +52,21 @@ pub struct AppHdr {
     /// `To/FIId/FinInstnId/ClrSysMmbId`.
     pub to_mmb: Option<ClearingMember>,
     /// `BizMsgIdr`.
-    pub biz_msg_idr: String,
+    pub biz_msg_idr: Text,
     /// `MsgDefIdr`, e.g. `pacs.008.001.08`.
-    pub msg_def_idr: String,
+    pub msg_def_idr: Text,
     /// `BizSvc`, e.g. `swift.cbprplus.02`.
-    pub biz_svc: Option<String>,
+    pub biz_svc: Option<Text>,
     /// `MktPrctc/Regy` and `MktPrctc/Id`.
-    pub mkt_prctc: Option<(String, String)>,
+    pub mkt_prctc: Option<(Text, Text)>,
     /// `CreDt` (ISO date-time text as given).
-    pub cre_dt: String,
+    pub cre_dt: Text,
     /// `CpyDplct` (`CODU`, `COPY`, `DUPL`).
-    pub cpy_dplct: Option<String>,
+    pub cpy_dplct: Option<Text>,
     /// `PssblDplct`.
     pub pssbl_dplct: bool,
     /// `Prty`.
-    pub prty: Option<String>,
+    pub prty: Option<Text>,
     /// The version read; the writer emits this version (head.001.001.02 by default).
     pub version: HeadVersion,
 }

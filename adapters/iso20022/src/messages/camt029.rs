@@ -15,6 +15,7 @@ use crate::messages::related::{
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// A camt.029 resolution of investigation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct Camt029 {
     pub app_hdr: Option<AppHdr>,
     pub assignment: Assignment,
     /// `Sts/Conf` (e.g. `CNCL`, `RJCR`, `PDCR`).
-    pub sts_conf: Option<String>,
+    pub sts_conf: Option<Text>,
     /// `Sts/AssgnmtCxlConf`, used when there is no `Conf`.
     pub sts_assgnmt_cxl_conf: Option<bool>,
     pub txs: Vec<CancellationStatusTx>,
@@ -31,10 +32,10 @@ pub struct Camt029 {
 /// One transaction's cancellation status (`CxlDtls/TxInfAndSts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancellationStatusTx {
-    pub cxl_sts_id: Option<String>,
+    pub cxl_sts_id: Option<Text>,
     pub original: OriginalRef,
     /// `TxCxlSts` (`CNCL`, `RJCR`, `ACCR`, `PDCR`).
-    pub tx_cxl_sts: Option<String>,
+    pub tx_cxl_sts: Option<Text>,
     /// First `CxlStsRsnInf`.
     pub reason: Reason,
 }

@@ -16,6 +16,7 @@ use crate::types::money::Money;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// A camt.056 cancellation request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,10 +29,10 @@ pub struct Camt056 {
 /// One transaction to cancel (`Undrlyg/TxInf`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancellationTx {
-    pub cxl_id: Option<String>,
+    pub cxl_id: Option<Text>,
     pub original: OriginalRef,
     pub orgnl_intr_bk_sttlm_amt: Option<Money>,
-    pub orgnl_intr_bk_sttlm_dt: Option<String>,
+    pub orgnl_intr_bk_sttlm_dt: Option<Text>,
     /// First `CxlRsnInf` (required by the ISO rules of this crate).
     pub reason: Reason,
 }

@@ -9,29 +9,30 @@ use crate::types::currency::Currency;
 use crate::types::money::Money;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// A clearing system member identification (`ClrSysMmbId`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClearingMember {
     /// `ClrSysId/Cd` (e.g. `USABA`), when given.
-    pub clr_sys_cd: Option<String>,
+    pub clr_sys_cd: Option<Text>,
     /// `MmbId`.
-    pub mmb_id: String,
+    pub mmb_id: Text,
 }
 
 /// Text of the first child chain `path` below `node`, owned.
-pub(crate) fn text_at(tree: &Tree<'_>, node: u32, path: &str) -> Option<String> {
+pub(crate) fn text_at(tree: &Tree<'_>, node: u32, path: &str) -> Option<Text> {
     own_text(tree, tree.descend(node, path))
 }
 
 /// All texts of children named `name` below `node`.
-pub(crate) fn texts_of(tree: &Tree<'_>, node: u32, name: &str) -> Vec<String> {
-    tree.children_named(node, name).map(|c| tree.text(c).into_owned()).collect()
+pub(crate) fn texts_of(tree: &Tree<'_>, node: u32, name: &str) -> Vec<Text> {
+    tree.children_named(node, name).map(|c| Text::from(&*tree.text(c))).collect()
 }
 
 /// Owned text of `node`, when there is one.
-pub(crate) fn own_text(tree: &Tree<'_>, node: Option<u32>) -> Option<String> {
-    node.map(|n| tree.text(n).into_owned())
+pub(crate) fn own_text(tree: &Tree<'_>, node: Option<u32>) -> Option<Text> {
+    node.map(|n| Text::from(&*tree.text(n)))
 }
 
 /// Reads `FinInstnId/BICFI` (or `BIC`) and `FinInstnId/ClrSysMmbId` of an agent element.
@@ -40,8 +41,8 @@ pub(crate) fn agent(tree: &Tree<'_>, agent: Option<u32>) -> (Option<Bic>, Option
     let [bicfi, bic, mmb] = tree.kids(fin, ["BICFI", "BIC", "ClrSysMmbId"]);
     let bic = bicfi.or(bic).and_then(|b| Bic::parse(&tree.text(b)));
     let mmb = mmb.map(|m| ClearingMember {
-        clr_sys_cd: text_at(tree, m, "ClrSysId/Cd"),
-        mmb_id: text_at(tree, m, "MmbId").unwrap_or_default(),
+        clr_sys_cd: own_text(tree, tree.descend(m, "ClrSysId/Cd")),
+        mmb_id: own_text(tree, tree.child(m, "MmbId")).unwrap_or_default(),
     });
     (bic, mmb)
 }

@@ -18,48 +18,49 @@ use crate::types::bic::Bic;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// A pacs.002 status report.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StatusReport {
     pub app_hdr: Option<AppHdr>,
-    pub msg_id: String,
-    pub cre_dt_tm: String,
+    pub msg_id: Text,
+    pub cre_dt_tm: Text,
     pub instg_agt: Option<Bic>,
     pub instd_agt: Option<Bic>,
-    pub orgnl_msg_id: String,
+    pub orgnl_msg_id: Text,
     /// e.g. `pacs.008.001.08`.
-    pub orgnl_msg_nm_id: String,
-    pub orgnl_cre_dt_tm: Option<String>,
+    pub orgnl_msg_nm_id: Text,
+    pub orgnl_cre_dt_tm: Option<Text>,
     pub grp_sts: Option<TxStatus>,
     /// Group-level reason (with `grp_sts`).
     pub grp_reason: Option<ReasonCode>,
-    pub grp_addtl_inf: Option<String>,
+    pub grp_addtl_inf: Option<Text>,
     pub txs: Vec<TxStatusInfo>,
 }
 
 /// One `TxInfAndSts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxStatusInfo {
-    pub orgnl_instr_id: Option<String>,
-    pub orgnl_end_to_end_id: Option<String>,
-    pub orgnl_tx_id: Option<String>,
+    pub orgnl_instr_id: Option<Text>,
+    pub orgnl_end_to_end_id: Option<Text>,
+    pub orgnl_tx_id: Option<Text>,
     pub orgnl_uetr: Option<Uetr>,
     /// The status; [`TxStatus::PDNG`] when the wire code is not one of ours (see `tx_sts_unlisted`).
     pub tx_sts: TxStatus,
     /// The wire `TxSts` when it is a code outside [`TxStatus`] (written back verbatim).
-    pub tx_sts_unlisted: Option<String>,
+    pub tx_sts_unlisted: Option<Text>,
     /// `StsRsnInf/Rsn/Cd` when it is a code this crate knows.
     pub reason: Option<ReasonCode>,
     /// `StsRsnInf/Rsn/Cd` when it is an ISO code outside [`ReasonCode`].
-    pub reason_other_cd: Option<String>,
+    pub reason_other_cd: Option<Text>,
     /// `StsRsnInf/Rsn/Prtry`.
-    pub reason_prtry: Option<String>,
+    pub reason_prtry: Option<Text>,
     /// First `StsRsnInf/AddtlInf`.
-    pub addtl_inf: Option<String>,
-    pub accptnc_dt_tm: Option<String>,
-    pub fctv_intr_bk_sttlm_dt: Option<String>,
-    pub clr_sys_ref: Option<String>,
+    pub addtl_inf: Option<Text>,
+    pub accptnc_dt_tm: Option<Text>,
+    pub fctv_intr_bk_sttlm_dt: Option<Text>,
+    pub clr_sys_ref: Option<Text>,
     pub instg_agt: Option<Bic>,
     pub instd_agt: Option<Bic>,
 }
@@ -126,7 +127,7 @@ pub fn read_pacs002(input: &[u8], limits: &Limits) -> Result<StatusReport, Valid
     })
 }
 
-type Reason = (Option<ReasonCode>, Option<String>, Option<String>, Option<String>);
+type Reason = (Option<ReasonCode>, Option<Text>, Option<Text>, Option<Text>);
 
 /// `(known code, other code, proprietary, first AddtlInf)` of the first `StsRsnInf`.
 fn reason(tree: &Tree<'_>, node: Option<u32>) -> Reason {

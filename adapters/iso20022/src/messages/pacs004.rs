@@ -18,31 +18,32 @@ use crate::types::money::Money;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// A pacs.004 payment return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pacs004 {
     pub app_hdr: Option<AppHdr>,
-    pub msg_id: String,
-    pub cre_dt_tm: String,
+    pub msg_id: Text,
+    pub cre_dt_tm: Text,
     pub nb_of_txs: u32,
     pub ttl_rtrd_intr_bk_sttlm_amt: Option<Money>,
-    pub intr_bk_sttlm_dt: Option<String>,
-    pub sttlm_mtd: String,
-    pub clr_sys: Option<String>,
+    pub intr_bk_sttlm_dt: Option<Text>,
+    pub sttlm_mtd: Text,
+    pub clr_sys: Option<Text>,
     pub txs: Vec<ReturnTx>,
 }
 
 /// One returned transaction (`TxInf`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnTx {
-    pub rtr_id: Option<String>,
+    pub rtr_id: Option<Text>,
     pub original: OriginalRef,
     pub orgnl_intr_bk_sttlm_amt: Option<Money>,
     /// `RtrdIntrBkSttlmAmt`.
     pub amount: Money,
-    pub intr_bk_sttlm_dt: Option<String>,
-    pub chrg_br: Option<String>,
+    pub intr_bk_sttlm_dt: Option<Text>,
+    pub chrg_br: Option<Text>,
     pub instg_agt: Option<Bic>,
     pub instg_agt_mmb: Option<ClearingMember>,
     pub instd_agt: Option<Bic>,

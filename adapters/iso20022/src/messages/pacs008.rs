@@ -15,25 +15,26 @@ use crate::types::money::Money;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// A pacs.008 message (group header + transactions), optionally with its AppHdr.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pacs008 {
     pub app_hdr: Option<AppHdr>,
-    pub msg_id: String,
-    pub cre_dt_tm: String,
+    pub msg_id: Text,
+    pub cre_dt_tm: Text,
     pub nb_of_txs: u32,
     /// `CtrlSum` as decimal text (no floats).
-    pub ctrl_sum: Option<String>,
+    pub ctrl_sum: Option<Text>,
     pub ttl_intr_bk_sttlm_amt: Option<Money>,
     /// Group-level `IntrBkSttlmDt`.
-    pub intr_bk_sttlm_dt: Option<String>,
+    pub intr_bk_sttlm_dt: Option<Text>,
     /// `SttlmInf/SttlmMtd` (`INDA`, `INGA`, `COVE`, `CLRG`).
-    pub sttlm_mtd: String,
+    pub sttlm_mtd: Text,
     /// `SttlmInf/ClrSys/Cd`.
-    pub clr_sys: Option<String>,
+    pub clr_sys: Option<Text>,
     /// `SttlmInf/ClrSys/Prtry`.
-    pub clr_sys_prtry: Option<String>,
+    pub clr_sys_prtry: Option<Text>,
     /// Group-level `InstgAgt`/`InstdAgt` BICs.
     pub grp_instg_agt: Option<Bic>,
     pub grp_instd_agt: Option<Bic>,
@@ -43,56 +44,52 @@ pub struct Pacs008 {
 /// One `CdtTrfTxInf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreditTransferTx {
-    pub instr_id: Option<String>,
-    pub end_to_end_id: String,
-    pub tx_id: Option<String>,
+    pub instr_id: Option<Text>,
+    pub end_to_end_id: Text,
+    pub tx_id: Option<Text>,
     pub uetr: Option<Uetr>,
-    pub clr_sys_ref: Option<String>,
+    pub clr_sys_ref: Option<Text>,
     /// `PmtTpInf/SvcLvl/Cd` (first).
-    pub svc_lvl_cd: Option<String>,
-    pub lcl_instrm_cd: Option<String>,
-    pub lcl_instrm_prtry: Option<String>,
-    pub ctgy_purp_cd: Option<String>,
-    pub ctgy_purp_prtry: Option<String>,
+    pub svc_lvl_cd: Option<Text>,
+    pub lcl_instrm_cd: Option<Text>,
+    pub lcl_instrm_prtry: Option<Text>,
+    pub ctgy_purp_cd: Option<Text>,
+    pub ctgy_purp_prtry: Option<Text>,
     /// `IntrBkSttlmAmt`.
     pub amount: Money,
-    pub intr_bk_sttlm_dt: Option<String>,
+    pub intr_bk_sttlm_dt: Option<Text>,
     pub instd_amt: Option<Money>,
     /// `XchgRate` as decimal text.
-    pub xchg_rate: Option<String>,
+    pub xchg_rate: Option<Text>,
     /// `ChrgBr` (`DEBT`, `CRED`, `SHAR`, `SLEV`); written as `SHAR` when absent.
-    pub chrg_br: Option<String>,
+    pub chrg_br: Option<Text>,
     pub instg_agt: Option<Bic>,
     pub instg_agt_mmb: Option<ClearingMember>,
     pub instd_agt: Option<Bic>,
     pub instd_agt_mmb: Option<ClearingMember>,
     pub intrmy_agt1: Option<Bic>,
-    pub dbtr_name: Option<String>,
-    pub dbtr_iban: Option<String>,
+    pub dbtr_name: Option<Text>,
+    pub dbtr_iban: Option<Text>,
     /// `DbtrAcct/Id/Othr/Id`.
-    pub dbtr_acct_othr: Option<String>,
+    pub dbtr_acct_othr: Option<Text>,
     pub dbtr_agt: Option<Bic>,
     pub dbtr_agt_mmb: Option<ClearingMember>,
     pub cdtr_agt: Option<Bic>,
     pub cdtr_agt_mmb: Option<ClearingMember>,
-    pub cdtr_name: Option<String>,
-    pub cdtr_iban: Option<String>,
+    pub cdtr_name: Option<Text>,
+    pub cdtr_iban: Option<Text>,
     /// `CdtrAcct/Id/Othr/Id`.
-    pub cdtr_acct_othr: Option<String>,
+    pub cdtr_acct_othr: Option<Text>,
     /// `Purp/Cd`.
-    pub purp_cd: Option<String>,
+    pub purp_cd: Option<Text>,
     /// `RmtInf/Ustrd` lines.
-    pub rmt_inf_ustrd: Vec<String>,
+    pub rmt_inf_ustrd: Vec<Text>,
 }
 
 impl Pacs008 {
     /// A message with the mandatory group fields set and everything optional empty.
     #[must_use]
-    pub fn new(
-        msg_id: impl Into<String>,
-        cre_dt_tm: impl Into<String>,
-        sttlm_mtd: impl Into<String>,
-    ) -> Self {
+    pub fn new(msg_id: impl Into<Text>, cre_dt_tm: impl Into<Text>, sttlm_mtd: impl Into<Text>) -> Self {
         Pacs008 {
             app_hdr: None,
             msg_id: msg_id.into(),
@@ -114,7 +111,7 @@ impl Pacs008 {
 impl CreditTransferTx {
     /// A transaction with its end-to-end id and settlement amount; everything else empty.
     #[must_use]
-    pub fn new(end_to_end_id: impl Into<String>, amount: Money) -> Self {
+    pub fn new(end_to_end_id: impl Into<Text>, amount: Money) -> Self {
         CreditTransferTx {
             instr_id: None,
             end_to_end_id: end_to_end_id.into(),
@@ -263,13 +260,13 @@ impl TxKids {
 }
 
 /// `Cd` and `Prtry` of an optional code choice element.
-fn code_choice(tree: &Tree<'_>, node: Option<u32>) -> [Option<String>; 2] {
+fn code_choice(tree: &Tree<'_>, node: Option<u32>) -> [Option<Text>; 2] {
     let [cd, prtry] = node.map_or([None; 2], |n| tree.kids(n, ["Cd", "Prtry"]));
     [own_text(tree, cd), own_text(tree, prtry)]
 }
 
 /// `Id/IBAN` and `Id/Othr/Id` of an optional account element.
-fn account(tree: &Tree<'_>, acct: Option<u32>) -> [Option<String>; 2] {
+fn account(tree: &Tree<'_>, acct: Option<u32>) -> [Option<Text>; 2] {
     let Some(id) = acct.and_then(|a| tree.child(a, "Id")) else { return [None, None] };
     let [iban, othr] = tree.kids(id, ["IBAN", "Othr"]);
     [own_text(tree, iban), own_text(tree, othr.and_then(|o| tree.child(o, "Id")))]

@@ -16,30 +16,31 @@ use crate::types::money::Money;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// A pacs.009 message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pacs009 {
     pub app_hdr: Option<AppHdr>,
-    pub msg_id: String,
-    pub cre_dt_tm: String,
+    pub msg_id: Text,
+    pub cre_dt_tm: Text,
     pub nb_of_txs: u32,
-    pub sttlm_mtd: String,
-    pub clr_sys: Option<String>,
+    pub sttlm_mtd: Text,
+    pub clr_sys: Option<Text>,
     pub txs: Vec<FiCreditTransferTx>,
 }
 
 /// One FI credit transfer (`CdtTrfTxInf`); debtor and creditor are institutions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FiCreditTransferTx {
-    pub instr_id: Option<String>,
-    pub end_to_end_id: String,
-    pub tx_id: Option<String>,
+    pub instr_id: Option<Text>,
+    pub end_to_end_id: Text,
+    pub tx_id: Option<Text>,
     pub uetr: Option<Uetr>,
-    pub svc_lvl_cd: Option<String>,
-    pub lcl_instrm_prtry: Option<String>,
+    pub svc_lvl_cd: Option<Text>,
+    pub lcl_instrm_prtry: Option<Text>,
     pub amount: Money,
-    pub intr_bk_sttlm_dt: Option<String>,
+    pub intr_bk_sttlm_dt: Option<Text>,
     pub instg_agt: Option<Bic>,
     pub instg_agt_mmb: Option<ClearingMember>,
     pub instd_agt: Option<Bic>,

@@ -14,13 +14,14 @@ use crate::types::bic::Bic;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// A pacs.028 status request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pacs028 {
     pub app_hdr: Option<AppHdr>,
-    pub msg_id: String,
-    pub cre_dt_tm: String,
+    pub msg_id: Text,
+    pub cre_dt_tm: Text,
     /// Group-level `OrgnlGrpInf` (msg id, msg name id, creation time).
     pub orgnl_grp: Option<OriginalRef>,
     pub txs: Vec<StatusRequestTx>,
@@ -29,7 +30,7 @@ pub struct Pacs028 {
 /// One transaction whose status is requested (`TxInf`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusRequestTx {
-    pub sts_req_id: Option<String>,
+    pub sts_req_id: Option<Text>,
     pub original: OriginalRef,
     pub instg_agt: Option<Bic>,
     pub instg_agt_mmb: Option<ClearingMember>,

@@ -10,27 +10,28 @@ use crate::types::bic::Bic;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
+use crate::Text;
 
 /// References to the original message and transaction (`OrgnlGrpInf`, `Orgnl*Id`, `OrgnlUETR`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OriginalRef {
     /// `OrgnlGrpInf/OrgnlMsgId` (written only together with `orgnl_msg_nm_id`).
-    pub orgnl_msg_id: Option<String>,
+    pub orgnl_msg_id: Option<Text>,
     /// `OrgnlGrpInf/OrgnlMsgNmId`, e.g. `pacs.008.001.08`.
-    pub orgnl_msg_nm_id: Option<String>,
-    pub orgnl_cre_dt_tm: Option<String>,
-    pub orgnl_instr_id: Option<String>,
-    pub orgnl_end_to_end_id: Option<String>,
-    pub orgnl_tx_id: Option<String>,
+    pub orgnl_msg_nm_id: Option<Text>,
+    pub orgnl_cre_dt_tm: Option<Text>,
+    pub orgnl_instr_id: Option<Text>,
+    pub orgnl_end_to_end_id: Option<Text>,
+    pub orgnl_tx_id: Option<Text>,
     pub orgnl_uetr: Option<Uetr>,
 }
 
 /// A coded reason (`Rsn/Cd` or `Rsn/Prtry`) with its first `AddtlInf`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reason {
-    pub cd: Option<String>,
-    pub prtry: Option<String>,
-    pub addtl_inf: Option<String>,
+    pub cd: Option<Text>,
+    pub prtry: Option<Text>,
+    pub addtl_inf: Option<Text>,
 }
 
 /// A `Party40Choice`: an agent (BIC and/or clearing member id) or a party with a name.
@@ -39,16 +40,16 @@ pub struct PartyRef {
     pub bic: Option<Bic>,
     pub mmb: Option<ClearingMember>,
     /// `Pty/Nm`, used when the party is not an agent.
-    pub name: Option<String>,
+    pub name: Option<Text>,
 }
 
 /// `Assgnmt` of camt.056 / camt.029.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Assignment {
-    pub id: String,
+    pub id: Text,
     pub assgnr: PartyRef,
     pub assgne: PartyRef,
-    pub cre_dt_tm: String,
+    pub cre_dt_tm: Text,
 }
 
 /// The Document root element (`<Document><root>`) of `family`, or a typed error.
