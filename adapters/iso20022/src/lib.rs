@@ -25,7 +25,8 @@ mod validate;
 mod xml;
 
 pub use envelope::ENVELOPE_NAMESPACE;
-/// Text of a model field.
+/// The text of a model field: a string kept inline up to 24 bytes, on the heap beyond
+/// (`compact_str::CompactString`). It derefs to `str`; build one with `"x".into()`.
 pub type Text = compact_str::CompactString;
 pub use error::ValidationError;
 pub use limits::Limits;

@@ -41,8 +41,8 @@ pub(crate) fn agent(tree: &Tree<'_>, agent: Option<u32>) -> (Option<Bic>, Option
     let [bicfi, bic, mmb] = tree.kids(fin, ["BICFI", "BIC", "ClrSysMmbId"]);
     let bic = bicfi.or(bic).and_then(|b| Bic::parse(&tree.text(b)));
     let mmb = mmb.map(|m| ClearingMember {
-        clr_sys_cd: own_text(tree, tree.descend(m, "ClrSysId/Cd")),
-        mmb_id: own_text(tree, tree.child(m, "MmbId")).unwrap_or_default(),
+        clr_sys_cd: text_at(tree, m, "ClrSysId/Cd"),
+        mmb_id: text_at(tree, m, "MmbId").unwrap_or_default(),
     });
     (bic, mmb)
 }
