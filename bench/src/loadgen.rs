@@ -449,10 +449,7 @@ pub fn classify(payload: &[u8]) -> Answer {
         }
         if let Ok(report) = read_pacs002(payload, &Limits::default()) {
             if let Some(tx) = report.txs.first() {
-                let reason = tx
-                    .reason
-                    .map(|r| r.as_str().to_owned())
-                    .or_else(|| tx.reason_other_cd.as_deref().map(str::to_owned));
+                let reason = tx.reason_code().map(str::to_owned);
                 return Answer::Status { status: tx.tx_sts.as_str().to_owned(), reason };
             }
         }

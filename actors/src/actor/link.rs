@@ -354,11 +354,7 @@ fn event_of(report: &StatusReport) -> Option<(String, PaymentEvent)> {
         TxStatus::ACSC | TxStatus::ACCC => PaymentEvent::ClearingAnswered(Outcome::Settled),
         TxStatus::RJCT if tx.reason_prtry.as_deref() == Some(NOT_FOUND_REASON) => PaymentEvent::NotFound,
         TxStatus::RJCT => {
-            let code = tx
-                .reason
-                .map(|r| r.as_str().to_owned())
-                .or_else(|| tx.reason_other_cd.as_deref().map(str::to_owned));
-            PaymentEvent::ClearingAnswered(Outcome::Rejected(code.unwrap_or_else(|| "NARR".to_owned())))
+            PaymentEvent::ClearingAnswered(Outcome::Rejected(tx.reason_code().unwrap_or("NARR").to_owned()))
         }
         _ => return None,
     };

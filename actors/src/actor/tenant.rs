@@ -1388,11 +1388,7 @@ fn creditor_status(myself: &ActorRef<TenantMsg>, state: &mut TenantState, status
     let event = match tx.tx_sts {
         TxStatus::ACSC | TxStatus::ACCC => PaymentEvent::ClearingAnswered(Outcome::Settled),
         TxStatus::RJCT => {
-            let code = tx
-                .reason
-                .map(|r| r.as_str().to_owned())
-                .or_else(|| tx.reason_other_cd.as_deref().map(str::to_owned));
-            PaymentEvent::ClearingAnswered(Outcome::Rejected(code.unwrap_or_else(|| "NARR".to_owned())))
+            PaymentEvent::ClearingAnswered(Outcome::Rejected(tx.reason_code().unwrap_or("NARR").to_owned()))
         }
         other => {
             let detail = format!("{} noted; waiting for ACSC or RJCT", other.as_str());

@@ -30,7 +30,8 @@ pub(crate) fn texts_of(tree: &Tree<'_>, node: u32, name: &str) -> Vec<Text> {
     tree.children_named(node, name).map(|c| Text::from(&*tree.text(c))).collect()
 }
 
-/// Owned text of `node`, when there is one.
+/// Owned text of `node`, when there is one. Built from the `str`: `Text::from(Cow)` measured
+/// 0.3 k instructions more per 4.9 KB message.
 pub(crate) fn own_text(tree: &Tree<'_>, node: Option<u32>) -> Option<Text> {
     node.map(|n| Text::from(&*tree.text(n)))
 }

@@ -87,6 +87,12 @@ impl TxStatusInfo {
             instd_agt: None,
         }
     }
+
+    /// The ISO reason code as written (`StsRsnInf/Rsn/Cd`), known to this crate or not.
+    #[must_use]
+    pub fn reason_code(&self) -> Option<&str> {
+        self.reason.map(|r| r.as_str()).or(self.reason_other_cd.as_deref())
+    }
 }
 
 /// Reads and fully validates a pacs.002 (bare or with AppHdr).
@@ -260,4 +266,22 @@ fn write_tx(w: &mut XmlWriter, r: &StatusReport, tx: &TxStatusInfo, with_origina
     write_agent_opt(w, "InstgAgt", tx.instg_agt.as_ref(), None);
     write_agent_opt(w, "InstdAgt", tx.instd_agt.as_ref(), None);
     w.close("TxInfAndSts");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ReasonCode, TxStatus, TxStatusInfo};
+
+    /// The reason code is the known code, else the unlisted ISO code, never the proprietary
+    /// reason.
+    #[test]
+    fn reason_code_is_the_iso_code_as_written() {
+        let mut tx = TxStatusInfo::new(TxStatus::RJCT);
+        tx.reason_prtry = Some("NOTFOUND".into());
+        assert_eq!(tx.reason_code(), None);
+        tx.reason_other_cd = Some("XT99".into());
+        assert_eq!(tx.reason_code(), Some("XT99"));
+        tx.reason = Some(ReasonCode::AM04);
+        assert_eq!(tx.reason_code(), Some("AM04"));
+    }
 }
