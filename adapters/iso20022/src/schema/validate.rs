@@ -43,6 +43,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         result
     }
 
+    #[cold]
     fn path(&self) -> String {
         let mut out = String::new();
         for &(node, repeatable) in &self.stack {
@@ -62,6 +63,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         out
     }
 
+    #[cold]
     fn fail(&self, rule: Rule, detail: impl AsRef<str>) -> ValidationError {
         rule.at(self.path(), detail)
     }
@@ -290,6 +292,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         }
     }
 
+    #[cold]
     fn missing(&self, name: &str, before: Option<&str>) -> ValidationError {
         let detail = match before {
             Some(b) => format!("mandatory <{name}> missing before <{b}>"),
@@ -298,6 +301,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         self.fail(Rule::XsdMissingElement, detail)
     }
 
+    #[cold]
     fn unexpected(&mut self, child: u32, particles: &[Particle], choice: bool) -> ValidationError {
         let name = self.tree.nodes[child as usize].local;
         let known = particles.iter().find(|p| &*p.name == name);

@@ -29,6 +29,7 @@ pub(crate) struct Lexer<'a> {
     pub(crate) max_text: usize,
 }
 
+#[cold]
 fn err(rule: Rule, detail: impl AsRef<str>) -> ValidationError {
     rule.at("/", detail)
 }

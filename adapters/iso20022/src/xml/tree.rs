@@ -377,6 +377,7 @@ impl<'a> Tree<'a> {
 
     /// A readable path from the outermost ISO element (`Document`/`AppHdr`) down to `i`;
     /// repeated siblings get a 1-based `[n]`.
+    #[cold]
     pub(crate) fn path(&self, i: u32) -> String {
         let mut parts = Vec::new();
         let mut at = i;
