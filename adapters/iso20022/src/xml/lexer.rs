@@ -285,10 +285,23 @@ impl<'a> Lexer<'a> {
         self.src.get(from..to).unwrap_or("")
     }
 
-    /// Offset of the first `needle` at or after `from` (memchr's vectorised substring search).
+    /// Offset of the first `needle` (`?>`, `-->` or `]]>`: each ends with `>`) at or after
+    /// `from`. Steps from `>` to `>` with memchr: a one-shot `memmem` search costs more to
+    /// set up than a comment or declaration takes to scan.
     fn find(&self, from: usize, needle: &[u8]) -> Option<usize> {
+        debug_assert_eq!(needle.last(), Some(&b'>'));
         let hay = self.bytes().get(from..)?;
-        memchr::memmem::find(hay, needle).map(|i| from + i)
+        let mut at = 0;
+        while let Some(i) = memchr::memchr(b'>', hay.get(at..)?) {
+            let end = at + i + 1;
+            if let Some(start) = end.checked_sub(needle.len()) {
+                if hay.get(start..end) == Some(needle) {
+                    return Some(from + start);
+                }
+            }
+            at = end;
+        }
+        None
     }
 
     fn processing_instruction(&mut self) -> Result<(), ValidationError> {
@@ -509,6 +522,37 @@ fn check_declaration(body: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::{attr_value_len, char_data_len, find_byte};
+
+    /// The `>`-to-`>` search finds what a substring search finds, for every start offset.
+    #[test]
+    fn find_matches_substring_search() {
+        let alphabet: &[u8] = b"-?]>x";
+        let limits = crate::limits::Limits::default();
+        for len in 0..14usize {
+            for seed in 0..300u32 {
+                let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(len as u32) | 1;
+                let text: String = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        char::from(alphabet[(x as usize) % alphabet.len()])
+                    })
+                    .collect();
+                let lexer = super::Lexer::new(&text, &limits);
+                for needle in [&b"?>"[..], b"-->", b"]]>"] {
+                    for from in 0..=len + 1 {
+                        let expected = text
+                            .as_bytes()
+                            .get(from..)
+                            .and_then(|h| memchr::memmem::find(h, needle))
+                            .map(|i| from + i);
+                        assert_eq!(lexer.find(from, needle), expected, "{text:?} {needle:?} {from}");
+                    }
+                }
+            }
+        }
+    }
 
     /// The word-at-a-time scan agrees with a byte loop on `<` and never misses `&`/`>`.
     #[test]
