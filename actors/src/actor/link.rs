@@ -407,7 +407,7 @@ fn payment_return(state: &mut LinkState, correlation: u64, payload: &[u8]) {
         let tenants = state.ctx.tenant_refs();
         let inbound = Arc::new(super::tenant::InboundReturn::new(
             uetr.as_str().to_owned(),
-            tx.reason.cd.as_deref().or(tx.reason.prtry.as_deref()).unwrap_or("NARR").to_owned(),
+            tx.reason.code().unwrap_or("NARR").to_owned(),
             Bytes::copy_from_slice(payload),
             state.name.clone(),
             correlation,

@@ -335,10 +335,10 @@ fn participant_return(
         let detail = "OrgnlUETR is required";
         return refusal.refuse(Some(&ret.msg_id), None, ReasonCode::FF01, detail, credit);
     };
-    let reason = tx.reason.cd.clone().or_else(|| tx.reason.prtry.clone()).unwrap_or_else(|| "NARR".into());
+    let reason = tx.reason.code().unwrap_or("NARR").to_owned();
     metrics::submission(state.tenant.as_str(), "return");
     let from = Requester { outbound: Arc::clone(&state.outbound), correlation: refusal.correlation, credit };
-    let ret = super::tenant::ParticipantReturn { from, uetr, reason: reason.to_string(), payload };
+    let ret = super::tenant::ParticipantReturn { from, uetr, reason, payload };
     if let Err(e) = state.tenant_ref.cast(TenantMsg::ParticipantReturn(Box::new(ret))) {
         tracing::error!(tenant = %state.tenant, error = %e, "tenant actor gone; return dropped with its connection");
     }

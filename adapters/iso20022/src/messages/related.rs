@@ -34,6 +34,14 @@ pub struct Reason {
     pub addtl_inf: Option<Text>,
 }
 
+impl Reason {
+    /// The reason as written: `Rsn/Cd`, else `Rsn/Prtry`.
+    #[must_use]
+    pub fn code(&self) -> Option<&str> {
+        self.cd.as_deref().or(self.prtry.as_deref())
+    }
+}
+
 /// A `Party40Choice`: an agent (BIC and/or clearing member id) or a party with a name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PartyRef {
@@ -172,4 +180,20 @@ pub(crate) fn write_assignment(w: &mut XmlWriter, a: &Assignment) {
     write_party(w, "Assgne", &a.assgne);
     w.leaf("CreDtTm", &a.cre_dt_tm);
     w.close("Assgnmt");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    /// The code is `Cd` when there is one, else `Prtry`, and nothing without either.
+    #[test]
+    fn reason_code_prefers_the_iso_code() {
+        let mut r = Reason { addtl_inf: Some("free text".into()), ..Reason::default() };
+        assert_eq!(r.code(), None);
+        r.prtry = Some("RETURNED".into());
+        assert_eq!(r.code(), Some("RETURNED"));
+        r.cd = Some("AC04".into());
+        assert_eq!(r.code(), Some("AC04"));
+    }
 }
