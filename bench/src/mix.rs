@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 
+use compact_str::format_compact;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -262,7 +263,7 @@ impl Mixer {
         let tx = self.template.txs.first();
         let request = Pacs028 {
             app_hdr: None,
-            msg_id: format!("{}S-{n}", self.prefix).into(),
+            msg_id: format_compact!("{}S-{n}", self.prefix),
             cre_dt_tm: self.template.cre_dt_tm.clone(),
             orgnl_grp: None,
             txs: vec![StatusRequestTx {
@@ -282,7 +283,7 @@ impl Mixer {
         let request = Camt056 {
             app_hdr: None,
             assignment: Assignment {
-                id: format!("{}C-{n}", self.prefix).into(),
+                id: format_compact!("{}C-{n}", self.prefix),
                 assgnr: PartyRef {
                     bic: self.bic.clone().or_else(|| tx.and_then(|t| t.instg_agt.clone())),
                     ..PartyRef::default()
@@ -291,7 +292,7 @@ impl Mixer {
                 cre_dt_tm: self.template.cre_dt_tm.clone(),
             },
             txs: vec![CancellationTx {
-                cxl_id: Some(format!("{}X-{n}", self.prefix).into()),
+                cxl_id: Some(format_compact!("{}X-{n}", self.prefix)),
                 original: Self::original(earlier),
                 orgnl_intr_bk_sttlm_amt: tx.map(|t| t.amount),
                 orgnl_intr_bk_sttlm_dt: tx.and_then(|t| t.intr_bk_sttlm_dt.clone()),

@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use compact_str::format_compact;
 use futures::StreamExt;
 use rand::Rng;
 use rustls::ServerConfig;
@@ -384,7 +385,7 @@ impl SimHandle {
         let n = self.stats.returns.fetch_add(1, Ordering::Relaxed) + 1;
         let ret = switchyard_iso20022::Pacs004 {
             app_hdr: None,
-            msg_id: format!("SIM-RTR-{n}").into(),
+            msg_id: format_compact!("SIM-RTR-{n}"),
             cre_dt_tm: now().into(),
             nb_of_txs: 1,
             ttl_rtrd_intr_bk_sttlm_amt: None,
@@ -392,7 +393,7 @@ impl SimHandle {
             sttlm_mtd: "CLRG".into(),
             clr_sys: None,
             txs: vec![switchyard_iso20022::ReturnTx {
-                rtr_id: Some(format!("SIM-RTR-{n}").into()),
+                rtr_id: Some(format_compact!("SIM-RTR-{n}")),
                 original: switchyard_iso20022::OriginalRef {
                     orgnl_msg_id: Some(recorded.msg_id.clone()),
                     orgnl_msg_nm_id: Some("pacs.008.001.08".into()),
@@ -982,7 +983,7 @@ fn answer_about(
     n: u64,
 ) -> Vec<u8> {
     let report = StatusReport {
-        msg_id: format!("SIM-{n}").into(),
+        msg_id: format_compact!("SIM-{n}"),
         cre_dt_tm: now().into(),
         orgnl_msg_id: asked.orgnl_msg_id.clone().unwrap_or_else(|| "NOTPROVIDED".into()),
         orgnl_msg_nm_id: asked.orgnl_msg_nm_id.clone().unwrap_or_else(|| "pacs.008.001.08".into()),
@@ -1032,7 +1033,7 @@ fn cancellation(
     let answer = switchyard_iso20022::Camt029 {
         app_hdr: None,
         assignment: switchyard_iso20022::Assignment {
-            id: format!("SIM-{n}").into(),
+            id: format_compact!("SIM-{n}"),
             assgnr: switchyard_iso20022::PartyRef { name: Some("CLEARING-SIM".into()), ..Default::default() },
             assgne: request.assignment.assgnr.clone(),
             cre_dt_tm: now().into(),
@@ -1077,7 +1078,7 @@ fn payment_return(stats: &SimStats, limits: &Limits, frame: &Frame, n: u64) -> F
         }
     };
     let report = StatusReport {
-        msg_id: format!("SIM-{n}").into(),
+        msg_id: format_compact!("SIM-{n}"),
         cre_dt_tm: now().into(),
         orgnl_msg_id: ret.msg_id.clone(),
         orgnl_msg_nm_id: "pacs.004.001.09".into(),
@@ -1099,7 +1100,7 @@ fn now() -> String {
 
 fn status_report(r: &Recorded, reject_reason: ReasonCode, n: u64) -> Vec<u8> {
     let report = StatusReport {
-        msg_id: format!("SIM-{n}").into(),
+        msg_id: format_compact!("SIM-{n}"),
         cre_dt_tm: now().into(),
         orgnl_msg_id: r.msg_id.clone(),
         orgnl_msg_nm_id: r.msg_name.into(),

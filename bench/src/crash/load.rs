@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use compact_str::format_compact;
 use futures::StreamExt;
 use switchyard_iso20022::{read_pacs002, write_pacs008, Currency, Limits, Pacs008, Uetr};
 use switchyard_wire::{Frame, FrameKind};
@@ -35,7 +36,7 @@ pub struct Sender {
 fn make(template: &Pacs008, tenant: &str, run: u64, n: u64) -> (Vec<u8>, String, i64, &'static str) {
     let mut msg = template.clone();
     let uetr = uuid::Uuid::new_v4().to_string();
-    msg.msg_id = format!("CR{run:x}-{tenant}-{n}").into();
+    msg.msg_id = format_compact!("CR{run:x}-{tenant}-{n}");
     if let Some(hdr) = msg.app_hdr.as_mut() {
         hdr.biz_msg_idr.clone_from(&msg.msg_id);
     }
@@ -44,9 +45,9 @@ fn make(template: &Pacs008, tenant: &str, run: u64, n: u64) -> (Vec<u8>, String,
     let amount = 100 + i64::try_from(n.wrapping_mul(7_919) % 99_900).unwrap_or(0);
     if let Some(tx) = msg.txs.first_mut() {
         tx.uetr = Uetr::parse(&uetr);
-        tx.end_to_end_id = format!("E2E-{n}").into();
-        tx.instr_id = tx.instr_id.as_ref().map(|_| format!("I{n}").into());
-        tx.tx_id = tx.tx_id.as_ref().map(|_| format!("T{n}").into());
+        tx.end_to_end_id = format_compact!("E2E-{n}");
+        tx.instr_id = tx.instr_id.as_ref().map(|_| format_compact!("I{n}"));
+        tx.tx_id = tx.tx_id.as_ref().map(|_| format_compact!("T{n}"));
         tx.amount.minor_units = amount;
         if let Some(ccy) = Currency::parse(currency) {
             tx.amount.currency = ccy;

@@ -12,6 +12,7 @@
 //! Gap: the iso20022 typed pacs.009 carries `ClrSys/Cd` only, so a scheme named by a
 //! proprietary clearing system (SAMOS) gets no `ClrSys` on its pacs.009 leg (docs/SCHEMES.md).
 
+use compact_str::format_compact;
 use switchyard_iso20022::{AppHdr, Pacs009, ValidationError};
 
 use super::checks::{check_profile, SchemeRule};
@@ -50,7 +51,7 @@ pub(super) fn standard_legs<S: ClearingScheme + ?Sized>(
     for (n, txs) in canonical.txs.chunks(chunk).enumerate() {
         let mut leg = canonical.clone();
         if canonical.txs.len() > chunk {
-            leg.msg_id = format!("{}-{}", canonical.msg_id, n + 1).into();
+            leg.msg_id = format_compact!("{}-{}", canonical.msg_id, n + 1);
             if leg.msg_id.chars().count() > 35 {
                 let detail = format!("split MsgId '{}' exceeds 35 characters", leg.msg_id);
                 return Err(SchemeRule::Reference.at("/Document/FICdtTrf/GrpHdr/MsgId", detail));
