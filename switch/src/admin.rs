@@ -69,6 +69,15 @@ fn describe() {
         "Payment outcomes by tenant (settled, rejected, dead_lettered, in_doubt)."
     );
     describe_counter!(m::INQUIRIES, "Status inquiries (pacs.028) sent, by clearing link.");
+    describe_counter!(m::REINQUIRIES, "Re-inquiry rounds started for payments reported in doubt, by tenant.");
+    describe_counter!(
+        m::CANCELLATIONS,
+        "Cancellation requests (camt.056) answered, by tenant and answer (cancelled, refused, relayed)."
+    );
+    describe_counter!(
+        CLEARING_REFUSED,
+        "Inbound clearing connections an accept-mode link refused, by link, transport and reason (handshake, identity)."
+    );
     describe_counter!(m::UNMATCHED, "Clearing replies that matched no outstanding payment, by link.");
     describe_histogram!(
         m::ACK_LATENCY,
@@ -89,7 +98,7 @@ fn describe() {
         "Messages waiting in actor mailboxes, by actor (session, tenant) and tenant."
     );
     describe_counter!(
-        "switchyard_connections_refused_total",
+        CONNECTIONS_REFUSED,
         "Participant connections refused or failed, by transport and reason."
     );
     describe_gauge!("switchyard_journal_last_seq", "Last durable journal sequence number.");
@@ -113,6 +122,77 @@ fn describe() {
     );
     describe_gauge!("switchyard_link_window_used_ratio", "Link window use, 0..1, by link.");
     describe_gauge!("switchyard_limit", "Every configured bound, by name.");
+}
+
+/// Inbound clearing connections an accept-mode link refused (recorded by the clearing adapter).
+const CLEARING_REFUSED: &str = "switchyard_clearing_refused_total";
+/// Participant connections refused or failed (recorded by the listeners).
+const CONNECTIONS_REFUSED: &str = "switchyard_connections_refused_total";
+
+/// Registers every series of docs/OPERATIONS.md's metrics table at start, so that `/metrics`
+/// lists it (at zero) before its first event and dashboards and alerts (`rate`, `increase`)
+/// see it from the start: per configured tenant and link, with the label values the code
+/// records. Registering never changes a value an actor already recorded. A family whose labels
+/// no configured object can take (no accept-mode link) is registered without labels.
+pub(crate) fn register_series(ops: &Operations) {
+    use crate::config::{LinkMode, LinkTransport};
+    use switchyard_actors::metrics as m;
+    for tenant in ops.tenant_names() {
+        register_tenant_series(&tenant);
+    }
+    let transport = |t: LinkTransport| match t {
+        LinkTransport::Tls => "tls",
+        LinkTransport::Quic => "quic",
+    };
+    let config = ops.started_config();
+    let mut accepting = false;
+    for link in &config.links {
+        let name = || link.name.clone();
+        metrics::counter!(m::INQUIRIES, "link" => name()).increment(0);
+        metrics::counter!(m::UNMATCHED, "link" => name()).increment(0);
+        metrics::gauge!(m::LINK_OUTSTANDING, "link" => name()).increment(0.0);
+        metrics::gauge!(m::BREAKER, "link" => name()).increment(0.0);
+        metrics::gauge!(m::LINK_UP, "link" => name()).increment(0.0);
+        if let LinkMode::Accept { .. } = link.mode {
+            accepting = true;
+            for reason in ["handshake", "identity"] {
+                metrics::counter!(CLEARING_REFUSED, "link" => name(), "transport" => transport(link.transport), "reason" => reason)
+                    .increment(0);
+            }
+        }
+    }
+    if !accepting {
+        metrics::counter!(CLEARING_REFUSED).increment(0);
+    }
+    let transports: &[&'static str] = if config.listen_quic.is_some() { &["tls", "quic"] } else { &["tls"] };
+    for transport in transports {
+        for reason in ["handshake", "identity", "slow_sender", "protocol"] {
+            metrics::counter!(CONNECTIONS_REFUSED, "transport" => *transport, "reason" => reason)
+                .increment(0);
+        }
+    }
+}
+
+/// Registers one tenant's series at zero (at start, and for a tenant a reload adds).
+pub(crate) fn register_tenant_series(tenant: &str) {
+    use switchyard_actors::metrics as m;
+    let t = || tenant.to_owned();
+    for result in ["accepted", "busy", "rate_limited", "invalid", "forbidden"] {
+        metrics::counter!(m::SUBMISSIONS, "tenant" => t(), "result" => result).increment(0);
+    }
+    for outcome in ["settled", "rejected", "dead_lettered", "in_doubt"] {
+        metrics::counter!(m::OUTCOMES, "tenant" => t(), "outcome" => outcome).increment(0);
+    }
+    for answer in ["cancelled", "refused", "relayed"] {
+        metrics::counter!(m::CANCELLATIONS, "tenant" => t(), "answer" => answer).increment(0);
+    }
+    metrics::counter!(m::REINQUIRIES, "tenant" => t()).increment(0);
+    // A histogram is listed (empty buckets) once registered; nothing is recorded here.
+    let _ = metrics::histogram!(m::ACK_LATENCY, "tenant" => t());
+    let _ = metrics::histogram!(m::FINAL_LATENCY, "tenant" => t());
+    metrics::gauge!(m::IN_FLIGHT, "tenant" => t()).increment(0.0);
+    m::mailbox("session", tenant).increment(0.0);
+    m::mailbox("tenant", tenant).increment(0.0);
 }
 
 /// Installs the recorder before any actor records a metric.
@@ -146,7 +226,9 @@ pub struct AdminState {
 }
 
 /// Bearer token claims: `scope` is space-separated (`iso20022:send`, `scheme:manage`,
-/// `clearing:manage`); a token with `tenant` sees only that tenant.
+/// `clearing:manage`); a token with `tenant` sees only that tenant. `sub` must not be blank;
+/// `exp` is required and `nbf`, when the token has one, is checked too (both with
+/// [`JWT_LEEWAY_S`] of clock skew).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -173,6 +255,7 @@ pub async fn start(
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     state.operators = tls.as_ref().map(|t| t.operators.clone().into()).unwrap_or_default();
     install_recorder();
+    register_series(&state.ops);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let app = Router::new()
@@ -194,8 +277,7 @@ pub async fn start(
         let served = match tls {
             None => axum::serve(listener, app).with_graceful_shutdown(stop).await,
             Some(tls) => {
-                let listener =
-                    TlsListener { tcp: listener, acceptor: tokio_rustls::TlsAcceptor::from(tls.server) };
+                let listener = TlsListener::new(listener, &tls.server);
                 let app = app.into_make_service_with_connect_info::<AdminPeer>();
                 axum::serve(listener, app).with_graceful_shutdown(stop).await
             }
@@ -320,6 +402,10 @@ impl Caller {
 
 type Refusal = (StatusCode, &'static str);
 
+/// Seconds of clock skew allowed when checking a token's `exp` and `nbf` (jsonwebtoken's
+/// default is 60 s; docs/OPERATIONS.md documents this value).
+pub const JWT_LEEWAY_S: u64 = 5;
+
 /// A bearer token decides when present; otherwise the admin client certificate (mTLS): an
 /// operator name from `[admin] operators`, or a tenant's `certificate_name`.
 fn authorize(state: &AdminState, headers: &HeaderMap, ext: &Extensions) -> Result<Caller, Refusal> {
@@ -343,10 +429,16 @@ fn authorize(state: &AdminState, headers: &HeaderMap, ext: &Extensions) -> Resul
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or((StatusCode::UNAUTHORIZED, "missing bearer token\n"))?;
-    let validation = Validation::new(Algorithm::HS256);
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_nbf = true; // `nbf`, when present, is honoured
+    validation.leeway = JWT_LEEWAY_S; // clock skew allowed on `exp` and `nbf`
     let claims = decode::<Claims>(token, &DecodingKey::from_secret(&key.0), &validation)
-        .map_err(|_| (StatusCode::UNAUTHORIZED, "invalid or expired token\n"))?
+        .map_err(|_| (StatusCode::UNAUTHORIZED, "invalid, expired or not yet valid token\n"))?
         .claims;
+    if claims.sub.trim().is_empty() {
+        // `sub` names the operator in the journal with every DLQ action.
+        return Err((StatusCode::UNAUTHORIZED, "token claim `sub` is empty: it must name who is acting\n"));
+    }
     let scopes: Vec<&str> = claims.scope.split_whitespace().collect();
     let has = |s: &str| scopes.contains(&s);
     match claims.tenant {

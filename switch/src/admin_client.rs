@@ -11,9 +11,28 @@ use anyhow::{bail, Context};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Largest response body accepted.
 const MAX_BODY: usize = 16 << 20;
+
+/// What stays as it is in a path segment or a query value: RFC 3986's unreserved characters.
+/// Everything else (`/`, `?`, `#`, `&`, `=`, `+`, `%`, spaces, non-ASCII) is percent-encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// `value` percent-encoded as one URL path segment or one query value, so that an argument
+/// (a UETR, a tenant name) can neither add a path segment or query parameter nor make the URI
+/// invalid. The admin API decodes it back.
+#[must_use]
+pub fn encode(value: &str) -> String {
+    utf8_percent_encode(value, COMPONENT).to_string()
+}
+
+/// `?tenant=T` with `T` percent-encoded, or nothing.
+#[must_use]
+pub fn tenant_query(tenant: Option<&str>) -> String {
+    tenant.map(|t| format!("?tenant={}", encode(t))).unwrap_or_default()
+}
 
 /// How the CLI authenticates to the admin API: a bearer token, a client certificate, or both.
 #[derive(Debug, Clone, Default)]
@@ -100,6 +119,10 @@ impl AdminClient {
     ) -> anyhow::Result<Self> {
         let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
             .with_context(|| format!("{server_name:?} is not a DNS name or IP address"))?;
+        // The admin listener speaks HTTP/1.1 whatever protocol `tls` was built for.
+        let mut tls = std::sync::Arc::unwrap_or_clone(tls);
+        tls.alpn_protocols = vec![crate::admin_tls::ADMIN_ALPN.to_vec()];
+        let tls = std::sync::Arc::new(tls);
         Ok(Self {
             authority: authority.to_owned(),
             token,
@@ -151,7 +174,20 @@ impl AdminClient {
         if let Some(token) = &self.token {
             request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        let response = sender.send_request(request.body(Empty::<Bytes>::new())?).await?;
+        let response = match sender.send_request(request.body(Empty::<Bytes>::new())?).await {
+            Ok(response) => response,
+            // A TLS listener answers a plain HTTP request with a TLS alert (or nothing), which
+            // hyper reports as "invalid HTTP version parsed": say what is likely wrong.
+            Err(e) if self.tls.is_none() && (e.is_parse() || e.is_incomplete_message()) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "the admin API at {0} did not answer in plain HTTP: the listener may be TLS \
+                     (admin mutual TLS); use --admin https://{0} with --admin-ca, --admin-cert and \
+                     --admin-key",
+                    self.authority
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let status = response.status().as_u16();
         let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
             .collect()
@@ -160,5 +196,20 @@ impl AdminClient {
             .to_bytes();
         driver.abort();
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{encode, tenant_query};
+
+    #[test]
+    fn path_segments_and_query_values_are_percent_encoded() {
+        assert_eq!(encode("0f5a2c1e-7b3d-4e9a-8c6f-1d2e3f4a5b6c"), "0f5a2c1e-7b3d-4e9a-8c6f-1d2e3f4a5b6c");
+        assert_eq!(encode("a/b?c#d"), "a%2Fb%3Fc%23d");
+        assert_eq!(encode("bank a&x=1+%"), "bank%20a%26x%3D1%2B%25");
+        assert_eq!(encode("bänk~_."), "b%C3%A4nk~_.");
+        assert_eq!(tenant_query(Some("bank-a&x=1")), "?tenant=bank-a%26x%3D1");
+        assert_eq!(tenant_query(None), "");
     }
 }

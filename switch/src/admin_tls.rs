@@ -17,6 +17,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+/// The one application protocol the admin listener offers: it speaks HTTP/1.1, so curl,
+/// Prometheus and probes negotiate it as they would with any HTTPS server.
+pub const ADMIN_ALPN: &[u8] = b"http/1.1";
+
 /// Deadline for one admin TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -33,6 +37,17 @@ pub struct AdminTls {
 pub struct TlsListener {
     pub tcp: TcpListener,
     pub acceptor: TlsAcceptor,
+}
+
+impl TlsListener {
+    /// The admin listener on `tcp` with `server`'s certificates and client CA, offering
+    /// [`ADMIN_ALPN`] whatever protocols `server` was built with.
+    #[must_use]
+    pub fn new(tcp: TcpListener, server: &rustls::ServerConfig) -> Self {
+        let mut server = server.clone();
+        server.alpn_protocols = vec![ADMIN_ALPN.to_vec()];
+        TlsListener { tcp, acceptor: TlsAcceptor::from(Arc::new(server)) }
+    }
 }
 
 impl std::fmt::Debug for TlsListener {

@@ -19,10 +19,18 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
                 format!("{}: unreadable: {e}", file.display())
             }
             Ok(bytes) => match validate_any(&bytes, &limits) {
-                Ok(summary) => format!("{}: valid {} {}", file.display(), summary.msg_def, summary.msg_id),
+                Ok(summary) => {
+                    format!("{}: valid {} {}", file.display(), summary.msg_def, summary.msg_id.escape_debug())
+                }
                 Err(e) => {
                     all_valid = false;
-                    format!("{}: invalid {} {}: {}", file.display(), e.code.as_str(), e.path, e.detail)
+                    format!(
+                        "{}: invalid {} {}: {}",
+                        file.display(),
+                        e.code.as_str(),
+                        e.path,
+                        e.detail.escape_debug()
+                    )
                 }
             },
         };
@@ -38,6 +46,9 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
 /// `switchyard journal verify --data DIR`.
 #[must_use]
 pub fn journal_verify(data: &Path) -> ExitCode {
+    if let Err(code) = data_dir(data, false) {
+        return code;
+    }
     let dir = data.join("journal");
     let report = switchyard_journal::verify(&dir);
     for segment in &report.segments {
@@ -76,9 +87,31 @@ pub fn journal_verify(data: &Path) -> ExitCode {
     }
 }
 
+/// Checks the `--data` directory of an offline command before anything opens it: it must
+/// be a node's data directory (with `journal/`, and `state/` where the command reads the state
+/// store), so a mistyped path is named and nothing is created there.
+fn data_dir(data: &Path, need_state: bool) -> Result<(), ExitCode> {
+    let problem = if !data.is_dir() {
+        format!("{}: no such directory", data.display())
+    } else if !data.join("journal").is_dir() {
+        format!("{}: not a data directory (it has no journal/)", data.display())
+    } else if need_state && !data.join("state").is_dir() {
+        format!(
+            "{}: no state store (state/); `switchyard reindex --data {}` builds it from the journal",
+            data.display(),
+            data.display()
+        )
+    } else {
+        return Ok(());
+    };
+    eprintln!("{problem}");
+    Err(ExitCode::from(2))
+}
+
 fn open_state(data: &Path) -> Result<switchyard_journal::state::StateStore, ExitCode> {
+    data_dir(data, true)?;
     switchyard_journal::state::StateStore::open(&data.join("state")).map_err(|e| {
-        println!("state store {}: {e}", data.join("state").display());
+        eprintln!("state store {}: {e}", data.join("state").display());
         ExitCode::from(2)
     })
 }
@@ -108,7 +141,7 @@ pub fn audit_verify(data: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            println!("audit chain: unreadable: {e}");
+            eprintln!("audit chain: unreadable: {e}");
             ExitCode::from(2)
         }
     }
@@ -117,6 +150,9 @@ pub fn audit_verify(data: &Path) -> ExitCode {
 /// `switchyard reindex --data DIR`: rebuilds the state store from the journal.
 #[must_use]
 pub fn reindex(data: &Path) -> ExitCode {
+    if let Err(code) = data_dir(data, false) {
+        return code;
+    }
     match switchyard_journal::state::reindex(&data.join("state"), &data.join("journal")) {
         Ok(r) => {
             println!(
@@ -126,8 +162,8 @@ pub fn reindex(data: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("reindex failed: {e}");
-            ExitCode::FAILURE
+            eprintln!("reindex failed: {e}");
+            ExitCode::from(2)
         }
     }
 }
@@ -145,11 +181,11 @@ pub fn payment_show(data: &Path, tenant: &str, uetr: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(None) => {
-            println!("no payment {uetr} for tenant {tenant}");
+            eprintln!("no payment {uetr} for tenant {tenant}");
             ExitCode::FAILURE
         }
         Err(e) => {
-            println!("state store: {e}");
+            eprintln!("state store: {e}");
             ExitCode::from(2)
         }
     }
@@ -171,7 +207,7 @@ pub fn dlq_list(data: &Path, tenant: Option<&str>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("state store: {e}");
+            eprintln!("state store: {e}");
             ExitCode::from(2)
         }
     }
@@ -188,13 +224,16 @@ pub fn dlq_offline_action(
     kind: switchyard_actors::record::OperatorKind,
 ) -> ExitCode {
     use switchyard_actors::record::{OperatorAction, OperatorKind};
+    if let Err(code) = data_dir(data, true) {
+        return code;
+    }
     let journal_dir = data.join("journal");
     let journal = match switchyard_journal::Journal::open(switchyard_journal::JournalConfig::new(
         &journal_dir,
     )) {
         Ok((journal, _)) => journal,
         Err(switchyard_journal::JournalError::Locked { dir }) => {
-            println!(
+            eprintln!(
                 "refused: a running node holds {} (its lock); use --admin URL --token TOKEN against that node, \
                  or stop it first",
                 dir.display()
@@ -202,24 +241,24 @@ pub fn dlq_offline_action(
             return ExitCode::from(2);
         }
         Err(e) => {
-            println!("journal {}: {e}", journal_dir.display());
+            eprintln!("journal {}: {e}", journal_dir.display());
             return ExitCode::from(2);
         }
     };
     let code = (|| {
         let store = open_state(data)?;
         store.catch_up(&journal_dir).map_err(|e| {
-            println!("state store: {e}");
+            eprintln!("state store: {e}");
             ExitCode::from(2)
         })?;
         match store.dlq_entry(tenant, uetr) {
             Ok(Some(_)) => {}
             Ok(None) => {
-                println!("no DLQ entry {uetr} for tenant {tenant}");
+                eprintln!("no DLQ entry {uetr} for tenant {tenant}");
                 return Err(ExitCode::FAILURE);
             }
             Err(e) => {
-                println!("state store: {e}");
+                eprintln!("state store: {e}");
                 return Err(ExitCode::from(2));
             }
         }
@@ -247,16 +286,16 @@ pub fn dlq_offline_action(
         {
             Ok(seq) => seq,
             Err(e) => {
-                println!("journal: {e}");
+                eprintln!("journal: {e}");
                 return Err(ExitCode::from(2));
             }
         };
         journal.shutdown().map_err(|e| {
-            println!("journal: {e}");
+            eprintln!("journal: {e}");
             ExitCode::from(2)
         })?;
         store.catch_up(&journal_dir).and_then(|_| store.flush()).map_err(|e| {
-            println!("state store: {e}");
+            eprintln!("state store: {e}");
             ExitCode::from(2)
         })?;
         let then = match kind {
@@ -288,9 +327,15 @@ pub fn remote(admin: &str, auth: crate::admin_client::AdminAuth, post: bool, pat
     })();
     match outcome {
         Ok((status, body)) => {
-            match serde_json::from_str::<serde_json::Value>(&body) {
-                Ok(json) => println!("{}", serde_json::to_string_pretty(&json).unwrap_or(body)),
-                Err(_) => print!("{body}"),
+            let text = match serde_json::from_str::<serde_json::Value>(&body) {
+                Ok(json) => format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or(body)),
+                Err(_) => body,
+            };
+            // Answers go to stdout (for `| jq`), error bodies to stderr with the status.
+            if (200..=299).contains(&status) {
+                print!("{text}");
+            } else {
+                eprint!("{text}");
             }
             match status {
                 200..=299 => ExitCode::SUCCESS,
@@ -302,7 +347,7 @@ pub fn remote(admin: &str, auth: crate::admin_client::AdminAuth, post: bool, pat
             }
         }
         Err(e) => {
-            println!("error: {e:#}");
+            eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }

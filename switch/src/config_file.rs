@@ -26,12 +26,36 @@ use switchyard_clearing::schemes::proxy::{ProxyDirectory, ProxyTarget};
 
 use crate::config::{JournalTuning, Limits, LinkConfig, LinkMode, LinkTransport, NodeConfig, TenantConfig};
 
-/// A configuration problem: the key, and what is wrong with it.
+/// A configuration problem: the key (empty for a file that cannot be read or parsed; the
+/// caller names the file), and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
-#[error("{key}: {reason}")]
 pub struct ConfigError {
     pub key: String,
     pub reason: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "{}: {}", self.key, self.reason)
+        }
+    }
+}
+
+/// Reads and parses a TOML configuration file: `cannot read it: <OS error>`, or the place
+/// and TOML's message (`line 3, column 1: unknown field ...`) on one line.
+pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| err("", format!("cannot read it: {e}")))?;
+    toml::from_str(&text).map_err(|e| {
+        let message = e.message().trim_end().replace('\n', "; ");
+        let Some(span) = e.span() else { return err("", message) };
+        let before = text.get(..span.start).unwrap_or(&text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
+        err("", format!("line {line}, column {column}: {message}"))
+    })
 }
 
 fn err(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
@@ -244,9 +268,7 @@ fn proxy_directory(key: &str, path: &Path) -> Result<ProxyDirectory, ConfigError
     if size > MAX_PROXY_FILE_BYTES {
         return Err(err(key, format!("{shown}: {size} bytes is over the {MAX_PROXY_FILE_BYTES}-byte limit")));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| err(key, format!("{shown}: {e}")))?;
-    let raw: RawProxyFile = toml::from_str(&text)
-        .map_err(|e| err(key, format!("{shown}: {}", e.to_string().replace('\n', " | "))))?;
+    let raw: RawProxyFile = read_toml(path).map_err(|e| err(key, format!("{shown}: {}", e.reason)))?;
     let mut entries = Vec::with_capacity(raw.proxy.len());
     for (index, p) in raw.proxy.into_iter().enumerate() {
         let agent = p
@@ -289,11 +311,7 @@ const MAX_ALTERNATES: usize = 8;
 
 /// Reads and validates a configuration file. Relative paths in it are relative to the file.
 pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| err(path.display().to_string(), e.to_string()))?;
-    let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-        let key = path.display().to_string();
-        err(key, e.to_string().trim_end().replace('\n', " | "))
-    })?;
+    let raw: RawConfig = read_toml(path)?;
     raw.validate(path.parent().unwrap_or(Path::new(".")))
 }
 
@@ -365,12 +383,15 @@ impl RawConfig {
             .enumerate()
             .map(|(i, l)| l.validate(i, &resolve))
             .collect::<Result<Vec<_>, _>>()?;
+        check_link_names(&links)?;
         let routes = validate_routes(self.routes, &links, &tenants)?;
+        let admin_listen = self.admin.as_ref().map(|a| address("admin.listen", &a.listen)).transpose()?;
+        check_listeners(listen, listen_quic, admin_listen, &links)?;
         Ok(NodeConfig {
             data_dir: resolve(&self.node.data_dir),
             listen,
             listen_quic,
-            admin_listen: self.admin.as_ref().map(|a| address("admin.listen", &a.listen)).transpose()?,
+            admin_listen,
             admin_jwt: self
                 .admin
                 .as_ref()
@@ -387,6 +408,58 @@ impl RawConfig {
             journal,
         })
     }
+}
+
+/// Link names are unique (routes, metrics and the admin API name links by them).
+fn check_link_names(links: &[LinkConfig]) -> Result<(), ConfigError> {
+    let mut names = HashSet::new();
+    for (i, l) in links.iter().enumerate() {
+        if l.name.is_empty() || !l.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return Err(err(
+                format!("links[{i}].name"),
+                format!("{:?} must be non-empty ASCII letters, digits, '-', '_' or '.'", l.name),
+            ));
+        }
+        if !names.insert(l.name.as_str()) {
+            return Err(err(format!("links[{i}].name"), format!("{:?} is defined twice", l.name)));
+        }
+    }
+    Ok(())
+}
+
+/// No two listeners of the node on one address and protocol (TCP: `node.listen`,
+/// `admin.listen`, accept-mode TLS links; UDP: `node.listen_quic`, accept-mode QUIC links), so
+/// a configuration that passes `check-config` does not fail to bind at start. (Port 0 asks the
+/// kernel for a free port and never clashes.)
+fn check_listeners(
+    listen: SocketAddr,
+    listen_quic: Option<SocketAddr>,
+    admin: Option<SocketAddr>,
+    links: &[LinkConfig],
+) -> Result<(), ConfigError> {
+    let mut tcp: Vec<(String, SocketAddr)> = vec![("node.listen".to_owned(), listen)];
+    let mut udp: Vec<(String, SocketAddr)> =
+        listen_quic.map(|a| ("node.listen_quic".to_owned(), a)).into_iter().collect();
+    tcp.extend(admin.map(|a| ("admin.listen".to_owned(), a)));
+    for (i, l) in links.iter().enumerate() {
+        if matches!(l.mode, LinkMode::Accept { .. }) {
+            let side = if l.transport == LinkTransport::Quic { &mut udp } else { &mut tcp };
+            side.push((format!("links[{i}].listen"), l.addr));
+        }
+    }
+    for side in [&tcp, &udp] {
+        for (j, (key, addr)) in side.iter().enumerate() {
+            let clash = side[..j].iter().find(|(_, other)| {
+                addr.port() != 0
+                    && other.port() == addr.port()
+                    && (other.ip() == addr.ip() || other.ip().is_unspecified() || addr.ip().is_unspecified())
+            });
+            if let Some((first, _)) = clash {
+                return Err(err(key.clone(), format!("{addr} is already {first}'s address")));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl RawLimits {
@@ -518,6 +591,12 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
         }
         if !names.insert(t.name.clone()) {
             return Err(err(format!("tenants[{i}].name"), format!("{:?} is defined twice", t.name)));
+        }
+        if t.certificate_name.trim().is_empty() {
+            return Err(err(
+                format!("tenants[{i}].certificate_name"),
+                "must name the participant's client certificate (it is empty)",
+            ));
         }
         if !certs.insert(t.certificate_name.clone()) {
             return Err(err(

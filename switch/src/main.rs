@@ -21,7 +21,8 @@ use switchyard::demo::{self, DemoSettings};
 #[command(name = "switchyard", version, about = "ISO 20022 payment message switch")]
 struct Cli {
     /// Log format on stderr: `text` for people, `json` (one object per line) for log shippers.
-    /// The level filter comes from RUST_LOG (default `warn`).
+    /// The level filter comes from RUST_LOG (default `warn,switchyard::ops=info`: warnings, and
+    /// operator actions and reloads). Colours only when stderr is a terminal and NO_COLOR is unset.
     #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
     #[command(subcommand)]
@@ -41,9 +42,9 @@ enum Command {
         /// Payments per second, across all participants.
         #[arg(long, default_value_t = 2000)]
         rate: u64,
-        /// Simulated participant banks (one TLS session each).
-        #[arg(long, default_value_t = 4)]
-        participants: usize,
+        /// Simulated participant banks (one TLS session each, named bank-a, bank-b, ...), 1..=26.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=26))]
+        participants: u16,
         /// Simulator answer latency in milliseconds.
         #[arg(long, default_value_t = 0)]
         clearing_latency_ms: u64,
@@ -59,8 +60,9 @@ enum Command {
         /// Participant transport: tls (TLS 1.3 over TCP) or quic.
         #[arg(long, default_value = "tls")]
         transport: switchyard_bench::client::Transport,
-        /// How long a payment waits for the clearing house before asking (pacs.028), in ms.
-        #[arg(long, default_value_t = 1000)]
+        /// How long a payment waits for the clearing house before asking (pacs.028), in ms
+        /// (10..=3600000).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
         clearing_timeout_ms: u64,
         /// Clearing scheme profile on the demo's link (samos, bankserv, rtc, payshap, swift);
         /// without it the link forwards the participants' messages unchanged.
@@ -122,7 +124,7 @@ enum Command {
         #[arg(long)]
         once: bool,
         /// Refresh interval in milliseconds (100..=60000).
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
         interval_ms: u64,
     },
     /// Validate a configuration file (keys, bounds, references, certificates); exit 0 if valid.
@@ -131,13 +133,24 @@ enum Command {
         file: PathBuf,
     },
     /// Generate a development CA with server and client certificates.
+    ///
+    /// Server certificates: switchyard-node and clearing-sim; client certificates: --clients and
+    /// switchyard. Never use them in production: the CA key is written next to them.
     DevCerts {
-        /// Output directory.
+        /// Output directory (created if missing). Private keys (*.key) are written mode 0600.
         #[arg(long)]
         out: PathBuf,
-        /// Client certificate names (participants); the switch's own client name is added.
+        /// Client certificate names (participants), comma-separated: 1 to 64 ASCII letters,
+        /// digits, '-', '_' or '.', not starting with '.', each once, and not `ca`,
+        /// `switchyard-node` or `clearing-sim`. The switch's own client certificate `switchyard`
+        /// is always added; listing it is accepted and does not duplicate it.
         #[arg(long, value_delimiter = ',', default_value = "bank-a,bank-b")]
         clients: Vec<String>,
+        /// Replace an existing development CA in --out (refused without it). Certificates the
+        /// old CA issued, in --out or copied elsewhere, no longer chain to the new CA: files of
+        /// this run's names are rewritten, others are left in place and listed.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -261,7 +274,7 @@ enum DlqCommand {
 }
 
 fn tenant_query(tenant: Option<&str>) -> String {
-    tenant.map(|t| format!("?tenant={t}")).unwrap_or_default()
+    switchyard::admin_client::tenant_query(tenant)
 }
 
 fn need_tenant(tenant: Option<String>) -> anyhow::Result<String> {
@@ -295,6 +308,7 @@ fn dlq(command: DlqCommand) -> anyhow::Result<ExitCode> {
     Ok(match (target.data, target.admin) {
         (Some(data), _) => cli::dlq_offline_action(&data, &need_tenant(tenant)?, &uetr, kind),
         (None, Some(admin)) => {
+            let uetr = switchyard::admin_client::encode(&uetr);
             let path = format!("/v1/dlq/{uetr}/{verb}{}", tenant_query(tenant.as_deref()));
             cli::remote(&admin, auth.into(), true, &path)
         }
@@ -309,11 +323,42 @@ fn ppm(rate: f64, flag: &str) -> anyhow::Result<u32> {
     Ok((rate * 1_000_000.0).round() as u32)
 }
 
+/// The log filter without `RUST_LOG`: warnings and errors, plus the operator actions and
+/// configuration changes (`switchyard::ops`: DLQ replay/purge, reloads, tenant removal), which
+/// an audit of the service's log must find.
+const DEFAULT_LOG_FILTER: &str = "warn,switchyard::ops=info";
+
+/// Set once in `main` for `--log-format json`.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A lifecycle line on stderr (listening, reload, draining, stopped, a fatal error): as
+/// written for `--log-format text`; for `json`, one object shaped like the tracing lines
+/// (`timestamp`, `level`, `fields.message`, `target`), so that stream stays one object per line.
+fn status(level: &str, line: &str) {
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        let object = serde_json::json!({
+            "timestamp": humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string(),
+            "level": level,
+            "fields": { "message": line },
+            "target": "switchyard",
+        });
+        eprintln!("{object}");
+    } else {
+        eprintln!("{line}");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr);
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG_FILTER.into())
+    };
+    // Colours only for a terminal: a file or journald gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    let logs =
+        tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).with_ansi(ansi);
     if cli.log_format == "json" {
+        JSON_LOGS.store(true, std::sync::atomic::Ordering::Relaxed);
         logs.json().init();
     } else {
         logs.init();
@@ -321,7 +366,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            status("ERROR", &format!("error: {e:#}"));
             ExitCode::from(2)
         }
     }
@@ -346,12 +391,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 data,
                 duration: Duration::from_secs(duration),
                 rate_per_s: rate,
-                participants,
+                participants: usize::from(participants),
                 clearing_latency: Duration::from_millis(clearing_latency_ms),
                 clearing_reject_ppm: ppm(clearing_reject_rate, "clearing-reject-rate")?,
                 clearing_drop_ppm: ppm(clearing_drop_rate, "clearing-drop-rate")?,
                 clearing_lose_ppm: ppm(clearing_lose_rate, "clearing-lose-rate")?,
-                clearing_timeout: Duration::from_millis(clearing_timeout_ms.max(10)),
+                clearing_timeout: Duration::from_millis(clearing_timeout_ms),
                 transport,
                 scheme,
             };
@@ -384,6 +429,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(match (target.data, target.admin) {
                 (Some(data), _) => switchyard::cli::payment_show(&data, &need_tenant(tenant)?, &uetr),
                 (None, Some(admin)) => {
+                    let uetr = switchyard::admin_client::encode(&uetr);
                     let path = format!("/v1/payments/{uetr}{}", tenant_query(tenant.as_deref()));
                     switchyard::cli::remote(&admin, auth.into(), false, &path)
                 }
@@ -393,7 +439,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dlq { command } => dlq(command),
         Command::Top { admin, auth, once, interval_ms } => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let interval = Duration::from_millis(interval_ms.clamp(100, 60_000));
+            let interval = Duration::from_millis(interval_ms);
             runtime.block_on(switchyard::top::run(&admin, auth.into(), once, interval))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -414,17 +460,56 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Command::DevCerts { out, clients } => {
-            let mut names: Vec<&str> = clients.iter().map(String::as_str).collect();
+        Command::DevCerts { out, clients, force } => {
+            use anyhow::Context as _;
+            use switchyard_wire::devcerts::{self, DevCerts};
+            const SERVERS: [&str; 2] = ["switchyard-node", "clearing-sim"];
+            let mut names: Vec<&str> =
+                clients.iter().map(String::as_str).filter(|name| *name != "switchyard").collect();
             names.push("switchyard");
-            let certs =
-                switchyard_wire::devcerts::DevCerts::generate(&["switchyard-node", "clearing-sim"], &names)?;
+            devcerts::check_client_names(&SERVERS, &names).context("--clients")?;
+            // A new CA makes every certificate the old one issued useless (DecryptError at the
+            // handshake), including copies handed out: only on request.
+            let existing_ca = ["ca.pem", "ca.key"].iter().any(|f| out.join(f).symlink_metadata().is_ok());
+            if existing_ca && !force {
+                anyhow::bail!(
+                    "{} already holds a development CA (ca.pem/ca.key): a new CA would replace it, and \
+                     certificates the old CA issued would no longer chain to it (handshakes fail with \
+                     DecryptError); choose another --out, or pass --force to replace it",
+                    out.display()
+                );
+            }
+            let before: Vec<String> = std::fs::read_dir(&out)
+                .map(|dir| dir.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+                .unwrap_or_default();
+            let certs = DevCerts::generate(&SERVERS, &names)?;
             certs.write_to(&out)?;
-            println!(
-                "wrote ca.pem, switchyard-node, clearing-sim and {} client certificates to {}",
-                names.len(),
-                out.display()
-            );
+            let written = certs.file_names();
+            let pairs =
+                |names: &[&str]| names.iter().map(|n| format!("{n}.pem/.key")).collect::<Vec<_>>().join(", ");
+            println!("wrote {} files to {}:", written.len(), out.display());
+            println!("  development CA: ca.pem, ca.key (keep ca.key private: it can issue certificates)");
+            println!("  server certificates ({}): {}", SERVERS.len(), pairs(&SERVERS));
+            println!("  client certificates ({}): {}", names.len(), pairs(&names));
+            println!("  private keys (*.key) are readable by their owner only (mode 0600)");
+            if existing_ca {
+                let mut stale: Vec<String> = before
+                    .into_iter()
+                    .filter(|f| (f.ends_with(".pem") || f.ends_with(".key")) && !written.contains(f))
+                    .collect();
+                stale.sort();
+                eprintln!(
+                    "warning: replaced the development CA in {}: certificates issued by the previous CA \
+                     (including copies elsewhere) no longer chain to the new ca.pem",
+                    out.display()
+                );
+                if !stale.is_empty() {
+                    eprintln!(
+                        "warning: left in place, not rewritten by this run (delete or reissue them): {}",
+                        stale.join(", ")
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -436,16 +521,22 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     if config.journal.sync != switchyard_journal::SyncMode::Fdatasync {
-        eprintln!(
-            "switchyard: WARNING: journal.sync = {:?} is a crash-test mode, not for production",
-            config.journal.sync
+        status(
+            "WARN",
+            &format!(
+                "switchyard: WARNING: journal.sync = {:?} is a crash-test mode, not for production",
+                config.journal.sync
+            ),
         );
     }
     let node = switchyard::Node::start(config).await?;
     node.ops.set_config_path(path.clone());
-    eprintln!(
-        "switchyard: listening on {} (journal recovered: {} records; state store caught up {})",
-        node.addr, node.recovery.records, node.replayed
+    status(
+        "INFO",
+        &format!(
+            "switchyard: listening on {} (journal recovered: {} records; state store caught up {})",
+            node.addr, node.recovery.records, node.replayed
+        ),
     );
     // Readiness only now: the journal is recovered, the state store caught up, listeners bound.
     let _ = sd_notify::notify(&[NotifyState::Ready]);
@@ -462,11 +553,11 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
                     Err(_) => sd_notify::notify(&[NotifyState::Reloading]),
                 };
                 match node.ops.reload_from_file().await {
-                    Ok(r) => eprintln!(
+                    Ok(r) => status("INFO", &format!(
                         "switchyard: SIGHUP: reloaded {} ({} routes; tenants added {:?}, updated {:?}, removed {:?}; applied {:?}; restart required for {:?})",
                         path.display(), r.routes, r.tenants_added, r.tenants_updated, r.tenants_removed, r.applied, r.restart_required
-                    ),
-                    Err(e) => eprintln!("switchyard: SIGHUP: {e}"),
+                    )),
+                    Err(e) => status("ERROR", &format!("switchyard: SIGHUP: {e}")),
                 }
                 let _ = sd_notify::notify(&[NotifyState::Ready]);
             }
@@ -476,10 +567,30 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
         }
     }
     let _ = sd_notify::notify(&[NotifyState::Stopping]);
-    eprintln!("switchyard: draining ({} payments in flight)", node.in_flight());
-    let left = node.stop().await?;
-    eprintln!("switchyard: stopped; {left} payments left in flight (they resume on the next start)");
+    status("INFO", &format!("switchyard: draining ({} payments in flight)", node.in_flight()));
+    // A second SIGTERM/SIGINT cuts the drain short: what is in flight is journaled and resumes
+    // on the next start (the same as after a crash), so nothing is lost by not waiting.
+    let stop = node.stop();
+    tokio::pin!(stop);
+    let left = tokio::select! {
+        left = &mut stop => left?,
+        _ = term.recv() => cut_drain_short(),
+        _ = tokio::signal::ctrl_c() => cut_drain_short(),
+    };
+    status(
+        "INFO",
+        &format!("switchyard: stopped; {left} payments left in flight (they resume on the next start)"),
+    );
     Ok(())
+}
+
+/// The second stop signal during a drain: exit at once, status 1.
+fn cut_drain_short() -> ! {
+    status(
+        "WARN",
+        "switchyard: second stop signal: exiting without finishing the drain; payments in flight resume on the next start",
+    );
+    std::process::exit(1)
 }
 
 /// Half of systemd's WatchdogSec, when the service has one.
@@ -497,15 +608,23 @@ async fn run_sim(setup: switchyard::sim_config::SimSetup) -> anyhow::Result<()> 
     let transport = setup.transport;
     let sim = setup.start().await?;
     if dialing {
-        eprintln!("clearing-sim: dialing {} ({transport:?})", sim.addr);
+        status("INFO", &format!("clearing-sim: dialing {} ({transport:?})", sim.addr));
     } else {
-        eprintln!("clearing-sim: listening on {} ({transport:?})", sim.addr);
+        status("INFO", &format!("clearing-sim: listening on {} ({transport:?})", sim.addr));
     }
-    let snapshot = |why: &str| {
-        if let Some(path) = &stats_file {
-            match switchyard::sim_config::write_stats(&sim.stats, path) {
-                Ok(()) => eprintln!("clearing-sim: {why}: stats written to {}", path.display()),
-                Err(e) => eprintln!("clearing-sim: {why}: stats not written to {}: {e}", path.display()),
+    let snapshot = |why: &str| -> bool {
+        let Some(path) = &stats_file else { return true };
+        match switchyard::sim_config::write_stats(&sim.stats, path) {
+            Ok(()) => {
+                status("INFO", &format!("clearing-sim: {why}: stats written to {}", path.display()));
+                true
+            }
+            Err(e) => {
+                status(
+                    "ERROR",
+                    &format!("clearing-sim: {why}: stats not written to {}: {e}", path.display()),
+                );
+                false
             }
         }
     };
@@ -513,19 +632,27 @@ async fn run_sim(setup: switchyard::sim_config::SimSetup) -> anyhow::Result<()> 
         tokio::select! {
             _ = term.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
-            _ = usr1.recv() => snapshot("SIGUSR1"),
+            _ = usr1.recv() => {
+                snapshot("SIGUSR1");
+            }
         }
     }
-    snapshot("stopping");
+    let written = snapshot("stopping");
     let s = &sim.stats;
-    eprintln!(
-        "clearing-sim: stopping; received {} settled {} rejected {} dropped {} max submissions per UETR {}",
-        s.received.load(Ordering::Relaxed),
-        s.settled.load(Ordering::Relaxed),
-        s.rejected.load(Ordering::Relaxed),
-        s.dropped.load(Ordering::Relaxed),
-        s.max_submissions_per_uetr()
+    status(
+        "INFO",
+        &format!(
+            "clearing-sim: stopping; received {} settled {} rejected {} dropped {} max submissions per UETR {}",
+            s.received.load(Ordering::Relaxed),
+            s.settled.load(Ordering::Relaxed),
+            s.rejected.load(Ordering::Relaxed),
+            s.dropped.load(Ordering::Relaxed),
+            s.max_submissions_per_uetr()
+        ),
     );
     sim.stop().await;
+    if !written {
+        anyhow::bail!("the final stats snapshot could not be written (stats_file)");
+    }
     Ok(())
 }

@@ -75,6 +75,8 @@ pub struct TenantStatus {
 pub struct ReloadReport {
     pub routes: usize,
     pub tenants_added: Vec<String>,
+    /// Tenants whose configuration changed (rate or burst, BICs, budget, certificate name);
+    /// a tenant the file leaves as it was is not listed.
     pub tenants_updated: Vec<String>,
     /// Tenants in the running node but not in the file: retired — new payments refused (AG01),
     /// payments in flight drained to an outcome, then their sessions signed off.
@@ -185,6 +187,17 @@ impl Operations {
     /// Remembers the configuration file that `reload_from_file` (SIGHUP, `POST /v1/reload`) reads.
     pub fn set_config_path(&self, path: PathBuf) {
         *self.config_path.lock().unwrap_or_else(PoisonError::into_inner) = Some(path);
+    }
+
+    /// The configuration the node started with (listeners and links change only on restart).
+    pub(crate) fn started_config(&self) -> &NodeConfig {
+        &self.started_with
+    }
+
+    /// The configured tenants' names (as last reloaded; retiring ones not included).
+    #[must_use]
+    pub fn tenant_names(&self) -> Vec<String> {
+        read(&self.configs).into_iter().map(|t| t.name).collect()
     }
 
     /// The tenant a participant certificate name maps to.
@@ -425,7 +438,9 @@ impl Operations {
                     let _ = updated.actor.cast(TenantMsg::SetBudget(budget));
                     updated.id = TenantId::new(&t.name);
                     directory.insert(t.certificate_name.clone(), updated);
-                    report.tenants_updated.push(t.name.clone());
+                    if tenant_changed(o, t) {
+                        report.tenants_updated.push(t.name.clone());
+                    }
                 }
                 None => {
                     let reinstated =
@@ -443,6 +458,7 @@ impl Operations {
                         }
                         None => entry(t, self.spawn_tenant(t, budget).await?),
                     };
+                    crate::admin::register_tenant_series(&t.name);
                     directory.insert(t.certificate_name.clone(), entry);
                     report.tenants_added.push(t.name.clone());
                 }
@@ -633,6 +649,17 @@ fn restart_keys(old: &NodeConfig, new: &NodeConfig, out: &mut Vec<String>) {
         ("limits.max_message_bytes", o.iso.max_message_bytes != n.iso.max_message_bytes),
     ];
     out.extend(pairs.iter().filter(|(_, changed)| *changed).map(|(k, _)| (*k).to_owned()));
+}
+
+/// Whether a tenant's configuration differs between two files (what `tenants_updated` lists).
+/// Every field is named, so a new one cannot be forgotten here.
+fn tenant_changed(old: &TenantConfig, new: &TenantConfig) -> bool {
+    let TenantConfig { name, certificate_name, rate, bics, max_in_flight } = old;
+    *name != new.name
+        || *certificate_name != new.certificate_name
+        || *rate != new.rate
+        || *bics != new.bics
+        || *max_in_flight != new.max_in_flight
 }
 
 /// Names the limits that changed and take effect live (listener limits, tenant budget, drain).

@@ -115,9 +115,7 @@ fn err(key: &str, reason: impl Into<String>) -> ConfigError {
 
 /// Reads and validates the simulator's file.
 pub fn load(path: &Path) -> Result<SimSetup, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| err(&path.display().to_string(), e.to_string()))?;
-    let raw: RawSim = toml::from_str(&text)
-        .map_err(|e| err(&path.display().to_string(), e.to_string().replace('\n', " | ")))?;
+    let raw: RawSim = crate::config_file::read_toml(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
     let addr = |key: &str, text: &str| -> Result<SocketAddr, ConfigError> {
@@ -210,6 +208,19 @@ pub fn load(path: &Path) -> Result<SimSetup, ConfigError> {
         ..SimConfig::default()
     };
     let stats_file = raw.stats_file.as_deref().map(resolve);
+    if let Some(file) = &stats_file {
+        // Found now, not when the first snapshot is due.
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(err(
+                "stats_file",
+                format!("{}: directory {} does not exist", file.display(), dir.display()),
+            ));
+        }
+        if file.is_dir() {
+            return Err(err("stats_file", format!("{} is a directory", file.display())));
+        }
+    }
     Ok(SimSetup { endpoint, transport, tls, identity, ca, config, stats_file })
 }
 

@@ -127,3 +127,34 @@ fn json_logs_of_a_full_flow_parse_and_never_show_names_or_accounts() {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
     }
 }
+
+#[test]
+fn offline_commands_refuse_a_path_that_is_not_a_data_directory_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nosuchdir");
+    let data = missing.to_str().unwrap();
+    let uetr = "0e5e3b4d-9c5d-4b4e-8f57-7a3a5f3c1b2a";
+    let commands: [&[&str]; 7] = [
+        &["journal", "verify", "--data", data],
+        &["audit", "verify", "--data", data],
+        &["reindex", "--data", data],
+        &["dlq", "list", "--data", data],
+        &["payment", "show", "--data", data, "--tenant", "bank-a", "--uetr", uetr],
+        &["dlq", "purge", "--data", data, "--tenant", "bank-a", "--uetr", uetr],
+        &["dlq", "replay", "--data", data, "--tenant", "bank-a", "--uetr", uetr],
+    ];
+    for args in commands {
+        let out = Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("nosuchdir") && stderr.contains("no such directory"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: errors go to stderr");
+        assert!(!missing.exists(), "{args:?} created the directory");
+    }
+    // A directory without a journal is not a data directory either.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (ok, text) = run(&["audit", "verify", "--data", empty.to_str().unwrap()]);
+    assert!(!ok && text.contains("not a data directory"), "{text}");
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0, "nothing created in it");
+}

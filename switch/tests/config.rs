@@ -107,6 +107,28 @@ fn broken_variants_name_the_key() {
                 s.replace("inbound_answer_timeout_ms = 60000", "inbound_answer_timeout_ms = 0")
             }),
         ),
+        (
+            "admin.listen",
+            Box::new(|s: String| s.replace("listen = \"127.0.0.1:9090\"", "listen = \"127.0.0.1:7443\"")),
+        ),
+        (
+            "bank-a.key (private key of",
+            Box::new(|s: String| {
+                s.replace("private_key = \"tls/switchyard-node.key\"", "private_key = \"tls/bank-a.key\"")
+            }),
+        ),
+        (
+            "tenants[1].certificate_name",
+            Box::new(|s: String| s.replace("certificate_name = \"bank-b\"", "certificate_name = \" \"")),
+        ),
+        (
+            "links[1].name",
+            Box::new(|s: String| {
+                s + "\n[[links]]\nname = \"sim\"\naddress = \"127.0.0.1:7445\"\nserver_name = \"clearing-sim\"\n\
+                     certificate = \"tls/switchyard.pem\"\nprivate_key = \"tls/switchyard.key\"\n\
+                     server_ca = \"tls/ca.pem\"\n"
+            }),
+        ),
     ];
     for (key, edit) in cases {
         let (_dir, file) = setup(edit);
@@ -145,6 +167,12 @@ fn the_shipped_simulator_config_is_valid_and_bounded() {
         ("crash_ppm", "crash_ppm = 0", "crash_ppm = 1000001"),
         ("latency_tail_mean_ms", "latency_tail_mean_ms = 0", "latency_tail_mean_ms = 60001"),
         ("reject_reason", r#"reject_reason = "AM02""#, r#"reject_reason = "XX99""#),
+        (
+            "stats_file",
+            "# stats_file = \"clearing-sim-stats.json\"",
+            "stats_file = \"no-such-dir/stats.json\"",
+        ),
+        ("stats_file", "# stats_file = \"clearing-sim-stats.json\"", "stats_file = \".\""),
     ] {
         std::fs::write(&file, SIM_EXAMPLE.replace(from, to)).unwrap();
         let e = switchyard::sim_config::load(&file).unwrap_err();

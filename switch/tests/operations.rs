@@ -725,3 +725,53 @@ async fn reload_applies_listener_limits_live_and_names_what_needs_a_restart() {
     drop((first, second));
     node.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line_and_reloads_are_logged_by_default() {
+    use std::io::BufRead;
+    let f = fixture().await;
+    let path = write_config(&f, f.dir.path(), &tenant_toml("bank-a", 100));
+    for format in ["json", "text"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["run", "--log-format", format, "--config", path.to_str().unwrap()])
+            .env_remove("RUST_LOG")
+            .env_remove("NO_COLOR")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut seen = Vec::new();
+        let mut wait_line = |needle: &str| loop {
+            let line =
+                lines.recv_timeout(TIMEOUT).unwrap_or_else(|_| panic!("no line with {needle:?}: {seen:?}"));
+            seen.push(line.clone());
+            if line.contains(needle) {
+                return;
+            }
+        };
+        wait_line("listening on");
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+        // The operator-facing reload line from the ops module, at the default filter.
+        wait_line("configuration reloaded");
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        wait_line("stopped");
+        assert!(child.wait().unwrap().success());
+        seen.extend(lines.try_iter());
+        for line in &seen {
+            // A pipe is not a terminal: no colour codes in either format.
+            assert!(!line.contains('\u{1b}'), "{format}: ANSI escape in {line:?}");
+            if format == "json" {
+                let object: serde_json::Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("not one JSON object: {line:?}: {e}"));
+                assert!(object["level"].is_string() && object["fields"]["message"].is_string(), "{line}");
+            }
+        }
+    }
+}

@@ -586,9 +586,18 @@ async fn accept_loop(
             tokio::select! {
                 () = closed.cancelled() => {}
                 result = async {
-                    let stream = tokio::time::timeout(Duration::from_secs(10), handshake)
-                        .await
-                        .map_err(|_| "handshake timed out".to_owned())??;
+                    let stream = match tokio::time::timeout(Duration::from_secs(10), handshake).await {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            // A refused certificate is the operator's problem to see.
+                            tracing::warn!(error = %e, "simulator: incoming handshake failed");
+                            return Ok(());
+                        }
+                        Err(_) => {
+                            tracing::warn!("simulator: incoming handshake timed out");
+                            return Ok(());
+                        }
+                    };
                     serve(stream, config, stats, false).await
                 } => if let Err(e) = result {
                     tracing::debug!(error = %e, "simulator connection ended");
@@ -606,19 +615,36 @@ async fn dial_loop(
     shutdown: CancellationToken,
     connections: Arc<Mutex<CancellationToken>>,
 ) {
+    // The last connection failure, warned once (not at every retry) until the next success.
+    let mut failing: Option<String> = None;
     loop {
         let closed = connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let session = async {
             let stream = tokio::time::timeout(Duration::from_secs(10), dial_once(&dial))
                 .await
-                .map_err(|_| "connect timed out".to_owned())??;
-            serve(stream, Arc::clone(&config), Arc::clone(&stats), true).await
+                .map_err(|_| "connect timed out".to_owned())
+                .and_then(|r| r);
+            match stream {
+                Ok(stream) => Ok(serve(stream, Arc::clone(&config), Arc::clone(&stats), true).await),
+                Err(e) => Err(e),
+            }
         };
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = closed.cancelled() => {}
-            result = session => if let Err(e) = result {
-                tracing::debug!(addr = %dial.addr, error = %e, "simulator dial-out session ended");
+            result = session => match result {
+                Ok(ended) => {
+                    failing = None;
+                    if let Err(e) = ended {
+                        tracing::debug!(addr = %dial.addr, error = %e, "simulator dial-out session ended");
+                    }
+                }
+                Err(e) => {
+                    if failing.as_deref() != Some(e.as_str()) {
+                        tracing::warn!(addr = %dial.addr, error = %e, "simulator: cannot connect (retrying)");
+                    }
+                    failing = Some(e);
+                }
             },
         }
         tokio::select! {

@@ -15,7 +15,8 @@ use crate::rule::Rule;
 use crate::schema::model::Schema;
 use crate::schema::registry::{msg_def_of_namespace, schema};
 use crate::schema::validate::Validator;
-use crate::xml::tree::{attributes, prefix, Tree, NONE};
+use crate::xml::lexer::is_qname;
+use crate::xml::tree::{element_name_error, lookup_namespace, prefix, subtree_name_error, Tree, NONE};
 
 /// The namespace of the envelope element `write_*` functions put around AppHdr + Document.
 pub const ENVELOPE_NAMESPACE: &str = "urn:switchyard:xsd:envelope";
@@ -75,19 +76,42 @@ fn locate<'a>(tree: &Tree<'a>) -> Result<Located<'a>, ValidationError> {
     let (mut hdr, mut doc) = (None, None);
     // A `Document` in a namespace that is not ISO 20022's (`urn:swift:xsd:admi.998...`).
     let mut foreign_doc = None;
-    for (i, n) in tree.nodes.iter().enumerate() {
+    // Elements outside the ISO parts, in document order; an AppHdr or Document subtree is
+    // stepped over (what lies inside one is never another part). Each visited element's
+    // name, and every name in a subtree that is no part, is checked for namespace
+    // well-formedness here; the schema walk checks the parts'.
+    let mut at = 0usize;
+    while let Some(n) = tree.nodes.get(at) {
+        let i = u32::try_from(at).unwrap_or(NONE);
         let slot = match n.local {
             "AppHdr" => &mut hdr,
             "Document" => &mut doc,
-            _ => continue,
+            _ => {
+                if n.qname.len() != n.local.len() {
+                    if let Some(detail) = element_name_error(tree, i) {
+                        return Err(Rule::XmlSyntax.at("/", detail));
+                    }
+                }
+                at += 1;
+                continue;
+            }
         };
-        let i = u32::try_from(i).unwrap_or(NONE);
-        if inside_iso_part(tree, i) {
-            continue;
+        at = tree.subtree_end(i).max(at + 1);
+        let ns = namespace_of(tree, i);
+        // The namespace lookup has found the prefix declared; only the name's shape is left.
+        if n.qname.len() != n.local.len()
+            && (ns.is_none() || !is_qname(n.qname, n.qname.len() - n.local.len()))
+        {
+            if let Some(detail) = element_name_error(tree, i) {
+                return Err(Rule::XmlSyntax.at("/", detail));
+            }
         }
-        let ns = match namespace_of(tree, i) {
+        let ns = match ns {
             Some(ns) if msg_def_of_namespace(&ns).is_some() => ns,
             other => {
+                if let Some(detail) = subtree_name_error(tree, i) {
+                    return Err(Rule::XmlSyntax.at("/", detail));
+                }
                 if n.local == "Document" && foreign_doc.is_none() {
                     foreign_doc = Some(other.unwrap_or_default());
                 }
@@ -109,32 +133,10 @@ fn locate<'a>(tree: &Tree<'a>) -> Result<Located<'a>, ValidationError> {
     Ok((hdr, doc))
 }
 
-/// Whether `node` lies inside another AppHdr/Document (e.g. an embedded copy in SplmtryData).
-fn inside_iso_part(tree: &Tree<'_>, node: u32) -> bool {
-    let mut at = tree.node(node).map_or(NONE, |n| n.parent);
-    while let Some(n) = tree.node(at) {
-        if n.local == "AppHdr" || n.local == "Document" {
-            return true;
-        }
-        at = n.parent;
-    }
-    false
-}
-
 /// Resolves the namespace of element `node` from the `xmlns` declarations in scope.
 pub(crate) fn namespace_of<'a>(tree: &Tree<'a>, node: u32) -> Option<Cow<'a, str>> {
     let want = prefix(tree.node(node)?.qname);
-    let mut at = node;
-    while let Some(n) = tree.node(at) {
-        for (k, v) in attributes(n.attrs) {
-            let declared = if k == "xmlns" { Some("") } else { k.strip_prefix("xmlns:") };
-            if declared == Some(want) {
-                return Some(crate::xml::escape::decode(v));
-            }
-        }
-        at = n.parent;
-    }
-    None
+    lookup_namespace(&tree.nodes, node, want).map(crate::xml::escape::decode)
 }
 
 fn part_schema(

@@ -151,3 +151,281 @@ fn header_over_an_unknown_document_is_unsupported() {
     assert_rule(&e, ReasonCode::FF01, "msg.unknown", "/Document");
     assert!(e.detail.contains("urn:swift:xsd:admi.998.001.02"), "{e}");
 }
+
+/// `xml` with a copy of the first `open`…`close` element, edited by `edits`, right after it.
+fn duplicate(xml: &str, open: &str, close: &str, edits: &[(&str, &str)]) -> String {
+    let s = xml.find(open).unwrap_or_else(|| panic!("{open} not in sample"));
+    let e = s + xml[s..].find(close).unwrap_or_else(|| panic!("{close} not after {open}")) + close.len();
+    let mut copy = xml[s..e].to_owned();
+    for (from, to) in edits {
+        assert!(copy.contains(from), "{from} not in {open}");
+        copy = copy.replace(from, to);
+    }
+    format!("{}\n{copy}{}", &xml[..e], &xml[e..])
+}
+
+fn accepted(xml: &str) {
+    if let Err(e) = validate_any(xml.as_bytes(), &Limits::default()) {
+        panic!("rejected: {e}\n{xml}");
+    }
+}
+
+const CBPR_PACS008: &str = "pacs.008.001.08__mt103-to-mx__p.2.1.2_A_B.xml";
+const CBPR_PACS002: &str = "pacs.002.001.10__cbprplus__status_report_sample.xml";
+const CBPR_PACS004: &str = "pacs.004.001.09__cbprplus2025__min.xml";
+const CBPR_PAIN001: &str = "pain.001.001.09__cbprplus__sample.xml";
+const CBPR_CAMT054: &str = "camt.054.001.08__cbprplus2025__min.xml";
+const STP_PACS008: &str = "pacs.008.001.08__cbprplus2025__stp_min.xml";
+const FEDNOW_CAMT056: &str = "camt.056.001.08__fednow-oss__valid.xml";
+const FEDNOW_CAMT029: &str = "camt.029.001.09__fednow-oss__rjcr.xml";
+const FEDNOW_PACS028: &str = "pacs.028.001.03__fednow-oss__valid.xml";
+const FEDNOW_ADMI002: &str = "admi.002.001.01__fednow__outgoing.xml";
+const MOOV_PAIN002: &str = "pain.002.001.11__moov__minimal.xml";
+const MT_CAMT056: &str = "camt.056.001.08__mt192-to-mx__c.29.2.2_A_D.xml";
+const STP_CREDITOR_IBAN: &str = "GB29UVWX34567845678901";
+
+/// Every country of the SWIFT IBAN registry has its length (PK 24 and HN 28 were missing).
+#[test]
+fn iban_registry_countries_have_their_lengths() {
+    let Some(xml) = sample(STP_PACS008) else { return };
+    for iban in ["PK36SCBL0000001123456702", "HN88CABF00000000000250005469"] {
+        accepted(&xml.replacen(STP_CREDITOR_IBAN, iban, 1));
+    }
+    // One character too many for PK: the length still decides.
+    let long = xml.replacen(STP_CREDITOR_IBAN, "PK36SCBL00000011234567021", 1);
+    assert_rule(&rejected(&long), ReasonCode::AC03, "iban.creditor_invalid", "/IBAN");
+}
+
+/// A reason may be in any reason block, not only the first: a first block with only
+/// `AddtlInf` and a second with `Rsn` satisfies the RJCT / return / cancellation rules.
+#[test]
+fn a_reason_in_a_later_block_counts() {
+    if let Some(xml) = sample(CBPR_PACS002) {
+        let v = xml.replacen(
+            "<pacs:TxSts>ACSP</pacs:TxSts>",
+            "<pacs:TxSts>RJCT</pacs:TxSts><pacs:StsRsnInf><pacs:AddtlInf>see next</pacs:AddtlInf></pacs:StsRsnInf>\
+             <pacs:StsRsnInf><pacs:Rsn><pacs:Cd>AC01</pacs:Cd></pacs:Rsn></pacs:StsRsnInf>",
+            1,
+        );
+        assert_ne!(v, xml);
+        accepted(&v);
+        // Without any reason it is still refused.
+        let none = xml.replacen(
+            "<pacs:TxSts>ACSP</pacs:TxSts>",
+            "<pacs:TxSts>RJCT</pacs:TxSts><pacs:StsRsnInf><pacs:AddtlInf>x</pacs:AddtlInf></pacs:StsRsnInf>",
+            1,
+        );
+        assert_rule(&rejected(&none), ReasonCode::FF01, "sts.rjct_reason", "/TxSts");
+    }
+    if let Some(xml) = sample(MOOV_PAIN002) {
+        let v = replace_after(
+            &xml,
+            "</OrgnlMsgNmId>",
+            "</OrgnlMsgNmId>",
+            "</OrgnlMsgNmId><GrpSts>RJCT</GrpSts><StsRsnInf><AddtlInf>x</AddtlInf></StsRsnInf>\
+             <StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf>",
+        );
+        accepted(&v);
+    }
+    if let Some(xml) = sample(CBPR_PACS004) {
+        let v = replace_after(
+            &xml,
+            "<TxInf>",
+            "<RtrRsnInf>",
+            "<RtrRsnInf><AddtlInf>first</AddtlInf></RtrRsnInf><RtrRsnInf>",
+        );
+        accepted(&v);
+    }
+    if let Some(xml) = sample(FEDNOW_CAMT056) {
+        let v = replace_after(
+            &xml,
+            "<TxInf>",
+            "<CxlRsnInf>",
+            "<CxlRsnInf><AddtlInf>first</AddtlInf></CxlRsnInf><CxlRsnInf>",
+        );
+        accepted(&v);
+    }
+    if let Some(xml) = sample(FEDNOW_CAMT029) {
+        let v = replace_after(
+            &xml,
+            "<TxInfAndSts>",
+            "<CxlStsRsnInf>",
+            "<CxlStsRsnInf><AddtlInf>first</AddtlInf></CxlStsRsnInf><CxlStsRsnInf>",
+        );
+        accepted(&v);
+    }
+}
+
+/// pain.001 totals count the amount each transaction carries, `InstdAmt` or
+/// `EqvtAmt/Amt`; a CtrlSum of 0 against nonzero amounts fails.
+#[test]
+fn pain001_control_sums_count_equivalent_amounts() {
+    let Some(xml) = sample(CBPR_PAIN001) else { return };
+    let nb = "<pain:NbOfTxs>1</pain:NbOfTxs>";
+    assert!(xml.contains("<pain:EqvtAmt>"));
+    accepted(&xml.replacen(nb, &format!("{nb}<pain:CtrlSum>320000</pain:CtrlSum>"), 1));
+    let pmt = "<pain:PmtMtd>TRF</pain:PmtMtd>";
+    accepted(&xml.replacen(pmt, &format!("{pmt}{nb}<pain:CtrlSum>320000.00</pain:CtrlSum>"), 1));
+    let zero = xml.replacen(nb, &format!("{nb}<pain:CtrlSum>0</pain:CtrlSum>"), 1);
+    assert_rule(&rejected(&zero), ReasonCode::AM10, "grp.ctrl_sum", "/GrpHdr/CtrlSum");
+}
+
+/// The AppHdr From/To agree with the InstgAgt/InstdAgt of every transaction, not only the
+/// first.
+#[test]
+fn header_parties_agree_with_every_transaction() {
+    let Some(xml) = sample(CBPR_PACS008) else { return };
+    let xml = xml.replacen("<head:BizSvc>swift.cbprplus.03</head:BizSvc>", "", 1);
+    let tx = ("<pacs:CdtTrfTxInf>", "</pacs:CdtTrfTxInf>");
+    let uetr = ("174c245f-2682-4291-ad67-2a41e530cd27", "274c245f-2682-4291-ad67-2a41e530cd27");
+    let two = |instg: &str| {
+        let agent = format!("<pacs:BICFI>{instg}</pacs:BICFI>");
+        let v = duplicate(&xml, tx.0, tx.1, &[uetr, ("<pacs:BICFI>CHASGB2LXXX</pacs:BICFI>", &agent)]);
+        v.replacen("<pacs:NbOfTxs>1</pacs:NbOfTxs>", "<pacs:NbOfTxs>2</pacs:NbOfTxs>", 1)
+    };
+    accepted(&two("CHASGB2LXXX"));
+    let e = rejected(&two("DEUTDEFFXXX"));
+    assert_rule(&e, ReasonCode::RC02, "bah.party", "/AppHdr/Fr/FIId/FinInstnId/BICFI");
+    assert!(e.detail.contains("CdtTrfTxInf[2]"), "{e}");
+}
+
+/// A pacs.028 naming no original message at all (no `OrgnlGrpInf`, no `TxInf`) is refused.
+#[test]
+fn status_request_naming_nothing_is_refused() {
+    let Some(xml) = sample(FEDNOW_PACS028) else { return };
+    let s = xml.find("<TxInf>").expect("TxInf");
+    let e = xml.find("</TxInf>").expect("/TxInf") + "</TxInf>".len();
+    let v = format!("{}{}", &xml[..s], &xml[e..]);
+    assert_rule(&rejected(&v), ReasonCode::FF01, "orgnl.grp", "FIToFIPmtStsReq");
+}
+
+/// Currency codes typed ActiveOrHistoricCurrencyCode must still be ISO 4217 codes, current
+/// or historic (DEM passes, QQQ does not).
+#[test]
+fn historic_currency_fields_need_an_iso_code() {
+    if let Some(xml) = sample(CBPR_PACS008) {
+        let instd = r#"<pacs:InstdAmt Ccy="USD">136500<"#;
+        let v = xml.replacen(instd, r#"<pacs:InstdAmt Ccy="QQQ">136500<"#, 1);
+        assert_ne!(v, xml);
+        assert_rule(&rejected(&v), ReasonCode::AM03, "ccy.not_active", "/InstdAmt");
+        let no_cbpr = xml.replacen("<head:BizSvc>swift.cbprplus.03</head:BizSvc>", "", 1);
+        accepted(&no_cbpr.replacen(instd, r#"<pacs:InstdAmt Ccy="DEM">136500<"#, 1));
+    }
+    if let Some(xml) = sample(CBPR_CAMT054) {
+        let v = xml.replacen(r#"<Amt Ccy="EUR">1000.00<"#, r#"<Amt Ccy="ABC">1000.00<"#, 1);
+        assert_ne!(v, xml);
+        assert_rule(&rejected(&v), ReasonCode::AM03, "ccy.not_active", "/Amt");
+    }
+}
+
+/// CR/LF in any identifier (here `Assgnmt/Id`, `RltdRef/Ref`, an account's `Othr/Id`,
+/// `NtryRef`) is refused (`ref.chars`), also when written as a character reference.
+#[test]
+fn line_breaks_in_identifiers_are_refused() {
+    let cases = [
+        (
+            FEDNOW_CAMT056,
+            "<Id>20260703021040078RETREQ0001</Id>",
+            "<Id>2026&#10;0703021040078RETREQ0001</Id>",
+            "/Assgnmt/Id",
+        ),
+        (FEDNOW_ADMI002, "<Ref>NOTAVAILABLE</Ref>", "<Ref>NOT&#10;AVAILABLE</Ref>", "/RltdRef/Ref"),
+        (FEDNOW_PACS008, "<Id>987654321000</Id>", "<Id>9876&#10;54321000</Id>", "/Othr/Id"),
+        (CBPR_CAMT054, "<NtryRef>EXNtryRef<", "<NtryRef>EX&#13;NtryRef<", "/NtryRef"),
+        (
+            FEDNOW_CAMT056,
+            "<Id>20260703021040078RETREQ0001</Id>",
+            "<Id>2026\n0703021040078RETREQ0001</Id>",
+            "/Assgnmt/Id",
+        ),
+    ];
+    for (name, from, to, path) in cases {
+        let Some(xml) = sample(name) else { continue };
+        let v = xml.replacen(from, to, 1);
+        assert_ne!(v, xml, "{from} not in {name}");
+        assert_rule(&rejected(&v), ReasonCode::FF01, "ref.chars", path);
+    }
+}
+
+/// CBPR+ allows one transaction also in pacs.002 and camt.056 (and camt.029), and every
+/// date-time of the message carries a UTC offset, not only the creation stamps.
+#[test]
+fn cbpr_one_transaction_and_offsets_cover_every_message() {
+    if let Some(xml) = sample(CBPR_PACS002) {
+        let two = duplicate(
+            &xml,
+            "<pacs:TxInfAndSts>",
+            "</pacs:TxInfAndSts>",
+            &[("d4e5f6a7-b8c9-4123-9efa-234567890123", "d4e5f6a7-b8c9-4123-9efa-234567890124")],
+        );
+        assert_rule(&rejected(&two), ReasonCode::FF01, "profile.one_tx", "/Document");
+        let accptnc = xml.replacen(
+            "<pacs:InstgAgt>",
+            "<pacs:AccptncDtTm>2026-04-13T08:09:00</pacs:AccptncDtTm><pacs:InstgAgt>",
+            1,
+        );
+        assert_rule(&rejected(&accptnc), ReasonCode::DT01, "profile.dt_offset", "/AccptncDtTm");
+        accepted(&xml.replacen(
+            "<pacs:InstgAgt>",
+            "<pacs:AccptncDtTm>2026-04-13T08:09:00+02:00</pacs:AccptncDtTm><pacs:InstgAgt>",
+            1,
+        ));
+        let orgnl = xml.replacen(
+            "</pacs:OrgnlMsgNmId>",
+            "</pacs:OrgnlMsgNmId><pacs:OrgnlCreDtTm>2026-04-12T08:09:00</pacs:OrgnlCreDtTm>",
+            1,
+        );
+        assert_rule(&rejected(&orgnl), ReasonCode::DT01, "profile.dt_offset", "/OrgnlCreDtTm");
+    }
+    if let Some(xml) = sample(MT_CAMT056) {
+        let two = duplicate(&xml, "<camt:TxInf>", "</camt:TxInf>", &[]);
+        assert_rule(&rejected(&two), ReasonCode::FF01, "profile.one_tx", "/Document");
+    }
+}
+
+/// camt.056 `CtrlData` is checked against the transactions: NbOfTxs (AM18), CtrlSum (AM10).
+#[test]
+fn cancellation_control_data_matches_the_transactions() {
+    let Some(xml) = sample(FEDNOW_CAMT056) else { return };
+    let ctrl = |data: &str| {
+        replace_after(&xml, "</Assgnmt>", "<Undrlyg>", &format!("<CtrlData>{data}</CtrlData><Undrlyg>"))
+    };
+    accepted(&ctrl("<NbOfTxs>1</NbOfTxs><CtrlSum>1250.00</CtrlSum>"));
+    assert_rule(
+        &rejected(&ctrl("<NbOfTxs>2</NbOfTxs>")),
+        ReasonCode::AM18,
+        "grp.nb_of_txs",
+        "/CtrlData/NbOfTxs",
+    );
+    assert_rule(
+        &rejected(&ctrl("<NbOfTxs>1</NbOfTxs><CtrlSum>9.00</CtrlSum>")),
+        ReasonCode::AM10,
+        "grp.ctrl_sum",
+        "/CtrlData/CtrlSum",
+    );
+}
+
+/// Zero returned, instructed and pain.001 amounts are refused (AM01).
+#[test]
+fn zero_amounts_are_refused_everywhere() {
+    if let Some(xml) = sample(CBPR_PACS004) {
+        let v = xml.replacen(
+            r#"<RtrdIntrBkSttlmAmt Ccy="EUR">1000.00<"#,
+            r#"<RtrdIntrBkSttlmAmt Ccy="EUR">0.00<"#,
+            1,
+        );
+        assert_ne!(v, xml);
+        assert_rule(&rejected(&v), ReasonCode::AM01, "amt.zero", "/RtrdIntrBkSttlmAmt");
+    }
+    if let Some(xml) = sample(CBPR_PACS008) {
+        let v = xml.replacen(r#"<pacs:InstdAmt Ccy="USD">136500<"#, r#"<pacs:InstdAmt Ccy="USD">0<"#, 1);
+        assert_ne!(v, xml);
+        assert_rule(&rejected(&v), ReasonCode::AM01, "amt.zero", "/InstdAmt");
+    }
+    if let Some(xml) = sample(CBPR_PAIN001) {
+        let eqvt = r#"<pain:Amt Ccy="AUD">320000<"#;
+        let v = xml.replacen(eqvt, r#"<pain:Amt Ccy="AUD">0<"#, 1);
+        assert_ne!(v, xml);
+        assert_rule(&rejected(&v), ReasonCode::AM01, "amt.zero", "/EqvtAmt/Amt");
+    }
+}

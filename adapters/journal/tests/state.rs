@@ -379,6 +379,24 @@ fn a_crash_mid_way_then_catch_up_equals_one_go() {
 }
 
 #[test]
+fn a_failed_reindex_leaves_the_store_as_it_was_and_no_half_built_copy() {
+    let dir = TempDir::new().unwrap();
+    let journal_dir = dir.path().join("journal");
+    let state_dir = dir.path().join("state");
+    let records = workload(5);
+    write_journal(&journal_dir, &records);
+    reindex(&state_dir, &journal_dir).unwrap();
+    let before = snapshot(&StateStore::open(&state_dir).unwrap());
+    // A journal directory that is a file: the rebuild cannot read it.
+    let not_a_journal = dir.path().join("not-a-journal");
+    std::fs::write(&not_a_journal, b"x").unwrap();
+    let failed = reindex(&state_dir, &not_a_journal);
+    assert!(failed.is_err(), "{failed:?}");
+    assert!(!dir.path().join("state.reindex").exists(), "half-built store left behind");
+    assert_eq!(snapshot(&StateStore::open(&state_dir).unwrap()), before);
+}
+
+#[test]
 fn reindex_equals_incremental_and_refuses_an_open_store() {
     let dir = TempDir::new().unwrap();
     let journal_dir = dir.path().join("journal");

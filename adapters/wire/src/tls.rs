@@ -28,6 +28,8 @@ pub enum TlsError {
     Pem { what: String, expected: &'static str },
     #[error("{what}: {source}")]
     Rustls { what: String, source: rustls::Error },
+    #[error("{what}: the private key does not belong to the certificate")]
+    KeyMismatch { what: String },
     #[error("client certificate verifier: {0}")]
     Verifier(String),
 }
@@ -48,9 +50,28 @@ impl Identity {
         Ok(Self { chain, key })
     }
 
-    /// Reads a PEM certificate chain file and a PEM private key file.
+    /// Reads a PEM certificate chain file and a PEM private key file, and checks that the
+    /// key is the certificate's (each error names the file it is about).
     pub fn load(cert: &Path, key: &Path) -> Result<Self, TlsError> {
-        Self::from_pem(&read(cert)?, &read(key)?, &cert.display().to_string())
+        let (cert_name, key_name) = (cert.display().to_string(), key.display().to_string());
+        let chain = certs_from_pem(&read(cert)?, &cert_name)?;
+        let key = PrivateKeyDer::from_pem_slice(&read(key)?)
+            .map_err(|_| TlsError::Pem { what: key_name.clone(), expected: "PRIVATE KEY" })?;
+        let identity = Self { chain, key };
+        identity.check_key(&format!("{key_name} (private key of {cert_name})"))?;
+        Ok(identity)
+    }
+
+    /// Whether the private key is usable and belongs to the chain's end-entity certificate
+    /// (as rustls checks when a configuration is built; done at load so that `check-config`
+    /// finds a mismatch too).
+    pub fn check_key(&self, what: &str) -> Result<(), TlsError> {
+        rustls::sign::CertifiedKey::from_der(self.chain.clone(), self.key.clone_key(), &provider())
+            .map(drop)
+            .map_err(|source| match source {
+                rustls::Error::InconsistentKeys(_) => TlsError::KeyMismatch { what: what.to_owned() },
+                source => TlsError::Rustls { what: what.to_owned(), source },
+            })
     }
 }
 
@@ -134,4 +155,64 @@ pub fn client_config(
     config.alpn_protocols = vec![ALPN.to_vec()];
     config.enable_early_data = false;
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Identity, TlsError};
+    use crate::devcerts::DevCerts;
+
+    #[test]
+    fn load_names_the_key_file_and_refuses_a_key_of_another_certificate() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let certs = DevCerts::generate(&["node"], &["bank-a"]).unwrap();
+        certs.write_to(dir.path()).unwrap();
+        let file = |name: &str| dir.path().join(name);
+        Identity::load(&file("node.pem"), &file("node.key")).unwrap();
+
+        let mismatch = Identity::load(&file("node.pem"), &file("bank-a.key")).unwrap_err();
+        assert!(matches!(mismatch, TlsError::KeyMismatch { .. }), "{mismatch:?}");
+        let text = mismatch.to_string();
+        assert!(text.contains("bank-a.key") && text.contains("node.pem"), "{text}");
+
+        std::fs::write(file("empty.key"), b"").unwrap();
+        let empty = Identity::load(&file("node.pem"), &file("empty.key")).unwrap_err().to_string();
+        assert!(empty.contains("empty.key") && empty.contains("PRIVATE KEY"), "{empty}");
+    }
+
+    /// A full handshake in memory between `server` and `client` identities of one CA.
+    fn handshake(certs: &DevCerts, server: &str, client: &str) -> Result<(), rustls::Error> {
+        use std::io::Cursor;
+        let ca = certs.ca().unwrap();
+        let server_config = super::server_config(&certs.identity(server).unwrap(), &ca).unwrap();
+        let client_config = super::client_config(&ca, Some(&certs.identity(client).unwrap())).unwrap();
+        let name = rustls::pki_types::ServerName::try_from(server.to_owned()).unwrap();
+        let mut c = rustls::ClientConnection::new(client_config, name)?;
+        let mut s = rustls::ServerConnection::new(server_config)?;
+        for _ in 0..10 {
+            let mut buf = Vec::new();
+            c.write_tls(&mut buf).unwrap();
+            s.read_tls(&mut Cursor::new(&buf)).unwrap();
+            s.process_new_packets()?;
+            let mut buf = Vec::new();
+            s.write_tls(&mut buf).unwrap();
+            c.read_tls(&mut Cursor::new(&buf)).unwrap();
+            c.process_new_packets()?;
+            if !c.is_handshaking() && !s.is_handshaking() {
+                return Ok(());
+            }
+        }
+        panic!("handshake did not finish");
+    }
+
+    #[test]
+    fn development_certificates_serve_and_dial_in_both_link_modes() {
+        let certs =
+            DevCerts::generate(&["switchyard-node", "clearing-sim"], &["switchyard", "bank-a"]).unwrap();
+        // A participant to the node; the node's link dialling the simulator.
+        handshake(&certs, "switchyard-node", "bank-a").unwrap();
+        handshake(&certs, "clearing-sim", "switchyard").unwrap();
+        // Accept mode: the simulator dials the node's link listener, which presents `switchyard`.
+        handshake(&certs, "switchyard", "clearing-sim").unwrap();
+    }
 }

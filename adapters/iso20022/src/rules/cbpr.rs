@@ -13,8 +13,18 @@ use crate::rules::profile::{ElementRef, MessageView, SchemeProfile};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CbprPlusProfile;
 
-const PAYMENT_TXS: &[(&str, &str)] =
-    &[("pacs.008", "CdtTrfTxInf"), ("pacs.009", "CdtTrfTxInf"), ("pacs.004", "TxInf")];
+/// The messages CBPR+ restricts to one transaction, with their transaction element: the
+/// payments, and the messages about one payment (its status report, cancellation request
+/// and the answer to it), whose CBPR+ usage guidelines each allow exactly one
+/// `TxInfAndSts` / `Undrlyg/TxInf`.
+const PAYMENT_TXS: &[(&str, &str)] = &[
+    ("pacs.008", "CdtTrfTxInf"),
+    ("pacs.009", "CdtTrfTxInf"),
+    ("pacs.004", "TxInf"),
+    ("pacs.002", "TxInfAndSts"),
+    ("camt.056", "TxInf"),
+    ("camt.029", "TxInfAndSts"),
+];
 /// The references CBPR+ restricts (`MsgId`, `InstrId`, `EndToEndId`, `TxId`, `BizMsgIdr`).
 fn is_reference(name: &str) -> bool {
     matches!(name, "MsgId" | "InstrId" | "EndToEndId" | "TxId" | "BizMsgIdr")
@@ -28,23 +38,38 @@ impl CbprPlusProfile {
     }
 }
 
-/// CBPR+: BizMsgIdr carries GrpHdr/MsgId, and header/group date-times carry a UTC offset.
+/// CBPR+: BizMsgIdr carries GrpHdr/MsgId, and the header's date-times (`CreDt`, also of a
+/// related header, and `BizPrcgDt`) carry a UTC offset.
 fn header_consistency(msg: &MessageView<'_, '_>) -> Result<(), ValidationError> {
-    let (Some(hdr), Some(doc)) = (msg.app_hdr(), msg.document()) else { return Ok(()) };
-    let grp = doc.children().next().and_then(|root| root.child("GrpHdr"));
+    let Some(hdr) = msg.app_hdr() else { return Ok(()) };
+    let grp = msg.document().and_then(|doc| doc.children().next()).and_then(|root| root.child("GrpHdr"));
     if let (Some(biz), Some(msg_id)) = (hdr.child("BizMsgIdr"), grp.and_then(|g| g.child("MsgId"))) {
         if biz.text() != msg_id.text() {
             return Err(Rule::BahBizMsgIdrMismatch
                 .at(biz.path(), format!("BizMsgIdr '{}' but GrpHdr/MsgId '{}'", biz.text(), msg_id.text())));
         }
     }
-    let stamps = hdr.child("CreDt").into_iter().chain(grp.and_then(|g| g.child("CreDtTm")));
-    for el in stamps {
-        if !crate::schema::lexical::date_time_has_offset(&el.text()) {
-            return Err(Rule::ProfileDateTimeOffset.at(el.path(), "CBPR+ date-times carry a UTC offset"));
-        }
+    for el in hdr.descendants().filter(|el| matches!(el.name(), "CreDt" | "BizPrcgDt")) {
+        date_time_offset(&el)?;
     }
     Ok(())
+}
+
+/// Every date-time of a CBPR+ message carries a UTC offset.
+fn date_time_offset(el: &ElementRef<'_, '_>) -> Result<(), ValidationError> {
+    if !crate::schema::lexical::date_time_has_offset(&el.text()) {
+        return Err(Rule::ProfileDateTimeOffset.at(el.path(), "CBPR+ date-times carry a UTC offset"));
+    }
+    Ok(())
+}
+
+/// Whether element `name` is an ISODateTime: ISO 20022 names every date-time element
+/// `...DtTm` (`CreDtTm`, `AccptncDtTm`, `OrgnlCreDtTm`, `DbtDtTm`, the `DtTm` of a
+/// date-or-date-time choice, ...), and no element of another type ends so.
+#[inline(always)]
+fn is_date_time(name: &str) -> bool {
+    // The last byte first: one compare passes over nearly every other name.
+    name.as_bytes().last_chunk::<4>() == Some(b"DtTm")
 }
 
 /// The CBPR+ reference character set, by byte. Every member is ASCII, so a text is in the set
@@ -91,7 +116,7 @@ fn commodity(el: &ElementRef<'_, '_>, ccy: &str) -> Result<(), ValidationError> 
 fn may_matter(name: &str) -> bool {
     matches!(
         (name.len(), name.as_bytes().first()),
-        (11, Some(b'C')) // CdtTrfTxInf
+        (11, Some(b'C' | b'T')) // CdtTrfTxInf, TxInfAndSts
             | (5, Some(b'T' | b'M')) // TxInf, MsgId
             | (8, Some(b'S')) // SttlmMtd
             | (7, Some(b'I')) // InstrId
@@ -116,6 +141,9 @@ impl SchemeProfile for CbprPlusProfile {
                 commodity(&el, &ccy)?;
             }
             let name = el.name();
+            if is_date_time(name) && el.is_leaf() {
+                date_time_offset(&el)?;
+            }
             if !may_matter(name) {
                 continue;
             }

@@ -36,30 +36,36 @@ fn header_bic<'a>(tree: &Tree<'a>, hdr: u32, side: &str) -> Option<(u32, Cow<'a,
     is_bic(&text).then_some((n, text))
 }
 
-/// The Document's agent BIC: group header first, else the first transaction's.
-fn document_agent<'a>(tree: &Tree<'a>, doc: u32, agent: &str) -> Option<Cow<'a, str>> {
-    let root = tree.children(doc).next()?;
-    let grp = tree.child(root, "GrpHdr");
-    let at_group = grp.and_then(|g| tree.descend(g, agent));
-    let at_tx = || {
-        tree.children(root)
-            .find(|&c| matches!(tree.nodes[c as usize].local, "CdtTrfTxInf" | "TxInf" | "TxInfAndSts"))
-            .and_then(|t| tree.child(t, agent))
-    };
-    let a = at_group.or_else(at_tx)?;
+/// The agent BIC of an agent element (`FinInstnId/BICFI`, or `FinInstnId/BIC` in older
+/// versions), if it is a BIC.
+fn agent_bic<'a>(tree: &Tree<'a>, a: u32) -> Option<Cow<'a, str>> {
     let bic = tree.descend(a, "FinInstnId/BICFI").or_else(|| tree.descend(a, "FinInstnId/BIC"))?;
     let text = tree.text(bic);
     is_bic(&text).then_some(text)
 }
 
 /// Compares BIC texts without building [`crate::Bic`] values (they are only needed for the
-/// error detail).
+/// error detail). Every `agent` of the Document that names a BIC must be the header's: the
+/// group header's and each transaction's (a message's transactions all travel between the
+/// same two agents, so a second transaction may not name another one).
 fn party(tree: &Tree<'_>, hdr: u32, side: &str, doc: u32, agent: &str) -> Result<(), ValidationError> {
-    let (Some((node, h)), Some(d)) = (header_bic(tree, hdr, side), document_agent(tree, doc, agent)) else {
-        return Ok(());
+    let Some((node, h)) = header_bic(tree, hdr, side) else { return Ok(()) };
+    let Some(root) = tree.children(doc).next() else { return Ok(()) };
+    let check = |a: u32| match agent_bic(tree, a) {
+        Some(d) if !same_institution(&h, &d) => Err(Rule::BahPartyMismatch
+            .at(tree.path(node), format!("AppHdr {side} BIC {h} differs from {} {d}", tree.path(a)))),
+        _ => Ok(()),
     };
-    if same_institution(&h, &d) {
-        return Ok(());
+    for c in tree.children(root) {
+        let local = tree.nodes[c as usize].local;
+        let a = match local {
+            "GrpHdr" => tree.descend(c, agent),
+            "CdtTrfTxInf" | "TxInf" | "TxInfAndSts" => tree.child(c, agent),
+            _ => None,
+        };
+        if let Some(a) = a {
+            check(a)?;
+        }
     }
-    Err(Rule::BahPartyMismatch.at(tree.path(node), format!("AppHdr {side} BIC {h} differs from {agent} {d}")))
+    Ok(())
 }

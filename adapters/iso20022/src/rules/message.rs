@@ -28,21 +28,30 @@ pub(crate) fn check(tree: &Tree<'_>, doc: u32, msg_def: &str) -> Result<(), Vali
     let family = msg_def.get(..8).unwrap_or("");
     let Some(root) = tree.children(doc).next() else { return Ok(()) };
     if let Some(&(_, _, tx, amt, total)) = TOTALS.iter().find(|t| t.0 == family) {
+        // Zero amounts are refused in the schema walk (`rules::values`, `amt.zero`).
         group_totals(tree, root, tx, amt, total)?;
-        if family != "pacs.004" {
-            zero_amounts(tree, root, tx, amt)?;
-        }
     }
     match family {
         "pain.001" => pain001_totals(tree, root)?,
         "pacs.002" | "pain.002" => statuses(tree, root)?,
         "pacs.004" => each_needs(tree, root, "TxInf", "RtrRsnInf/Rsn", Rule::ReturnReasonMissing)?,
-        "camt.056" => cancellation_reasons(tree, root)?,
+        "camt.056" => {
+            cancellation_reasons(tree, root)?;
+            cancellation_control(tree, root)?;
+        }
         "camt.029" => rejected_cancellations(tree, root)?,
         "pacs.028" => original_group(tree, root)?,
         _ => {}
     }
     Ok(())
+}
+
+/// Whether some element along the `/`-separated `path` below `node` exists, trying every
+/// element of each name (a reason may be in any `StsRsnInf` block, not only the first, so
+/// [`Tree::descend`], which follows the first, is not enough).
+fn has_path(tree: &Tree<'_>, node: u32, path: &str) -> bool {
+    let (head, rest) = path.split_once('/').map_or((path, None), |(h, r)| (h, Some(r)));
+    named(tree, node, head).any(|c| rest.is_none_or(|r| has_path(tree, c, r)))
 }
 
 fn named<'t>(tree: &'t Tree<'_>, parent: u32, name: &'t str) -> impl Iterator<Item = u32> + Clone + 't {
@@ -66,9 +75,15 @@ fn scaled(text: &str) -> Option<i128> {
     Some(if d.negative { -v } else { v })
 }
 
-fn sum_of(tree: &Tree<'_>, mut txs: impl Iterator<Item = u32>, path: &str) -> Option<i128> {
+/// The sum of the amounts `amount_of` finds in the transactions `txs` (a transaction without
+/// one counts 0).
+fn sum_of(
+    tree: &Tree<'_>,
+    mut txs: impl Iterator<Item = u32>,
+    amount_of: impl Fn(u32) -> Option<u32>,
+) -> Option<i128> {
     txs.try_fold(0i128, |acc, t| {
-        let v = tree.descend(t, path).map_or(Some(0), |n| scaled(&tree.text(n)))?;
+        let v = amount_of(t).map_or(Some(0), |n| scaled(&tree.text(n)))?;
         acc.checked_add(v)
     })
 }
@@ -77,7 +92,7 @@ fn group_totals(tree: &Tree<'_>, root: u32, tx: &str, amt: &str, total: &str) ->
     let Some(grp) = tree.child(root, "GrpHdr") else { return Ok(()) };
     // The transactions are iterated where needed (no list is built).
     let txs = named(tree, root, tx);
-    check_count_and_sum(tree, grp, txs.clone(), amt)?;
+    check_count_and_sum(tree, grp, txs.clone(), |t| tree.child(t, amt), amt)?;
     if let Some(t) = tree.child(grp, total) {
         let ccy = tree.attr(t, "Ccy");
         let mixed = txs.clone().filter_map(|x| tree.child(x, amt)).find(|&a| tree.attr(a, "Ccy") != ccy);
@@ -86,7 +101,7 @@ fn group_totals(tree: &Tree<'_>, root: u32, tx: &str, amt: &str, total: &str) ->
                 Rule::ControlSumMismatch.at(tree.path(a), format!("{amt} currency differs from {total}"))
             );
         }
-        if scaled(&tree.text(t)) != sum_of(tree, txs, amt) {
+        if scaled(&tree.text(t)) != sum_of(tree, txs, |x| tree.child(x, amt)) {
             return Err(
                 Rule::ControlSumMismatch.at(tree.path(t), format!("{total} differs from the sum of {amt}"))
             );
@@ -95,11 +110,13 @@ fn group_totals(tree: &Tree<'_>, root: u32, tx: &str, amt: &str, total: &str) ->
     Ok(())
 }
 
-/// `NbOfTxs` and `CtrlSum` of `grp` against the transactions `txs`.
+/// `NbOfTxs` and `CtrlSum` of `grp` against the transactions `txs`, whose amounts
+/// `amount_of` finds (`amt` names them in the failure).
 fn check_count_and_sum(
     tree: &Tree<'_>,
     grp: u32,
     txs: impl Iterator<Item = u32> + Clone,
+    amount_of: impl Fn(u32) -> Option<u32>,
     amt: &str,
 ) -> Result<(), ValidationError> {
     if let Some(n) = tree.child(grp, "NbOfTxs") {
@@ -111,7 +128,7 @@ fn check_count_and_sum(
         }
     }
     if let Some(c) = tree.child(grp, "CtrlSum") {
-        if scaled(&tree.text(c)) != sum_of(tree, txs, amt) {
+        if scaled(&tree.text(c)) != sum_of(tree, txs, amount_of) {
             return Err(
                 Rule::ControlSumMismatch.at(tree.path(c), format!("CtrlSum differs from the sum of {amt}"))
             );
@@ -120,24 +137,36 @@ fn check_count_and_sum(
     Ok(())
 }
 
-fn zero_amounts(tree: &Tree<'_>, root: u32, tx: &str, amt: &str) -> Result<(), ValidationError> {
-    for t in named(tree, root, tx) {
-        if let Some(a) = tree.child(t, amt) {
-            if lexical::decimal(tree.text(a).trim()).is_some_and(|d| d.is_zero()) {
-                return Err(Rule::AmountZero.at(tree.path(a), "settlement amount is zero"));
-            }
-        }
+/// pain.001's equivalent amount (`Amt/EqvtAmt/Amt`, a name used for other amounts too, so
+/// not refused by name in the schema walk) may not be zero either.
+fn zero_amount(tree: &Tree<'_>, a: u32) -> Result<(), ValidationError> {
+    if lexical::decimal(tree.text(a).trim()).is_some_and(|d| d.is_zero()) {
+        let name = tree.nodes[a as usize].local;
+        return Err(Rule::AmountZero.at(tree.path(a), format!("{name} is zero")));
     }
     Ok(())
 }
 
+/// The amount a pain.001 transaction carries: `Amt/InstdAmt`, or `Amt/EqvtAmt/Amt` (the
+/// amount in the debtor's currency that buys the instructed one).
+fn pain001_amount(tree: &Tree<'_>, tx: u32) -> Option<u32> {
+    let amt = tree.child(tx, "Amt")?;
+    tree.child(amt, "InstdAmt").or_else(|| tree.descend(amt, "EqvtAmt/Amt"))
+}
+
 fn pain001_totals(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
+    let amount_of = |t| pain001_amount(tree, t);
     for pmt in named(tree, root, "PmtInf") {
-        check_count_and_sum(tree, pmt, named(tree, pmt, "CdtTrfTxInf"), "Amt/InstdAmt")?;
+        for t in named(tree, pmt, "CdtTrfTxInf") {
+            if let Some(a) = amount_of(t) {
+                zero_amount(tree, a)?;
+            }
+        }
+        check_count_and_sum(tree, pmt, named(tree, pmt, "CdtTrfTxInf"), amount_of, "Amt")?;
     }
     let all = named(tree, root, "PmtInf").flat_map(|pmt| named(tree, pmt, "CdtTrfTxInf"));
     match tree.child(root, "GrpHdr") {
-        Some(grp) => check_count_and_sum(tree, grp, all, "Amt/InstdAmt"),
+        Some(grp) => check_count_and_sum(tree, grp, all, amount_of, "Amt"),
         None => Ok(()),
     }
 }
@@ -160,7 +189,7 @@ fn statuses(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
             );
         }
         if code == "RJCT"
-            && tree.descend(n.parent, "StsRsnInf/Rsn").is_none()
+            && !has_path(tree, n.parent, "StsRsnInf/Rsn")
             && !has_rejected_children(tree, n.parent)
         {
             return Err(Rule::RejectWithoutReason.at(tree.path(i), "RJCT without StsRsnInf/Rsn"));
@@ -178,7 +207,7 @@ fn has_rejected_children(tree: &Tree<'_>, parent: u32) -> bool {
     let container =
         tree.node(parent).map_or(parent, |n| if local == "OrgnlGrpInfAndSts" { n.parent } else { parent });
     let mut txs = named(tree, container, "TxInfAndSts").chain(named(tree, parent, "TxInfAndSts")).peekable();
-    txs.peek().is_some() && txs.all(|t| tree.descend(t, "StsRsnInf/Rsn").is_some())
+    txs.peek().is_some() && txs.all(|t| has_path(tree, t, "StsRsnInf/Rsn"))
 }
 
 pub(crate) fn is_within(tree: &Tree<'_>, node: u32, ancestor: u32) -> bool {
@@ -194,7 +223,7 @@ pub(crate) fn is_within(tree: &Tree<'_>, node: u32, ancestor: u32) -> bool {
 
 fn each_needs(tree: &Tree<'_>, root: u32, tx: &str, path: &str, rule: Rule) -> Result<(), ValidationError> {
     for t in named(tree, root, tx) {
-        if tree.descend(t, path).is_none() {
+        if !has_path(tree, t, path) {
             return Err(rule.at(tree.path(t), format!("{path} is required")));
         }
     }
@@ -204,7 +233,7 @@ fn each_needs(tree: &Tree<'_>, root: u32, tx: &str, path: &str, rule: Rule) -> R
 fn cancellation_reasons(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
     for u in named(tree, root, "Undrlyg") {
         if let Some(g) = tree.child(u, "OrgnlGrpInfAndCxl") {
-            if tree.child(u, "TxInf").is_none() && tree.descend(g, "CxlRsnInf/Rsn").is_none() {
+            if tree.child(u, "TxInf").is_none() && !has_path(tree, g, "CxlRsnInf/Rsn") {
                 return Err(Rule::CancellationReasonMissing.at(tree.path(g), "CxlRsnInf/Rsn is required"));
             }
         }
@@ -224,7 +253,7 @@ fn rejected_cancellations(tree: &Tree<'_>, root: u32) -> Result<(), ValidationEr
         Some(s) => tree.text(s) == "RJCR",
         None => conf.as_deref() == Some("RJCR"),
     };
-    let has_reason = |n: u32| tree.descend(n, "CxlStsRsnInf/Rsn").is_some();
+    let has_reason = |n: u32| has_path(tree, n, "CxlStsRsnInf/Rsn");
     let mut any_details = false;
     for d in named(tree, root, "CxlDtls") {
         any_details = true;
@@ -256,9 +285,24 @@ fn rejected_cancellations(tree: &Tree<'_>, root: u32) -> Result<(), ValidationEr
     Ok(())
 }
 
+/// pacs.028: the request names the original group, at group level or in every transaction;
+/// a request naming nothing at all (no `OrgnlGrpInf`, no `TxInf`) asks about nothing.
 fn original_group(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
     if tree.child(root, "OrgnlGrpInf").is_some() {
         return Ok(());
     }
+    if tree.child(root, "TxInf").is_none() {
+        return Err(Rule::OriginalGroupMissing
+            .at(tree.path(root), "neither OrgnlGrpInf nor TxInf: the request names no original message"));
+    }
     each_needs(tree, root, "TxInf", "OrgnlGrpInf", Rule::OriginalGroupMissing)
+}
+
+/// camt.056 `CtrlData`: `NbOfTxs` counts the transactions (`TxInf`) of every `Undrlyg`,
+/// `CtrlSum` sums their original amounts (`OrgnlIntrBkSttlmAmt`, else `OrgnlInstdAmt`).
+fn cancellation_control(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
+    let Some(ctrl) = tree.child(root, "CtrlData") else { return Ok(()) };
+    let txs = named(tree, root, "Undrlyg").flat_map(move |u| named(tree, u, "TxInf"));
+    let amount_of = |t| tree.child(t, "OrgnlIntrBkSttlmAmt").or_else(|| tree.child(t, "OrgnlInstdAmt"));
+    check_count_and_sum(tree, ctrl, txs, amount_of, "OrgnlIntrBkSttlmAmt")
 }

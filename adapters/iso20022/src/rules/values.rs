@@ -6,7 +6,7 @@
 use crate::rule::Rule;
 use crate::schema::lexical;
 use crate::schema::model::Semantic;
-use crate::types::currency::Currency;
+use crate::types::currency::{is_active_or_historic, Currency};
 use crate::types::iban::iban_problem;
 use crate::xml::tree::Tree;
 
@@ -33,12 +33,44 @@ fn is_reference(local: &str) -> bool {
     )
 }
 
+/// Elements whose value identifies something (a message, case, entry, account, party, ...):
+/// every name ending in `Id`, `Idr` or `Ref`, `Id` and `Ref` themselves included (the ISO
+/// 20022 naming convention; in the supported schemas these are the Max35Text, Max34Text and
+/// Max16Text identifiers: `Assgnmt/Id`, `RltdRef/Ref`, `Othr/Id`, `NtryRef`, `AcctSvcrRef`,
+/// `MsgDefIdr`, ...). They may not hold control characters (RULES.md: CR/LF inside
+/// identifiers are rejected). Such a name can also be a complex element (`ClrSysId`); the
+/// flag only matters for values.
+fn is_identifier(local: &str) -> bool {
+    local.ends_with("Id") || local.ends_with("Idr") || local.ends_with("Ref")
+}
+
+/// Elements whose value is a currency code. Those the schema types `ActiveCurrencyCode`
+/// have the stricter [`Semantic::ActiveCurrency`]; the others (`ActiveOrHistoricCurrencyCode`)
+/// must be a current or historic ISO 4217 code.
+fn is_currency(local: &str) -> bool {
+    matches!(local, "Ccy" | "CcyOfTrf" | "SrcCcy" | "TrgtCcy" | "UnitCcy")
+}
+
 type Failure = (Rule, String);
 
 /// [`flags_of`]: the element's value is a payment reference.
 pub(crate) const REFERENCE: u8 = 1;
 /// [`flags_of`]: the element is a clearing system member id (`MmbId`).
 pub(crate) const MEMBER_ID: u8 = 2;
+/// [`flags_of`]: the element's value is an identifier (no control characters).
+pub(crate) const IDENTIFIER: u8 = 4;
+/// [`flags_of`]: the element's value is a currency code (current or historic ISO 4217).
+pub(crate) const CURRENCY: u8 = 8;
+/// [`flags_of`]: the element is a settlement or instructed amount, which may not be zero.
+pub(crate) const NONZERO_AMOUNT: u8 = 16;
+
+/// Settlement and instructed amounts (pacs.008/009 `IntrBkSttlmAmt`, pacs.008 and pain.001
+/// `InstdAmt`, pacs.004 `RtrdIntrBkSttlmAmt` / `RtrdInstdAmt`): a payment of nothing is
+/// refused (`amt.zero`, AM01). Checked in the schema walk, which reads the value anyway, so
+/// valid input pays one byte scan per amount and no tree search.
+fn is_nonzero_amount(local: &str) -> bool {
+    matches!(local, "IntrBkSttlmAmt" | "InstdAmt" | "RtrdIntrBkSttlmAmt" | "RtrdInstdAmt")
+}
 
 /// The name-dependent rules of element `local`, resolved once per schema particle.
 pub(crate) fn flags_of(local: &str) -> u8 {
@@ -48,6 +80,15 @@ pub(crate) fn flags_of(local: &str) -> u8 {
     }
     if local == "MmbId" {
         f |= MEMBER_ID;
+    }
+    if is_identifier(local) {
+        f |= IDENTIFIER;
+    }
+    if is_currency(local) {
+        f |= CURRENCY;
+    }
+    if is_nonzero_amount(local) {
+        f |= NONZERO_AMOUNT;
     }
     f
 }
@@ -81,13 +122,21 @@ pub(crate) fn check(
                 format!("'{value}' is not an active ISO 4217 settlement currency"),
             ));
         }
+        Semantic::Plain if flags & CURRENCY != 0 && !is_active_or_historic(value) => {
+            return Err((Rule::CurrencyInvalid, format!("'{value}' is not an ISO 4217 currency code")));
+        }
         _ => {}
     }
     if flags & REFERENCE != 0 {
         reference(value)?;
+    } else if flags & IDENTIFIER != 0 && has_control(value) {
+        return Err((Rule::ReferenceInvalid, "identifier contains control characters".into()));
     }
     if flags & MEMBER_ID != 0 {
         clearing_member(value, stack, tree)?;
+    }
+    if flags & NONZERO_AMOUNT != 0 && is_zero(value) {
+        return Err((Rule::AmountZero, format!("amount {value} is zero")));
     }
     if !value.is_ascii() && value.chars().any(is_bidi_control) {
         return Err((
@@ -116,15 +165,53 @@ pub(crate) fn reference(value: &str) -> Result<(), Failure> {
     if b.first() == Some(&b'/') || b.last() == Some(&b'/') || b.windows(2).any(|w| w == b"//") {
         return Err((Rule::ReferenceInvalid, format!("'{value}' starts or ends with '/' or contains '//'")));
     }
-    let control = if value.is_ascii() {
-        b.iter().any(|&c| c < 0x20 || c == 0x7f)
-    } else {
-        value.chars().any(char::is_control)
-    };
-    if control {
+    if has_control(value) {
         return Err((Rule::ReferenceInvalid, "reference contains control characters".into()));
     }
     Ok(())
+}
+
+/// Whether the decimal `value` (already checked by its facets, so digits and at most one
+/// `.`, and whitespace-collapsed) is zero.
+pub(crate) fn is_zero(value: &str) -> bool {
+    value.bytes().all(|c| c == b'0' || c == b'.') && value.bytes().any(|c| c == b'0')
+}
+
+/// Whether `value` holds a control character (C0 such as CR, LF and TAB, DEL, or C1).
+///
+/// A prefilter reads eight bytes at a time and flags any byte below 0x20, 0x7f, or 0xc2
+/// (the UTF-8 lead byte of U+0080..U+00BF, which holds the C1 controls); only a flagged
+/// value is decoded and checked exactly. Identifiers are short, so this is a few word
+/// operations per value instead of a loop per byte.
+fn has_control(value: &str) -> bool {
+    let b = value.as_bytes();
+    let flagged = if b.len() >= 8 {
+        let word = |at: usize| {
+            b.get(at..at + 8).and_then(|s| <[u8; 8]>::try_from(s).ok()).map_or(0, u64::from_le_bytes)
+        };
+        let mut acc = control_bytes(word(b.len() - 8));
+        let mut at = 0;
+        while at + 8 < b.len() {
+            acc |= control_bytes(word(at));
+            at += 8;
+        }
+        acc != 0
+    } else {
+        b.iter().any(|&c| c < 0x20 || c == 0x7f || c == 0xc2)
+    };
+    flagged && value.chars().any(char::is_control)
+}
+
+/// Nonzero when some byte of `w` is below 0x20, 0x7f or 0xc2 (the classic "has less" and
+/// "has zero" word tests: a borrow can only flag bytes above a byte that really matches,
+/// so the result is exact as a yes/no answer).
+#[inline(always)]
+fn control_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let below = w.wrapping_sub(ONES * 0x20) & !w;
+    (below | zero(w ^ (ONES * 0x7f)) | zero(w ^ (ONES * 0xc2))) & HIGH
 }
 
 /// A `MmbId` whose sibling `ClrSysId/Cd` is `USABA` must be a valid ABA routing number.
@@ -166,11 +253,18 @@ pub(crate) fn amount(text: &str, ccy: &str, semantic: Semantic) -> Result<(), Fa
         ));
     }
     let currency = Currency::parse(ccy);
-    if semantic == Semantic::ActiveCurrency && currency.is_none() {
-        return Err((
-            Rule::CurrencyInvalid,
-            format!("'{ccy}' is not an active ISO 4217 settlement currency"),
-        ));
+    if currency.is_none() {
+        // `Ccy` is typed ActiveCurrencyCode or ActiveOrHistoricCurrencyCode: the latter
+        // admits withdrawn codes (DEM) and ISO's special codes, but not made-up ones.
+        if semantic == Semantic::ActiveCurrency {
+            return Err((
+                Rule::CurrencyInvalid,
+                format!("'{ccy}' is not an active ISO 4217 settlement currency"),
+            ));
+        }
+        if !is_active_or_historic(ccy) {
+            return Err((Rule::CurrencyInvalid, format!("'{ccy}' is not an ISO 4217 currency code")));
+        }
     }
     let (Some(currency), Some(d)) = (currency, lexical::decimal(text)) else { return Ok(()) };
     if d.fraction_digits() > usize::from(currency.minor_units()) {
@@ -184,7 +278,23 @@ pub(crate) fn amount(text: &str, ccy: &str, semantic: Semantic) -> Result<(), Fa
 
 #[cfg(test)]
 mod tests {
-    use super::aba_checksum_ok;
+    use super::{aba_checksum_ok, has_control};
+
+    /// The word prefilter agrees with a plain per-character test at every position and
+    /// length, for every byte it must catch and for the characters next to them.
+    #[test]
+    fn has_control_agrees_with_char_test() {
+        let specials =
+            ['\n', '\r', '\t', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', '\u{a0}', ' ', '~', 'é', '\u{2028}'];
+        for len in 0..20 {
+            for at in 0..len {
+                for &c in &specials {
+                    let text: String = (0..len).map(|i| if i == at { c } else { 'A' }).collect();
+                    assert_eq!(has_control(&text), text.chars().any(char::is_control), "{text:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn aba() {

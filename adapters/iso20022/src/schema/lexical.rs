@@ -59,6 +59,11 @@ fn num(s: &str, len: usize) -> Option<u32> {
     s.bytes().try_fold(0u32, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
 }
 
+/// A four-digit year other than `0000` (XSD 1.0 has no year zero).
+fn year(s: &str) -> Option<u32> {
+    num(s, 4).filter(|&y| y != 0)
+}
+
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
@@ -82,7 +87,8 @@ fn split_tz(s: &str) -> Option<(&str, bool)> {
         if (b[0] == b'+' || b[0] == b'-') && b[3] == b':' {
             let hh = num(&tz[1..3], 2)?;
             let mm = num(&tz[4..6], 2)?;
-            return (hh <= 14 && mm <= 59).then_some((body, true));
+            // At most 14:00 either way.
+            return (mm <= 59 && (hh < 14 || (hh == 14 && mm == 0))).then_some((body, true));
         }
     }
     Some((s, false))
@@ -94,7 +100,7 @@ fn ymd(s: &str) -> Option<()> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let y = num(s.get(..4)?, 4)?;
+    let y = year(s.get(..4)?)?;
     let m = num(s.get(5..7)?, 2)?;
     let d = num(s.get(8..)?, 2)?;
     ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then_some(())
@@ -143,22 +149,33 @@ pub(crate) fn boolean(s: &str) -> bool {
 }
 
 pub(crate) fn g_year(s: &str) -> bool {
-    split_tz(s).and_then(|(y, _)| num(y, 4)).is_some()
+    split_tz(s).and_then(|(y, _)| year(y)).is_some()
 }
 
 pub(crate) fn g_year_month(s: &str) -> bool {
     split_tz(s)
         .and_then(|(ym, _)| {
             let (y, m) = split_once_byte(ym, b'-')?;
-            num(y, 4)?;
+            year(y)?;
             num(m, 2).filter(|m| (1..=12).contains(m))
         })
         .is_some()
 }
 
+/// The lexical form of `xs:base64Binary` (XSD 1.0, whitespace already collapsed at the
+/// ends): groups of four characters, the last one possibly padded with one or two `=`,
+/// and the character before the padding canonical (`AQgw` before `==`, `AEIMQUYcgkosw048`
+/// before `=`: its unused bits are zero).
 pub(crate) fn base64(s: &str) -> bool {
+    base64_octets(s).is_some()
+}
+
+/// The number of octets `s` decodes to, or `None` when it is not a valid `xs:base64Binary`
+/// (see [`base64`]); length facets count these octets.
+pub(crate) fn base64_octets(s: &str) -> Option<usize> {
     let mut n = 0usize;
     let mut pad = 0usize;
+    let mut last = 0u8;
     for b in s.bytes() {
         match b {
             b' ' | b'\t' | b'\n' | b'\r' => {}
@@ -166,11 +183,20 @@ pub(crate) fn base64(s: &str) -> bool {
                 pad += 1;
                 n += 1;
             }
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if pad == 0 => n += 1,
-            _ => return false,
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if pad == 0 => {
+                n += 1;
+                last = b;
+            }
+            _ => return None,
         }
     }
-    n % 4 == 0 && pad <= 2
+    let canonical = match pad {
+        0 => true,
+        1 => b"AEIMQUYcgkosw048".contains(&last),
+        2 => b"AQgw".contains(&last),
+        _ => false,
+    };
+    (n % 4 == 0 && canonical).then(|| n / 4 * 3 - pad)
 }
 
 #[cfg(test)]
@@ -183,6 +209,14 @@ mod tests {
         assert!(date_time("2020-01-01T10:00:00.123+05:30") && date_time("2020-01-01T10:00:00"));
         assert!(!date_time("2020-01-01 10:00:00") && !date_time("2020-13-01T10:00:00"));
         assert!(time("10:00:00") && !time("25:00:00"));
+        assert!(date("0001-01-01") && !date("0000-01-01") && !g_year("0000") && !g_year_month("0000-01"));
+        assert!(date("2024-01-01+14:00") && date("2024-01-01-14:00") && !date("2024-01-01+14:30"));
+        assert!(!date_time("2020-01-01T10:00:00-14:01") && !time("10:00:00+15:00"));
+        assert_eq!(
+            (base64_octets(""), base64_octets("YQ=="), base64_octets("YWI="), base64_octets("YWJj")),
+            (Some(0), Some(1), Some(2), Some(3))
+        );
+        assert!(!base64("YR==") && !base64("YWJ=") && !base64("Y===") && !base64("YQ=") && base64("YW Jj"));
         let d = decimal("0012.3400").expect("decimal");
         assert_eq!((d.total_digits(), d.fraction_digits()), (4, 2));
         assert!(decimal("1e5").is_none() && decimal(".").is_none() && decimal("1,5").is_none());
@@ -196,7 +230,7 @@ mod tests {
         }
         fn ymd_old(s: &str) -> Option<()> {
             let mut it = s.splitn(3, '-');
-            let y = num_old(it.next()?, 4)?;
+            let y = num_old(it.next()?, 4).filter(|&y| y != 0)?;
             let m = num_old(it.next()?, 2)?;
             let d = num_old(it.next()?, 2)?;
             ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then_some(())

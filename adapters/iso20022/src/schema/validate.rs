@@ -8,7 +8,13 @@ use crate::rules::values;
 use crate::schema::lexical;
 use crate::schema::model::{name_key, Base, Content, Particle, Schema, SimpleType, TypeRef};
 use crate::spare::{self, Slot};
-use crate::xml::tree::{attributes, local_name, prefix, same_name, same_name_bytes, Tree, NONE};
+use crate::xml::tree::{
+    attributes, element_name_error, local_name, lookup_namespace, prefix, same_name, same_name_bytes,
+    subtree_name_error, Tree, NONE,
+};
+
+/// The XML Schema instance namespace (`xsi:*` attributes).
+const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// Deepest recursion the walker allows regardless of `Limits::max_depth`.
 const MAX_WALK_DEPTH: usize = 256;
@@ -88,10 +94,17 @@ impl<'t, 'a> Validator<'t, 'a> {
         let n = &self.tree.nodes[node as usize];
         let same_ns =
             || crate::envelope::namespace_of(self.tree, node).is_some_and(|ns| *ns == *self.schema.namespace);
-        if !self.has_part_prefix(n.qname, n.local) && !same_ns() {
-            return Err(
-                self.fail(Rule::XsdNamespace, format!("<{}> is not in the message namespace", n.qname))
-            );
+        if !self.has_part_prefix(n.qname, n.local) {
+            // Not the part's prefix: the name must be namespace-well-formed (the tree builder
+            // leaves that to this walk), and in the message's namespace.
+            if let Some(detail) = element_name_error(self.tree, node) {
+                return Err(self.fail(Rule::XmlSyntax, detail));
+            }
+            if !same_ns() {
+                return Err(
+                    self.fail(Rule::XsdNamespace, format!("<{}> is not in the message namespace", n.qname))
+                );
+            }
         }
         match ty {
             TypeRef::Simple(s) => {
@@ -106,33 +119,38 @@ impl<'t, 'a> Validator<'t, 'a> {
                     Content::Seq(ps) => self.complex_children(node, ps, false),
                     Content::Choice(ps) => self.complex_children(node, ps, true),
                     Content::Simple { base, attrs } => self.simple_content(node, *base, attrs, flags),
-                    Content::Any => Ok(()),
+                    // Any content is not validated, but its names must be well-formed.
+                    Content::Any => match subtree_name_error(self.tree, node) {
+                        Some(detail) => Err(self.fail(Rule::XmlSyntax, detail)),
+                        None => Ok(()),
+                    },
                 }
             }
         }
     }
 
-    /// Whether the prefix of `qname` (up to its first `:`) is the part's prefix. The part's
-    /// prefix has no `:`, so `qname` starting with it and a `:` decides without a scan.
+    /// Whether `qname` is the part's prefix, one `:` and `local` (its local name): the part's
+    /// prefix is declared (its root was found through it) and has no `:`, so `qname` starting
+    /// with it and a `:`, and being exactly that long, decides without a scan.
     #[inline(always)]
     fn has_part_prefix(&self, qname: &str, local: &str) -> bool {
         let q = qname.as_bytes();
         let p = self.prefix.as_bytes();
         if p.is_empty() {
-            if q.len() == local.len() {
-                return true;
-            }
-        } else if q.get(p.len()) == Some(&b':')
-            && q.get(..p.len()).is_some_and(|head| same_name_bytes(head, p))
-        {
-            return true;
+            q.len() == local.len()
+        } else {
+            // `local` follows the last `:`, so the length puts that `:` right after the prefix.
+            q.len() == p.len() + 1 + local.len()
+                && q.get(..p.len()).is_some_and(|head| same_name_bytes(head, p))
         }
-        same_name(prefix(qname), self.prefix)
     }
 
     #[inline]
     fn no_children(&self, node: u32) -> Result<(), ValidationError> {
         match self.tree.children(node).next() {
+            Some(c) if element_name_error(self.tree, c).is_some() => {
+                Err(self.fail(Rule::XmlSyntax, element_name_error(self.tree, c).unwrap_or_default()))
+            }
             Some(c) => Err(self.fail(
                 Rule::XsdUnexpectedElement,
                 format!("<{}> not allowed in simple content", self.tree.nodes[c as usize].local),
@@ -170,7 +188,12 @@ impl<'t, 'a> Validator<'t, 'a> {
                 }
                 continue;
             }
-            if prefix(qname) == "xsi" {
+            let p = prefix(qname);
+            // An attribute is XSI's by the namespace its prefix is bound to, not by the prefix.
+            let xsi = !p.is_empty()
+                && lookup_namespace(&self.tree.nodes, node, p)
+                    .is_some_and(|ns| crate::xml::escape::decode(ns) == XSI_NAMESPACE);
+            if xsi {
                 // Schema locations are hints; type substitution (`xsi:type`) and `xsi:nil`
                 // change what the element means, and no ISO 20022 type allows either.
                 if matches!(local_name(qname), "schemaLocation" | "noNamespaceSchemaLocation") {
@@ -181,7 +204,8 @@ impl<'t, 'a> Validator<'t, 'a> {
                     format!("attribute '{qname}' is not allowed (no type substitution or nil in ISO 20022)"),
                 ));
             }
-            let known = decls.is_some_and(|d| d.iter().any(|a| &*a.name == qname));
+            // Declared attributes are unqualified: a prefixed name is never one of them.
+            let known = p.is_empty() && decls.is_some_and(|d| d.iter().any(|a| &*a.name == qname));
             if !known {
                 return Err(self
                     .fail(Rule::XsdAttribute, format!("attribute '{}' is not allowed", local_name(qname))));
@@ -225,7 +249,7 @@ impl<'t, 'a> Validator<'t, 'a> {
                     if particles[..pi].iter().any(|q| same_name(&q.name, name)) {
                         return Err(self.unexpected(child, particles, choice));
                     }
-                    return Err(self.missing(&p.name, Some(name)));
+                    return Err(self.ill_formed(child).unwrap_or_else(|| self.missing(&p.name, Some(name))));
                 }
                 pi += 1;
                 count = 0;
@@ -301,8 +325,22 @@ impl<'t, 'a> Validator<'t, 'a> {
         self.fail(Rule::XsdMissingElement, detail)
     }
 
+    /// The error for a child whose name is not namespace-well-formed, reported before any
+    /// schema error about it (its name was matched by the local part only).
+    #[cold]
+    fn ill_formed(&mut self, child: u32) -> Option<ValidationError> {
+        let detail = element_name_error(self.tree, child)?;
+        self.stack.push((child, false));
+        let e = self.fail(Rule::XmlSyntax, detail);
+        self.stack.pop();
+        Some(e)
+    }
+
     #[cold]
     fn unexpected(&mut self, child: u32, particles: &[Particle], choice: bool) -> ValidationError {
+        if let Some(e) = self.ill_formed(child) {
+            return e;
+        }
         let name = self.tree.nodes[child as usize].local;
         let known = particles.iter().find(|p| &*p.name == name);
         self.stack.push((child, known.is_some_and(|p| p.max > 1)));
@@ -428,6 +466,13 @@ pub(crate) fn failed_facet(st: &SimpleType, value: &str) -> Option<Facet> {
     };
     if !lexical_ok {
         return Some(Facet::Lexical);
+    }
+    if st.base == Base::Base64 && (st.min_len.is_some() || st.max_len.is_some()) {
+        // Length facets of base64Binary count decoded octets.
+        let len = lexical::base64_octets(value).unwrap_or(0);
+        if st.min_len.is_some_and(|m| len < m as usize) || st.max_len.is_some_and(|m| len > m as usize) {
+            return Some(Facet::Length(len));
+        }
     }
     if st.base == Base::Str && !length_surely_ok(st, value) {
         let len = value.chars().count();

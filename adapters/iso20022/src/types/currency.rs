@@ -85,3 +85,45 @@ impl From<Currency> for String {
         c.as_str().to_owned()
     }
 }
+
+/// ISO 4217 historic denominations ("List Three" of the ISO 4217 maintenance agency, SIX
+/// Financial Information: codes withdrawn from use, e.g. the euro area's former national
+/// currencies). `iso_currency` carries only a few recently superseded codes, so
+/// `ActiveOrHistoricCurrencyCode` values are checked against this table as well. Sorted.
+const HISTORIC: &[&str] = &[
+    "ADP", "AFA", "ALK", "ANG", "AOK", "AON", "AOR", "ARA", "ARP", "ARY", "ATS", "AYM", "AZM", "BAD", "BEC",
+    "BEF", "BEL", "BGJ", "BGK", "BGL", "BOP", "BRB", "BRC", "BRE", "BRN", "BRR", "BUK", "BYB", "BYR", "CHC",
+    "CSD", "CSJ", "CSK", "CUC", "CYP", "DDM", "DEM", "ECS", "ECV", "EEK", "ESA", "ESB", "ESP", "FIM", "FRF",
+    "GEK", "GHC", "GHP", "GNE", "GNS", "GQE", "GRD", "GWE", "GWP", "HRD", "HRK", "IEP", "ILP", "ILR", "ISJ",
+    "ITL", "LAJ", "LSM", "LTL", "LTT", "LUC", "LUF", "LUL", "LVL", "LVR", "MGF", "MLF", "MRO", "MTL", "MTP",
+    "MVQ", "MXP", "MZE", "MZM", "NIC", "NLG", "PEH", "PEI", "PES", "PLZ", "PTE", "RHD", "ROK", "ROL", "RUR",
+    "SDD", "SDP", "SIT", "SKK", "SLL", "SRG", "STD", "SUR", "TJR", "TMM", "TPE", "TRL", "UAK", "UGS", "UGW",
+    "USS", "UYN", "UYP", "VEB", "VEF", "VNC", "XEU", "XFO", "XFU", "XRE", "YDD", "YUD", "YUM", "YUN", "ZAL",
+    "ZMK", "ZRN", "ZRZ", "ZWC", "ZWD", "ZWL", "ZWN", "ZWR",
+];
+
+/// Whether `code` is a current or historic ISO 4217 code (what the XSD type
+/// `ActiveOrHistoricCurrencyCode` means): an active currency, any other code `iso_currency`
+/// knows (special codes such as XAU or XDR, recently superseded ones), or a [`HISTORIC`]
+/// denomination.
+pub(crate) fn is_active_or_historic(code: &str) -> bool {
+    Currency::parse(code).is_some()
+        || iso_currency::Currency::from_code(code).is_some()
+        || HISTORIC.binary_search(&code).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_active_or_historic, HISTORIC};
+
+    #[test]
+    fn historic_table_is_sorted_and_codes_are_recognised() {
+        assert!(HISTORIC.windows(2).all(|w| w[0] < w[1]));
+        for code in ["EUR", "USD", "DEM", "FRF", "XEU", "XAU", "HRK"] {
+            assert!(is_active_or_historic(code), "{code}");
+        }
+        for code in ["QQQ", "ABC", "eur", "EU", "EURO"] {
+            assert!(!is_active_or_historic(code), "{code}");
+        }
+    }
+}

@@ -2,7 +2,10 @@
 //! country's fixed length (SWIFT IBAN registry), and mod-97 of the rearranged number must be 1.
 //! The national BBAN layout is deliberately not checked (RULES.md asks for length + mod-97).
 
-/// `(country, IBAN length)` from the SWIFT IBAN registry, sorted by country.
+/// `(country, IBAN length)` of every country in the SWIFT IBAN registry (89 countries,
+/// checked against the registry's current release; HN and PK were missing before), sorted
+/// by country. Territories the registry lists under another country (AX under FI, the French
+/// overseas territories under FR, IM/JE/GG under GB) use that country's prefix.
 const LENGTHS: &[(&str, usize)] = &[
     ("AD", 24),
     ("AE", 23),
@@ -37,6 +40,7 @@ const LENGTHS: &[(&str, usize)] = &[
     ("GL", 18),
     ("GR", 27),
     ("GT", 28),
+    ("HN", 28),
     ("HR", 21),
     ("HU", 28),
     ("IE", 22),
@@ -66,6 +70,7 @@ const LENGTHS: &[(&str, usize)] = &[
     ("NL", 18),
     ("NO", 15),
     ("OM", 23),
+    ("PK", 24),
     ("PL", 28),
     ("PS", 29),
     ("PT", 25),
@@ -142,5 +147,14 @@ mod tests {
         assert!(is_valid_iban("NO9386011117947"));
         assert!(!is_valid_iban("DE8937040044053201300"));
         assert!(!is_valid_iban("ZZ89370400440532013000"));
+    }
+
+    /// The table is sorted, has no duplicates, and holds the registry's 89 countries.
+    #[test]
+    fn length_table_is_the_registry() {
+        assert!(super::LENGTHS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(super::LENGTHS.len(), 89);
+        assert!(is_valid_iban("PK36SCBL0000001123456702"));
+        assert!(is_valid_iban("HN88CABF00000000000250005469"));
     }
 }

@@ -13,8 +13,10 @@ use crate::rule::Rule;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Token<'a> {
     /// `<qname attrs>` or `<qname attrs/>`; `attrs` is the validated raw attribute text;
-    /// `duplicate` names the first attribute that repeats an earlier one.
-    Start { qname: &'a str, attrs: &'a str, empty: bool, duplicate: Option<&'a str> },
+    /// `duplicate` names the first attribute that repeats an earlier one; `prefixed` says
+    /// whether an attribute other than a namespace declaration has a prefix (which must be
+    /// declared: the tree builder checks).
+    Start { qname: &'a str, attrs: &'a str, empty: bool, duplicate: Option<&'a str>, prefixed: bool },
     /// `</qname>`.
     End { qname: &'a str },
     /// Character data between tags (raw, entities not decoded) or a CDATA section;
@@ -38,21 +40,70 @@ pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-fn is_name_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b == b':' || b >= 0x80
+pub(crate) fn is_name_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b == b':'
 }
 
-/// Name characters by byte (non-ASCII bytes are accepted; the input is valid UTF-8).
+/// ASCII name characters by byte. Non-ASCII bytes stop the byte scans: names with other
+/// characters are read by [`unicode_name_len`] on the general path.
 static NAME_CHAR: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'-' || b == b'.' || b >= 0x80;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'-' || b == b'.';
         i += 1;
     }
     t
 };
+
+/// XML 1.0 (fifth edition) `NameStartChar`, for any character.
+pub(crate) fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z'
+        | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}'
+        | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}'
+        | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 (fifth edition) `NameChar`, for any character.
+pub(crate) fn is_name_char_unicode(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// Length of the XML name at the start of `s`, for names with any characters (the general
+/// path's slow case).
+#[cold]
+fn unicode_name_len(s: &str) -> usize {
+    let mut len = 0;
+    for (i, c) in s.char_indices() {
+        let ok = if i == 0 { is_name_start_char(c) } else { is_name_char_unicode(c) };
+        if !ok {
+            break;
+        }
+        len = i + c.len_utf8();
+    }
+    len
+}
+
+/// Whether a name with a `:` (its local part starting at `local`) is a qualified name of
+/// Namespaces in XML 1.0: `prefix:local`, each a non-empty name without `:`.
+pub(crate) fn is_qname(name: &str, local: usize) -> bool {
+    let Some(prefix) = name.as_bytes().get(..local.wrapping_sub(1)) else { return false };
+    local_part_starts(name, local) && !prefix.is_empty() && !prefix.contains(&b':')
+}
+
+/// Whether the local part of `name` (from `local`, after its last `:`) is not empty and
+/// starts with a character a name may start with.
+fn local_part_starts(name: &str, local: usize) -> bool {
+    match name.as_bytes().get(local) {
+        Some(&b) if b < 0x80 => b != b':' && is_name_start(b),
+        Some(_) => name.get(local..).and_then(|l| l.chars().next()).is_some_and(is_name_start_char),
+        None => false,
+    }
+}
 
 fn is_name_char(b: u8) -> bool {
     NAME_CHAR[usize::from(b)]
@@ -124,7 +175,8 @@ fn eq_mask(word: u64, byte: u8) -> u64 {
 /// Length of the character data at the start of `bytes` (up to the first `<` or the end),
 /// whether it may contain `&` or `>` (never a false "no"; a rare false "yes" only costs the
 /// exact check), and whether it contains a byte below 0x20 (tab, line breaks and the C0
-/// controls; exact). Eight bytes at a time.
+/// controls) or above 0x7f (any non-ASCII character: the fast paths leave those to the
+/// general path, which checks for U+FFFE / U+FFFF); exact. Eight bytes at a time.
 #[inline]
 pub(crate) fn char_data_len(bytes: &[u8]) -> (usize, bool, bool) {
     let mut special = 0u64;
@@ -134,8 +186,9 @@ pub(crate) fn char_data_len(bytes: &[u8]) -> (usize, bool, bool) {
         let word = word_at(chunk);
         let lt = eq_mask(word, b'<');
         let sp = eq_mask(word, b'&') | eq_mask(word, b'>');
-        // Set at a byte below 0x20 (and possibly above one: borrows only run upwards).
-        let lo = word.wrapping_sub(LO * 0x20) & !word & HI;
+        // Set at a byte below 0x20 (and possibly above one: borrows only run upwards) or
+        // above 0x7f.
+        let lo = (word.wrapping_sub(LO * 0x20) | word) & HI;
         if lt != 0 {
             // Bytes below the first '<' only.
             let below = (lt & lt.wrapping_neg()) - 1;
@@ -153,7 +206,7 @@ pub(crate) fn char_data_len(bytes: &[u8]) -> (usize, bool, bool) {
             return (i, has, has_low);
         }
         has |= b == b'&' || b == b'>';
-        has_low |= b < 0x20;
+        has_low |= !(0x20..0x80).contains(&b);
     }
     (bytes.len(), has, has_low)
 }
@@ -311,7 +364,15 @@ impl<'a> Lexer<'a> {
             .ok_or_else(|| err(Rule::XmlSyntax, "unterminated processing instruction"))?;
         let body = self.slice(start + 2, end);
         self.pos = end + 2;
-        let target = body.split(|c: char| c.is_ascii_whitespace()).next().unwrap_or("");
+        // `PITarget (S ...)?`: the target is a name right after `<?`, then space or `?>`.
+        let target_len = pi_target_len(body);
+        let target = body.get(..target_len).unwrap_or("");
+        if target.is_empty() || !body.as_bytes().get(target_len).is_none_or(|&b| is_ws(b)) {
+            return Err(err(
+                Rule::XmlSyntax,
+                format!("processing instruction without a valid target at offset {start}"),
+            ));
+        }
         if target.eq_ignore_ascii_case("xml") {
             if start != 0 && !(start == 3 && self.src.starts_with('\u{feff}')) {
                 return Err(err(Rule::XmlSyntax, "XML declaration not at the start of the input"));
@@ -325,9 +386,18 @@ impl<'a> Lexer<'a> {
     fn bang(&mut self) -> Result<Option<Token<'a>>, ValidationError> {
         let rest = self.rest();
         if rest.starts_with(b"<!--") {
+            // `--` may occur only in the closing `-->` (no `--` inside, no `--->`): the first
+            // `--` after `<!--` ends the comment, and must be followed by `>`.
+            let from = self.pos + 4;
             let end = self
-                .find(self.pos + 4, b"-->")
+                .bytes()
+                .get(from..)
+                .and_then(find_double_dash)
+                .map(|i| from + i)
                 .ok_or_else(|| err(Rule::XmlSyntax, "unterminated comment"))?;
+            if self.bytes().get(end + 2) != Some(&b'>') {
+                return Err(err(Rule::XmlSyntax, format!("'--' inside the comment at offset {}", self.pos)));
+            }
             self.pos = end + 3;
             return Ok(None);
         }
@@ -352,15 +422,29 @@ impl<'a> Lexer<'a> {
         Err(err(Rule::XmlSyntax, format!("unsupported markup declaration at offset {}", self.pos)))
     }
 
+    /// A name (element or attribute); whether a name with a `:` is a qualified name is
+    /// checked by the callers.
     #[inline]
     fn name(&mut self) -> Result<&'a str, ValidationError> {
         let start = self.pos;
         let rest = self.rest();
-        match rest.first() {
-            Some(&b) if is_name_start(b) => {}
-            _ => return Err(err(Rule::XmlSyntax, format!("expected a name at offset {start}"))),
+        let mut len = match rest.first() {
+            Some(&b) if is_name_start(b) => rest.iter().position(|&b| !is_name_char(b)).unwrap_or(rest.len()),
+            _ => 0,
+        };
+        if rest.get(len).is_some_and(|&b| b >= 0x80) {
+            // A non-ASCII character: the whole name again, character by character.
+            len = unicode_name_len(self.src.get(start..).unwrap_or(""));
+            if rest.get(len).is_some_and(|&b| b >= 0x80) {
+                return Err(err(
+                    Rule::XmlSyntax,
+                    format!("character not allowed in a name at offset {}", start + len),
+                ));
+            }
         }
-        let len = rest.iter().position(|&b| !is_name_char(b)).unwrap_or(rest.len());
+        if len == 0 {
+            return Err(err(Rule::XmlSyntax, format!("expected a name at offset {start}")));
+        }
         self.pos += len;
         Ok(self.slice(start, self.pos))
     }
@@ -396,7 +480,7 @@ impl<'a> Lexer<'a> {
         if self.bytes().get(self.pos) == Some(&b'>') {
             // The common case: `<Name>` without attributes.
             self.pos += 1;
-            return Ok(Token::Start { qname, attrs: "", empty: false, duplicate: None });
+            return Ok(Token::Start { qname, attrs: "", empty: false, duplicate: None, prefixed: false });
         }
         let attrs_start = self.pos;
         // Names seen so far, compared as each attribute is read: no second pass over the
@@ -404,22 +488,24 @@ impl<'a> Lexer<'a> {
         let mut seen = [""; 8];
         let mut count = 0usize;
         let mut duplicate = None;
+        let mut prefixed = false;
         loop {
             let had_ws = self.skip_ws();
             match self.rest().first() {
                 Some(b'>') => {
                     let attrs = self.slice(attrs_start, self.pos);
                     self.pos += 1;
-                    return Ok(Token::Start { qname, attrs, empty: false, duplicate });
+                    return Ok(Token::Start { qname, attrs, empty: false, duplicate, prefixed });
                 }
                 Some(b'/') if self.rest().get(1) == Some(&b'>') => {
                     let attrs = self.slice(attrs_start, self.pos);
                     self.pos += 2;
-                    return Ok(Token::Start { qname, attrs, empty: true, duplicate });
+                    return Ok(Token::Start { qname, attrs, empty: true, duplicate, prefixed });
                 }
                 Some(_) if had_ws => {
                     let before = self.pos;
-                    let name = self.attribute()?;
+                    let (name, has_prefix) = self.attribute()?;
+                    prefixed |= has_prefix;
                     if duplicate.is_none() {
                         let repeated = match seen.get_mut(count) {
                             Some(slot) => {
@@ -440,9 +526,25 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// One `name="value"`; returns the name.
-    fn attribute(&mut self) -> Result<&'a str, ValidationError> {
+    /// One `name="value"`; returns the name and whether it has a prefix other than `xmlns`.
+    /// A namespace declaration must bind a prefix to a non-empty namespace (Namespaces in XML
+    /// 1.0 cannot undeclare a prefix), and the reserved prefixes keep their meaning.
+    fn attribute(&mut self) -> Result<(&'a str, bool), ValidationError> {
         let name = self.name()?;
+        let local = name.bytes().rposition(|b| b == b':').map_or(0, |i| i + 1);
+        // `xmlns:p`: the prefix is known to be a name without `:`; only `p` needs a look.
+        let declaration = local == 6 && name.starts_with("xmlns:");
+        let qualified = match local {
+            0 => true,
+            _ if declaration => local_part_starts(name, local),
+            _ => is_qname(name, local),
+        };
+        if !qualified {
+            return Err(err(
+                Rule::XmlSyntax,
+                format!("attribute name '{}' is not a qualified name", shorten(name)),
+            ));
+        }
         self.skip_ws();
         if self.rest().first() != Some(&b'=') {
             return Err(err(Rule::XmlSyntax, format!("attribute without '=' at offset {}", self.pos)));
@@ -469,8 +571,48 @@ impl<'a> Lexer<'a> {
             check_char_data(self.slice(start, start + len), start)?;
         }
         self.pos = start + len + 1;
-        Ok(name)
+        if local == 0 {
+            return Ok((name, false));
+        }
+        if declaration {
+            // The full check only where it can fail: an empty value, a reserved prefix, a
+            // value as long as a reserved namespace, or one with references.
+            let prefix = name.as_bytes().get(6..);
+            if len == 0 || special || matches!(len, 29 | 36) || matches!(prefix, Some(b"xml" | b"xmlns")) {
+                check_prefix_declaration(name, self.slice(start, start + len))?;
+            }
+            return Ok((name, false));
+        }
+        Ok((name, true))
     }
+}
+
+/// `xmlns:p="value"`: `value` may not be empty, `xmlns` is never declared, and `xml` only
+/// to its own namespace, which no other prefix may take (Namespaces in XML 1.0).
+#[cold]
+fn check_prefix_declaration(name: &str, raw: &str) -> Result<(), ValidationError> {
+    const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+    const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+    let prefix = name.get(6..).unwrap_or("");
+    let value = crate::xml::escape::decode(raw);
+    let fault = if value.is_empty() {
+        Some("may not be undeclared (empty namespace)")
+    } else if prefix == "xmlns" {
+        Some("is reserved")
+    } else if (prefix == "xml") != (value == XML_NS) || value == XMLNS_NS {
+        Some("is bound to a reserved namespace, or xml to another")
+    } else {
+        None
+    };
+    match fault {
+        Some(f) => Err(err(Rule::XmlSyntax, format!("namespace prefix '{}' {f}", shorten(prefix)))),
+        None => Ok(()),
+    }
+}
+
+/// At most 32 characters of `s`, for error details.
+fn shorten(s: &str) -> String {
+    s.chars().take(32).collect()
 }
 
 /// Character data may not contain `]]>` and every `&` must start a known entity reference.
@@ -496,26 +638,86 @@ fn check_char_data(raw: &str, offset: usize) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// `version="1.0" encoding="UTF-8" standalone="yes"`: only UTF-8 (any case) is accepted.
+/// Offset of the first `--` in `bytes` (one vectorised search; the searcher is built once).
+fn find_double_dash(bytes: &[u8]) -> Option<usize> {
+    static DASHES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"--"));
+    DASHES.find(bytes)
+}
+
+/// Length of the processing-instruction target (a name) at the start of `body`.
+fn pi_target_len(body: &str) -> usize {
+    let bytes = body.as_bytes();
+    match scan_qname(bytes) {
+        Some((len, _)) if bytes.get(len).is_none_or(|&b| b < 0x80) => len,
+        _ => unicode_name_len(body),
+    }
+}
+
+/// The XML declaration's body after `xml`: `S version="1.x" (S encoding="...")?
+/// (S standalone="yes|no")? S?`, in that order. `version` must be `1.` and digits (XML 1.0,
+/// fifth edition: a 1.0 processor reads any 1.x document as 1.0); only UTF-8 (any case,
+/// also `utf8`) is accepted as encoding (`xml.encoding` for another).
 fn check_declaration(body: &str) -> Result<(), ValidationError> {
-    let Some(i) = body.find("encoding") else { return Ok(()) };
-    let value = body[i + 8..]
-        .trim_start()
-        .strip_prefix('=')
-        .map(str::trim_start)
-        .and_then(|v| {
-            let (q, v) =
-                if let Some(v) = v.strip_prefix('"') { ('"', v) } else { ('\'', v.strip_prefix('\'')?) };
-            v.find(q).map(|e| &v[..e])
-        })
-        .ok_or_else(|| err(Rule::XmlSyntax, "malformed encoding in the XML declaration"))?;
-    if value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8") {
-        Ok(())
-    } else {
-        Err(err(
-            Rule::XmlEncoding,
-            format!("declared encoding '{}' is not UTF-8", value.chars().take(32).collect::<String>()),
-        ))
+    const XML_WS: [char; 4] = [' ', '\t', '\n', '\r'];
+    let malformed = |what: &str| err(Rule::XmlSyntax, format!("malformed XML declaration: {what}"));
+    let mut rest = body.get(3..).unwrap_or("");
+    let mut seen = 0u8;
+    let mut encoding = None;
+    loop {
+        let trimmed = rest.trim_start_matches(XML_WS);
+        if trimmed.is_empty() {
+            break;
+        }
+        if trimmed.len() == rest.len() {
+            return Err(malformed("space expected"));
+        }
+        let eq = trimmed.find('=').ok_or_else(|| malformed("pseudo-attribute without '='"))?;
+        let key = trimmed[..eq].trim_end_matches(XML_WS);
+        let after = trimmed[eq + 1..].trim_start_matches(XML_WS);
+        let quote = after
+            .chars()
+            .next()
+            .filter(|&q| q == '"' || q == '\'')
+            .ok_or_else(|| malformed("unquoted value"))?;
+        let value_and_rest = &after[1..];
+        let end = value_and_rest.find(quote).ok_or_else(|| malformed("unterminated value"))?;
+        let value = &value_and_rest[..end];
+        rest = &value_and_rest[end + 1..];
+        let order = match key {
+            "version" => 1,
+            "encoding" => 2,
+            "standalone" => 3,
+            _ => return Err(malformed("unknown pseudo-attribute")),
+        };
+        if order <= seen || (seen == 0 && order != 1) {
+            return Err(malformed("version first, then encoding, then standalone"));
+        }
+        seen = order;
+        let ok = match order {
+            1 => value
+                .strip_prefix("1.")
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())),
+            2 => {
+                let mut b = value.bytes();
+                encoding = Some(value);
+                b.next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+            }
+            _ => matches!(value, "yes" | "no"),
+        };
+        if !ok {
+            return Err(malformed(&format!("bad {key} '{}'", shorten(value))));
+        }
+    }
+    if seen == 0 {
+        return Err(malformed("no version"));
+    }
+    match encoding {
+        Some(v) if !(v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")) => {
+            Err(err(Rule::XmlEncoding, format!("declared encoding '{}' is not UTF-8", shorten(v))))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -571,11 +773,12 @@ mod tests {
                     .collect();
                 let want_len = bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len());
                 let want_special = bytes[..want_len].iter().any(|&b| b == b'&' || b == b'>');
-                let want_low = bytes[..want_len].iter().any(|&b| b < 0x20);
+                let want_low = bytes[..want_len].iter().any(|&b| !(0x20..0x80).contains(&b));
                 let (got_len, got_special, got_low) = char_data_len(&bytes);
                 assert_eq!(got_len, want_len, "{bytes:?}");
                 assert!(got_special || !want_special, "{bytes:?}");
-                // Exact: a borrow only runs upwards from a byte that is itself below 0x20.
+                // Exact: a borrow only runs upwards from a byte that is itself below 0x20 (or
+                // flagged as non-ASCII).
                 assert_eq!(got_low, want_low, "{bytes:?}");
             }
         }

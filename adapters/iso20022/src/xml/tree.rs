@@ -3,7 +3,8 @@
 //! One `Vec<Node>` arena per message: every node borrows its name, attributes and text from
 //! the input, and links to parent/first child/next sibling by index. The builder owns tag
 //! balance, depth, text-placement and the transaction-count limit; it rejects input that is
-//! not valid UTF-8, contains C0 controls, or exceeds `Limits::max_message_bytes`. The arena
+//! not valid UTF-8, contains C0 controls or U+FFFE/U+FFFF, or exceeds
+//! `Limits::max_message_bytes`. The arena
 //! grows with the number of elements, which the size limit bounds.
 
 use std::borrow::Cow;
@@ -17,18 +18,34 @@ use crate::xml::lexer::{is_ws, Lexer, Token};
 /// Index of "no node".
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// The kind of transaction-like element `local` names (an index into the builder's counts),
+/// or `None`. Each kind is counted on its own against `Limits::max_transactions`: a message
+/// with N transactions has at most N elements of each kind, containers included (a PmtInf,
+/// Ntry, Undrlyg, CxlDtls or OrgnlPmtInfAndSts holds at least one transaction or is one).
+#[inline(always)]
+fn transaction_kind(local: &str) -> Option<usize> {
+    // Dispatch on the length first: most element names are rejected by one compare.
+    let kind = match local.len() {
+        4 if local == "Ntry" => 0,
+        5 if local == "TxInf" => 1,
+        6 if local == "TxDtls" => 2,
+        6 if local == "PmtInf" => 3,
+        7 if local == "Undrlyg" => 4,
+        7 if local == "CxlDtls" => 5,
+        11 if local == "CdtTrfTxInf" => 6,
+        11 if local == "TxInfAndSts" => 7,
+        17 if local == "OrgnlPmtInfAndSts" => 8,
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// Number of [`transaction_kind`]s.
+const TRANSACTION_KINDS: usize = 9;
+
 #[inline(always)]
 fn is_transaction_element(local: &str) -> bool {
-    // Dispatch on the length first: most element names are rejected by one compare.
-    match local.len() {
-        4 => local == "Ntry",
-        5 => local == "TxInf",
-        6 => local == "TxDtls" || local == "PmtInf",
-        7 => local == "Undrlyg" || local == "CxlDtls",
-        11 => local == "CdtTrfTxInf" || local == "TxInfAndSts",
-        17 => local == "OrgnlPmtInfAndSts",
-        _ => false,
-    }
+    transaction_kind(local).is_some()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -102,12 +119,26 @@ mod arena {
     }
 }
 
-/// Branch-free (vectorisable) scan for C0 controls other than tab, LF and CR; long chunks
-/// keep the per-chunk reduction rare.
+/// Branch-free (vectorisable) scan for C0 controls other than tab, LF and CR, and for the
+/// bytes 0xEF..=0xFF (0xEF starts U+FFFE and U+FFFF, and other characters: [`first_forbidden`]
+/// tells): one add and one compare per byte (`b + 0x11` wraps those into `0x00..0x31`) as for
+/// the controls alone. Long chunks keep the per-chunk reduction rare.
 fn has_control(input: &[u8]) -> bool {
     input.chunks(512).any(|chunk| {
         // `b | 4 == 13` exactly for tab (9) and CR (13): one compare instead of two.
-        chunk.iter().fold(false, |acc, &b| acc | ((b < 0x20) & ((b | 4) != b'\r') & (b != b'\n')))
+        chunk
+            .iter()
+            .fold(false, |acc, &b| acc | ((b.wrapping_add(0x11) < 0x31) & ((b | 4) != b'\r') & (b != b'\n')))
+    })
+}
+
+/// Offset of the first character XML excludes (a C0 control other than tab, LF and CR, or
+/// the non-characters U+FFFE / U+FFFF, UTF-8 `EF BF BE` / `EF BF BF`) in `input`.
+#[cold]
+fn first_forbidden(input: &[u8]) -> Option<usize> {
+    input.iter().enumerate().position(|(i, &b)| {
+        (b < 0x20 && !is_ws(b))
+            || (b == 0xef && input.get(i + 1) == Some(&0xbf) && matches!(input.get(i + 2), Some(0xbe | 0xbf)))
     })
 }
 
@@ -130,23 +161,32 @@ pub(crate) fn check_input<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a st
         .map_err(|e| Rule::XmlEncoding.at("/", format!("invalid UTF-8 at byte {}", e.valid_up_to())))
 }
 
-/// The error for the first C0 control character (other than tab, LF, CR) in `input`, if any.
+/// The error for the first character XML excludes (a C0 control other than tab, LF, CR, or
+/// U+FFFE / U+FFFF) in `input`, if any.
 #[cold]
 fn control_error(input: &[u8]) -> Option<ValidationError> {
-    // The vectorised test first: most failing inputs have no control character.
+    // The vectorised test first: most failing inputs have no such character.
     if !has_control(input) {
         return None;
     }
-    let i = input.iter().position(|&b| b < 0x20 && !is_ws(b))?;
+    let i = first_forbidden(input)?;
     let b = input.get(i).copied().unwrap_or(0);
-    Some(Rule::XmlEncoding.at("/", format!("control character 0x{b:02x} at byte {i}")))
+    let detail = if b == 0xef {
+        let c = if input.get(i + 2) == Some(&0xbe) { "FFFE" } else { "FFFF" };
+        format!("non-character U+{c} at byte {i}")
+    } else {
+        format!("control character 0x{b:02x} at byte {i}")
+    };
+    Some(Rule::XmlEncoding.at("/", detail))
 }
 
-/// The general path's check of the bytes a token took: no C0 control among them (the error
-/// names the input's first one, which no earlier token held).
+/// The general path's check of the bytes a token took: no C0 control, U+FFFE or U+FFFF
+/// among them (the error names the input's first one, which no earlier token held). A
+/// token starts and ends at ASCII delimiters, so no character straddles its bounds.
 #[inline]
 fn no_control_in(bytes: &[u8], from: usize, to: usize) -> Result<(), ValidationError> {
-    if has_control(bytes.get(from..to).unwrap_or(&[])) {
+    let token = bytes.get(from..to).unwrap_or(&[]);
+    if has_control(token) && first_forbidden(token).is_some() {
         return Err(control_error(bytes).unwrap_or_else(|| Rule::XmlEncoding.at("/", "control character")));
     }
     Ok(())
@@ -156,16 +196,19 @@ impl<'a> Tree<'a> {
     /// Checks and parses a raw input: [`check_input`], then [`Tree::parse`]. An input with a
     /// C0 control character fails with that, whatever else is wrong with it, as when the
     /// characters were checked first.
+    #[inline(always)]
     pub(crate) fn read(input: &'a [u8], limits: &Limits) -> Result<Tree<'a>, ValidationError> {
         let src = check_input(input, limits)?;
         Tree::parse(src, limits).map_err(|e| control_error(input).unwrap_or(e))
     }
 
     /// Parses `src` (already checked by [`check_input`]) into a tree. A tree is returned only
-    /// if `src` has no C0 control character: every byte is passed over either by a fast path
-    /// that admits only known bytes (names, spaces and line breaks, character data without
-    /// bytes below 0x20) or by the lexer's general path, whose tokens are scanned whole. On an
-    /// error, [`Tree::read`] decides whether a control character takes precedence.
+    /// if `src` has no C0 control character, U+FFFE or U+FFFF: every byte is passed over
+    /// either by a fast path that admits only known bytes (ASCII names, spaces and line
+    /// breaks, character data without bytes below 0x20 or above 0x7f) or by the lexer's
+    /// general path, whose tokens are scanned whole. On an error, [`Tree::read`] decides
+    /// whether such a character takes precedence. Element names are not checked for
+    /// namespace well-formedness here (see [`element_name_error`]).
     ///
     /// The loop handles the common shapes itself — `<name>` without attributes, an end tag
     /// that names the open element, indentation, and short character data without `&`/`>` —
@@ -189,7 +232,7 @@ impl<'a> Tree<'a> {
             nodes: arena::take((src.len() / 40).min(1 << 16)),
             stack: arena::take_stack(limits.max_depth.min(64)),
             limits,
-            transactions: 0,
+            transactions: [0; TRANSACTION_KINDS],
             root_closed: false,
             last_len: 0,
         };
@@ -493,6 +536,57 @@ fn first_attribute_named<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     raw.get(start..start + end)
 }
 
+/// The XML namespace, bound to the prefix `xml` without a declaration.
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// The namespace (raw, entities not decoded) that `prefix` (`""`: the default namespace) is
+/// bound to at node `at`: its own declarations first, then its ancestors'. `None` when the
+/// prefix is not declared; `Some("")` for an undeclared default namespace (`xmlns=""`).
+pub(crate) fn lookup_namespace<'a>(nodes: &[Node<'a>], mut at: u32, prefix: &str) -> Option<&'a str> {
+    if prefix == "xml" {
+        return Some(XML_NAMESPACE);
+    }
+    while let Some(n) = nodes.get(at as usize) {
+        if !n.attrs.is_empty() {
+            for (k, v) in attributes(n.attrs) {
+                let declared = if k == "xmlns" { Some("") } else { k.strip_prefix("xmlns:") };
+                if declared == Some(prefix) {
+                    return Some(v);
+                }
+            }
+        }
+        at = n.parent;
+    }
+    None
+}
+
+/// Why the name of element `i` is not namespace-well-formed (Namespaces in XML 1.0), if it
+/// is not: a name with a `:` must be `prefix:local` (each a name without `:`) with a declared
+/// prefix. The builder leaves this to the walks that visit every element after it
+/// (`envelope::locate`, the schema walk, [`subtree_name_error`]).
+#[cold]
+pub(crate) fn element_name_error(tree: &Tree<'_>, i: u32) -> Option<String> {
+    let n = tree.node(i)?;
+    if n.qname.len() == n.local.len() {
+        return None;
+    }
+    let q: String = n.qname.chars().take(64).collect();
+    if !crate::xml::lexer::is_qname(n.qname, n.qname.len() - n.local.len()) {
+        return Some(format!("element name '{q}' is not a qualified name"));
+    }
+    if lookup_namespace(&tree.nodes, i, prefix(n.qname)).is_none() {
+        return Some(format!("namespace prefix of element '{q}' is not declared"));
+    }
+    None
+}
+
+/// [`element_name_error`] for the first element below `root` (not `root` itself) that has one.
+#[cold]
+pub(crate) fn subtree_name_error(tree: &Tree<'_>, root: u32) -> Option<String> {
+    let end = u32::try_from(tree.subtree_end(root)).unwrap_or(NONE);
+    (root.saturating_add(1)..end).find_map(|i| element_name_error(tree, i))
+}
+
 /// Iterates `(qname, raw value)` over attribute text the lexer has already validated.
 pub(crate) fn attributes(raw: &str) -> Attributes<'_> {
     Attributes { rest: raw }
@@ -541,7 +635,7 @@ fn indent_end(bytes: &[u8], pos: usize) -> usize {
     i
 }
 
-/// A leaf's plain content right after its start tag: character data without `&`, `>` or bytes
+/// A leaf's plain content right after its start tag: ASCII character data without `&`, `>` or bytes
 /// below 0x20, of at most `max_text` bytes, then `</qname>` byte for byte. Returns the text and the offset after
 /// the end tag; `None` for anything else (the builder then takes the usual steps).
 #[inline(always)]
@@ -568,7 +662,8 @@ struct Builder<'a, 'l> {
     nodes: Vec<Node<'a>>,
     stack: Vec<u32>,
     limits: &'l Limits,
-    transactions: usize,
+    /// Elements of each [`transaction_kind`] so far.
+    transactions: [usize; TRANSACTION_KINDS],
     root_closed: bool,
     /// Length of the qname the last [`Builder::fast_end`] closed.
     last_len: usize,
@@ -678,8 +773,8 @@ impl<'a> Builder<'a, '_> {
 
     fn push(&mut self, tok: Token<'a>, offset: usize) -> Result<(), ValidationError> {
         match tok {
-            Token::Start { qname, attrs, empty, duplicate } => {
-                self.start(qname, attrs, empty, duplicate, offset)
+            Token::Start { qname, attrs, empty, duplicate, prefixed } => {
+                self.start(qname, attrs, empty, duplicate, prefixed, offset)
             }
             Token::End { qname } => self.end(qname, offset),
             Token::Text { raw, cdata, blank, plain } => self.text(raw, cdata || plain, blank, offset),
@@ -692,13 +787,40 @@ impl<'a> Builder<'a, '_> {
         attrs: &'a str,
         empty: bool,
         duplicate: Option<&str>,
+        prefixed: bool,
         offset: usize,
     ) -> Result<(), ValidationError> {
         self.may_open(qname, offset)?;
         if let Some(name) = duplicate {
             return Err(Rule::XmlSyntax.at("/", format!("duplicate attribute {name} on <{qname}>")));
         }
-        self.start_named(qname, local_name(qname), attrs, empty)
+        self.start_named(qname, local_name(qname), attrs, empty)?;
+        if prefixed {
+            self.attribute_prefixes_declared()?;
+        }
+        Ok(())
+    }
+
+    /// Each prefixed attribute of the element just added, other than namespace
+    /// declarations, uses a prefix declared in scope (Namespaces in XML 1.0). Element names
+    /// are checked after the tree is built ([`element_name_error`]), by the walks that visit
+    /// every element anyway: the fast paths here never look at prefixes.
+    #[cold]
+    fn attribute_prefixes_declared(&self) -> Result<(), ValidationError> {
+        let idx = self.nodes.len().saturating_sub(1);
+        let Some(n) = self.nodes.get(idx) else { return Ok(()) };
+        let at = u32::try_from(idx).unwrap_or(NONE);
+        let undeclared = attributes(n.attrs)
+            .map(|(k, _)| k)
+            .filter(|k| k.contains(':') && !k.starts_with("xmlns:"))
+            .find(|k| lookup_namespace(&self.nodes, at, prefix(k)).is_none());
+        match undeclared {
+            Some(qname) => {
+                let q: String = qname.chars().take(64).collect();
+                Err(Rule::XmlSyntax.at("/", format!("namespace prefix of attribute '{q}' is not declared")))
+            }
+            None => Ok(()),
+        }
     }
 
     /// A new element may open: the root is still open (or not yet seen) and depth allows.
@@ -721,11 +843,18 @@ impl<'a> Builder<'a, '_> {
         attrs: &'a str,
         empty: bool,
     ) -> Result<(), ValidationError> {
-        if is_transaction_element(local) {
-            self.transactions += 1;
-            if self.transactions > self.limits.max_transactions {
-                return Err(Rule::LimitTransactions
-                    .at("/", format!("more than {} transactions/entries", self.limits.max_transactions)));
+        if let Some(kind) = transaction_kind(local) {
+            if let Some(count) = self.transactions.get_mut(kind) {
+                *count += 1;
+                if *count > self.limits.max_transactions {
+                    return Err(Rule::LimitTransactions.at(
+                        "/",
+                        format!(
+                            "more than {} <{local}> (transactions/entries)",
+                            self.limits.max_transactions
+                        ),
+                    ));
+                }
             }
         }
         let Ok(idx) = u32::try_from(self.nodes.len()) else {
@@ -910,11 +1039,12 @@ mod tests {
         }
     }
 
-    /// The control-character scan flags exactly the C0 controls other than tab, LF and CR.
+    /// The control-character scan flags exactly the C0 controls other than tab, LF and CR, and
+    /// the lead bytes from 0xEF up (U+FFFE / U+FFFF start with 0xEF).
     #[test]
     fn has_control_flags_exactly_the_forbidden_bytes() {
         for b in 0..=255u8 {
-            let want = b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
+            let want = (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b >= 0xef;
             let mut input = vec![b'a'; 700];
             input[600] = b;
             assert_eq!(super::has_control(&input), want, "byte {b:#04x}");
@@ -977,7 +1107,10 @@ mod tests {
         };
         let distinct: Vec<String> = (0..12).map(|i| format!("a{i}")).collect();
         assert!(Tree::parse(&tag(&distinct), &limits).is_ok());
-        assert!(Tree::parse(r#"<r p:x="1" q:x="2"/>"#, &limits).is_ok(), "qnames differ");
+        assert!(
+            Tree::parse(r#"<r xmlns:p="urn:p" xmlns:q="urn:q" p:x="1" q:x="2"/>"#, &limits).is_ok(),
+            "qnames differ"
+        );
         for (len, repeat_of) in [(2, 0), (8, 6), (9, 0), (9, 7), (12, 3)] {
             let mut names = distinct[..len - 1].to_vec();
             names.push(names[repeat_of].clone());

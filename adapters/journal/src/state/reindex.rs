@@ -44,7 +44,14 @@ pub fn reindex(state_dir: &Path, journal_dir: &Path) -> Result<ReindexReport, St
     let _old_lock = lock_existing(state_dir)?;
     let building = sibling(state_dir, ".reindex")?;
     remove_dir_if_present(&building)?;
-    let report = build(&building, journal_dir)?;
+    let report = match build(&building, journal_dir) {
+        Ok(report) => report,
+        Err(e) => {
+            // A half-built store is of no use to anyone; the old store is untouched.
+            let _ = remove_dir_if_present(&building);
+            return Err(e);
+        }
+    };
     swap_in(&building, state_dir)?;
     tracing::info!(records = report.records, applied_seq = report.applied_seq, "state store rebuilt");
     Ok(report)
