@@ -13,10 +13,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{fixture, start_node_with};
+use common::{fixture, start_node_with, tenant_toml};
 use switchyard::admin::JwtKey;
 use switchyard::admin_client::AdminClient;
-use switchyard::demo::demo_bic;
 use switchyard::node::Node;
 
 const KEY: &[u8] = b"0123456789abcdef0123456789abcdef-review-test-key";
@@ -86,46 +85,8 @@ async fn jwt_nbf_empty_sub_and_expiry_are_checked_with_a_small_leeway() {
     node.stop().await.unwrap();
 }
 
-/// Writes a configuration file for the fixture's certificates and simulator.
 fn write_config(f: &common::Fixture, dir: &Path, tenants: &str) -> std::path::PathBuf {
-    f.certs.write_to(&dir.join("tls")).unwrap();
-    std::fs::write(dir.join("jwt.key"), KEY).unwrap();
-    let text = format!(
-        r#"
-[node]
-data_dir = "data"
-listen = "127.0.0.1:0"
-[admin]
-listen = "127.0.0.1:0"
-jwt_secret_file = "jwt.key"
-[tls]
-certificate = "tls/switchyard-node.pem"
-private_key = "tls/switchyard-node.key"
-participant_ca = "tls/ca.pem"
-{tenants}
-[[links]]
-name = "sim"
-address = "{sim}"
-server_name = "clearing-sim"
-certificate = "tls/switchyard.pem"
-private_key = "tls/switchyard.key"
-server_ca = "tls/ca.pem"
-[[routes]]
-link = "sim"
-"#,
-        sim = f.sim.addr
-    );
-    let path = dir.join("switchyard.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn tenant_toml(name: &str, rate: u32, max_in_flight: Option<usize>) -> String {
-    let budget = max_in_flight.map(|m| format!("max_in_flight = {m}\n")).unwrap_or_default();
-    format!(
-        "[[tenants]]\nname = \"{name}\"\ncertificate_name = \"{name}\"\nrate_per_s = {rate}\nburst = {rate}\nbics = [\"{}\"]\n{budget}",
-        demo_bic(name).as_str()
-    )
+    common::write_config(f, dir, KEY, tenants)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

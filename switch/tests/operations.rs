@@ -188,47 +188,27 @@ async fn dlq_replay_and_purge_are_journaled_tenant_scoped_and_survive_a_restart(
     assert_eq!(code, 0, "{text}");
 }
 
-/// Writes a configuration file for the fixture's certificates and simulator.
+/// Starts `command` (a `switchyard run`) with its stderr read line by line into a channel.
+fn spawn_node(command: &mut Command) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = command.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, lines)
+}
+
+/// The shared configuration with a credit window of 64 (the reload tests change it).
 fn write_config(f: &common::Fixture, dir: &Path, tenants: &str) -> std::path::PathBuf {
-    f.certs.write_to(&dir.join("tls")).unwrap();
-    std::fs::write(dir.join("jwt.key"), KEY).unwrap();
-    let text = format!(
-        r#"
-[node]
-data_dir = "data"
-listen = "127.0.0.1:0"
-[admin]
-listen = "127.0.0.1:0"
-jwt_secret_file = "jwt.key"
-[tls]
-certificate = "tls/switchyard-node.pem"
-private_key = "tls/switchyard-node.key"
-participant_ca = "tls/ca.pem"
-[limits]
-credit_window = 64
-{tenants}
-[[links]]
-name = "sim"
-address = "{sim}"
-server_name = "clearing-sim"
-certificate = "tls/switchyard.pem"
-private_key = "tls/switchyard.key"
-server_ca = "tls/ca.pem"
-[[routes]]
-link = "sim"
-"#,
-        sim = f.sim.addr
-    );
-    let path = dir.join("switchyard.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    common::write_config(f, dir, KEY, &format!("[limits]\ncredit_window = 64\n{tenants}"))
 }
 
 fn tenant_toml(name: &str, rate: u32) -> String {
-    format!(
-        "[[tenants]]\nname = \"{name}\"\ncertificate_name = \"{name}\"\nrate_per_s = {rate}\nburst = {rate}\nbics = [\"{}\"]\n",
-        demo_bic(name).as_str()
-    )
+    common::tenant_toml(name, rate, None)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -483,21 +463,13 @@ async fn admin_mtls_maps_client_certificates_to_operators_and_tenants() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_the_running_binary_and_sigterm_drains() {
-    use std::io::BufRead;
     let f = fixture().await;
     let path = write_config(&f, f.dir.path(), &tenant_toml("bank-a", 100));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .args(["run", "--config", path.to_str().unwrap()])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, lines) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, lines) = spawn_node(Command::new(env!("CARGO_BIN_EXE_switchyard")).args([
+        "run",
+        "--config",
+        path.to_str().unwrap(),
+    ]));
     let wait_line = |needle: &str| loop {
         let line = lines.recv_timeout(TIMEOUT).unwrap_or_else(|_| panic!("no line with {needle:?}"));
         if line.contains(needle) {
@@ -728,24 +700,15 @@ async fn reload_applies_listener_limits_live_and_names_what_needs_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_per_line_and_reloads_are_logged_by_default() {
-    use std::io::BufRead;
     let f = fixture().await;
     let path = write_config(&f, f.dir.path(), &tenant_toml("bank-a", 100));
     for format in ["json", "text"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-            .args(["run", "--log-format", format, "--config", path.to_str().unwrap()])
-            .env_remove("RUST_LOG")
-            .env_remove("NO_COLOR")
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let (mut child, lines) = spawn_node(
+            Command::new(env!("CARGO_BIN_EXE_switchyard"))
+                .args(["run", "--log-format", format, "--config", path.to_str().unwrap()])
+                .env_remove("RUST_LOG")
+                .env_remove("NO_COLOR"),
+        );
         let mut seen = Vec::new();
         let mut wait_line = |needle: &str| loop {
             let line =

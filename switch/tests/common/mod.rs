@@ -130,3 +130,54 @@ pub async fn run_participant(
     let mut p = Participant::connect(&client(f, node, Some(name))).await.unwrap();
     submit_all(&mut p, &factory, count).await
 }
+
+/// Writes `dir/switchyard.toml` for the fixture's certificates (written to `dir/tls`) and
+/// simulator, with an admin listener whose bearer tokens are signed with `jwt_key` (written to
+/// `dir/jwt.key`); `sections` (`[limits]`, `[[tenants]]`) go between `[tls]` and `[[links]]`.
+pub fn write_config(
+    f: &Fixture,
+    dir: &std::path::Path,
+    jwt_key: &[u8],
+    sections: &str,
+) -> std::path::PathBuf {
+    f.certs.write_to(&dir.join("tls")).unwrap();
+    std::fs::write(dir.join("jwt.key"), jwt_key).unwrap();
+    let text = format!(
+        r#"
+[node]
+data_dir = "data"
+listen = "127.0.0.1:0"
+[admin]
+listen = "127.0.0.1:0"
+jwt_secret_file = "jwt.key"
+[tls]
+certificate = "tls/switchyard-node.pem"
+private_key = "tls/switchyard-node.key"
+participant_ca = "tls/ca.pem"
+{sections}
+[[links]]
+name = "sim"
+address = "{sim}"
+server_name = "clearing-sim"
+certificate = "tls/switchyard.pem"
+private_key = "tls/switchyard.key"
+server_ca = "tls/ca.pem"
+[[routes]]
+link = "sim"
+"#,
+        sim = f.sim.addr
+    );
+    let path = dir.join("switchyard.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// One `[[tenants]]` entry: certificate named as the tenant, its demo BIC, `rate` per second
+/// with an equal burst, and an optional `max_in_flight`.
+pub fn tenant_toml(name: &str, rate: u32, max_in_flight: Option<usize>) -> String {
+    let budget = max_in_flight.map(|m| format!("max_in_flight = {m}\n")).unwrap_or_default();
+    format!(
+        "[[tenants]]\nname = \"{name}\"\ncertificate_name = \"{name}\"\nrate_per_s = {rate}\nburst = {rate}\nbics = [\"{}\"]\n{budget}",
+        switchyard::demo::demo_bic(name).as_str()
+    )
+}
