@@ -46,6 +46,11 @@ impl Currency {
 
 const NOT_ACTIVE: u8 = u8::MAX;
 
+/// Codes `iso_currency` 0.5 marks superseded that ISO 4217's current list (List One) still
+/// carries: VES (928, bolívar soberano) stands beside VED (926, bolívar digital, added in
+/// 2021); it was not replaced by it.
+const STILL_ACTIVE: &[&str] = &["VES"];
+
 /// Minor units of every active code, indexed by the code read as a base-26 number
 /// (`AAA` = 0 .. `ZZZ` = 17575); built once from `iso_currency`, whose lookup is a long
 /// string match too slow for the per-amount hot path.
@@ -57,7 +62,8 @@ fn active_table() -> &'static [u8] {
             let code = [index / 676, index / 26 % 26, index % 26].map(|d| char::from(b'A' + (d as u8)));
             let code: String = code.iter().collect();
             if let Some(c) = iso_currency::Currency::from_code(&code) {
-                let active = !c.is_special() && c.is_superseded().is_none();
+                let active =
+                    !c.is_special() && (c.is_superseded().is_none() || STILL_ACTIVE.contains(&code.as_str()));
                 if let Some(minor) = c.exponent().and_then(|e| u8::try_from(e).ok()).filter(|_| active) {
                     *slot = minor;
                 }
@@ -114,7 +120,18 @@ pub(crate) fn is_active_or_historic(code: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_active_or_historic, HISTORIC};
+    use super::{is_active_or_historic, Currency, HISTORIC};
+
+    #[test]
+    fn current_codes_are_active_and_replaced_ones_are_not() {
+        // VES and VED are both on ISO 4217's current list; HRK became EUR in 2023.
+        for (code, minor) in [("VES", 2), ("VED", 2), ("EUR", 2), ("JPY", 0), ("BHD", 3), ("CLF", 4)] {
+            assert_eq!(Currency::parse(code).map(|c| c.minor_units()), Some(minor), "{code}");
+        }
+        for code in ["HRK", "DEM", "XAU", "XTS", "XXX", "QQQ", "eur"] {
+            assert!(Currency::parse(code).is_none(), "{code}");
+        }
+    }
 
     #[test]
     fn historic_table_is_sorted_and_codes_are_recognised() {
