@@ -69,7 +69,7 @@ rules! {
     BicInvalid => (RC01, "bic.invalid", "A BIC is not a valid ISO 9362 identifier (country code unknown)."),
     ClearingMemberInvalid => (RC08, "clrsys.member_invalid", "A clearing system member id fails its scheme's check (e.g. US ABA check digit)."),
     CurrencyInvalid => (AM03, "ccy.not_active", "The currency is not an active ISO 4217 settlement currency (or is a commodity code XAU/XAG/XPD/XPT); where the XSD allows historic codes, not an ISO 4217 code, current or historic."),
-    AmountPrecision => (AM12, "amt.precision", "An amount has more decimals than its currency's minor unit."),
+    AmountPrecision => (AM12, "amt.precision", "An amount has more decimals than its currency's minor unit (counted as written: `1000.0` JPY has one)."),
     AmountZero => (AM01, "amt.zero", "A settlement or instructed amount is zero."),
     AmountRange => (AM12, "amt.range", "An amount has a sign or a bare '.', or does not fit the integer minor-unit representation."),
     NbOfTxsMismatch => (AM18, "grp.nb_of_txs", "NbOfTxs does not equal the number of transactions."),

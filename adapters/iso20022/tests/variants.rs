@@ -429,3 +429,20 @@ fn zero_amounts_are_refused_everywhere() {
         assert_rule(&rejected(&v), ReasonCode::AM01, "amt.zero", "/EqvtAmt/Amt");
     }
 }
+
+#[test]
+fn decimals_are_counted_as_written_against_the_minor_unit() {
+    let Some(xml) = sample(CBPR_PACS008) else { return };
+    let instd = r#"<pacs:InstdAmt Ccy="USD">136500<"#;
+    let with = |to: &str| {
+        let v = xml.replacen(instd, to, 1);
+        assert_ne!(v, xml);
+        v
+    };
+    accepted(&with(r#"<pacs:InstdAmt Ccy="USD">136500.00<"#));
+    // Trailing zeros are decimals too: USD has two, JPY none.
+    let e = rejected(&with(r#"<pacs:InstdAmt Ccy="USD">136500.000<"#));
+    assert_rule(&e, ReasonCode::AM12, "amt.precision", "/InstdAmt");
+    let e = rejected(&with(r#"<pacs:InstdAmt Ccy="JPY">136500.0<"#));
+    assert_rule(&e, ReasonCode::AM12, "amt.precision", "/InstdAmt");
+}

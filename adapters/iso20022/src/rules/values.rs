@@ -267,7 +267,10 @@ pub(crate) fn amount(text: &str, ccy: &str, semantic: Semantic) -> Result<(), Fa
         }
     }
     let (Some(currency), Some(d)) = (currency, lexical::decimal(text)) else { return Ok(()) };
-    if d.fraction_digits() > usize::from(currency.minor_units()) {
+    // Decimals as written, trailing zeros included (RULES.md: "decimals must not exceed its
+    // minor unit"; SWIFT's amount rule counts the digits after the separator the same way):
+    // `1000.0` JPY is refused although its value has no fraction.
+    if d.frac.len() > usize::from(currency.minor_units()) {
         return Err((
             Rule::AmountPrecision,
             format!("{text} {ccy} has more than {} decimals", currency.minor_units()),
