@@ -147,10 +147,35 @@ impl DemoResult {
     }
 }
 
+/// `--data DIR` must be new or empty: the demo's report counts what its journal holds, so a
+/// directory with another node's journal (or anything else) would mix two runs, and the demo
+/// would write its certificates and journal among foreign files.
+fn check_demo_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) if !dir.is_dir() => anyhow::bail!("--data {}: not a directory", dir.display()),
+        Err(e) => anyhow::bail!("--data {}: cannot read it: {e}", dir.display()),
+        Ok(mut entries) => match entries.next() {
+            None => Ok(()),
+            Some(_) if dir.join("journal").exists() => anyhow::bail!(
+                "--data {}: holds a journal (a node's or an earlier demo's data); the demo needs a new or empty directory",
+                dir.display()
+            ),
+            Some(_) => anyhow::bail!(
+                "--data {}: not empty; the demo needs a new or empty directory",
+                dir.display()
+            ),
+        },
+    }
+}
+
 /// Runs the demo and prints its report.
 pub async fn run(settings: DemoSettings) -> anyhow::Result<DemoResult> {
     let started = Instant::now();
     let temp = tempfile::tempdir().context("creating a temporary data directory")?;
+    if let Some(dir) = &settings.data {
+        check_demo_dir(dir)?;
+    }
     let data_dir = settings.data.clone().unwrap_or_else(|| temp.path().to_path_buf());
     let names: Vec<String> = (0..settings.participants.max(1))
         .map(|i| format!("bank-{}", (b'a' + (i % 26) as u8) as char))

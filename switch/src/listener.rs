@@ -365,21 +365,38 @@ async fn sign_on(
     limits: &Limits,
 ) -> Result<u64, String> {
     let window = limits.credit_window;
-    let first =
-        tokio::time::timeout(limits.handshake_timeout, next_frame_within(reader, limits.frame_timeout))
-            .await
-            .map_err(|_| "sign-on timed out".to_owned())?
-            .ok_or("closed before sign-on")?
-            .map_err(|e| format!("sign-on: {e}"))?;
-    if first.kind != FrameKind::SignOn {
+    // Every refusal during sign-on is told to the peer (an `Error` frame, FF02) before the
+    // connection closes, as after sign-on.
+    let refuse = |correlation: u64, detail: String| async move {
         let _ = tx
-            .send(Frame::control(
-                FrameKind::Error,
-                first.correlation,
-                &[("code", "FF02"), ("detail", "expected SignOn")],
-            ))
+            .send(Frame::control(FrameKind::Error, correlation, &[("code", "FF02"), ("detail", &detail)]))
             .await;
-        return Err(format!("expected SignOn, got {:?}", first.kind));
+        Err(format!("sign-on: {detail}"))
+    };
+    let first =
+        match tokio::time::timeout(limits.handshake_timeout, next_frame_within(reader, limits.frame_timeout))
+            .await
+        {
+            Err(_) => {
+                return refuse(0, format!("no complete SignOn within {:?}", limits.handshake_timeout)).await
+            }
+            Ok(None) => return Err("closed before sign-on".to_owned()),
+            Ok(Some(Err(e))) => return refuse(0, e.to_string()).await,
+            Ok(Some(Ok(frame))) => frame,
+        };
+    if first.kind != FrameKind::SignOn {
+        return refuse(first.correlation, format!("expected SignOn, got {:?}", first.kind)).await;
+    }
+    match first.control_value("protocol") {
+        Some("1") => {}
+        Some(other) => {
+            return refuse(
+                first.correlation,
+                format!("unsupported protocol {other:?} (this node speaks protocol=1)"),
+            )
+            .await
+        }
+        None => return refuse(first.correlation, "SignOn must carry protocol=1".to_owned()).await,
     }
     let session = SESSIONS.fetch_add(1, Ordering::Relaxed);
     let heartbeat_ms = (limits.idle_timeout.as_millis() / 3).to_string();

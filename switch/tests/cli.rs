@@ -158,3 +158,25 @@ fn offline_commands_refuse_a_path_that_is_not_a_data_directory_and_create_nothin
     assert!(!ok && text.contains("not a data directory"), "{text}");
     assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0, "nothing created in it");
 }
+
+#[test]
+fn the_demo_refuses_a_data_directory_that_holds_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("node");
+    std::fs::create_dir_all(node.join("journal")).unwrap();
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), b"x").unwrap();
+    let file = dir.path().join("afile");
+    std::fs::write(&file, b"x").unwrap();
+    for (data, says) in [(&node, "holds a journal"), (&other, "not empty"), (&file, "not a directory")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["demo", "--duration", "1", "--data", data.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--data") && stderr.contains(says), "{stderr}");
+    }
+    assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1, "nothing written into it");
+}

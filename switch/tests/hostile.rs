@@ -287,6 +287,31 @@ async fn framing_attacks_cost_only_the_attackers_connection() {
         let mut s = raw(&f, &node, false).await;
         write_frame(&mut s, Frame::new(FrameKind::Submit, 1, TEMPLATE.to_vec())).await;
         assert_eq!(error_then_close(&mut s).await.as_deref(), Some("FF02"), "no sign-on");
+        // Bad frames in place of the sign-on are answered like bad frames after it.
+        for (bytes, what) in [
+            (header(u32::MAX, 1, 0x01), "4 GiB length prefix before sign-on"),
+            (3u32.to_be_bytes().to_vec(), "length < header before sign-on"),
+            (header(12, 9, 0x01), "version 9 before sign-on"),
+            (header(12, 1, 0x77), "kind 0x77 before sign-on"),
+        ] {
+            let mut s = raw(&f, &node, false).await;
+            s.write_all(&bytes).await.unwrap();
+            assert_eq!(error_then_close(&mut s).await.as_deref(), Some("FF02"), "{what}");
+        }
+        // Another protocol version in the SignOn, or none.
+        for pairs in [&[("protocol", "2")][..], &[][..]] {
+            let mut s = raw(&f, &node, false).await;
+            write_frame(&mut s, Frame::control(FrameKind::SignOn, 0, pairs)).await;
+            assert_eq!(error_then_close(&mut s).await.as_deref(), Some("FF02"), "SignOn {pairs:?}");
+        }
+        // Flag bits other than bit 0 (possible duplicate).
+        let mut s = raw(&f, &node, true).await;
+        let mut flagged = Frame::new(FrameKind::Submit, 2, TEMPLATE.to_vec());
+        flagged.flags = 0x8000;
+        let mut buf = BytesMut::new();
+        FrameCodec::new(1 << 20).encode(flagged, &mut buf).unwrap();
+        s.write_all(&buf).await.unwrap();
+        assert_eq!(error_then_close(&mut s).await.as_deref(), Some("FF02"), "flags 0x8000");
         // A lying length prefix: 1,000 bytes announced, 100 sent. The idle timeout (1 s) ends it.
         let mut s = raw(&f, &node, true).await;
         let mut lying = header(1_000, 1, 0x03);

@@ -20,6 +20,8 @@ pub enum FrameError {
     Version(u8),
     #[error("unknown frame kind 0x{0:02x}")]
     UnknownKind(u8),
+    #[error("unknown flag bits 0x{0:04x} (only bit 0, possible duplicate, is defined)")]
+    UnknownFlags(u16),
     #[error("slow sender: a frame was started and not completed within {0:?}")]
     SlowSender(std::time::Duration),
     #[error("i/o: {0}")]
@@ -68,6 +70,9 @@ impl Decoder for FrameCodec {
         let kind_byte = body.get_u8();
         let kind = FrameKind::from_u8(kind_byte).ok_or(FrameError::UnknownKind(kind_byte))?;
         let flags = body.get_u16();
+        if flags & !crate::frame::FLAG_POSSIBLE_DUPLICATE != 0 {
+            return Err(FrameError::UnknownFlags(flags));
+        }
         let correlation = body.get_u64();
         Ok(Some(Frame { kind, flags, correlation, payload: body.freeze() }))
     }
