@@ -570,12 +570,19 @@ async fn run_node(config: switchyard::NodeConfig, path: PathBuf) -> anyhow::Resu
     status("INFO", &format!("switchyard: draining ({} payments in flight)", node.in_flight()));
     // A second SIGTERM/SIGINT cuts the drain short: what is in flight is journaled and resumes
     // on the next start (the same as after a crash), so nothing is lost by not waiting.
+    // The watchdog keeps being fed while the drain runs (it may last drain_timeout_ms, longer
+    // than WatchdogSec), so systemd does not kill a healthy drain.
     let stop = node.stop();
     tokio::pin!(stop);
-    let left = tokio::select! {
-        left = &mut stop => left?,
-        _ = term.recv() => cut_drain_short(),
-        _ = tokio::signal::ctrl_c() => cut_drain_short(),
+    let left = loop {
+        tokio::select! {
+            left = &mut stop => break left?,
+            _ = term.recv() => cut_drain_short(),
+            _ = tokio::signal::ctrl_c() => cut_drain_short(),
+            _ = ping.tick(), if watchdog.is_some() => {
+                let _ = sd_notify::notify(&[NotifyState::Watchdog]);
+            }
+        }
     };
     status(
         "INFO",
