@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{fixture, start_node_with, tenant_toml};
+use common::{fixture, promtool_check, start_node_with, tenant_toml};
 use switchyard::admin::JwtKey;
 use switchyard::admin_client::AdminClient;
 use switchyard::node::Node;
@@ -259,23 +259,4 @@ async fn a_fresh_node_lists_every_documented_series_and_only_those() {
     }
     promtool_check(&metrics);
     node.stop().await.unwrap();
-}
-
-/// Pipes the exposition through `promtool check metrics` where it is installed (.ci/run
-/// installs it): the series registered at zero keep the text valid.
-fn promtool_check(metrics: &str) {
-    let Ok(mut child) = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-    else {
-        eprintln!("NOTICE: promtool not found; skipping `promtool check metrics`");
-        return;
-    };
-    child.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "promtool check metrics failed:\n{text}");
 }

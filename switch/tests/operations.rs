@@ -11,7 +11,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{client, fixture, fixture_with, journal_records, run_participant, submit_all, TIMEOUT};
+use common::{
+    client, fixture, fixture_with, journal_records, promtool_check, run_participant, submit_all, TIMEOUT,
+};
 use switchyard::admin::{Claims, JwtKey};
 use switchyard::admin_client::AdminClient;
 use switchyard::config::NodeConfig;
@@ -359,25 +361,6 @@ async fn top_once_and_promtool_read_a_live_node() {
     }
     node.stop().await.unwrap();
     promtool_check(&metrics);
-}
-
-/// Pipes the exposition through `promtool check metrics` (installed by .ci/run).
-fn promtool_check(metrics: &str) {
-    use std::io::Write;
-    let Ok(mut child) = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-    else {
-        eprintln!("NOTICE: promtool not found; skipping `promtool check metrics` (.ci/run installs it)");
-        return;
-    };
-    child.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "promtool check metrics failed:\n{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -181,3 +181,23 @@ pub fn tenant_toml(name: &str, rate: u32, max_in_flight: Option<usize>) -> Strin
         switchyard::demo::demo_bic(name).as_str()
     )
 }
+
+/// Pipes a Prometheus exposition through `promtool check metrics` where it is installed
+/// (.ci/run installs it); without promtool the check is skipped with a notice.
+pub fn promtool_check(metrics: &str) {
+    use std::io::Write;
+    let Ok(mut child) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("NOTICE: promtool not found; skipping `promtool check metrics` (.ci/run installs it)");
+        return;
+    };
+    child.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "promtool check metrics failed:\n{text}");
+}
