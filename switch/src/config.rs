@@ -15,7 +15,8 @@ use switchyard_journal::SyncMode;
 use switchyard_wire::tls::Identity;
 
 /// A participant bank: its tenant name and the certificate name that authenticates it.
-#[derive(Debug, Clone)]
+/// Equality is what a reload reports as `tenants_updated`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantConfig {
     pub name: String,
     /// The peer name (certificate CN) mapped to this tenant.

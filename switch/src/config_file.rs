@@ -410,16 +410,20 @@ impl RawConfig {
     }
 }
 
+/// Tenant and link names (metric labels, admin API paths, log fields): non-empty ASCII
+/// letters, digits, `-`, `_` and `.`.
+fn plain_name(key: &str, name: &str) -> Result<(), ConfigError> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(err(key, format!("{name:?} must be non-empty ASCII letters, digits, '-', '_' or '.'")));
+    }
+    Ok(())
+}
+
 /// Link names are unique (routes, metrics and the admin API name links by them).
 fn check_link_names(links: &[LinkConfig]) -> Result<(), ConfigError> {
     let mut names = HashSet::new();
     for (i, l) in links.iter().enumerate() {
-        if l.name.is_empty() || !l.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err(err(
-                format!("links[{i}].name"),
-                format!("{:?} must be non-empty ASCII letters, digits, '-', '_' or '.'", l.name),
-            ));
-        }
+        plain_name(&format!("links[{i}].name"), &l.name)?;
         if !names.insert(l.name.as_str()) {
             return Err(err(format!("links[{i}].name"), format!("{:?} is defined twice", l.name)));
         }
@@ -583,12 +587,7 @@ fn validate_tenants(raw: Vec<RawTenant>) -> Result<Vec<TenantConfig>, ConfigErro
     let mut certs = HashSet::new();
     let mut out = Vec::new();
     for (i, t) in raw.into_iter().enumerate() {
-        if t.name.is_empty() || !t.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err(err(
-                format!("tenants[{i}].name"),
-                format!("{:?} must be non-empty ASCII letters, digits, '-', '_' or '.'", t.name),
-            ));
-        }
+        plain_name(&format!("tenants[{i}].name"), &t.name)?;
         if !names.insert(t.name.clone()) {
             return Err(err(format!("tenants[{i}].name"), format!("{:?} is defined twice", t.name)));
         }

@@ -273,10 +273,6 @@ enum DlqCommand {
     },
 }
 
-fn tenant_query(tenant: Option<&str>) -> String {
-    switchyard::admin_client::tenant_query(tenant)
-}
-
 fn need_tenant(tenant: Option<String>) -> anyhow::Result<String> {
     tenant.ok_or_else(|| anyhow::anyhow!("--tenant is required with --data"))
 }
@@ -292,7 +288,7 @@ fn dlq(command: DlqCommand) -> anyhow::Result<ExitCode> {
                     &admin,
                     auth.into(),
                     false,
-                    &format!("/v1/dlq{}", tenant_query(tenant.as_deref())),
+                    &format!("/v1/dlq{}", switchyard::admin_client::tenant_query(tenant.as_deref())),
                 ),
                 (None, None) => unreachable!("clap requires one target"),
             });
@@ -309,7 +305,8 @@ fn dlq(command: DlqCommand) -> anyhow::Result<ExitCode> {
         (Some(data), _) => cli::dlq_offline_action(&data, &need_tenant(tenant)?, &uetr, kind),
         (None, Some(admin)) => {
             let uetr = switchyard::admin_client::encode(&uetr);
-            let path = format!("/v1/dlq/{uetr}/{verb}{}", tenant_query(tenant.as_deref()));
+            let path =
+                format!("/v1/dlq/{uetr}/{verb}{}", switchyard::admin_client::tenant_query(tenant.as_deref()));
             cli::remote(&admin, auth.into(), true, &path)
         }
         (None, None) => unreachable!("clap requires one target"),
@@ -430,7 +427,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (Some(data), _) => switchyard::cli::payment_show(&data, &need_tenant(tenant)?, &uetr),
                 (None, Some(admin)) => {
                     let uetr = switchyard::admin_client::encode(&uetr);
-                    let path = format!("/v1/payments/{uetr}{}", tenant_query(tenant.as_deref()));
+                    let path = format!(
+                        "/v1/payments/{uetr}{}",
+                        switchyard::admin_client::tenant_query(tenant.as_deref())
+                    );
                     switchyard::cli::remote(&admin, auth.into(), false, &path)
                 }
                 (None, None) => unreachable!("clap requires one target"),

@@ -438,7 +438,7 @@ impl Operations {
                     let _ = updated.actor.cast(TenantMsg::SetBudget(budget));
                     updated.id = TenantId::new(&t.name);
                     directory.insert(t.certificate_name.clone(), updated);
-                    if tenant_changed(o, t) {
+                    if o != t {
                         report.tenants_updated.push(t.name.clone());
                     }
                 }
@@ -649,17 +649,6 @@ fn restart_keys(old: &NodeConfig, new: &NodeConfig, out: &mut Vec<String>) {
         ("limits.max_message_bytes", o.iso.max_message_bytes != n.iso.max_message_bytes),
     ];
     out.extend(pairs.iter().filter(|(_, changed)| *changed).map(|(k, _)| (*k).to_owned()));
-}
-
-/// Whether a tenant's configuration differs between two files (what `tenants_updated` lists).
-/// Every field is named, so a new one cannot be forgotten here.
-fn tenant_changed(old: &TenantConfig, new: &TenantConfig) -> bool {
-    let TenantConfig { name, certificate_name, rate, bics, max_in_flight } = old;
-    *name != new.name
-        || *certificate_name != new.certificate_name
-        || *rate != new.rate
-        || *bics != new.bics
-        || *max_in_flight != new.max_in_flight
 }
 
 /// Names the limits that changed and take effect live (listener limits, tenant budget, drain).

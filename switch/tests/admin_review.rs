@@ -10,10 +10,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{fixture, promtool_check, start_node_with, tenant_toml};
+use common::{cli, fixture, promtool_check, start_node_with, tenant_toml};
 use switchyard::admin::JwtKey;
 use switchyard::admin_client::AdminClient;
 use switchyard::node::Node;
@@ -147,12 +146,6 @@ fn recording_server() -> (String, std::sync::mpsc::Receiver<String>) {
         }
     });
     (url, rx)
-}
-
-fn cli(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code().unwrap_or(-1), text)
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{
-    client, fixture, fixture_with, journal_records, promtool_check, run_participant, submit_all, TIMEOUT,
+    cli, client, fixture, fixture_with, journal_records, promtool_check, run_participant, submit_all, TIMEOUT,
 };
 use switchyard::admin::{Claims, JwtKey};
 use switchyard::admin_client::AdminClient;
@@ -76,12 +76,6 @@ async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-}
-
-fn cli(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code().unwrap_or(-1), text)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

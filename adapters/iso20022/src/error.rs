@@ -31,3 +31,13 @@ impl ValidationError {
         rest.split_once(']').map(|(id, _)| id)
     }
 }
+
+/// At most 40 characters of `value` for an error detail, with `…` where it was cut (names and
+/// values in details come from the input, which may be long).
+pub(crate) fn shorten(value: &str) -> String {
+    let mut s: String = value.chars().take(40).collect();
+    if s.len() < value.len() {
+        s.push('…');
+    }
+    s
+}

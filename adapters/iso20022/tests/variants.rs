@@ -265,6 +265,7 @@ fn pain001_control_sums_count_equivalent_amounts() {
     assert!(xml.contains("<pain:EqvtAmt>"));
     accepted(&xml.replacen(nb, &format!("{nb}<pain:CtrlSum>320000</pain:CtrlSum>"), 1));
     let pmt = "<pain:PmtMtd>TRF</pain:PmtMtd>";
+    assert!(xml.contains(pmt), "the PmtInf-level edit applies");
     accepted(&xml.replacen(pmt, &format!("{pmt}{nb}<pain:CtrlSum>320000.00</pain:CtrlSum>"), 1));
     let zero = xml.replacen(nb, &format!("{nb}<pain:CtrlSum>0</pain:CtrlSum>"), 1);
     assert_rule(&rejected(&zero), ReasonCode::AM10, "grp.ctrl_sum", "/GrpHdr/CtrlSum");

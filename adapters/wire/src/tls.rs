@@ -44,9 +44,14 @@ pub struct Identity {
 impl Identity {
     /// Parses a PEM certificate chain and a PEM private key.
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8], what: &str) -> Result<Self, TlsError> {
-        let chain = certs_from_pem(cert_pem, what)?;
+        Self::parse(cert_pem, what, key_pem, what)
+    }
+
+    /// [`Identity::from_pem`], each error naming its own source.
+    fn parse(cert_pem: &[u8], cert_what: &str, key_pem: &[u8], key_what: &str) -> Result<Self, TlsError> {
+        let chain = certs_from_pem(cert_pem, cert_what)?;
         let key = PrivateKeyDer::from_pem_slice(key_pem)
-            .map_err(|_| TlsError::Pem { what: what.to_owned(), expected: "PRIVATE KEY" })?;
+            .map_err(|_| TlsError::Pem { what: key_what.to_owned(), expected: "PRIVATE KEY" })?;
         Ok(Self { chain, key })
     }
 
@@ -54,10 +59,7 @@ impl Identity {
     /// key is the certificate's (each error names the file it is about).
     pub fn load(cert: &Path, key: &Path) -> Result<Self, TlsError> {
         let (cert_name, key_name) = (cert.display().to_string(), key.display().to_string());
-        let chain = certs_from_pem(&read(cert)?, &cert_name)?;
-        let key = PrivateKeyDer::from_pem_slice(&read(key)?)
-            .map_err(|_| TlsError::Pem { what: key_name.clone(), expected: "PRIVATE KEY" })?;
-        let identity = Self { chain, key };
+        let identity = Self::parse(&read(cert)?, &cert_name, &read(key)?, &key_name)?;
         identity.check_key(&format!("{key_name} (private key of {cert_name})"))?;
         Ok(identity)
     }

@@ -201,3 +201,10 @@ pub fn promtool_check(metrics: &str) {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "promtool check metrics failed:\n{text}");
 }
+
+/// Runs the `switchyard` binary with `args`: its exit code (-1 if killed) and stdout + stderr.
+pub fn cli(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}

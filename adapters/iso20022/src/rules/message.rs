@@ -5,6 +5,7 @@
 
 use crate::error::ValidationError;
 use crate::rule::Rule;
+use crate::rules::values;
 use crate::schema::lexical;
 use crate::xml::tree::Tree;
 
@@ -138,9 +139,10 @@ fn check_count_and_sum(
 }
 
 /// pain.001's equivalent amount (`Amt/EqvtAmt/Amt`, a name used for other amounts too, so
-/// not refused by name in the schema walk) may not be zero either.
+/// not refused by name in the schema walk) may not be zero either. The schema walk has
+/// checked it is a decimal, as [`values::is_zero`] needs.
 fn zero_amount(tree: &Tree<'_>, a: u32) -> Result<(), ValidationError> {
-    if lexical::decimal(tree.text(a).trim()).is_some_and(|d| d.is_zero()) {
+    if values::is_zero(tree.text(a).trim()) {
         let name = tree.nodes[a as usize].local;
         return Err(Rule::AmountZero.at(tree.path(a), format!("{name} is zero")));
     }

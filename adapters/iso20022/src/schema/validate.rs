@@ -2,7 +2,7 @@
 //! schema. Walks the tree once, depth-first; every failure carries the element path built
 //! from the walk (`[n]` on elements whose particle may repeat).
 
-use crate::error::ValidationError;
+use crate::error::{shorten, ValidationError};
 use crate::rule::Rule;
 use crate::rules::values;
 use crate::schema::lexical;
@@ -148,13 +148,13 @@ impl<'t, 'a> Validator<'t, 'a> {
     #[inline]
     fn no_children(&self, node: u32) -> Result<(), ValidationError> {
         match self.tree.children(node).next() {
-            Some(c) if element_name_error(self.tree, c).is_some() => {
-                Err(self.fail(Rule::XmlSyntax, element_name_error(self.tree, c).unwrap_or_default()))
-            }
-            Some(c) => Err(self.fail(
-                Rule::XsdUnexpectedElement,
-                format!("<{}> not allowed in simple content", self.tree.nodes[c as usize].local),
-            )),
+            Some(c) => Err(match element_name_error(self.tree, c) {
+                Some(detail) => self.fail(Rule::XmlSyntax, detail),
+                None => self.fail(
+                    Rule::XsdUnexpectedElement,
+                    format!("<{}> not allowed in simple content", self.tree.nodes[c as usize].local),
+                ),
+            }),
             None => Ok(()),
         }
     }
@@ -421,14 +421,6 @@ fn facet_value<'v>(st: &SimpleType, text: &'v str) -> &'v str {
     }
 }
 
-fn shorten(value: &str) -> String {
-    let mut s: String = value.chars().take(40).collect();
-    if s.len() < value.len() {
-        s.push('…');
-    }
-    s
-}
-
 /// Checks every facet of `st` on `value` (whitespace already handled per base type).
 pub(crate) fn check_facets(st: &SimpleType, value: &str) -> Result<(), String> {
     match failed_facet(st, value) {
@@ -453,8 +445,14 @@ pub(crate) enum Facet {
 /// so the passing case stays small; [`describe`] words a failure.
 #[inline]
 pub(crate) fn failed_facet(st: &SimpleType, value: &str) -> Option<Facet> {
+    // base64Binary's length facets count decoded octets, which its lexical check yields.
+    let mut octets = None;
     let lexical_ok = match st.base {
         Base::Str => true,
+        Base::Base64 => {
+            octets = lexical::base64_octets(value);
+            octets.is_some()
+        }
         Base::Decimal => return failed_decimal_facet(st, value),
         Base::Date => lexical::date(value),
         Base::DateTime => lexical::date_time(value),
@@ -462,14 +460,11 @@ pub(crate) fn failed_facet(st: &SimpleType, value: &str) -> Option<Facet> {
         Base::Bool => lexical::boolean(value),
         Base::GYear => lexical::g_year(value),
         Base::GYearMonth => lexical::g_year_month(value),
-        Base::Base64 => lexical::base64(value),
     };
     if !lexical_ok {
         return Some(Facet::Lexical);
     }
-    if st.base == Base::Base64 && (st.min_len.is_some() || st.max_len.is_some()) {
-        // Length facets of base64Binary count decoded octets.
-        let len = lexical::base64_octets(value).unwrap_or(0);
+    if let Some(len) = octets {
         if st.min_len.is_some_and(|m| len < m as usize) || st.max_len.is_some_and(|m| len > m as usize) {
             return Some(Facet::Length(len));
         }

@@ -5,7 +5,7 @@
 //! refusal of any DOCTYPE. Tokens borrow from the input; nothing is decoded here. Nesting and
 //! tag balance are the tree builder's job (`xml::tree`).
 
-use crate::error::ValidationError;
+use crate::error::{shorten, ValidationError};
 use crate::limits::Limits;
 use crate::rule::Rule;
 
@@ -608,11 +608,6 @@ fn check_prefix_declaration(name: &str, raw: &str) -> Result<(), ValidationError
         Some(f) => Err(err(Rule::XmlSyntax, format!("namespace prefix '{}' {f}", shorten(prefix)))),
         None => Ok(()),
     }
-}
-
-/// At most 32 characters of `s`, for error details.
-fn shorten(s: &str) -> String {
-    s.chars().take(32).collect()
 }
 
 /// Character data may not contain `]]>` and every `&` must start a known entity reference.

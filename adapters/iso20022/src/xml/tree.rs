@@ -570,7 +570,7 @@ pub(crate) fn element_name_error(tree: &Tree<'_>, i: u32) -> Option<String> {
     if n.qname.len() == n.local.len() {
         return None;
     }
-    let q: String = n.qname.chars().take(64).collect();
+    let q = crate::error::shorten(n.qname);
     if !crate::xml::lexer::is_qname(n.qname, n.qname.len() - n.local.len()) {
         return Some(format!("element name '{q}' is not a qualified name"));
     }
@@ -816,7 +816,7 @@ impl<'a> Builder<'a, '_> {
             .find(|k| lookup_namespace(&self.nodes, at, prefix(k)).is_none());
         match undeclared {
             Some(qname) => {
-                let q: String = qname.chars().take(64).collect();
+                let q = crate::error::shorten(qname);
                 Err(Rule::XmlSyntax.at("/", format!("namespace prefix of attribute '{q}' is not declared")))
             }
             None => Ok(()),
