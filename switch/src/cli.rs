@@ -34,7 +34,12 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
                 }
             },
         };
-        println!("{line}");
+        crate::say!("{line}");
+        if crate::out::closed() {
+            // Nobody reads the rest: stop, and say by the exit status that not all were checked.
+            all_valid = false;
+            break;
+        }
     }
     if all_valid {
         ExitCode::SUCCESS
@@ -52,7 +57,7 @@ pub fn journal_verify(data: &Path) -> ExitCode {
     let dir = data.join("journal");
     let report = switchyard_journal::verify(&dir);
     for segment in &report.segments {
-        println!(
+        crate::say!(
             "{}: first seq {}, {} records, {} bytes used",
             segment.path.display(),
             segment.first_seq,
@@ -61,11 +66,11 @@ pub fn journal_verify(data: &Path) -> ExitCode {
         );
     }
     if let Some(torn) = &report.torn_tail {
-        println!("torn tail (unacknowledged, cut on open): {torn:?}");
+        crate::say!("torn tail (unacknowledged, cut on open): {torn:?}");
     }
     match &report.problem {
         None => {
-            println!(
+            crate::say!(
                 "journal {}: ok, {} records, last seq {}",
                 dir.display(),
                 report.records,
@@ -74,7 +79,7 @@ pub fn journal_verify(data: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(p) => {
-            println!(
+            crate::say!(
                 "journal {}: CORRUPT at {} offset {}: {} ({} valid records before it)",
                 dir.display(),
                 p.segment.display(),
@@ -125,12 +130,12 @@ pub fn audit_verify(data: &Path) -> ExitCode {
     };
     match store.verify_audit() {
         Ok(report) if report.ok => {
-            println!("audit chain: ok, {} entries, head {}", report.entries, report.head);
+            crate::say!("audit chain: ok, {} entries, head {}", report.entries, report.head);
             ExitCode::SUCCESS
         }
         Ok(report) => {
             let b = report.first_broken.as_ref();
-            println!(
+            crate::say!(
                 "audit chain: BROKEN at entry {} (journal seq {}): {}; expected {}, found {}",
                 b.map_or(0, |b| b.index),
                 b.and_then(|b| b.seq).map_or_else(|| "-".to_owned(), |s| s.to_string()),
@@ -155,7 +160,7 @@ pub fn reindex(data: &Path) -> ExitCode {
     }
     match switchyard_journal::state::reindex(&data.join("state"), &data.join("journal")) {
         Ok(r) => {
-            println!(
+            crate::say!(
                 "reindexed {} journal records (to seq {}): {} payments, {} open, {} dead-lettered, {} audit entries, head {}",
                 r.records, r.applied_seq, r.payments, r.open, r.dlq, r.audit_entries, r.audit_head
             );
@@ -177,7 +182,7 @@ pub fn payment_show(data: &Path, tenant: &str, uetr: &str) -> ExitCode {
     };
     match store.payment(tenant, uetr) {
         Ok(Some(view)) => {
-            println!("{}", serde_json::to_string_pretty(&view).unwrap_or_default());
+            crate::say!("{}", serde_json::to_string_pretty(&view).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Ok(None) => {
@@ -201,9 +206,9 @@ pub fn dlq_list(data: &Path, tenant: Option<&str>) -> ExitCode {
     match store.dlq_list(tenant) {
         Ok(entries) => {
             for e in &entries {
-                println!("{} {} seq {} at {} ms: {}", e.tenant, e.uetr, e.seq, e.at_ms, e.reason);
+                crate::say!("{} {} seq {} at {} ms: {}", e.tenant, e.uetr, e.seq, e.at_ms, e.reason);
             }
-            println!("{} dead-lettered payment(s)", entries.len());
+            crate::say!("{} dead-lettered payment(s)", entries.len());
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -302,7 +307,7 @@ pub fn dlq_offline_action(
             OperatorKind::DlqReplay => "; it resumes when the node starts",
             OperatorKind::DlqPurge => "",
         };
-        println!("{} {tenant} {uetr}: journaled at seq {seq}{then}", kind.label());
+        crate::say!("{} {tenant} {uetr}: journaled at seq {seq}{then}", kind.label());
         Ok(())
     })();
     match code {
@@ -333,7 +338,7 @@ pub fn remote(admin: &str, auth: crate::admin_client::AdminAuth, post: bool, pat
             };
             // Answers go to stdout (for `| jq`), error bodies to stderr with the status.
             if (200..=299).contains(&status) {
-                print!("{text}");
+                crate::out::text(format_args!("{text}"));
             } else {
                 eprint!("{text}");
             }

@@ -14,6 +14,7 @@ pub mod journal_port;
 pub mod listener;
 pub mod node;
 pub mod ops;
+pub mod out;
 pub mod projector;
 pub mod sim_config;
 pub mod stuck;

@@ -361,6 +361,8 @@ fn main() -> ExitCode {
         logs.init();
     }
     match run(cli) {
+        // Output cut short (a closed pipe) is incomplete output: never a success.
+        Ok(code) if code == ExitCode::SUCCESS && switchyard::out::closed() => ExitCode::FAILURE,
         Ok(code) => code,
         Err(e) => {
             status("ERROR", &format!("error: {e:#}"));
@@ -445,7 +447,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::CheckConfig { file } => match switchyard::config_file::load(&file) {
             Ok(config) => {
-                println!(
+                switchyard::say!(
                     "{}: valid ({} tenants, {} links, {} routes, listen {})",
                     file.display(),
                     config.tenants.len(),
@@ -487,11 +489,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let written = certs.file_names();
             let pairs =
                 |names: &[&str]| names.iter().map(|n| format!("{n}.pem/.key")).collect::<Vec<_>>().join(", ");
-            println!("wrote {} files to {}:", written.len(), out.display());
-            println!("  development CA: ca.pem, ca.key (keep ca.key private: it can issue certificates)");
-            println!("  server certificates ({}): {}", SERVERS.len(), pairs(&SERVERS));
-            println!("  client certificates ({}): {}", names.len(), pairs(&names));
-            println!("  private keys (*.key) are readable by their owner only (mode 0600)");
+            switchyard::say!("wrote {} files to {}:", written.len(), out.display());
+            switchyard::say!(
+                "  development CA: ca.pem, ca.key (keep ca.key private: it can issue certificates)"
+            );
+            switchyard::say!("  server certificates ({}): {}", SERVERS.len(), pairs(&SERVERS));
+            switchyard::say!("  client certificates ({}): {}", names.len(), pairs(&names));
+            switchyard::say!("  private keys (*.key) are readable by their owner only (mode 0600)");
             if existing_ca {
                 let mut stale: Vec<String> = before
                     .into_iter()

@@ -33,6 +33,35 @@ fn validate_prints_one_line_per_file_and_fails_on_any_invalid() {
     );
 }
 
+/// A reader that stops early (`| head -1`) ends the listing quietly: no panic, no torn
+/// line, and a non-zero status because not every file was checked.
+#[test]
+fn validate_into_a_pipe_closed_by_its_reader_stops_quietly() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let valid = "pacs.008.001.08__mt103-to-mx__p.2.1.2_A_B.xml";
+    // Lines enough to overflow the pipe's buffer (64 KiB), so a write meets the closed end.
+    let files = vec![valid; 4_000];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .current_dir(Path::new(SHARED).join("valid"))
+        .arg("validate")
+        .args(&files)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(first.starts_with(valid.as_bytes()), "{}", String::from_utf8_lossy(&first));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "a closed pipe is not an error to report: {stderr}");
+    assert_eq!(out.status.code(), Some(1), "not every file was checked");
+}
+
 fn journal_with_records(dir: &Path) -> PathBuf {
     let journal_dir = dir.join("journal");
     let (journal, _) =
