@@ -13,12 +13,12 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
     let limits = Limits::default();
     let mut all_valid = true;
     for file in files {
-        let line = match std::fs::read(file) {
+        let line = match read_bounded(file, &limits) {
             Err(e) => {
                 all_valid = false;
                 format!("{}: unreadable: {e}", file.display())
             }
-            Ok(bytes) => match validate_any(&bytes, &limits) {
+            Ok(bytes) => match bytes.and_then(|bytes| validate_any(&bytes, &limits)) {
                 Ok(summary) => {
                     format!("{}: valid {} {}", file.display(), summary.msg_def, summary.msg_id.escape_debug())
                 }
@@ -46,6 +46,24 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// A file's bytes, or the size error for it without reading it: a file over the message
+/// limit is never read whole (nor more than one byte past the limit, should it grow).
+fn read_bounded(
+    file: &Path,
+    limits: &Limits,
+) -> std::io::Result<Result<Vec<u8>, switchyard_iso20022::ValidationError>> {
+    use std::io::Read as _;
+    let f = std::fs::File::open(file)?;
+    let len = f.metadata()?.len();
+    if let Err(e) = limits.check_size(usize::try_from(len).unwrap_or(usize::MAX)) {
+        return Ok(Err(e));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    let cap = u64::try_from(limits.max_message_bytes).unwrap_or(u64::MAX).saturating_add(1);
+    f.take(cap).read_to_end(&mut bytes)?;
+    Ok(Ok(bytes))
 }
 
 /// `switchyard journal verify --data DIR`.

@@ -33,6 +33,18 @@ fn validate_prints_one_line_per_file_and_fails_on_any_invalid() {
     );
 }
 
+/// A file over the message size limit is refused by its length, never read whole: a sparse
+/// 64 GiB file (no disk used) would take minutes and all memory to read.
+#[test]
+fn validate_refuses_an_oversized_file_by_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.xml");
+    std::fs::File::create(&huge).unwrap().set_len(64 << 30).unwrap();
+    let (ok, text) = run(&["validate", &huge.display().to_string()]);
+    assert!(!ok, "{text}");
+    assert!(text.contains(": invalid FF01 /: [limit.size] 68719476736 bytes > limit 1048576"), "{text}");
+}
+
 /// A reader that stops early (`| head -1`) ends the listing quietly: no panic, no torn
 /// line, and a non-zero status because not every file was checked.
 #[test]

@@ -22,3 +22,19 @@ impl Default for Limits {
         Limits { max_message_bytes: 1 << 20, max_depth: 48, max_text_bytes: 4096, max_transactions: 1000 }
     }
 }
+
+impl Limits {
+    /// The size limit alone, for a caller that knows a message's size before reading it (a
+    /// file's length): the error [`crate::validate_any`] would give for those bytes.
+    ///
+    /// # Errors
+    /// FF01 `limit.size` when `bytes` exceeds [`Limits::max_message_bytes`].
+    pub fn check_size(&self, bytes: usize) -> Result<(), crate::ValidationError> {
+        if bytes > self.max_message_bytes {
+            return Err(
+                crate::Rule::LimitSize.at("/", format!("{bytes} bytes > limit {}", self.max_message_bytes))
+            );
+        }
+        Ok(())
+    }
+}

@@ -145,11 +145,7 @@ fn first_forbidden(input: &[u8]) -> Option<usize> {
 /// Decodes and checks the raw input: size and UTF-8. C0 controls are found as the tree is
 /// built ([`Tree::read`]), not by a pass of their own.
 pub(crate) fn check_input<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a str, ValidationError> {
-    if input.len() > limits.max_message_bytes {
-        return Err(
-            Rule::LimitSize.at("/", format!("{} bytes > limit {}", input.len(), limits.max_message_bytes))
-        );
-    }
+    limits.check_size(input.len())?;
     if input.starts_with(&[0xfe, 0xff]) || input.starts_with(&[0xff, 0xfe]) || input.starts_with(&[0, b'<']) {
         return Err(Rule::XmlEncoding.at("/", "UTF-16 input is not accepted"));
     }
