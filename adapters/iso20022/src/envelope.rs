@@ -59,14 +59,20 @@ pub(crate) fn parse_parts<'a>(input: &'a [u8], limits: &Limits) -> Result<Parts<
     if app_hdr.is_none() && document.is_none() {
         return Err(Rule::UnknownMessage.at("/", "no ISO 20022 AppHdr or Document found"));
     }
+    // The schema layer of both parts first; then the first value-rule failure the walks met.
+    let mut deferred = None;
     if let Some((n, s)) = document {
         check_wrapper(&tree, n, s)?;
-        Validator::run(&tree, n, s)?;
+        deferred = Validator::run(&tree, n, s)?;
     }
     if let Some((n, s)) = app_hdr {
-        Validator::run(&tree, n, s)?;
+        let in_header = Validator::run(&tree, n, s)?;
+        deferred = deferred.or(in_header);
     }
-    Ok(Parts { tree, app_hdr, document })
+    match deferred {
+        Some(e) => Err(e),
+        None => Ok(Parts { tree, app_hdr, document }),
+    }
 }
 
 /// The AppHdr and the Document of the input, each with its namespace.

@@ -447,3 +447,28 @@ fn decimals_are_counted_as_written_against_the_minor_unit() {
     let e = rejected(&with(r#"<pacs:InstdAmt Ccy="JPY">136500.0<"#));
     assert_rule(&e, ReasonCode::AM12, "amt.precision", "/InstdAmt");
 }
+
+const MT103_PACS008: &str = "pacs.008.001.08__mt103-to-mx__p.2.1.2_A_B.xml";
+
+/// The schema layer comes first for the whole message: a value rule (here a commodity
+/// currency, AM03) broken by an element that comes first in the document, in the Document
+/// or in its AppHdr, does not hide a schema error further on; the schema's reason (FF01) is
+/// the message's. With the schema error gone, the value rule's reason is reported.
+#[test]
+fn a_schema_error_anywhere_wins_over_a_value_rule_met_earlier() {
+    let Some(xml) = sample(MT103_PACS008) else { return };
+    let bad_ccy = replace_after(&xml, "<pacs:IntrBkSttlmAmt", "Ccy=\"USD\"", "Ccy=\"XAU\"");
+    assert_rule(&rejected(&bad_ccy), ReasonCode::AM03, "ccy.not_active", "/IntrBkSttlmAmt");
+    // A schema error after it in the Document: an unknown element in the creditor.
+    let later = replace_after(&bad_ccy, "<pacs:Cdtr>", "<pacs:Nm>", "<pacs:Foo/><pacs:Nm>");
+    assert_rule(&rejected(&later), ReasonCode::FF01, "xsd.unexpected", "/Cdtr/Foo");
+    // A schema error in the AppHdr, the part validated after the Document.
+    let in_header = replace_after(&bad_ccy, "<head:BizSvc>", "swift.cbprplus.03", &"x".repeat(40));
+    assert_rule(&rejected(&in_header), ReasonCode::FF01, "xsd.facet", "/AppHdr/BizSvc");
+    // And a value rule in the AppHdr (a line break in its identifier) does not hide a schema
+    // error in the Document.
+    let hdr_rule = replace_after(&xml, "<head:BizMsgIdr>", "</head:BizMsgIdr>", "&#10;</head:BizMsgIdr>");
+    assert_rule(&rejected(&hdr_rule), ReasonCode::FF01, "ref.chars", "/AppHdr/BizMsgIdr");
+    let both = replace_after(&hdr_rule, "<pacs:Cdtr>", "<pacs:Nm>", "<pacs:Foo/><pacs:Nm>");
+    assert_rule(&rejected(&both), ReasonCode::FF01, "xsd.unexpected", "/Cdtr/Foo");
+}

@@ -1,6 +1,12 @@
 //! Validates one ISO part (a `Document` or an `AppHdr` element and its subtree) against its
 //! schema. Walks the tree once, depth-first; every failure carries the element path built
 //! from the walk (`[n]` on elements whose particle may repeat).
+//!
+//! The value rules the walk applies on the way (RULES.md: IBAN, currency, references,
+//! amounts) are the second layer: the first of their failures is kept, not returned, and
+//! reported only once the schema layer has passed — in this part and in the message's other
+//! part — so a message that breaks the XSD anywhere gets the schema's reason, never a
+//! business code of an element that happens to come first.
 
 use crate::error::{shorten, ValidationError};
 use crate::rule::Rule;
@@ -31,11 +37,19 @@ pub(crate) struct Validator<'t, 'a> {
     prefix: &'a str,
     /// `(node, repeatable)` from the part's root down to the element being checked.
     stack: Vec<(u32, bool)>,
+    /// The first value-rule failure met (see the module documentation).
+    deferred: Option<ValidationError>,
 }
 
 impl<'t, 'a> Validator<'t, 'a> {
     /// Checks the subtree at `root` against `schema`; the caller has matched the namespace.
-    pub(crate) fn run(tree: &'t Tree<'a>, root: u32, schema: &'static Schema) -> Result<(), ValidationError> {
+    /// `Err` is a schema failure; `Ok(Some(_))` the first value-rule failure of a part that
+    /// is schema-valid, for the caller to report once every part passed the schema layer.
+    pub(crate) fn run(
+        tree: &'t Tree<'a>,
+        root: u32,
+        schema: &'static Schema,
+    ) -> Result<Option<ValidationError>, ValidationError> {
         let Some(node) = tree.node(root) else { return Err(Rule::XmlSyntax.at("/", "no root")) };
         if node.local != &*schema.root {
             return Err(
@@ -43,10 +57,18 @@ impl<'t, 'a> Validator<'t, 'a> {
             );
         }
         let stack = spare::take(&WALK_STACK, 32);
-        let mut v = Validator { tree, schema, prefix: prefix(node.qname), stack };
+        let mut v = Validator { tree, schema, prefix: prefix(node.qname), stack, deferred: None };
         let result = v.element(root, schema.root_ty, false, values::flags_of(&schema.root));
         spare::keep(&WALK_STACK, v.stack);
-        result
+        result.map(|()| v.deferred)
+    }
+
+    /// Keeps the first value-rule failure (at the element on top of the stack).
+    #[cold]
+    fn defer(&mut self, rule: Rule, detail: String) {
+        if self.deferred.is_none() {
+            self.deferred = Some(self.fail(rule, detail));
+        }
     }
 
     #[cold]
@@ -392,12 +414,14 @@ impl<'t, 'a> Validator<'t, 'a> {
         }
         if let Some((ccy, semantic)) = ccy {
             let text = self.tree.text(node);
-            values::amount(text.trim(), &ccy, semantic).map_err(|(rule, d)| self.fail(rule, d))?;
+            if let Err((rule, d)) = values::amount(text.trim(), &ccy, semantic) {
+                self.defer(rule, d);
+            }
         }
         Ok(())
     }
 
-    fn simple_value(&self, node: u32, st: &SimpleType, flags: u8) -> Result<(), ValidationError> {
+    fn simple_value(&mut self, node: u32, st: &SimpleType, flags: u8) -> Result<(), ValidationError> {
         let n = &self.tree.nodes[node as usize];
         if n.text_split {
             return Err(self.fail(Rule::XsdText, "simple content mixed with elements"));
@@ -405,8 +429,10 @@ impl<'t, 'a> Validator<'t, 'a> {
         let text = self.tree.text(node);
         let value = facet_value(st, &text);
         check_facets(st, value).map_err(|d| self.fail(Rule::XsdFacet, d))?;
-        values::check(flags, value, st.semantic, &self.stack, self.tree)
-            .map_err(|(rule, d)| self.fail(rule, d))
+        if let Err((rule, d)) = values::check(flags, value, st.semantic, &self.stack, self.tree) {
+            self.defer(rule, d);
+        }
+        Ok(())
     }
 }
 
