@@ -20,7 +20,7 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
             }
             Ok(bytes) => match bytes.and_then(|bytes| validate_any(&bytes, &limits)) {
                 Ok(summary) => {
-                    format!("{}: valid {} {}", file.display(), summary.msg_def, summary.msg_id.escape_debug())
+                    format!("{}: valid {} {}", file.display(), summary.msg_def, printable(&summary.msg_id))
                 }
                 Err(e) => {
                     all_valid = false;
@@ -29,7 +29,7 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
                         file.display(),
                         e.code.as_str(),
                         e.path,
-                        e.detail.escape_debug()
+                        printable(&e.detail)
                     )
                 }
             },
@@ -46,6 +46,18 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// `text` for one output line: control characters (a line break in a message id) escaped
+/// as `\n`, `\u{1b}`, everything else as it is (quotes and non-ASCII letters included).
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() })
+        .collect::<String>()
+        .into()
 }
 
 /// A file's bytes, or the size error for it without reading it: a file over the message

@@ -33,6 +33,23 @@ fn validate_prints_one_line_per_file_and_fails_on_any_invalid() {
     );
 }
 
+/// A value quoted in a detail keeps its quotes and letters as written; only control
+/// characters are escaped, so a line break in a value cannot start a forged output line.
+#[test]
+fn validate_escapes_only_control_characters_in_its_line() {
+    let xml =
+        std::fs::read_to_string(sample("valid", "pacs.008.001.08__mt103-to-mx__p.2.1.2_A_B.xml")).unwrap();
+    let bad = xml.replace("<pacs:ChrgBr>SHAR</pacs:ChrgBr>", "<pacs:ChrgBr>SH&#10;ö'R</pacs:ChrgBr>");
+    assert_ne!(bad, xml, "the sample's ChrgBr changed");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.xml");
+    std::fs::write(&file, bad).unwrap();
+    let (ok, text) = run(&["validate", &file.display().to_string()]);
+    assert!(!ok);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("[xsd.facet] 'SH\\nö'R' is not a code of ChargeBearerType1Code"), "{text}");
+}
+
 /// A file over the message size limit is refused by its length, never read whole: a sparse
 /// 64 GiB file (no disk used) would take minutes and all memory to read.
 #[test]

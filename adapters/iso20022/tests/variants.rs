@@ -179,6 +179,7 @@ const STP_PACS008: &str = "pacs.008.001.08__cbprplus2025__stp_min.xml";
 const FEDNOW_CAMT056: &str = "camt.056.001.08__fednow-oss__valid.xml";
 const FEDNOW_CAMT029: &str = "camt.029.001.09__fednow-oss__rjcr.xml";
 const FEDNOW_PACS028: &str = "pacs.028.001.03__fednow-oss__valid.xml";
+const FEDNOW_PACS002: &str = "pacs.002.001.10__fednow-oss__rjct.xml";
 const FEDNOW_ADMI002: &str = "admi.002.001.01__fednow__outgoing.xml";
 const MOOV_PAIN002: &str = "pain.002.001.11__moov__minimal.xml";
 const MT_CAMT056: &str = "camt.056.001.08__mt192-to-mx__c.29.2.2_A_D.xml";
@@ -448,15 +449,13 @@ fn decimals_are_counted_as_written_against_the_minor_unit() {
     assert_rule(&e, ReasonCode::AM12, "amt.precision", "/InstdAmt");
 }
 
-const MT103_PACS008: &str = "pacs.008.001.08__mt103-to-mx__p.2.1.2_A_B.xml";
-
 /// The schema layer comes first for the whole message: a value rule (here a commodity
 /// currency, AM03) broken by an element that comes first in the document, in the Document
 /// or in its AppHdr, does not hide a schema error further on; the schema's reason (FF01) is
 /// the message's. With the schema error gone, the value rule's reason is reported.
 #[test]
 fn a_schema_error_anywhere_wins_over_a_value_rule_met_earlier() {
-    let Some(xml) = sample(MT103_PACS008) else { return };
+    let Some(xml) = sample(CBPR_PACS008) else { return };
     let bad_ccy = replace_after(&xml, "<pacs:IntrBkSttlmAmt", "Ccy=\"USD\"", "Ccy=\"XAU\"");
     assert_rule(&rejected(&bad_ccy), ReasonCode::AM03, "ccy.not_active", "/IntrBkSttlmAmt");
     // A schema error after it in the Document: an unknown element in the creditor.
@@ -471,4 +470,164 @@ fn a_schema_error_anywhere_wins_over_a_value_rule_met_earlier() {
     assert_rule(&rejected(&hdr_rule), ReasonCode::FF01, "ref.chars", "/AppHdr/BizMsgIdr");
     let both = replace_after(&hdr_rule, "<pacs:Cdtr>", "<pacs:Nm>", "<pacs:Foo/><pacs:Nm>");
     assert_rule(&rejected(&both), ReasonCode::FF01, "xsd.unexpected", "/Cdtr/Foo");
+}
+
+// --- Third review: real public messages and 729 further variants ---------------------------
+
+/// `xs:any` (lax) takes exactly one element, in the wildcard's namespace when it names one:
+/// the AppHdr `Sgntr` one element of XML-DSig, `SplmtryData/Envlp` one element of any
+/// namespace; no text, no second element, not empty. What is inside that element is free.
+#[test]
+fn wildcards_take_exactly_one_element_of_their_namespace() {
+    let Some(xml) = sample(CBPR_PACS008) else { return };
+    let sgntr = |content: &str| {
+        replace_after(
+            &xml,
+            "<head:CreDt>",
+            "</head:CreDt>",
+            &format!("</head:CreDt><head:Sgntr>{content}</head:Sgntr>"),
+        )
+    };
+    let ds = r#"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><x:Any xmlns:x="urn:x"/></ds:SignedInfo></ds:Signature>"#;
+    accepted(&sgntr(ds));
+    let cases = [
+        ("", "xsd.missing", "/AppHdr/Sgntr"),
+        ("signed", "xsd.text", "/AppHdr/Sgntr"),
+        ("<head:SignatureEnvelope/>", "xsd.unexpected", "/AppHdr/Sgntr/SignatureEnvelope"),
+        (r#"<Signature xmlns="urn:foo"/>"#, "xsd.unexpected", "/AppHdr/Sgntr/Signature"),
+        (&format!("{ds}{ds}"), "xsd.too_many", "/AppHdr/Sgntr/Signature"),
+    ];
+    for (content, rule, path) in cases {
+        assert_rule(&rejected(&sgntr(content)), ReasonCode::FF01, rule, path);
+    }
+    let Some(fednow) = sample(FEDNOW_PACS008) else { return };
+    let envlp = |content: &str| {
+        let data = format!("<SplmtryData><Envlp>{content}</Envlp></SplmtryData></CdtTrfTxInf>");
+        replace_after(&fednow, "<ChrgBr>", "</CdtTrfTxInf>", &data)
+    };
+    accepted(&envlp(r#"<x:Note xmlns:x="urn:x">any <x:b>content</x:b></x:Note>"#));
+    accepted(&envlp("<Note>in the message's own namespace</Note>"));
+    let cases = [
+        ("", "xsd.missing", "/SplmtryData[1]/Envlp"),
+        ("free text", "xsd.text", "/SplmtryData[1]/Envlp"),
+        ("<A/><B/>", "xsd.too_many", "/SplmtryData[1]/Envlp/B"),
+    ];
+    for (content, rule, path) in cases {
+        assert_rule(&rejected(&envlp(content)), ReasonCode::FF01, rule, path);
+    }
+}
+
+/// A rejected group says why itself: reasons given for its transactions (or for another
+/// group) do not cover it.
+#[test]
+fn a_rejected_group_carries_its_own_reason() {
+    let Some(xml) = sample(FEDNOW_PACS002) else { return };
+    let group = |inner: &str| {
+        replace_after(
+            &xml,
+            "</GrpHdr>",
+            "<TxInfAndSts>",
+            &format!(
+                "<OrgnlGrpInfAndSts><OrgnlMsgId>20260702021040078FIXTURE001</OrgnlMsgId>\
+             <OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId>{inner}</OrgnlGrpInfAndSts><TxInfAndSts>"
+            ),
+        )
+    };
+    accepted(&group("<GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf>"));
+    let e = rejected(&group("<GrpSts>RJCT</GrpSts>"));
+    assert_rule(&e, ReasonCode::FF01, "sts.rjct_reason", "/OrgnlGrpInfAndSts/GrpSts");
+    let e = rejected(&group("<GrpSts>RJCT</GrpSts><StsRsnInf><AddtlInf>no code</AddtlInf></StsRsnInf>"));
+    assert_rule(&e, ReasonCode::FF01, "sts.rjct_reason", "/OrgnlGrpInfAndSts/GrpSts");
+}
+
+/// XML details the third review found handled against the specification: character
+/// references with leading zeros, references in namespace names, `]]>` inside an attribute
+/// value and white space written as references between elements are all well-formed; a
+/// signed reference, a PI target with a colon, and one attribute named twice through two
+/// prefixes of one namespace are not.
+#[test]
+fn xml_references_and_names_as_the_specifications_say() {
+    let Some(xml) = sample(FEDNOW_PACS008) else { return };
+    let root = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08">"#;
+    let valid = [
+        replace_after(&xml, "<MsgId>", "FIXTURE001", "FIXTUR&#x0000000045;001"),
+        replace_after(&xml, "<MsgId>", "FIXTURE001", "FIXTUR&#00000069;001"),
+        xml.replacen(root, r#"<Document xmlns="&#x75;rn:iso:std:iso:20022:tech:xsd:pacs.008.001.08">"#, 1),
+        xml.replacen(root, &format!("{}<FIToFICstmrCdtTrf xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs&#46;008.001.08\">", root), 1)
+            .replacen("<FIToFICstmrCdtTrf>", "", 1),
+        xml.replacen(
+            root,
+            r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:x ]]> x.xsd">"#,
+            1,
+        ),
+        replace_after(&xml, "<GrpHdr>", "<MsgId>", "&#32;&#9;&#10;&#13;<MsgId>"),
+        replace_after(&xml, "</MsgId>", "<CreDtTm>", "&#x20;<CreDtTm>"),
+    ];
+    for v in &valid {
+        assert_ne!(v, &xml);
+        accepted(v);
+    }
+    let invalid = [
+        (replace_after(&xml, "<MsgId>", "FIXTURE001", "FIXTUR&#x+45;001"), "xml.syntax"),
+        (replace_after(&xml, "<GrpHdr>", "<MsgId>", "&#65;<MsgId>"), "xsd.text"),
+        (replace_after(&xml, "</MsgId>", "<CreDtTm>", "&#x41;<CreDtTm>"), "xsd.text"),
+        (replace_after(&xml, "<MsgId>", "FIXTURE001", "FIXTURE<?a:b x?>001"), "xml.syntax"),
+        (
+            xml.replacen(
+                root,
+                r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08" xmlns:a="http://www.w3.org/2001/XMLSchema-instance" xmlns:b="http://www.w3.org/2001/XMLSchema-instance" a:schemaLocation="urn:x x.xsd" b:schemaLocation="urn:x x.xsd">"#,
+                1,
+            ),
+            "xml.syntax",
+        ),
+    ];
+    for (v, rule) in &invalid {
+        assert_ne!(v, &xml);
+        let e = rejected(v);
+        assert_eq!(e.code, ReasonCode::FF01, "{e}");
+        assert!(e.detail.starts_with(&format!("[{rule}]")), "{rule}: {e}");
+    }
+}
+
+/// An element no particle of the content model names is "not allowed here", not a
+/// mandatory element "missing before" it.
+#[test]
+fn an_unknown_element_is_unexpected_not_a_missing_one() {
+    let Some(xml) = sample(FEDNOW_PACS008) else { return };
+    let e = rejected(&replace_after(&xml, "<GrpHdr>", "<MsgId>", "<Foo/><MsgId>"));
+    assert_rule(&e, ReasonCode::FF01, "xsd.unexpected", "/GrpHdr/Foo");
+    // A later particle's element in the place of a mandatory one: that one is missing.
+    let e = rejected(&replace_after(&xml, "<GrpHdr>", "<MsgId>20260702021040078FIXTURE001</MsgId>", ""));
+    assert_rule(&e, ReasonCode::FF01, "xsd.missing", "/GrpHdr");
+}
+
+/// `39.` and `.36` are xs:decimal amounts (RULES.md forbids only signs, exponents and
+/// commas): accepted, and read as 39.00 and 0.36.
+#[test]
+fn amounts_with_digits_on_one_side_of_the_point() {
+    let Some(xml) = sample(FEDNOW_PACS008) else { return };
+    for (text, cents) in [("1250.", 125_000), (".36", 36), ("0.", 0)] {
+        let v = xml.replace(">1250.00</IntrBkSttlmAmt>", &format!(">{text}</IntrBkSttlmAmt>"));
+        assert_ne!(v, xml);
+        if cents == 0 {
+            assert_rule(&rejected(&v), ReasonCode::AM01, "amt.zero", "/IntrBkSttlmAmt");
+            continue;
+        }
+        let m = read_pacs008(v.as_bytes(), &Limits::default()).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(m.txs[0].amount.minor_units, cents, "{text}");
+    }
+    let v = xml.replace(">1250.00</IntrBkSttlmAmt>", ">.</IntrBkSttlmAmt>");
+    assert_eq!(rejected(&v).code, ReasonCode::FF01, "'.' is no decimal (xs:decimal lexical form)");
+}
+
+/// The `CCYYMMDD` of a FedNow message id is a calendar date.
+#[test]
+fn fednow_message_ids_start_with_a_real_date() {
+    let Some(xml) = sample(FEDNOW_PACS008) else { return };
+    for date in ["20261302", "20260230", "20260700"] {
+        let v = xml.replace(MSG_ID, &format!("<MsgId>{date}021040078FIXTURE001</MsgId>"));
+        assert_ne!(v, xml);
+        assert_rule(&rejected(&v), ReasonCode::FF01, "profile.ref", "/GrpHdr/MsgId");
+    }
+    accepted(&xml.replace(MSG_ID, "<MsgId>20240229021040078FIXTURE001</MsgId>"));
 }

@@ -28,13 +28,16 @@ const PARTICIPANT_IDS: &[(&str, &str)] = &[
     ("camt.029", "Assgnmt/Id"),
 ];
 
-/// FedNow message id: `CCYYMMDD`, a 9-character connection party id and a 1–18-character
-/// reference; 18 to 35 ASCII letters and digits, the first eight digits.
+/// FedNow message id: `CCYYMMDD` (a calendar date), a 9-character connection party id and a
+/// 1–18-character reference; 18 to 35 ASCII letters and digits.
 fn is_fednow_message_id(id: &str) -> bool {
     let b = id.as_bytes();
     (18..=35).contains(&b.len())
-        && b.iter().take(8).all(u8::is_ascii_digit)
         && b.iter().all(u8::is_ascii_alphanumeric)
+        && id.get(..8).is_some_and(|d| {
+            d.bytes().all(|c| c.is_ascii_digit())
+                && crate::schema::lexical::date(&format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]))
+        })
 }
 
 /// FedNow profile: USD only, FedNow status codes, no in-band BAH signature, FedNow as

@@ -190,26 +190,13 @@ fn statuses(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
                 Rule::StatusUnknown.at(tree.path(i), format!("'{code}' is not a payment status code"))
             );
         }
-        if code == "RJCT"
-            && !has_path(tree, n.parent, "StsRsnInf/Rsn")
-            && !has_rejected_children(tree, n.parent)
-        {
+        // Every RJCT carries its own reason, a group's as well: reasons given for the
+        // transactions do not say why the group was rejected.
+        if code == "RJCT" && !has_path(tree, n.parent, "StsRsnInf/Rsn") {
             return Err(Rule::RejectWithoutReason.at(tree.path(i), "RJCT without StsRsnInf/Rsn"));
         }
     }
     Ok(())
-}
-
-/// A rejected group whose transactions each carry their own reasons needs no group reason.
-fn has_rejected_children(tree: &Tree<'_>, parent: u32) -> bool {
-    let local = tree.node(parent).map_or("", |n| n.local);
-    if local == "TxInfAndSts" {
-        return false;
-    }
-    let container =
-        tree.node(parent).map_or(parent, |n| if local == "OrgnlGrpInfAndSts" { n.parent } else { parent });
-    let mut txs = named(tree, container, "TxInfAndSts").chain(named(tree, parent, "TxInfAndSts")).peekable();
-    txs.peek().is_some() && txs.all(|t| has_path(tree, t, "StsRsnInf/Rsn"))
 }
 
 pub(crate) fn is_within(tree: &Tree<'_>, node: u32, ancestor: u32) -> bool {

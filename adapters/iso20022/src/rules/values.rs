@@ -244,13 +244,12 @@ pub(crate) fn aba_checksum_ok(value: &str) -> bool {
 /// Amount with a `Ccy` attribute: active currency (for `ActiveCurrencyCode`) and no more
 /// decimals than the currency's minor unit.
 pub(crate) fn amount(text: &str, ccy: &str, semantic: Semantic) -> Result<(), Failure> {
-    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let (int, frac) = lexical::split_once_byte(text, b'.').map_or((text, None), |(i, f)| (i, Some(f)));
-    if !plain(int) || frac.is_some_and(|f| !plain(f)) {
-        return Err((
-            Rule::AmountRange,
-            format!("amount '{text}' is not a plain decimal (no sign, no bare '.')"),
-        ));
+    // xs:decimal without a sign: digits on at least one side of an optional '.' (`39.` and
+    // `.36` are decimals too; RULES.md forbids signs, exponents and commas).
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let (int, frac) = lexical::split_once_byte(text, b'.').unwrap_or((text, ""));
+    if !digits(int) || !digits(frac) || int.len() + frac.len() == 0 {
+        return Err((Rule::AmountRange, format!("amount '{text}' is not a plain decimal (no sign)")));
     }
     let currency = Currency::parse(ccy);
     if currency.is_none() {

@@ -5,7 +5,8 @@
 //! N <namespace> <root element> <root type>
 //! S <name> <xs:base> [facet=value]...        facets: minLength maxLength length pattern
 //!                                            enumeration totalDigits fractionDigits minInclusive
-//! C <name> seq|choice|any [element type min max]...   (particle fields space-separated)
+//! C <name> seq|choice [element type min max]...   (particle fields space-separated)
+//! C <name> any <namespace>                          (one lax wildcard: `##any` or a URI)
 //! X <name> <simple base> [attr type req|opt]...      (simple content with attributes)
 //! ```
 //!
@@ -65,11 +66,15 @@ fn load_line(schema: &mut Schema, names: &HashMap<&str, TypeRef>, f: &[&str]) ->
         }
         ["S", name, base, facets @ ..] => schema.simple.push(simple_type(name, base, facets)?),
         ["C", _name, kind, particles @ ..] => {
-            let ps = particles.iter().map(|p| particle(names, p)).collect::<Result<Vec<_>, _>>()?;
+            let ps = || particles.iter().map(|p| particle(names, p)).collect::<Result<Vec<_>, _>>();
             let content = match *kind {
-                "seq" => Content::Seq(ps),
-                "choice" => Content::Choice(ps),
-                "any" => Content::Any,
+                "seq" => Content::Seq(ps()?),
+                "choice" => Content::Choice(ps()?),
+                "any" => match particles {
+                    [ns] if *ns == "##any" => Content::Any { namespace: None },
+                    [ns] => Content::Any { namespace: Some((*ns).into()) },
+                    _ => return Err("a wildcard names one namespace".into()),
+                },
                 other => return Err(format!("unknown content kind {other}")),
             };
             schema.complex.push(ComplexType { content });

@@ -138,8 +138,11 @@ pub(crate) enum Content {
         base: u32,
         attrs: Vec<AttrDecl>,
     },
-    /// `xs:any processContents="lax"`: any well-formed content.
-    Any,
+    /// `<xs:sequence><xs:any processContents="lax" namespace=".."/></xs:sequence>`: exactly one
+    /// element, in `namespace` (`None`: `##any`), with any well-formed content.
+    Any {
+        namespace: Option<Box<str>>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -80,11 +80,10 @@ fn complex(tree: &Tree<'_>, node: u32, out: &mut String) -> Result<(), String> {
                 group = only;
                 kind = "choice";
             }
-            if first.is_some_and(|c| tree.nodes[c as usize].local == "any") {
-                kind = "any";
-            }
-            out.push_str(&format!("C\t{name}\t{kind}"));
-            if kind != "any" {
+            if let Some(any) = first.filter(|&c| tree.nodes[c as usize].local == "any") {
+                out.push_str(&format!("C\t{name}\tany\t{}", wildcard(tree, body, any, name.as_ref())?));
+            } else {
+                out.push_str(&format!("C\t{name}\t{kind}"));
                 particles(tree, group, name.as_ref(), out)?;
             }
         }
@@ -92,6 +91,25 @@ fn complex(tree: &Tree<'_>, node: u32, out: &mut String) -> Result<(), String> {
     }
     out.push('\n');
     Ok(())
+}
+
+/// The namespace of a sequence holding one `xs:any` (the only wildcard the ISO schemas use):
+/// `##any` or a namespace name; lax processing, exactly one element (the defaults).
+fn wildcard(tree: &Tree<'_>, body: u32, any: u32, name: &str) -> Result<String, String> {
+    if tree.children(body).count() != 1 {
+        return Err(format!("{name}: a wildcard beside other particles"));
+    }
+    if tree.attr(any, "processContents").as_deref() != Some("lax") {
+        return Err(format!("{name}: only lax wildcards are supported"));
+    }
+    if tree.attr(any, "minOccurs").is_some() || tree.attr(any, "maxOccurs").is_some() {
+        return Err(format!("{name}: wildcard occurrence other than exactly one"));
+    }
+    let ns = tree.attr(any, "namespace").unwrap_or("##any".into());
+    if ns.starts_with("##") && ns != "##any" || ns.contains(char::is_whitespace) {
+        return Err(format!("{name}: unsupported wildcard namespace {ns}"));
+    }
+    Ok(ns.into_owned())
 }
 
 fn particles(tree: &Tree<'_>, group: u32, name: &str, out: &mut String) -> Result<(), String> {

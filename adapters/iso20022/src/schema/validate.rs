@@ -141,11 +141,7 @@ impl<'t, 'a> Validator<'t, 'a> {
                     Content::Seq(ps) => self.complex_children(node, ps, false),
                     Content::Choice(ps) => self.complex_children(node, ps, true),
                     Content::Simple { base, attrs } => self.simple_content(node, *base, attrs, flags),
-                    // Any content is not validated, but its names must be well-formed.
-                    Content::Any => match subtree_name_error(self.tree, node) {
-                        Some(detail) => Err(self.fail(Rule::XmlSyntax, detail)),
-                        None => Ok(()),
-                    },
+                    Content::Any { namespace } => self.wildcard(node, namespace.as_deref()),
                 }
             }
         }
@@ -205,7 +201,8 @@ impl<'t, 'a> Validator<'t, 'a> {
         for (qname, value) in attributes(n.attrs) {
             if qname == "xmlns" || qname.starts_with("xmlns:") {
                 let declared = qname.strip_prefix("xmlns:").unwrap_or("");
-                if declared == self.prefix && value != &*self.schema.namespace {
+                // Compared as declared, character references resolved (`&#x75;rn:iso:...`).
+                if declared == self.prefix && crate::xml::escape::decode(value) != *self.schema.namespace {
                     return Err(self.fail(Rule::XsdNamespace, format!("namespace redeclared to '{value}'")));
                 }
                 continue;
@@ -243,10 +240,7 @@ impl<'t, 'a> Validator<'t, 'a> {
         choice: bool,
     ) -> Result<(), ValidationError> {
         self.check_attributes(node, None)?;
-        let n = &self.tree.nodes[node as usize];
-        if n.text_split || !n.text.bytes().all(crate::xml::lexer::is_ws) {
-            return Err(self.fail(Rule::XsdText, "character data in element-only content"));
-        }
+        self.element_only(node)?;
         let (mut pi, mut count) = (0usize, 0u32);
         let mut chosen = false;
         for child in self.tree.children(node) {
@@ -268,7 +262,9 @@ impl<'t, 'a> Validator<'t, 'a> {
                     return Err(self.unexpected(child, particles, choice));
                 }
                 if !choice && count < p.min {
-                    if particles[..pi].iter().any(|q| same_name(&q.name, name)) {
+                    // An element of an earlier particle, or of none at all, is the fault; one
+                    // of a later particle means this mandatory one was left out.
+                    if !particles[pi..].iter().any(|q| same_name(&q.name, name)) {
                         return Err(self.unexpected(child, particles, choice));
                     }
                     return Err(self.ill_formed(child).unwrap_or_else(|| self.missing(&p.name, Some(name))));
@@ -278,6 +274,68 @@ impl<'t, 'a> Validator<'t, 'a> {
             }
         }
         self.check_end(particles, pi, count, choice, chosen)
+    }
+
+    /// Element-only content: character data between the children is white space only.
+    #[inline(always)]
+    fn element_only(&self, node: u32) -> Result<(), ValidationError> {
+        let n = &self.tree.nodes[node as usize];
+        if n.text_split || !n.text.bytes().all(crate::xml::lexer::is_ws) {
+            return self.element_only_slow(node);
+        }
+        Ok(())
+    }
+
+    /// White space may also be written as character references (`&#32;`): the decoded
+    /// character data decides (pieces after the first child were decoded as they were read,
+    /// see `text_split`).
+    #[cold]
+    #[inline(never)]
+    fn element_only_slow(&self, node: u32) -> Result<(), ValidationError> {
+        let n = &self.tree.nodes[node as usize];
+        if n.text_split || !self.tree.text(node).bytes().all(crate::xml::lexer::is_ws) {
+            return Err(self.fail(Rule::XsdText, "character data in element-only content"));
+        }
+        Ok(())
+    }
+
+    /// `xs:any` (lax): exactly one child element, in `namespace` if one is named, with any
+    /// well-formed content (no declarations of its elements are known to check it against).
+    fn wildcard(&mut self, node: u32, namespace: Option<&str>) -> Result<(), ValidationError> {
+        if let Some(detail) = subtree_name_error(self.tree, node) {
+            return Err(self.fail(Rule::XmlSyntax, detail));
+        }
+        self.check_attributes(node, None)?;
+        self.element_only(node)?;
+        let expected = || match namespace {
+            Some(ns) => format!("one element in namespace {ns}"),
+            None => "one element".to_owned(),
+        };
+        let mut children = self.tree.children(node);
+        let Some(child) = children.next() else {
+            return Err(self.fail(Rule::XsdMissingElement, format!("{} required", expected())));
+        };
+        if let Some(second) = children.next() {
+            self.stack.push((second, false));
+            let name = self.tree.nodes[second as usize].local;
+            let e = self.fail(Rule::XsdTooMany, format!("<{name}> not allowed: {} only", expected()));
+            self.stack.pop();
+            return Err(e);
+        }
+        if let Some(ns) = namespace {
+            let found = crate::envelope::namespace_of(self.tree, child);
+            if found.as_deref() != Some(ns) {
+                self.stack.push((child, false));
+                let name = self.tree.nodes[child as usize].local;
+                let e = self.fail(
+                    Rule::XsdUnexpectedElement,
+                    format!("<{name}> not allowed: {} expected", expected()),
+                );
+                self.stack.pop();
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// The common leaf, checked without the general steps: a simple-typed element in the

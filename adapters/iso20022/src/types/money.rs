@@ -42,11 +42,8 @@ impl Money {
         };
         let (int, frac) = crate::schema::lexical::split_once_byte(text, b'.').unwrap_or((text, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty()
-            || !digits(int)
-            || !digits(frac)
-            || (text.bytes().any(|b| b == b'.') && frac.is_empty())
-        {
+        // xs:decimal without a sign: `39.` and `.36` are decimals too.
+        if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
             return Err(bad("not a plain non-negative decimal"));
         }
         let exp = usize::from(ccy.minor_units());

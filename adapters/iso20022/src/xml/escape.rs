@@ -16,13 +16,19 @@ pub(crate) fn decode_entity(name: &str) -> Option<char> {
         "apos" => Some('\''),
         _ => {
             let num = name.strip_prefix('#')?;
-            let value = match num.strip_prefix('x') {
-                Some(hex) if !hex.is_empty() && hex.len() <= 6 => u32::from_str_radix(hex, 16).ok()?,
-                None if !num.is_empty() && num.len() <= 7 && num.bytes().all(|b| b.is_ascii_digit()) => {
-                    num.parse().ok()?
-                }
+            // `'&#' [0-9]+ ';'` or `'&#x' [0-9a-fA-F]+ ';'`: any number of digits (leading
+            // zeros included), nothing else (`from_str_radix` alone would take a `+`).
+            let (digits, radix, max_len) = match num.strip_prefix('x') {
+                Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => (hex, 16, 6),
+                None if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) => (num, 10, 7),
                 _ => return None,
             };
+            let significant = digits.trim_start_matches('0');
+            if significant.len() > max_len {
+                return None;
+            }
+            let value =
+                if significant.is_empty() { 0 } else { u32::from_str_radix(significant, radix).ok()? };
             let c = char::from_u32(value)?;
             is_xml_char(c).then_some(c)
         }

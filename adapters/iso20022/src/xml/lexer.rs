@@ -326,7 +326,7 @@ impl<'a> Lexer<'a> {
             return Err(err(Rule::LimitText, format!("text node of {len} bytes at offset {start}")));
         }
         if special {
-            check_char_data(raw, start)?;
+            check_char_data(raw, start, true)?;
         }
         Ok(Token::Text { raw, cdata: false, blank, plain: !special })
     }
@@ -371,6 +371,13 @@ impl<'a> Lexer<'a> {
             return Err(err(
                 Rule::XmlSyntax,
                 format!("processing instruction without a valid target at offset {start}"),
+            ));
+        }
+        // Namespaces in XML 1.0 §7: no processing-instruction target contains a colon.
+        if target.contains(':') {
+            return Err(err(
+                Rule::XmlSyntax,
+                format!("processing instruction target with ':' at offset {start}"),
             ));
         }
         if target.eq_ignore_ascii_case("xml") {
@@ -568,7 +575,7 @@ impl<'a> Lexer<'a> {
             return Err(err(Rule::LimitText, "attribute value too long"));
         }
         if special {
-            check_char_data(self.slice(start, start + len), start)?;
+            check_char_data(self.slice(start, start + len), start, false)?;
         }
         self.pos = start + len + 1;
         if local == 0 {
@@ -610,12 +617,13 @@ fn check_prefix_declaration(name: &str, raw: &str) -> Result<(), ValidationError
     }
 }
 
-/// Character data may not contain `]]>` and every `&` must start a known entity reference.
-fn check_char_data(raw: &str, offset: usize) -> Result<(), ValidationError> {
+/// Every `&` must start a known entity reference; character data (`content`, not an
+/// attribute value: XML 1.0 §2.4 restricts only `CharData`) may not contain `]]>`.
+fn check_char_data(raw: &str, offset: usize, content: bool) -> Result<(), ValidationError> {
     if !raw.bytes().any(|b| b == b'&' || b == b'>') {
         return Ok(());
     }
-    if raw.contains("]]>") {
+    if content && raw.contains("]]>") {
         return Err(err(Rule::XmlSyntax, format!("']]>' in character data at offset {offset}")));
     }
     let mut rest = raw;

@@ -60,7 +60,8 @@ pub(crate) struct Node<'a> {
     /// `text` runs over comments, processing instructions or CDATA sections between its
     /// character-data pieces (`AB<!-- x -->C`); [`Tree::text`] takes the markup out.
     pub(crate) text_mixed: bool,
-    /// Non-whitespace text next to child elements (mixed content).
+    /// Non-whitespace text after a child element (mixed content); white space written as
+    /// character references does not count.
     pub(crate) text_split: bool,
     pub(crate) parent: u32,
     pub(crate) first_child: u32,
@@ -810,13 +811,32 @@ impl<'a> Builder<'a, '_> {
             .map(|(k, _)| k)
             .filter(|k| k.contains(':') && !k.starts_with("xmlns:"))
             .find(|k| lookup_namespace(&self.nodes, at, prefix(k)).is_none());
-        match undeclared {
-            Some(qname) => {
-                let q = crate::error::shorten(qname);
-                Err(Rule::XmlSyntax.at("/", format!("namespace prefix of attribute '{q}' is not declared")))
-            }
-            None => Ok(()),
+        if let Some(qname) = undeclared {
+            let q = crate::error::shorten(qname);
+            return Err(
+                Rule::XmlSyntax.at("/", format!("namespace prefix of attribute '{q}' is not declared"))
+            );
         }
+        // Namespaces in XML 1.0 §6.3: no two attributes with the same local name and the
+        // same namespace, whatever prefixes name it (`a:schemaLocation` and `b:schemaLocation`
+        // with `a` and `b` bound to one namespace).
+        let expanded: Vec<(Cow<'_, str>, &str, &str)> = attributes(n.attrs)
+            .map(|(k, _)| k)
+            .filter(|k| k.contains(':') && !k.starts_with("xmlns:"))
+            .map(|k| {
+                let ns = lookup_namespace(&self.nodes, at, prefix(k)).map(escape::decode).unwrap_or_default();
+                (ns, local_name(k), k)
+            })
+            .collect();
+        for (i, (ns, local, qname)) in expanded.iter().enumerate() {
+            if let Some((_, _, other)) = expanded[..i].iter().find(|(n2, l2, _)| n2 == ns && l2 == local) {
+                let (a, b) = (crate::error::shorten(other), crate::error::shorten(qname));
+                return Err(
+                    Rule::XmlSyntax.at("/", format!("attributes '{a}' and '{b}' name the same attribute"))
+                );
+            }
+        }
+        Ok(())
     }
 
     /// A new element may open: the root is still open (or not yet seen) and depth allows.
@@ -914,7 +934,7 @@ impl<'a> Builder<'a, '_> {
         let src = self.src;
         let Some(node) = self.nodes.get_mut(top as usize) else { return Ok(()) };
         if node.first_child != NONE {
-            node.text_split |= !blank;
+            node.text_split |= !blank && !blank_when_decoded(raw, cdata);
         } else if node.text.is_empty() && !node.text_verbatim {
             node.text = raw;
             node.text_verbatim = cdata;
@@ -923,6 +943,13 @@ impl<'a> Builder<'a, '_> {
         }
         Ok(())
     }
+}
+
+/// Whether character data that is not literally white space is white space once its
+/// character references are resolved (`&#32;`, `&#x9;`: still no content).
+#[cold]
+fn blank_when_decoded(raw: &str, cdata: bool) -> bool {
+    !cdata && raw.contains('&') && escape::decode(raw).bytes().all(is_ws)
 }
 
 /// A further piece of a leaf's text, after a comment, PI or CDATA section: the text now
