@@ -71,7 +71,7 @@ rules! {
     CurrencyInvalid => (AM03, "ccy.not_active", "The currency is not an active ISO 4217 settlement currency (or is a commodity code XAU/XAG/XPD/XPT); where the XSD allows historic codes, not an ISO 4217 code, current or historic."),
     AmountPrecision => (AM12, "amt.precision", "An amount has more decimals than its currency's minor unit (counted as written: `1000.0` JPY has one)."),
     AmountZero => (AM01, "amt.zero", "A settlement or instructed amount is zero."),
-    AmountRange => (AM12, "amt.range", "An amount has a sign or a bare '.', or does not fit the integer minor-unit representation."),
+    AmountRange => (AM12, "amt.range", "An amount has a sign, or does not fit the integer minor-unit representation."),
     NbOfTxsMismatch => (AM18, "grp.nb_of_txs", "NbOfTxs does not equal the number of transactions."),
     ControlSumMismatch => (AM10, "grp.ctrl_sum", "CtrlSum or TtlIntrBkSttlmAmt does not equal the sum of the transactions."),
     BahMsgDefMismatch => (FF01, "bah.msgdefidr", "The AppHdr MsgDefIdr differs from the Document's message identifier."),

@@ -59,3 +59,112 @@ fn pacs002_without_original_group_round_trips() {
         .unwrap_or_else(|e| panic!("re-read: {e}\n{}", String::from_utf8_lossy(&out)));
     assert_eq!(msg, again);
 }
+
+/// The shared sample `name`, edited: `from` (which must occur) replaced by `to`.
+fn edited(name: &str, from: &str, to: &str) -> Option<Vec<u8>> {
+    let (_, bytes) = samples("valid").into_iter().find(|(n, _)| n == name)?;
+    let text = String::from_utf8(bytes).expect("UTF-8 sample");
+    assert!(text.contains(from), "{name}: {from} not in the sample");
+    Some(text.replacen(from, to, 1).into_bytes())
+}
+
+/// read → write (XSD-valid) → read gives the same model; returns the model.
+macro_rules! same_after_round_trip {
+    ($input:expr, $read:ident, $write:ident, $xsd:literal, $name:expr) => {{
+        let limits = Limits::default();
+        let msg = $read(&$input, &limits).unwrap_or_else(|e| panic!("{}: {e}", $name));
+        let out = $write(&msg);
+        lint_or_skip(&out, $xsd, $name);
+        let again = $read(&out, &limits)
+            .unwrap_or_else(|e| panic!("{}: re-read: {e}\n{}", $name, String::from_utf8_lossy(&out)));
+        assert_eq!(msg, again, "{}: round trip changed the model", $name);
+        msg
+    }};
+}
+
+/// Found by the writers review: valid inputs that lost what made them valid on the way
+/// through the model. A reason in a later reason block (the validator accepts any block), a
+/// group reason that is proprietary, an unlisted ISO code or stands without `GrpSts`, and
+/// agents identified by clearing-system member ids all survive read → write → read.
+#[test]
+fn reasons_in_any_block_and_group_reasons_survive_a_round_trip() {
+    let note = |block: &str| format!("<{block}><AddtlInf>see below</AddtlInf></{block}>\n<{block}>");
+    let cases = [
+        ("pacs.002.001.10__fednow-oss__rjct.xml", "StsRsnInf"),
+        ("pacs.004.001.10__fednow-oss__valid.xml", "RtrRsnInf"),
+        ("camt.056.001.08__fednow-oss__valid.xml", "CxlRsnInf"),
+        ("camt.029.001.09__fednow-oss__rjcr.xml", "CxlStsRsnInf"),
+    ];
+    for (name, block) in cases {
+        let Some(input) = edited(name, &format!("<{block}>"), &note(block)) else { continue };
+        match name.get(..8) {
+            Some("pacs.002") => {
+                let m = same_after_round_trip!(input, read_pacs002, write_pacs002, "pacs.002.001.10", name);
+                assert_eq!(m.txs[0].reason, Some(ReasonCode::AC04));
+                assert_eq!(m.txs[0].addtl_inf.as_deref(), Some("see below"));
+                // FedNow agents are ABA member ids, not BICs: kept.
+                assert_eq!(m.txs[0].instg_agt_mmb.as_ref().map(|c| c.mmb_id.as_str()), Some("091000019"));
+            }
+            Some("pacs.004") => {
+                let m = same_after_round_trip!(input, read_pacs004, write_pacs004, "pacs.004.001.09", name);
+                assert_eq!(m.txs[0].reason.cd.as_deref(), Some("AC04"));
+            }
+            Some("camt.056") => {
+                let m = same_after_round_trip!(input, read_camt056, write_camt056, "camt.056.001.08", name);
+                assert_eq!(m.txs[0].reason.cd.as_deref(), Some("DUPL"));
+            }
+            _ => {
+                let m = same_after_round_trip!(input, read_camt029, write_camt029, "camt.029.001.09", name);
+                assert_eq!(m.txs[0].reason.cd.as_deref(), Some("LEGL"));
+            }
+        }
+    }
+    let group = |inner: &str| {
+        edited(
+            "pacs.002.001.10__fednow-oss__rjct.xml",
+            "<TxInfAndSts>",
+            &format!(
+                "<OrgnlGrpInfAndSts><OrgnlMsgId>20260702021040078FIXTURE001</OrgnlMsgId>\
+                 <OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId>{inner}</OrgnlGrpInfAndSts><TxInfAndSts>"
+            ),
+        )
+    };
+    let groups = [
+        "<GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Prtry>BADBATCH</Prtry></Rsn></StsRsnInf>",
+        "<GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>BE05</Cd></Rsn></StsRsnInf>",
+        "<StsRsnInf><Rsn><Cd>AM04</Cd></Rsn><AddtlInf>no group status</AddtlInf></StsRsnInf>",
+    ];
+    for (i, inner) in groups.iter().enumerate() {
+        let Some(input) = group(inner) else { return };
+        let name = format!("pacs002_group_reason_{i}");
+        let m = same_after_round_trip!(input, read_pacs002, write_pacs002, "pacs.002.001.10", &name);
+        assert!(
+            m.grp_reason.is_some() || m.grp_reason_other_cd.is_some() || m.grp_reason_prtry.is_some(),
+            "{inner}: {m:?}"
+        );
+    }
+}
+
+/// A header read over a pacs.008.001.10 (or pacs.004.001.10) and written with the .08 (.09)
+/// Document the writers produce names the written message, so the output stays valid.
+#[test]
+fn a_header_names_the_message_written_with_it() {
+    let name = "pacs.008.001.08__fednow__participant_to_fednow.xml";
+    let Some(v10) =
+        edited(name, "<MsgDefIdr>pacs.008.001.08</MsgDefIdr>", "<MsgDefIdr>pacs.008.001.10</MsgDefIdr>")
+    else {
+        return;
+    };
+    let v10 = String::from_utf8(v10).unwrap().replace(
+        "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08",
+        "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.10",
+    );
+    let limits = Limits::default();
+    let msg = read_pacs008(v10.as_bytes(), &limits).expect("the .10 variant is valid");
+    assert_eq!(msg.app_hdr.as_ref().map(|h| h.msg_def_idr.as_str()), Some("pacs.008.001.10"));
+    let out = write_pacs008(&msg);
+    let again = read_pacs008(&out, &limits)
+        .unwrap_or_else(|e| panic!("re-read: {e}\n{}", String::from_utf8_lossy(&out)));
+    assert_eq!(again.app_hdr.as_ref().map(|h| h.msg_def_idr.as_str()), Some("pacs.008.001.08"));
+    assert_eq!(again.txs, msg.txs);
+}

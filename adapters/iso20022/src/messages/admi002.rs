@@ -67,7 +67,7 @@ pub const ADMI002_NS: &str = "urn:iso:std:iso:20022:tech:xsd:admi.002.001.01";
 /// Writes an admi.002.001.01 Document (inside the envelope with the AppHdr when present).
 #[must_use]
 pub fn write_admi002(m: &Admi002) -> Vec<u8> {
-    write_with_header(m.app_hdr.as_ref(), |w| {
+    write_with_header(m.app_hdr.as_ref(), ADMI002_NS, |w| {
         w.open_ns("Document", ADMI002_NS);
         w.open("admi.002.001.01");
         w.open("RltdRef");

@@ -53,7 +53,8 @@ pub struct AppHdr {
     pub to_mmb: Option<ClearingMember>,
     /// `BizMsgIdr`.
     pub biz_msg_idr: Text,
-    /// `MsgDefIdr`, e.g. `pacs.008.001.08`.
+    /// `MsgDefIdr`, e.g. `pacs.008.001.08`, as read. The writers write the message of the
+    /// Document they write with the header instead (the two must agree, `bah.msgdefidr`).
     pub msg_def_idr: Text,
     /// `BizSvc`, e.g. `swift.cbprplus.02`.
     pub biz_svc: Option<Text>,
@@ -123,14 +124,15 @@ fn write_party(w: &mut XmlWriter, name: &str, bic: Option<&Bic>, mmb: Option<&Cl
     w.close(name);
 }
 
-/// Writes the header in its version (`MktPrctc` does not exist in head.001.001.01).
-pub(crate) fn write_app_hdr(w: &mut XmlWriter, h: &AppHdr) {
+/// Writes the header in its version (`MktPrctc` does not exist in head.001.001.01), naming
+/// `msg_def`, the message of the Document written with it.
+pub(crate) fn write_app_hdr(w: &mut XmlWriter, h: &AppHdr, msg_def: &str) {
     let ns = format!("urn:iso:std:iso:20022:tech:xsd:{}", h.version.msg_def());
     w.open_ns("AppHdr", &ns);
     write_party(w, "Fr", h.fr_bic.as_ref(), h.fr_mmb.as_ref());
     write_party(w, "To", h.to_bic.as_ref(), h.to_mmb.as_ref());
     w.leaf("BizMsgIdr", &h.biz_msg_idr);
-    w.leaf("MsgDefIdr", &h.msg_def_idr);
+    w.leaf("MsgDefIdr", msg_def);
     w.opt("BizSvc", h.biz_svc.as_deref());
     if let Some((regy, id)) = h.mkt_prctc.as_ref().filter(|_| h.version != HeadVersion::V01) {
         w.open("MktPrctc");

@@ -36,7 +36,7 @@ pub struct CancellationStatusTx {
     pub original: OriginalRef,
     /// `TxCxlSts` (`CNCL`, `RJCR`, `ACCR`, `PDCR`).
     pub tx_cxl_sts: Option<Text>,
-    /// First `CxlStsRsnInf`.
+    /// The `CxlStsRsnInf` reason (the first block giving one; the first `AddtlInf`).
     pub reason: Reason,
 }
 
@@ -74,7 +74,7 @@ fn read_tx(tree: &Tree<'_>, tx: u32) -> CancellationStatusTx {
         cxl_sts_id: text_at(tree, tx, "CxlStsId"),
         original: read_original(tree, tx),
         tx_cxl_sts: text_at(tree, tx, "TxCxlSts"),
-        reason: read_reason(tree, tree.child(tx, "CxlStsRsnInf")),
+        reason: read_reason(tree, tx, "CxlStsRsnInf"),
     }
 }
 
@@ -85,7 +85,7 @@ pub const CAMT029_NS: &str = "urn:iso:std:iso:20022:tech:xsd:camt.029.001.09";
 /// Without `sts_conf` and `sts_assgnmt_cxl_conf`, `Sts/Conf` is written as `PDCR` (pending).
 #[must_use]
 pub fn write_camt029(m: &Camt029) -> Vec<u8> {
-    write_with_header(m.app_hdr.as_ref(), |w| {
+    write_with_header(m.app_hdr.as_ref(), CAMT029_NS, |w| {
         w.open_ns("Document", CAMT029_NS);
         w.open("RsltnOfInvstgtn");
         write_assignment(w, &m.assignment);

@@ -33,7 +33,7 @@ pub struct CancellationTx {
     pub original: OriginalRef,
     pub orgnl_intr_bk_sttlm_amt: Option<Money>,
     pub orgnl_intr_bk_sttlm_dt: Option<Text>,
-    /// First `CxlRsnInf` (required by the ISO rules of this crate).
+    /// The `CxlRsnInf` reason (required; the first block giving one, the first `AddtlInf`).
     pub reason: Reason,
 }
 
@@ -65,7 +65,7 @@ fn read_tx(tree: &Tree<'_>, tx: u32) -> Result<CancellationTx, ValidationError> 
         original: read_original(tree, tx),
         orgnl_intr_bk_sttlm_amt: money_at(tree, tx, "OrgnlIntrBkSttlmAmt")?,
         orgnl_intr_bk_sttlm_dt: text_at(tree, tx, "OrgnlIntrBkSttlmDt"),
-        reason: read_reason(tree, tree.child(tx, "CxlRsnInf")),
+        reason: read_reason(tree, tx, "CxlRsnInf"),
     })
 }
 
@@ -75,7 +75,7 @@ pub const CAMT056_NS: &str = "urn:iso:std:iso:20022:tech:xsd:camt.056.001.08";
 /// Writes a camt.056.001.08 Document (inside the envelope with the AppHdr when present).
 #[must_use]
 pub fn write_camt056(m: &Camt056) -> Vec<u8> {
-    write_with_header(m.app_hdr.as_ref(), |w| {
+    write_with_header(m.app_hdr.as_ref(), CAMT056_NS, |w| {
         w.open_ns("Document", CAMT056_NS);
         w.open("FIToFIPmtCxlReq");
         write_assignment(w, &m.assignment);

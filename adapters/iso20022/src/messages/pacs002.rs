@@ -10,7 +10,7 @@ use crate::error::ValidationError;
 use crate::limits::Limits;
 use crate::messages::apphdr::read_app_hdr;
 use crate::messages::apphdr::AppHdr;
-use crate::messages::fields::{agent, text_at, write_agent_opt};
+use crate::messages::fields::{agent, text_at, write_agent_opt, ClearingMember};
 use crate::messages::status::TxStatus;
 use crate::reason::ReasonCode;
 use crate::rule::Rule;
@@ -28,13 +28,21 @@ pub struct StatusReport {
     pub cre_dt_tm: Text,
     pub instg_agt: Option<Bic>,
     pub instd_agt: Option<Bic>,
+    /// `GrpHdr/InstgAgt` identified by a clearing-system member id (FedNow's ABA numbers).
+    pub instg_agt_mmb: Option<ClearingMember>,
+    /// `GrpHdr/InstdAgt` identified by a clearing-system member id.
+    pub instd_agt_mmb: Option<ClearingMember>,
     pub orgnl_msg_id: Text,
     /// e.g. `pacs.008.001.08`.
     pub orgnl_msg_nm_id: Text,
     pub orgnl_cre_dt_tm: Option<Text>,
     pub grp_sts: Option<TxStatus>,
-    /// Group-level reason (with `grp_sts`).
+    /// Group-level reason (`OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd`), a code this crate knows.
     pub grp_reason: Option<ReasonCode>,
+    /// Group-level `Rsn/Cd` when it is an ISO code outside [`ReasonCode`].
+    pub grp_reason_other_cd: Option<Text>,
+    /// Group-level `Rsn/Prtry`.
+    pub grp_reason_prtry: Option<Text>,
     pub grp_addtl_inf: Option<Text>,
     pub txs: Vec<TxStatusInfo>,
 }
@@ -56,13 +64,17 @@ pub struct TxStatusInfo {
     pub reason_other_cd: Option<Text>,
     /// `StsRsnInf/Rsn/Prtry`.
     pub reason_prtry: Option<Text>,
-    /// First `StsRsnInf/AddtlInf`.
+    /// The first `StsRsnInf/AddtlInf` (the reason fields come from the first block with a `Rsn`).
     pub addtl_inf: Option<Text>,
     pub accptnc_dt_tm: Option<Text>,
     pub fctv_intr_bk_sttlm_dt: Option<Text>,
     pub clr_sys_ref: Option<Text>,
     pub instg_agt: Option<Bic>,
     pub instd_agt: Option<Bic>,
+    /// `InstgAgt` identified by a clearing-system member id (FedNow's ABA numbers).
+    pub instg_agt_mmb: Option<ClearingMember>,
+    /// `InstdAgt` identified by a clearing-system member id.
+    pub instd_agt_mmb: Option<ClearingMember>,
 }
 
 impl TxStatusInfo {
@@ -85,6 +97,8 @@ impl TxStatusInfo {
             clr_sys_ref: None,
             instg_agt: None,
             instd_agt: None,
+            instg_agt_mmb: None,
+            instd_agt_mmb: None,
         }
     }
 
@@ -115,19 +129,25 @@ pub fn read_pacs002(input: &[u8], limits: &Limits) -> Result<StatusReport, Valid
     let tx_nodes: Vec<u32> = tree.children_named(root, "TxInfAndSts").collect();
     let orig = og.or_else(|| tx_nodes.first().and_then(|&t| tree.child(t, "OrgnlGrpInf")));
     let grp_sts = og.and_then(|g| text_at(tree, g, "GrpSts")).and_then(|s| TxStatus::parse(&s));
-    let (grp_reason, _, _, grp_addtl_inf) = reason(tree, og);
+    let (grp_reason, grp_reason_other_cd, grp_reason_prtry, grp_addtl_inf) = reason(tree, og);
     let txs = tx_nodes.iter().map(|&t| read_tx(tree, t, grp_sts)).collect::<Result<Vec<_>, _>>()?;
+    let (instg_agt, instg_agt_mmb) = agent(tree, tree.child(grp, "InstgAgt"));
+    let (instd_agt, instd_agt_mmb) = agent(tree, tree.child(grp, "InstdAgt"));
     Ok(StatusReport {
         app_hdr: parts.app_hdr.map(|(n, s)| read_app_hdr(tree, n, &s.msg_def)),
         msg_id: text_at(tree, grp, "MsgId").unwrap_or_default(),
         cre_dt_tm: text_at(tree, grp, "CreDtTm").unwrap_or_default(),
-        instg_agt: agent(tree, tree.child(grp, "InstgAgt")).0,
-        instd_agt: agent(tree, tree.child(grp, "InstdAgt")).0,
+        instg_agt,
+        instd_agt,
+        instg_agt_mmb,
+        instd_agt_mmb,
         orgnl_msg_id: orig.and_then(|o| text_at(tree, o, "OrgnlMsgId")).unwrap_or_default(),
         orgnl_msg_nm_id: orig.and_then(|o| text_at(tree, o, "OrgnlMsgNmId")).unwrap_or_default(),
         orgnl_cre_dt_tm: orig.and_then(|o| text_at(tree, o, "OrgnlCreDtTm")),
         grp_sts,
         grp_reason,
+        grp_reason_other_cd,
+        grp_reason_prtry,
         grp_addtl_inf,
         txs,
     })
@@ -135,13 +155,17 @@ pub fn read_pacs002(input: &[u8], limits: &Limits) -> Result<StatusReport, Valid
 
 type Reason = (Option<ReasonCode>, Option<Text>, Option<Text>, Option<Text>);
 
-/// `(known code, other code, proprietary, first AddtlInf)` of the first `StsRsnInf`.
+/// `(known code, other code, proprietary, AddtlInf)`: the reason of the first `StsRsnInf`
+/// that gives one (the validator looks at every block, so the model does too), and the first
+/// `AddtlInf` of any block.
 fn reason(tree: &Tree<'_>, node: Option<u32>) -> Reason {
-    let Some(sri) = node.and_then(|n| tree.child(n, "StsRsnInf")) else { return (None, None, None, None) };
-    let cd = text_at(tree, sri, "Rsn/Cd");
+    let Some(node) = node else { return (None, None, None, None) };
+    let rsn = tree.children_named(node, "StsRsnInf").find_map(|b| tree.child(b, "Rsn"));
+    let addtl = tree.children_named(node, "StsRsnInf").find_map(|b| text_at(tree, b, "AddtlInf"));
+    let cd = rsn.and_then(|r| text_at(tree, r, "Cd"));
     let known = cd.as_deref().and_then(ReasonCode::parse);
     let other = if known.is_none() { cd } else { None };
-    (known, other, text_at(tree, sri, "Rsn/Prtry"), text_at(tree, sri, "AddtlInf"))
+    (known, other, rsn.and_then(|r| text_at(tree, r, "Prtry")), addtl)
 }
 
 fn read_tx(tree: &Tree<'_>, tx: u32, grp_sts: Option<TxStatus>) -> Result<TxStatusInfo, ValidationError> {
@@ -156,6 +180,8 @@ fn read_tx(tree: &Tree<'_>, tx: u32, grp_sts: Option<TxStatus>) -> Result<TxStat
         }
     };
     let (reason, reason_other_cd, reason_prtry, addtl_inf) = reason(tree, Some(tx));
+    let (instg_agt, instg_agt_mmb) = agent(tree, tree.child(tx, "InstgAgt"));
+    let (instd_agt, instd_agt_mmb) = agent(tree, tree.child(tx, "InstdAgt"));
     Ok(TxStatusInfo {
         orgnl_instr_id: t("OrgnlInstrId"),
         orgnl_end_to_end_id: t("OrgnlEndToEndId"),
@@ -170,8 +196,10 @@ fn read_tx(tree: &Tree<'_>, tx: u32, grp_sts: Option<TxStatus>) -> Result<TxStat
         accptnc_dt_tm: t("AccptncDtTm"),
         fctv_intr_bk_sttlm_dt: t("FctvIntrBkSttlmDt/Dt"),
         clr_sys_ref: t("ClrSysRef"),
-        instg_agt: agent(tree, tree.child(tx, "InstgAgt")).0,
-        instd_agt: agent(tree, tree.child(tx, "InstdAgt")).0,
+        instg_agt,
+        instd_agt,
+        instg_agt_mmb,
+        instd_agt_mmb,
     })
 }
 
@@ -181,7 +209,9 @@ pub const PACS002_NS: &str = "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10";
 /// Writes a pacs.002.001.10 Document (inside the envelope with the AppHdr when present).
 #[must_use]
 pub fn write_pacs002(r: &StatusReport) -> Vec<u8> {
-    crate::messages::envelope_writer::write_with_header(r.app_hdr.as_ref(), |w| write_document(w, r))
+    crate::messages::envelope_writer::write_with_header(r.app_hdr.as_ref(), PACS002_NS, |w| {
+        write_document(w, r);
+    })
 }
 
 fn write_document(w: &mut XmlWriter, r: &StatusReport) {
@@ -190,18 +220,27 @@ fn write_document(w: &mut XmlWriter, r: &StatusReport) {
     w.open("GrpHdr");
     w.leaf("MsgId", &r.msg_id);
     w.leaf("CreDtTm", &r.cre_dt_tm);
-    write_agent_opt(w, "InstgAgt", r.instg_agt.as_ref(), None);
-    write_agent_opt(w, "InstdAgt", r.instd_agt.as_ref(), None);
+    write_agent_opt(w, "InstgAgt", r.instg_agt.as_ref(), r.instg_agt_mmb.as_ref());
+    write_agent_opt(w, "InstdAgt", r.instd_agt.as_ref(), r.instd_agt_mmb.as_ref());
     w.close("GrpHdr");
-    let group_level = r.grp_sts.is_some() || r.txs.is_empty();
+    let group_reason = r.grp_reason.is_some()
+        || r.grp_reason_other_cd.is_some()
+        || r.grp_reason_prtry.is_some()
+        || r.grp_addtl_inf.is_some();
+    let group_level = r.grp_sts.is_some() || group_reason || r.txs.is_empty();
     // A report read without any original group reference (both are optional in the schema)
     // is written without one: an empty mandatory OrgnlMsgId would not be schema-valid.
     let has_original = !r.orgnl_msg_id.is_empty();
-    if group_level && (has_original || r.grp_sts.is_some()) {
+    if group_level && (has_original || r.grp_sts.is_some() || group_reason) {
         w.open("OrgnlGrpInfAndSts");
         write_original(w, r);
         w.opt("GrpSts", r.grp_sts.as_ref().map(TxStatus::as_str));
-        write_reason(w, r.grp_reason, None, None, r.grp_addtl_inf.as_deref());
+        let prtry = if r.grp_reason.is_none() && r.grp_reason_other_cd.is_none() {
+            r.grp_reason_prtry.as_deref()
+        } else {
+            None
+        };
+        write_reason(w, r.grp_reason, r.grp_reason_other_cd.as_deref(), prtry, r.grp_addtl_inf.as_deref());
         w.close("OrgnlGrpInfAndSts");
     }
     for tx in &r.txs {
@@ -263,8 +302,8 @@ fn write_tx(w: &mut XmlWriter, r: &StatusReport, tx: &TxStatusInfo, with_origina
         w.close("FctvIntrBkSttlmDt");
     }
     w.opt("ClrSysRef", tx.clr_sys_ref.as_deref());
-    write_agent_opt(w, "InstgAgt", tx.instg_agt.as_ref(), None);
-    write_agent_opt(w, "InstdAgt", tx.instd_agt.as_ref(), None);
+    write_agent_opt(w, "InstgAgt", tx.instg_agt.as_ref(), tx.instg_agt_mmb.as_ref());
+    write_agent_opt(w, "InstdAgt", tx.instd_agt.as_ref(), tx.instd_agt_mmb.as_ref());
     w.close("TxInfAndSts");
 }
 

@@ -48,7 +48,7 @@ pub struct ReturnTx {
     pub instg_agt_mmb: Option<ClearingMember>,
     pub instd_agt: Option<Bic>,
     pub instd_agt_mmb: Option<ClearingMember>,
-    /// First `RtrRsnInf` (required by the ISO rules of this crate).
+    /// The `RtrRsnInf` reason (required; the first block giving one, the first `AddtlInf`).
     pub reason: Reason,
 }
 
@@ -93,7 +93,7 @@ fn read_tx(tree: &Tree<'_>, tx: u32) -> Result<ReturnTx, ValidationError> {
         instg_agt_mmb,
         instd_agt,
         instd_agt_mmb,
-        reason: read_reason(tree, tree.child(tx, "RtrRsnInf")),
+        reason: read_reason(tree, tx, "RtrRsnInf"),
     })
 }
 
@@ -103,7 +103,7 @@ pub const PACS004_NS: &str = "urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09";
 /// Writes a pacs.004.001.09 Document (inside the envelope with the AppHdr when present).
 #[must_use]
 pub fn write_pacs004(m: &Pacs004) -> Vec<u8> {
-    write_with_header(m.app_hdr.as_ref(), |w| {
+    write_with_header(m.app_hdr.as_ref(), PACS004_NS, |w| {
         w.open_ns("Document", PACS004_NS);
         w.open("PmtRtr");
         w.open("GrpHdr");

@@ -332,13 +332,15 @@ pub const PACS008_NS: &str = "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08";
 /// `<Envelope xmlns="urn:switchyard:xsd:envelope">` (see [`crate::ENVELOPE_NAMESPACE`]).
 #[must_use]
 pub fn write_pacs008(msg: &Pacs008) -> Vec<u8> {
-    crate::messages::envelope_writer::write_with_header(msg.app_hdr.as_ref(), |w| write_document(w, msg))
+    crate::messages::envelope_writer::write_with_header(msg.app_hdr.as_ref(), PACS008_NS, |w| {
+        write_document(w, msg);
+    })
 }
 
 /// Writes only the pacs.008.001.08 Document (no AppHdr, no envelope).
 #[must_use]
 pub fn write_pacs008_document(msg: &Pacs008) -> Vec<u8> {
-    crate::messages::envelope_writer::write_with_header(None, |w| write_document(w, msg))
+    crate::messages::envelope_writer::write_with_header(None, PACS008_NS, |w| write_document(w, msg))
 }
 
 fn write_document(w: &mut XmlWriter, m: &Pacs008) {

@@ -113,7 +113,7 @@ pub const PACS009_NS: &str = "urn:iso:std:iso:20022:tech:xsd:pacs.009.001.08";
 /// Writes a pacs.009.001.08 Document (inside the envelope with the AppHdr when present).
 #[must_use]
 pub fn write_pacs009(m: &Pacs009) -> Vec<u8> {
-    write_with_header(m.app_hdr.as_ref(), |w| {
+    write_with_header(m.app_hdr.as_ref(), PACS009_NS, |w| {
         w.open_ns("Document", PACS009_NS);
         w.open("FICdtTrf");
         w.open("GrpHdr");

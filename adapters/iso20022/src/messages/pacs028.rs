@@ -83,7 +83,7 @@ pub const PACS028_NS: &str = "urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03";
 /// Writes a pacs.028.001.03 Document (inside the envelope with the AppHdr when present).
 #[must_use]
 pub fn write_pacs028(m: &Pacs028) -> Vec<u8> {
-    write_with_header(m.app_hdr.as_ref(), |w| {
+    write_with_header(m.app_hdr.as_ref(), PACS028_NS, |w| {
         w.open_ns("Document", PACS028_NS);
         w.open("FIToFIPmtStsReq");
         w.open("GrpHdr");

@@ -100,12 +100,15 @@ pub(crate) fn write_original_ids(w: &mut XmlWriter, o: &OriginalRef) {
     w.opt("OrgnlTxId", o.orgnl_tx_id.as_deref());
 }
 
-pub(crate) fn read_reason(tree: &Tree<'_>, node: Option<u32>) -> Reason {
-    let Some(n) = node else { return Reason::default() };
+/// The reason of `parent`'s `block` elements (`RtrRsnInf`, `CxlRsnInf`, ...): the `Rsn` of the
+/// first block that gives one (the validator accepts a reason in any block, so the model
+/// carries it from any block) and the first `AddtlInf`.
+pub(crate) fn read_reason(tree: &Tree<'_>, parent: u32, block: &str) -> Reason {
+    let rsn = tree.children_named(parent, block).find_map(|b| tree.child(b, "Rsn"));
     Reason {
-        cd: text_at(tree, n, "Rsn/Cd"),
-        prtry: text_at(tree, n, "Rsn/Prtry"),
-        addtl_inf: text_at(tree, n, "AddtlInf"),
+        cd: rsn.and_then(|r| text_at(tree, r, "Cd")),
+        prtry: rsn.and_then(|r| text_at(tree, r, "Prtry")),
+        addtl_inf: tree.children_named(parent, block).find_map(|b| text_at(tree, b, "AddtlInf")),
     }
 }
 
