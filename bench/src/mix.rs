@@ -281,6 +281,7 @@ impl Mixer {
     fn camt056(&self, n: u64, earlier: &Earlier) -> Vec<u8> {
         let tx = self.template.txs.first();
         let request = Camt056 {
+            group: None,
             app_hdr: None,
             assignment: Assignment {
                 id: format_compact!("{}C-{n}", self.prefix),

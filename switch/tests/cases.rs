@@ -49,6 +49,7 @@ fn pacs028(uetr: &str) -> Vec<u8> {
 
 fn camt056(uetr: &str, tenant: &str) -> Vec<u8> {
     write_camt056(&Camt056 {
+        group: None,
         app_hdr: None,
         assignment: Assignment {
             id: "CASE-1".into(),

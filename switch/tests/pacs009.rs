@@ -236,6 +236,7 @@ fn pacs028(uetr: &str, name: &str) -> Vec<u8> {
 fn camt056(uetr: &str, name: &str) -> Vec<u8> {
     use switchyard_iso20022::{Assignment, Camt056, CancellationTx, PartyRef, Reason};
     switchyard_iso20022::write_camt056(&Camt056 {
+        group: None,
         app_hdr: None,
         assignment: Assignment {
             id: "CASE-9".into(),

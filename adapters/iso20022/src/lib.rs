@@ -33,7 +33,9 @@ pub use limits::Limits;
 pub use messages::admi002::{read_admi002, write_admi002, Admi002, ADMI002_NS};
 pub use messages::apphdr::{AppHdr, HeadVersion};
 pub use messages::camt029::{read_camt029, write_camt029, Camt029, CancellationStatusTx, CAMT029_NS};
-pub use messages::camt056::{read_camt056, write_camt056, Camt056, CancellationTx, CAMT056_NS};
+pub use messages::camt056::{
+    read_camt056, write_camt056, Camt056, CancellationTx, GroupCancellation, CAMT056_NS,
+};
 pub use messages::fields::ClearingMember;
 pub use messages::pacs002::{read_pacs002, write_pacs002, StatusReport, TxStatusInfo, PACS002_NS};
 pub use messages::pacs004::{read_pacs004, write_pacs004, Pacs004, ReturnTx, PACS004_NS};

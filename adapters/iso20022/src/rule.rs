@@ -85,6 +85,7 @@ rules! {
     ReturnReasonMissing => (FF01, "rtr.reason", "A payment return carries no RtrRsnInf/Rsn."),
     CancellationReasonMissing => (FF01, "cxl.reason", "A cancellation request carries no CxlRsnInf/Rsn."),
     CancellationRejectWithoutReason => (FF01, "cxl.rjcr_reason", "A rejected cancellation request (RJCR) carries no CxlStsRsnInf/Rsn."),
+    CancellationOfNothing => (FF01, "cxl.nothing", "A cancellation request's Undrlyg names no original message, payment information or transaction."),
     OriginalGroupMissing => (FF01, "orgnl.grp", "A status request carries no original group information."),
     // --- scheme profiles -------------------------------------------------------------------
     ProfileCurrency => (AM03, "profile.ccy", "The scheme does not settle in this currency."),

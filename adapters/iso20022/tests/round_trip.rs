@@ -168,3 +168,28 @@ fn a_header_names_the_message_written_with_it() {
     assert_eq!(again.app_hdr.as_ref().map(|h| h.msg_def_idr.as_str()), Some("pacs.008.001.08"));
     assert_eq!(again.txs, msg.txs);
 }
+
+/// A camt.056 cancelling a whole original message (`OrgnlGrpInfAndCxl`) keeps that group
+/// through the model; an `Undrlyg` naming nothing is refused (`cxl.nothing`), so the writer
+/// cannot turn a group cancellation into a cancellation of nothing that still validates.
+#[test]
+fn a_group_cancellation_survives_a_round_trip() {
+    let name = "camt.056.001.08__fednow-oss__valid.xml";
+    let group = "<Undrlyg><OrgnlGrpInfAndCxl><GrpCxlId>GC-1</GrpCxlId>\
+                 <OrgnlMsgId>20260702021040078FIXTURE001</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId>\
+                 <GrpCxl>false</GrpCxl><CxlRsnInf><Rsn><Cd>DUPL</Cd></Rsn></CxlRsnInf></OrgnlGrpInfAndCxl>";
+    let Some(input) = edited(name, "<Undrlyg>", group) else { return };
+    let m = same_after_round_trip!(input, read_camt056, write_camt056, "camt.056.001.08", "camt056_group");
+    let g = m.group.as_ref().expect("the group cancellation is read");
+    assert_eq!((g.orgnl_msg_id.as_str(), g.grp_cxl), ("20260702021040078FIXTURE001", Some(false)));
+    assert_eq!(g.reason.cd.as_deref(), Some("DUPL"));
+    assert_eq!(m.txs.len(), 1);
+    let Some(empty) = edited(name, "<Undrlyg>", "<Undrlyg/><Undrlyg>") else { return };
+    let e = read_camt056(&empty, &Limits::default()).expect_err("an Undrlyg naming nothing");
+    assert_eq!(e.rule_id(), Some("cxl.nothing"), "{e}");
+    let mut nothing = m.clone();
+    nothing.group = None;
+    nothing.txs.clear();
+    let e = read_camt056(&write_camt056(&nothing), &Limits::default()).expect_err("written, it is refused");
+    assert_eq!(e.rule_id(), Some("cxl.nothing"), "{e}");
+}

@@ -1,6 +1,7 @@
 //! camt.056 FI-to-FI payment cancellation request (also FedNow's return request): typed
 //! model, reader and writer (camt.056.001.08). All `Undrlyg/TxInf` are read into one list and
-//! written back under a single `Undrlyg`.
+//! written back under a single `Undrlyg`, with the cancellation of a whole original message
+//! (`OrgnlGrpInfAndCxl`) of the first `Undrlyg` that has one.
 
 use crate::envelope::parse_parts;
 use crate::error::ValidationError;
@@ -23,7 +24,24 @@ use crate::Text;
 pub struct Camt056 {
     pub app_hdr: Option<AppHdr>,
     pub assignment: Assignment,
+    /// The cancellation of a whole original message, when the request names one.
+    pub group: Option<GroupCancellation>,
     pub txs: Vec<CancellationTx>,
+}
+
+/// `Undrlyg/OrgnlGrpInfAndCxl`: a whole original message to cancel (with its reason when no
+/// transaction is named one by one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupCancellation {
+    pub grp_cxl_id: Option<Text>,
+    pub orgnl_msg_id: Text,
+    /// e.g. `pacs.008.001.08`.
+    pub orgnl_msg_nm_id: Text,
+    pub orgnl_cre_dt_tm: Option<Text>,
+    /// `GrpCxl`: whether the whole group is to be cancelled.
+    pub grp_cxl: Option<bool>,
+    /// The `CxlRsnInf` reason (the first block giving one, the first `AddtlInf`).
+    pub reason: Reason,
 }
 
 /// One transaction to cancel (`Undrlyg/TxInf`).
@@ -47,7 +65,11 @@ pub fn read_camt056(input: &[u8], limits: &Limits) -> Result<Camt056, Validation
     let root = document_root(&parts, "camt.056", "FIToFIPmtCxlReq")?;
     let tree = &parts.tree;
     let mut txs = Vec::new();
+    let mut group = None;
     for u in tree.children_named(root, "Undrlyg") {
+        if group.is_none() {
+            group = tree.child(u, "OrgnlGrpInfAndCxl").map(|g| read_group(tree, g));
+        }
         for t in tree.children_named(u, "TxInf") {
             txs.push(read_tx(tree, t)?);
         }
@@ -55,8 +77,21 @@ pub fn read_camt056(input: &[u8], limits: &Limits) -> Result<Camt056, Validation
     Ok(Camt056 {
         app_hdr: parts.app_hdr.map(|(n, s)| read_app_hdr(tree, n, &s.msg_def)),
         assignment: read_assignment(tree, root),
+        group,
         txs,
     })
+}
+
+fn read_group(tree: &Tree<'_>, g: u32) -> GroupCancellation {
+    let t = |p: &str| text_at(tree, g, p);
+    GroupCancellation {
+        grp_cxl_id: t("GrpCxlId"),
+        orgnl_msg_id: t("OrgnlMsgId").unwrap_or_default(),
+        orgnl_msg_nm_id: t("OrgnlMsgNmId").unwrap_or_default(),
+        orgnl_cre_dt_tm: t("OrgnlCreDtTm"),
+        grp_cxl: t("GrpCxl").map(|v| matches!(&*v, "true" | "1")),
+        reason: read_reason(tree, g, "CxlRsnInf"),
+    }
 }
 
 fn read_tx(tree: &Tree<'_>, tx: u32) -> Result<CancellationTx, ValidationError> {
@@ -80,6 +115,16 @@ pub fn write_camt056(m: &Camt056) -> Vec<u8> {
         w.open("FIToFIPmtCxlReq");
         write_assignment(w, &m.assignment);
         w.open("Undrlyg");
+        if let Some(g) = &m.group {
+            w.open("OrgnlGrpInfAndCxl");
+            w.opt("GrpCxlId", g.grp_cxl_id.as_deref());
+            w.leaf("OrgnlMsgId", &g.orgnl_msg_id);
+            w.leaf("OrgnlMsgNmId", &g.orgnl_msg_nm_id);
+            w.opt("OrgnlCreDtTm", g.orgnl_cre_dt_tm.as_deref());
+            w.opt("GrpCxl", g.grp_cxl.map(|c| if c { "true" } else { "false" }));
+            write_reason(w, "CxlRsnInf", &g.reason);
+            w.close("OrgnlGrpInfAndCxl");
+        }
         for tx in &m.txs {
             write_tx(w, tx);
         }

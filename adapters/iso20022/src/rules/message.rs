@@ -221,6 +221,11 @@ fn each_needs(tree: &Tree<'_>, root: u32, tx: &str, path: &str, rule: Rule) -> R
 
 fn cancellation_reasons(tree: &Tree<'_>, root: u32) -> Result<(), ValidationError> {
     for u in named(tree, root, "Undrlyg") {
+        // Every part of Undrlyg is optional in the XSD; one naming nothing cancels nothing.
+        if tree.children(u).next().is_none() {
+            return Err(Rule::CancellationOfNothing
+                .at(tree.path(u), "no OrgnlGrpInfAndCxl, OrgnlPmtInfAndCxl or TxInf: nothing to cancel"));
+        }
         if let Some(g) = tree.child(u, "OrgnlGrpInfAndCxl") {
             if tree.child(u, "TxInf").is_none() && !has_path(tree, g, "CxlRsnInf/Rsn") {
                 return Err(Rule::CancellationReasonMissing.at(tree.path(g), "CxlRsnInf/Rsn is required"));
