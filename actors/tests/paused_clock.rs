@@ -650,6 +650,9 @@ async fn a_cancellation_answer_and_a_return_nobody_waits_for_are_journaled() {
         },
         sts_conf: Some("RJCR".into()),
         sts_assgnmt_cxl_conf: None,
+        sts_rjctd_mod: Vec::new(),
+        sts_dplct_of: None,
+        group: None,
         txs: vec![switchyard_iso20022::CancellationStatusTx {
             cxl_sts_id: None,
             original: switchyard_iso20022::OriginalRef {

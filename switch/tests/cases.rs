@@ -420,6 +420,9 @@ fn creditor_cancel_answer(uetr: &str, cancelled: bool) -> Vec<u8> {
         },
         sts_conf: Some(conf.into()),
         sts_assgnmt_cxl_conf: None,
+        sts_rjctd_mod: Vec::new(),
+        sts_dplct_of: None,
+        group: None,
         txs: vec![switchyard_iso20022::CancellationStatusTx {
             cxl_sts_id: None,
             original: original(uetr),

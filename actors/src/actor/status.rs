@@ -165,6 +165,9 @@ impl StatusWriter {
             },
             sts_conf: Some(conf.into()),
             sts_assgnmt_cxl_conf: None,
+            sts_rjctd_mod: Vec::new(),
+            sts_dplct_of: None,
+            group: None,
             txs: vec![CancellationStatusTx {
                 cxl_sts_id: None,
                 original: original.clone(),

@@ -32,7 +32,9 @@ pub use error::ValidationError;
 pub use limits::Limits;
 pub use messages::admi002::{read_admi002, write_admi002, Admi002, ADMI002_NS};
 pub use messages::apphdr::{AppHdr, HeadVersion};
-pub use messages::camt029::{read_camt029, write_camt029, Camt029, CancellationStatusTx, CAMT029_NS};
+pub use messages::camt029::{
+    read_camt029, write_camt029, Camt029, CancellationStatusTx, GroupCancellationStatus, CAMT029_NS,
+};
 pub use messages::camt056::{
     read_camt056, write_camt056, Camt056, CancellationTx, GroupCancellation, CAMT056_NS,
 };
@@ -44,7 +46,7 @@ pub use messages::pacs008::{
 };
 pub use messages::pacs009::{read_pacs009, write_pacs009, FiCreditTransferTx, Pacs009, PACS009_NS};
 pub use messages::pacs028::{read_pacs028, write_pacs028, Pacs028, StatusRequestTx, PACS028_NS};
-pub use messages::related::{Assignment, OriginalRef, PartyRef, Reason};
+pub use messages::related::{Assignment, Case, OriginalRef, PartyRef, Reason};
 pub use messages::status::TxStatus;
 pub use reason::ReasonCode;
 pub use rule::Rule;

@@ -193,3 +193,60 @@ fn a_group_cancellation_survives_a_round_trip() {
     let e = read_camt056(&write_camt056(&nothing), &Limits::default()).expect_err("written, it is refused");
     assert_eq!(e.rule_id(), Some("cxl.nothing"), "{e}");
 }
+
+/// camt.029: every branch of the `Sts` choice, the status of a whole original message, and
+/// an assigner that is an agent known by name only survive read → write → read (a duplicate
+/// or a rejected modification was re-written as `Conf PDCR`, a name-only agent as a party).
+#[test]
+fn camt029_statuses_groups_and_agents_survive_a_round_trip() {
+    let name = "camt.029.001.09__fednow-oss__rjcr.xml";
+    let conf = "<Sts>\n      <Conf>RJCR</Conf>\n    </Sts>";
+    let sts = [
+        "<Sts><RjctdMod><Cd>AM09</Cd></RjctdMod><RjctdMod><Prtry>NOPE</Prtry></RjctdMod></Sts>",
+        "<Sts><DplctOf><Id>CASE-7</Id><Cretr><Pty><Nm>Bank A</Nm></Pty></Cretr><ReopCaseIndctn>false</ReopCaseIndctn></DplctOf></Sts>",
+        "<Sts><AssgnmtCxlConf>true</AssgnmtCxlConf></Sts>",
+    ];
+    for (i, s) in sts.iter().enumerate() {
+        let Some(input) = edited(name, conf, s) else { return };
+        let m = same_after_round_trip!(
+            input,
+            read_camt029,
+            write_camt029,
+            "camt.029.001.09",
+            &format!("camt029_sts_{i}")
+        );
+        assert!(m.sts_conf.is_none(), "{s}");
+        match i {
+            0 => assert_eq!(
+                m.sts_rjctd_mod.iter().filter_map(Reason::code).collect::<Vec<_>>(),
+                ["AM09", "NOPE"]
+            ),
+            1 => assert_eq!(m.sts_dplct_of.as_ref().map(|c| c.id.as_str()), Some("CASE-7")),
+            _ => assert_eq!(m.sts_assgnmt_cxl_conf, Some(true)),
+        }
+    }
+    let group = "<CxlDtls><OrgnlGrpInfAndSts><OrgnlMsgId>M-1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId>\
+                 <GrpCxlSts>RJCR</GrpCxlSts><CxlStsRsnInf><Rsn><Cd>LEGL</Cd></Rsn></CxlStsRsnInf></OrgnlGrpInfAndSts>";
+    let Some(input) = edited(name, "<CxlDtls>", group) else { return };
+    let m = same_after_round_trip!(input, read_camt029, write_camt029, "camt.029.001.09", "camt029_group");
+    let g = m.group.as_ref().expect("group status read");
+    assert_eq!((g.grp_cxl_sts.as_deref(), g.reason.code()), (Some("RJCR"), Some("LEGL")));
+    let Some(input) = edited(
+        name,
+        "<Agt>\n          <FinInstnId>\n            <ClrSysMmbId>",
+        "<Agt><FinInstnId><Nm>Bank by name</Nm></FinInstnId></Agt><X>",
+    ) else {
+        return;
+    };
+    // Cut the original agent: from the marker to the end of its `</Agt>`.
+    let text = String::from_utf8(input).unwrap();
+    let (head, rest) = text.split_once("<X>").unwrap();
+    let tail = &rest[rest.find("</Agt>").unwrap() + "</Agt>".len()..];
+    let input = format!("{head}{tail}").into_bytes();
+    let m =
+        same_after_round_trip!(input, read_camt029, write_camt029, "camt.029.001.09", "camt029_agent_name");
+    assert!(m.assignment.assgnr.is_agent && m.assignment.assgnr.bic.is_none());
+    assert_eq!(m.assignment.assgnr.name.as_deref(), Some("Bank by name"));
+    let out: String = String::from_utf8(write_camt029(&m)).unwrap().split_whitespace().collect();
+    assert!(out.contains("<Assgnr><Agt><FinInstnId><Nm>Bankbyname</Nm>"), "{out}");
+}

@@ -47,8 +47,19 @@ impl Reason {
 pub struct PartyRef {
     pub bic: Option<Bic>,
     pub mmb: Option<ClearingMember>,
-    /// `Pty/Nm`, used when the party is not an agent.
+    /// `Agt/FinInstnId/Nm` of an agent, else `Pty/Nm`.
     pub name: Option<Text>,
+    /// The party is an agent (`Agt`) even when only its name identifies it; one with a BIC
+    /// or a member id always is.
+    pub is_agent: bool,
+}
+
+/// A `Case5`: an investigation case (`Id`, its creator, whether it is reopened).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Case {
+    pub id: Text,
+    pub cretr: PartyRef,
+    pub reop_case_indctn: Option<bool>,
 }
 
 /// `Assgnmt` of camt.056 / camt.029.
@@ -134,14 +145,45 @@ pub(crate) fn read_party(tree: &Tree<'_>, node: Option<u32>) -> PartyRef {
     let Some(n) = node else { return PartyRef::default() };
     if let Some(a) = tree.child(n, "Agt") {
         let (bic, mmb) = agent(tree, Some(a));
-        return PartyRef { bic, mmb, name: text_at(tree, a, "FinInstnId/Nm") };
+        return PartyRef { bic, mmb, name: text_at(tree, a, "FinInstnId/Nm"), is_agent: true };
     }
-    PartyRef { bic: None, mmb: None, name: text_at(tree, n, "Pty/Nm") }
+    PartyRef { bic: None, mmb: None, name: text_at(tree, n, "Pty/Nm"), is_agent: false }
+}
+
+/// A `Case5` element.
+pub(crate) fn read_case(tree: &Tree<'_>, node: u32) -> Case {
+    Case {
+        id: text_at(tree, node, "Id").unwrap_or_default(),
+        cretr: read_party(tree, tree.child(node, "Cretr")),
+        reop_case_indctn: text_at(tree, node, "ReopCaseIndctn").map(|v| is_true(&v)),
+    }
+}
+
+pub(crate) fn write_case(w: &mut XmlWriter, name: &str, c: &Case) {
+    w.open(name);
+    w.leaf("Id", &c.id);
+    write_party(w, "Cretr", &c.cretr);
+    w.opt("ReopCaseIndctn", c.reop_case_indctn.map(xml_bool));
+    w.close(name);
+}
+
+/// An `xs:boolean` value (`true`/`1`; whitespace collapsed).
+pub(crate) fn is_true(v: &str) -> bool {
+    matches!(v.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r')), "true" | "1")
+}
+
+/// The canonical `xs:boolean` text.
+pub(crate) fn xml_bool(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
 }
 
 pub(crate) fn write_party(w: &mut XmlWriter, name: &str, p: &PartyRef) {
     w.open(name);
-    if p.bic.is_some() || p.mmb.is_some() {
+    if p.is_agent || p.bic.is_some() || p.mmb.is_some() {
         w.open("Agt");
         w.open("FinInstnId");
         w.opt("BICFI", p.bic.as_ref().map(Bic::as_str));
