@@ -38,7 +38,7 @@ pub use messages::camt029::{
 pub use messages::camt056::{
     read_camt056, write_camt056, Camt056, CancellationTx, GroupCancellation, CAMT056_NS,
 };
-pub use messages::fields::ClearingMember;
+pub use messages::fields::{ClearingMember, XmlElement};
 pub use messages::pacs002::{read_pacs002, write_pacs002, StatusReport, TxStatusInfo, PACS002_NS};
 pub use messages::pacs004::{read_pacs004, write_pacs004, Pacs004, ReturnTx, PACS004_NS};
 pub use messages::pacs008::{

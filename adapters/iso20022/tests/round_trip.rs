@@ -250,3 +250,38 @@ fn camt029_statuses_groups_and_agents_survive_a_round_trip() {
     let out: String = String::from_utf8(write_camt029(&m)).unwrap().split_whitespace().collect();
     assert!(out.contains("<Assgnr><Agt><FinInstnId><Nm>Bankbyname</Nm>"), "{out}");
 }
+
+/// A pacs.009 cover keeps its underlying customer transfer, intermediary agent and
+/// remittance lines through read → write → read: re-written, a cover was a plain pacs.009
+/// that still claimed (in its header) to be a cover, and the switch forwards legs so.
+#[test]
+fn a_cover_keeps_its_underlying_customer_transfer() {
+    let limits = Limits::default();
+    let mut seen = 0;
+    for (name, bytes) in samples("valid") {
+        if !(name.starts_with("pacs.009") && name.contains("cov")) {
+            continue;
+        }
+        let m = same_after_round_trip!(bytes, read_pacs009, write_pacs009, "pacs.009.001.08", &name);
+        let u = m.txs[0].undrlyg_cstmr_cdt_trf.as_ref().unwrap_or_else(|| panic!("{name}: no underlying"));
+        assert_eq!(u.name, "UndrlygCstmrCdtTrf");
+        assert!(u.children.iter().any(|c| c.name == "Dbtr"), "{name}");
+        let written = String::from_utf8(write_pacs009(&m)).unwrap();
+        assert!(written.contains("<UndrlygCstmrCdtTrf>"), "{name}");
+        if name.contains("mt205cov") {
+            assert!(written.contains("<Nm>A Investor</Nm>"), "{name}");
+        }
+        let again = read_pacs009(written.as_bytes(), &limits).unwrap();
+        assert_eq!(again.txs[0].undrlyg_cstmr_cdt_trf, m.txs[0].undrlyg_cstmr_cdt_trf);
+        seen += 1;
+    }
+    assert!(seen >= 2 || samples("valid").is_empty(), "both cover samples checked");
+    let Some((_, max)) =
+        samples("valid").into_iter().find(|(n, _)| n == "pacs.009.001.08__cbprplus2025__cov_max.xml")
+    else {
+        return;
+    };
+    let m = read_pacs009(&max, &limits).unwrap();
+    assert!(m.txs[0].intrmy_agt1.is_some());
+    assert_eq!(m.txs[0].rmt_inf_ustrd, ["EXUstrd"]);
+}

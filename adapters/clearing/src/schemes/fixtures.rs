@@ -115,6 +115,9 @@ pub(crate) fn fi_template() -> Pacs009 {
             cdtr_agt: None,
             cdtr: bic("ZYBBZAJJXXX"),
             cdtr_mmb: None,
+            intrmy_agt1: None,
+            rmt_inf_ustrd: Vec::new(),
+            undrlyg_cstmr_cdt_trf: None,
         }],
     }
 }

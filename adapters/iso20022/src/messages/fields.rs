@@ -115,3 +115,46 @@ pub(crate) fn write_code_choice(w: &mut XmlWriter, name: &str, cd: Option<&str>,
         (None, None) => {}
     }
 }
+
+/// An element kept whole where the model has no fields of its own for it (the underlying
+/// customer transfer of a pacs.009 cover): local names, unprefixed attributes, decoded text
+/// and child elements, written back in the namespace of the Document around it. Only
+/// schema-validated content is kept so: element-only or simple content, no mixed text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct XmlElement {
+    pub name: Text,
+    /// Attributes other than namespace declarations (`Ccy`), by local name.
+    pub attrs: Vec<(Text, Text)>,
+    /// The text of a simple element (decoded); `None` for one with children.
+    pub text: Option<Text>,
+    pub children: Vec<XmlElement>,
+}
+
+/// `node` and its subtree as an [`XmlElement`].
+pub(crate) fn element_of(tree: &Tree<'_>, node: u32) -> XmlElement {
+    let n = &tree.nodes[node as usize];
+    let attrs = crate::xml::tree::attributes(n.attrs)
+        .filter(|(k, _)| *k != "xmlns" && !k.starts_with("xmlns:"))
+        .map(|(k, v)| {
+            (Text::from(crate::xml::tree::local_name(k)), Text::from(&*crate::xml::escape::decode(v)))
+        })
+        .collect();
+    let children: Vec<XmlElement> = tree.children(node).map(|c| element_of(tree, c)).collect();
+    let text = children.is_empty().then(|| Text::from(&*tree.text(node)));
+    XmlElement { name: Text::from(n.local), attrs, text, children }
+}
+
+/// Writes `e` with its subtree.
+pub(crate) fn write_element(w: &mut XmlWriter, e: &XmlElement) {
+    match (&e.text, e.attrs.as_slice()) {
+        (Some(t), []) => w.leaf(&e.name, t),
+        (Some(t), [(k, v)]) => w.leaf_attr(&e.name, k, v, t),
+        _ => {
+            w.open(&e.name);
+            for c in &e.children {
+                write_element(w, c);
+            }
+            w.close(&e.name);
+        }
+    }
+}

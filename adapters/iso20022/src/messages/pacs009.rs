@@ -1,5 +1,5 @@
-//! pacs.009 financial institution credit transfer (the interbank / clearing leg): typed
-//! model, reader and writer (pacs.009.001.08).
+//! pacs.009 financial institution credit transfer (the interbank / clearing leg, or the
+//! cover of a customer transfer): typed model, reader and writer (pacs.009.001.08).
 
 use crate::envelope::parse_parts;
 use crate::error::ValidationError;
@@ -7,7 +7,8 @@ use crate::limits::Limits;
 use crate::messages::apphdr::{read_app_hdr, AppHdr};
 use crate::messages::envelope_writer::write_with_header;
 use crate::messages::fields::{
-    agent, money, text_at, write_agent, write_agent_opt, write_code_choice, write_money, ClearingMember,
+    agent, element_of, money, text_at, texts_of, write_agent, write_agent_opt, write_code_choice,
+    write_element, write_money, ClearingMember, XmlElement,
 };
 use crate::messages::related::document_root;
 use crate::rule::Rule;
@@ -51,6 +52,12 @@ pub struct FiCreditTransferTx {
     pub cdtr_agt: Option<Bic>,
     pub cdtr: Option<Bic>,
     pub cdtr_mmb: Option<ClearingMember>,
+    /// `IntrmyAgt1` (BIC).
+    pub intrmy_agt1: Option<Bic>,
+    /// `RmtInf/Ustrd` lines.
+    pub rmt_inf_ustrd: Vec<Text>,
+    /// `UndrlygCstmrCdtTrf` of a cover payment (pacs.009 COV), kept whole.
+    pub undrlyg_cstmr_cdt_trf: Option<XmlElement>,
 }
 
 /// Reads and fully validates a pacs.009.
@@ -104,6 +111,9 @@ fn read_tx(tree: &Tree<'_>, tx: u32) -> Result<FiCreditTransferTx, ValidationErr
         cdtr_agt: agent(tree, tree.child(tx, "CdtrAgt")).0,
         cdtr,
         cdtr_mmb,
+        intrmy_agt1: agent(tree, tree.child(tx, "IntrmyAgt1")).0,
+        rmt_inf_ustrd: tree.child(tx, "RmtInf").map(|r| texts_of(tree, r, "Ustrd")).unwrap_or_default(),
+        undrlyg_cstmr_cdt_trf: tree.child(tx, "UndrlygCstmrCdtTrf").map(|u| element_of(tree, u)),
     })
 }
 
@@ -151,9 +161,20 @@ fn write_tx(w: &mut XmlWriter, tx: &FiCreditTransferTx) {
     w.opt("IntrBkSttlmDt", tx.intr_bk_sttlm_dt.as_deref());
     write_agent_opt(w, "InstgAgt", tx.instg_agt.as_ref(), tx.instg_agt_mmb.as_ref());
     write_agent_opt(w, "InstdAgt", tx.instd_agt.as_ref(), tx.instd_agt_mmb.as_ref());
+    write_agent_opt(w, "IntrmyAgt1", tx.intrmy_agt1.as_ref(), None);
     write_agent(w, "Dbtr", tx.dbtr.as_ref(), tx.dbtr_mmb.as_ref());
     write_agent_opt(w, "DbtrAgt", tx.dbtr_agt.as_ref(), None);
     write_agent_opt(w, "CdtrAgt", tx.cdtr_agt.as_ref(), None);
     write_agent(w, "Cdtr", tx.cdtr.as_ref(), tx.cdtr_mmb.as_ref());
+    if !tx.rmt_inf_ustrd.is_empty() {
+        w.open("RmtInf");
+        for line in &tx.rmt_inf_ustrd {
+            w.leaf("Ustrd", line);
+        }
+        w.close("RmtInf");
+    }
+    if let Some(u) = &tx.undrlyg_cstmr_cdt_trf {
+        write_element(w, u);
+    }
     w.close("CdtTrfTxInf");
 }
