@@ -146,15 +146,12 @@ pub(crate) fn element_of(tree: &Tree<'_>, node: u32) -> XmlElement {
 
 /// Writes `e` with its subtree.
 pub(crate) fn write_element(w: &mut XmlWriter, e: &XmlElement) {
-    match (&e.text, e.attrs.as_slice()) {
-        (Some(t), []) => w.leaf(&e.name, t),
-        (Some(t), [(k, v)]) => w.leaf_attr(&e.name, k, v, t),
-        _ => {
-            w.open(&e.name);
-            for c in &e.children {
-                write_element(w, c);
-            }
-            w.close(&e.name);
+    let attrs = e.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    w.leaf_attrs(&e.name, attrs, e.text.as_deref());
+    if e.text.is_none() {
+        for c in &e.children {
+            write_element(w, c);
         }
+        w.close(&e.name);
     }
 }

@@ -71,18 +71,37 @@ impl XmlWriter {
 
     /// `<name attr="value">text</name>`.
     pub(crate) fn leaf_attr(&mut self, name: &str, attr: &str, value: &str, text: &str) {
+        self.leaf_attrs(name, [(attr, value)], Some(text));
+    }
+
+    /// `<name a="v" ...>text</name>`, or an open `<name a="v" ...>` without `text` (closed by
+    /// [`XmlWriter::close`]).
+    pub(crate) fn leaf_attrs<'v>(
+        &mut self,
+        name: &str,
+        attrs: impl IntoIterator<Item = (&'v str, &'v str)>,
+        text: Option<&str>,
+    ) {
         self.indent();
         self.out.push(b'<');
         self.out.extend_from_slice(name.as_bytes());
-        self.out.push(b' ');
-        self.out.extend_from_slice(attr.as_bytes());
-        self.out.extend_from_slice(b"=\"");
-        escape_into(&mut self.out, value);
-        self.out.extend_from_slice(b"\">");
-        escape_into(&mut self.out, text);
-        self.out.extend_from_slice(b"</");
-        self.out.extend_from_slice(name.as_bytes());
+        for (attr, value) in attrs {
+            self.out.push(b' ');
+            self.out.extend_from_slice(attr.as_bytes());
+            self.out.extend_from_slice(b"=\"");
+            escape_into(&mut self.out, value);
+            self.out.push(b'"');
+        }
         self.out.push(b'>');
+        match text {
+            Some(text) => {
+                escape_into(&mut self.out, text);
+                self.out.extend_from_slice(b"</");
+                self.out.extend_from_slice(name.as_bytes());
+                self.out.push(b'>');
+            }
+            None => self.depth += 1,
+        }
     }
 
     pub(crate) fn finish(mut self) -> Vec<u8> {
