@@ -118,7 +118,15 @@ fn locate<'a>(tree: &Tree<'a>) -> Result<Located<'a>, ValidationError> {
                 if let Some(detail) = subtree_name_error(tree, i) {
                     return Err(Rule::XmlSyntax.at("/", detail));
                 }
-                if n.local == "Document" && foreign_doc.is_none() {
+                // A header this crate cannot read would go unchecked (its MsgDefIdr, parties,
+                // service): refused, like a Document of an unknown namespace beside it.
+                if n.local == "AppHdr" {
+                    let ns = other.map_or_else(|| "(none)".to_owned(), |ns| format!("'{ns}'"));
+                    return Err(
+                        Rule::UnknownMessage.at("/AppHdr", format!("unsupported header namespace {ns}"))
+                    );
+                }
+                if foreign_doc.is_none() {
                     foreign_doc = Some(other.unwrap_or_default());
                 }
                 continue;
@@ -169,6 +177,26 @@ fn check_wrapper(tree: &Tree<'_>, doc: u32, s: &Schema) -> Result<(), Validation
             "/Document",
             format!("wrapper <{wrapper}> carries {family}, but the Document is {}", s.msg_def),
         )),
-        _ => Ok(()),
+        Some(_) => Ok(()),
+        // Inside a FedNow envelope the element around the parts names the message family:
+        // none, or one FedNow does not define, says nothing the Document can be checked by.
+        None if wrapper.starts_with("FedNow") || in_fednow_envelope(tree, parent) => {
+            Err(Rule::EnvelopeMismatch.at(
+                "/Document",
+                format!("<{wrapper}> is not a FedNow message wrapper (e.g. <FedNowPaymentStatus>) around the Document"),
+            ))
+        }
+        None => Ok(()),
     }
+}
+
+/// Whether `node` lies inside a `FedNowIncoming` / `FedNowOutgoing` envelope.
+fn in_fednow_envelope(tree: &Tree<'_>, mut node: u32) -> bool {
+    while let Some(n) = tree.node(node) {
+        if matches!(n.local, "FedNowIncoming" | "FedNowOutgoing") {
+            return true;
+        }
+        node = n.parent;
+    }
+    false
 }

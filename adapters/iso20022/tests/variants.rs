@@ -631,3 +631,51 @@ fn fednow_message_ids_start_with_a_real_date() {
     }
     accepted(&xml.replace(MSG_ID, "<MsgId>20240229021040078FIXTURE001</MsgId>"));
 }
+
+// --- Fifth review: headers, envelopes, validate-only messages --------------------------------
+
+/// Inside a FedNow envelope the element around the parts must be a FedNow message wrapper
+/// that names the Document's family: none (the parts straight in `FedNowIncomingMessage`)
+/// or an unknown one is FF01 `env.wrapper`, like a wrong one.
+#[test]
+fn a_fednow_envelope_names_its_message_family() {
+    let Some(xml) = sample("pacs.002.001.10__fednow__incoming.xml") else { return };
+    accepted(&xml);
+    let cases = [
+        xml.replace("<FedNowPaymentStatus>", "").replace("</FedNowPaymentStatus>", ""),
+        xml.replace("<FedNowPaymentStatus>", "<FedNowFoo>").replace("</FedNowPaymentStatus>", "</FedNowFoo>"),
+        xml.replace("<FedNowPaymentStatus>", "<FedNowPaymentReturn>")
+            .replace("</FedNowPaymentStatus>", "</FedNowPaymentReturn>"),
+    ];
+    for v in &cases {
+        assert_ne!(v, &xml);
+        assert_rule(&rejected(v), ReasonCode::FF01, "env.wrapper", "/Document");
+    }
+}
+
+/// A header party given as an organisation's BIC (`OrgId/Id/OrgId/AnyBIC`) is held to the
+/// Document's agents like an institution's `BICFI`; and a header in a namespace this crate
+/// cannot read is refused rather than left unchecked.
+#[test]
+fn header_organisation_bics_and_unknown_headers_are_checked() {
+    let Some(xml) = sample(CBPR_PACS008) else { return };
+    let fr = |bic: &str| {
+        let org = format!("<head:Fr><head:OrgId><head:Id><head:OrgId><head:AnyBIC>{bic}</head:AnyBIC></head:OrgId></head:Id></head:OrgId></head:Fr>");
+        let start = xml.find("<head:Fr>").expect("Fr");
+        let end = xml.find("</head:Fr>").expect("/Fr") + "</head:Fr>".len();
+        format!("{}{org}{}", &xml[..start], &xml[end..])
+    };
+    accepted(&fr("CHASGB2LXXX"));
+    assert_rule(
+        &rejected(&fr("ZZZZGBFGXXX")),
+        ReasonCode::RC02,
+        "bah.party",
+        "/AppHdr/Fr/OrgId/Id/OrgId/AnyBIC",
+    );
+    let foreign = xml.replace(
+        r#"<head:AppHdr xmlns:head="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">"#,
+        r#"<head:AppHdr xmlns:head="urn:foo:head">"#,
+    );
+    assert_ne!(foreign, xml);
+    assert_rule(&rejected(&foreign), ReasonCode::FF01, "msg.unknown", "/AppHdr");
+}

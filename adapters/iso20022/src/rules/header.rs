@@ -30,8 +30,13 @@ pub(crate) fn check(parts: &Parts<'_>) -> Result<(), ValidationError> {
     party(tree, hdr, "To", doc, "InstdAgt")
 }
 
+/// The BIC a header party names: an institution's `FIId/FinInstnId/BICFI`, or an
+/// organisation's `OrgId/Id/OrgId/AnyBIC`.
 fn header_bic<'a>(tree: &Tree<'a>, hdr: u32, side: &str) -> Option<(u32, Cow<'a, str>)> {
-    let n = tree.descend(hdr, side).and_then(|p| tree.descend(p, "FIId/FinInstnId/BICFI"))?;
+    let party = tree.descend(hdr, side)?;
+    let n = tree
+        .descend(party, "FIId/FinInstnId/BICFI")
+        .or_else(|| tree.descend(party, "OrgId/Id/OrgId/AnyBIC"))?;
     let text = tree.text(n);
     is_bic(&text).then_some((n, text))
 }
