@@ -10,10 +10,10 @@ use crate::messages::apphdr::{read_app_hdr, AppHdr};
 use crate::messages::envelope_writer::write_with_header;
 use crate::messages::fields::text_at;
 use crate::messages::related::{
-    document_root, is_true, read_assignment, read_case, read_original, read_reason, write_assignment,
-    write_case, write_original_group, write_original_ids, write_reason, xml_bool, Assignment, Case,
-    OriginalRef, Reason,
+    document_root, read_assignment, read_case, read_original, read_reason, write_assignment, write_case,
+    write_original_group, write_original_ids, write_reason, xml_bool, Assignment, Case, OriginalRef, Reason,
 };
+use crate::schema::lexical::boolean_value;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
 use crate::xml::writer::XmlWriter;
@@ -94,7 +94,7 @@ pub fn read_camt029(input: &[u8], limits: &Limits) -> Result<Camt029, Validation
         sts_conf: sts.and_then(|s| text_at(tree, s, "Conf")),
         sts_rjctd_mod: sts.map(rjctd_mod).unwrap_or_default(),
         sts_dplct_of: sts.and_then(|s| tree.child(s, "DplctOf")).map(|c| read_case(tree, c)),
-        sts_assgnmt_cxl_conf: sts.and_then(|s| text_at(tree, s, "AssgnmtCxlConf")).map(|v| is_true(&v)),
+        sts_assgnmt_cxl_conf: sts.and_then(|s| text_at(tree, s, "AssgnmtCxlConf")).map(|v| boolean_value(&v)),
         group,
         txs,
     })

@@ -89,7 +89,7 @@ fn read_group(tree: &Tree<'_>, g: u32) -> GroupCancellation {
         orgnl_msg_id: t("OrgnlMsgId").unwrap_or_default(),
         orgnl_msg_nm_id: t("OrgnlMsgNmId").unwrap_or_default(),
         orgnl_cre_dt_tm: t("OrgnlCreDtTm"),
-        grp_cxl: t("GrpCxl").map(|v| matches!(&*v, "true" | "1")),
+        grp_cxl: t("GrpCxl").map(|v| crate::schema::lexical::boolean_value(&v)),
         reason: read_reason(tree, g, "CxlRsnInf"),
     }
 }

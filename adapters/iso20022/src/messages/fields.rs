@@ -116,6 +116,18 @@ pub(crate) fn write_code_choice(w: &mut XmlWriter, name: &str, cd: Option<&str>,
     }
 }
 
+/// `RmtInf` with its unstructured lines, when there are any.
+pub(crate) fn write_ustrd(w: &mut XmlWriter, lines: &[Text]) {
+    if lines.is_empty() {
+        return;
+    }
+    w.open("RmtInf");
+    for line in lines {
+        w.leaf("Ustrd", line);
+    }
+    w.close("RmtInf");
+}
+
 /// An element kept whole where the model has no fields of its own for it (the underlying
 /// customer transfer of a pacs.009 cover): local names, unprefixed attributes, decoded text
 /// and child elements, written back in the namespace of the Document around it. Only

@@ -7,7 +7,7 @@ use crate::limits::Limits;
 use crate::messages::apphdr::{read_app_hdr, AppHdr};
 use crate::messages::fields::{
     agent, money, own_text, texts_of, write_agent, write_agent_opt, write_code_choice, write_money,
-    ClearingMember,
+    write_ustrd, ClearingMember,
 };
 use crate::rule::Rule;
 use crate::types::bic::Bic;
@@ -443,12 +443,6 @@ fn write_tx(w: &mut XmlWriter, tx: &CreditTransferTx) {
         w.leaf("Cd", p);
         w.close("Purp");
     }
-    if !tx.rmt_inf_ustrd.is_empty() {
-        w.open("RmtInf");
-        for line in &tx.rmt_inf_ustrd {
-            w.leaf("Ustrd", line);
-        }
-        w.close("RmtInf");
-    }
+    write_ustrd(w, &tx.rmt_inf_ustrd);
     w.close("CdtTrfTxInf");
 }

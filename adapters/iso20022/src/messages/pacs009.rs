@@ -8,7 +8,7 @@ use crate::messages::apphdr::{read_app_hdr, AppHdr};
 use crate::messages::envelope_writer::write_with_header;
 use crate::messages::fields::{
     agent, element_of, money, text_at, texts_of, write_agent, write_agent_opt, write_code_choice,
-    write_element, write_money, ClearingMember, XmlElement,
+    write_element, write_money, write_ustrd, ClearingMember, XmlElement,
 };
 use crate::messages::related::document_root;
 use crate::rule::Rule;
@@ -166,13 +166,7 @@ fn write_tx(w: &mut XmlWriter, tx: &FiCreditTransferTx) {
     write_agent_opt(w, "DbtrAgt", tx.dbtr_agt.as_ref(), None);
     write_agent_opt(w, "CdtrAgt", tx.cdtr_agt.as_ref(), None);
     write_agent(w, "Cdtr", tx.cdtr.as_ref(), tx.cdtr_mmb.as_ref());
-    if !tx.rmt_inf_ustrd.is_empty() {
-        w.open("RmtInf");
-        for line in &tx.rmt_inf_ustrd {
-            w.leaf("Ustrd", line);
-        }
-        w.close("RmtInf");
-    }
+    write_ustrd(w, &tx.rmt_inf_ustrd);
     if let Some(u) = &tx.undrlyg_cstmr_cdt_trf {
         write_element(w, u);
     }

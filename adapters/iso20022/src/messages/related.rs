@@ -6,6 +6,7 @@ use crate::envelope::Parts;
 use crate::error::ValidationError;
 use crate::messages::fields::{agent, text_at, ClearingMember};
 use crate::rule::Rule;
+use crate::schema::lexical::boolean_value;
 use crate::types::bic::Bic;
 use crate::types::uetr::Uetr;
 use crate::xml::tree::Tree;
@@ -155,7 +156,7 @@ pub(crate) fn read_case(tree: &Tree<'_>, node: u32) -> Case {
     Case {
         id: text_at(tree, node, "Id").unwrap_or_default(),
         cretr: read_party(tree, tree.child(node, "Cretr")),
-        reop_case_indctn: text_at(tree, node, "ReopCaseIndctn").map(|v| is_true(&v)),
+        reop_case_indctn: text_at(tree, node, "ReopCaseIndctn").map(|v| boolean_value(&v)),
     }
 }
 
@@ -165,11 +166,6 @@ pub(crate) fn write_case(w: &mut XmlWriter, name: &str, c: &Case) {
     write_party(w, "Cretr", &c.cretr);
     w.opt("ReopCaseIndctn", c.reop_case_indctn.map(xml_bool));
     w.close(name);
-}
-
-/// An `xs:boolean` value (`true`/`1`; whitespace collapsed).
-pub(crate) fn is_true(v: &str) -> bool {
-    matches!(v.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r')), "true" | "1")
 }
 
 /// The canonical `xs:boolean` text.

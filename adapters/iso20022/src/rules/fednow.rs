@@ -34,10 +34,7 @@ fn is_fednow_message_id(id: &str) -> bool {
     let b = id.as_bytes();
     (18..=35).contains(&b.len())
         && b.iter().all(u8::is_ascii_alphanumeric)
-        && id.get(..8).is_some_and(|d| {
-            d.bytes().all(|c| c.is_ascii_digit())
-                && crate::schema::lexical::date(&format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]))
-        })
+        && id.get(..8).is_some_and(crate::schema::lexical::compact_date)
 }
 
 /// FedNow profile: USD only, FedNow status codes, no in-band BAH signature, FedNow as

@@ -244,11 +244,8 @@ pub(crate) fn aba_checksum_ok(value: &str) -> bool {
 /// Amount with a `Ccy` attribute: active currency (for `ActiveCurrencyCode`) and no more
 /// decimals than the currency's minor unit.
 pub(crate) fn amount(text: &str, ccy: &str, semantic: Semantic) -> Result<(), Failure> {
-    // xs:decimal without a sign: digits on at least one side of an optional '.' (`39.` and
-    // `.36` are decimals too; RULES.md forbids signs, exponents and commas).
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let (int, frac) = lexical::split_once_byte(text, b'.').unwrap_or((text, ""));
-    if !digits(int) || !digits(frac) || int.len() + frac.len() == 0 {
+    // RULES.md forbids signs, exponents and commas; `39.` and `.36` are decimals.
+    if lexical::unsigned_decimal(text).is_none() {
         return Err((Rule::AmountRange, format!("amount '{text}' is not a plain decimal (no sign)")));
     }
     let currency = Currency::parse(ccy);

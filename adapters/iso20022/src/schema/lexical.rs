@@ -100,10 +100,36 @@ fn ymd(s: &str) -> Option<()> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let y = year(s.get(..4)?)?;
-    let m = num(s.get(5..7)?, 2)?;
-    let d = num(s.get(8..)?, 2)?;
-    ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then_some(())
+    calendar_date(s.get(..4)?, s.get(5..7)?, s.get(8..)?).then_some(())
+}
+
+/// Four-digit year, two-digit month and day that name a day of the calendar.
+fn calendar_date(year_digits: &str, month_digits: &str, day_digits: &str) -> bool {
+    let (Some(y), Some(m), Some(d)) = (year(year_digits), num(month_digits, 2), num(day_digits, 2)) else {
+        return false;
+    };
+    (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
+}
+
+/// `CCYYMMDD`, a calendar date written without separators (FedNow message ids).
+pub(crate) fn compact_date(s: &str) -> bool {
+    s.len() == 8
+        && s.is_char_boundary(4)
+        && s.is_char_boundary(6)
+        && calendar_date(&s[..4], &s[4..6], &s[6..])
+}
+
+/// The integer and fraction digits of an unsigned xs:decimal (`39.50`, `39.`, `.5`): digits on
+/// at least one side of an optional `.`, nothing else.
+pub(crate) fn unsigned_decimal(text: &str) -> Option<(&str, &str)> {
+    let (int, frac) = split_once_byte(text, b'.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    (digits(int) && digits(frac) && int.len() + frac.len() > 0).then_some((int, frac))
+}
+
+/// The value of a valid `xs:boolean` (`true`/`1`; XML white space around it collapsed).
+pub(crate) fn boolean_value(v: &str) -> bool {
+    matches!(v.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r')), "true" | "1")
 }
 
 fn hms(s: &str) -> Option<()> {

@@ -40,12 +40,9 @@ impl Money {
         let bad = |why: &str| {
             (ReasonCode::AM12, format!("amount '{}': {why}", text.chars().take(40).collect::<String>()))
         };
-        let (int, frac) = crate::schema::lexical::split_once_byte(text, b'.').unwrap_or((text, ""));
-        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        // xs:decimal without a sign: `39.` and `.36` are decimals too.
-        if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
+        let Some((int, frac)) = crate::schema::lexical::unsigned_decimal(text) else {
             return Err(bad("not a plain non-negative decimal"));
-        }
+        };
         let exp = usize::from(ccy.minor_units());
         let frac = frac.trim_end_matches('0');
         if frac.len() > exp {

@@ -35,11 +35,7 @@ impl XmlWriter {
     }
 
     pub(crate) fn open(&mut self, name: &str) {
-        self.indent();
-        self.out.push(b'<');
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.push(b'>');
-        self.depth += 1;
+        self.leaf_attrs(name, [], None);
     }
 
     pub(crate) fn close(&mut self, name: &str) {
@@ -52,14 +48,7 @@ impl XmlWriter {
 
     /// `<name>text</name>`.
     pub(crate) fn leaf(&mut self, name: &str, text: &str) {
-        self.indent();
-        self.out.push(b'<');
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.push(b'>');
-        escape_into(&mut self.out, text);
-        self.out.extend_from_slice(b"</");
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.push(b'>');
+        self.leaf_attrs(name, [], Some(text));
     }
 
     /// `<name>text</name>` when `text` is present.
