@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use switchyard_iso20022::{validate_any, Limits};
 
 /// `switchyard validate FILE...`: `FILE: valid <msg def> <message id>` or
-/// `FILE: invalid <REASON> <path>: <detail>`; exit 0 only if every file is valid.
+/// `FILE: invalid <REASON> <path>: <detail>`; exit 0 only if every file is valid. `-` reads
+/// standard input (a file named `-` is `./-`).
 #[must_use]
 pub fn validate(files: &[PathBuf]) -> ExitCode {
     let limits = Limits::default();
@@ -61,19 +62,26 @@ fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A file's bytes, or the size error for it without reading it: a file over the message
-/// limit is never read whole (nor more than one byte past the limit, should it grow).
+/// limit is never read whole (nor more than one byte past the limit, should it grow). `-`
+/// is standard input, read up to one byte past the limit.
 fn read_bounded(
     file: &Path,
     limits: &Limits,
 ) -> std::io::Result<Result<Vec<u8>, switchyard_iso20022::ValidationError>> {
     use std::io::Read as _;
+    let cap = u64::try_from(limits.max_message_bytes).unwrap_or(u64::MAX).saturating_add(1);
+    if file.as_os_str() == "-" {
+        // Standard input has no length to check first: read one byte past the limit at most.
+        let mut bytes = Vec::new();
+        std::io::stdin().lock().take(cap).read_to_end(&mut bytes)?;
+        return Ok(limits.check_size(bytes.len()).map(|()| bytes));
+    }
     let f = std::fs::File::open(file)?;
     let len = f.metadata()?.len();
     if let Err(e) = limits.check_size(usize::try_from(len).unwrap_or(usize::MAX)) {
         return Ok(Err(e));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    let cap = u64::try_from(limits.max_message_bytes).unwrap_or(u64::MAX).saturating_add(1);
     f.take(cap).read_to_end(&mut bytes)?;
     Ok(Ok(bytes))
 }

@@ -81,7 +81,7 @@ enum Command {
     },
     /// Validate ISO 20022 messages: one line per file; exit 0 only if all are valid.
     Validate {
-        /// Message files (bare Document, with AppHdr, or in an envelope).
+        /// Message files (bare Document, with AppHdr, or in an envelope); `-` reads standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },

@@ -62,6 +62,44 @@ fn validate_refuses_an_oversized_file_by_its_length() {
     assert!(text.contains(": invalid FF01 /: [limit.size] 68719476736 bytes > limit 1048576"), "{text}");
 }
 
+/// `-` reads the message from standard input (`curl ... | switchyard validate -`), with the
+/// same size limit as a file: more than the limit is refused, and not read to its end.
+#[test]
+fn validate_reads_standard_input_for_a_dash() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let pipe = |input: Vec<u8>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["validate", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        // The refused oversized input closes the pipe early: a failed write is expected then.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let valid = std::fs::read(sample("valid", "pacs.008.001.08__mt103-to-mx__p.2.1.2_A_B.xml")).unwrap();
+    assert_eq!(pipe(valid), (Some(0), "-: valid pacs.008.001.08 A2B0506272708\n".to_owned()));
+    let invalid =
+        std::fs::read(sample("invalid", "pacs.008.001.08__RULE__commodity_currency_XAU.xml")).unwrap();
+    let (code, text) = pipe(invalid);
+    assert_eq!(code, Some(1));
+    assert!(
+        text.starts_with("-: invalid AM03 /Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt"),
+        "{text}"
+    );
+    let (code, text) = pipe(vec![b' '; 3 << 20]);
+    assert_eq!(code, Some(1));
+    assert_eq!(text, "-: invalid FF01 /: [limit.size] 1048577 bytes > limit 1048576\n");
+}
+
 /// A reader that stops early (`| head -1`) ends the listing quietly: no panic, no torn
 /// line, and a non-zero status because not every file was checked.
 #[test]
