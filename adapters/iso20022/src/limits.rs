@@ -4,6 +4,10 @@
 //! arena, depth caps the open-element stack, text length caps any decoded string, and the
 //! transaction count caps the typed model. Exceeding a limit is a validation failure (FF01).
 
+/// The longest text a supported schema admits, in bytes: `Max20000Text` (admi.002
+/// `AddtlData`) at four UTF-8 bytes a character. A test holds it to the schemas' `maxLength`.
+pub(crate) const MAX_SCHEMA_TEXT_BYTES: usize = 20_000 * 4;
+
 /// Limits for one message. `Limits::default()` suits interbank traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -11,7 +15,9 @@ pub struct Limits {
     pub max_message_bytes: usize,
     /// Maximum element nesting depth, envelope included (default 48).
     pub max_depth: usize,
-    /// Maximum length in bytes of one text node or attribute value (default 4096).
+    /// Maximum length in bytes of one text node or attribute value (default 80,000: the
+    /// longest value a supported schema allows, `Max20000Text`, at four bytes a character, so
+    /// the default refuses no schema-valid message).
     pub max_text_bytes: usize,
     /// Maximum number of transactions (or entries/underlying items) in one message (default 1000).
     pub max_transactions: usize,
@@ -19,7 +25,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_message_bytes: 1 << 20, max_depth: 48, max_text_bytes: 4096, max_transactions: 1000 }
+        Limits {
+            max_message_bytes: 1 << 20,
+            max_depth: 48,
+            max_text_bytes: MAX_SCHEMA_TEXT_BYTES,
+            max_transactions: 1000,
+        }
     }
 }
 

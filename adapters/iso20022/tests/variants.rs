@@ -679,3 +679,83 @@ fn header_organisation_bics_and_unknown_headers_are_checked() {
     assert_ne!(foreign, xml);
     assert_rule(&rejected(&foreign), ReasonCode::FF01, "msg.unknown", "/AppHdr");
 }
+
+// --- Eighth review: 3,000 random schema edits against xmllint ------------------------------
+
+/// Lax wildcard content is validated where a declaration is known: a copy of the message's
+/// own `Document` inside `SplmtryData/Envlp`, at any depth, must be valid as one (xmllint
+/// checks it so). Other content stays free, and the copy's business rules are not the
+/// message's.
+#[test]
+fn a_document_copy_in_a_wildcard_is_validated_as_one() {
+    let Some(xml) = sample(FEDNOW_PACS008) else { return };
+    let envlp = |content: &str| {
+        let data = format!("<SplmtryData><Envlp>{content}</Envlp></SplmtryData></CdtTrfTxInf>");
+        replace_after(&xml, "<ChrgBr>", "</CdtTrfTxInf>", &data)
+    };
+    let ns = "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08";
+    let e = rejected(&envlp(&format!(r#"<Document xmlns="{ns}"><Foo/></Document>"#)));
+    assert_rule(&e, ReasonCode::FF01, "xsd.unexpected", "/SplmtryData[1]/Envlp/Document/Foo");
+    let nested =
+        format!(r#"<x:Wrap xmlns:x="urn:x"><d:Document xmlns:d="{ns}"><d:Foo/></d:Document></x:Wrap>"#);
+    let e = rejected(&envlp(&nested));
+    assert_rule(&e, ReasonCode::FF01, "xsd.unexpected", "/Envlp/Wrap/Document/Foo");
+    // A whole copy of the message: valid; with a broken facet: refused at the copy's element.
+    let body = xml.find("<FIToFICstmrCdtTrf>").map(|a| {
+        let b = xml.find("</FIToFICstmrCdtTrf>").expect("end of the message") + "</FIToFICstmrCdtTrf>".len();
+        xml[a..b].to_owned()
+    });
+    let Some(body) = body else { panic!("sample has no FIToFICstmrCdtTrf") };
+    let copy = format!(r#"<Document xmlns="{ns}">{body}</Document>"#);
+    accepted(&envlp(&copy));
+    let broken = copy.replacen("<NbOfTxs>1</NbOfTxs>", "<NbOfTxs>one</NbOfTxs>", 1);
+    assert_ne!(broken, copy);
+    let e = rejected(&envlp(&broken));
+    assert_rule(&e, ReasonCode::FF01, "xsd.facet", "/Envlp/Document/FIToFICstmrCdtTrf/GrpHdr/NbOfTxs");
+    // A business rule broken only inside the copy (a zero amount) is the copy's, not the message's.
+    let zero = copy.replacen(">1250.00</IntrBkSttlmAmt>", ">0</IntrBkSttlmAmt>", 1);
+    assert_ne!(zero, copy);
+    accepted(&envlp(&zero));
+    // A Document of another message is content no declaration covers: free.
+    accepted(&envlp(r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><Foo/></Document>"#));
+}
+
+/// XML reads a literal CR LF (or a lone CR) as one LF before any schema sees the text
+/// (XML 1.0 §2.11): a 140-character name with a CR LF inside is 140 characters; a CR
+/// written as `&#13;` is a character of its own.
+#[test]
+fn literal_line_ends_count_as_one_character() {
+    let Some(xml) = sample(FEDNOW_PACS008) else { return };
+    let with_name = |value: &str| {
+        let a = xml.find("<Dbtr>").expect("Dbtr");
+        let open = a + xml[a..].find("<Nm>").expect("Nm");
+        let close = open + xml[open..].find("</Nm>").expect("/Nm");
+        format!("{}<Nm>{value}{}", &xml[..open], &xml[close..])
+    };
+    let a138 = "A".repeat(138);
+    accepted(&with_name(&format!("{a138}\r\nB")));
+    accepted(&with_name(&format!("{a138}\rB")));
+    accepted(&with_name(&format!("{a138}\r\n<![CDATA[B]]>")));
+    let e = rejected(&with_name(&format!("{a138}&#13;\nB")));
+    assert_rule(&e, ReasonCode::FF01, "xsd.facet", "/Dbtr/Nm");
+    let e = rejected(&with_name(&format!("{a138}B\r\nC")));
+    assert_rule(&e, ReasonCode::FF01, "xsd.facet", "/Dbtr/Nm");
+    let m = read_pacs008(with_name(&format!("{a138}\r\nB")).as_bytes(), &Limits::default()).expect("valid");
+    assert_eq!(m.txs[0].dbtr_name.as_deref(), Some(format!("{a138}\nB").as_str()));
+}
+
+/// The default limits refuse no schema-valid message: admi.002 `AddtlData` (Max20000Text)
+/// takes 20,000 characters, multi-byte ones too; 20,001 break the XSD, not a limit.
+#[test]
+fn the_longest_text_a_schema_allows_is_within_the_default_limit() {
+    let Some(xml) = sample(FEDNOW_ADMI002) else { return };
+    let with = |data: &str| {
+        replace_after(&xml, "<RjctnDtTm>", "</Rsn>", &format!("<AddtlData>{data}</AddtlData></Rsn>"))
+    };
+    let ascii = with(&"A".repeat(20_000));
+    assert_ne!(ascii, xml);
+    accepted(&ascii);
+    accepted(&with(&"€".repeat(20_000)));
+    let e = rejected(&with(&"A".repeat(20_001)));
+    assert_rule(&e, ReasonCode::FF01, "xsd.facet", "/Rsn/AddtlData");
+}

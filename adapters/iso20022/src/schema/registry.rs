@@ -63,4 +63,21 @@ mod tests {
             assert!(!s.root.is_empty(), "{id} has no root");
         }
     }
+
+    /// The default text limit is the longest value any supported schema admits (four bytes
+    /// a character; base64 as its encoded length), so it refuses no schema-valid message.
+    #[test]
+    fn default_text_limit_is_the_longest_schema_value() {
+        use crate::schema::model::Base;
+        let longest = SCHEMAS
+            .iter()
+            .flat_map(|(id, text)| load(id, text).unwrap_or_else(|e| panic!("{e}")).simple)
+            .filter_map(|t| {
+                let max = t.max_len? as usize;
+                Some(if t.base == Base::Base64 { max.div_ceil(3) * 4 } else { max * 4 })
+            })
+            .max();
+        assert_eq!(longest, Some(crate::limits::MAX_SCHEMA_TEXT_BYTES));
+        assert_eq!(crate::Limits::default().max_text_bytes, crate::limits::MAX_SCHEMA_TEXT_BYTES);
+    }
 }

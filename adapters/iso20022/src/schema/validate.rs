@@ -335,7 +335,53 @@ impl<'t, 'a> Validator<'t, 'a> {
                 return Err(e);
             }
         }
+        self.lax_content(child)
+    }
+
+    /// Lax processing validates what it has a declaration for: an element of the wildcard's
+    /// content, at any depth, that is this schema's global element (a copy of the `Document`
+    /// in `SplmtryData/Envlp`) must be valid as one, as xmllint checks it. The business rules
+    /// are the message's, not a copy's: value-rule failures inside it are not kept.
+    fn lax_content(&mut self, child: u32) -> Result<(), ValidationError> {
+        let end = self.tree.subtree_end(child);
+        let mut at = child as usize;
+        while at < end {
+            let n = &self.tree.nodes[at];
+            let i = u32::try_from(at).unwrap_or(NONE);
+            if n.local != &*self.schema.root
+                || crate::envelope::namespace_of(self.tree, i).is_none_or(|ns| *ns != *self.schema.namespace)
+            {
+                at += 1;
+                continue;
+            }
+            self.copy_of_root(child, i)?;
+            at = self.tree.subtree_end(i).max(at + 1);
+        }
         Ok(())
+    }
+
+    /// Walks `copy` (inside the wildcard content starting at `child`) as the schema's root,
+    /// with the elements between on the stack for its paths.
+    #[cold]
+    fn copy_of_root(&mut self, child: u32, copy: u32) -> Result<(), ValidationError> {
+        let mut between = Vec::new();
+        let mut up = self.tree.nodes[copy as usize].parent;
+        if copy != child {
+            while up != NONE {
+                between.push(up);
+                if up == child {
+                    break;
+                }
+                up = self.tree.nodes[up as usize].parent;
+            }
+        }
+        let depth = self.stack.len();
+        self.stack.extend(between.iter().rev().map(|&n| (n, false)));
+        let kept = self.deferred.take();
+        let result = self.element(copy, self.schema.root_ty, false, values::flags_of(&self.schema.root));
+        self.deferred = kept;
+        self.stack.truncate(depth);
+        result
     }
 
     /// The common leaf, checked without the general steps: a simple-typed element in the

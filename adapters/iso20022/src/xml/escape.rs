@@ -64,7 +64,7 @@ pub(crate) fn decode_content(raw: &str) -> Cow<'_, str> {
         };
         let end = body.find(close).unwrap_or(body.len());
         if kept {
-            out.push_str(&body[..end]);
+            out.push_str(&normalize_line_ends(&body[..end]));
         }
         rest = body.get(end + close.len()..).unwrap_or("");
     }
@@ -72,15 +72,23 @@ pub(crate) fn decode_content(raw: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Decodes entity references in already-validated character data (the lexer checked them).
+/// Decodes entity references in already-validated character data (the lexer checked them),
+/// and reads each literal CR, alone or before an LF, as one LF (XML 1.0 §2.11: a processor
+/// passes no CR that was not written as a reference, `&#13;`).
 pub(crate) fn decode(raw: &str) -> Cow<'_, str> {
-    if !raw.as_bytes().contains(&b'&') {
+    if memchr::memchr2(b'&', b'\r', raw.as_bytes()).is_none() {
         return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
-    while let Some(i) = rest.find('&') {
+    while let Some(i) = memchr::memchr2(b'&', b'\r', rest.as_bytes()) {
         out.push_str(&rest[..i]);
+        if rest.as_bytes()[i] == b'\r' {
+            out.push('\n');
+            let skip = if rest.as_bytes().get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+            rest = &rest[i + skip..];
+            continue;
+        }
         let after = &rest[i + 1..];
         match after.find(';') {
             Some(end) => {
@@ -95,6 +103,15 @@ pub(crate) fn decode(raw: &str) -> Cow<'_, str> {
     }
     out.push_str(rest);
     Cow::Owned(out)
+}
+
+/// `raw` with each literal CR, alone or before an LF, read as one LF (XML 1.0 §2.11), for
+/// text taken as written (a CDATA section).
+pub(crate) fn normalize_line_ends(raw: &str) -> Cow<'_, str> {
+    if !raw.as_bytes().contains(&b'\r') {
+        return Cow::Borrowed(raw);
+    }
+    Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 /// Appends `text` escaped for element content or a double-quoted attribute value.
@@ -116,6 +133,15 @@ pub(crate) fn escape_into(out: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::decode_content;
+
+    /// XML 1.0 §2.11: CR LF and a lone CR are read as LF; a CR written as `&#13;` stays.
+    #[test]
+    fn literal_line_ends_are_read_as_line_feeds() {
+        assert_eq!(super::decode("A\r\nB\rC\n"), "A\nB\nC\n");
+        assert_eq!(super::decode("A&#13;&#10;B&#13;\r\n"), "A\r\nB\r\n");
+        assert_eq!(super::decode("plain"), "plain");
+        assert_eq!(decode_content("A\r\n<![CDATA[B\r\nC\r]]>&#13;"), "A\nB\nC\n\r");
+    }
 
     #[test]
     fn content_drops_comments_and_pis_and_keeps_cdata() {

@@ -754,6 +754,11 @@ impl<'a> Builder<'a, '_> {
             if rest.get(ws + 1) != Some(&b'/') {
                 return Ok(Some(pos + ws));
             }
+            // White space before an end tag is the content of an element without children:
+            // with a CR in it, the general path keeps it for line-end reading.
+            if !self.open_has_child() && rest.get(..ws).is_some_and(|w| w.contains(&b'\r')) {
+                return Ok(None);
+            }
             ws
         } else {
             let (len, special, low) = crate::xml::lexer::char_data_len(rest);
@@ -774,7 +779,12 @@ impl<'a> Builder<'a, '_> {
                 self.start(qname, attrs, empty, duplicate, prefixed, offset)
             }
             Token::End { qname } => self.end(qname, offset),
-            Token::Text { raw, cdata, blank, plain } => self.text(raw, cdata || plain, blank, offset),
+            Token::Text { raw, cdata, blank, plain } => {
+                if raw.as_bytes().contains(&b'\r') {
+                    return self.text_with_cr(raw, cdata, blank, plain, offset);
+                }
+                self.text(raw, cdata || plain, blank, offset)
+            }
         }
     }
 
@@ -940,6 +950,40 @@ impl<'a> Builder<'a, '_> {
             node.text_verbatim = cdata;
         } else if !blank || !node.text.bytes().all(is_ws) {
             further_piece(node, src, raw);
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Builder<'a, '_> {
+    /// Character data with a literal CR, which XML reads as LF (§2.11): an element's first
+    /// piece is kept for decoding rather than lent as written ([`Tree::text`] then reads it
+    /// through `escape::decode`, or `decode_content` for a CDATA section, whose markup the
+    /// kept span then includes); later pieces make the text mixed anyway.
+    #[cold]
+    fn text_with_cr(
+        &mut self,
+        raw: &'a str,
+        cdata: bool,
+        blank: bool,
+        plain: bool,
+        offset: usize,
+    ) -> Result<(), ValidationError> {
+        let first_piece = self
+            .stack
+            .last()
+            .and_then(|&top| self.nodes.get(top as usize))
+            .is_some_and(|n| n.first_child == NONE && n.text.is_empty() && !n.text_verbatim);
+        if !first_piece {
+            return self.text(raw, cdata || plain, blank, offset);
+        }
+        self.text(raw, false, blank, offset)?;
+        if cdata {
+            let src = self.src;
+            if let Some(node) = self.stack.last().and_then(|&top| self.nodes.get_mut(top as usize)) {
+                node.text = content_span(src, raw, raw);
+                node.text_mixed = true;
+            }
         }
         Ok(())
     }
