@@ -196,12 +196,12 @@ impl Admission {
     pub fn forget_projected(&mut self, projected_seq: u64) -> usize {
         let mut dropped = 0;
         while let Some((_, uetr)) = self.finals.front().filter(|(seq, _)| *seq <= projected_seq) {
-            // A payment reopened since (an operator's DLQ replay) is in flight again, and one
-            // whose outcome was replaced since waits for its later entry: both kept.
-            let applied = self
-                .by_uetr
-                .get(uetr)
-                .is_some_and(|e| matches!(e.known, Known::Final(_)) && e.final_seq <= projected_seq);
+            // A payment reopened since (an operator's DLQ replay) is in flight again, or in
+            // doubt (re-inquiry looks it up here), and one whose outcome was replaced since
+            // waits for its later entry: all kept.
+            let applied = self.by_uetr.get(uetr).is_some_and(|e| {
+                matches!(&e.known, Known::Final(o) if o.is_final()) && e.final_seq <= projected_seq
+            });
             if let Some(entry) = applied.then(|| self.by_uetr.remove(uetr)).flatten() {
                 if self.uetr_by_msg_id.get(&entry.msg_id) == Some(uetr) {
                     self.uetr_by_msg_id.remove(&entry.msg_id);
@@ -276,6 +276,27 @@ mod tests {
         a.finished("u3", Outcome::Settled, 12);
         assert_eq!(a.in_flight(), 0, "freed once");
         assert_eq!(a.forget_projected(11), 1);
+    }
+
+    /// A dead-lettered payment replayed by an operator that ends in doubt stays known as in
+    /// doubt when the dead letter's outcome is projected: the tenant's re-inquiry looks it up
+    /// here, and a dropped entry read as "resolved meanwhile" stopped its inquiries.
+    #[test]
+    fn a_replayed_payment_in_doubt_outlives_its_dead_letter() {
+        let mut a = Admission::new(10);
+        assert_eq!(a.admit_mem("u1", "m1", FP_A), Decision::Admit);
+        a.accepted("u1");
+        a.finished("u1", Outcome::DeadLettered("no answer".into()), 5);
+        a.restore_accepted("u1", "m1", FP_A);
+        a.finished("u1", Outcome::InDoubt, 6);
+        assert_eq!(a.forget_projected(10), 1, "the dead letter's entry is consumed");
+        assert_eq!(a.lookup("u1"), Some(Known::Final(Outcome::InDoubt)));
+        assert_eq!(a.in_flight(), 1);
+        // Settled by a later round: forgettable once that outcome is projected.
+        a.finished("u1", Outcome::Settled, 12);
+        assert_eq!(a.in_flight(), 0);
+        assert_eq!(a.forget_projected(12), 1);
+        assert_eq!(a.lookup("u1"), None);
     }
 
     const FP_A: Fingerprint = Fingerprint([1; 16]);

@@ -44,13 +44,38 @@ pub fn mailbox(actor: &'static str, tenant: &str) -> metrics::Gauge {
     metrics::gauge!(MAILBOX_DEPTH, "actor" => actor, "tenant" => tenant.to_owned())
 }
 
-/// Counts one submission result.
+/// Every `result` label value of [`SUBMISSIONS`]: the node registers each at zero per tenant,
+/// so an alert on any sees its first event.
+pub const SUBMISSION_RESULTS: [&str; 14] = [
+    "accepted",
+    "busy",
+    "rate_limited",
+    "invalid",
+    "forbidden",
+    "resend",
+    "duplicate",
+    "scheme_refused",
+    "inquiry",
+    "cancellation",
+    "cancellation_answer",
+    "status",
+    "return",
+    "retired",
+];
+
+/// Every `outcome` label value of [`OUTCOMES`].
+pub const OUTCOME_LABELS: [&str; 6] =
+    ["settled", "rejected", "dead_lettered", "in_doubt", "cancelled", "returned"];
+
+/// Counts one submission result (one of [`SUBMISSION_RESULTS`]).
 pub fn submission(tenant: &str, result: &'static str) {
+    debug_assert!(SUBMISSION_RESULTS.contains(&result), "unregistered submission result {result}");
     metrics::counter!(SUBMISSIONS, "tenant" => tenant.to_owned(), "result" => result).increment(1);
 }
 
-/// Counts one outcome and records the node-internal final latency.
+/// Counts one outcome (one of [`OUTCOME_LABELS`]) and records the node-internal final latency.
 pub fn outcome(tenant: &str, outcome: &'static str, elapsed: Option<Duration>) {
+    debug_assert!(OUTCOME_LABELS.contains(&outcome), "unregistered outcome {outcome}");
     metrics::counter!(OUTCOMES, "tenant" => tenant.to_owned(), "outcome" => outcome).increment(1);
     if let Some(d) = elapsed {
         metrics::histogram!(FINAL_LATENCY, "tenant" => tenant.to_owned()).record(d.as_secs_f64());

@@ -44,6 +44,22 @@ impl JournalRecord {
     pub const TYPE_INBOUND: u16 = 5;
     pub const TYPE_DELIVERY: u16 = 6;
 
+    /// The name of on-disk type tag `tag` (`Accepted`, `Outcome`, ...), or `None` for a tag
+    /// this version does not write.
+    #[must_use]
+    pub fn type_name(tag: u16) -> Option<&'static str> {
+        Some(match tag {
+            Self::TYPE_ACCEPTED => "Accepted",
+            Self::TYPE_REFUSED => "Refused",
+            Self::TYPE_OUTCOME => "Outcome",
+            Self::TYPE_UNMATCHED_REPLY => "UnmatchedReply",
+            Self::TYPE_INBOUND => "Inbound",
+            Self::TYPE_DELIVERY => "Delivery",
+            Self::TYPE_OPERATOR => "Operator",
+            _ => return None,
+        })
+    }
+
     #[must_use]
     pub fn record_type(&self) -> u16 {
         match self {

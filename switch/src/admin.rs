@@ -177,10 +177,10 @@ pub(crate) fn register_series(ops: &Operations) {
 pub(crate) fn register_tenant_series(tenant: &str) {
     use switchyard_actors::metrics as m;
     let t = || tenant.to_owned();
-    for result in ["accepted", "busy", "rate_limited", "invalid", "forbidden"] {
+    for result in m::SUBMISSION_RESULTS {
         metrics::counter!(m::SUBMISSIONS, "tenant" => t(), "result" => result).increment(0);
     }
-    for outcome in ["settled", "rejected", "dead_lettered", "in_doubt"] {
+    for outcome in m::OUTCOME_LABELS {
         metrics::counter!(m::OUTCOMES, "tenant" => t(), "outcome" => outcome).increment(0);
     }
     for answer in ["cancelled", "refused", "relayed"] {
@@ -293,7 +293,7 @@ async fn readyz(State(state): State<AdminState>) -> impl IntoResponse {
     if state.ready.load(Ordering::Acquire) {
         (StatusCode::OK, "ready\n")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready: journal recovery or start-up in progress\n")
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready: starting up (journal recovery) or draining\n")
     }
 }
 

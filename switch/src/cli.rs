@@ -95,11 +95,20 @@ pub fn journal_verify(data: &Path) -> ExitCode {
     let dir = data.join("journal");
     let report = switchyard_journal::verify(&dir);
     for segment in &report.segments {
+        let by_type: Vec<String> = segment
+            .records_by_type
+            .iter()
+            .map(|(&tag, n)| match switchyard_actors::JournalRecord::type_name(tag) {
+                Some(name) => format!("{name} {n}"),
+                None => format!("type {tag} {n}"),
+            })
+            .collect();
         crate::say!(
-            "{}: first seq {}, {} records, {} bytes used",
+            "{}: first seq {}, {} records ({}), {} bytes used",
             segment.path.display(),
             segment.first_seq,
             segment.records,
+            by_type.join(", "),
             segment.bytes_used
         );
     }

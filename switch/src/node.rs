@@ -64,6 +64,8 @@ pub struct Node {
     ctx: Arc<NodeContext>,
     /// Operations on the running node (admin API, SIGHUP, `switchyard top`).
     pub ops: Arc<Operations>,
+    /// What `/readyz` answers: set once started, cleared when the drain begins.
+    ready: Arc<AtomicBool>,
 }
 
 impl Node {
@@ -255,6 +257,7 @@ impl Node {
             tasks,
             ctx: Arc::clone(&ctx_for_drain),
             ops,
+            ready,
         })
     }
 
@@ -276,6 +279,8 @@ impl Node {
     /// Returns how many payments were still in flight at the deadline (0 when fully drained);
     /// those are durable and resume, by status inquiry, on the next start.
     pub async fn stop(self) -> anyhow::Result<i64> {
+        // A load balancer polling `/readyz` stops sending here, while the drain runs.
+        self.ready.store(false, Ordering::Release);
         self.intake.cancel();
         // The drain deadline as last reloaded.
         let deadline = tokio::time::Instant::now() + self.ops.limits().drain_timeout;

@@ -156,6 +156,7 @@ fn journal_verify_reports_counts_and_the_exact_place_of_a_flipped_byte() {
     let (ok, text) = run(&["journal", "verify", "--data", &data]);
     assert!(ok, "{text}");
     assert!(text.contains("ok, 50 records, last seq 50"), "{text}");
+    assert!(text.contains(": first seq 1, 50 records (Accepted 50), "), "counts per record type: {text}");
 
     // Flip one byte inside the 10th record's payload (not the tail): corruption, named.
     let mut bytes = std::fs::read(&segment).unwrap();

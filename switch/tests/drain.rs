@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{client, fixture_with, start_node};
+use common::{client, fixture_with, http_get, start_node_with};
 use futures::StreamExt;
 use switchyard_bench::client::Participant;
 use switchyard_bench::messages::MessageFactory;
@@ -18,7 +18,13 @@ use switchyard_wire::{Frame, FrameKind};
 async fn stopping_under_load_delivers_every_acknowledged_outcome() {
     // 50 ms of clearing latency keeps payments in flight when the stop begins.
     let f = fixture_with(SimConfig { latency: Duration::from_millis(50), ..SimConfig::default() }).await;
-    let node = start_node(&f, 64).await;
+    let node = start_node_with(&f, |c| {
+        c.limits.credit_window = 64;
+        c.admin_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let admin = node.admin_addr.expect("admin listener");
+    assert_eq!(http_get(admin, "/readyz").await.unwrap().0, 200);
     let mut p = Participant::connect(&client(&f, &node, Some("bank-a"))).await.unwrap();
     let template = read_pacs008(switchyard::demo::TEMPLATE, &Limits::default()).unwrap();
     let factory = MessageFactory::new(template, "DRAIN").sending_as(&switchyard::demo::demo_bic("bank-a"));
@@ -30,6 +36,24 @@ async fn stopping_under_load_delivers_every_acknowledged_outcome() {
     let stopper = tokio::spawn(async move {
         let _ = tokio::time::timeout(Duration::from_secs(30), started).await;
         node.stop().await.unwrap()
+    });
+    // While the drain runs, `/readyz` says 503 (a load balancer stops sending); the admin
+    // listener itself closes only after the drain.
+    let (drain_seen, seen) = tokio::sync::oneshot::channel::<bool>();
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let mut unready = false;
+        while tokio::time::Instant::now() < deadline {
+            match http_get(admin, "/readyz").await {
+                Ok((503, body)) => {
+                    unready = body.contains("draining");
+                    break;
+                }
+                Ok(_) => tokio::time::sleep(Duration::from_millis(2)).await,
+                Err(_) => break, // closed: the drain ended before a poll saw it
+            }
+        }
+        let _ = drain_seen.send(unready);
     });
     let mut statuses: HashMap<u64, Vec<TxStatus>> = HashMap::new();
     let (mut sent, mut in_flight, mut signed_off) = (0u64, 0usize, false);
@@ -69,6 +93,7 @@ async fn stopping_under_load_delivers_every_acknowledged_outcome() {
         }
     }
     let left = stopper.await.unwrap();
+    assert!(seen.await.unwrap(), "/readyz answered 503 (draining) during the drain");
     assert!(signed_off, "the participant was signed off");
     assert_eq!(left, 0, "nothing left in flight at the drain deadline");
     let acked: Vec<_> = statuses.iter().filter(|(_, s)| s.first() == Some(&TxStatus::ACTC)).collect();
