@@ -759,3 +759,39 @@ fn the_longest_text_a_schema_allows_is_within_the_default_limit() {
     let e = rejected(&with(&"A".repeat(20_001)));
     assert_rule(&e, ReasonCode::FF01, "xsd.facet", "/Rsn/AddtlData");
 }
+
+// --- Ninth review: namespace games, two edits, line ends and declarations against xmllint ---
+
+/// Namespaces in XML lets an inner element bind the part's own prefix (here the default
+/// namespace) to another namespace: only the names that use it change meaning. A subtree
+/// that names its elements through another prefix bound to the message namespace is valid;
+/// an element whose name the rebinding moves out of the message namespace is refused.
+#[test]
+fn rebinding_the_parts_prefix_moves_only_the_names_that_use_it() {
+    let Some(xml) = sample(FEDNOW_PACS028) else { return };
+    let ns = "urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03";
+    let msg_id = |open: &str, close: &str| {
+        let a = xml.find("<MsgId>").expect("MsgId");
+        let b = xml.find("</MsgId>").expect("/MsgId") + "</MsgId>".len();
+        let value = &xml[a + "<MsgId>".len()..b - "</MsgId>".len()];
+        format!("{}{open}{value}{close}{}", &xml[..a], &xml[b..])
+    };
+    accepted(&msg_id(&format!(r#"<p:MsgId xmlns="urn:foo" xmlns:p="{ns}">"#), "</p:MsgId>"));
+    accepted(&msg_id(&format!(r#"<p:MsgId xmlns="" xmlns:p="{ns}">"#), "</p:MsgId>"));
+    let e = rejected(&msg_id(r#"<MsgId xmlns="urn:foo">"#, "</MsgId>"));
+    assert_rule(&e, ReasonCode::FF01, "xsd.namespace", "/GrpHdr/MsgId");
+    // A rebound subtree: its prefixed children pass, an unprefixed one is in no namespace.
+    let grp = |inner: &str| {
+        let a = xml.find("<GrpHdr>").expect("GrpHdr");
+        let b = xml.find("</GrpHdr>").expect("/GrpHdr") + "</GrpHdr>".len();
+        format!("{}{inner}{}", &xml[..a], &xml[b..])
+    };
+    let cre = "<p:CreDtTm>2026-07-02T10:31:30-05:00</p:CreDtTm>";
+    accepted(&grp(&format!(
+        r#"<p:GrpHdr xmlns="" xmlns:p="{ns}"><p:MsgId>20260702021040078STATUSREQ01</p:MsgId>{cre}</p:GrpHdr>"#
+    )));
+    let e = rejected(&grp(&format!(
+        r#"<p:GrpHdr xmlns="" xmlns:p="{ns}"><MsgId>20260702021040078STATUSREQ01</MsgId>{cre}</p:GrpHdr>"#
+    )));
+    assert_rule(&e, ReasonCode::FF01, "xsd.namespace", "/GrpHdr/MsgId");
+}

@@ -57,7 +57,13 @@ impl<'t, 'a> Validator<'t, 'a> {
             );
         }
         let stack = spare::take(&WALK_STACK, 32);
-        let mut v = Validator { tree, schema, prefix: prefix(node.qname), stack, deferred: None };
+        // A name with the part's prefix is in the part's namespace, unless an element inside
+        // binds that prefix to another one (Namespaces in XML allows it: only the names that use
+        // it change meaning). Then no name is taken on its prefix: a prefix no name can have
+        // sends every element to the namespace look-up.
+        let part_prefix =
+            if part_rebinds_prefix(tree, root, schema) { NO_NAME_PREFIX } else { prefix(node.qname) };
+        let mut v = Validator { tree, schema, prefix: part_prefix, stack, deferred: None };
         let result = v.element(root, schema.root_ty, false, values::flags_of(&schema.root));
         spare::keep(&WALK_STACK, v.stack);
         result.map(|()| v.deferred)
@@ -198,13 +204,12 @@ impl<'t, 'a> Validator<'t, 'a> {
         decls: Option<&[crate::schema::model::AttrDecl]>,
     ) -> Result<(), ValidationError> {
         let n = &self.tree.nodes[node as usize];
-        for (qname, value) in attributes(n.attrs) {
+        for (qname, _) in attributes(n.attrs) {
             if qname == "xmlns" || qname.starts_with("xmlns:") {
-                let declared = qname.strip_prefix("xmlns:").unwrap_or("");
-                // Compared as declared, character references resolved (`&#x75;rn:iso:...`).
-                if declared == self.prefix && crate::xml::escape::decode(value) != *self.schema.namespace {
-                    return Err(self.fail(Rule::XsdNamespace, format!("namespace redeclared to '{value}'")));
-                }
+                // Any declaration: a part whose prefix is bound elsewhere inside it is walked
+                // with every name looked up (`part_rebinds_prefix`), so a name the binding
+                // moves is refused as not in the message's namespace, and one it does not
+                // move passes.
                 continue;
             }
             let p = prefix(qname);
@@ -538,6 +543,26 @@ impl<'t, 'a> Validator<'t, 'a> {
         }
         Ok(())
     }
+}
+
+/// A prefix no element name has (`NUL` is no name character): the walk's prefix when names
+/// cannot be taken on their prefix.
+const NO_NAME_PREFIX: &str = "\0";
+
+/// Whether an element below `root` binds the prefix of `root`'s name to a namespace other
+/// than the schema's. One pass over the part's nodes, looking only at those with attributes.
+fn part_rebinds_prefix(tree: &Tree<'_>, root: u32, schema: &Schema) -> bool {
+    let Some(r) = tree.node(root) else { return false };
+    let pfx = prefix(r.qname);
+    let end = tree.subtree_end(root);
+    tree.nodes.get(root as usize + 1..end).unwrap_or(&[]).iter().any(|n| {
+        !n.attrs.is_empty()
+            && n.attrs.contains("xmlns")
+            && attributes(n.attrs).any(|(qname, value)| {
+                let declared = if qname == "xmlns" { Some("") } else { qname.strip_prefix("xmlns:") };
+                declared == Some(pfx) && crate::xml::escape::decode(value) != *schema.namespace
+            })
+    })
 }
 
 /// The value the facets of `st` see: `xs:string` as written, every other base with XML
