@@ -92,6 +92,10 @@ impl Outcome {
         }
     }
 
+    /// Every value [`Outcome::label`] returns (the metrics register each at zero).
+    pub const LABELS: [&'static str; 6] =
+        ["settled", "rejected", "dead_lettered", "in_doubt", "cancelled", "returned"];
+
     /// A short label (metrics, logs, answers): `settled`, `rejected`, `dead_lettered`, ...
     #[must_use]
     pub fn label(&self) -> &'static str {

@@ -63,9 +63,8 @@ pub const SUBMISSION_RESULTS: [&str; 14] = [
     "retired",
 ];
 
-/// Every `outcome` label value of [`OUTCOMES`].
-pub const OUTCOME_LABELS: [&str; 6] =
-    ["settled", "rejected", "dead_lettered", "in_doubt", "cancelled", "returned"];
+/// Every `outcome` label value of [`OUTCOMES`]: the outcomes' own labels.
+pub const OUTCOME_LABELS: [&str; 6] = crate::domain::Outcome::LABELS;
 
 /// Counts one submission result (one of [`SUBMISSION_RESULTS`]).
 pub fn submission(tenant: &str, result: &'static str) {

@@ -26,6 +26,28 @@ fn replace_after(xml: &str, anchor: &str, from: &str, to: &str) -> String {
     format!("{}{to}{}", &xml[..f], &xml[f + from.len()..])
 }
 
+/// The first element of `xml` from `open` (after `anchor`) to its `close`, tags included; the
+/// test fails if it is missing.
+fn element_span(xml: &str, anchor: &str, open: &str, close: &str) -> std::ops::Range<usize> {
+    let a = xml.find(anchor).unwrap_or_else(|| panic!("anchor {anchor} not in sample"));
+    let start = a + xml[a..].find(open).unwrap_or_else(|| panic!("{open} not after {anchor}"));
+    let end =
+        start + xml[start..].find(close).unwrap_or_else(|| panic!("{close} not after {open}")) + close.len();
+    start..end
+}
+
+/// `xml` with that element (see [`element_span`]) replaced by `with`.
+fn replace_element(xml: &str, anchor: &str, open: &str, close: &str, with: &str) -> String {
+    let span = element_span(xml, anchor, open, close);
+    format!("{}{with}{}", &xml[..span.start], &xml[span.end..])
+}
+
+/// The FedNow pacs.008 sample with `content` as the one element of a `SplmtryData/Envlp`.
+fn in_envlp(fednow: &str, content: &str) -> String {
+    let data = format!("<SplmtryData><Envlp>{content}</Envlp></SplmtryData></CdtTrfTxInf>");
+    replace_after(fednow, "<ChrgBr>", "</CdtTrfTxInf>", &data)
+}
+
 fn rejected(xml: &str) -> ValidationError {
     match validate_any(xml.as_bytes(), &Limits::default()) {
         Ok(s) => panic!("accepted: {s:?}\n{xml}"),
@@ -501,10 +523,7 @@ fn wildcards_take_exactly_one_element_of_their_namespace() {
         assert_rule(&rejected(&sgntr(content)), ReasonCode::FF01, rule, path);
     }
     let Some(fednow) = sample(FEDNOW_PACS008) else { return };
-    let envlp = |content: &str| {
-        let data = format!("<SplmtryData><Envlp>{content}</Envlp></SplmtryData></CdtTrfTxInf>");
-        replace_after(&fednow, "<ChrgBr>", "</CdtTrfTxInf>", &data)
-    };
+    let envlp = |content: &str| in_envlp(&fednow, content);
     accepted(&envlp(r#"<x:Note xmlns:x="urn:x">any <x:b>content</x:b></x:Note>"#));
     accepted(&envlp("<Note>in the message's own namespace</Note>"));
     let cases = [
@@ -689,10 +708,7 @@ fn header_organisation_bics_and_unknown_headers_are_checked() {
 #[test]
 fn a_document_copy_in_a_wildcard_is_validated_as_one() {
     let Some(xml) = sample(FEDNOW_PACS008) else { return };
-    let envlp = |content: &str| {
-        let data = format!("<SplmtryData><Envlp>{content}</Envlp></SplmtryData></CdtTrfTxInf>");
-        replace_after(&xml, "<ChrgBr>", "</CdtTrfTxInf>", &data)
-    };
+    let envlp = |content: &str| in_envlp(&xml, content);
     let ns = "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08";
     let e = rejected(&envlp(&format!(r#"<Document xmlns="{ns}"><Foo/></Document>"#)));
     assert_rule(&e, ReasonCode::FF01, "xsd.unexpected", "/SplmtryData[1]/Envlp/Document/Foo");
@@ -701,11 +717,7 @@ fn a_document_copy_in_a_wildcard_is_validated_as_one() {
     let e = rejected(&envlp(&nested));
     assert_rule(&e, ReasonCode::FF01, "xsd.unexpected", "/Envlp/Wrap/Document/Foo");
     // A whole copy of the message: valid; with a broken facet: refused at the copy's element.
-    let body = xml.find("<FIToFICstmrCdtTrf>").map(|a| {
-        let b = xml.find("</FIToFICstmrCdtTrf>").expect("end of the message") + "</FIToFICstmrCdtTrf>".len();
-        xml[a..b].to_owned()
-    });
-    let Some(body) = body else { panic!("sample has no FIToFICstmrCdtTrf") };
+    let body = &xml[element_span(&xml, "", "<FIToFICstmrCdtTrf>", "</FIToFICstmrCdtTrf>")];
     let copy = format!(r#"<Document xmlns="{ns}">{body}</Document>"#);
     accepted(&envlp(&copy));
     let broken = copy.replacen("<NbOfTxs>1</NbOfTxs>", "<NbOfTxs>one</NbOfTxs>", 1);
@@ -726,12 +738,8 @@ fn a_document_copy_in_a_wildcard_is_validated_as_one() {
 #[test]
 fn literal_line_ends_count_as_one_character() {
     let Some(xml) = sample(FEDNOW_PACS008) else { return };
-    let with_name = |value: &str| {
-        let a = xml.find("<Dbtr>").expect("Dbtr");
-        let open = a + xml[a..].find("<Nm>").expect("Nm");
-        let close = open + xml[open..].find("</Nm>").expect("/Nm");
-        format!("{}<Nm>{value}{}", &xml[..open], &xml[close..])
-    };
+    let with_name =
+        |value: &str| replace_element(&xml, "<Dbtr>", "<Nm>", "</Nm>", &format!("<Nm>{value}</Nm>"));
     let a138 = "A".repeat(138);
     accepted(&with_name(&format!("{a138}\r\nB")));
     accepted(&with_name(&format!("{a138}\rB")));
@@ -770,28 +778,19 @@ fn the_longest_text_a_schema_allows_is_within_the_default_limit() {
 fn rebinding_the_parts_prefix_moves_only_the_names_that_use_it() {
     let Some(xml) = sample(FEDNOW_PACS028) else { return };
     let ns = "urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03";
+    let id = "20260702021040078STATUSREQ01";
     let msg_id = |open: &str, close: &str| {
-        let a = xml.find("<MsgId>").expect("MsgId");
-        let b = xml.find("</MsgId>").expect("/MsgId") + "</MsgId>".len();
-        let value = &xml[a + "<MsgId>".len()..b - "</MsgId>".len()];
-        format!("{}{open}{value}{close}{}", &xml[..a], &xml[b..])
+        replace_element(&xml, "", &format!("<MsgId>{id}"), "</MsgId>", &format!("{open}{id}{close}"))
     };
     accepted(&msg_id(&format!(r#"<p:MsgId xmlns="urn:foo" xmlns:p="{ns}">"#), "</p:MsgId>"));
     accepted(&msg_id(&format!(r#"<p:MsgId xmlns="" xmlns:p="{ns}">"#), "</p:MsgId>"));
     let e = rejected(&msg_id(r#"<MsgId xmlns="urn:foo">"#, "</MsgId>"));
     assert_rule(&e, ReasonCode::FF01, "xsd.namespace", "/GrpHdr/MsgId");
     // A rebound subtree: its prefixed children pass, an unprefixed one is in no namespace.
-    let grp = |inner: &str| {
-        let a = xml.find("<GrpHdr>").expect("GrpHdr");
-        let b = xml.find("</GrpHdr>").expect("/GrpHdr") + "</GrpHdr>".len();
-        format!("{}{inner}{}", &xml[..a], &xml[b..])
-    };
+    let grp = |inner: &str| replace_element(&xml, "", "<GrpHdr>", "</GrpHdr>", inner);
     let cre = "<p:CreDtTm>2026-07-02T10:31:30-05:00</p:CreDtTm>";
-    accepted(&grp(&format!(
-        r#"<p:GrpHdr xmlns="" xmlns:p="{ns}"><p:MsgId>20260702021040078STATUSREQ01</p:MsgId>{cre}</p:GrpHdr>"#
-    )));
-    let e = rejected(&grp(&format!(
-        r#"<p:GrpHdr xmlns="" xmlns:p="{ns}"><MsgId>20260702021040078STATUSREQ01</MsgId>{cre}</p:GrpHdr>"#
-    )));
+    accepted(&grp(&format!(r#"<p:GrpHdr xmlns="" xmlns:p="{ns}"><p:MsgId>{id}</p:MsgId>{cre}</p:GrpHdr>"#)));
+    let e =
+        rejected(&grp(&format!(r#"<p:GrpHdr xmlns="" xmlns:p="{ns}"><MsgId>{id}</MsgId>{cre}</p:GrpHdr>"#)));
     assert_rule(&e, ReasonCode::FF01, "xsd.namespace", "/GrpHdr/MsgId");
 }

@@ -15,8 +15,8 @@ use crate::schema::lexical;
 use crate::schema::model::{name_key, Base, Content, Particle, Schema, SimpleType, TypeRef};
 use crate::spare::{self, Slot};
 use crate::xml::tree::{
-    attributes, element_name_error, local_name, lookup_namespace, prefix, same_name, same_name_bytes,
-    subtree_name_error, Tree, NONE,
+    attributes, declared_prefix, element_name_error, local_name, lookup_namespace, prefix, same_name,
+    same_name_bytes, subtree_name_error, Tree, NONE,
 };
 
 /// The XML Schema instance namespace (`xsi:*` attributes).
@@ -559,8 +559,7 @@ fn part_rebinds_prefix(tree: &Tree<'_>, root: u32, schema: &Schema) -> bool {
         !n.attrs.is_empty()
             && n.attrs.contains("xmlns")
             && attributes(n.attrs).any(|(qname, value)| {
-                let declared = if qname == "xmlns" { Some("") } else { qname.strip_prefix("xmlns:") };
-                declared == Some(pfx) && crate::xml::escape::decode(value) != *schema.namespace
+                declared_prefix(qname) == Some(pfx) && crate::xml::escape::decode(value) != *schema.namespace
             })
     })
 }

@@ -64,7 +64,7 @@ pub(crate) fn decode_content(raw: &str) -> Cow<'_, str> {
         };
         let end = body.find(close).unwrap_or(body.len());
         if kept {
-            out.push_str(&normalize_line_ends(&body[..end]));
+            push_line_ends_read(&mut out, &body[..end]);
         }
         rest = body.get(end + close.len()..).unwrap_or("");
     }
@@ -81,14 +81,8 @@ pub(crate) fn decode(raw: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
-    while let Some(i) = memchr::memchr2(b'&', b'\r', rest.as_bytes()) {
-        out.push_str(&rest[..i]);
-        if rest.as_bytes()[i] == b'\r' {
-            out.push('\n');
-            let skip = if rest.as_bytes().get(i + 1) == Some(&b'\n') { 2 } else { 1 };
-            rest = &rest[i + skip..];
-            continue;
-        }
+    while let Some(i) = rest.find('&') {
+        push_line_ends_read(&mut out, &rest[..i]);
         let after = &rest[i + 1..];
         match after.find(';') {
             Some(end) => {
@@ -96,22 +90,27 @@ pub(crate) fn decode(raw: &str) -> Cow<'_, str> {
                 rest = &after[end + 1..];
             }
             None => {
-                out.push_str(&rest[i..]);
+                push_line_ends_read(&mut out, &rest[i..]);
                 rest = "";
             }
         }
     }
-    out.push_str(rest);
+    push_line_ends_read(&mut out, rest);
     Cow::Owned(out)
 }
 
-/// `raw` with each literal CR, alone or before an LF, read as one LF (XML 1.0 §2.11), for
-/// text taken as written (a CDATA section).
-pub(crate) fn normalize_line_ends(raw: &str) -> Cow<'_, str> {
-    if !raw.as_bytes().contains(&b'\r') {
-        return Cow::Borrowed(raw);
+/// Appends `text` (written, not a reference) with each CR, alone or before an LF, read as one
+/// LF (XML 1.0 §2.11): the one place literal line ends are read, for character data
+/// ([`decode`]) and CDATA sections ([`decode_content`]).
+fn push_line_ends_read(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = memchr::memchr(b'\r', rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        let skip = if rest.as_bytes().get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+        rest = &rest[i + skip..];
     }
-    Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
+    out.push_str(rest);
 }
 
 /// Appends `text` escaped for element content or a double-quoted attribute value.

@@ -536,6 +536,17 @@ fn first_attribute_named<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
 /// The XML namespace, bound to the prefix `xml` without a declaration.
 const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
 
+/// The prefix attribute `qname` declares: `""` for `xmlns`, `p` for `xmlns:p`; `None` for any
+/// other attribute.
+#[inline]
+pub(crate) fn declared_prefix(qname: &str) -> Option<&str> {
+    if qname == "xmlns" {
+        Some("")
+    } else {
+        qname.strip_prefix("xmlns:")
+    }
+}
+
 /// The namespace (raw, entities not decoded) that `prefix` (`""`: the default namespace) is
 /// bound to at node `at`: its own declarations first, then its ancestors'. `None` when the
 /// prefix is not declared; `Some("")` for an undeclared default namespace (`xmlns=""`).
@@ -546,8 +557,7 @@ pub(crate) fn lookup_namespace<'a>(nodes: &[Node<'a>], mut at: u32, prefix: &str
     while let Some(n) = nodes.get(at as usize) {
         if !n.attrs.is_empty() {
             for (k, v) in attributes(n.attrs) {
-                let declared = if k == "xmlns" { Some("") } else { k.strip_prefix("xmlns:") };
-                if declared == Some(prefix) {
+                if declared_prefix(k) == Some(prefix) {
                     return Some(v);
                 }
             }
